@@ -1,0 +1,80 @@
+package schema
+
+import "strings"
+
+// Type is a column's MySQL data type, normalised across MySQL and MariaDB.
+type Type uint8
+
+// Column types. The names follow MySQL's own type names.
+const (
+	TypeUnknown Type = iota
+	TypeTinyInt
+	TypeSmallInt
+	TypeMediumInt
+	TypeInt
+	TypeBigInt
+	TypeDecimal
+	TypeFloat
+	TypeDouble
+	TypeBit
+	TypeChar
+	TypeVarchar
+	TypeText // TINYTEXT, TEXT, MEDIUMTEXT, LONGTEXT
+	TypeBinary
+	TypeVarbinary
+	TypeBlob // TINYBLOB, BLOB, MEDIUMBLOB, LONGBLOB
+	TypeDate
+	TypeTime
+	TypeDateTime
+	TypeTimestamp
+	TypeYear
+	TypeEnum
+	TypeSet
+	TypeJSON
+	TypeGeometry
+)
+
+// Column is one column of a Table version.
+type Column struct {
+	Name     string
+	Type     Type
+	TypeName string // as the server spells it, upper case: "VARCHAR", "INT UNSIGNED" is TypeName "INT" + Unsigned
+	Unsigned bool
+	Nullable bool
+	// Length is the declared length: characters for strings, bytes for
+	// BINARY/VARBINARY, bits for BIT, digits (precision) for DECIMAL, display width for ints.
+	Length int
+	// Scale is the DECIMAL scale.
+	Scale int
+	// FSP is the fractional seconds precision of TIME, DATETIME and TIMESTAMP (0-6).
+	FSP int
+	// Charset is the column character set for string types ("utf8mb4", "latin1", "binary").
+	Charset string
+	// Values holds the members of an ENUM or SET in declaration order.
+	Values []string
+	// Excluded is set for columns dropped by column.exclude.list/include.list:
+	// they are still decoded (to walk the row image) but never emitted.
+	Excluded bool
+}
+
+// Table is one version of a table definition. Columns are in table order;
+// PrimaryKey holds indexes into Columns (empty for a table without a usable key).
+type Table struct {
+	DB         string
+	Name       string
+	Columns    []Column
+	PrimaryKey []int
+}
+
+// ID returns "db.table", the identifier Debezium's include lists match against.
+func (t *Table) ID() string { return t.DB + "." + t.Name }
+
+// ColumnIndex returns the index of the named column (case-insensitive) or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for i := range t.Columns {
+		if strings.EqualFold(t.Columns[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
