@@ -1,0 +1,17 @@
+package binlog
+
+import (
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/offsets"
+)
+
+// Batch is a run of change events followed by a point where the position may
+// be committed: End is the position to store once every event of this batch
+// and of all earlier batches has been acknowledged downstream. A batch ends at
+// a transaction commit, or inside a large transaction at a rows-event boundary
+// (End then carries the events to skip on restart). Ownership of Events passes
+// with the send.
+type Batch struct {
+	Events []event.ChangeEvent
+	End    offsets.Position
+}
