@@ -1,0 +1,487 @@
+package sink
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// colKind says how a column's value is rendered. Which kind a column gets
+// depends on its type and the configured modes (columnKind); the mapping
+// follows Debezium's BinlogValueConverters.schemaBuilder and
+// JdbcValueConverters.schemaBuilder (debezium-connector-binlog jdbc/,
+// debezium-core jdbc/), summarised in DEBEZIUM-REFERENCE §3.
+type colKind uint8
+
+const (
+	kInt            colKind = iota // integers, YEAR, DATE (days): JSON integer
+	kBool                          // BOOLEAN (from DDL), BIT(1)
+	kBits                          // BIT(n>1): io.debezium.data.Bits, little-endian bytes
+	kFloat32                       // FLOAT: Float.toString
+	kFloat64                       // DOUBLE, FLOAT(M,D): Double.toString
+	kDecimalBytes                  // DECIMAL precise: Connect Decimal bytes
+	kDecimalDouble                 // DECIMAL double
+	kUintDecimal                   // BIGINT UNSIGNED precise: Decimal(20,0)
+	kString                        // text, ENUM, SET, JSON
+	kBytes                         // binary in bytes mode: base64 in JSON
+	kBinBase64                     // binary.handling.mode=base64
+	kBinBase64URL                  // binary.handling.mode=base64-url-safe
+	kBinHex                        // binary.handling.mode=hex
+	kTimeMicros                    // TIME as µs (io.debezium.time.MicroTime)
+	kTimeMillis                    // TIME as ms (io.debezium.time.Time, Connect Time)
+	kDateTimeMillis                // DATETIME as ms (io.debezium.time.Timestamp, Connect Timestamp)
+	kDateTimeMicros                // DATETIME as µs (io.debezium.time.MicroTimestamp)
+	kZoned                         // TIMESTAMP: io.debezium.time.ZonedTimestamp string
+	kGeometry                      // io.debezium.data.geometry.Geometry {wkb, srid}
+	kPoint                         // io.debezium.data.geometry.Point {x, y, wkb, srid}
+)
+
+// connectSchema is a Kafka Connect schema as JsonConverter.asJsonSchema
+// writes it: type, fields, optional, name, version, doc, parameters,
+// default, then (inside a struct) field.
+type connectSchema struct {
+	typ     string
+	fields  string // the raw `"fields":[…]` member of a struct, or ""
+	name    string
+	version int // 0: none
+	doc     string
+	params  [][2]string
+}
+
+func (s *connectSchema) appendJSON(dst []byte, optional bool, field string) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendJSONStr(dst, s.typ)
+	if s.fields != "" {
+		dst = append(dst, ',')
+		dst = append(dst, s.fields...)
+	}
+	dst = append(dst, `,"optional":`...)
+	dst = strconv.AppendBool(dst, optional)
+	if s.name != "" {
+		dst = append(dst, `,"name":`...)
+		dst = appendJSONStr(dst, s.name)
+	}
+	if s.version != 0 {
+		dst = append(dst, `,"version":`...)
+		dst = strconv.AppendInt(dst, int64(s.version), 10)
+	}
+	if s.doc != "" {
+		dst = append(dst, `,"doc":`...)
+		dst = appendJSONStr(dst, s.doc)
+	}
+	if len(s.params) > 0 {
+		dst = append(dst, `,"parameters":{`...)
+		for i, p := range s.params {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONStr(dst, p[0])
+			dst = append(dst, ':')
+			dst = appendJSONStr(dst, p[1])
+		}
+		dst = append(dst, '}')
+	}
+	if field != "" {
+		dst = append(dst, `,"field":`...)
+		dst = appendJSONStr(dst, field)
+	}
+	return append(dst, '}')
+}
+
+// Geometry struct members (io.debezium.data.geometry.Geometry / Point builders).
+const (
+	geometryFields = `"fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}]`
+	pointFields    = `"fields":[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}]`
+)
+
+// colEnc is one emitted column of a table, prepared once per table version.
+type colEnc struct {
+	idx  int    // index into the row
+	name string // column name
+	// key is the `"name":` prefix of the payload member, JSON-escaped.
+	key      []byte
+	kind     colKind
+	nullable bool
+	n        int // kBits: bytes; kBytes & co: BINARY(n) pad length; kZoned: fsp; decimals: scale
+	schema   connectSchema
+}
+
+// errValue is wrapped into EncodeError for values that do not fit their column.
+var errValue = fmt.Errorf("%w: value does not match column type", ErrEncode)
+
+func isBoolTypeName(n string) bool {
+	n = strings.ToUpper(n)
+	return n == "BOOL" || n == "BOOLEAN"
+}
+
+// newColEnc maps one column to its rendering and schema under the modes of
+// cfg. Types and names: BinlogValueConverters.schemaBuilder,
+// JdbcValueConverters.schemaBuilder, and Debezium's MySQL DDL parser (which
+// maps TINYINT, signed or not, to JDBC SMALLINT: INT16 — the Debezium MySQL
+// docs' "TINYINT → INT16"; DEBEZIUM-REFERENCE §3.1's INT8 is not what the
+// code does).
+func newColEnc(cfg *JSONConfig, idx int, c *schema.Column) (colEnc, error) {
+	e := colEnc{idx: idx, name: c.Name, nullable: c.Nullable}
+	e.key = appendJSONStr(nil, c.Name)
+	e.key = append(e.key, ':')
+	s := &e.schema
+	switch c.Type {
+	case schema.TypeTinyInt:
+		if isBoolTypeName(c.TypeName) {
+			e.kind, s.typ = kBool, "boolean"
+		} else {
+			e.kind, s.typ = kInt, "int16"
+		}
+	case schema.TypeSmallInt:
+		e.kind, s.typ = kInt, "int16"
+		if c.Unsigned {
+			s.typ = "int32"
+		}
+	case schema.TypeMediumInt:
+		e.kind, s.typ = kInt, "int32"
+	case schema.TypeInt:
+		e.kind, s.typ = kInt, "int32"
+		if c.Unsigned {
+			s.typ = "int64"
+		}
+	case schema.TypeBigInt:
+		e.kind, s.typ = kInt, "int64"
+		if c.Unsigned && cfg.BigIntUnsignedMode == BigIntUnsignedPrecise {
+			e.kind = kUintDecimal
+			*s = decimalSchema(20, 0)
+		}
+	case schema.TypeDecimal:
+		precision := c.Length
+		if precision == 0 {
+			precision = 10 // DECIMAL means DECIMAL(10,0)
+		}
+		e.n = c.Scale
+		if cfg.DecimalMode == DecimalDouble {
+			e.kind, s.typ = kDecimalDouble, "double"
+		} else {
+			e.kind = kDecimalBytes
+			*s = decimalSchema(precision, c.Scale)
+		}
+	case schema.TypeFloat:
+		// BinlogValueConverters: FLOAT without scale and length <= 24 is
+		// FLOAT32; FLOAT(M,D) goes the JDBC FLOAT way, FLOAT64.
+		if c.Scale > 0 || c.Length > 24 {
+			e.kind, s.typ = kFloat64, "double"
+		} else {
+			e.kind, s.typ = kFloat32, "float"
+		}
+	case schema.TypeDouble:
+		e.kind, s.typ = kFloat64, "double"
+	case schema.TypeBit:
+		if c.Length > 1 {
+			e.kind = kBits
+			e.n = (c.Length + 7) / 8
+			*s = connectSchema{typ: "bytes", name: "io.debezium.data.Bits", version: 1,
+				params: [][2]string{{"length", strconv.Itoa(c.Length)}}}
+		} else {
+			e.kind, s.typ = kBool, "boolean"
+		}
+	case schema.TypeChar, schema.TypeVarchar, schema.TypeText:
+		e.kind, s.typ = kString, "string"
+	case schema.TypeBinary, schema.TypeVarbinary, schema.TypeBlob:
+		if c.Type == schema.TypeBinary {
+			e.n = c.Length // DBZ-254: BINARY(n) right-padded with 0x00
+		}
+		switch cfg.BinaryMode {
+		case BinaryBase64:
+			e.kind, s.typ = kBinBase64, "string"
+		case BinaryBase64URLSafe:
+			e.kind, s.typ = kBinBase64URL, "string"
+		case BinaryHex:
+			e.kind, s.typ = kBinHex, "string"
+		default:
+			e.kind, s.typ = kBytes, "bytes"
+		}
+	case schema.TypeJSON:
+		e.kind = kString
+		*s = connectSchema{typ: "string", name: "io.debezium.data.Json", version: 1}
+	case schema.TypeEnum:
+		e.kind = kString
+		*s = connectSchema{typ: "string", name: "io.debezium.data.Enum", version: 1,
+			params: [][2]string{{"allowed", strings.Join(c.Values, ",")}}}
+	case schema.TypeSet:
+		e.kind = kString
+		*s = connectSchema{typ: "string", name: "io.debezium.data.EnumSet", version: 1,
+			params: [][2]string{{"allowed", strings.Join(c.Values, ",")}}}
+	case schema.TypeYear:
+		e.kind = kInt
+		*s = connectSchema{typ: "int32", name: "io.debezium.time.Year", version: 1}
+	case schema.TypeDate:
+		e.kind = kInt
+		if cfg.TimePrecisionMode == TimeConnect {
+			*s = connectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Date", version: 1}
+		} else {
+			*s = connectSchema{typ: "int32", name: "io.debezium.time.Date", version: 1}
+		}
+	case schema.TypeTime:
+		switch {
+		case cfg.TimePrecisionMode == TimeConnect:
+			e.kind = kTimeMillis
+			*s = connectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Time", version: 1}
+		case cfg.TimePrecisionMode == TimeAdaptive && c.FSP <= 3:
+			e.kind = kTimeMillis
+			*s = connectSchema{typ: "int32", name: "io.debezium.time.Time", version: 1}
+		default:
+			e.kind = kTimeMicros
+			*s = connectSchema{typ: "int64", name: "io.debezium.time.MicroTime", version: 1}
+		}
+	case schema.TypeDateTime:
+		switch {
+		case cfg.TimePrecisionMode == TimeConnect:
+			e.kind = kDateTimeMillis
+			*s = connectSchema{typ: "int64", name: "org.apache.kafka.connect.data.Timestamp", version: 1}
+		case c.FSP <= 3:
+			e.kind = kDateTimeMillis
+			*s = connectSchema{typ: "int64", name: "io.debezium.time.Timestamp", version: 1}
+		default:
+			e.kind = kDateTimeMicros
+			*s = connectSchema{typ: "int64", name: "io.debezium.time.MicroTimestamp", version: 1}
+		}
+	case schema.TypeTimestamp:
+		e.kind, e.n = kZoned, c.FSP
+		*s = connectSchema{typ: "string", name: "io.debezium.time.ZonedTimestamp", version: 1}
+	case schema.TypeGeometry:
+		if strings.EqualFold(c.TypeName, "POINT") {
+			e.kind = kPoint
+			*s = connectSchema{typ: "struct", fields: pointFields, name: "io.debezium.data.geometry.Point",
+				version: 1, doc: "Geometry (POINT)"}
+		} else {
+			e.kind = kGeometry
+			*s = connectSchema{typ: "struct", fields: geometryFields, name: "io.debezium.data.geometry.Geometry",
+				version: 1, doc: "Geometry"}
+		}
+	default:
+		return e, fmt.Errorf("%w: column type %q (%d) has no mapping", ErrEncode, c.TypeName, c.Type)
+	}
+	return e, nil
+}
+
+// decimalSchema is SpecialValueDecimal.builder(PRECISE, precision, scale):
+// Kafka's Decimal.builder(scale) plus connect.decimal.precision.
+func decimalSchema(precision, scale int) connectSchema {
+	return connectSchema{typ: "bytes", name: "org.apache.kafka.connect.data.Decimal", version: 1,
+		params: [][2]string{{"scale", strconv.Itoa(scale)}, {"connect.decimal.precision", strconv.Itoa(precision)}}}
+}
+
+// appendValue appends the JSON of v for column e. NULL is null whatever the
+// column; a value of a kind the column cannot hold is an error.
+func (e *colEnc) appendValue(dst []byte, v event.Value) ([]byte, error) {
+	if v.Kind == event.KindNull {
+		return append(dst, "null"...), nil
+	}
+	switch e.kind {
+	case kInt:
+		switch v.Kind {
+		case event.KindInt, event.KindUint, event.KindDate:
+			return strconv.AppendInt(dst, v.I, 10), nil
+		}
+	case kBool:
+		switch v.Kind {
+		case event.KindInt, event.KindUint:
+			return strconv.AppendBool(dst, v.I != 0), nil
+		case event.KindBits:
+			// BitSet.get(0): the lowest bit, in the last big-endian byte.
+			return strconv.AppendBool(dst, len(v.B) > 0 && v.B[len(v.B)-1]&1 != 0), nil
+		}
+	case kBits:
+		var tmp [8]byte
+		var src []byte
+		switch v.Kind {
+		case event.KindBits:
+			src = v.B
+		case event.KindInt, event.KindUint:
+			binary.BigEndian.PutUint64(tmp[:], uint64(v.I))
+			src = tmp[:]
+		default:
+			return dst, errValue
+		}
+		return appendBitsLE(dst, src, e.n), nil
+	case kFloat32:
+		switch v.Kind {
+		case event.KindFloat, event.KindDouble:
+			return appendJavaFloat(dst, float64(float32(v.Float64())), 32), nil
+		}
+	case kFloat64:
+		switch v.Kind {
+		case event.KindFloat, event.KindDouble:
+			return appendJavaFloat(dst, v.Float64(), 64), nil
+		}
+	case kDecimalBytes:
+		if v.Kind == event.KindDecimal {
+			var out [33]byte
+			b, ok := decimalUnscaled(&out, v.B, e.n)
+			if !ok {
+				return dst, fmt.Errorf("%w: decimal %q does not fit scale %d", errValue, v.B, e.n)
+			}
+			return appendBase64(dst, b), nil
+		}
+	case kDecimalDouble:
+		if v.Kind == event.KindDecimal {
+			f, err := strconv.ParseFloat(string(v.B), 64)
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
+				return dst, fmt.Errorf("%w: decimal %q: %v", errValue, v.B, err)
+			}
+			return appendJavaFloat(dst, f, 64), nil
+		}
+	case kUintDecimal:
+		switch v.Kind {
+		case event.KindUint, event.KindInt:
+			var out [33]byte
+			return appendBase64(dst, uintUnscaled(&out, uint64(v.I))), nil
+		}
+	case kString:
+		switch v.Kind {
+		case event.KindString, event.KindJSON, event.KindBytes:
+			return appendJSONString(dst, v.B), nil
+		}
+	case kBytes, kBinBase64, kBinBase64URL, kBinHex:
+		switch v.Kind {
+		case event.KindBytes, event.KindString:
+			return e.appendBinary(dst, v.B), nil
+		}
+	case kTimeMicros:
+		if v.Kind == event.KindTime {
+			return strconv.AppendInt(dst, v.I, 10), nil
+		}
+	case kTimeMillis:
+		if v.Kind == event.KindTime {
+			return strconv.AppendInt(dst, floorDiv(v.I, 1000), 10), nil
+		}
+	case kDateTimeMillis:
+		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			return strconv.AppendInt(dst, floorDiv(v.I, 1000), 10), nil
+		}
+	case kDateTimeMicros:
+		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			return strconv.AppendInt(dst, v.I, 10), nil
+		}
+	case kZoned:
+		if v.Kind == event.KindTimestamp || v.Kind == event.KindDateTime {
+			return appendZoned(dst, v.I, e.n), nil
+		}
+	case kGeometry, kPoint:
+		if v.Kind == event.KindBytes {
+			return e.appendGeometry(dst, v.B)
+		}
+	}
+	return dst, errValue
+}
+
+// appendBinary writes binary data per binary.handling.mode, right-padding
+// BINARY(n) with zero bytes (BinlogValueConverters.normalizeBinaryData).
+func (e *colEnc) appendBinary(dst, b []byte) []byte {
+	pad := 0
+	if e.n > len(b) {
+		pad = e.n - len(b)
+	}
+	if pad > 0 {
+		// Rare (the binlog strips trailing zeros of BINARY only in some
+		// versions): build the padded copy.
+		p := make([]byte, e.n)
+		copy(p, b)
+		b = p
+	}
+	switch e.kind {
+	case kBinBase64:
+		dst = append(dst, '"')
+		dst = appendB64(dst, b, false)
+		return append(dst, '"')
+	case kBinBase64URL:
+		dst = append(dst, '"')
+		dst = appendB64(dst, b, true)
+		return append(dst, '"')
+	case kBinHex:
+		// HexConverter.convertToHexString: upper-case hex digits.
+		dst = append(dst, '"')
+		for _, c := range b {
+			dst = append(dst, hexUpper[c>>4], hexUpper[c&0xF])
+		}
+		return append(dst, '"')
+	}
+	return appendBase64(dst, b)
+}
+
+// appendBitsLE writes a BIT(n) value held big-endian (as MySQL stores it) as
+// the little-endian byte[] of numBytes bytes Debezium emits
+// (JdbcValueConverters.convertBits: BitSet.toByteArray, padLittleEndian).
+func appendBitsLE(dst, be []byte, numBytes int) []byte {
+	var tmp [8]byte
+	var le []byte
+	if numBytes <= len(tmp) {
+		le = tmp[:numBytes]
+	} else {
+		le = make([]byte, numBytes)
+	}
+	for i := 0; i < numBytes && i < len(be); i++ {
+		le[i] = be[len(be)-1-i]
+	}
+	return appendBase64(dst, le)
+}
+
+// appendGeometry writes the Geometry or Point struct from MySQL's internal
+// geometry format: 4-byte little-endian SRID, then WKB (BinlogGeometry.fromBytes;
+// SRID 0 means unset and is written as null).
+func (e *colEnc) appendGeometry(dst, b []byte) ([]byte, error) {
+	if len(b) < 4 {
+		return dst, fmt.Errorf("%w: geometry shorter than its SRID", errValue)
+	}
+	srid := int32(binary.LittleEndian.Uint32(b))
+	wkb := b[4:]
+	if e.kind == kPoint {
+		x, y, ok := parseWKBPoint(wkb)
+		if !ok {
+			return dst, fmt.Errorf("%w: POINT column holds a WKB that is not a 2D point", errValue)
+		}
+		dst = append(dst, `{"x":`...)
+		dst = appendJavaFloat(dst, x, 64)
+		dst = append(dst, `,"y":`...)
+		dst = appendJavaFloat(dst, y, 64)
+		dst = append(dst, ',')
+	} else {
+		dst = append(dst, '{')
+	}
+	dst = append(dst, `"wkb":`...)
+	dst = appendBase64(dst, wkb)
+	dst = append(dst, `,"srid":`...)
+	if srid == 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = strconv.AppendInt(dst, int64(srid), 10)
+	}
+	return append(dst, '}'), nil
+}
+
+// parseWKBPoint reads a 2D WKB point (io.debezium.data.geometry.Point.parseWKBPoint).
+func parseWKBPoint(wkb []byte) (x, y float64, ok bool) {
+	if len(wkb) != 21 {
+		return 0, 0, false
+	}
+	var bo binary.ByteOrder = binary.BigEndian
+	if wkb[0] != 0 {
+		bo = binary.LittleEndian
+	}
+	if bo.Uint32(wkb[1:]) != 1 {
+		return 0, 0, false
+	}
+	return math.Float64frombits(bo.Uint64(wkb[5:])), math.Float64frombits(bo.Uint64(wkb[13:])), true
+}
+
+// appendB64 is base64 without quotes, standard or URL-safe alphabet with padding
+// (java.util.Base64.getEncoder / getUrlEncoder).
+func appendB64(dst, b []byte, url bool) []byte {
+	if url {
+		return b64URL.AppendEncode(dst, b)
+	}
+	return b64Std.AppendEncode(dst, b)
+}

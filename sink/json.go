@@ -1,0 +1,551 @@
+package sink
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// Header is a Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one Kafka record produced for a change event. Key is nil for a
+// table without a primary key (and for truncates); Value is nil for a
+// tombstone.
+type Record struct {
+	Topic   string
+	Key     []byte
+	Value   []byte
+	Headers []Header
+}
+
+// JSON encodes change events as Debezium 3.x does through Kafka Connect's
+// JsonConverter (DEBEZIUM-REFERENCE §2, §3). It is safe for concurrent use.
+//
+// The key and value schema JSON of a table is built once per *schema.Table
+// (a table version is immutable) and cached; encoding an event then only
+// appends payload bytes.
+type JSON struct {
+	cfg       JSONConfig
+	now       func() time.Time
+	skip      [256]bool
+	sourcePre []byte // `{"version":…,"connector":…,"name":…,"ts_ms":`
+
+	tables     sync.Map // *schema.Table -> *tableEnc
+	tableCount atomic.Int64
+}
+
+// maxCachedTables bounds the table cache: old table versions (after DDL) are
+// dropped wholesale when it overflows, and rebuilt on demand.
+const maxCachedTables = 4096
+
+// NewJSON returns an encoder for cfg.
+func NewJSON(cfg JSONConfig) (*JSON, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.SkippedOperations = slices.Clone(cfg.SkippedOperations)
+	j := &JSON{cfg: cfg, now: cfg.Now}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	for _, op := range cfg.SkippedOperations {
+		j.skip[op] = true
+	}
+	version := cfg.Version
+	if version == "" {
+		version = "unknown"
+	}
+	p := []byte(`{"version":`)
+	p = appendJSONStr(p, version)
+	p = append(p, `,"connector":`...)
+	p = appendJSONStr(p, cfg.Connector.String())
+	p = append(p, `,"name":`...)
+	p = appendJSONStr(p, cfg.TopicPrefix)
+	p = append(p, `,"ts_ms":`...)
+	j.sourcePre = p
+	return j, nil
+}
+
+// tableEnc is everything about one table version that does not change
+// from event to event.
+type tableEnc struct {
+	topic     string
+	cols      []colEnc // emitted columns (not Excluded), table order
+	keyCols   []colEnc // primary key columns, table order; empty: no key
+	keyPre    []byte   // `{"schema":…,"payload":` or nil without key schemas
+	valuePre  []byte   // `{"schema":…,"payload":` or nil without value schemas
+	dbPart    []byte   // `,"db":"…","sequence":null,"ts_us":`
+	tablePart []byte   // `,"table":"…","server_id":`
+	ncols     int      // len(Table.Columns), to check rows
+}
+
+// Topic returns the topic of t's change events: <prefix>.<db>.<table>,
+// sanitised as Debezium's TopicNamingStrategy.sanitizedTopicName does.
+func (j *JSON) Topic(t *schema.Table) (string, error) {
+	te, err := j.table(t)
+	if err != nil {
+		return "", err
+	}
+	return te.topic, nil
+}
+
+func (j *JSON) table(t *schema.Table) (*tableEnc, error) {
+	if v, ok := j.tables.Load(t); ok {
+		return v.(*tableEnc), nil
+	}
+	te, err := j.buildTable(t)
+	if err != nil {
+		return nil, err
+	}
+	if j.tableCount.Add(1) > maxCachedTables {
+		j.tables.Clear()
+		j.tableCount.Store(1)
+	}
+	v, _ := j.tables.LoadOrStore(t, te)
+	return v.(*tableEnc), nil
+}
+
+// sanitizeTopic replaces characters Kafka does not allow in topic names by
+// '_' and truncates to 249 characters (Debezium's
+// AbstractTopicNamingStrategy.sanitizedTopicName; Java works on UTF-16
+// units, so a character outside the BMP becomes two underscores).
+func sanitizeTopic(s string) string {
+	var b []byte
+	changed := false
+	for _, r := range s {
+		switch {
+		case r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
+			b = append(b, byte(r))
+		case r > 0xFFFF:
+			b = append(b, '_', '_')
+			changed = true
+		default:
+			b = append(b, '_')
+			changed = true
+		}
+	}
+	if len(b) > 249 {
+		b = b[:249]
+		changed = true
+	}
+	switch string(b) {
+	case ".":
+		return "_"
+	case "..":
+		return "__"
+	}
+	if !changed {
+		return s
+	}
+	return string(b)
+}
+
+func (j *JSON) buildTable(t *schema.Table) (*tableEnc, error) {
+	id := t.DB + "." + t.Name
+	topic := sanitizeTopic(j.cfg.TopicPrefix + "." + t.DB + "." + t.Name)
+	te := &tableEnc{topic: topic, ncols: len(t.Columns)}
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		if c.Excluded {
+			continue
+		}
+		ce, err := newColEnc(&j.cfg, i, c)
+		if err != nil {
+			return nil, &EncodeError{Table: id, Column: c.Name, Err: err}
+		}
+		te.cols = append(te.cols, ce)
+	}
+	// Key fields are the primary key columns in table order (TableSchemaBuilder
+	// via Table.primaryKeyColumns); column filters do not drop key columns.
+	pk := slices.Clone(t.PrimaryKey)
+	slices.Sort(pk)
+	for _, i := range pk {
+		if i < 0 || i >= len(t.Columns) {
+			return nil, &EncodeError{Table: id, Err: fmt.Errorf("%w: primary key index %d out of range", ErrEncode, i)}
+		}
+		ce, err := newColEnc(&j.cfg, i, &t.Columns[i])
+		if err != nil {
+			return nil, &EncodeError{Table: id, Column: t.Columns[i].Name, Err: err}
+		}
+		te.keyCols = append(te.keyCols, ce)
+	}
+
+	if j.cfg.KeySchemas && len(te.keyCols) > 0 {
+		p := []byte(`{"schema":`)
+		p = appendRowSchema(p, te.keyCols, false, topic+".Key", "")
+		te.keyPre = append(p, `,"payload":`...)
+	}
+	if j.cfg.ValueSchemas {
+		p := []byte(`{"schema":`)
+		p = j.appendEnvelopeSchema(p, te, topic)
+		te.valuePre = append(p, `,"payload":`...)
+	}
+	te.dbPart = appendJSONStr([]byte(`,"db":`), t.DB)
+	te.dbPart = append(te.dbPart, `,"sequence":null,"ts_us":`...)
+	te.tablePart = appendJSONStr([]byte(`,"table":`), t.Name)
+	te.tablePart = append(te.tablePart, `,"server_id":`...)
+	return te, nil
+}
+
+// appendRowSchema writes the struct schema of a key or a row (before/after).
+func appendRowSchema(dst []byte, cols []colEnc, optional bool, name, field string) []byte {
+	dst = append(dst, `{"type":"struct","fields":[`...)
+	for i := range cols {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		c := &cols[i]
+		dst = c.schema.appendJSON(dst, c.optional(), c.name)
+	}
+	dst = append(dst, `],"optional":`...)
+	dst = strconv.AppendBool(dst, optional)
+	dst = append(dst, `,"name":`...)
+	dst = appendJSONStr(dst, name)
+	if field != "" {
+		dst = append(dst, `,"field":`...)
+		dst = appendJSONStr(dst, field)
+	}
+	return append(dst, '}')
+}
+
+// The source struct (SchemaFactory.sourceInfoSchemaBuilder +
+// BinlogSourceInfoStructMaker, DEBEZIUM-REFERENCE §2.4) without its name.
+const sourceFields = `{"type":"struct","fields":[` +
+	`{"type":"string","optional":false,"field":"version"},` +
+	`{"type":"string","optional":false,"field":"connector"},` +
+	`{"type":"string","optional":false,"field":"name"},` +
+	`{"type":"int64","optional":false,"field":"ts_ms"},` +
+	`{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},"default":"false","field":"snapshot"},` +
+	`{"type":"string","optional":false,"field":"db"},` +
+	`{"type":"string","optional":true,"field":"sequence"},` +
+	`{"type":"int64","optional":true,"field":"ts_us"},` +
+	`{"type":"int64","optional":true,"field":"ts_ns"},` +
+	`{"type":"string","optional":true,"field":"table"},` +
+	`{"type":"int64","optional":false,"field":"server_id"},` +
+	`{"type":"string","optional":true,"field":"gtid"},` +
+	`{"type":"string","optional":false,"field":"file"},` +
+	`{"type":"int64","optional":false,"field":"pos"},` +
+	`{"type":"int32","optional":false,"field":"row"},` +
+	`{"type":"int64","optional":true,"field":"thread"},` +
+	`{"type":"string","optional":true,"field":"query"}],` +
+	`"optional":false,"name":`
+
+// The transaction block and the trailing envelope fields (SchemaFactory
+// datatypeEnvelopeSchema, TransactionStructMaker; DEBEZIUM-REFERENCE §2.3).
+const envelopeTail = `{"type":"struct","fields":[` +
+	`{"type":"string","optional":false,"field":"id"},` +
+	`{"type":"int64","optional":false,"field":"total_order"},` +
+	`{"type":"int64","optional":false,"field":"data_collection_order"}],` +
+	`"optional":true,"name":"event.block","version":1,"field":"transaction"},` +
+	`{"type":"string","optional":false,"field":"op"},` +
+	`{"type":"int64","optional":true,"field":"ts_ms"},` +
+	`{"type":"int64","optional":true,"field":"ts_us"},` +
+	`{"type":"int64","optional":true,"field":"ts_ns"}],` +
+	`"optional":false,"name":`
+
+func (j *JSON) appendEnvelopeSchema(dst []byte, te *tableEnc, topic string) []byte {
+	dst = append(dst, `{"type":"struct","fields":[`...)
+	dst = appendRowSchema(dst, te.cols, true, topic+".Value", "before")
+	dst = append(dst, ',')
+	dst = appendRowSchema(dst, te.cols, true, topic+".Value", "after")
+	dst = append(dst, ',')
+	dst = append(dst, sourceFields...)
+	dst = appendJSONStr(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
+	dst = append(dst, `,"version":1,"field":"source"},`...)
+	dst = append(dst, envelopeTail...)
+	dst = appendJSONStr(dst, topic+".Envelope")
+	return append(dst, `,"version":2}`...)
+}
+
+// optional is Column.Nullable: the row schema's field optionality.
+func (c *colEnc) optional() bool { return c.nullable }
+
+// AppendRecords appends the records Debezium emits for ev to recs, in order
+// (DEBEZIUM-REFERENCE §2.7): one record for c, u, r and t; a delete record
+// and its tombstone for d; for an update that changes the primary key, a
+// delete under the old key (header __debezium.newkey), its tombstone, and a
+// create under the new key (header __debezium.oldkey). Events whose op is in
+// SkippedOperations produce nothing.
+//
+// Keys, values and header values are appended to buf and the records point
+// into it (buf may be reallocated; earlier records stay valid). The caller
+// must keep buf's contents unchanged while the records are in use.
+func (j *JSON) AppendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	n, start := len(recs), len(buf)
+	recs, buf, err := j.appendRecords(recs, buf, ev)
+	if err != nil {
+		if ev.Table != nil {
+			err = j.fillTable(err, ev.Table)
+		}
+		return recs[:n], buf[:start], err
+	}
+	return recs, buf, nil
+}
+
+func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	if j.skip[ev.Op] {
+		return recs, buf, nil
+	}
+	if ev.Table == nil {
+		return recs, buf, fmt.Errorf("%w: event without table", ErrEncode)
+	}
+	te, err := j.table(ev.Table)
+	if err != nil {
+		return recs, buf, err
+	}
+	switch ev.Op {
+	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:
+	case event.OpTruncate:
+		// A truncate has a null key and neither before nor after.
+		start := len(buf)
+		buf = j.appendValue(buf, te, ev, ev.Op, nil, nil)
+		return append(recs, Record{Topic: te.topic, Value: buf[start:len(buf):len(buf)]}), buf, nil
+	default:
+		return recs, buf, j.errorf(ev.Table, "", "%w: unknown op %q", ErrEncode, ev.Op)
+	}
+	if err := te.checkRows(ev); err != nil {
+		return recs, buf, j.errorf(ev.Table, "", "%w", err)
+	}
+
+	keyRow := ev.After
+	if ev.Op == event.OpDelete {
+		keyRow = ev.Before
+	}
+	if ev.Op == event.OpUpdate && ev.Before != nil && len(te.keyCols) > 0 && te.keyChanged(ev.Before, ev.After) {
+		return j.appendPKChange(recs, buf, te, ev)
+	}
+
+	var key []byte
+	if len(te.keyCols) > 0 {
+		start := len(buf)
+		if buf, err = j.appendKey(buf, te, keyRow); err != nil {
+			return recs, buf, err
+		}
+		key = buf[start:len(buf):len(buf)]
+	}
+	start := len(buf)
+	before, after := ev.Before, ev.After
+	switch ev.Op {
+	case event.OpCreate, event.OpRead:
+		before = nil
+	case event.OpDelete:
+		after = nil
+	}
+	if buf, err = j.appendValueChecked(buf, te, ev, ev.Op, before, after); err != nil {
+		return recs, buf, err
+	}
+	recs = append(recs, Record{Topic: te.topic, Key: key, Value: buf[start:len(buf):len(buf)]})
+	if ev.Op == event.OpDelete && j.cfg.TombstonesOnDelete {
+		recs = append(recs, Record{Topic: te.topic, Key: key})
+	}
+	return recs, buf, nil
+}
+
+// appendPKChange emits an update that changed the primary key as Debezium's
+// RelationalChangeRecordEmitter.emitUpdateAsPrimaryKeyChangeRecord does. The
+// tombstone carries the delete's headers (EventDispatcher copies
+// record.headers() into it).
+func (j *JSON) appendPKChange(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	var err error
+	start := len(buf)
+	if buf, err = j.appendKey(buf, te, ev.Before); err != nil {
+		return recs, buf, err
+	}
+	oldKey := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	if buf, err = j.appendKey(buf, te, ev.After); err != nil {
+		return recs, buf, err
+	}
+	newKey := buf[start:len(buf):len(buf)]
+
+	start = len(buf)
+	buf = appendConnectKey(buf, te.keyCols, ev.After)
+	newKeyHdr := []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
+	start = len(buf)
+	buf = appendConnectKey(buf, te.keyCols, ev.Before)
+	oldKeyHdr := []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+
+	start = len(buf)
+	if buf, err = j.appendValueChecked(buf, te, ev, event.OpDelete, ev.Before, nil); err != nil {
+		return recs, buf, err
+	}
+	recs = append(recs, Record{Topic: te.topic, Key: oldKey, Value: buf[start:len(buf):len(buf)], Headers: newKeyHdr})
+	if j.cfg.TombstonesOnDelete {
+		recs = append(recs, Record{Topic: te.topic, Key: oldKey, Headers: newKeyHdr})
+	}
+	start = len(buf)
+	if buf, err = j.appendValueChecked(buf, te, ev, event.OpCreate, nil, ev.After); err != nil {
+		return recs, buf, err
+	}
+	recs = append(recs, Record{Topic: te.topic, Key: newKey, Value: buf[start:len(buf):len(buf)], Headers: oldKeyHdr})
+	return recs, buf, nil
+}
+
+func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {
+	if ev.Before != nil && len(ev.Before) != te.ncols {
+		return fmt.Errorf("%w: before image has %d values for %d columns", ErrEncode, len(ev.Before), te.ncols)
+	}
+	if ev.After != nil && len(ev.After) != te.ncols {
+		return fmt.Errorf("%w: after image has %d values for %d columns", ErrEncode, len(ev.After), te.ncols)
+	}
+	switch ev.Op {
+	case event.OpCreate, event.OpRead, event.OpUpdate:
+		if ev.After == nil {
+			return fmt.Errorf("%w: op %q without after image", ErrEncode, ev.Op)
+		}
+	case event.OpDelete:
+		if ev.Before == nil {
+			return fmt.Errorf("%w: delete without before image", ErrEncode)
+		}
+	}
+	return nil
+}
+
+// keyChanged compares the key values of two rows as Objects.equals on the
+// key Structs would.
+func (te *tableEnc) keyChanged(before, after []event.Value) bool {
+	for i := range te.keyCols {
+		a, b := before[te.keyCols[i].idx], after[te.keyCols[i].idx]
+		if a.Kind != b.Kind || a.I != b.I || !bytes.Equal(a.B, b.B) {
+			return true
+		}
+	}
+	return false
+}
+
+func (j *JSON) errorf(t *schema.Table, col, format string, args ...any) error {
+	return &EncodeError{Table: t.DB + "." + t.Name, Column: col, Err: fmt.Errorf(format, args...)}
+}
+
+func (j *JSON) appendKey(dst []byte, te *tableEnc, row []event.Value) ([]byte, error) {
+	if te.keyPre != nil {
+		dst = append(dst, te.keyPre...)
+	}
+	var err error
+	if dst, err = j.appendRow(dst, te.keyCols, row); err != nil {
+		return dst, err
+	}
+	if te.keyPre != nil {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+func (j *JSON) appendRow(dst []byte, cols []colEnc, row []event.Value) ([]byte, error) {
+	dst = append(dst, '{')
+	for i := range cols {
+		c := &cols[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c.key...)
+		var err error
+		if dst, err = c.appendValue(dst, row[c.idx]); err != nil {
+			return dst, &EncodeError{Column: c.name, Err: err}
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func (j *JSON) appendValueChecked(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+	start := len(dst)
+	if te.valuePre != nil {
+		dst = append(dst, te.valuePre...)
+	}
+	dst = append(dst, `{"before":`...)
+	var err error
+	if before == nil {
+		dst = append(dst, "null"...)
+	} else if dst, err = j.appendRow(dst, te.cols, before); err != nil {
+		return dst[:start], j.fillTable(err, ev.Table)
+	}
+	dst = append(dst, `,"after":`...)
+	if after == nil {
+		dst = append(dst, "null"...)
+	} else if dst, err = j.appendRow(dst, te.cols, after); err != nil {
+		return dst[:start], j.fillTable(err, ev.Table)
+	}
+	dst = j.appendTail(dst, te, ev, op)
+	if te.valuePre != nil {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+func (j *JSON) fillTable(err error, t *schema.Table) error {
+	if ee, ok := err.(*EncodeError); ok && ee.Table == "" {
+		ee.Table = t.DB + "." + t.Name
+	}
+	return err
+}
+
+// appendValue writes an envelope without row images (truncate).
+func (j *JSON) appendValue(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
+	dst, _ = j.appendValueChecked(dst, te, ev, op, before, after)
+	return dst
+}
+
+// appendTail writes source, transaction, op and the envelope timestamps.
+func (j *JSON) appendTail(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op) []byte {
+	s := &ev.Source
+	dst = append(dst, `,"source":`...)
+	dst = append(dst, j.sourcePre...)
+	dst = strconv.AppendInt(dst, floorDiv(s.TsUs, 1000), 10)
+	dst = append(dst, `,"snapshot":`...)
+	if s.Snapshot == "" {
+		dst = append(dst, `"false"`...)
+	} else {
+		dst = appendJSONStr(dst, s.Snapshot)
+	}
+	dst = append(dst, te.dbPart...)
+	dst = strconv.AppendInt(dst, s.TsUs, 10)
+	dst = append(dst, `,"ts_ns":`...)
+	dst = strconv.AppendInt(dst, s.TsUs*1000, 10)
+	dst = append(dst, te.tablePart...)
+	dst = strconv.AppendUint(dst, uint64(s.ServerID), 10)
+	dst = append(dst, `,"gtid":`...)
+	if s.GTID == "" {
+		dst = append(dst, "null"...)
+	} else {
+		dst = appendJSONStr(dst, s.GTID)
+	}
+	dst = append(dst, `,"file":`...)
+	dst = appendJSONStr(dst, s.File)
+	dst = append(dst, `,"pos":`...)
+	dst = strconv.AppendInt(dst, int64(s.Pos), 10)
+	dst = append(dst, `,"row":`...)
+	dst = strconv.AppendInt(dst, int64(s.Row), 10)
+	dst = append(dst, `,"thread":`...)
+	if s.Thread < 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = strconv.AppendInt(dst, s.Thread, 10)
+	}
+	dst = append(dst, `,"query":`...)
+	if s.Query == "" {
+		dst = append(dst, "null"...)
+	} else {
+		dst = appendJSONStr(dst, s.Query)
+	}
+	dst = append(dst, `},"transaction":null,"op":"`...)
+	dst = append(dst, byte(op))
+	now := j.now()
+	dst = append(dst, `","ts_ms":`...)
+	dst = strconv.AppendInt(dst, now.UnixMilli(), 10)
+	dst = append(dst, `,"ts_us":`...)
+	dst = strconv.AppendInt(dst, now.UnixMicro(), 10)
+	dst = append(dst, `,"ts_ns":`...)
+	dst = strconv.AppendInt(dst, now.UnixNano(), 10)
+	return append(dst, '}')
+}

@@ -1,0 +1,391 @@
+package sink
+
+import (
+	"encoding/base64"
+	"math"
+	"math/bits"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// This file holds the byte-level formatting rules of the JSON that Kafka's
+// JsonConverter writes through Jackson (com.fasterxml.jackson.core
+// UTF8JsonGenerator, default features): strings, floats, base64.
+
+// jsonEscape[c] is 0 for ASCII bytes written as they are, the character after
+// '\' for the short escapes, and 'u' for \u00XX. Jackson's
+// CharTypes.sOutputEscapes128: control characters, '"' and '\\'; '/' and DEL
+// are not escaped, non-ASCII is written as UTF-8.
+var jsonEscape = func() (t [utf8.RuneSelf]byte) {
+	for i := 0; i < 0x20; i++ {
+		t[i] = 'u'
+	}
+	t['"'] = '"'
+	t['\\'] = '\\'
+	t['\b'] = 'b'
+	t['\t'] = 't'
+	t['\f'] = 'f'
+	t['\n'] = 'n'
+	t['\r'] = 'r'
+	return t
+}()
+
+// Jackson's CharTypes.HC: upper-case hex digits in \u00XX escapes.
+const hexUpper = "0123456789ABCDEF"
+
+// appendJSONString appends s as a quoted JSON string the way Jackson writes
+// it. Invalid UTF-8 is replaced by U+FFFD, one per invalid byte, as Java
+// would have decoded the bytes into a String before Jackson saw them.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	dst = appendJSONStringBody(dst, s)
+	return append(dst, '"')
+}
+
+// appendJSONStr is appendJSONString for a string, without copying it.
+func appendJSONStr(dst []byte, s string) []byte {
+	return appendJSONString(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+func appendJSONStringBody(dst, s []byte) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			e := jsonEscape[c]
+			if e == 0 {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			if e == 'u' {
+				dst = append(dst, '\\', 'u', '0', '0', hexUpper[c>>4], hexUpper[c&0xF])
+			} else {
+				dst = append(dst, '\\', e)
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\uFFFD"...)
+			i++
+			start = i
+			continue
+		}
+		i += n
+	}
+	return append(dst, s[start:]...)
+}
+
+var (
+	b64Std = base64.StdEncoding
+	b64URL = base64.URLEncoding
+)
+
+// appendBase64 appends b as a quoted base64 string: Jackson's default
+// Base64Variant is MIME_NO_LINEFEEDS, the standard alphabet with padding.
+func appendBase64(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, b)
+	return append(dst, '"')
+}
+
+// appendJavaFloat appends f formatted as Java's Float.toString (bitSize 32)
+// or Double.toString (bitSize 64) do since JDK 19 (the shortest decimal that
+// rounds to f; Jackson's writeNumber(float/double) prints exactly that).
+// Non-finite values are quoted, as Jackson's default WRITE_NAN_AS_STRINGS does.
+func appendJavaFloat(dst []byte, f float64, bitSize int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(dst, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(dst, `"-Infinity"`...)
+	case f == 0:
+		if math.Signbit(f) {
+			return append(dst, "-0.0"...)
+		}
+		return append(dst, "0.0"...)
+	}
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, bitSize)
+	if mant := mantissaLen(e); mant == 1 {
+		// Java's spec: when one digit suffices, the closest decimal of
+		// length 1 or 2 is chosen (Double.MIN_VALUE prints 4.9E-324).
+		e2 := strconv.AppendFloat(tmp[16:16], f, 'e', 1, bitSize)
+		if back, err := strconv.ParseFloat(string(e2), bitSize); err == nil && back == f {
+			e = e2
+		}
+	}
+	// e is [-]d[.ddd]e±XX
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+		dst = append(dst, '-')
+	}
+	var digits [24]byte
+	nd := 0
+	i := 0
+	for ; i < len(e) && e[i] != 'e'; i++ {
+		if e[i] != '.' {
+			digits[nd] = e[i]
+			nd++
+		}
+	}
+	for nd > 1 && digits[nd-1] == '0' {
+		nd--
+	}
+	exp, _ := strconv.Atoi(string(e[i+1:]))
+	d := digits[:nd]
+	if exp >= -3 && exp < 7 {
+		if exp >= 0 {
+			if nd <= exp+1 {
+				dst = append(dst, d...)
+				for k := nd; k <= exp; k++ {
+					dst = append(dst, '0')
+				}
+				return append(dst, '.', '0')
+			}
+			dst = append(dst, d[:exp+1]...)
+			dst = append(dst, '.')
+			return append(dst, d[exp+1:]...)
+		}
+		dst = append(dst, '0', '.')
+		for k := -1; k > exp; k-- {
+			dst = append(dst, '0')
+		}
+		return append(dst, d...)
+	}
+	dst = append(dst, d[0], '.')
+	if nd > 1 {
+		dst = append(dst, d[1:]...)
+	} else {
+		dst = append(dst, '0')
+	}
+	dst = append(dst, 'E')
+	return strconv.AppendInt(dst, int64(exp), 10)
+}
+
+func mantissaLen(e []byte) int {
+	n := 0
+	for _, c := range e {
+		switch {
+		case c == 'e':
+			return n
+		case c >= '0' && c <= '9':
+			n++
+		}
+	}
+	return n
+}
+
+// maxDecimalDigits bounds the digits decimalUnscaled accepts: MySQL allows 65,
+// 76 decimal digits always fit in the 256-bit accumulator.
+const maxDecimalDigits = 76
+
+// decimalUnscaled converts the ASCII text of a decimal ("-12.34", "5", ".5")
+// into the big-endian two's-complement bytes of its unscaled value at the
+// given scale, as java.math.BigInteger.toByteArray() returns them for
+// BigDecimal.unscaledValue() (org.apache.kafka.connect.data.Decimal.fromLogical):
+// the minimal number of bytes that keeps the sign bit. The result is written
+// into out (which must hold 33 bytes) and returned as a sub-slice. ok is false
+// for malformed text, more fractional digits than scale, or too many digits.
+func decimalUnscaled(out *[33]byte, text []byte, scale int) (b []byte, ok bool) {
+	var acc [4]uint64 // little-endian limbs
+	i := 0
+	neg := false
+	if i < len(text) && (text[i] == '-' || text[i] == '+') {
+		neg = text[i] == '-'
+		i++
+	}
+	ndigits, nfrac := 0, 0
+	seenDot, any := false, false
+	mul := func(d uint64) {
+		carry := d
+		for k := range acc {
+			hi, lo := bits.Mul64(acc[k], 10)
+			lo, c := bits.Add64(lo, carry, 0)
+			acc[k] = lo
+			carry = hi + c
+		}
+	}
+	for ; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= '0' && c <= '9':
+			any = true
+			if ndigits > 0 || c != '0' {
+				ndigits++
+			}
+			if seenDot {
+				nfrac++
+			}
+			mul(uint64(c - '0'))
+		case c == '.' && !seenDot:
+			seenDot = true
+		default:
+			return nil, false
+		}
+	}
+	if !any || nfrac > scale {
+		return nil, false
+	}
+	for ; nfrac < scale; nfrac++ {
+		if ndigits > 0 {
+			ndigits++
+		}
+		mul(0)
+	}
+	if ndigits > maxDecimalDigits {
+		return nil, false
+	}
+	if neg {
+		// two's complement over 256 bits
+		var c uint64 = 1
+		for k := range acc {
+			acc[k], c = bits.Add64(^acc[k], 0, c)
+		}
+	}
+	// big-endian into out[1:33]
+	for k := 0; k < 4; k++ {
+		v := acc[3-k]
+		for j := 0; j < 8; j++ {
+			out[1+k*8+j] = byte(v >> (56 - 8*j))
+		}
+	}
+	s := 1
+	if neg {
+		for s < 32 && out[s] == 0xFF && out[s+1]&0x80 != 0 {
+			s++
+		}
+	} else {
+		for s < 32 && out[s] == 0 && out[s+1]&0x80 == 0 {
+			s++
+		}
+	}
+	return out[s:33], true
+}
+
+// uintUnscaled writes v as BigInteger.toByteArray would (BIGINT UNSIGNED in
+// bigint.unsigned.handling.mode=precise, Decimal scale 0).
+func uintUnscaled(out *[33]byte, v uint64) []byte {
+	for j := 0; j < 8; j++ {
+		out[25+j] = byte(v >> (56 - 8*j))
+	}
+	out[24] = 0
+	s := 24
+	for s < 32 && out[s] == 0 && out[s+1]&0x80 == 0 {
+		s++
+	}
+	return out[s:33]
+}
+
+// appendBigDecimalString appends the decimal text the way
+// java.math.BigDecimal.toString() prints the value with that scale: plain
+// unless the adjusted exponent is below -6 (then "1.23E-7"). It is used where
+// Kafka Connect prints a BigDecimal with toString (SimpleHeaderConverter).
+func appendBigDecimalString(dst, text []byte, scale int) []byte {
+	neg := len(text) > 0 && text[0] == '-'
+	// collect the unscaled digits without leading zeros
+	var buf [96]byte
+	n := 0
+	nfrac := 0
+	seenDot := false
+	for _, c := range text {
+		switch {
+		case c == '.':
+			seenDot = true
+		case c >= '0' && c <= '9':
+			if seenDot {
+				nfrac++
+			}
+			if n == 0 && c == '0' {
+				continue
+			}
+			if n < len(buf) {
+				buf[n] = c
+				n++
+			}
+		}
+	}
+	for ; nfrac < scale && n > 0 && n < len(buf); nfrac++ {
+		buf[n] = '0'
+		n++
+	}
+	digits := buf[:n]
+	if n == 0 {
+		digits = []byte{'0'}
+		n = 1
+	}
+	adjusted := -scale + (n - 1)
+	if scale >= 0 && adjusted >= -6 {
+		if neg && !(n == 1 && digits[0] == '0') {
+			dst = append(dst, '-')
+		}
+		if scale == 0 {
+			return append(dst, digits...)
+		}
+		if n > scale {
+			dst = append(dst, digits[:n-scale]...)
+			dst = append(dst, '.')
+			return append(dst, digits[n-scale:]...)
+		}
+		dst = append(dst, '0', '.')
+		for k := n; k < scale; k++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, digits...)
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	dst = append(dst, digits[0])
+	if n > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, digits[1:]...)
+	}
+	dst = append(dst, 'E')
+	if adjusted >= 0 {
+		dst = append(dst, '+')
+	}
+	return strconv.AppendInt(dst, int64(adjusted), 10)
+}
+
+// floorDiv divides rounding towards negative infinity, as Java's
+// Math.floorDiv (Instant.toEpochMilli of dates before 1970).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// zonedLayouts[fsp] formats io.debezium.time.ZonedTimestamp: ISO-8601 in UTC
+// with 'Z' and exactly fsp fractional digits when fsp > 0 (ZonedTimestamp's
+// getDateTimeFormatter, DBZ-5996); ISO_OFFSET_DATE_TIME without fraction at 0.
+var zonedLayouts = [7]string{
+	"2006-01-02T15:04:05Z",
+	"2006-01-02T15:04:05.0Z",
+	"2006-01-02T15:04:05.00Z",
+	"2006-01-02T15:04:05.000Z",
+	"2006-01-02T15:04:05.0000Z",
+	"2006-01-02T15:04:05.00000Z",
+	"2006-01-02T15:04:05.000000Z",
+}
+
+// appendZoned appends the quoted ZonedTimestamp text for micros since the epoch.
+func appendZoned(dst []byte, micros int64, fsp int) []byte {
+	if fsp < 0 || fsp > 6 {
+		fsp = 0
+	}
+	dst = append(dst, '"')
+	dst = time.UnixMicro(micros).UTC().AppendFormat(dst, zonedLayouts[fsp])
+	return append(dst, '"')
+}
