@@ -1,0 +1,392 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Connector classes Rivulet replaces (connector.class).
+const (
+	MySQLConnectorClass   = "io.debezium.connector.mysql.MySqlConnector"
+	MariaDBConnectorClass = "io.debezium.connector.mariadb.MariaDbConnector"
+)
+
+// JSONConverterClass is Kafka's org.apache.kafka.connect.json.JsonConverter,
+// the only converter Rivulet implements so far.
+const JSONConverterClass = "org.apache.kafka.connect.json.JsonConverter"
+
+// EmbeddedKafka as the whole of bootstrap.servers runs an in-process Kafka
+// broker for development (see Kafka.Embedded).
+const EmbeddedKafka = "embedded"
+
+// Flavor is the source database kind, and Debezium's source.connector value.
+type Flavor string
+
+// Flavors, set from connector.class.
+const (
+	FlavorMySQL   Flavor = "mysql"
+	FlavorMariaDB Flavor = "mariadb"
+)
+
+// SnapshotMode is Debezium's snapshot.mode.
+type SnapshotMode string
+
+// Snapshot modes Rivulet accepts. Debezium's other modes (always,
+// when_needed, initial_only, recovery, configuration_based, custom) are
+// reported as not supported yet.
+const (
+	// SnapshotInitial (Debezium's default) snapshots schema and data when
+	// no offsets exist, then streams. Data snapshots are not implemented
+	// yet: the engine logs that and streams from the current position.
+	SnapshotInitial SnapshotMode = "initial"
+	// SnapshotNoData captures the schema only and streams from the current
+	// position. "schema_only" (removed in Debezium 3.3) is read as no_data.
+	SnapshotNoData SnapshotMode = "no_data"
+	// SnapshotNever takes no snapshot and streams from the stored position,
+	// or from the oldest binlog on the server when none is stored (Debezium
+	// removed it in 3.6 in favour of configuration_based).
+	SnapshotNever SnapshotMode = "never"
+)
+
+// SSLMode is database.ssl.mode.
+type SSLMode string
+
+// SSL modes, as Debezium's SecureConnectionMode.
+const (
+	SSLDisabled       SSLMode = "disabled"
+	SSLPreferred      SSLMode = "preferred"
+	SSLRequired       SSLMode = "required"
+	SSLVerifyCA       SSLMode = "verify_ca"
+	SSLVerifyIdentity SSLMode = "verify_identity"
+)
+
+// SinkType is sink.type, Rivulet's own key: where change events go.
+type SinkType string
+
+// Sink types.
+const (
+	SinkKafka  SinkType = "kafka"
+	SinkStdout SinkType = "stdout" // one JSON line per record, for trying Rivulet out
+)
+
+// LogFormat is log.format, Rivulet's own key.
+type LogFormat string
+
+// Log formats.
+const (
+	LogText LogFormat = "text"
+	LogJSON LogFormat = "json"
+)
+
+// Compression is the Kafka producer compression.type.
+type Compression string
+
+// Compression codecs, as Kafka's compression.type.
+const (
+	CompressionNone   Compression = "none"
+	CompressionGzip   Compression = "gzip"
+	CompressionSnappy Compression = "snappy"
+	CompressionLZ4    Compression = "lz4"
+	CompressionZstd   Compression = "zstd"
+)
+
+// SchemaHistoryStore is where the internal schema history is kept, chosen
+// by the schema.history.internal class name.
+type SchemaHistoryStore string
+
+// Schema history stores.
+const (
+	HistoryKafka SchemaHistoryStore = "kafka" // io.debezium.storage.kafka.history.KafkaSchemaHistory
+	HistoryFile  SchemaHistoryStore = "file"  // io.debezium.storage.file.history.FileSchemaHistory
+)
+
+// Ops is a set of Debezium operation codes ('c', 'u', 'd', 't'), used for
+// skipped.operations. The zero value is the empty set ("none").
+type Ops uint8
+
+const (
+	opCreate Ops = 1 << iota
+	opUpdate
+	opDelete
+	opTruncate
+)
+
+var opCodes = [...]struct {
+	code byte
+	bit  Ops
+}{{'c', opCreate}, {'u', opUpdate}, {'d', opDelete}, {'t', opTruncate}}
+
+func opBit(code byte) Ops {
+	for _, o := range opCodes {
+		if o.code == code {
+			return o.bit
+		}
+	}
+	return 0
+}
+
+// Has reports whether the operation code op ('c', 'u', 'd', 't') is in s.
+func (s Ops) Has(op byte) bool { b := opBit(op); return b != 0 && s&b != 0 }
+
+// With returns s with op added; unknown codes are ignored.
+func (s Ops) With(op byte) Ops { return s | opBit(op) }
+
+// String returns the Debezium spelling: "c,t", or "none" for the empty set.
+func (s Ops) String() string {
+	var b strings.Builder
+	for _, o := range opCodes {
+		if s&o.bit != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte(o.code)
+		}
+	}
+	if b.Len() == 0 {
+		return "none"
+	}
+	return b.String()
+}
+
+// Config is a whole Rivulet configuration. Field comments name the Debezium
+// (or Kafka Connect, or Rivulet) key and the default. Build one with
+// Default, Load, Parse or FromMap, and check it with Validate.
+type Config struct {
+	// Name is `name`, the connector name: the first element of every
+	// offset key. Default "rivulet".
+	Name string
+	// ConnectorClass is `connector.class`. Default MySQLConnectorClass;
+	// MariaDBConnectorClass is also accepted. Flavor derives from it.
+	ConnectorClass string
+
+	Database Database
+
+	// TopicPrefix is `topic.prefix` (Debezium 1.x: `database.server.name`),
+	// required: the logical server name that prefixes every topic and is
+	// the "server" of the offset key. Only [A-Za-z0-9._-] are allowed.
+	TopicPrefix string
+
+	Filters Filters
+
+	// TombstonesOnDelete is `tombstones.on.delete`: follow each delete
+	// with a null-valued record for log compaction. Default true.
+	TombstonesOnDelete bool
+	// SkippedOperations is `skipped.operations`: operations not emitted,
+	// from c, u, d, t or "none". Default "t" (truncates skipped).
+	SkippedOperations Ops
+	// SnapshotMode is `snapshot.mode`. Default "initial".
+	SnapshotMode SnapshotMode
+	// IncludeSchemaChanges is `include.schema.changes`: publish DDL to the
+	// schema change topic named TopicPrefix. Default true.
+	IncludeSchemaChanges bool
+	// HeartbeatInterval is `heartbeat.interval.ms`; 0 (the default)
+	// disables heartbeats.
+	HeartbeatInterval time.Duration
+	// HeartbeatTopicPrefix is `topic.heartbeat.prefix`: heartbeats go to
+	// <prefix>.<TopicPrefix>. Default "__debezium-heartbeat".
+	HeartbeatTopicPrefix string
+
+	// MaxBatchSize is `max.batch.size`: most events handed on at once.
+	// Default 2048.
+	MaxBatchSize int
+	// MaxQueueSize is `max.queue.size`: most events buffered between the
+	// binlog reader and the sink; must exceed MaxBatchSize. Default 8192.
+	MaxQueueSize int
+	// MaxQueueSizeInBytes is `max.queue.size.in.bytes`: most bytes buffered
+	// between reader and sink; 0 (the default, as in Debezium) bounds the
+	// buffer by MaxQueueSize events only. Suffixes KB, MB, GB, KiB, MiB,
+	// GiB are accepted.
+	MaxQueueSizeInBytes int64
+
+	KeyConverter   Converter // `key.converter`, `key.converter.schemas.enable`
+	ValueConverter Converter // `value.converter`, `value.converter.schemas.enable`
+
+	SchemaHistory SchemaHistory
+	Kafka         Kafka
+
+	// Sink is `sink.type` (Rivulet): "kafka" (default) or "stdout".
+	Sink SinkType
+
+	Offsets Offsets
+
+	// MetricsListen is `metrics.listen` (Rivulet): the address of the HTTP
+	// server for /metrics, /healthz and /readyz. Default ":9404".
+	MetricsListen string
+	// LogLevel is `log.level` (Rivulet): debug, info, warn or error.
+	// Default info.
+	LogLevel slog.Level
+	// LogFormat is `log.format` (Rivulet): "text" (default) or "json".
+	LogFormat LogFormat
+	// ShutdownTimeout is `shutdown.timeout` (Rivulet, a Go duration such as
+	// "30s"): how long a graceful stop may take before a hard stop.
+	// Default 30s.
+	ShutdownTimeout time.Duration
+}
+
+// Flavor is "mariadb" for the MariaDB connector class, else "mysql": the
+// server dialect (GTID format, binlog flavor) and Debezium's
+// source.connector value.
+func (c *Config) Flavor() Flavor {
+	if c.ConnectorClass == MariaDBConnectorClass {
+		return FlavorMariaDB
+	}
+	return FlavorMySQL
+}
+
+// Database is the source connection.
+type Database struct {
+	// Hostname is `database.hostname`, required.
+	Hostname string
+	// Port is `database.port`. Default 3306.
+	Port int
+	// User is `database.user`, required; it needs REPLICATION SLAVE,
+	// REPLICATION CLIENT and SELECT.
+	User string
+	// Password is `database.password`.
+	Password Secret
+	// ServerID is `database.server.id`: the replica id Rivulet presents,
+	// unique among the server's replicas, 1-4294967295. Debezium 2.x
+	// requires it; when absent Load picks a random id in 5400-6399 as
+	// Debezium 1.x did, and warns.
+	ServerID uint32
+	// SSLMode is `database.ssl.mode`. Default "preferred".
+	SSLMode SSLMode
+	// ConnectTimeout is `connect.timeout.ms`. Default 30s.
+	ConnectTimeout time.Duration
+}
+
+// Filters select what is captured. Each list holds regular expressions
+// (comma-separated in the configuration, `\,` for a literal comma), matched
+// case-insensitively against the whole name, as Debezium does: database
+// names, then "db.table", then "db.table.column". Include and exclude of
+// the same level cannot both be set. Debezium's built-in databases (mysql,
+// performance_schema, sys, information_schema) are never captured
+// (table.ignore.builtin=true).
+type Filters struct {
+	DatabaseInclude []string // `database.include.list` (1.x `database.whitelist`)
+	DatabaseExclude []string // `database.exclude.list` (1.x `database.blacklist`)
+	TableInclude    []string // `table.include.list` (1.x `table.whitelist`)
+	TableExclude    []string // `table.exclude.list` (1.x `table.blacklist`)
+	ColumnInclude   []string // `column.include.list` (1.x `column.whitelist`)
+	ColumnExclude   []string // `column.exclude.list` (1.x `column.blacklist`)
+}
+
+// Converter is a Kafka Connect converter setting for record keys or values.
+type Converter struct {
+	// Class is `key.converter` / `value.converter`. Default (and the only
+	// one implemented) JSONConverterClass.
+	Class string
+	// SchemasEnable is `*.converter.schemas.enable`: wrap each record in
+	// {"schema":..., "payload":...}. Default true, as Kafka's JsonConverter.
+	SchemasEnable bool
+}
+
+// SchemaHistory is Debezium's internal schema history (schema.history.internal.*,
+// 1.x database.history.*).
+type SchemaHistory struct {
+	// Store follows the class name in `schema.history.internal`. Default
+	// kafka (io.debezium.storage.kafka.history.KafkaSchemaHistory).
+	Store SchemaHistoryStore
+	// KafkaTopic is `schema.history.internal.kafka.topic`, required for the
+	// kafka store: one partition, infinite retention.
+	KafkaTopic string
+	// KafkaBootstrapServers is `schema.history.internal.kafka.bootstrap.servers`.
+	// Default: Kafka.BootstrapServers.
+	KafkaBootstrapServers []string
+	// FileFilename is `schema.history.internal.file.filename`, required for
+	// the file store.
+	FileFilename string
+	// SkipUnparseableDDL is `schema.history.internal.skip.unparseable.ddl`.
+	// Default false.
+	SkipUnparseableDDL bool
+	// StoreOnlyCapturedTablesDDL is
+	// `schema.history.internal.store.only.captured.tables.ddl`. Default false.
+	StoreOnlyCapturedTablesDDL bool
+	// StoreOnlyCapturedDatabasesDDL is
+	// `schema.history.internal.store.only.captured.databases.ddl`. Default
+	// true for the binlog connectors (BinlogConnectorConfig).
+	StoreOnlyCapturedDatabasesDDL bool
+}
+
+// Kafka is the producer side (Kafka Connect worker keys).
+type Kafka struct {
+	// BootstrapServers is `bootstrap.servers` (comma-separated host:port).
+	// Default "localhost:9092", as Kafka Connect. The single value
+	// "embedded" starts an in-process broker for development.
+	BootstrapServers []string
+	// Compression is `producer.override.compression.type`, else
+	// `producer.compression.type`, else `compression.type`: none (default),
+	// gzip, snappy, lz4 or zstd.
+	Compression Compression
+}
+
+// Embedded reports whether bootstrap.servers asks for the in-process broker.
+func (k Kafka) Embedded() bool {
+	return len(k.BootstrapServers) == 1 && k.BootstrapServers[0] == EmbeddedKafka
+}
+
+// Offsets is where the binlog position is stored (Kafka Connect worker keys).
+type Offsets struct {
+	// FileFilename is `offset.storage.file.filename`, required: a JSON file
+	// keyed like Connect's offsets (offsets.FileStore).
+	FileFilename string
+	// Topic is `offset.storage.topic`, recorded only: storing offsets in a
+	// Kafka topic is not implemented yet, so FileFilename must be set.
+	Topic string
+	// FlushInterval is `offset.flush.interval.ms`: how often acknowledged
+	// positions are committed. Default 60s, as Kafka Connect.
+	FlushInterval time.Duration
+}
+
+// Defaults, as Debezium 3.x, Kafka Connect and Kafka's JsonConverter define them.
+const (
+	DefaultName                 = "rivulet"
+	DefaultPort                 = 3306
+	DefaultMaxBatchSize         = 2048
+	DefaultMaxQueueSize         = 8192
+	DefaultConnectTimeout       = 30 * time.Second
+	DefaultOffsetFlushInterval  = 60 * time.Second
+	DefaultShutdownTimeout      = 30 * time.Second
+	DefaultMetricsListen        = ":9404"
+	DefaultBootstrapServers     = "localhost:9092"
+	DefaultHeartbeatTopicPrefix = "__debezium-heartbeat"
+)
+
+// Default returns a Config holding every default. Required values
+// (Database.Hostname, Database.User, Database.ServerID, TopicPrefix,
+// SchemaHistory.KafkaTopic, Offsets.FileFilename) are left empty.
+func Default() *Config {
+	return &Config{
+		Name:           DefaultName,
+		ConnectorClass: MySQLConnectorClass,
+		Database: Database{
+			Port:           DefaultPort,
+			SSLMode:        SSLPreferred,
+			ConnectTimeout: DefaultConnectTimeout,
+		},
+		TombstonesOnDelete:   true,
+		SkippedOperations:    opTruncate,
+		SnapshotMode:         SnapshotInitial,
+		IncludeSchemaChanges: true,
+		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
+		MaxBatchSize:         DefaultMaxBatchSize,
+		MaxQueueSize:         DefaultMaxQueueSize,
+		KeyConverter:         Converter{Class: JSONConverterClass, SchemasEnable: true},
+		ValueConverter:       Converter{Class: JSONConverterClass, SchemasEnable: true},
+		SchemaHistory: SchemaHistory{
+			Store:                         HistoryKafka,
+			StoreOnlyCapturedDatabasesDDL: true,
+		},
+		Kafka: Kafka{
+			BootstrapServers: []string{DefaultBootstrapServers},
+			Compression:      CompressionNone,
+		},
+		Sink:            SinkKafka,
+		Offsets:         Offsets{FlushInterval: DefaultOffsetFlushInterval},
+		MetricsListen:   DefaultMetricsListen,
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       LogText,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}

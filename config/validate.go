@@ -1,0 +1,232 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Validate reports every problem of c at once (errors.Join of *FieldError),
+// each naming the key, the value and the fix. All match ErrInvalid; values
+// Rivulet does not implement yet also match ErrUnsupported. nil means c is
+// usable.
+func (c *Config) Validate() error {
+	fes := c.validate()
+	if len(fes) == 0 {
+		return nil
+	}
+	errs := make([]error, len(fes))
+	for i, e := range fes {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// maxTopicLen is Kafka's limit on topic names.
+const maxTopicLen = 249
+
+var topicPrefixChars = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+func (c *Config) validate() []*FieldError {
+	var errs []*FieldError
+	add := func(e *FieldError) { errs = append(errs, e) }
+
+	switch {
+	case strings.TrimSpace(c.Name) == "":
+		add(invalid("name", "", "is not set", "set the connector name; it keys the stored offsets"))
+	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
+		add(invalid("name", c.Name, "contains control characters", "use printable characters"))
+	}
+	if c.ConnectorClass != MySQLConnectorClass && c.ConnectorClass != MariaDBConnectorClass {
+		add(invalid("connector.class", c.ConnectorClass, "is not a Debezium MySQL or MariaDB connector",
+			"set "+MySQLConnectorClass+" or "+MariaDBConnectorClass))
+	}
+
+	d := c.Database
+	switch {
+	case d.Hostname == "":
+		add(invalid("database.hostname", "", "is not set", "set the host name or IP address of the MySQL or MariaDB server"))
+	case strings.ContainsFunc(d.Hostname, unicode.IsSpace):
+		add(invalid("database.hostname", d.Hostname, "contains spaces", "set a host name or IP address"))
+	}
+	if d.Port < 1 || d.Port > 65535 {
+		add(invalid("database.port", strconv.Itoa(d.Port), "is not a port number", "set an integer 1-65535"))
+	}
+	if d.User == "" {
+		add(invalid("database.user", "", "is not set", "set a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT privileges"))
+	}
+	if d.ServerID == 0 {
+		add(invalid("database.server.id", "", "is not set", "set an integer 1-4294967295, unique among the server's replicas"))
+	}
+	switch d.SSLMode {
+	case SSLDisabled, SSLPreferred, SSLRequired, SSLVerifyCA, SSLVerifyIdentity:
+	default:
+		add(invalid("database.ssl.mode", string(d.SSLMode), "is not an SSL mode", "set disabled, preferred, required, verify_ca or verify_identity"))
+	}
+	if d.ConnectTimeout <= 0 {
+		add(invalid("connect.timeout.ms", strconv.FormatInt(d.ConnectTimeout.Milliseconds(), 10), "is not a positive timeout", "set a number of milliseconds such as 30000"))
+	}
+
+	switch {
+	case c.TopicPrefix == "":
+		add(invalid("topic.prefix", "", "is not set", "set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)"))
+	case !topicPrefixChars.MatchString(c.TopicPrefix):
+		add(invalid("topic.prefix", c.TopicPrefix, "contains characters other than A-Z, a-z, 0-9, '.', '_' and '-'", "use only those characters, as Kafka topic names do"))
+	case len(c.TopicPrefix) > maxTopicLen:
+		add(invalid("topic.prefix", c.TopicPrefix, fmt.Sprintf("is longer than %d characters", maxTopicLen), "use a shorter prefix; Kafka limits topic names to 249 characters"))
+	}
+
+	f := c.Filters
+	for _, lvl := range []struct {
+		name             string
+		include, exclude []string
+	}{
+		{"database", f.DatabaseInclude, f.DatabaseExclude},
+		{"table", f.TableInclude, f.TableExclude},
+		{"column", f.ColumnInclude, f.ColumnExclude},
+	} {
+		inKey, exKey := lvl.name+".include.list", lvl.name+".exclude.list"
+		if len(lvl.include) > 0 && len(lvl.exclude) > 0 {
+			add(invalid(exKey, strings.Join(lvl.exclude, ","), "cannot be used together with "+inKey, "set only one of "+inKey+" and "+exKey+", as Debezium requires"))
+		}
+		for _, set := range []struct {
+			key  string
+			pats []string
+		}{{inKey, lvl.include}, {exKey, lvl.exclude}} {
+			for _, p := range set.pats {
+				if _, err := CompileFilter(p); err != nil {
+					add(invalid(set.key, p, "is not a valid regular expression ("+err.Error()+")", "rewrite it in RE2 syntax (no lookaround or backreferences); it is matched case-insensitively against the whole name"))
+				}
+			}
+		}
+	}
+
+	switch c.SnapshotMode {
+	case SnapshotInitial, SnapshotNoData, SnapshotNever:
+	case "always", "when_needed", "initial_only", "recovery", "schema_only_recovery", "configuration_based", "custom":
+		add(unsupported("snapshot.mode", string(c.SnapshotMode), "set initial, no_data or never"))
+	default:
+		add(invalid("snapshot.mode", string(c.SnapshotMode), "is not a snapshot mode", "set initial, no_data or never"))
+	}
+	if c.HeartbeatInterval < 0 {
+		add(invalid("heartbeat.interval.ms", strconv.FormatInt(c.HeartbeatInterval.Milliseconds(), 10), "is negative", "set 0 to disable heartbeats or a number of milliseconds"))
+	}
+	if c.HeartbeatInterval > 0 && !topicPrefixChars.MatchString(c.HeartbeatTopicPrefix) {
+		add(invalid("topic.heartbeat.prefix", c.HeartbeatTopicPrefix, "is not a valid topic name prefix", "use only A-Z, a-z, 0-9, '.', '_' and '-'"))
+	}
+
+	if c.MaxBatchSize < 1 {
+		add(invalid("max.batch.size", strconv.Itoa(c.MaxBatchSize), "is not a positive integer", "set an integer such as 2048"))
+	}
+	if c.MaxQueueSize <= c.MaxBatchSize {
+		add(invalid("max.queue.size", strconv.Itoa(c.MaxQueueSize), fmt.Sprintf("is not larger than max.batch.size (%d)", c.MaxBatchSize),
+			"set max.queue.size above max.batch.size, as Debezium requires (defaults 8192 and 2048)"))
+	}
+	if c.MaxQueueSizeInBytes < 0 {
+		add(invalid("max.queue.size.in.bytes", strconv.FormatInt(c.MaxQueueSizeInBytes, 10), "is negative", "set 0 (no byte limit) or a size in bytes"))
+	}
+
+	for _, cv := range []struct {
+		key string
+		c   Converter
+	}{{"key.converter", c.KeyConverter}, {"value.converter", c.ValueConverter}} {
+		if cv.c.Class != JSONConverterClass {
+			add(unsupported(cv.key, cv.c.Class, "set "+JSONConverterClass))
+		}
+	}
+
+	h := c.SchemaHistory
+	switch h.Store {
+	case HistoryKafka:
+		if h.KafkaTopic == "" {
+			add(invalid("schema.history.internal.kafka.topic", "", "is not set", "set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory"))
+		}
+		for _, e := range checkServers("schema.history.internal.kafka.bootstrap.servers", h.KafkaBootstrapServers) {
+			add(e)
+		}
+	case HistoryFile:
+		if h.FileFilename == "" {
+			add(invalid("schema.history.internal.file.filename", "", "is not set", "set the path of the schema history file"))
+		}
+	default:
+		add(invalid("schema.history.internal", string(h.Store), "is not a schema history store", "set io.debezium.storage.kafka.history.KafkaSchemaHistory or io.debezium.storage.file.history.FileSchemaHistory"))
+	}
+
+	switch c.Sink {
+	case SinkKafka:
+		for _, e := range checkServers("bootstrap.servers", c.Kafka.BootstrapServers) {
+			add(e)
+		}
+	case SinkStdout:
+	default:
+		add(invalid("sink.type", string(c.Sink), "is not a sink type", "set kafka or stdout"))
+	}
+	if !validCompression(c.Kafka.Compression) {
+		add(invalid("compression.type", string(c.Kafka.Compression), "is not a compression type", "set none, gzip, snappy, lz4 or zstd"))
+	}
+
+	o := c.Offsets
+	switch {
+	case o.FileFilename == "" && o.Topic != "":
+		add(unsupported("offset.storage.topic", o.Topic, "set offset.storage.file.filename to store offsets in a file"))
+	case o.FileFilename == "":
+		add(invalid("offset.storage.file.filename", "", "is not set", "set the path of the offsets file, such as /var/lib/rivulet/offsets.json"))
+	}
+	if o.FlushInterval <= 0 {
+		add(invalid("offset.flush.interval.ms", strconv.FormatInt(o.FlushInterval.Milliseconds(), 10), "is not a positive interval", "set a number of milliseconds such as 60000"))
+	}
+
+	if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || !validPort(port, true) {
+		add(invalid("metrics.listen", c.MetricsListen, "is not a listen address", `set host:port or :port, such as ":9404"`))
+	}
+	switch c.LogFormat {
+	case LogText, LogJSON:
+	default:
+		add(invalid("log.format", string(c.LogFormat), "is not a log format", "set text or json"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		add(invalid("shutdown.timeout", c.ShutdownTimeout.String(), "is not a positive duration", `set a Go duration such as "30s"`))
+	}
+	return errs
+}
+
+// checkServers validates a bootstrap server list.
+func checkServers(key string, servers []string) []*FieldError {
+	if len(servers) == 0 {
+		return []*FieldError{invalid(key, "", "is not set", "set a comma-separated list of host:port, such as kafka:9092")}
+	}
+	if len(servers) == 1 && servers[0] == EmbeddedKafka {
+		return nil
+	}
+	var errs []*FieldError
+	for _, s := range servers {
+		if s == EmbeddedKafka {
+			errs = append(errs, invalid(key, strings.Join(servers, ","), "mixes embedded with brokers", "set either embedded alone or a list of host:port"))
+			continue
+		}
+		host, port, err := net.SplitHostPort(s)
+		if err != nil || host == "" || !validPort(port, false) {
+			errs = append(errs, invalid(key, s, "is not host:port", "set a comma-separated list of host:port, such as kafka:9092"))
+		}
+	}
+	return errs
+}
+
+func validPort(p string, zeroOK bool) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n <= 65535 && (n >= 1 || zeroOK && n == 0)
+}
+
+// CompileFilter compiles one include/exclude list entry the way Debezium
+// applies it: case-insensitive, anchored at both ends. The engine uses it
+// to hand the filtering stages the patterns Validate checked.
+func CompileFilter(pattern string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, err // reported against the pattern as written
+	}
+	return regexp.Compile(`(?i)^(?:` + pattern + `)$`)
+}
