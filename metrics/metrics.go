@@ -14,6 +14,8 @@ type Stream struct {
 	connected     prometheus.Gauge
 	disconnects   prometheus.Counter
 	events        *prometheus.CounterVec
+	filtered      prometheus.Counter
+	sourceTime    prometheus.Gauge
 	batches       prometheus.Counter
 	committedTime prometheus.Gauge
 	committedPos  prometheus.Gauge
@@ -34,8 +36,16 @@ func New(reg prometheus.Registerer) *Stream {
 		}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rivulet_events_total",
-			Help: "Row change events decoded from the binlog, by table and operation.",
-		}, []string{"table", "op"}),
+			Help: "Row change events decoded from the binlog, by table.",
+		}, []string{"table"}),
+		filtered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rivulet_binlog_events_filtered_total",
+			Help: "Rows events skipped because their table is not captured (Debezium NumberOfEventsFiltered).",
+		}),
+		sourceTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rivulet_binlog_last_transaction_timestamp_seconds",
+			Help: "Binlog timestamp of the last transaction read; now minus this is the lag.",
+		}),
 		batches: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rivulet_batches_total",
 			Help: "Batches (transactions or parts of large ones) handed to the sink.",
@@ -49,7 +59,7 @@ func New(reg prometheus.Registerer) *Stream {
 			Help: "Binlog position (within its file) of the last committed offset.",
 		}),
 	}
-	reg.MustRegister(s.connected, s.disconnects, s.events, s.batches, s.committedTime, s.committedPos,
+	reg.MustRegister(s.connected, s.disconnects, s.events, s.filtered, s.sourceTime, s.batches, s.committedTime, s.committedPos,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return s
 }
@@ -64,10 +74,16 @@ func (s *Stream) Disconnected(error) {
 	s.ready.Store(false)
 }
 
-// RowsDecoded counts n events of op ('c', 'u', 'd') on table ("db.table").
-func (s *Stream) RowsDecoded(table string, op byte, n int) {
-	s.events.WithLabelValues(table, string(op)).Add(float64(n))
+// RowsDecoded counts n change events decoded for table ("db.table").
+func (s *Stream) RowsDecoded(table string, n int) {
+	s.events.WithLabelValues(table).Add(float64(n))
 }
+
+// Filtered counts a rows event skipped because its table is not captured.
+func (s *Stream) Filtered(string) { s.filtered.Inc() }
+
+// Committed records the binlog timestamp of the last transaction read.
+func (s *Stream) Committed(tsSec int64) { s.sourceTime.Set(float64(tsSec)) }
 
 // BatchQueued counts a batch handed to the sink.
 func (s *Stream) BatchQueued(int) { s.batches.Inc() }
