@@ -96,4 +96,3 @@ func (s *Stream) OffsetCommitted(pos uint64) {
 
 // Ready reports whether the stream is connected (used by /readyz).
 func (s *Stream) Ready() bool { return s.ready.Load() }
-
