@@ -643,3 +643,22 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Launch starts a server owned by the caller, outside of a test (benchmarks,
+// the demo): the caller must Close it.
+func Launch(opts ...Option) (*Server, error) {
+	if _, err := findMariadbd(); err != nil {
+		return nil, errors.New(installHint)
+	}
+	cfg := serverConfig{serverID: 1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return startServer(cfg)
+}
+
+// Close stops a server started by Launch and removes its data.
+func (s *Server) Close() error { return s.close() }
+
+// Connect opens a go-mysql connection as the test user to db ("" for none).
+func (s *Server) Connect(db string) (*client.Conn, error) { return s.connect(s.User, s.Password, db) }
