@@ -292,7 +292,8 @@ type SchemaHistory struct {
 	// kafka store: one partition, infinite retention.
 	KafkaTopic string
 	// KafkaBootstrapServers is `schema.history.internal.kafka.bootstrap.servers`.
-	// Default: Kafka.BootstrapServers.
+	// When the key is absent Load copies Kafka.BootstrapServers (Debezium
+	// requires the key; Rivulet defaults to the worker's brokers).
 	KafkaBootstrapServers []string
 	// FileFilename is `schema.history.internal.file.filename`, required for
 	// the file store.
@@ -376,6 +377,7 @@ func Default() *Config {
 		ValueConverter:       Converter{Class: JSONConverterClass, SchemasEnable: true},
 		SchemaHistory: SchemaHistory{
 			Store:                         HistoryKafka,
+			KafkaBootstrapServers:         []string{DefaultBootstrapServers},
 			StoreOnlyCapturedDatabasesDDL: true,
 		},
 		Kafka: Kafka{

@@ -268,10 +268,11 @@ func (l *loader) integer(key string, lo, hi int64, what string) (int64, bool) {
 }
 
 func rangeFix(lo, hi int64) string {
+	const unbounded = math.MaxInt64 / int64(time.Millisecond) // as large as any key allows
 	switch {
-	case hi == math.MaxInt64 && lo == 0:
+	case hi >= unbounded && lo == 0:
 		return "set a non-negative integer"
-	case hi == math.MaxInt64:
+	case hi >= unbounded:
 		return fmt.Sprintf("set an integer of at least %d", lo)
 	}
 	return fmt.Sprintf("set an integer %d-%d", lo, hi)
@@ -401,6 +402,7 @@ func (l *loader) parse(c *Config) {
 		}
 	}
 	l.str("schema.history.internal.kafka.topic", &h.KafkaTopic)
+	historyServersSet := l.has("schema.history.internal.kafka.bootstrap.servers")
 	l.servers("schema.history.internal.kafka.bootstrap.servers", &h.KafkaBootstrapServers)
 	l.str("schema.history.internal.file.filename", &h.FileFilename)
 	l.boolean("schema.history.internal.skip.unparseable.ddl", &h.SkipUnparseableDDL)
@@ -408,7 +410,7 @@ func (l *loader) parse(c *Config) {
 	l.boolean("schema.history.internal.store.only.captured.databases.ddl", &h.StoreOnlyCapturedDatabasesDDL)
 
 	l.servers("bootstrap.servers", &c.Kafka.BootstrapServers)
-	if len(h.KafkaBootstrapServers) == 0 {
+	if !historyServersSet {
 		h.KafkaBootstrapServers = append([]string(nil), c.Kafka.BootstrapServers...)
 	}
 	// Connector-level override, then worker producer setting, then plain.
