@@ -166,7 +166,9 @@ func TestFromMap_Fields(t *testing.T) {
 				return [3]bool{h.SkipUnparseableDDL, h.StoreOnlyCapturedTablesDDL, h.StoreOnlyCapturedDatabasesDDL}
 			}, [3]bool{true, true, false}},
 		{"history servers default to bootstrap.servers", []string{"bootstrap.servers", "k1:9092, PLAINTEXT://k2:9093"},
-			func(c *Config) any { return [2][]string{c.Kafka.BootstrapServers, c.SchemaHistory.KafkaBootstrapServers} },
+			func(c *Config) any {
+				return [2][]string{c.Kafka.BootstrapServers, c.SchemaHistory.KafkaBootstrapServers}
+			},
 			[2][]string{{"k1:9092", "k2:9093"}, {"k1:9092", "k2:9093"}}},
 		{"history servers own", []string{"bootstrap.servers", "k1:9092", "schema.history.internal.kafka.bootstrap.servers", "h:9092"},
 			func(c *Config) any { return c.SchemaHistory.KafkaBootstrapServers }, []string{"h:9092"}},
