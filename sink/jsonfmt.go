@@ -245,7 +245,7 @@ func decimalUnscaled(out *[33]byte, text []byte, scale int) (b []byte, ok bool) 
 	if ndigits > maxDecimalDigits {
 		return nil, false
 	}
-	if neg {
+	if neg && acc != [4]uint64{} {
 		// two's complement over 256 bits
 		var c uint64 = 1
 		for k := range acc {
@@ -260,7 +260,7 @@ func decimalUnscaled(out *[33]byte, text []byte, scale int) (b []byte, ok bool) 
 		}
 	}
 	s := 1
-	if neg {
+	if neg && out[1]&0x80 != 0 {
 		for s < 32 && out[s] == 0xFF && out[s+1]&0x80 != 0 {
 			s++
 		}
