@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rivulet-cdc/rivulet/config"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
+
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "rivulet %s\n", version)
+		return exitOK
+	case "run", "check":
+	case "dev-kafka":
+		return devKafkaCmd(rest, stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "rivulet: unknown command %q\n", cmd)
+		usage(stderr)
+		return exitUsage
+	}
+
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "connector configuration: Debezium JSON ({\"name\":..., \"config\":{...}}) or .properties")
+	if err := fs.Parse(rest); err != nil {
+		return exitUsage
+	}
+	if *path == "" {
+		fmt.Fprintf(stderr, "rivulet %s: --config is required (the Debezium connector JSON or .properties file)\n", cmd)
+		return exitUsage
+	}
+	cfg, warnings, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "rivulet: %v\n", err)
+		if errors.Is(err, config.ErrInvalid) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	log := newLogger(stderr, cfg)
+	for _, w := range warnings {
+		log.Warn(w.Message, "keys", w.Keys)
+	}
+
+	ctx, stop := signalContext(log)
+	defer stop()
+	if cmd == "check" {
+		return checkCmd(ctx, cfg, stdout)
+	}
+	if err := runCmd(ctx, cfg, log); err != nil {
+		log.Error("rivulet stopped", "err", err)
+		if errors.Is(err, config.ErrInvalid) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	return exitOK
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: rivulet <command> [flags]
+
+commands:
+  run   --config FILE   stream binlog changes to Kafka until SIGTERM
+  check --config FILE   preflight the database and Kafka, one line per check
+  version               print the version
+
+FILE is the Debezium MySQL connector JSON as POSTed to Kafka Connect, or a
+.properties file with the same keys.
+`)
+}
+
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// signalContext is cancelled by the first SIGTERM/SIGINT (graceful stop); a
+// second signal exits at once with status 1.
+func signalContext(log *slog.Logger) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			log.Info("signal received: stopping at the next transaction boundary", "signal", s.String())
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sigs:
+			log.Error("second signal: hard stop, unacknowledged records will be re-read on restart", "signal", s.String())
+			os.Exit(exitFailure)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}

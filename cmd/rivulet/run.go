@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rivulet-cdc/rivulet/binlog"
+	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/engine"
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/metrics"
+	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
+)
+
+// runCmd wires the stages from cfg and runs until ctx is cancelled (graceful
+// stop) or a stage fails.
+func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+	if cfg.SnapshotMode != config.SnapshotNoData && cfg.SnapshotMode != config.SnapshotNever {
+		log.Warn("initial data snapshot is not implemented yet: streaming from the stored position or the current end of the binlog",
+			"snapshot.mode", string(cfg.SnapshotMode))
+	}
+	if cfg.Kafka.Embedded() && cfg.Sink == config.SinkKafka {
+		port, _ := embeddedPort(cfg.Kafka.BootstrapServers[0])
+		kf, err := startDevKafka(port)
+		if err != nil {
+			return err
+		}
+		defer kf.Close()
+		cfg.Kafka.BootstrapServers = kf.ListenAddrs()
+		log.Info("embedded kafka started (in-memory, for development only)", "bootstrap_servers", strings.Join(cfg.Kafka.BootstrapServers, ","))
+	}
+
+	// Refuse to start on a failing prerequisite, with the same words as `rivulet check`.
+	if failed := failedChecks(binlog.Preflight(ctx, preflightConfig(cfg))); len(failed) > 0 {
+		return errors.New("preflight failed: " + strings.Join(failed, "; "))
+	}
+
+	reg := prometheus.NewRegistry()
+	stream := metrics.New(reg)
+	srv, err := metrics.Listen(cfg.MetricsListen, reg, stream.Ready)
+	if err != nil {
+		return err
+	}
+	log.Info("metrics endpoint listening", "addr", srv.Addr())
+
+	filter, err := schema.NewFilter(filterConfig(cfg))
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	loader := schema.NewLoader(schema.LoaderConfig{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		Filter: filter, Logger: log.With("component", "schema"),
+	})
+	defer loader.Close()
+
+	reader, err := binlog.NewReader(binlog.Config{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		ServerID: cfg.Database.ServerID, Flavor: string(cfg.Flavor()),
+		Tables: loader, Include: filter.Table,
+		MaxBatchSize: cfg.MaxBatchSize, ConnectTimeout: cfg.Database.ConnectTimeout,
+		Observer: stream, Logger: log.With("component", "binlog"),
+	})
+	if err != nil {
+		return err
+	}
+
+	snk, err := newSink(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, snk.Close()) }()
+
+	store, err := offsets.NewFileStore(cfg.Offsets.FileFilename, cfg.Name, cfg.TopicPrefix)
+	if err != nil {
+		return err
+	}
+
+	// The HTTP server outlives the engine: it stops last, after offsets are written.
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	var g errgroup.Group
+	g.Go(func() error { return srv.Run(httpCtx) })
+	runErr := engine.Run(ctx, engine.Config{
+		FlushInterval:   cfg.Offsets.FlushInterval,
+		QueueBatches:    max(1, cfg.MaxQueueSize/max(1, cfg.MaxBatchSize)),
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          log.With("component", "engine"),
+		Observer:        stream,
+	}, reader, snk, store)
+	stopHTTP()
+	return errors.Join(runErr, g.Wait())
+}
+
+func newSink(ctx context.Context, cfg *config.Config, log *slog.Logger) (engine.Sink, error) {
+	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
+	enc.Version = version
+	if cfg.Flavor() == config.FlavorMariaDB {
+		enc.Connector = sink.ConnectorMariaDB
+	}
+	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
+	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
+	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
+	enc.SkippedOperations = nil
+	for _, op := range []byte{'c', 'u', 'd', 't'} {
+		if cfg.SkippedOperations.Has(op) {
+			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
+		}
+	}
+	if cfg.Sink == config.SinkStdout {
+		return sink.NewStdout(os.Stdout, enc)
+	}
+	return sink.NewKafka(ctx, sink.KafkaConfig{
+		JSON:               enc,
+		Brokers:            cfg.Kafka.BootstrapServers,
+		ClientID:           "rivulet-" + cfg.Name,
+		Compression:        string(cfg.Kafka.Compression),
+		MaxBufferedRecords: cfg.MaxQueueSize,
+		MaxBufferedBytes:   cfg.MaxQueueSizeInBytes,
+		Logger:             log.With("component", "sink"),
+	})
+}
+
+func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
+	return binlog.PreflightConfig{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		ServerID: cfg.Database.ServerID,
+	}
+}
+
+func filterConfig(cfg *config.Config) schema.FilterConfig {
+	j := func(l []string) string { return strings.Join(l, ",") }
+	f := cfg.Filters
+	return schema.FilterConfig{
+		DatabaseIncludeList: j(f.DatabaseInclude), DatabaseExcludeList: j(f.DatabaseExclude),
+		TableIncludeList: j(f.TableInclude), TableExcludeList: j(f.TableExclude),
+		ColumnIncludeList: j(f.ColumnInclude), ColumnExcludeList: j(f.ColumnExclude),
+	}
+}
+
+// notRun is Preflight's detail for checks skipped after a failed connection.
+const notRun = "not run: no connection"
+
+// failedChecks renders each failing check as "name: detail (fix)".
+func failedChecks(rs []binlog.CheckResult) []string {
+	var out []string
+	for _, r := range rs {
+		if !r.OK && r.Detail != notRun {
+			out = append(out, fmt.Sprintf("%s: %s (fix: %s)", r.Name, r.Detail, r.Fix))
+		}
+	}
+	return out
+}

@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rivulet-cdc/rivulet/binlog"
+	"github.com/rivulet-cdc/rivulet/offsets"
+)
+
+// Source is what the engine needs of a change source (binlog.Reader).
+type Source interface {
+	// Run streams batches from start into out until ctx is cancelled (it then
+	// stops at a transaction boundary and returns nil or ctx.Err()) or a fatal
+	// error occurs. It does not close out.
+	Run(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error
+}
+
+// OffsetStore is what the engine needs of an offset store (offsets.FileStore).
+type OffsetStore interface {
+	Load(ctx context.Context) (offsets.Position, bool, error)
+	Save(ctx context.Context, p offsets.Position) error
+}
+
+// Observer receives engine-level facts for metrics; nil means no-op.
+type Observer interface {
+	BatchQueued(events int)
+	OffsetCommitted(pos uint64)
+}
+
+// Config holds what the run loop needs; zero means default.
+type Config struct {
+	// FlushInterval is how often acknowledged positions are written to the
+	// store (offset.flush.interval.ms). Default 1s; Debezium's 60s default
+	// only widens the duplicate window after a crash.
+	FlushInterval time.Duration
+	// QueueBatches bounds the batches between source and sink (max.queue.size
+	// divided by max.batch.size). Default 4.
+	QueueBatches int
+	// ShutdownTimeout bounds the drain after the context is cancelled. Default 30s.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+	Observer        Observer
+}
+
+func (c *Config) setDefaults() {
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.QueueBatches <= 0 {
+		c.QueueBatches = 4
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run moves batches from src to snk and commits positions to store once every
+// record before them was acknowledged. Cancelling ctx is a graceful stop: the
+// source stops at a transaction boundary, everything read is flushed, the last
+// acknowledged position is saved, and Run returns nil. A fatal error of any
+// stage stops the others and is returned; the position is not moved past
+// anything unacknowledged.
+func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStore) error {
+	cfg.setDefaults()
+	log := cfg.Logger
+
+	start, found, err := store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load offsets: %w", err)
+	}
+	if found {
+		log.Info("resuming from stored position", "position", start.String())
+	} else {
+		log.Info("no stored position: streaming from the current end of the binlog")
+	}
+
+	tr := newTracker(start)
+	// The drain must outlive ctx: it gets its own bounded context.
+	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelDrain()
+	stopTimer := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(cfg.ShutdownTimeout, cancelDrain)
+		context.AfterFunc(drainCtx, func() { t.Stop() })
+	})
+	defer stopTimer()
+
+	g, gctx := errgroup.WithContext(drainCtx)
+	batches := make(chan binlog.Batch, cfg.QueueBatches)
+	srcCtx, cancelSrc := context.WithCancel(ctx)
+	defer cancelSrc()
+	context.AfterFunc(gctx, cancelSrc) // a failing stage stops intake too
+
+	g.Go(func() error {
+		defer close(batches)
+		err := src.Run(srcCtx, start, batches)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("source: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for b := range batches {
+			if cfg.Observer != nil {
+				cfg.Observer.BatchQueued(len(b.Events))
+			}
+			seq := tr.add(b.End)
+			if len(b.Events) == 0 {
+				tr.done(seq, nil)
+				continue
+			}
+			if err := snk.Send(gctx, b.Events, func(err error) { tr.done(seq, err) }); err != nil {
+				return fmt.Errorf("sink: %w", err)
+			}
+			if err := tr.failed(); err != nil {
+				return err
+			}
+		}
+		// Intake stopped: wait for every record, then the final commit below.
+		if err := snk.Flush(gctx); err != nil {
+			return fmt.Errorf("flush sink: %w", err)
+		}
+		return tr.failed()
+	})
+	g.Go(func() error {
+		t := time.NewTicker(cfg.FlushInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+				if err := commit(gctx, store, tr, cfg, false); err != nil {
+					return err
+				}
+			case <-tr.fail:
+				return tr.failed()
+			}
+		}
+	})
+	runErr := g.Wait()
+	// Commit whatever is acknowledged, even after a failure: those records are in Kafka.
+	commitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := commit(commitCtx, store, tr, cfg, true); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if runErr == nil && drainCtx.Err() != nil && ctx.Err() != nil {
+		return fmt.Errorf("shutdown timed out after %s: unacknowledged records will be re-read on restart", cfg.ShutdownTimeout)
+	}
+	return runErr
+}
+
+func commit(ctx context.Context, store OffsetStore, tr *tracker, cfg Config, final bool) error {
+	p, ok := tr.committable()
+	if !ok {
+		return nil
+	}
+	if err := store.Save(ctx, p); err != nil {
+		return fmt.Errorf("save offsets at %s: %w", p.String(), err)
+	}
+	tr.committed(p)
+	if cfg.Observer != nil {
+		cfg.Observer.OffsetCommitted(p.Pos)
+	}
+	if final {
+		cfg.Logger.Info("offsets committed", "position", p.String())
+	}
+	return nil
+}
+
+// tracker follows batches in order and knows the highest position whose
+// every earlier record was acknowledged. done may be called from any goroutine.
+type tracker struct {
+	mu      sync.Mutex
+	next    uint64 // seq of the next batch added
+	low     uint64 // lowest seq not yet acknowledged
+	pending map[uint64]offsets.Position
+	acked   map[uint64]bool
+	best    offsets.Position // highest contiguous acknowledged position
+	dirty   bool             // best moved since the last commit
+	err     error
+	fail    chan struct{}
+}
+
+func newTracker(start offsets.Position) *tracker {
+	return &tracker{
+		pending: make(map[uint64]offsets.Position),
+		acked:   make(map[uint64]bool),
+		best:    start,
+		fail:    make(chan struct{}),
+	}
+}
+
+func (t *tracker) add(p offsets.Position) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seq := t.next
+	t.next++
+	t.pending[seq] = p
+	return seq
+}
+
+func (t *tracker) done(seq uint64, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		if t.err == nil {
+			t.err = err
+			close(t.fail)
+		}
+		return
+	}
+	t.acked[seq] = true
+	for t.acked[t.low] {
+		t.best = t.pending[t.low]
+		delete(t.acked, t.low)
+		delete(t.pending, t.low)
+		t.low++
+		t.dirty = true
+	}
+}
+
+func (t *tracker) failed() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return fmt.Errorf("sink: %w", t.err)
+	}
+	return nil
+}
+
+func (t *tracker) committable() (offsets.Position, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.best, t.dirty && !t.best.IsZero()
+}
+
+func (t *tracker) committed(p offsets.Position) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.best == p {
+		t.dirty = false
+	}
+}

@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
+	"github.com/rivulet-cdc/rivulet/offsets"
+)
+
+type options struct {
+	rivulet  string
+	rows     int
+	txRows   int
+	runs     int
+	liveRate int
+	liveFor  time.Duration
+}
+
+type result struct {
+	name    string
+	rates   []float64 // events/s per run
+	rssMiB  []float64
+	comment string
+}
+
+func (r result) median() float64 { return median(r.rates) }
+
+func run(o options) error {
+	dir, err := os.MkdirTemp("", "rivulet-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Println("starting MariaDB…")
+	srv, err := testenv.Launch(testenv.WithArgs("--max-binlog-size=1073741824"))
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	conn, err := srv.Connect("")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		"CREATE DATABASE bench",
+		"CREATE TABLE bench.t (id BIGINT PRIMARY KEY, a INT NOT NULL, b VARCHAR(64), c DECIMAL(12,2), d DATETIME(3), born_us BIGINT)",
+	} {
+		if _, err := conn.Execute(q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	start, err := binlogPosition(conn)
+	if err != nil {
+		return err
+	}
+	changes := 2 * o.rows
+	fmt.Printf("writing %d inserts in %d-row transactions, then %d updates…\n", o.rows, o.txRows, o.rows)
+	t0 := time.Now()
+	if err := writeWorkload(conn, o); err != nil {
+		return err
+	}
+	fmt.Printf("workload written in %s\n", time.Since(t0).Round(time.Millisecond))
+
+	var results []result
+	for _, v := range []struct {
+		name    string
+		schemas bool
+	}{{"rivulet JSON, no schemas", false}, {"rivulet JSON, with schemas", true}} {
+		r := result{name: v.name}
+		for i := range o.runs {
+			rate, rss, err := rivuletRun(o, srv, dir, fmt.Sprintf("b%d%v", i, v.schemas), v.schemas, start, changes)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			fmt.Printf("  %-28s run %d: %8.0f events/s, peak RSS %5.1f MiB\n", v.name, i+1, rate, rss)
+			r.rates = append(r.rates, rate)
+			r.rssMiB = append(r.rssMiB, rss)
+		}
+		results = append(results, r)
+	}
+	gm := result{name: "go-mysql alone (full decode)"}
+	for i := range o.runs {
+		rate, err := goMySQLRun(srv, start, changes)
+		if err != nil {
+			return fmt.Errorf("go-mysql: %w", err)
+		}
+		fmt.Printf("  %-28s run %d: %8.0f events/s\n", gm.name, i+1, rate)
+		gm.rates = append(gm.rates, rate)
+	}
+	results = append(results, gm)
+
+	p50, p99, n, err := liveLag(o, srv, conn, dir)
+	if err != nil {
+		return fmt.Errorf("live lag: %w", err)
+	}
+
+	fmt.Printf("\n%d row changes, kfake in a separate process, medians of %d runs\n", changes, o.runs)
+	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "events/s", "peak RSS", "vs go-mysql")
+	for _, r := range results {
+		rss := "-"
+		if len(r.rssMiB) > 0 {
+			rss = fmt.Sprintf("%.0f MiB", slices.Max(r.rssMiB))
+		}
+		fmt.Printf("%-30s %12.0f %10s %14.2f\n", r.name, r.median(), rss, r.median()/gm.median())
+	}
+	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
+		o.liveRate, o.liveFor, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+	return nil
+}
+
+// writeWorkload inserts o.rows rows in o.txRows-row transactions, then
+// updates each row once, in transactions of the same size.
+func writeWorkload(conn *client.Conn, o options) error {
+	var b strings.Builder
+	for lo := 0; lo < o.rows; lo += o.txRows {
+		b.Reset()
+		b.WriteString("INSERT INTO bench.t VALUES ")
+		for id := lo; id < min(lo+o.txRows, o.rows); id++ {
+			if id > lo {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "(%d,%d,'name-%d',%d.%02d,'2026-11-21 10:00:00.%03d',0)", id, id*7, id, id, id%100, id%1000)
+		}
+		if _, err := conn.Execute(b.String()); err != nil {
+			return err
+		}
+	}
+	for lo := 0; lo < o.rows; lo += o.txRows {
+		q := fmt.Sprintf("UPDATE bench.t SET a = a + 1, b = CONCAT(b, '!') WHERE id >= %d AND id < %d", lo, lo+o.txRows)
+		if _, err := conn.Execute(q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func binlogPosition(conn *client.Conn) (offsets.Position, error) {
+	r, err := conn.Execute("SHOW MASTER STATUS")
+	if err != nil {
+		return offsets.Position{}, err
+	}
+	file, _ := r.GetStringByName(0, "File")
+	pos, _ := r.GetIntByName(0, "Position")
+	return offsets.Position{File: file, Pos: uint64(pos)}, nil
+}
+
+// rivuletRun streams the workload from start with the rivulet binary and
+// returns events/s (binlog to acknowledged records) and peak RSS in MiB.
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, start offsets.Position, want int) (float64, float64, error) {
+	kafka, brokers, err := startKafka(o.rivulet)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stopProcess(kafka)
+	offsetFile := filepath.Join(dir, prefix+".offsets.json")
+	store, err := offsets.NewFileStore(offsetFile, "bench", prefix)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := store.Save(context.Background(), start); err != nil {
+		return 0, 0, err
+	}
+	cfgFile, _, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas)
+	if err != nil {
+		return 0, 0, err
+	}
+	adm, cl, err := admin(brokers)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cl.Close()
+
+	begin := time.Now()
+	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stopProcess(proc)
+	topic := prefix + ".bench.t"
+	for {
+		n, err := endOffset(adm, topic)
+		if err == nil && n >= int64(want) {
+			break
+		}
+		if proc.ProcessState != nil || !alive(proc) {
+			return 0, 0, fmt.Errorf("rivulet exited early; log: %s", tail(filepath.Join(dir, prefix+".log")))
+		}
+		if time.Since(begin) > 5*time.Minute {
+			return 0, 0, fmt.Errorf("only %d of %d records after 5 minutes", n, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(begin)
+	rss := peakRSS(proc.Process.Pid)
+	return float64(want) / elapsed.Seconds(), rss, nil
+}
+
+// goMySQLRun reads the same binlog range with go-mysql's own decoder.
+func goMySQLRun(srv *testenv.Server, start offsets.Position, want int) (float64, error) {
+	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID: 4242, Flavor: "mariadb", Host: srv.Host, Port: uint16(srv.Port),
+		User: srv.User, Password: srv.Password,
+	})
+	defer syncer.Close()
+	begin := time.Now()
+	st, err := syncer.StartSync(mysql.Position{Name: start.File, Pos: uint32(start.Pos)})
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	n := 0
+	for n < want {
+		ev, err := st.GetEvent(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if re, ok := ev.Event.(*replication.RowsEvent); ok {
+			switch ev.Header.EventType {
+			case replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2, replication.PARTIAL_UPDATE_ROWS_EVENT:
+				n += len(re.Rows) / 2
+			default:
+				n += len(re.Rows)
+			}
+		}
+	}
+	return float64(want) / time.Since(begin).Seconds(), nil
+}
+
+// liveLag runs rivulet from the current end of the binlog while a paced
+// workload commits rows stamped with their write time, and measures when a
+// consumer sees each row.
+func liveLag(o options, srv *testenv.Server, conn *client.Conn, dir string) (p50, p99 time.Duration, n int, err error) {
+	kafka, brokers, err := startKafka(o.rivulet)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer stopProcess(kafka)
+	prefix := "live"
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, "live.offsets.json"), false)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, "live.log"))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer stopProcess(proc)
+	if err := waitReady(metricsAddr, 30*time.Second); err != nil {
+		return 0, 0, 0, fmt.Errorf("%w; log: %s", err, tail(filepath.Join(dir, "live.log")))
+	}
+
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(prefix+".bench.t"),
+		kgo.AllowAutoTopicCreation(), kgo.FetchMaxWait(5*time.Millisecond))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer consumer.Close()
+	total := int(o.liveFor.Seconds() * float64(o.liveRate))
+	lags := make([]time.Duration, 0, total)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), o.liveFor+time.Minute)
+		defer cancel()
+		for len(lags) < total {
+			fs := consumer.PollFetches(ctx)
+			if err := ctx.Err(); err != nil {
+				done <- fmt.Errorf("consumed %d of %d: %w", len(lags), total, err)
+				return
+			}
+			now := time.Now().UnixMicro()
+			fs.EachRecord(func(r *kgo.Record) {
+				if born, ok := bornUs(r.Value); ok {
+					lags = append(lags, time.Duration(now-born)*time.Microsecond)
+				}
+			})
+		}
+		done <- nil
+	}()
+
+	const txPerSecond = 50
+	rowsPerTx := max(1, o.liveRate/txPerSecond)
+	tick := time.NewTicker(time.Second / txPerSecond)
+	defer tick.Stop()
+	id := 10_000_000
+	var b strings.Builder
+	for sent := 0; sent < total; {
+		<-tick.C
+		b.Reset()
+		b.WriteString("INSERT INTO bench.t VALUES ")
+		born := time.Now().UnixMicro()
+		for i := 0; i < rowsPerTx && sent < total; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "(%d,1,'live',1.00,'2026-11-21 10:00:00.000',%d)", id, born)
+			id++
+			sent++
+		}
+		if _, err := conn.Execute(b.String()); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if err := <-done; err != nil {
+		return 0, 0, 0, err
+	}
+	slices.Sort(lags)
+	return lags[len(lags)/2], lags[len(lags)*99/100], len(lags), nil
+}
+
+// bornUs finds after.born_us in a schemaless envelope.
+func bornUs(v []byte) (int64, bool) {
+	i := bytes.Index(v, []byte(`"born_us":`))
+	if i < 0 {
+		return 0, false
+	}
+	rest := v[i+len(`"born_us":`):]
+	j := bytes.IndexAny(rest, ",}")
+	if j < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	return n, err == nil && n > 0
+}
+
+func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offsetFile string, schemas bool) (path, metricsAddr string, err error) {
+	port, err := freePort()
+	if err != nil {
+		return "", "", err
+	}
+	metricsAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	doc := map[string]any{
+		"name": "bench",
+		"config": map[string]string{
+			"connector.class":                     "io.debezium.connector.mariadb.MariaDbConnector",
+			"database.hostname":                   srv.Host,
+			"database.port":                       strconv.Itoa(srv.Port),
+			"database.user":                       srv.User,
+			"database.password":                   srv.Password,
+			"database.server.id":                  "5501",
+			"topic.prefix":                        prefix,
+			"table.include.list":                  "bench.t",
+			"snapshot.mode":                       "no_data",
+			"schema.history.internal.kafka.topic": prefix + ".history",
+			"bootstrap.servers":                   strings.Join(brokers, ","),
+			"offset.storage.file.filename":        offsetFile,
+			"offset.flush.interval.ms":            "1000",
+			"key.converter.schemas.enable":        strconv.FormatBool(schemas),
+			"value.converter.schemas.enable":      strconv.FormatBool(schemas),
+			"metrics.listen":                      metricsAddr,
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return "", "", err
+	}
+	path = filepath.Join(dir, prefix+".json")
+	return path, metricsAddr, os.WriteFile(path, b, 0o600)
+}
+
+func startKafka(bin string) (*exec.Cmd, []string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(bin, "dev-kafka", "--port", strconv.Itoa(port))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return cmd, []string{addr}, nil
+		}
+	}
+	stopProcess(cmd)
+	return nil, nil, fmt.Errorf("dev-kafka did not listen on %s", addr)
+}
+
+func startRivulet(bin, cfgFile, logFile string) (*exec.Cmd, error) {
+	f, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "run", "--config", cfgFile)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	go func() { _ = cmd.Wait(); f.Close() }()
+	return cmd, nil
+}
+
+func stopProcess(cmd *exec.Cmd) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	for i := 0; i < 200 && alive(cmd); i++ {
+		time.Sleep(25 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+}
+
+func alive(cmd *exec.Cmd) bool {
+	return cmd.Process.Signal(syscall.Signal(0)) == nil && !zombie(cmd.Process.Pid)
+}
+
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+}
+
+// peakRSS reads VmHWM of pid in MiB.
+func peakRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func admin(brokers []string) (*kadm.Client, *kgo.Client, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return nil, nil, err
+	}
+	return kadm.NewClient(cl), cl, nil
+}
+
+func endOffset(adm *kadm.Client, topic string) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	offs, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	offs.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			n += o.Offset
+		}
+	})
+	if n == 0 {
+		return 0, errors.New("no records yet")
+	}
+	return n, nil
+}
+
+func waitReady(addr string, d time.Duration) error {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("rivulet not ready on %s after %s", addr, d)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
