@@ -1,0 +1,546 @@
+package binlog
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// tableEntry is the cached state of one table id.
+type tableEntry struct {
+	id      string // "db.table"
+	db      string
+	name    string
+	types   []byte
+	metas   []uint16
+	skip    bool // excluded or not captured: rows are not decoded
+	table   *schema.Table
+	dec     *rowDecoder
+	warned  bool // partial row image reported
+	checked bool
+}
+
+// txState is the transaction being read.
+type txState struct {
+	active     bool
+	file       string
+	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: Source.Pos and restart point
+	gtid       string // "" when none
+	mysqlSID   string // for adding to the GTID state at commit
+	mysqlGNO   int64
+	mariaGTID  mariaGTID
+	hasMaria   bool
+	thread     int64
+	commitTsUs int64 // MySQL 8 original_commit_timestamp, 0 if unknown
+	rowsEvents int64 // rows events seen in this transaction, emitted, skipped or filtered
+	emitted    bool  // a partial batch of this transaction was handed out
+	events     []event.ChangeEvent
+}
+
+// stream is the state of one Run: positions survive reconnects, table and
+// transaction state are rebuilt on each connection.
+type stream struct {
+	r       *Reader
+	cfg     *Config
+	log     *slog.Logger
+	obs     Observer
+	flavor  string
+	mariadb bool
+	// track is true when the GTID state is known, so every handed-out
+	// position carries a GTID set.
+	track bool
+	gtids *gtidState
+
+	// resume is the position to reconnect from: the last one handed out, or
+	// pending when that is later.
+	resume       offsets.Position
+	pending      *offsets.Position // reached, not yet handed out
+	pendingSince time.Time
+
+	file      string
+	tables    map[uint64]*tableEntry
+	tx        txState
+	skipEvent int64 // rows events of the first transaction to skip
+	skipRow   int32 // rows of the next rows event to skip
+	firstTx   bool  // the first transaction after connecting is still open
+	scratch   []event.Value
+	stash     *rowsStash // rows bodies of the current connection
+	connected bool       // at least one event arrived on this connection
+}
+
+// reset prepares for a new connection from s.resume.
+func (s *stream) reset() error {
+	g, err := parseGTIDState(s.resume.GTIDSet, s.mariadb)
+	if err != nil {
+		return err
+	}
+	s.gtids = g
+	s.file = s.resume.File
+	s.tables = make(map[uint64]*tableEntry)
+	s.tx = txState{}
+	s.skipEvent = s.resume.Event
+	s.skipRow = s.resume.Row
+	s.firstTx = true
+	s.connected = false
+	return nil
+}
+
+// posString names the current position for errors.
+func (s *stream) posString(pos uint64) string {
+	if s.tx.gtid != "" {
+		return fmt.Sprintf("%s:%d (gtid %s)", s.file, pos, s.tx.gtid)
+	}
+	return s.file + ":" + strconv.FormatUint(pos, 10)
+}
+
+// handle processes one binlog event. start and next are the positions of the
+// event and of the one after it.
+func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start, next uint64, out chan<- Batch) error {
+	h := ev.Header
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		s.file = string(e.NextLogName)
+		if h.Flags&replication.LOG_EVENT_ARTIFICIAL_F == 0 && h.Timestamp != 0 && !s.tx.active {
+			// A real rotation: the next file starts where the last transaction ended.
+			p := s.position(s.file, e.Position, h)
+			s.setPending(p)
+		}
+	case *replication.GTIDEvent:
+		s.beginGTID(e, h)
+	case *replication.GtidTaggedLogEvent:
+		s.beginGTID(&e.GTIDEvent, h)
+		if tag := e.Tag.String(); s.tx.mysqlSID != "" && tag != "" {
+			s.tx.mysqlSID += ":" + tag
+			s.tx.gtid = s.tx.mysqlSID + ":" + strconv.FormatInt(e.GNO, 10)
+		}
+	case *replication.MariadbGTIDEvent:
+		s.tx = txState{file: s.file, beginPos: start, thread: -1, hasMaria: true,
+			mariaGTID: mariaGTID{domain: e.GTID.DomainID, server: e.GTID.ServerID, seq: e.GTID.SequenceNumber}}
+		s.tx.gtid = strconv.FormatUint(uint64(e.GTID.DomainID), 10) + "-" +
+			strconv.FormatUint(uint64(e.GTID.ServerID), 10) + "-" + strconv.FormatUint(e.GTID.SequenceNumber, 10)
+		// A standalone group (DDL, non-transactional statement) ends with its
+		// query; a transaction ends with XID or COMMIT.
+		s.tx.active = !e.IsStandalone()
+	case *replication.QueryEvent:
+		return s.query(ctx, e, h, start, next, out)
+	case *replication.XIDEvent:
+		return s.commit(ctx, h, next, out)
+	case *replication.TableMapEvent:
+		return s.tableMap(ctx, e, start)
+	case *replication.RowsEvent:
+		return s.rows(ctx, ev, e, start, out)
+	case *replication.TransactionPayloadEvent:
+		// MySQL binlog_transaction_compression: the transaction's events are
+		// inside. Restarting replays the whole payload event, so every inner
+		// event is placed at its start; the last one ends at its end.
+		for i, inner := range e.Events {
+			n := start
+			if i == len(e.Events)-1 {
+				n = next
+			}
+			if err := s.handle(ctx, inner, start, n, out); err != nil {
+				return err
+			}
+		}
+	case *replication.HeartbeatEvent:
+		if s.pending != nil {
+			return s.flushPending(ctx, out)
+		}
+	case *replication.GenericEvent:
+		if h.EventType == replication.XA_PREPARE_LOG_EVENT {
+			return s.commit(ctx, h, next, out)
+		}
+	}
+	return nil
+}
+
+// beginGTID starts a MySQL transaction group at a GTID or anonymous GTID event.
+func (s *stream) beginGTID(e *replication.GTIDEvent, h *replication.EventHeader) {
+	s.tx = txState{file: s.file, thread: -1}
+	if e.OriginalCommitTimestamp > 0 {
+		s.tx.commitTsUs = int64(e.OriginalCommitTimestamp)
+	}
+	if e.GNO > 0 && !bytes.Equal(e.SID, make([]byte, 16)) {
+		s.tx.mysqlSID = sidString(e.SID)
+		s.tx.mysqlGNO = e.GNO
+		s.tx.gtid = s.tx.mysqlSID + ":" + strconv.FormatInt(e.GNO, 10)
+	}
+}
+
+// statement kinds of a Query event.
+const (
+	stmtDDL = iota
+	stmtBegin
+	stmtCommit
+	stmtRollback
+	stmtIgnore // SAVEPOINT, XA END, MariaDB dummy events: no effect on the stream
+	stmtXAStandalone
+	stmtDML
+)
+
+// classify looks at the first keyword(s) of a query.
+func classify(q []byte) int {
+	q = skipSpaceAndComments(q)
+	word := func(i int) []byte {
+		j := i
+		for j < len(q) && (q[j] >= 'A' && q[j] <= 'Z' || q[j] >= 'a' && q[j] <= 'z' || q[j] == '_') {
+			j++
+		}
+		return q[i:j]
+	}
+	w := word(0)
+	eq := func(a []byte, b string) bool { return bytes.EqualFold(a, []byte(b)) }
+	q2 := q
+	q = skipSpaceAndComments(q[len(w):])
+	w2 := word(0)
+	q = q2
+	switch {
+	case len(q) == 0 || q[0] == '#':
+		return stmtIgnore // MariaDB "# Dummy event replacing event type ..."
+	case eq(w, "BEGIN"):
+		return stmtBegin
+	case eq(w, "START") && eq(w2, "TRANSACTION"):
+		return stmtBegin
+	case eq(w, "COMMIT"):
+		return stmtCommit
+	case eq(w, "ROLLBACK") && eq(w2, "TO"):
+		return stmtIgnore
+	case eq(w, "ROLLBACK"):
+		return stmtRollback
+	case eq(w, "SAVEPOINT"), eq(w, "RELEASE"):
+		return stmtIgnore
+	case eq(w, "XA"):
+		switch {
+		case eq(w2, "START"), eq(w2, "BEGIN"):
+			return stmtBegin
+		case eq(w2, "END"), eq(w2, "PREPARE"):
+			return stmtIgnore
+		default: // XA COMMIT / XA ROLLBACK of a prepared transaction
+			return stmtXAStandalone
+		}
+	case eq(w, "INSERT"), eq(w, "UPDATE"), eq(w, "DELETE"), eq(w, "REPLACE"), eq(w, "LOAD"):
+		return stmtDML
+	}
+	return stmtDDL
+}
+
+func skipSpaceAndComments(q []byte) []byte {
+	for {
+		q = bytes.TrimLeft(q, " \t\r\n")
+		switch {
+		case bytes.HasPrefix(q, []byte("/*")):
+			// Keep the body of executable comments /*!50100 ... */ and /*M!...*/.
+			if len(q) > 2 && (q[2] == '!' || q[2] == 'M' && len(q) > 3 && q[3] == '!') {
+				i := 3
+				if q[2] == 'M' {
+					i = 4
+				}
+				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+					i++
+				}
+				q = q[i:]
+				continue
+			}
+			end := bytes.Index(q, []byte("*/"))
+			if end < 0 {
+				return nil
+			}
+			q = q[end+2:]
+		case bytes.HasPrefix(q, []byte("-- ")):
+			end := bytes.IndexByte(q, '\n')
+			if end < 0 {
+				return nil
+			}
+			q = q[end+1:]
+		default:
+			return q
+		}
+	}
+}
+
+func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replication.EventHeader, start, next uint64, out chan<- Batch) error {
+	switch classify(e.Query) {
+	case stmtBegin:
+		// MySQL: BEGIN follows the GTID event and is the transaction's
+		// position (Debezium's source.pos). MariaDB has no BEGIN event: its
+		// GTID event already began the transaction.
+		if !s.tx.active || !s.tx.hasMaria {
+			s.tx.active, s.tx.file, s.tx.beginPos = true, s.file, start
+		}
+		s.tx.thread = int64(e.SlaveProxyID)
+		return nil
+	case stmtCommit:
+		return s.commit(ctx, h, next, out)
+	case stmtRollback:
+		// Only non-transactional changes are logged before a ROLLBACK; they
+		// did happen, so the events are kept.
+		s.log.Warn("transaction ended with ROLLBACK in the binlog; its non-transactional changes are emitted",
+			slog.String(keyBinlogFile, s.file), slog.Uint64(keyBinlogPos, start))
+		return s.commit(ctx, h, next, out)
+	case stmtIgnore:
+		return nil
+	case stmtXAStandalone:
+		if !s.tx.active {
+			return s.commit(ctx, h, next, out)
+		}
+		return nil
+	case stmtDML:
+		return &Error{Kind: ErrStatementBased,
+			Msg:  fmt.Sprintf("statement-based change at %s: %.80q", s.posString(start), e.Query),
+			Hint: "the server must log row images: SET GLOBAL binlog_format=ROW (and in the server configuration), then restart from a snapshot so the changes logged as statements are not lost"}
+	}
+	// DDL: forget cached tables so the next TABLE_MAP reloads them.
+	// TODO(#ddl): apply DDL to the schema history instead.
+	if len(s.tables) > 0 {
+		s.tables = make(map[uint64]*tableEntry)
+	}
+	if s.tx.active {
+		return nil // DDL inside a transaction group (CREATE TABLE ... SELECT)
+	}
+	return s.commit(ctx, h, next, out)
+}
+
+func (s *stream) tableMap(ctx context.Context, e *replication.TableMapEvent, start uint64) error {
+	s.beginImplicit(start)
+	if te, ok := s.tables[e.TableID]; ok && te.db == string(e.Schema) && te.name == string(e.Table) &&
+		bytes.Equal(te.types, e.ColumnType) && equalMetas(te.metas, e.ColumnMeta) {
+		return nil
+	}
+	te := &tableEntry{db: string(e.Schema), name: string(e.Table), types: e.ColumnType, metas: e.ColumnMeta}
+	te.id = te.db + "." + te.name
+	s.tables[e.TableID] = te
+	if s.cfg.Include != nil && !s.cfg.Include(te.db, te.name) {
+		te.skip = true
+		return nil
+	}
+	t, err := s.cfg.Tables.Table(ctx, te.db, te.name)
+	if err != nil {
+		return fmt.Errorf("load table %s for the table map at %s: %w", te.id, s.posString(start), err)
+	}
+	if t == nil {
+		te.skip = true
+		return nil
+	}
+	plans, err := planTable(tableMapFrom(e), t, s.posString(start))
+	if err != nil {
+		return err
+	}
+	te.table = t
+	te.dec = &rowDecoder{cols: plans}
+	return nil
+}
+
+// beginImplicit starts a transaction at start for table maps and rows
+// outside BEGIN (CREATE TABLE ... SELECT, non-transactional tables on old
+// servers), keeping the GTID of a preceding GTID event.
+func (s *stream) beginImplicit(start uint64) {
+	if s.tx.active {
+		return
+	}
+	if s.tx.mysqlSID == "" && !s.tx.hasMaria && s.tx.commitTsUs == 0 {
+		s.tx.thread = -1
+	}
+	s.tx.active, s.tx.file, s.tx.beginPos = true, s.file, start
+}
+
+func equalMetas(a, b []uint16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *replication.RowsEvent, start uint64, out chan<- Batch) error {
+	body, ok := s.stash.take(e)
+	h := ev.Header
+	te := s.tables[e.TableID]
+	if !ok || te == nil {
+		return corrupt("rows event for table id %d without its table map at %s", e.TableID, s.posString(start))
+	}
+	s.beginImplicit(start)
+	s.tx.rowsEvents++
+	if s.firstTx && s.skipEvent > 0 {
+		s.skipEvent-- // emitted before the restart
+		return nil
+	}
+	if te.skip {
+		s.obs.Filtered(te.id)
+		return nil
+	}
+	op, partial, compressed, err := rowsOp(h.EventType)
+	if err != nil {
+		return err
+	}
+	data := body.data
+	if compressed {
+		if data, err = decompressRows(data); err != nil {
+			return fmt.Errorf("table %s at %s: %w", te.id, s.posString(start), err)
+		}
+	}
+	if int(e.ColumnCount) != len(te.dec.cols) {
+		return corrupt("rows event for %s has %d columns, its table map %d at %s", te.id, e.ColumnCount, len(te.dec.cols), s.posString(start))
+	}
+	dec := te.dec
+	dec.resetArena(len(data))
+	after := e.ColumnBitmap2
+	before := e.ColumnBitmap1
+	if op == event.OpCreate {
+		after, before = e.ColumnBitmap1, nil
+	}
+	first := before
+	if first == nil {
+		first = after
+	}
+	vals, nrows, missing, err := dec.decodeRows(s.scratch[:0], op, partial, first, after, data)
+	s.scratch = vals[:0]
+	if err != nil {
+		return fmt.Errorf("decode rows of %s at %s: %w", te.id, s.posString(start), err)
+	}
+	if missing && !te.warned {
+		te.warned = true
+		s.log.Warn("rows event without full row images; absent columns are emitted as NULL (set binlog_row_image=FULL)",
+			slog.String(keyTable, te.id), slog.String(keyBinlogFile, s.file), slog.Uint64(keyBinlogPos, start))
+	}
+	// One allocation for all values of the event; events point into it.
+	owned := make([]event.Value, len(vals))
+	copy(owned, vals)
+	ncols := len(dec.cols)
+	tsUs := int64(h.Timestamp) * 1_000_000
+	if s.tx.commitTsUs > 0 {
+		tsUs = s.tx.commitTsUs
+	}
+	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: s.tx.beginPos, Thread: s.tx.thread}
+	if s.tx.events == nil {
+		s.tx.events = make([]event.ChangeEvent, 0, min(nrows, s.cfg.MaxBatchSize)+1)
+	}
+	skip := 0
+	if s.firstTx && s.skipRow > 0 {
+		skip = min(int(s.skipRow), nrows)
+		s.skipRow = 0
+	}
+	p := 0
+	for row := range nrows {
+		ce := event.ChangeEvent{Op: op, Table: te.table, Source: src}
+		ce.Source.Row = int32(row)
+		switch op {
+		case event.OpCreate:
+			ce.After = owned[p : p+ncols : p+ncols]
+			p += ncols
+		case event.OpDelete:
+			ce.Before = owned[p : p+ncols : p+ncols]
+			p += ncols
+		default:
+			ce.Before = owned[p : p+ncols : p+ncols]
+			ce.After = owned[p+ncols : p+2*ncols : p+2*ncols]
+			p += 2 * ncols
+		}
+		if row < skip {
+			continue
+		}
+		s.tx.events = append(s.tx.events, ce)
+	}
+	s.obs.RowsDecoded(te.id, nrows-skip)
+	if len(s.tx.events) >= s.cfg.MaxBatchSize {
+		// Hand out what the transaction has so far; a restart resumes at its
+		// BEGIN and skips the rows events counted here.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end := offsets.Position{File: s.tx.file, Pos: s.tx.beginPos, ServerID: h.ServerID,
+			Event: s.tx.rowsEvents, TsSec: int64(h.Timestamp)}
+		if s.track {
+			end.GTIDSet = s.gtids.String()
+		}
+		if err := s.emit(ctx, out, Batch{Events: s.tx.events, End: end}); err != nil {
+			return err
+		}
+		s.tx.events = nil
+		s.tx.emitted = true
+	}
+	return nil
+}
+
+// commit ends the transaction group at an XID, COMMIT, standalone query or XA
+// PREPARE event.
+func (s *stream) commit(ctx context.Context, h *replication.EventHeader, next uint64, out chan<- Batch) error {
+	if s.firstTx && s.skipEvent > 0 {
+		s.log.Warn("the stored position asked to skip more rows events than its transaction had; continuing after it",
+			slog.Int64("events_left", s.skipEvent), slog.String(keyBinlogFile, s.file), slog.Uint64(keyBinlogPos, next))
+	}
+	s.firstTx = false
+	s.skipEvent, s.skipRow = 0, 0
+	if s.track {
+		switch {
+		case s.tx.hasMaria:
+			s.gtids.addMaria(s.tx.mariaGTID.domain, s.tx.mariaGTID.server, s.tx.mariaGTID.seq)
+		case s.tx.mysqlSID != "":
+			s.gtids.addMySQL(s.tx.mysqlSID, s.tx.mysqlGNO)
+		}
+	}
+	end := s.position(s.file, uint64(next), h)
+	tx := s.tx
+	s.tx = txState{}
+	s.obs.Committed(int64(h.Timestamp))
+	if len(tx.events) == 0 && !tx.emitted {
+		s.setPending(end)
+		return nil
+	}
+	return s.emit(ctx, out, Batch{Events: tx.events, End: end})
+}
+
+// position is the restart point after a completed transaction.
+func (s *stream) position(file string, pos uint64, h *replication.EventHeader) offsets.Position {
+	p := offsets.Position{File: file, Pos: pos, ServerID: h.ServerID, TsSec: int64(h.Timestamp)}
+	if s.track {
+		p.GTIDSet = s.gtids.String()
+	}
+	return p
+}
+
+func (s *stream) setPending(p offsets.Position) {
+	if s.pending == nil {
+		s.pendingSince = time.Now()
+	}
+	s.pending = &p
+}
+
+func (s *stream) flushPending(ctx context.Context, out chan<- Batch) error {
+	if s.pending == nil {
+		return nil
+	}
+	return s.emit(ctx, out, Batch{End: *s.pending})
+}
+
+// emit hands a batch to the consumer; its End becomes the resume position.
+func (s *stream) emit(ctx context.Context, out chan<- Batch, b Batch) error {
+	select {
+	case out <- b:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.resume = b.End
+	s.pending = nil
+	return nil
+}
+
+// resumePosition is where to reconnect from.
+func (s *stream) resumePosition() offsets.Position {
+	if s.pending != nil {
+		return *s.pending
+	}
+	return s.resume
+}
