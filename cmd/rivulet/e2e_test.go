@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// rivuletBinary builds cmd/rivulet once per test binary: end-to-end tests
+// run the real process so that signals, exit codes and kill -9 are real.
+func rivuletBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rivulet-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "rivulet")
+		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// instance is one rivulet process under test.
+type instance struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	log     *lockedBuffer
+	metrics string
+	exited  chan struct{}
+	err     error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type e2eEnv struct {
+	srv     *testenv.Server
+	db      string
+	brokers []string
+	dir     string
+	prefix  string
+}
+
+func newE2E(t *testing.T) *e2eEnv {
+	srv := testenv.MariaDB(t)
+	return &e2eEnv{srv: srv, db: srv.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "it"}
+}
+
+func (e *e2eEnv) config(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	port := freePort(t)
+	cfg := map[string]string{
+		"connector.class":                     "io.debezium.connector.mariadb.MariaDbConnector",
+		"database.hostname":                   e.srv.Host,
+		"database.port":                       strconv.Itoa(e.srv.Port),
+		"database.user":                       e.srv.User,
+		"database.password":                   e.srv.Password,
+		"database.server.id":                  "5601",
+		"topic.prefix":                        e.prefix,
+		"database.include.list":               e.db,
+		"snapshot.mode":                       "no_data",
+		"schema.history.internal.kafka.topic": e.prefix + ".history",
+		"bootstrap.servers":                   strings.Join(e.brokers, ","),
+		"offset.storage.file.filename":        filepath.Join(e.dir, "offsets.json"),
+		"offset.flush.interval.ms":            "200",
+		"metrics.listen":                      fmt.Sprintf("127.0.0.1:%d", port),
+		"log.level":                           "debug",
+	}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	b, err := json.Marshal(map[string]any{"name": "it-connector", "config": cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(e.dir, "connector.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (e *e2eEnv) start(t *testing.T, cfgPath string) *instance {
+	t.Helper()
+	var cfg struct {
+		Config map[string]string `json:"config"`
+	}
+	b, _ := os.ReadFile(cfgPath)
+	_ = json.Unmarshal(b, &cfg)
+	in := &instance{t: t, log: &lockedBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
+	in.cmd = exec.Command(rivuletBinary(t), "run", "--config", cfgPath)
+	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
+	if err := in.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { in.err = in.cmd.Wait(); close(in.exited) }()
+	t.Cleanup(func() {
+		_ = in.cmd.Process.Kill()
+		<-in.exited
+		if t.Failed() {
+			t.Logf("rivulet log:\n%s", in.log.String())
+		}
+	})
+	in.waitReady()
+	return in
+}
+
+// waitReady polls /readyz: the binlog connection is up.
+func (in *instance) waitReady() {
+	in.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-in.exited:
+			in.t.Fatalf("rivulet exited before it was ready: %v\n%s", in.err, in.log.String())
+		default:
+		}
+		resp, err := http.Get("http://" + in.metrics + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	in.t.Fatalf("rivulet not ready after 60s\n%s", in.log.String())
+}
+
+// stop sends SIGTERM and expects exit status 0.
+func (in *instance) stop() {
+	in.t.Helper()
+	_ = in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.exited:
+	case <-time.After(60 * time.Second):
+		in.t.Fatalf("rivulet did not stop within 60s of SIGTERM\n%s", in.log.String())
+	}
+	if in.err != nil {
+		in.t.Fatalf("rivulet exited with %v after SIGTERM\n%s", in.err, in.log.String())
+	}
+}
+
+// kill sends SIGKILL.
+func (in *instance) kill() {
+	_ = in.cmd.Process.Kill()
+	<-in.exited
+}
+
+type record struct {
+	Topic   string
+	Key     map[string]any
+	Value   map[string]any // nil for a tombstone
+	Headers map[string]string
+	RawKey  []byte
+	RawVal  []byte
+}
+
+// consume reads topics from the start until want records arrived (or 60s).
+func consume(t *testing.T, brokers []string, want int, topics ...string) []record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation(),
+		kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var out []record
+	for len(out) < want && ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		fs.EachRecord(func(r *kgo.Record) {
+			rec := record{Topic: r.Topic, RawKey: r.Key, RawVal: r.Value, Headers: map[string]string{}}
+			if r.Key != nil {
+				if err := json.Unmarshal(r.Key, &rec.Key); err != nil {
+					t.Errorf("key is not JSON: %s", r.Key)
+				}
+			}
+			if r.Value != nil {
+				if err := json.Unmarshal(r.Value, &rec.Value); err != nil {
+					t.Errorf("value is not JSON: %s", r.Value)
+				}
+			}
+			for _, h := range r.Headers {
+				rec.Headers[h.Key] = string(h.Value)
+			}
+			out = append(out, rec)
+		})
+	}
+	if len(out) < want {
+		t.Fatalf("consumed %d records from %v, want %d", len(out), topics, want)
+	}
+	return out
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func payload(v map[string]any) map[string]any {
+	if p, ok := v["payload"].(map[string]any); ok {
+		return p
+	}
+	return v
+}
