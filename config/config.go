@@ -2,6 +2,8 @@ package config
 
 import (
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -322,9 +324,28 @@ type Kafka struct {
 	Compression Compression
 }
 
-// Embedded reports whether bootstrap.servers asks for the in-process broker.
+// Embedded reports whether bootstrap.servers asks for the in-process broker:
+// "embedded" (port 9092) or "embedded:PORT".
 func (k Kafka) Embedded() bool {
-	return len(k.BootstrapServers) == 1 && k.BootstrapServers[0] == EmbeddedKafka
+	_, ok := k.EmbeddedPort()
+	return ok
+}
+
+// EmbeddedPort returns the port of the in-process broker, when bootstrap.servers asks for it.
+func (k Kafka) EmbeddedPort() (int, bool) {
+	if len(k.BootstrapServers) != 1 {
+		return 0, false
+	}
+	s := k.BootstrapServers[0]
+	if s == EmbeddedKafka {
+		return 9092, true
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host != EmbeddedKafka {
+		return 0, false
+	}
+	n, err := strconv.Atoi(port)
+	return n, err == nil && n > 0 && n < 65536
 }
 
 // Offsets is where the binlog position is stored (Kafka Connect worker keys).
