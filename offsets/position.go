@@ -1,5 +1,7 @@
 package offsets
 
+import "strconv"
+
 // Position is a restart point in the binlog, in Debezium's offset terms
 // (DEBEZIUM-REFERENCE §4.2): File/Pos is where to reconnect (the BEGIN of an
 // in-flight transaction, or the end of the last committed one); GTIDSet, when
@@ -19,3 +21,37 @@ type Position struct {
 
 // IsZero reports whether p holds no position at all.
 func (p Position) IsZero() bool { return p.File == "" && p.GTIDSet == "" }
+
+// String renders p for logs: "mysql-bin.000003:1547 gtids=<set> event=2
+// row=1 snapshot=INITIAL", omitting zero parts; "none" when p is zero.
+func (p Position) String() string {
+	if p.IsZero() {
+		return "none"
+	}
+	b := make([]byte, 0, 48+len(p.File)+len(p.GTIDSet))
+	if p.File != "" {
+		b = append(b, p.File...)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, p.Pos, 10)
+	}
+	if p.GTIDSet != "" {
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, "gtids="...)
+		b = append(b, p.GTIDSet...)
+	}
+	if p.Event != 0 {
+		b = append(b, " event="...)
+		b = strconv.AppendInt(b, p.Event, 10)
+	}
+	if p.Row != 0 {
+		b = append(b, " row="...)
+		b = strconv.AppendInt(b, int64(p.Row), 10)
+	}
+	if p.Snapshot != "" {
+		b = append(b, " snapshot="...)
+		b = append(b, p.Snapshot...)
+	}
+	return string(b)
+}
