@@ -197,6 +197,9 @@ const maxDecimalDigits = 76
 // into out (which must hold 33 bytes) and returned as a sub-slice. ok is false
 // for malformed text, more fractional digits than scale, or too many digits.
 func decimalUnscaled(out *[33]byte, text []byte, scale int) (b []byte, ok bool) {
+	if b, ok, done := decimalUnscaledSmall(out, text, scale); done {
+		return b, ok
+	}
 	var acc [4]uint64 // little-endian limbs
 	i := 0
 	neg := false
@@ -270,6 +273,64 @@ func decimalUnscaled(out *[33]byte, text []byte, scale int) (b []byte, ok bool) 
 		}
 	}
 	return out[s:33], true
+}
+
+// decimalUnscaledSmall is the fast path of decimalUnscaled for values whose
+// unscaled form has at most 18 digits (fits an int64); done is false when the
+// text needs the general path.
+func decimalUnscaledSmall(out *[33]byte, text []byte, scale int) (b []byte, ok, done bool) {
+	if len(text) > 18 || scale > 18 {
+		return nil, false, false
+	}
+	i := 0
+	neg := false
+	if i < len(text) && (text[i] == '-' || text[i] == '+') {
+		neg = text[i] == '-'
+		i++
+	}
+	var v int64
+	nfrac, any, seenDot := 0, false, false
+	for ; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= '0' && c <= '9':
+			any = true
+			v = v*10 + int64(c-'0')
+			if seenDot {
+				nfrac++
+			}
+		case c == '.' && !seenDot:
+			seenDot = true
+		default:
+			return nil, false, true
+		}
+	}
+	if !any || nfrac > scale {
+		return nil, false, true
+	}
+	for ; nfrac < scale; nfrac++ {
+		if v > math.MaxInt64/10 {
+			return nil, false, false
+		}
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	for j := 0; j < 8; j++ {
+		out[25+j] = byte(v >> (56 - 8*j))
+	}
+	s := 25
+	if v < 0 {
+		for s < 32 && out[s] == 0xFF && out[s+1]&0x80 != 0 {
+			s++
+		}
+	} else {
+		for s < 32 && out[s] == 0 && out[s+1]&0x80 == 0 {
+			s++
+		}
+	}
+	return out[s:33], true, true
 }
 
 // uintUnscaled writes v as BigInteger.toByteArray would (BIGINT UNSIGNED in
