@@ -376,3 +376,22 @@ func TestPreflight_LogBinOff(t *testing.T) {
 		t.Errorf("binlog retention: %+v", r)
 	}
 }
+
+func FuzzPreflightParseGrants(f *testing.F) {
+	for _, s := range []string{
+		"GRANT ALL PRIVILEGES ON *.* TO `rivulet`@`%` WITH GRANT OPTION",
+		"GRANT SELECT (`a`, `b`), UPDATE (`c`) ON `app`.`t` TO `cdc`@`%`",
+		"GRANT `r`@`%`,`o` TO `u`@`%`",
+		"GRANT PROXY ON ''@'%' TO 'u'@'%'",
+		"GRANT SELECT ON *.* TO `a ON b`@` TO `",
+		"GRANT (((", "GRANT ' ON ", "GRANT ) ON *.*",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		g := preflightParseGrants([]string{line})
+		if g.global == nil {
+			t.Fatal("nil global map")
+		}
+	})
+}

@@ -411,3 +411,27 @@ func quoteValues(values []string) string {
 	}
 	return string(b)
 }
+
+func FuzzParseColumnType(f *testing.F) {
+	for _, s := range []string{
+		"int(11)", "int(10) unsigned zerofill", "decimal(65,30)", "enum('a)','(b')", "set('x''y')",
+		"datetime /* mariadb-5.3 */", "varchar(", "enum('a", "", "bit(12)", "float(7,3) unsigned",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		ct, err := parseColumnType(in)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidColumnType) {
+				t.Fatalf("error %v does not wrap ErrInvalidColumnType", err)
+			}
+			return
+		}
+		ct.numbers()
+		for _, dt := range []string{ct.base, "enum", "decimal", "datetime", "varchar"} {
+			if _, err := buildColumn(columnInfo{Name: "c", DataType: dt, ColumnType: in}); err != nil && !errors.Is(err, ErrInvalidColumnType) {
+				t.Fatalf("buildColumn(%q, %q): error %v does not wrap ErrInvalidColumnType", dt, in, err)
+			}
+		}
+	})
+}
