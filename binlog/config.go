@@ -16,9 +16,16 @@ import (
 // table id and again after a DDL statement. It returns nil, nil for a table
 // that is not captured; its rows are then skipped without decoding. An error
 // stops the stream (network errors are retried like any other).
+//
+// If the implementation caches (schema.Loader does), it may also have an
+// InvalidateAll() method: the Reader calls it after every DDL statement in the
+// binlog so that the next TABLE_MAP reloads the definition.
 type Tables interface {
 	Table(ctx context.Context, db, name string) (*schema.Table, error)
 }
+
+// invalidator is the optional cache-dropping side of Tables.
+type invalidator interface{ InvalidateAll() }
 
 // Observer receives what the Reader does, for metrics. Calls come from the
 // Reader's loop goroutine, must not block and must not retain arguments.

@@ -303,6 +303,9 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 	if len(s.tables) > 0 {
 		s.tables = make(map[uint64]*tableEntry)
 	}
+	if inv, ok := s.cfg.Tables.(invalidator); ok {
+		inv.InvalidateAll()
+	}
 	if s.tx.active {
 		return nil // DDL inside a transaction group (CREATE TABLE ... SELECT)
 	}
