@@ -188,11 +188,24 @@ func withContext(ctx context.Context, c *client.Conn, f func() error) (broken bo
 	return false, err
 }
 
-// isServerError reports whether err is an error packet from the server, after
-// which the connection is still usable.
+// isServerError reports whether err is an error packet from the server after
+// which the connection is still usable: not one of the errors the server sends
+// as it closes the connection.
 func isServerError(err error) bool {
 	var me *mysql.MyError
-	return errors.As(err, &me)
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Code {
+	case 1053, // ER_SERVER_SHUTDOWN
+		1077, 1078, 1079, // ER_NORMAL_SHUTDOWN, ER_GOT_SIGNAL, ER_SHUTDOWN_COMPLETE
+		1152,       // ER_ABORTING_CONNECTION
+		1927,       // ER_CONNECTION_KILLED (MariaDB)
+		4031,       // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8.0.24+: idle past wait_timeout)
+		2006, 2013: // CR_SERVER_GONE_ERROR, CR_SERVER_LOST
+		return false
+	}
+	return true
 }
 
 // serverErrorCode returns the server error code in err, or 0.
