@@ -698,3 +698,50 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestParse_DebeziumServer(t *testing.T) {
+	doc := `
+debezium.sink.type=kafka
+debezium.sink.kafka.producer.bootstrap.servers=kafka:9092
+debezium.sink.kafka.producer.key.serializer=org.apache.kafka.common.serialization.StringSerializer
+debezium.sink.kafka.producer.compression.type=lz4
+debezium.source.connector.class=io.debezium.connector.mysql.MySqlConnector
+debezium.source.offset.storage.file.filename=/data/offsets.json
+debezium.source.offset.flush.interval.ms=0
+debezium.source.database.hostname=mysql
+debezium.source.database.port=3306
+debezium.source.database.user=debezium
+debezium.source.database.password=dbz
+debezium.source.database.server.id=184054
+debezium.source.topic.prefix=tutorial
+debezium.source.database.include.list=inventory
+debezium.source.schema.history.internal=io.debezium.storage.file.history.FileSchemaHistory
+debezium.source.schema.history.internal.file.filename=/data/history.dat
+debezium.format.value=json
+debezium.format.value.schemas.enable=false
+quarkus.log.level=INFO
+`
+	_, _, err := Parse([]byte(doc))
+	// Debezium Server allows flushing on every commit (0); Connect does not.
+	want := `offset.flush.interval.ms: "0" is not a number of milliseconds; set an integer of at least 1`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	c, w, err := Parse([]byte(strings.Replace(doc, "flush.interval.ms=0", "flush.interval.ms=500", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(c.Sink, c.Kafka.BootstrapServers, c.Kafka.Compression, c.Offsets.FileFilename, c.Offsets.FlushInterval,
+		c.Database.Hostname, c.TopicPrefix, c.SchemaHistory.Store, c.SchemaHistory.FileFilename, c.ValueConverter.SchemasEnable, c.KeyConverter.SchemasEnable)
+	if want := "kafka[kafka:9092]lz4/data/offsets.json500msmysqltutorialfile/data/history.datfalse true"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	wantW := []Warning{{Keys: []string{"producer.key.serializer", "quarkus.log.level"}, Message: "ignoring keys that have no effect in Rivulet: producer.key.serializer, quarkus.log.level"}}
+	if diff := cmp.Diff(wantW, w); diff != "" {
+		t.Errorf("warnings (-want +got)\n%s", diff)
+	}
+	_, _, err = FromMap(with("debezium.format.value", "avro"))
+	if want := `debezium.format.value: "avro" is not supported yet; set json`; err == nil || err.Error() != want || !errors.Is(err, ErrUnsupported) {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}

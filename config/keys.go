@@ -192,6 +192,7 @@ func (l *loader) resolveRef(provider, path, key string) (v, problem, fix string)
 // aliases renames Debezium 1.x keys to their 2.x names, with a warning;
 // the 2.x key wins when both are set.
 func (l *loader) aliases() {
+	l.debeziumServer()
 	if v, ok := l.m["database.server.name"]; ok {
 		delete(l.m, "database.server.name")
 		switch {
@@ -394,4 +395,43 @@ func editDistance(a, b string, limit int) int {
 		prev, cur = cur, prev
 	}
 	return min(prev[len(b)], limit)
+}
+
+// debeziumServer maps a Debezium Server application.properties onto the
+// Connect keys: debezium.source.* are the connector's keys, the Kafka
+// sink's producer settings and the JSON format options have Connect
+// equivalents. Unprefixed keys win over mapped ones.
+func (l *loader) debeziumServer() {
+	exact := map[string]string{
+		"debezium.sink.type":                             "sink.type",
+		"debezium.sink.kafka.producer.bootstrap.servers": "bootstrap.servers",
+		"debezium.format.key.schemas.enable":             "key.converter.schemas.enable",
+		"debezium.format.value.schemas.enable":           "value.converter.schemas.enable",
+	}
+	prefixes := []struct{ from, to string }{
+		{"debezium.source.", ""},
+		{"debezium.sink.kafka.producer.", "producer."},
+	}
+	for _, k := range l.sortedKeys() {
+		to, ok := exact[k]
+		if !ok {
+			for _, p := range prefixes {
+				if strings.HasPrefix(k, p.from) {
+					to, ok = p.to+strings.TrimPrefix(k, p.from), true
+					break
+				}
+			}
+		}
+		if ok {
+			if _, exists := l.m[to]; !exists {
+				l.m[to] = l.m[k]
+			}
+			delete(l.m, k)
+		}
+	}
+	for _, k := range []string{"debezium.format.key", "debezium.format.value"} {
+		if v, ok := l.take(k); ok && !strings.EqualFold(v, "json") {
+			l.fail(unsupported(k, v, "set json"))
+		}
+	}
 }
