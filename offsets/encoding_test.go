@@ -233,3 +233,35 @@ func FuzzUnmarshalValue(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendValue_NoAllocs(t *testing.T) {
+	p := debeziumSamples[1].pos
+	buf := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(100, func() {
+		buf = AppendValue(buf[:0], p)
+		buf = AppendKey(buf, "inventory-connector", "dbserver1")
+	}); n != 0 {
+		t.Errorf("AppendValue+AppendKey allocate %v times, want 0", n)
+	}
+}
+
+func BenchmarkMarshalValue(b *testing.B) {
+	p := debeziumSamples[1].pos
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendValue(buf[:0], p)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkUnmarshalValue(b *testing.B) {
+	data := []byte(debeziumSamples[1].value)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := UnmarshalValue(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
