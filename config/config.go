@@ -316,7 +316,8 @@ type SchemaHistory struct {
 type Kafka struct {
 	// BootstrapServers is `bootstrap.servers` (comma-separated host:port).
 	// Default "localhost:9092", as Kafka Connect. The single value
-	// "embedded" starts an in-process broker for development.
+	// "embedded" (or "embedded:PORT") starts an in-process broker for
+	// development.
 	BootstrapServers []string
 	// Compression is `producer.override.compression.type`, else
 	// `producer.compression.type`, else `compression.type`: none (default),

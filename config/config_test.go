@@ -174,6 +174,10 @@ func TestFromMap_Fields(t *testing.T) {
 			func(c *Config) any { return c.SchemaHistory.KafkaBootstrapServers }, []string{"h:9092"}},
 		{"embedded", []string{"bootstrap.servers", "embedded"}, func(c *Config) any { return c.Kafka.Embedded() }, true},
 		{"not embedded", []string{"bootstrap.servers", "k:1"}, func(c *Config) any { return c.Kafka.Embedded() }, false},
+		{"embedded port", []string{"bootstrap.servers", "embedded:19092"}, func(c *Config) any {
+			port, ok := c.Kafka.EmbeddedPort()
+			return fmt.Sprint(port, ok, c.SchemaHistory.KafkaBootstrapServers)
+		}, "19092 true [embedded:19092]"},
 		{"stdout sink", []string{"sink.type", "STDOUT"}, func(c *Config) any { return c.Sink }, SinkStdout},
 		{"compression", []string{"compression.type", "gzip"}, func(c *Config) any { return c.Kafka.Compression }, CompressionGzip},
 		{"compression precedence", []string{"compression.type", "gzip", "producer.compression.type", "lz4", "producer.override.compression.type", "ZSTD"},
@@ -257,6 +261,7 @@ func TestFromMap_Errors(t *testing.T) {
 		{"history servers", []string{"schema.history.internal.kafka.bootstrap.servers", "kafka"}, []string{`schema.history.internal.kafka.bootstrap.servers: "kafka" is not host:port; set a comma-separated list of host:port, such as kafka:9092`}, false},
 		{"bootstrap servers", []string{"bootstrap.servers", "k1:9092,k2:x", "schema.history.internal.kafka.bootstrap.servers", "h:1"}, []string{`bootstrap.servers: "k2:x" is not host:port; set a comma-separated list of host:port, such as kafka:9092`}, false},
 		{"bootstrap embedded mixed", []string{"bootstrap.servers", "embedded,k:1", "schema.history.internal.kafka.bootstrap.servers", "h:1"}, []string{`bootstrap.servers: "embedded,k:1" mixes embedded with brokers; set either embedded alone or a list of host:port`}, false},
+		{"bootstrap embedded port mixed", []string{"bootstrap.servers", "k:1,embedded:9093", "schema.history.internal.kafka.bootstrap.servers", "h:1"}, []string{`bootstrap.servers: "k:1,embedded:9093" mixes embedded with brokers; set either embedded alone or a list of host:port`}, false},
 		{"sink type", []string{"sink.type", "s3"}, []string{`sink.type: "s3" is not a sink type; set kafka or stdout`}, false},
 		{"offset topic only", []string{"-offset.storage.file.filename", "", "offset.storage.topic", "connect-offsets"}, []string{`offset.storage.topic: "connect-offsets" is not supported yet; set offset.storage.file.filename to store offsets in a file`}, true},
 		{"offset file missing", []string{"-offset.storage.file.filename", ""}, []string{`offset.storage.file.filename: is not set; set the path of the offsets file, such as /var/lib/rivulet/offsets.json`}, false},

@@ -199,12 +199,12 @@ func checkServers(key string, servers []string) []*FieldError {
 	if len(servers) == 0 {
 		return []*FieldError{invalid(key, "", "is not set", "set a comma-separated list of host:port, such as kafka:9092")}
 	}
-	if len(servers) == 1 && servers[0] == EmbeddedKafka {
+	if (Kafka{BootstrapServers: servers}).Embedded() {
 		return nil
 	}
 	var errs []*FieldError
 	for _, s := range servers {
-		if s == EmbeddedKafka {
+		if host, _, _ := net.SplitHostPort(s); s == EmbeddedKafka || host == EmbeddedKafka {
 			errs = append(errs, invalid(key, strings.Join(servers, ","), "mixes embedded with brokers", "set either embedded alone or a list of host:port"))
 			continue
 		}
