@@ -1,0 +1,495 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/rivulet-cdc/rivulet/event"
+)
+
+// Defaults of KafkaConfig.
+const (
+	DefaultClientID           = "rivulet"
+	DefaultLinger             = 5 * time.Millisecond
+	DefaultMaxBufferedRecords = 100_000
+	DefaultMaxBufferedBytes   = 64 << 20
+	DefaultTopicPartitions    = 1
+	DefaultTopicReplication   = -1 // the broker's default.replication.factor
+)
+
+// KafkaConfig configures the Kafka sink. Zero values mean the documented defaults.
+type KafkaConfig struct {
+	// Brokers are the seed brokers (bootstrap.servers). Required.
+	Brokers []string
+	// ClientID is the Kafka client.id; default DefaultClientID.
+	ClientID string
+	// Compression is compression.type: "none" (default), "gzip", "snappy",
+	// "lz4" or "zstd".
+	Compression string
+	// Linger is linger.ms: how long a partition's batch may wait to fill;
+	// default DefaultLinger. Negative means no lingering.
+	Linger time.Duration
+	// MaxBufferedRecords and MaxBufferedBytes bound the records handed to
+	// Kafka and not yet acknowledged; Send blocks while they are reached.
+	// Defaults DefaultMaxBufferedRecords and DefaultMaxBufferedBytes.
+	MaxBufferedRecords int
+	MaxBufferedBytes   int
+	// TopicPartitions and TopicReplication are used for topics the sink
+	// creates (topic.creation.default.partitions / replication.factor);
+	// defaults DefaultTopicPartitions and DefaultTopicReplication.
+	TopicPartitions  int32
+	TopicReplication int16
+	// NoTopicCreation leaves topic creation to the broker (or the operator).
+	NoTopicCreation bool
+	// Encoding configures the record encoder.
+	Encoding JSONConfig
+	// Logger receives the client's logs (franz-go info logs at debug level).
+	// nil discards them.
+	Logger *slog.Logger
+	// Opts are appended to the franz-go client options (TLS, SASL, tests).
+	Opts []kgo.Opt
+}
+
+// Kafka is the Kafka transport: it encodes events with JSON and produces
+// them with an idempotent franz-go producer (acks=all, ordering per
+// partition, Kafka's murmur2 key partitioning so that keys land on the same
+// partitions as with Debezium). It implements the engine's Sink contract:
+// Send blocks while MaxBufferedRecords or MaxBufferedBytes are in flight;
+// each Send's done is called exactly once, with nil after all its records
+// were acknowledged or with the first error.
+//
+// A record that Kafka finally refuses makes the sink fail: later Sends are
+// refused with ErrFailed, so that nothing is written past a lost record.
+type Kafka struct {
+	cfg  KafkaConfig
+	enc  *JSON
+	cl   *kgo.Client
+	adm  *kadm.Client
+	log  *slog.Logger
+	recs *semaphore.Weighted
+	byts *semaphore.Weighted
+
+	maxBytes int64
+
+	tmu    sync.Mutex
+	topics map[string]*topicState
+
+	failed    atomic.Pointer[error]
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	batches sync.Pool
+}
+
+type topicState struct {
+	done chan struct{}
+	err  error
+}
+
+// NewKafka creates the Kafka sink and its client. It does not contact the
+// brokers; use Ping to check them.
+func NewKafka(cfg KafkaConfig) (*Kafka, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, fmt.Errorf("%w: no Kafka brokers; set bootstrap.servers", ErrConfig)
+	}
+	enc, err := NewJSON(cfg.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = DefaultClientID
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = DefaultLinger
+	} else if cfg.Linger < 0 {
+		cfg.Linger = 0
+	}
+	if cfg.MaxBufferedRecords <= 0 {
+		cfg.MaxBufferedRecords = DefaultMaxBufferedRecords
+	}
+	if cfg.MaxBufferedBytes <= 0 {
+		cfg.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	if cfg.TopicPartitions == 0 {
+		cfg.TopicPartitions = DefaultTopicPartitions
+	}
+	if cfg.TopicReplication == 0 {
+		cfg.TopicReplication = DefaultTopicReplication
+	}
+	codec, err := compressionCodec(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ClientID(cfg.ClientID),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(cfg.Linger),
+		kgo.ProducerBatchCompression(codec),
+		// Our own semaphores bound what is in flight (and honour the
+		// context while waiting); franz-go's limits are set above them so
+		// that its Produce never blocks for long.
+		kgo.MaxBufferedRecords(2*cfg.MaxBufferedRecords + 1),
+		kgo.MaxBufferedBytes(2*cfg.MaxBufferedBytes + 1),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.WithLogger(kgoLogger{log}),
+	}
+	opts = append(opts, cfg.Opts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: kafka client: %w", ErrConfig, err)
+	}
+	k := &Kafka{
+		cfg:      cfg,
+		enc:      enc,
+		cl:       cl,
+		adm:      kadm.NewClient(cl),
+		log:      log,
+		recs:     semaphore.NewWeighted(int64(cfg.MaxBufferedRecords)),
+		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
+		maxBytes: int64(cfg.MaxBufferedBytes),
+		topics:   make(map[string]*topicState),
+	}
+	k.batches.New = func() any {
+		b := &batch{k: k}
+		b.promise = b.onAck
+		return b
+	}
+	return k, nil
+}
+
+func compressionCodec(name string) (kgo.CompressionCodec, error) {
+	switch strings.ToLower(name) {
+	case "", "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("%w: compression.type %q; use none, gzip, snappy, lz4 or zstd", ErrConfig, name)
+}
+
+// Encoder returns the sink's encoder (for topic names and tests).
+func (k *Kafka) Encoder() *JSON { return k.enc }
+
+// Client returns the underlying franz-go client, for callers that share it
+// (metrics hooks, admin requests). The sink owns it: do not close it.
+func (k *Kafka) Client() *kgo.Client { return k.cl }
+
+// Ping checks that a broker answers.
+func (k *Kafka) Ping(ctx context.Context) error {
+	if err := k.cl.Ping(ctx); err != nil {
+		return fmt.Errorf("kafka ping %s: %w", strings.Join(k.cfg.Brokers, ","), err)
+	}
+	return nil
+}
+
+// batch is the state of one Send: its encoded records, the franz-go records
+// handed to the client, and the count of acknowledgements still awaited.
+// Batches are pooled; a batch is reused only after its last promise ran.
+type batch struct {
+	k       *Kafka
+	done    func(error)
+	pending atomic.Int64
+	failed  atomic.Bool
+	recs    []Record
+	buf     []byte
+	krecs   []kgo.Record
+	promise func(*kgo.Record, error)
+}
+
+// maxPooledBuf keeps unusually large batches out of the pool.
+const maxPooledBuf = 16 << 20
+
+func (k *Kafka) putBatch(b *batch) {
+	if cap(b.buf) > maxPooledBuf {
+		return
+	}
+	clear(b.krecs) // drop references to keys, values, headers
+	b.done, b.recs, b.buf, b.krecs = nil, b.recs[:0], b.buf[:0], b.krecs[:0]
+	b.failed.Store(false)
+	k.batches.Put(b)
+}
+
+// fail reports err through done once.
+func (b *batch) fail(err error) {
+	if b.failed.CompareAndSwap(false, true) {
+		b.done(err)
+	}
+}
+
+// finishOne counts one acknowledgement (or the Send guard) down; the last
+// one reports success if nothing failed and recycles the batch.
+func (b *batch) finishOne() {
+	if b.pending.Add(-1) != 0 {
+		return
+	}
+	if !b.failed.Load() {
+		b.done(nil)
+	}
+	b.k.putBatch(b)
+}
+
+func recordSize(r *kgo.Record) int64 {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return int64(n)
+}
+
+func (k *Kafka) weight(r *kgo.Record) int64 {
+	return min(recordSize(r), k.maxBytes)
+}
+
+// onAck is every record's promise; franz-go calls promises serially and
+// they must not block.
+func (b *batch) onAck(r *kgo.Record, err error) {
+	k := b.k
+	k.byts.Release(k.weight(r))
+	k.recs.Release(1)
+	if err != nil {
+		perr := classifyProduceError(r, err)
+		k.setFailed(perr)
+		b.fail(perr)
+	}
+	b.finishOne()
+}
+
+func (k *Kafka) setFailed(err error) {
+	if k.failed.CompareAndSwap(nil, &err) {
+		k.log.Error("kafka sink failed; refusing further events", slog.Any("error", err))
+	}
+}
+
+func (k *Kafka) state() error {
+	if k.closed.Load() {
+		return ErrClosed
+	}
+	if p := k.failed.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *p)
+	}
+	return nil
+}
+
+// Send encodes events and hands their records to the producer in order. It
+// blocks while the buffer limits are reached, until ctx is done. done is
+// called exactly once — also when Send returns an error, then with a non-nil
+// error — from any goroutine; it must not block.
+func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(error)) error {
+	if err := k.state(); err != nil {
+		done(err)
+		return err
+	}
+	b := k.batches.Get().(*batch)
+	b.done = done
+	var err error
+	for i := range events {
+		if b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i]); err != nil {
+			k.putBatch(b)
+			done(err)
+			return err
+		}
+	}
+	if len(b.recs) == 0 {
+		k.putBatch(b)
+		done(nil)
+		return nil
+	}
+	if err := k.ensureTopics(ctx, b.recs); err != nil {
+		k.putBatch(b)
+		done(err)
+		return err
+	}
+	if cap(b.krecs) < len(b.recs) {
+		b.krecs = make([]kgo.Record, len(b.recs))
+	}
+	b.krecs = b.krecs[:len(b.recs)]
+	b.pending.Store(1) // the Send guard, released below
+	bg := context.Background()
+	for i := range b.recs {
+		r := &b.recs[i]
+		kr := &b.krecs[i]
+		// The record's own context stays uncancelled: once handed over, a
+		// record is only failed by Kafka or by Close, never because the
+		// caller's context ended (franz-go cancels buffered records whose
+		// context is done).
+		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg}
+		if len(r.Headers) > 0 {
+			kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
+			for j, h := range r.Headers {
+				kr.Headers[j] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+			}
+		}
+		w := k.weight(kr)
+		if err = k.recs.Acquire(ctx, 1); err != nil {
+			err = fmt.Errorf("send to %s: %w", r.Topic, err)
+			break
+		}
+		if err = k.byts.Acquire(ctx, w); err != nil {
+			k.recs.Release(1)
+			err = fmt.Errorf("send to %s: %w", r.Topic, err)
+			break
+		}
+		if err = k.state(); err != nil {
+			k.byts.Release(w)
+			k.recs.Release(1)
+			break
+		}
+		b.pending.Add(1)
+		k.cl.Produce(bg, kr, b.promise)
+	}
+	if err != nil {
+		// Part of this Send never reached Kafka: later events must not be
+		// written after the gap.
+		if !errors.Is(err, ErrFailed) && !errors.Is(err, ErrClosed) {
+			k.setFailed(err)
+		}
+		b.fail(err)
+	}
+	b.finishOne()
+	return err
+}
+
+// ensureTopics creates the topics of recs that are not known yet.
+func (k *Kafka) ensureTopics(ctx context.Context, recs []Record) error {
+	if k.cfg.NoTopicCreation {
+		return nil
+	}
+	last := ""
+	for i := range recs {
+		t := recs[i].Topic
+		if t == last {
+			continue
+		}
+		if err := k.ensureTopic(ctx, t); err != nil {
+			return err
+		}
+		last = t
+	}
+	return nil
+}
+
+func (k *Kafka) ensureTopic(ctx context.Context, topic string) error {
+	k.tmu.Lock()
+	st := k.topics[topic]
+	if st != nil {
+		select {
+		case <-st.done:
+			if st.err == nil {
+				k.tmu.Unlock()
+				return nil
+			}
+			st = nil // failed before: try again
+		default:
+		}
+	}
+	if st == nil {
+		st = &topicState{done: make(chan struct{})}
+		k.topics[topic] = st
+		k.tmu.Unlock()
+		st.err = k.createTopic(ctx, topic)
+		close(st.done)
+		return st.err
+	}
+	k.tmu.Unlock()
+	select {
+	case <-st.done:
+		return st.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// createTopic creates topic unless it exists. A concurrent creation by
+// someone else (TOPIC_ALREADY_EXISTS) counts as success.
+func (k *Kafka) createTopic(ctx context.Context, topic string) error {
+	details, err := k.adm.ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("look up topic %s: %w", topic, err)
+	}
+	if details.Has(topic) {
+		return nil
+	}
+	resp, err := k.adm.CreateTopic(ctx, k.cfg.TopicPartitions, k.cfg.TopicReplication, nil, topic)
+	switch {
+	case err == nil:
+		k.log.Info("created topic", slog.String("topic", topic),
+			slog.Int("partitions", int(resp.NumPartitions)), slog.Int("replication_factor", int(resp.ReplicationFactor)))
+		return nil
+	case errors.Is(err, errTopicExists):
+		return nil
+	}
+	return &ProduceError{Topic: topic, Partition: -1, Err: fmt.Errorf("create topic: %w", err), Hint: topicHint(err)}
+}
+
+// Flush waits until every record handed to Kafka so far is acknowledged or
+// failed. It returns the sink's failure, if any.
+func (k *Kafka) Flush(ctx context.Context) error {
+	if err := k.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("flush kafka: %w", err)
+	}
+	if p := k.failed.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *p)
+	}
+	return nil
+}
+
+// Close closes the client. Records not yet acknowledged are failed (their
+// done callbacks receive an error); call Flush first to deliver them.
+func (k *Kafka) Close() error {
+	k.closeOnce.Do(func() {
+		k.closed.Store(true)
+		k.cl.Close()
+	})
+	return nil
+}
+
+// kgoLogger bridges franz-go's logger to slog; franz-go's info messages
+// (connections, metadata, flushes) are debug detail for us.
+type kgoLogger struct{ l *slog.Logger }
+
+func (g kgoLogger) Level() kgo.LogLevel {
+	ctx := context.Background()
+	switch {
+	case g.l.Enabled(ctx, slog.LevelDebug):
+		return kgo.LogLevelInfo
+	case g.l.Enabled(ctx, slog.LevelWarn):
+		return kgo.LogLevelWarn
+	case g.l.Enabled(ctx, slog.LevelError):
+		return kgo.LogLevelError
+	}
+	return kgo.LogLevelNone
+}
+
+func (g kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	var l slog.Level
+	switch level {
+	case kgo.LogLevelError:
+		l = slog.LevelError
+	case kgo.LogLevelWarn:
+		l = slog.LevelWarn
+	default:
+		l = slog.LevelDebug
+	}
+	g.l.Log(context.Background(), l, msg, keyvals...)
+}

@@ -1,0 +1,500 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/rivulet-cdc/rivulet/event"
+)
+
+// sinkContract is engine.Sink (which sink may not import); the engine
+// asserts the real interface.
+type sinkContract interface {
+	Send(ctx context.Context, events []event.ChangeEvent, done func(error)) error
+	Flush(ctx context.Context) error
+	Close() error
+}
+
+var (
+	_ sinkContract = (*Kafka)(nil)
+	_ sinkContract = (*Stdout)(nil)
+)
+
+func newCluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func testEncoding() JSONConfig {
+	cfg := DefaultJSONConfig("dbserver1")
+	cfg.Version = "3.2.0.Final"
+	cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
+	return cfg
+}
+
+func newKafka(t testing.TB, c *kfake.Cluster, mut func(*KafkaConfig)) *Kafka {
+	t.Helper()
+	cfg := KafkaConfig{Brokers: c.ListenAddrs(), Encoding: testEncoding()}
+	if mut != nil {
+		mut(&cfg)
+	}
+	k, err := NewKafka(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Close() })
+	return k
+}
+
+// doneCh returns a done callback and the channel it reports on; it fails
+// the test if done runs twice.
+func doneCh(t testing.TB) (func(error), <-chan error) {
+	ch := make(chan error, 2)
+	var once sync.Once
+	return func(err error) {
+		called := true
+		once.Do(func() { called = false })
+		if called {
+			t.Errorf("done called twice (second: %v)", err)
+		}
+		ch <- err
+	}, ch
+}
+
+func wait(t testing.TB, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("done was not called")
+		return nil
+	}
+}
+
+// consume reads n records from topics, from the start.
+func consume(t testing.TB, c *kfake.Cluster, n int, topics ...string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("consumed %d of %d records: %v", len(out), n, err)
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Errorf("fetch %s/%d: %v", topic, p, err) })
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+type wantRec struct {
+	Topic   string
+	Key     string
+	Value   string
+	Null    bool // tombstone
+	Headers map[string]string
+}
+
+func toWant(r Record) wantRec {
+	w := wantRec{Topic: r.Topic, Key: string(r.Key), Value: string(r.Value), Null: r.Value == nil}
+	for _, h := range r.Headers {
+		if w.Headers == nil {
+			w.Headers = map[string]string{}
+		}
+		w.Headers[h.Key] = string(h.Value)
+	}
+	return w
+}
+
+func fromKgo(r *kgo.Record) wantRec {
+	w := wantRec{Topic: r.Topic, Key: string(r.Key), Value: string(r.Value), Null: r.Value == nil}
+	for _, h := range r.Headers {
+		if w.Headers == nil {
+			w.Headers = map[string]string{}
+		}
+		w.Headers[h.Key] = string(h.Value)
+	}
+	return w
+}
+
+func kafkaEvents() []event.ChangeEvent {
+	c, o := customers(), twoKeys()
+	row := func(id int64, name string) []event.Value {
+		return []event.Value{event.Int(id), str(name), str(name + "@example.org")}
+	}
+	orow := func(region string, id int64) []event.Value {
+		return []event.Value{str(region), event.Bytes(event.KindDecimal, []byte("1.00000000")), event.Int(id)}
+	}
+	return []event.ChangeEvent{
+		{Op: event.OpCreate, Table: c, After: row(1004, "anne"), Source: streamSource},
+		{Op: event.OpUpdate, Table: c, Before: row(1004, "anne"), After: row(1004, "anna"), Source: streamSource},
+		{Op: event.OpCreate, Table: o, After: orow("eu", 1), Source: streamSource},
+		{Op: event.OpDelete, Table: c, Before: row(1004, "anna"), Source: streamSource},
+		{Op: event.OpUpdate, Table: o, Before: orow("eu", 1), After: orow("us", 2), Source: streamSource},
+		{Op: event.OpTruncate, Table: o, Source: streamSource}, // skipped by default
+	}
+}
+
+// TestKafka_Send produces a mix of events, reads them back with an
+// independent consumer and checks keys, values, headers, tombstones and
+// per-topic order against the encoder's output.
+func TestKafka_Send(t *testing.T) {
+	c := newCluster(t)
+	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.Compression = "zstd" })
+	evs := kafkaEvents()
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), evs, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	if err := k.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	var want []wantRec
+	var recs []Record
+	var buf []byte
+	for i := range evs {
+		var err error
+		if recs, buf, err = k.Encoder().AppendRecords(recs[:0], buf, &evs[i]); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			want = append(want, toWant(r))
+		}
+	}
+	if len(want) != 8 { // c, u, c, d+tomb, d+tomb+c
+		t.Fatalf("encoder produced %d records, want 8", len(want))
+	}
+	got := consume(t, c, len(want), "dbserver1.inventory.customers", "dbserver1.shop.orders")
+	// One partition per topic: order within each topic must match.
+	byTopic := func(rs []wantRec) map[string][]wantRec {
+		m := map[string][]wantRec{}
+		for _, r := range rs {
+			m[r.Topic] = append(m[r.Topic], r)
+		}
+		return m
+	}
+	var gotW []wantRec
+	for _, r := range got {
+		gotW = append(gotW, fromKgo(r))
+	}
+	if d := cmp.Diff(byTopic(want), byTopic(gotW)); d != "" {
+		t.Errorf("records differ (-want +got):\n%s", d)
+	}
+}
+
+// murmur2 is Kafka's Utils.murmur2 (clients/.../common/utils/Utils.java).
+func murmur2(data []byte) int32 {
+	const m = 0x5bd1e995
+	h := uint32(0x9747b28c) ^ uint32(len(data))
+	n4 := len(data) / 4
+	for i := 0; i < n4; i++ {
+		k := uint32(data[i*4]) | uint32(data[i*4+1])<<8 | uint32(data[i*4+2])<<16 | uint32(data[i*4+3])<<24
+		k *= m
+		k ^= k >> 24
+		k *= m
+		h *= m
+		h ^= k
+	}
+	tail := data[n4*4:]
+	switch len(tail) {
+	case 3:
+		h ^= uint32(tail[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(tail[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(tail[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return int32(h)
+}
+
+// TestKafka_TopicsAndPartitioning checks topic creation (partitions from
+// config, an existing topic left alone, concurrent first use) and that keys
+// land where Kafka's Java default partitioner puts them.
+func TestKafka_TopicsAndPartitioning(t *testing.T) {
+	c := newCluster(t)
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	ka := kadm.NewClient(adm)
+	if _, err := ka.CreateTopic(t.Context(), 2, 1, nil, "dbserver1.shop.orders"); err != nil {
+		t.Fatal(err)
+	}
+	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.TopicPartitions = 3 })
+
+	cust := customers()
+	var evs []event.ChangeEvent
+	for id := int64(1); id <= 30; id++ {
+		evs = append(evs, event.ChangeEvent{Op: event.OpCreate, Table: cust,
+			After: []event.Value{event.Int(id), str("n"), str("e")}, Source: streamSource})
+	}
+	orders := []event.ChangeEvent{{Op: event.OpCreate, Table: twoKeys(),
+		After: []event.Value{str("eu"), event.Bytes(event.KindDecimal, []byte("1")), event.Int(1)}, Source: streamSource}}
+	var wg sync.WaitGroup
+	for _, batch := range [][]event.ChangeEvent{evs[:15], evs[15:], orders} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done, ch := doneCh(t)
+			if err := k.Send(t.Context(), batch, done); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := wait(t, ch); err != nil {
+				t.Errorf("done(%v)", err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	details, err := ka.ListTopics(t.Context(), "dbserver1.inventory.customers", "dbserver1.shop.orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(details["dbserver1.inventory.customers"].Partitions); n != 3 {
+		t.Errorf("created topic has %d partitions, want 3", n)
+	}
+	if n := len(details["dbserver1.shop.orders"].Partitions); n != 2 {
+		t.Errorf("existing topic has %d partitions, want its own 2", n)
+	}
+	for _, r := range consume(t, c, len(evs), "dbserver1.inventory.customers") {
+		want := (murmur2(r.Key) & 0x7fffffff) % 3
+		if r.Partition != want {
+			t.Errorf("key %s on partition %d, Kafka's partitioner says %d", r.Key, r.Partition, want)
+		}
+	}
+}
+
+// failProduce makes every produce request fail with code.
+func failProduce(c *kfake.Cluster, code int16) {
+	c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+}
+
+// TestKafka_ProduceFailure scripts a non-retryable broker error: the Send's
+// done reports it (with topic and hint), the sink refuses later events, and
+// nothing reached the topic.
+func TestKafka_ProduceFailure(t *testing.T) {
+	c := newCluster(t)
+	k := newKafka(t, c, nil)
+	failProduce(c, kerr.MessageTooLarge.Code)
+
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:2], done); err != nil {
+		t.Fatal(err)
+	}
+	err := wait(t, ch)
+	var perr *ProduceError
+	if !errors.As(err, &perr) || !errors.Is(err, kerr.MessageTooLarge) {
+		t.Fatalf("done(%v), want a ProduceError wrapping MESSAGE_TOO_LARGE", err)
+	}
+	if perr.Topic != "dbserver1.inventory.customers" || perr.Hint == "" {
+		t.Errorf("ProduceError = %+v, want topic and hint", perr)
+	}
+	if err := k.Flush(t.Context()); !errors.Is(err, ErrFailed) {
+		t.Errorf("Flush = %v, want ErrFailed", err)
+	}
+
+	done2, ch2 := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[2:3], done2); !errors.Is(err, ErrFailed) || !errors.Is(err, kerr.MessageTooLarge) {
+		t.Errorf("Send after failure = %v, want ErrFailed wrapping the first error", err)
+	}
+	if err := wait(t, ch2); !errors.Is(err, ErrFailed) {
+		t.Errorf("done after failure = %v, want ErrFailed", err)
+	}
+
+	c.DropControl()
+	adm, err2 := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	defer adm.Close()
+	ends, err2 := kadm.NewClient(adm).ListEndOffsets(t.Context(), "dbserver1.inventory.customers", "dbserver1.shop.orders")
+	if err2 != nil {
+		t.Fatal(err2)
+	}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset != 0 {
+			t.Errorf("%s/%d has %d records, want none", o.Topic, o.Partition, o.Offset)
+		}
+	})
+}
+
+// TestKafka_BackPressure holds the broker's reply: with room for one record,
+// a Send whose context is already cancelled returns at once (no unbounded
+// buffering), its done reports the error, and the held record is still
+// delivered.
+func TestKafka_BackPressure(t *testing.T) {
+	c := newCluster(t)
+	release := make(chan struct{})
+	held := make(chan struct{})
+	var once sync.Once
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.DropControl()
+		once.Do(func() { close(held) })
+		c.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.MaxBufferedRecords = 1 })
+	evs := kafkaEvents()
+
+	done1, ch1 := doneCh(t)
+	if err := k.Send(t.Context(), evs[:1], done1); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	done2, ch2 := doneCh(t)
+	if err := k.Send(ctx, evs[2:3], done2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("blocked Send with cancelled context = %v, want context.Canceled", err)
+	}
+	if err := wait(t, ch2); !errors.Is(err, context.Canceled) {
+		t.Errorf("done = %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := wait(t, ch1); err != nil {
+		t.Errorf("held record: done(%v)", err)
+	}
+	got := consume(t, c, 1, "dbserver1.inventory.customers")
+	if !bytes.Contains(got[0].Value, []byte(`"op":"c"`)) {
+		t.Errorf("delivered %s", got[0].Value)
+	}
+}
+
+// TestKafka_CloseFailsPending: records not acknowledged when the sink closes
+// are reported through done, never silently dropped.
+func TestKafka_CloseFailsPending(t *testing.T) {
+	c := newCluster(t)
+	release := make(chan struct{})
+	held := make(chan struct{})
+	var once sync.Once
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		once.Do(func() { close(held) })
+		c.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	defer close(release)
+	k := newKafka(t, c, nil)
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err == nil {
+		t.Error("done(nil) for a record that was never acknowledged")
+	}
+	done2, ch2 := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done2); !errors.Is(err, ErrClosed) {
+		t.Errorf("Send after Close = %v, want ErrClosed", err)
+	}
+	<-ch2
+}
+
+func TestNewKafka_Config(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  KafkaConfig
+	}{
+		{"no brokers", KafkaConfig{Encoding: testEncoding()}},
+		{"bad compression", KafkaConfig{Brokers: []string{"127.0.0.1:1"}, Compression: "brotli", Encoding: testEncoding()}},
+		{"no prefix", KafkaConfig{Brokers: []string{"127.0.0.1:1"}}},
+	} {
+		if _, err := NewKafka(tc.cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: NewKafka = %v, want ErrConfig", tc.name, err)
+		}
+	}
+}
+
+func BenchmarkKafkaSend(b *testing.B) {
+	c := newCluster(b)
+	k := newKafka(b, c, func(cfg *KafkaConfig) { cfg.Compression = "lz4" })
+	cust := customers()
+	const batchSize = 256
+	evs := make([]event.ChangeEvent, batchSize)
+	for i := range evs {
+		evs[i] = event.ChangeEvent{Op: event.OpCreate, Table: cust,
+			After: []event.Value{event.Int(int64(i)), str("Anne"), str("annek@noanswer.org")}, Source: streamSource}
+	}
+	var failed sync.Once
+	done := func(err error) {
+		if err != nil {
+			failed.Do(func() { b.Error(err) })
+		}
+	}
+	// warm up: topic creation, producer id, metadata
+	if err := k.Send(b.Context(), evs[:1], done); err != nil {
+		b.Fatal(err)
+	}
+	if err := k.Flush(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		if err := k.Send(b.Context(), evs, done); err != nil {
+			b.Fatal(err)
+		}
+		n += batchSize
+	}
+	if err := k.Flush(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+}
