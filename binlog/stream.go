@@ -418,10 +418,6 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 		s.log.Warn("rows event without full row images; absent columns are emitted as NULL (set binlog_row_image=FULL)",
 			slog.String(keyTable, te.id), slog.String(keyBinlogFile, s.file), slog.Uint64(keyBinlogPos, start))
 	}
-	// One allocation for all values of the event; events point into it.
-	owned := make([]event.Value, len(vals))
-	copy(owned, vals)
-	ncols := len(dec.cols)
 	tsUs := int64(h.Timestamp) * 1_000_000
 	if s.tx.commitTsUs > 0 {
 		tsUs = s.tx.commitTsUs
@@ -435,27 +431,7 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 		skip = min(int(s.skipRow), nrows)
 		s.skipRow = 0
 	}
-	p := 0
-	for row := range nrows {
-		ce := event.ChangeEvent{Op: op, Table: te.table, Source: src}
-		ce.Source.Row = int32(row)
-		switch op {
-		case event.OpCreate:
-			ce.After = owned[p : p+ncols : p+ncols]
-			p += ncols
-		case event.OpDelete:
-			ce.Before = owned[p : p+ncols : p+ncols]
-			p += ncols
-		default:
-			ce.Before = owned[p : p+ncols : p+ncols]
-			ce.After = owned[p+ncols : p+2*ncols : p+2*ncols]
-			p += 2 * ncols
-		}
-		if row < skip {
-			continue
-		}
-		s.tx.events = append(s.tx.events, ce)
-	}
+	s.tx.events = appendEvents(s.tx.events, vals, op, te.table, src, nrows, skip)
 	s.obs.RowsDecoded(te.id, nrows-skip)
 	if len(s.tx.events) >= s.cfg.MaxBatchSize {
 		// Hand out what the transaction has so far; a restart resumes at its
@@ -475,6 +451,36 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 		s.tx.emitted = true
 	}
 	return nil
+}
+
+// appendEvents turns the decoded values of one rows event into change
+// events, skipping the first skip rows. The values are copied once into a
+// slice owned by the events (vals is the reader's scratch space).
+func appendEvents(evs []event.ChangeEvent, vals []event.Value, op event.Op, t *schema.Table, src event.Source, nrows, skip int) []event.ChangeEvent {
+	owned := make([]event.Value, len(vals))
+	copy(owned, vals)
+	ncols := len(t.Columns)
+	p := 0
+	for row := range nrows {
+		ce := event.ChangeEvent{Op: op, Table: t, Source: src}
+		ce.Source.Row = int32(row)
+		switch op {
+		case event.OpCreate:
+			ce.After = owned[p : p+ncols : p+ncols]
+			p += ncols
+		case event.OpDelete:
+			ce.Before = owned[p : p+ncols : p+ncols]
+			p += ncols
+		default:
+			ce.Before = owned[p : p+ncols : p+ncols]
+			ce.After = owned[p+ncols : p+2*ncols : p+2*ncols]
+			p += 2 * ncols
+		}
+		if row >= skip {
+			evs = append(evs, ce)
+		}
+	}
+	return evs
 }
 
 // commit ends the transaction group at an XID, COMMIT, standalone query or XA
