@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -23,22 +22,6 @@ func startDevKafka(port int) (*kfake.Cluster, error) {
 		return nil, fmt.Errorf("start embedded kafka on 127.0.0.1:%d: %w (is another broker using the port?)", port, err)
 	}
 	return c, nil
-}
-
-// embeddedPort returns the port for bootstrap.servers=embedded[:port].
-func embeddedPort(servers string) (int, bool) {
-	rest, ok := strings.CutPrefix(servers, "embedded")
-	if !ok {
-		return 0, false
-	}
-	if rest == "" {
-		return 9092, true
-	}
-	p, err := strconv.Atoi(strings.TrimPrefix(rest, ":"))
-	if err != nil || !strings.HasPrefix(rest, ":") {
-		return 0, false
-	}
-	return p, true
 }
 
 // devKafkaCmd runs the embedded broker on its own until SIGTERM/SIGINT, for

@@ -28,8 +28,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		log.Warn("initial data snapshot is not implemented yet: streaming from the stored position or the current end of the binlog",
 			"snapshot.mode", string(cfg.SnapshotMode))
 	}
-	if cfg.Kafka.Embedded() && cfg.Sink == config.SinkKafka {
-		port, _ := embeddedPort(cfg.Kafka.BootstrapServers[0])
+	if port, ok := cfg.Kafka.EmbeddedPort(); ok && cfg.Sink == config.SinkKafka {
 		kf, err := startDevKafka(port)
 		if err != nil {
 			return err
@@ -75,16 +74,13 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		return err
 	}
 
-	snk, err := newSink(ctx, cfg, log)
+	snk, err := newSink(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, snk.Close()) }()
 
-	store, err := offsets.NewFileStore(cfg.Offsets.FileFilename, cfg.Name, cfg.TopicPrefix)
-	if err != nil {
-		return err
-	}
+	store := offsets.NewFileStore(cfg.Offsets.FileFilename, cfg.Name, cfg.TopicPrefix)
 
 	// The HTTP server outlives the engine: it stops last, after offsets are written.
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
@@ -101,7 +97,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	return errors.Join(runErr, g.Wait())
 }
 
-func newSink(ctx context.Context, cfg *config.Config, log *slog.Logger) (engine.Sink, error) {
+func newSink(cfg *config.Config, log *slog.Logger) (engine.Sink, error) {
 	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
 	enc.Version = version
 	if cfg.Flavor() == config.FlavorMariaDB {
@@ -117,15 +113,19 @@ func newSink(ctx context.Context, cfg *config.Config, log *slog.Logger) (engine.
 		}
 	}
 	if cfg.Sink == config.SinkStdout {
-		return sink.NewStdout(os.Stdout, enc)
+		j, err := sink.NewJSON(enc)
+		if err != nil {
+			return nil, err
+		}
+		return sink.NewStdout(os.Stdout, j), nil
 	}
-	return sink.NewKafka(ctx, sink.KafkaConfig{
-		JSON:               enc,
+	return sink.NewKafka(sink.KafkaConfig{
+		Encoding:           enc,
 		Brokers:            cfg.Kafka.BootstrapServers,
 		ClientID:           "rivulet-" + cfg.Name,
 		Compression:        string(cfg.Kafka.Compression),
 		MaxBufferedRecords: cfg.MaxQueueSize,
-		MaxBufferedBytes:   cfg.MaxQueueSizeInBytes,
+		MaxBufferedBytes:   int(cfg.MaxQueueSizeInBytes),
 		Logger:             log.With("component", "sink"),
 	})
 }

@@ -175,10 +175,7 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 	}
 	defer stopProcess(kafka)
 	offsetFile := filepath.Join(dir, prefix+".offsets.json")
-	store, err := offsets.NewFileStore(offsetFile, "bench", prefix)
-	if err != nil {
-		return 0, 0, err
-	}
+	store := offsets.NewFileStore(offsetFile, "bench", prefix)
 	if err := store.Save(context.Background(), start); err != nil {
 		return 0, 0, err
 	}
