@@ -381,6 +381,21 @@ func TestReader_LargeTransactionResume(t *testing.T) {
 	}
 	rn2 := h.start(mid)
 	rest, _ := rn2.events(t, 201-emitted)
+	rn2.stop(t)
+	if rest[0].Source.Pos != evs[0].Source.Pos || rest[0].Source.GTID != evs[0].Source.GTID {
+		t.Errorf("resumed events have source %+v, first run %+v", rest[0].Source, evs[0].Source)
+	}
+
+	// A Debezium offset may also carry rows of the next rows event to skip.
+	mid.Row = 3
+	rn3 := h.start(mid)
+	rest3, _ := rn3.events(t, 201-emitted-3)
+	if got, want := show(rest3[0].After[0]), "int:"+strconv.Itoa(emitted+3); got != want {
+		t.Errorf("with Row=3 the first event is %s, want %s", got, want)
+	}
+	if rest3[0].Source.Row != 3 {
+		t.Errorf("source.row = %d, want 3", rest3[0].Source.Row)
+	}
 	for i, ev := range rest {
 		want := emitted + i
 		if want == 200 {
@@ -467,5 +482,45 @@ func TestReader_AccessDenied(t *testing.T) {
 	_, err := h.reader().Start(context.Background(), offsets.Position{})
 	if !errors.Is(err, ErrAccessDenied) {
 		t.Fatalf("Start = %v, want ErrAccessDenied", err)
+	}
+}
+
+// countingObserver counts Observer calls.
+type countingObserver struct {
+	connected, disconnected, decoded, filtered, committed atomic.Int64
+}
+
+func (o *countingObserver) Connected()                  { o.connected.Add(1) }
+func (o *countingObserver) Disconnected(error)          { o.disconnected.Add(1) }
+func (o *countingObserver) RowsDecoded(_ string, n int) { o.decoded.Add(int64(n)) }
+func (o *countingObserver) Filtered(string)             { o.filtered.Add(1) }
+func (o *countingObserver) Committed(int64)             { o.committed.Add(1) }
+
+func TestReader_ReconnectsAfterServerRestart(t *testing.T) {
+	srv := testenv.StartMariaDB(t, testenv.WithServerID(7))
+	db := srv.Database(t)
+	srv.Exec(t, db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	h := newHarness(t, srv, db)
+	obs := &countingObserver{}
+	h.cfg.Observer = obs
+	h.cfg.HeartbeatPeriod = 100 * time.Millisecond
+	h.cfg.ReadTimeout = 2 * time.Second
+	from := h.now()
+	srv.Exec(t, db, "INSERT INTO t VALUES (1)")
+	rn := h.start(from)
+	rn.events(t, 1)
+
+	srv.Kill(t) // as a crash: no goodbye on the replication connection
+	srv.Start(t)
+	srv.Exec(t, db, "INSERT INTO t VALUES (2)")
+	evs, _ := rn.events(t, 1)
+	if got := show(evs[0].After[0]); got != "int:2" {
+		t.Errorf("after the restart got %s, want int:2 (nothing repeated, nothing lost)", got)
+	}
+	if obs.disconnected.Load() < 1 || obs.connected.Load() < 2 {
+		t.Errorf("observer: %d connects, %d disconnects", obs.connected.Load(), obs.disconnected.Load())
+	}
+	if obs.decoded.Load() != 2 || obs.committed.Load() < 2 {
+		t.Errorf("observer: %d rows decoded, %d commits", obs.decoded.Load(), obs.committed.Load())
 	}
 }

@@ -536,6 +536,9 @@ func (s *stream) flushPending(ctx context.Context, out chan<- Batch) error {
 
 // emit hands a batch to the consumer; its End becomes the resume position.
 func (s *stream) emit(ctx context.Context, out chan<- Batch, b Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err // stopping: hand out nothing more
+	}
 	select {
 	case out <- b:
 	case <-ctx.Done():
