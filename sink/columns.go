@@ -6,17 +6,12 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/rivulet-cdc/rivulet/event"
-	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // colKind says how a column's value is rendered. Which kind a column gets
-// depends on its type and the configured modes (columnKind); the mapping
-// follows Debezium's BinlogValueConverters.schemaBuilder and
-// JdbcValueConverters.schemaBuilder (debezium-connector-binlog jdbc/,
-// debezium-core jdbc/), summarised in DEBEZIUM-REFERENCE §3.
+// depends on its type and the configured modes: see the tables in mapping.go.
 type colKind uint8
 
 const (
@@ -114,165 +109,6 @@ type colEnc struct {
 
 // errValue is wrapped into EncodeError for values that do not fit their column.
 var errValue = fmt.Errorf("%w: value does not match column type", ErrEncode)
-
-func isBoolTypeName(n string) bool {
-	n = strings.ToUpper(n)
-	return n == "BOOL" || n == "BOOLEAN"
-}
-
-// newColEnc maps one column to its rendering and schema under the modes of
-// cfg. Types and names: BinlogValueConverters.schemaBuilder,
-// JdbcValueConverters.schemaBuilder, and Debezium's MySQL DDL parser (which
-// maps TINYINT, signed or not, to JDBC SMALLINT: INT16 — the Debezium MySQL
-// docs' "TINYINT → INT16"; DEBEZIUM-REFERENCE §3.1's INT8 is not what the
-// code does).
-func newColEnc(cfg *JSONConfig, idx int, c *schema.Column) (colEnc, error) {
-	e := colEnc{idx: idx, name: c.Name, nullable: c.Nullable}
-	e.key = appendJSONStr(nil, c.Name)
-	e.key = append(e.key, ':')
-	s := &e.schema
-	switch c.Type {
-	case schema.TypeTinyInt:
-		if isBoolTypeName(c.TypeName) {
-			e.kind, s.typ = kBool, "boolean"
-		} else {
-			e.kind, s.typ = kInt, "int16"
-		}
-	case schema.TypeSmallInt:
-		e.kind, s.typ = kInt, "int16"
-		if c.Unsigned {
-			s.typ = "int32"
-		}
-	case schema.TypeMediumInt:
-		e.kind, s.typ = kInt, "int32"
-	case schema.TypeInt:
-		e.kind, s.typ = kInt, "int32"
-		if c.Unsigned {
-			s.typ = "int64"
-		}
-	case schema.TypeBigInt:
-		e.kind, s.typ = kInt, "int64"
-		if c.Unsigned && cfg.BigIntUnsignedMode == BigIntUnsignedPrecise {
-			e.kind = kUintDecimal
-			*s = decimalSchema(20, 0)
-		}
-	case schema.TypeDecimal:
-		precision := c.Length
-		if precision == 0 {
-			precision = 10 // DECIMAL means DECIMAL(10,0)
-		}
-		e.n = c.Scale
-		if cfg.DecimalMode == DecimalDouble {
-			e.kind, s.typ = kDecimalDouble, "double"
-		} else {
-			e.kind = kDecimalBytes
-			*s = decimalSchema(precision, c.Scale)
-		}
-	case schema.TypeFloat:
-		// BinlogValueConverters: FLOAT without scale and length <= 24 is
-		// FLOAT32; FLOAT(M,D) goes the JDBC FLOAT way, FLOAT64.
-		if c.Scale > 0 || c.Length > 24 {
-			e.kind, s.typ = kFloat64, "double"
-		} else {
-			e.kind, s.typ = kFloat32, "float"
-		}
-	case schema.TypeDouble:
-		e.kind, s.typ = kFloat64, "double"
-	case schema.TypeBit:
-		if c.Length > 1 {
-			e.kind = kBits
-			e.n = (c.Length + 7) / 8
-			*s = connectSchema{typ: "bytes", name: "io.debezium.data.Bits", version: 1,
-				params: [][2]string{{"length", strconv.Itoa(c.Length)}}}
-		} else {
-			e.kind, s.typ = kBool, "boolean"
-		}
-	case schema.TypeChar, schema.TypeVarchar, schema.TypeText:
-		e.kind, s.typ = kString, "string"
-	case schema.TypeBinary, schema.TypeVarbinary, schema.TypeBlob:
-		if c.Type == schema.TypeBinary {
-			e.n = c.Length // DBZ-254: BINARY(n) right-padded with 0x00
-		}
-		switch cfg.BinaryMode {
-		case BinaryBase64:
-			e.kind, s.typ = kBinBase64, "string"
-		case BinaryBase64URLSafe:
-			e.kind, s.typ = kBinBase64URL, "string"
-		case BinaryHex:
-			e.kind, s.typ = kBinHex, "string"
-		default:
-			e.kind, s.typ = kBytes, "bytes"
-		}
-	case schema.TypeJSON:
-		e.kind = kString
-		*s = connectSchema{typ: "string", name: "io.debezium.data.Json", version: 1}
-	case schema.TypeEnum:
-		e.kind = kString
-		*s = connectSchema{typ: "string", name: "io.debezium.data.Enum", version: 1,
-			params: [][2]string{{"allowed", strings.Join(c.Values, ",")}}}
-	case schema.TypeSet:
-		e.kind = kString
-		*s = connectSchema{typ: "string", name: "io.debezium.data.EnumSet", version: 1,
-			params: [][2]string{{"allowed", strings.Join(c.Values, ",")}}}
-	case schema.TypeYear:
-		e.kind = kInt
-		*s = connectSchema{typ: "int32", name: "io.debezium.time.Year", version: 1}
-	case schema.TypeDate:
-		e.kind = kInt
-		if cfg.TimePrecisionMode == TimeConnect {
-			*s = connectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Date", version: 1}
-		} else {
-			*s = connectSchema{typ: "int32", name: "io.debezium.time.Date", version: 1}
-		}
-	case schema.TypeTime:
-		switch {
-		case cfg.TimePrecisionMode == TimeConnect:
-			e.kind = kTimeMillis
-			*s = connectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Time", version: 1}
-		case cfg.TimePrecisionMode == TimeAdaptive && c.FSP <= 3:
-			e.kind = kTimeMillis
-			*s = connectSchema{typ: "int32", name: "io.debezium.time.Time", version: 1}
-		default:
-			e.kind = kTimeMicros
-			*s = connectSchema{typ: "int64", name: "io.debezium.time.MicroTime", version: 1}
-		}
-	case schema.TypeDateTime:
-		switch {
-		case cfg.TimePrecisionMode == TimeConnect:
-			e.kind = kDateTimeMillis
-			*s = connectSchema{typ: "int64", name: "org.apache.kafka.connect.data.Timestamp", version: 1}
-		case c.FSP <= 3:
-			e.kind = kDateTimeMillis
-			*s = connectSchema{typ: "int64", name: "io.debezium.time.Timestamp", version: 1}
-		default:
-			e.kind = kDateTimeMicros
-			*s = connectSchema{typ: "int64", name: "io.debezium.time.MicroTimestamp", version: 1}
-		}
-	case schema.TypeTimestamp:
-		e.kind, e.n = kZoned, c.FSP
-		*s = connectSchema{typ: "string", name: "io.debezium.time.ZonedTimestamp", version: 1}
-	case schema.TypeGeometry:
-		if strings.EqualFold(c.TypeName, "POINT") {
-			e.kind = kPoint
-			*s = connectSchema{typ: "struct", fields: pointFields, name: "io.debezium.data.geometry.Point",
-				version: 1, doc: "Geometry (POINT)"}
-		} else {
-			e.kind = kGeometry
-			*s = connectSchema{typ: "struct", fields: geometryFields, name: "io.debezium.data.geometry.Geometry",
-				version: 1, doc: "Geometry"}
-		}
-	default:
-		return e, fmt.Errorf("%w: column type %q (%d) has no mapping", ErrEncode, c.TypeName, c.Type)
-	}
-	return e, nil
-}
-
-// decimalSchema is SpecialValueDecimal.builder(PRECISE, precision, scale):
-// Kafka's Decimal.builder(scale) plus connect.decimal.precision.
-func decimalSchema(precision, scale int) connectSchema {
-	return connectSchema{typ: "bytes", name: "org.apache.kafka.connect.data.Decimal", version: 1,
-		params: [][2]string{{"scale", strconv.Itoa(scale)}, {"connect.decimal.precision", strconv.Itoa(precision)}}}
-}
 
 // appendValue appends the JSON of v for column e. NULL is null whatever the
 // column; a value of a kind the column cannot hold is an error.

@@ -2,6 +2,8 @@ package sink
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -34,6 +36,16 @@ const (
 	DecimalString                     // "string": not supported yet
 )
 
+var decimalModeNames = [...]string{DecimalPrecise: "precise", DecimalDouble: "double", DecimalString: "string"}
+
+func (m DecimalMode) String() string { return modeName(decimalModeNames[:], int(m)) }
+
+// ParseDecimalMode parses a decimal.handling.mode value.
+func ParseDecimalMode(s string) (DecimalMode, error) {
+	i, err := parseMode("decimal.handling.mode", decimalModeNames[:], s)
+	return DecimalMode(i), err
+}
+
 // TimePrecisionMode is time.precision.mode. The zero value is Debezium's default.
 type TimePrecisionMode uint8
 
@@ -47,6 +59,19 @@ const (
 	TimeNanoseconds                                   // "nanoseconds": not supported yet
 )
 
+var timeModeNames = [...]string{
+	TimeAdaptiveMicroseconds: "adaptive_time_microseconds", TimeAdaptive: "adaptive", TimeConnect: "connect",
+	TimeISOString: "isostring", TimeMicroseconds: "microseconds", TimeNanoseconds: "nanoseconds",
+}
+
+func (m TimePrecisionMode) String() string { return modeName(timeModeNames[:], int(m)) }
+
+// ParseTimePrecisionMode parses a time.precision.mode value.
+func ParseTimePrecisionMode(s string) (TimePrecisionMode, error) {
+	i, err := parseMode("time.precision.mode", timeModeNames[:], s)
+	return TimePrecisionMode(i), err
+}
+
 // BigIntUnsignedMode is bigint.unsigned.handling.mode. The zero value is Debezium's default.
 type BigIntUnsignedMode uint8
 
@@ -55,6 +80,16 @@ const (
 	BigIntUnsignedLong    BigIntUnsignedMode = iota // "long": int64, values above 2^63-1 wrap
 	BigIntUnsignedPrecise                           // "precise": Decimal with scale 0, precision 20
 )
+
+var bigIntModeNames = [...]string{BigIntUnsignedLong: "long", BigIntUnsignedPrecise: "precise"}
+
+func (m BigIntUnsignedMode) String() string { return modeName(bigIntModeNames[:], int(m)) }
+
+// ParseBigIntUnsignedMode parses a bigint.unsigned.handling.mode value.
+func ParseBigIntUnsignedMode(s string) (BigIntUnsignedMode, error) {
+	i, err := parseMode("bigint.unsigned.handling.mode", bigIntModeNames[:], s)
+	return BigIntUnsignedMode(i), err
+}
 
 // BinaryMode is binary.handling.mode. The zero value is Debezium's default.
 type BinaryMode uint8
@@ -66,6 +101,51 @@ const (
 	BinaryBase64URLSafe                   // "base64-url-safe": string
 	BinaryHex                             // "hex": string
 )
+
+var binaryModeNames = [...]string{
+	BinaryBytes: "bytes", BinaryBase64: "base64", BinaryBase64URLSafe: "base64-url-safe", BinaryHex: "hex",
+}
+
+func (m BinaryMode) String() string { return modeName(binaryModeNames[:], int(m)) }
+
+// ParseBinaryMode parses a binary.handling.mode value.
+func ParseBinaryMode(s string) (BinaryMode, error) {
+	i, err := parseMode("binary.handling.mode", binaryModeNames[:], s)
+	return BinaryMode(i), err
+}
+
+func modeName(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return "mode(" + strconv.Itoa(i) + ")"
+}
+
+func parseMode(key string, names []string, s string) (int, error) {
+	for i, n := range names {
+		if strings.EqualFold(n, strings.TrimSpace(s)) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: %s=%q; use one of %s", ErrConfig, key, s, strings.Join(names, ", "))
+}
+
+// ParseSkippedOperations parses skipped.operations ("c,u,d,t" or "none").
+func ParseSkippedOperations(s string) ([]event.Op, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "none") {
+		return nil, nil
+	}
+	var ops []event.Op
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if len(p) != 1 || !strings.Contains("cudt", p) {
+			return nil, fmt.Errorf("%w: skipped.operations=%q: %q is not one of c, u, d, t, none", ErrConfig, s, p)
+		}
+		ops = append(ops, event.Op(p[0]))
+	}
+	return ops, nil
+}
 
 // JSONConfig configures the JSON encoder. Fields mirror Debezium connector
 // and JsonConverter properties; DefaultJSONConfig returns Debezium's defaults.
@@ -117,21 +197,8 @@ func (c *JSONConfig) validate() error {
 	if c.TopicPrefix == "" {
 		return fmt.Errorf("%w: topic.prefix is empty; set it to the logical server name", ErrConfig)
 	}
-	switch c.DecimalMode {
-	case DecimalPrecise, DecimalDouble:
-	default:
-		return fmt.Errorf("%w: decimal.handling.mode %d is not supported yet; use precise or double", ErrConfig, c.DecimalMode)
-	}
-	switch c.TimePrecisionMode {
-	case TimeAdaptiveMicroseconds, TimeAdaptive, TimeConnect:
-	default:
-		return fmt.Errorf("%w: time.precision.mode %d is not supported yet; use adaptive_time_microseconds, adaptive or connect", ErrConfig, c.TimePrecisionMode)
-	}
-	if c.BigIntUnsignedMode > BigIntUnsignedPrecise {
-		return fmt.Errorf("%w: bigint.unsigned.handling.mode %d is unknown", ErrConfig, c.BigIntUnsignedMode)
-	}
-	if c.BinaryMode > BinaryHex {
-		return fmt.Errorf("%w: binary.handling.mode %d is unknown", ErrConfig, c.BinaryMode)
+	if err := c.unsupportedModes(); err != nil {
+		return err
 	}
 	if c.Connector > ConnectorMariaDB {
 		return fmt.Errorf("%w: connector %d is unknown", ErrConfig, c.Connector)
