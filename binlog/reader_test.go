@@ -324,6 +324,20 @@ func TestReader_TransactionsAndPositions(t *testing.T) {
 		t.Fatal("no position batch after a filtered transaction")
 	}
 
+	// A non-transactional table: MariaDB logs a standalone group ending in COMMIT.
+	srv.Exec(t, db, "CREATE TABLE m (id INT) ENGINE=Aria TRANSACTIONAL=0", "INSERT INTO m VALUES (5)")
+	for {
+		b := <-rn.out
+		if len(b.Events) == 0 {
+			continue
+		}
+		if len(b.Events) != 1 || show(b.Events[0].After[0]) != "int:5" || b.Events[0].Source.GTID == "" {
+			t.Fatalf("non-transactional insert: %+v", b)
+		}
+		last = b
+		break
+	}
+
 	// Restarting from a handed-out position repeats nothing.
 	rn.stop(t)
 	srv.Exec(t, db, "INSERT INTO b VALUES (12)")

@@ -349,10 +349,14 @@ func (s *stream) beginImplicit(start uint64) {
 	if s.tx.active {
 		return
 	}
-	if s.tx.mysqlSID == "" && !s.tx.hasMaria && s.tx.commitTsUs == 0 {
+	s.tx.active = true
+	if s.tx.hasMaria {
+		return // a standalone MariaDB group (non-transactional table): keep its GTID event's position
+	}
+	if s.tx.mysqlSID == "" && s.tx.commitTsUs == 0 {
 		s.tx.thread = -1
 	}
-	s.tx.active, s.tx.file, s.tx.beginPos = true, s.file, start
+	s.tx.file, s.tx.beginPos = s.file, start
 }
 
 func equalMetas(a, b []uint16) bool {
