@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -497,4 +498,49 @@ func BenchmarkKafkaSend(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+}
+
+// TestKafka_TopicCreatedConcurrently: the topic does not show in metadata
+// but exists by the time the sink creates it (another writer won the race):
+// TOPIC_ALREADY_EXISTS counts as success.
+func TestKafka_TopicCreatedConcurrently(t *testing.T) {
+	c := newCluster(t)
+	const topic = "dbserver1.inventory.customers"
+	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	if _, err := kadm.NewClient(adm).CreateTopic(t.Context(), 1, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	var hidden, created atomic.Bool
+	c.ControlKey(int16(kmsg.Metadata), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		req := kreq.(*kmsg.MetadataRequest)
+		if len(req.Topics) != 1 || req.Topics[0].Topic == nil || *req.Topics[0].Topic != topic {
+			return nil, nil, false
+		}
+		hidden.Store(true)
+		resp := req.ResponseKind().(*kmsg.MetadataResponse)
+		rt := kmsg.NewMetadataResponseTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		rt.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+	c.ControlKey(int16(kmsg.CreateTopics), func(kmsg.Request) (kmsg.Response, error, bool) {
+		created.Store(true)
+		return nil, nil, false
+	})
+	k := newKafka(t, c, nil)
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	if !hidden.Load() || !created.Load() {
+		t.Errorf("metadata hidden=%v, create attempted=%v; want both", hidden.Load(), created.Load())
+	}
 }
