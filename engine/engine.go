@@ -108,7 +108,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		}
 		return nil
 	})
+	drained := make(chan struct{})
 	g.Go(func() error {
+		defer close(drained)
 		for b := range batches {
 			if cfg.Observer != nil {
 				cfg.Observer.BatchQueued(len(b.Events))
@@ -137,6 +139,8 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		for {
 			select {
 			case <-gctx.Done():
+				return nil
+			case <-drained: // the final commit follows g.Wait
 				return nil
 			case <-t.C:
 				if err := commit(gctx, store, tr, cfg, false); err != nil {
