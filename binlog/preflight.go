@@ -756,7 +756,7 @@ func (c *preflightConn) query(ctx context.Context, q string) ([][]string, error)
 	for i := range res.Values {
 		row := make([]string, len(res.Values[i]))
 		for j := range row {
-			v, err := res.GetString(i, j)
+			v, err := cloned(res.GetString(i, j))
 			if err != nil {
 				return nil, fmt.Errorf("%s: row %d column %d: %w", q, i, j, err)
 			}

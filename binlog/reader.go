@@ -89,7 +89,7 @@ func (r *Reader) resolve(ctx context.Context, pos offsets.Position) (offsets.Pos
 		if res.Resultset == nil || res.RowNumber() == 0 {
 			return "", nil
 		}
-		return res.GetString(0, 0)
+		return cloned(res.GetString(0, 0))
 	}
 	info.flavor = r.cfg.Flavor
 	if info.flavor == "" {
@@ -121,11 +121,11 @@ func (r *Reader) resolve(ctx context.Context, pos offsets.Position) (offsets.Pos
 			return pos, info, &Error{Kind: ErrUnsupported, Msg: "the server has no binary log",
 				Hint: "enable it with log_bin (and binlog_format=ROW, binlog_row_image=FULL) in the server configuration and restart the server"}
 		}
-		file, _ := res.GetString(0, 0)
+		file, _ := cloned(res.GetString(0, 0))
 		off, _ := res.GetUint(0, 1)
 		pos = offsets.Position{File: file, Pos: off}
 		if info.flavor == FlavorMySQL && info.gtidMode {
-			if g, err := res.GetStringByName(0, "Executed_Gtid_Set"); err == nil {
+			if g, err := cloned(res.GetStringByName(0, "Executed_Gtid_Set")); err == nil {
 				pos.GTIDSet = strings.ReplaceAll(g, "\n", "")
 			}
 		}

@@ -16,6 +16,9 @@ import (
 
 // Source is what the engine needs of a change source (binlog.Reader).
 type Source interface {
+	// Start resolves where streaming begins: the stored position, or for a
+	// zero one the current end of the binlog.
+	Start(ctx context.Context, pos offsets.Position) (offsets.Position, error)
 	// Run streams batches from start into out until ctx is cancelled (it then
 	// stops at a transaction boundary and returns nil or ctx.Err()) or a fatal
 	// error occurs. It does not close out.
@@ -81,7 +84,15 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	if found {
 		log.Info("resuming from stored position", "position", start.String())
 	} else {
-		log.Info("no stored position: streaming from the current end of the binlog")
+		// Store where streaming begins before anything is read, so that a
+		// crash before the first commit restarts here instead of at a later end.
+		if start, err = src.Start(ctx, start); err != nil {
+			return err
+		}
+		if err := store.Save(ctx, start); err != nil {
+			return fmt.Errorf("save start position %s: %w", start.String(), err)
+		}
+		log.Info("no stored position: streaming from the current end of the binlog", "position", start.String())
 	}
 
 	tr := newTracker(start)

@@ -183,7 +183,7 @@ func readColumnInfos(res *mysql.Result) ([]columnInfo, error) {
 		in := &infos[r]
 		str := func(col int, dst *string) {
 			if err == nil {
-				*dst, err = rs.GetString(r, col)
+				*dst, err = cloned(rs.GetString(r, col))
 			}
 		}
 		num := func(col int, dst *int64) {
@@ -239,7 +239,7 @@ func (l *Loader) markMariaDBJSON(ctx context.Context, id TableID, infos []column
 		return nil
 	}
 	for r := range res.RowNumber() {
-		clause, err := res.GetString(r, 0)
+		clause, err := cloned(res.GetString(r, 0))
 		if err != nil {
 			return fmt.Errorf("read information_schema.CHECK_CONSTRAINTS: %w", err)
 		}
@@ -318,7 +318,7 @@ func (l *Loader) indexes(ctx context.Context, id TableID) ([]index, error) {
 	}
 	var out []index
 	for r := range res.RowNumber() {
-		name, err := res.GetString(r, keyCol)
+		name, err := cloned(res.GetString(r, keyCol))
 		if err != nil {
 			return nil, fmt.Errorf("show index: %w", err)
 		}
@@ -326,7 +326,7 @@ func (l *Loader) indexes(ctx context.Context, id TableID) ([]index, error) {
 		if err != nil {
 			return nil, fmt.Errorf("show index: %w", err)
 		}
-		column, err := res.GetString(r, columnCol) // NULL for a functional key part (MySQL 8)
+		column, err := cloned(res.GetString(r, columnCol)) // NULL for a functional key part (MySQL 8)
 		if err != nil {
 			return nil, fmt.Errorf("show index: %w", err)
 		}
@@ -392,7 +392,7 @@ func (l *Loader) Tables(ctx context.Context) ([]TableID, error) {
 	var dbs []string
 	if res.Resultset != nil {
 		for r := range res.RowNumber() {
-			db, err := res.GetString(r, 0)
+			db, err := cloned(res.GetString(r, 0))
 			if err != nil {
 				res.Close()
 				return nil, fmt.Errorf("list databases: %w", err)
@@ -420,8 +420,8 @@ func (l *Loader) Tables(ctx context.Context) ([]TableID, error) {
 			continue
 		}
 		for r := range res.RowNumber() {
-			name, err1 := res.GetString(r, 0)
-			kind, err2 := res.GetString(r, 1)
+			name, err1 := cloned(res.GetString(r, 0))
+			kind, err2 := cloned(res.GetString(r, 1))
 			if err1 != nil || err2 != nil {
 				res.Close()
 				return nil, fmt.Errorf("list tables of %s: unexpected SHOW FULL TABLES result", db)

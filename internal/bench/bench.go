@@ -161,7 +161,7 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 	if err != nil {
 		return offsets.Position{}, err
 	}
-	file, _ := r.GetStringByName(0, "File")
+	file, _ := cloned(r.GetStringByName(0, "File"))
 	pos, _ := r.GetIntByName(0, "Position")
 	return offsets.Position{File: file, Pos: uint64(pos)}, nil
 }
@@ -517,3 +517,6 @@ func median(xs []float64) float64 {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// cloned copies a string read from a go-mysql result (GetString aliases a recycled buffer).
+func cloned(s string, err error) (string, error) { return strings.Clone(s), err }
