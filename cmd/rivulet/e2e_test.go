@@ -202,6 +202,16 @@ type record struct {
 // consume reads topics from the start until want records arrived (or 60s).
 func consume(t *testing.T, brokers []string, want int, topics ...string) []record {
 	t.Helper()
+	recs := consumeUntil(t, brokers, func(r []record) bool { return len(r) >= want }, topics...)
+	if len(recs) < want {
+		t.Fatalf("consumed %d records from %v, want %d", len(recs), topics, want)
+	}
+	return recs
+}
+
+// consumeUntil reads topics from the start until enough reports true (or 60s).
+func consumeUntil(t *testing.T, brokers []string, enough func([]record) bool, topics ...string) []record {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation(),
 		kgo.FetchMaxWait(100*time.Millisecond))
@@ -212,7 +222,7 @@ func consume(t *testing.T, brokers []string, want int, topics ...string) []recor
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	var out []record
-	for len(out) < want && ctx.Err() == nil {
+	for !enough(out) && ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
 		fs.EachRecord(func(r *kgo.Record) {
 			rec := record{Topic: r.Topic, RawKey: r.Key, RawVal: r.Value, Headers: map[string]string{}}
@@ -231,9 +241,6 @@ func consume(t *testing.T, brokers []string, want int, topics ...string) []recor
 			}
 			out = append(out, rec)
 		})
-	}
-	if len(out) < want {
-		t.Fatalf("consumed %d records from %v, want %d", len(out), topics, want)
 	}
 	return out
 }

@@ -52,19 +52,28 @@ func TestRun_KillNineLosesNothing(t *testing.T) {
 	in = e.start(t, cfg)
 
 	want := keys + keys*rounds
-	recs := consume(t, e.brokers, want, e.prefix+"."+e.db+".counter")
-	seen := map[float64]map[float64]bool{}
-	for _, r := range recs {
-		if r.Value == nil {
-			continue
+	var seen map[float64]map[float64]bool
+	// Read until every key reached its final value: duplicates count too,
+	// so a record count alone would stop early.
+	recs := consumeUntil(t, e.brokers, func(recs []record) bool {
+		seen = map[float64]map[float64]bool{}
+		final := 0
+		for _, r := range recs {
+			if r.Value == nil {
+				continue
+			}
+			a := r.Value["after"].(map[string]any)
+			id, n := a["id"].(float64), a["n"].(float64)
+			if seen[id] == nil {
+				seen[id] = map[float64]bool{}
+			}
+			seen[id][n] = true
+			if n == rounds {
+				final++
+			}
 		}
-		a := r.Value["after"].(map[string]any)
-		id, n := a["id"].(float64), a["n"].(float64)
-		if seen[id] == nil {
-			seen[id] = map[float64]bool{}
-		}
-		seen[id][n] = true
-	}
+		return final >= keys
+	}, e.prefix+"."+e.db+".counter")
 	var missing []string
 	for k := range keys {
 		for n := 0; n <= rounds; n++ {
