@@ -30,13 +30,11 @@ lint: vet
 	@out="$$(gofmt -l .)"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-## bench: benchmark report (internal/bench when present, else every Benchmark)
-bench:
-	@if [ -d internal/bench ]; then \
-		$(GO) run ./internal/bench; \
-	else \
-		$(GO) test -run='^$$' -bench=. -benchmem $(PKGS); \
-	fi
+## bench: end-to-end figures (internal/bench: 1M row changes, binlog -> kfake in its own process),
+##        then the decode/encode micro-benchmarks
+bench: build
+	$(GO) run ./internal/bench -rivulet $(BIN)
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./binlog ./sink ./offsets
 
 ## demo: MariaDB -> rivulet -> embedded Kafka -> kcat, end to end on this machine
 demo:

@@ -57,7 +57,7 @@ func TestRun_KillNineLosesNothing(t *testing.T) {
 	// so a record count alone would stop early.
 	recs := consumeUntil(t, e.brokers, func(recs []record) bool {
 		seen = map[float64]map[float64]bool{}
-		final := 0
+		final := map[float64]bool{}
 		for _, r := range recs {
 			if r.Value == nil {
 				continue
@@ -69,10 +69,10 @@ func TestRun_KillNineLosesNothing(t *testing.T) {
 			}
 			seen[id][n] = true
 			if n == rounds {
-				final++
+				final[id] = true
 			}
 		}
-		return final >= keys
+		return len(final) == keys
 	}, e.prefix+"."+e.db+".counter")
 	var missing []string
 	for k := range keys {
