@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +69,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		ServerID: cfg.Database.ServerID, Flavor: string(cfg.Flavor()),
 		Tables: loader, Include: filter.Table,
 		MaxBatchSize: cfg.MaxBatchSize, ConnectTimeout: cfg.Database.ConnectTimeout,
-		Observer: stream, Logger: log.With("component", "binlog"),
+		// Read-ahead in binlog events (each up to binlog_row_event_max_size,
+		// 8 KiB by default): enough to overlap network and decoding.
+		EventBuffer: 256,
+		Observer:    stream, Logger: log.With("component", "binlog"),
 	})
 	if err != nil {
 		return err
@@ -120,12 +124,15 @@ func newSink(cfg *config.Config, log *slog.Logger) (engine.Sink, error) {
 		return sink.NewStdout(os.Stdout, j), nil
 	}
 	return sink.NewKafka(sink.KafkaConfig{
-		Encoding:           enc,
-		Brokers:            cfg.Kafka.BootstrapServers,
-		ClientID:           "rivulet-" + cfg.Name,
-		Compression:        string(cfg.Kafka.Compression),
+		Encoding:    enc,
+		Brokers:     cfg.Kafka.BootstrapServers,
+		ClientID:    "rivulet-" + cfg.Name,
+		Compression: string(cfg.Kafka.Compression),
+		// Records handed to Kafka and not yet acknowledged: max.queue.size
+		// of them, and at most 8 MiB unless
+		// max.queue.size.in.bytes asks for another bound.
 		MaxBufferedRecords: cfg.MaxQueueSize,
-		MaxBufferedBytes:   int(cfg.MaxQueueSizeInBytes),
+		MaxBufferedBytes:   int(cmp.Or(cfg.MaxQueueSizeInBytes, 8<<20)),
 		Logger:             log.With("component", "sink"),
 	})
 }

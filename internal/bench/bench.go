@@ -27,6 +27,9 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
+// benchCompression is the producer compression of every variant (-compression).
+var benchCompression = "none"
+
 type options struct {
 	rivulet  string
 	rows     int
@@ -179,7 +182,7 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 	if err := store.Save(context.Background(), start); err != nil {
 		return 0, 0, err
 	}
-	cfgFile, _, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas)
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -196,8 +199,21 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 	}
 	defer stopProcess(proc)
 	topic := prefix + ".bench.t"
+	lastPrint := time.Now()
+	profiled := os.Getenv("BENCH_HEAP") == ""
+	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
+		go saveProfile(metricsAddr, "profile?seconds=1", cpu+"."+prefix)
+	}
 	for {
 		n, err := endOffset(adm, topic)
+		if !profiled && n > int64(want)/2 {
+			profiled = true
+			saveProfile(metricsAddr, "heap", os.Getenv("BENCH_HEAP")+"."+prefix)
+		}
+		if os.Getenv("BENCH_TRACE") != "" && time.Since(lastPrint) > 250*time.Millisecond {
+			fmt.Printf("    %6s %d %v\n", time.Since(begin).Round(time.Millisecond), n, err)
+			lastPrint = time.Now()
+		}
 		if err == nil && n >= int64(want) {
 			break
 		}
@@ -210,7 +226,11 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(begin)
+	if os.Getenv("BENCH_TRACE") != "" {
+		fmt.Println(tail(filepath.Join(dir, prefix+".log")))
+	}
 	rss := peakRSS(proc.Process.Pid)
+	fmt.Printf("    (%s: rivulet used %.1fs CPU, kfake %.1fs CPU)\n", elapsed.Round(time.Millisecond), cpuSeconds(proc.Process.Pid), cpuSeconds(kafka.Process.Pid))
 	return float64(want) / elapsed.Seconds(), rss, nil
 }
 
@@ -270,7 +290,7 @@ func liveLag(o options, srv *testenv.Server, conn *client.Conn, dir string) (p50
 	}
 
 	consumer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(prefix+".bench.t"),
-		kgo.AllowAutoTopicCreation(), kgo.FetchMaxWait(5*time.Millisecond))
+		kgo.AllowAutoTopicCreation(), kgo.FetchMaxWait(10*time.Millisecond))
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -367,6 +387,7 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 			"key.converter.schemas.enable":        strconv.FormatBool(schemas),
 			"value.converter.schemas.enable":      strconv.FormatBool(schemas),
 			"metrics.listen":                      metricsAddr,
+			"compression.type":                    benchCompression,
 		},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
@@ -437,6 +458,42 @@ func zombie(pid int) bool {
 	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
 }
 
+// saveProfile fetches one of rivulet's pprof profiles (BENCH_HEAP=path,
+// BENCH_CPU=path to diagnose memory and CPU).
+func saveProfile(addr, which, path string) {
+	var resp *http.Response
+	var err error
+	for range 100 { // the endpoint comes up a few ms after the process
+		if resp, err = http.Get("http://" + addr + "/debug/pprof/" + which); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		fmt.Println("heap profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	_ = os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// cpuSeconds reads utime+stime of pid (clock ticks of 10ms on Linux).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
+}
+
 // peakRSS reads VmHWM of pid in MiB.
 func peakRSS(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -453,7 +510,9 @@ func peakRSS(pid int) float64 {
 }
 
 func admin(brokers []string) (*kadm.Client, *kgo.Client, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	// A short metadata age: the topic appears after the client first asked
+	// for it, and the default 5s would be measured as rivulet's time.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.MetadataMinAge(10*time.Millisecond))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,6 +22,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 3, "measured runs per variant (the median is reported)")
 	flag.IntVar(&o.liveRate, "live-rate", 20_000, "rows/s of the paced workload for the lag measurement")
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")
+	flag.StringVar(&benchCompression, "compression", "none", "compression.type of the producer")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
