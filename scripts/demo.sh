@@ -201,7 +201,7 @@ BEGIN;
 INSERT INTO orders (order_date, purchaser, quantity, total) VALUES ('2016-02-22', 1002, 1, 9.99);
 UPDATE orders SET quantity = 3, total = 68.25 WHERE purchaser = 1004;
 COMMIT;
-DELETE FROM orders WHERE purchaser = 1003;
+DELETE FROM orders WHERE purchaser = 1001;
 DELETE FROM customers WHERE id = 1003;
 SQL
 
