@@ -86,25 +86,34 @@ func run(o options) error {
 	}
 	fmt.Printf("workload written in %s\n", time.Since(t0).Round(time.Millisecond))
 
-	var results []result
-	for _, v := range []struct {
-		name    string
-		schemas bool
-	}{{"rivulet JSON, no schemas", false}, {"rivulet JSON, with schemas", true}} {
-		r := result{name: v.name}
-		for i := range o.runs {
-			rate, rss, err := rivuletRun(o, srv, dir, fmt.Sprintf("b%d%v", i, v.schemas), v.schemas, start, changes)
+	// Runs are interleaved (A B C D, A B C D, ...) so that drift on a shared
+	// machine spreads over every variant instead of favouring one.
+	variants := []struct {
+		name        string
+		schemas     bool
+		compression string
+	}{
+		{"rivulet JSON, no schemas", false, benchCompression},
+		{"rivulet JSON, with schemas", true, benchCompression},
+		{"rivulet JSON, schemas, lz4", true, "lz4"},
+	}
+	results := make([]result, len(variants)+1)
+	for k, v := range variants {
+		results[k].name = v.name
+	}
+	gm := &results[len(variants)]
+	gm.name = "go-mysql alone (full decode)"
+	for i := range o.runs {
+		for k, v := range variants {
+			prefix := fmt.Sprintf("b%d%d", i, k)
+			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, start, changes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
 			fmt.Printf("  %-28s run %d: %8.0f events/s, peak RSS %5.1f MiB\n", v.name, i+1, rate, rss)
-			r.rates = append(r.rates, rate)
-			r.rssMiB = append(r.rssMiB, rss)
+			results[k].rates = append(results[k].rates, rate)
+			results[k].rssMiB = append(results[k].rssMiB, rss)
 		}
-		results = append(results, r)
-	}
-	gm := result{name: "go-mysql alone (full decode)"}
-	for i := range o.runs {
 		rate, err := goMySQLRun(srv, start, changes)
 		if err != nil {
 			return fmt.Errorf("go-mysql: %w", err)
@@ -112,14 +121,13 @@ func run(o options) error {
 		fmt.Printf("  %-28s run %d: %8.0f events/s\n", gm.name, i+1, rate)
 		gm.rates = append(gm.rates, rate)
 	}
-	results = append(results, gm)
 
 	p50, p99, n, err := liveLag(o, srv, conn, dir)
 	if err != nil {
 		return fmt.Errorf("live lag: %w", err)
 	}
 
-	fmt.Printf("\n%d row changes, kfake in a separate process, medians of %d runs\n", changes, o.runs)
+	fmt.Printf("\n%d row changes, kfake in a separate process, compression %s unless named, medians of %d runs\n", changes, benchCompression, o.runs)
 	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "events/s", "peak RSS", "vs go-mysql")
 	for _, r := range results {
 		rss := "-"
@@ -171,7 +179,7 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 
 // rivuletRun streams the workload from start with the rivulet binary and
 // returns events/s (binlog to acknowledged records) and peak RSS in MiB.
-func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, start offsets.Position, want int) (float64, float64, error) {
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, start offsets.Position, want int) (float64, float64, error) {
 	kafka, brokers, err := startKafka(o.rivulet)
 	if err != nil {
 		return 0, 0, err
@@ -182,7 +190,7 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 	if err := store.Save(context.Background(), start); err != nil {
 		return 0, 0, err
 	}
-	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas)
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas, compression)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -276,7 +284,7 @@ func liveLag(o options, srv *testenv.Server, conn *client.Conn, dir string) (p50
 	}
 	defer stopProcess(kafka)
 	prefix := "live"
-	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, "live.offsets.json"), false)
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, "live.offsets.json"), false, benchCompression)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -362,7 +370,7 @@ func bornUs(v []byte) (int64, bool) {
 	return n, err == nil && n > 0
 }
 
-func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offsetFile string, schemas bool) (path, metricsAddr string, err error) {
+func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offsetFile string, schemas bool, compression string) (path, metricsAddr string, err error) {
 	port, err := freePort()
 	if err != nil {
 		return "", "", err
@@ -387,7 +395,7 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 			"key.converter.schemas.enable":        strconv.FormatBool(schemas),
 			"value.converter.schemas.enable":      strconv.FormatBool(schemas),
 			"metrics.listen":                      metricsAddr,
-			"compression.type":                    benchCompression,
+			"compression.type":                    compression,
 		},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
