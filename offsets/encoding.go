@@ -30,10 +30,15 @@ func AppendKey(dst []byte, connectorName, topicPrefix string) []byte {
 	return append(dst, "}]"...)
 }
 
+// ProgressKey is the offset value member holding Position.SnapshotProgress:
+// Rivulet's own key, which Debezium's offset loader ignores.
+const ProgressKey = "rivulet_snapshot"
+
 // MarshalValue returns the Kafka Connect offset value Debezium's
 // BinlogOffsetContext writes for p: keys in the order of Debezium's
 // documented examples, ts_sec, file, pos, gtids, row, server_id, event,
-// snapshot; "file" and "pos" always, the others only when non-zero.
+// snapshot; "file" and "pos" always, the others only when non-zero; then
+// Rivulet's ProgressKey while a snapshot runs.
 func MarshalValue(p Position) []byte { return AppendValue(make([]byte, 0, 128), p) }
 
 // AppendValue appends MarshalValue(p) to dst.
@@ -67,6 +72,10 @@ func AppendValue(dst []byte, p Position) []byte {
 	if p.Snapshot != "" {
 		dst = append(dst, `,"snapshot":`...)
 		dst = appendJSONString(dst, p.Snapshot)
+	}
+	if p.SnapshotProgress != "" {
+		dst = append(dst, `,"`+ProgressKey+`":`...)
+		dst = appendJSONString(dst, p.SnapshotProgress)
 	}
 	return append(dst, '}')
 }
@@ -124,6 +133,11 @@ func UnmarshalValue(data []byte) (Position, error) {
 	}
 	if p.Snapshot, err = snapshotField(m); err != nil {
 		return Position{}, err
+	}
+	if p.Snapshot != "" {
+		if p.SnapshotProgress, _, err = stringField(m, ProgressKey); err != nil {
+			return Position{}, err
+		}
 	}
 	return p, nil
 }

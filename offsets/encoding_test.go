@@ -265,3 +265,24 @@ func BenchmarkUnmarshalValue(b *testing.B) {
 		}
 	}
 }
+
+func TestMarshalValue_SnapshotProgress(t *testing.T) {
+	p := Position{File: "mysql-bin.000003", Pos: 154, Snapshot: "INITIAL", SnapshotProgress: `{"t":"db.a","k":["i:5"]}`}
+	b := MarshalValue(p)
+	want := `{"file":"mysql-bin.000003","pos":154,"snapshot":"INITIAL","rivulet_snapshot":"{\"t\":\"db.a\",\"k\":[\"i:5\"]}"}`
+	if string(b) != want {
+		t.Fatalf("MarshalValue = %s, want %s", b, want)
+	}
+	got, err := UnmarshalValue(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != p {
+		t.Fatalf("round trip = %+v, want %+v", got, p)
+	}
+	// A finished snapshot drops any leftover progress.
+	got, err = UnmarshalValue([]byte(`{"file":"f","pos":4,"rivulet_snapshot":"x"}`))
+	if err != nil || got.SnapshotProgress != "" {
+		t.Fatalf("progress without snapshot = %+v, %v", got, err)
+	}
+}

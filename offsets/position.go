@@ -17,6 +17,12 @@ type Position struct {
 	Row      int32
 	TsSec    int64
 	Snapshot string // "INITIAL" while a snapshot runs, "" otherwise
+	// SnapshotProgress is Rivulet's resume point inside a running snapshot
+	// (which tables are done, the last finished chunk's key), opaque to this
+	// package: snapshot.Progress encodes it. It is stored in the offset value
+	// under "rivulet_snapshot", a key Debezium does not read (a Debezium
+	// connector given this offset sees snapshot=INITIAL and snapshots again).
+	SnapshotProgress string
 }
 
 // IsZero reports whether p holds no position at all.
@@ -52,6 +58,10 @@ func (p Position) String() string {
 	if p.Snapshot != "" {
 		b = append(b, " snapshot="...)
 		b = append(b, p.Snapshot...)
+	}
+	if p.SnapshotProgress != "" {
+		b = append(b, " progress="...)
+		b = append(b, p.SnapshotProgress...)
 	}
 	return string(b)
 }
