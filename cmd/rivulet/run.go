@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
@@ -45,7 +46,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 
 	reg := prometheus.NewRegistry()
-	stream := metrics.New(reg)
+	stream := metrics.NewWithOptions(reg, metricsOptions(cfg, log))
 	srv, err := metrics.Listen(cfg.MetricsListen, reg, stream.Ready)
 	if err != nil {
 		return err
@@ -78,7 +79,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		return err
 	}
 
-	snk, err := newSink(cfg, log)
+	snk, err := newSink(cfg, log, kafkaMetrics(reg))
 	if err != nil {
 		return err
 	}
@@ -90,18 +91,19 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	var g errgroup.Group
 	g.Go(func() error { return srv.Run(httpCtx) })
+	g.Go(func() error { watchHealth(httpCtx, cfg, snk, stream, log.With("component", "health")); return nil })
 	runErr := engine.Run(ctx, engine.Config{
 		FlushInterval:   cfg.Offsets.FlushInterval,
 		QueueBatches:    max(1, cfg.MaxQueueSize/max(1, cfg.MaxBatchSize)),
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          log.With("component", "engine"),
 		Observer:        stream,
-	}, reader, snk, store)
+	}, reader, newObservedSink(snk, stream, cfg), observedStore{store, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())
 }
 
-func newSink(cfg *config.Config, log *slog.Logger) (engine.Sink, error) {
+func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink, error) {
 	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
 	enc.Version = version
 	if cfg.Flavor() == config.FlavorMariaDB {
@@ -134,6 +136,7 @@ func newSink(cfg *config.Config, log *slog.Logger) (engine.Sink, error) {
 		MaxBufferedRecords: cfg.MaxQueueSize,
 		MaxBufferedBytes:   int(cmp.Or(cfg.MaxQueueSizeInBytes, 8<<20)),
 		Logger:             log.With("component", "sink"),
+		Opts:               opts,
 	})
 }
 
