@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -84,6 +85,17 @@ func (o *observedSink) Send(ctx context.Context, events []event.ChangeEvent, don
 	}
 	for i := range events {
 		e := &events[i]
+		if e.Op == event.OpUpdate && !o.skip['u'] && keyChanged(e) {
+			// Sent as a delete and a create (whatever skipped.operations
+			// says of those), as Debezium does and counts it.
+			flush()
+			cur, run = nil, 0
+			c := o.counters(e.Table)
+			c.Add('d', 1)
+			c.Add('c', 1)
+			counted += 2
+			continue
+		}
 		if e.Table != cur || e.Op != curOp {
 			flush()
 			cur, curOp, run = e.Table, e.Op, 0
@@ -219,4 +231,21 @@ func pollBinlog(conn *client.Conn, m *metrics.Stream) error {
 // rivulet_kafka_* and returns the client option that feeds them.
 func kafkaMetrics(reg prometheus.Registerer) kgo.Opt {
 	return kgo.WithHooks(kprom.NewMetrics("rivulet", kprom.Subsystem("kafka"), kprom.Registerer(reg)))
+}
+
+// keyChanged reports an update that changes the primary key.
+func keyChanged(e *event.ChangeEvent) bool {
+	if e.Before == nil || e.After == nil {
+		return false
+	}
+	for _, i := range e.Table.PrimaryKey {
+		if i >= len(e.Before) || i >= len(e.After) {
+			return false
+		}
+		a, b := e.Before[i], e.After[i]
+		if a.Kind != b.Kind || a.I != b.I || !bytes.Equal(a.B, b.B) {
+			return true
+		}
+	}
+	return false
 }
