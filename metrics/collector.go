@@ -148,8 +148,8 @@ func newCollector(s *Stream) *collector {
 		op         byte
 	}{{"NumberOfCreateEventsSeen", "insert", 'c'}, {"NumberOfUpdateEventsSeen", "update", 'u'}, {"NumberOfDeleteEventsSeen", "delete", 'd'}, {"NumberOfTruncateEventsSeen", "truncate", 't'}} {
 		c.streamTables = append(c.streamTables, tableSeries{
-			desc: str(m.attr, "Debezium "+m.attr+" map: "+m.verb+" events streamed since start, per table.", "table"),
-			kind: prometheus.GaugeValue,
+			desc:  str(m.attr, "Debezium "+m.attr+" map: "+m.verb+" events streamed since start, per table.", "table"),
+			kind:  prometheus.GaugeValue,
 			value: func(t *TableCounters) float64 { return t.load(m.op) },
 		})
 	}

@@ -118,7 +118,7 @@ func (sn *Snapshot) durationSec() float64 {
 	if end == 0 {
 		end = sn.s.now().UnixNano()
 	}
-	return float64((end-start)/1e9)
+	return float64((end - start) / 1e9)
 }
 
 func (sn *Snapshot) pausedSec() float64 {

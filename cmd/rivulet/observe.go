@@ -41,9 +41,9 @@ func metricsOptions(cfg *config.Config, log *slog.Logger) metrics.Options {
 // The engine calls Send from one goroutine, so the table cache needs no lock.
 type observedSink struct {
 	engine.Sink
-	m       *metrics.Stream
-	skip    [256]bool // operations the encoder drops (skipped.operations)
-	tables  map[*schema.Table]*metrics.TableCounters
+	m      *metrics.Stream
+	skip   [256]bool // operations the encoder drops (skipped.operations)
+	tables map[*schema.Table]*metrics.TableCounters
 
 	prevFile string // position of the previous batch's last transaction
 	prevPos  uint64
@@ -138,7 +138,9 @@ func (s observedStore) Save(ctx context.Context, p offsets.Position) error {
 const healthInterval = 5 * time.Second
 
 // pinger is what sink.Kafka offers to check the brokers.
-type pinger interface{ Ping(ctx context.Context) error }
+type pinger interface {
+	Ping(ctx context.Context) error
+}
 
 // watchHealth checks Kafka (Ping) and the database (SHOW BINARY LOGS, which
 // also gives the lag in bytes) every healthInterval until ctx is done. State
