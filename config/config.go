@@ -34,13 +34,12 @@ const (
 // SnapshotMode is Debezium's snapshot.mode.
 type SnapshotMode string
 
-// Snapshot modes Rivulet accepts. Debezium's other modes (always,
-// when_needed, initial_only, recovery, configuration_based, custom) are
+// Snapshot modes Rivulet accepts (see also config/snapshot.go). Debezium's
+// other modes (when_needed, recovery, configuration_based, custom) are
 // reported as not supported yet.
 const (
 	// SnapshotInitial (Debezium's default) snapshots schema and data when
-	// no offsets exist, then streams. Data snapshots are not implemented
-	// yet: the engine logs that and streams from the current position.
+	// no offsets exist, then streams (chunked, lock-free, resumable).
 	SnapshotInitial SnapshotMode = "initial"
 	// SnapshotNoData captures the schema only and streams from the current
 	// position. "schema_only" (removed in Debezium 3.3) is read as no_data.
@@ -179,6 +178,8 @@ type Config struct {
 	SkippedOperations Ops
 	// SnapshotMode is `snapshot.mode`. Default "initial".
 	SnapshotMode SnapshotMode
+	// Snapshot holds the other snapshot keys (threads, chunk size, overrides).
+	Snapshot Snapshot
 	// IncludeSchemaChanges is `include.schema.changes`: publish DDL to the
 	// schema change topic named TopicPrefix. Default true.
 	IncludeSchemaChanges bool
@@ -391,6 +392,7 @@ func Default() *Config {
 		TombstonesOnDelete:   true,
 		SkippedOperations:    opTruncate,
 		SnapshotMode:         SnapshotInitial,
+		Snapshot:             Snapshot{MaxThreads: 1},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
 		MaxBatchSize:         DefaultMaxBatchSize,

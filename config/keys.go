@@ -13,7 +13,7 @@ import (
 // aliases (database.server.name, database.history.*, *.whitelist,
 // *.blacklist) are accepted too but not listed.
 func SupportedKeys() []string {
-	out := append([]string(nil), supportedKeys...)
+	out := append(append([]string(nil), supportedKeys...), snapshotKeys...)
 	sort.Strings(out)
 	return out
 }
@@ -89,7 +89,7 @@ var fixedKeys = []fixedKey{
 	{key: "datatype.propagate.source.type"},
 	{key: "converters"}, // handled with its <name>.* keys by unsupportedFamilies
 	// Rivulet's snapshot will take no locks at all; "extended" asks for more.
-	{key: "snapshot.locking.mode", def: "minimal", also: []string{"none", "minimal_percona", "minimal_percona_no_table_locks"}},
+	{key: "snapshot.locking.mode", def: "minimal", also: []string{"none", "extended", "minimal_percona", "minimal_percona_no_table_locks"}},
 	{key: "key.converter.decimal.format", def: "BASE64"},
 	{key: "value.converter.decimal.format", def: "BASE64"},
 	{key: "key.converter.replace.null.with.default", def: "true"},

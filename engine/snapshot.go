@@ -1,0 +1,429 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rivulet-cdc/rivulet/binlog"
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/snapshot"
+)
+
+// How the initial snapshot and the binlog stream interleave
+//
+// Rivulet runs the snapshot *inside* the stream, as Netflix's DBLog does,
+// with one binlog connection and no watermark table:
+//
+//  1. With no stored offset, the stream's start P0 (the current end of the
+//     binlog) is stored with snapshot=INITIAL before anything is read.
+//  2. The binlog stream runs from P0 for the whole snapshot, and every
+//     change it reads is emitted as usual, in binlog order.
+//  3. Chunks are read with keyset SELECTs, each between a low watermark L
+//     and a high watermark H (SHOW MASTER STATUS). A chunk is emitted, as
+//     op "r" events, only once the stream has passed H; before that, every
+//     row whose key the stream saw changed at or after the chunk's Window
+//     (the low watermark of the previous chunk read on the same connection,
+//     or P0) is dropped from the chunk: the stream already emitted a change
+//     for that key, which is at least as new as the row.
+//  4. A row that survives had no change in [Window, now]: its value is the
+//     table's value at H and at the moment it is emitted, and every later
+//     change of that key is in the binlog after H, so it is emitted after
+//     the row. A row that was dropped is represented by the stream's events
+//     for its key (an insert, an update, or a delete and its tombstone).
+//     Either way the last event per key is the table's row: topics end up
+//     equal to the tables, and no emitted row is older than a change
+//     already streamed.
+//
+// Window reaches one chunk back rather than to L because MySQL and MariaDB
+// write a transaction to the binlog before they make it visible: a
+// transaction below L may still be invisible to the SELECT. Dropping a row
+// is always safe (the stream emits every change after P0), so the wider
+// window costs only rows re-sent by the stream.
+//
+// Offsets: every batch handed to the engine while the snapshot runs carries
+// the stream position reached so far, snapshot=INITIAL, and in
+// SnapshotProgress the resume point after the last emitted chunk. After a
+// crash the stream restarts from the stored position and the snapshot from
+// the chunk after the stored progress: a chunk is delivered at least once,
+// a stream change at least once, and the rule above holds across restarts.
+// The last chunk's batch clears snapshot and progress.
+//
+// A table without a usable key is read whole in one consistent-snapshot
+// transaction and emitted without reconciliation (there is no key): rows
+// changed while the snapshot ran appear both as "r" and as stream events.
+
+// SnapshotMode says when the engine snapshots (config snapshot.mode).
+type SnapshotMode string
+
+// Snapshot modes.
+const (
+	// SnapshotInitial snapshots when no offset is stored, then streams.
+	SnapshotInitial SnapshotMode = "initial"
+	// SnapshotInitialOnly snapshots when no offset is stored and stops.
+	SnapshotInitialOnly SnapshotMode = "initial_only"
+	// SnapshotAlways snapshots on every start, then streams from where the
+	// snapshot began.
+	SnapshotAlways SnapshotMode = "always"
+)
+
+// SnapshotConfig configures WithSnapshot.
+type SnapshotConfig struct {
+	Mode        SnapshotMode
+	Catalog     snapshot.Catalog
+	Snapshotter *snapshot.Snapshotter
+	// MaxBatch bounds the events per batch of snapshot rows. Default 2048.
+	MaxBatch int
+	Logger   *slog.Logger
+	// Now returns the time of a snapshot read; default time.Now.
+	Now func() time.Time
+}
+
+// WithSnapshot returns a Source that runs the initial snapshot, merged with
+// src's stream as described above, when the position says one is due.
+func WithSnapshot(src Source, cfg SnapshotConfig) Source {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 2048
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &snapshotSource{inner: src, cfg: cfg}
+}
+
+type snapshotSource struct {
+	inner Source
+	cfg   SnapshotConfig
+}
+
+// snapshotInitial is offsets.Position.Snapshot while the initial snapshot runs.
+const snapshotInitial = "INITIAL"
+
+// Start resolves the stream's start; with no stored position it marks the
+// start as a snapshot to run.
+func (s *snapshotSource) Start(ctx context.Context, pos offsets.Position) (offsets.Position, error) {
+	fresh := pos.IsZero()
+	p, err := s.inner.Start(ctx, pos)
+	if err != nil {
+		return p, err
+	}
+	if fresh {
+		p.Snapshot, p.SnapshotProgress = snapshotInitial, ""
+	}
+	return p, nil
+}
+
+// Run streams from start; when start says a snapshot runs (or the mode is
+// always), it runs the snapshot merged into the stream first.
+func (s *snapshotSource) Run(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
+	log := s.cfg.Logger
+	if start.Snapshot != snapshotInitial {
+		switch s.cfg.Mode {
+		case SnapshotAlways:
+			p, err := s.inner.Start(ctx, offsets.Position{})
+			if err != nil {
+				return err
+			}
+			log.Info("snapshot.mode=always: snapshotting again", "position", p.String())
+			start = p
+			start.Snapshot = snapshotInitial
+		case SnapshotInitialOnly:
+			log.Info("snapshot.mode=initial_only: the snapshot is complete, not streaming")
+			return nil
+		default:
+			start.Snapshot, start.SnapshotProgress = "", ""
+			return s.inner.Run(ctx, start, out)
+		}
+	}
+	return s.runSnapshot(ctx, start, out)
+}
+
+func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
+	log := s.cfg.Logger
+	prog, err := snapshot.DecodeProgress(start.SnapshotProgress)
+	if err != nil {
+		return fmt.Errorf("stored offset: %w", err)
+	}
+	tables, err := snapshot.CapturedTables(ctx, s.cfg.Catalog)
+	if err != nil {
+		return fmt.Errorf("list captured tables: %w", err)
+	}
+	streamStart := start
+	streamStart.Snapshot, streamStart.SnapshotProgress = "", ""
+	if prog.IsZero() {
+		log.Info("initial snapshot started: no locks are taken (snapshot.locking.mode makes no difference)",
+			"tables", len(tables), "position", streamStart.String())
+	} else {
+		log.Info("initial snapshot resumed", "table", prog.DB+"."+prog.Table, "position", streamStart.String())
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	streamCtx, stopStream := context.WithCancel(gctx)
+	defer stopStream()
+	bin := make(chan binlog.Batch, 4)
+	chunks := make(chan *snapshot.Chunk, 1)
+	var snapOK atomic.Bool // set before chunks closes when every chunk was sent
+	g.Go(func() error {
+		defer close(bin)
+		return s.inner.Run(streamCtx, streamStart, bin)
+	})
+	g.Go(func() error {
+		defer close(chunks)
+		err := s.cfg.Snapshotter.Run(gctx, tables, prog, streamStart, chunks)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		snapOK.Store(true)
+		return nil
+	})
+	m := &merger{
+		s: s, out: out, snap: s.cfg.Snapshotter, tables: tables, log: log,
+		processed: streamStart, last: start, progress: start.SnapshotProgress,
+		firstDone: !prog.IsZero(), changed: make(map[string]offsets.Position),
+		snapPos: streamStart, began: s.cfg.Now(),
+	}
+	g.Go(func() error {
+		err := m.run(gctx, bin, chunks, &snapOK, stopStream)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	})
+	return g.Wait()
+}
+
+// merger owns the interleaving of stream batches and snapshot chunks.
+type merger struct {
+	s      *snapshotSource
+	out    chan<- binlog.Batch
+	snap   *snapshot.Snapshotter
+	tables []*schema.Table
+	log    *slog.Logger
+
+	processed offsets.Position // stream position reached (file/pos)
+	last      offsets.Position // End of the last batch handed out (stream part)
+	progress  string           // progress after the last emitted chunk
+	done      bool             // the last chunk was emitted
+	firstDone bool             // the snapshot's first row was emitted (or before a restart)
+	snapPos   offsets.Position // source.file/pos of snapshot rows
+	began     time.Time
+
+	changed   map[string]offsets.Position // table+key -> start of its latest change's transaction
+	pruneAt   int
+	keyBuf    []byte
+	rows      int64
+	dropped   int64
+	lastTable *schema.Table
+}
+
+func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan *snapshot.Chunk, snapOK *atomic.Bool, stopStream func()) error {
+	var pending *snapshot.Chunk
+	defer func() {
+		if pending != nil {
+			pending.Release()
+		}
+	}()
+	if len(m.tables) > 0 {
+		m.lastTable = m.tables[len(m.tables)-1]
+	}
+	for {
+		if pending != nil && snapshot.ComparePositions(pending.High, m.processed) <= 0 {
+			if err := m.emit(ctx, pending); err != nil {
+				return err
+			}
+			pending.Release()
+			pending = nil
+			continue
+		}
+		chunkCh := chunks
+		if pending != nil || m.done && chunks == nil {
+			chunkCh = nil
+		}
+		select {
+		case b, ok := <-bin:
+			if !ok {
+				return nil // the stream stopped: ctx ended, or its error is in the group
+			}
+			if err := m.stream(ctx, b); err != nil {
+				return err
+			}
+		case ch, ok := <-chunkCh:
+			if !ok {
+				chunks = nil
+				if !snapOK.Load() {
+					return nil // stopped or failed: the group returns why
+				}
+				if !m.done {
+					// No tables, or every table was done before a restart.
+					if err := m.finish(ctx); err != nil {
+						return err
+					}
+				}
+				if m.s.cfg.Mode == SnapshotInitialOnly {
+					m.log.Info("snapshot.mode=initial_only: snapshot complete, stopping")
+					stopStream()
+				}
+				continue
+			}
+			pending = ch
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// stream records the keys a batch changes and forwards it.
+func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
+	if !m.done {
+		for i := range b.Events {
+			ev := &b.Events[i]
+			if ev.Table == nil || len(ev.Table.PrimaryKey) == 0 {
+				continue
+			}
+			at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
+			for _, row := range [][]event.Value{ev.Before, ev.After} {
+				if row == nil {
+					continue
+				}
+				m.keyBuf = appendTableKey(m.keyBuf[:0], ev.Table, row)
+				m.changed[string(m.keyBuf)] = at
+			}
+		}
+		if len(m.changed) >= m.pruneAt {
+			m.prune()
+		}
+		m.last = b.End
+		b.End.Snapshot, b.End.SnapshotProgress = snapshotInitial, m.progress
+	} else {
+		m.last = b.End
+	}
+	m.processed = b.End
+	return m.send(ctx, b)
+}
+
+// prune forgets changes older than every chunk still in flight.
+func (m *merger) prune() {
+	floor, ok := m.snap.Floor()
+	for k, at := range m.changed {
+		if !ok || snapshot.ComparePositions(at, floor) < 0 {
+			delete(m.changed, k)
+		}
+	}
+	m.pruneAt = max(4096, 2*len(m.changed))
+}
+
+func appendTableKey(dst []byte, t *schema.Table, row []event.Value) []byte {
+	dst = append(dst, t.DB...)
+	dst = append(dst, 0)
+	dst = append(dst, t.Name...)
+	dst = append(dst, 0)
+	return snapshot.AppendKey(dst, t, row)
+}
+
+// emit hands out a chunk's rows that the stream did not overtake, as "r"
+// events with Debezium's source.snapshot markers (DEBEZIUM-REFERENCE §2.6).
+func (m *merger) emit(ctx context.Context, ch *snapshot.Chunk) error {
+	keep := ch.Rows[:0:0]
+	if ch.Keyless {
+		keep = ch.Rows
+	} else {
+		keep = make([][]event.Value, 0, len(ch.Rows))
+		for _, row := range ch.Rows {
+			m.keyBuf = appendTableKey(m.keyBuf[:0], ch.Table, row)
+			if at, ok := m.changed[string(m.keyBuf)]; ok && snapshot.ComparePositions(at, ch.Window) >= 0 {
+				m.dropped++
+				continue
+			}
+			keep = append(keep, row)
+		}
+	}
+	final := ch.TableLast && ch.Table == m.lastTable
+	tsUs := m.s.cfg.Now().UnixMicro()
+	events := make([]event.ChangeEvent, len(keep))
+	for i, row := range keep {
+		mark := "true"
+		switch {
+		case final && i == len(keep)-1:
+			mark = "last"
+		case !m.firstDone && i == 0:
+			mark = "first"
+		case ch.TableLast && i == len(keep)-1:
+			mark = "last_in_data_collection"
+		case ch.TableFirst && i == 0:
+			mark = "first_in_data_collection"
+		}
+		events[i] = event.ChangeEvent{Op: event.OpRead, Table: ch.Table, After: row, Source: event.Source{
+			TsUs: tsUs, Snapshot: mark, File: m.snapPos.File, Pos: m.snapPos.Pos, Thread: -1,
+		}}
+	}
+	if len(keep) > 0 {
+		m.firstDone = true
+	}
+	m.rows += int64(len(keep))
+	// Every batch but the chunk's last keeps the previous progress: a
+	// chunk counts as done only when all of its rows are acknowledged.
+	for len(events) > m.s.cfg.MaxBatch {
+		end := m.last
+		end.Snapshot, end.SnapshotProgress = snapshotInitial, m.progress
+		if err := m.send(ctx, binlog.Batch{Events: events[:m.s.cfg.MaxBatch:m.s.cfg.MaxBatch], End: end}); err != nil {
+			return err
+		}
+		events = events[m.s.cfg.MaxBatch:]
+	}
+	m.progress = ch.Progress.Encode()
+	end := m.last
+	end.Snapshot, end.SnapshotProgress = snapshotInitial, m.progress
+	if final {
+		end.Snapshot, end.SnapshotProgress = "", ""
+	}
+	if err := m.send(ctx, binlog.Batch{Events: events, End: end}); err != nil {
+		return err
+	}
+	if ch.TableLast {
+		m.log.Info("table snapshot complete", "table", ch.Table.ID())
+	}
+	if final {
+		m.complete()
+	}
+	return nil
+}
+
+// finish ends a snapshot that had no chunk left to emit.
+func (m *merger) finish(ctx context.Context) error {
+	end := m.last
+	end.Snapshot, end.SnapshotProgress = "", ""
+	if err := m.send(ctx, binlog.Batch{End: end}); err != nil {
+		return err
+	}
+	m.complete()
+	return nil
+}
+
+func (m *merger) complete() {
+	m.done = true
+	clear(m.changed)
+	m.log.Info("initial snapshot complete", "rows", m.rows, "rows_superseded_by_stream", m.dropped,
+		"took", m.s.cfg.Now().Sub(m.began).Round(time.Millisecond))
+}
+
+func (m *merger) send(ctx context.Context, b binlog.Batch) error {
+	select {
+	case m.out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,88 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/rivulet-cdc/rivulet/offsets"
+)
+
+// dial opens a session for snapshot reads: UTF-8 results (text columns of
+// any charset come back converted, as the binlog decoder converts them),
+// TIMESTAMP values in UTC, and no lock anywhere.
+func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
+	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
+	defer cancel()
+	c, err := client.ConnectWithContext(dctx, addr, s.cfg.User, s.cfg.Password, "", s.cfg.ConnectTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	for _, q := range []string{"SET NAMES utf8mb4", "SET time_zone = '+00:00'"} {
+		if _, err := c.Execute(q); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return c, nil
+}
+
+// withConn runs f and closes c when ctx ends first, so that a long query
+// returns promptly on cancellation.
+func withConn(ctx context.Context, c *client.Conn, f func() error) error {
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	err := f()
+	if !stop() || ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// Watermark returns the current end of the binlog (SHOW MASTER STATUS, or
+// SHOW BINARY LOG STATUS on MySQL 8.4+): file and offset only.
+func watermark(c *client.Conn) (offsets.Position, error) {
+	res, err := c.Execute("SHOW MASTER STATUS")
+	if err != nil {
+		res, err = c.Execute("SHOW BINARY LOG STATUS")
+	}
+	if err != nil {
+		return offsets.Position{}, fmt.Errorf("read the binlog position: %w", err)
+	}
+	defer res.Close()
+	if res.Resultset == nil || res.RowNumber() == 0 {
+		return offsets.Position{}, fmt.Errorf("read the binlog position: the server has no binary log")
+	}
+	file, err := res.GetString(0, 0)
+	if err != nil {
+		return offsets.Position{}, fmt.Errorf("read the binlog position: %w", err)
+	}
+	pos, err := res.GetUint(0, 1)
+	if err != nil {
+		return offsets.Position{}, fmt.Errorf("read the binlog position: %w", err)
+	}
+	return offsets.Position{File: strings.Clone(file), Pos: pos}, nil
+}
+
+// stream runs query with args as a prepared statement and calls row for each
+// result row; the row's values are only valid during the call.
+func stream(c *client.Conn, query string, args []any, row func([]mysql.FieldValue) error) error {
+	st, err := c.Prepare(query)
+	if err != nil {
+		return fmt.Errorf("prepare %q: %w", query, err)
+	}
+	defer st.Close()
+	var res mysql.Result
+	if err := st.ExecuteSelectStreaming(&res, row, nil, args...); err != nil {
+		return fmt.Errorf("run %q: %w", query, err)
+	}
+	return nil
+}
+
+// quote quotes a MySQL identifier with backticks.
+func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -1,0 +1,276 @@
+package snapshot
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+func normKind(k event.Kind) event.Kind {
+	if k == event.KindUint {
+		return event.KindInt
+	}
+	return k
+}
+
+const (
+	usPerSec = 1_000_000
+	usPerDay = 86_400 * usPerSec
+)
+
+// colKind is the event.Kind the binlog decoder gives a column of this
+// definition (binlog/tablemap.go planKind), so that a row read by the
+// snapshot and the same row read from the binlog are equal values.
+func colKind(c *schema.Column) event.Kind {
+	switch c.Type {
+	case schema.TypeTinyInt, schema.TypeSmallInt, schema.TypeMediumInt, schema.TypeInt, schema.TypeYear:
+		return event.KindInt
+	case schema.TypeBigInt:
+		if c.Unsigned {
+			return event.KindUint
+		}
+		return event.KindInt
+	case schema.TypeFloat:
+		return event.KindFloat
+	case schema.TypeDouble:
+		return event.KindDouble
+	case schema.TypeDecimal:
+		return event.KindDecimal
+	case schema.TypeBit:
+		return event.KindBits
+	case schema.TypeDate:
+		return event.KindDate
+	case schema.TypeTime:
+		return event.KindTime
+	case schema.TypeDateTime:
+		return event.KindDateTime
+	case schema.TypeTimestamp:
+		return event.KindTimestamp
+	case schema.TypeJSON:
+		return event.KindJSON
+	case schema.TypeChar, schema.TypeVarchar, schema.TypeText, schema.TypeEnum, schema.TypeSet:
+		if c.Charset == "binary" {
+			return event.KindBytes
+		}
+		return event.KindString
+	}
+	return event.KindBytes // BINARY, VARBINARY, BLOB, GEOMETRY, unknown
+}
+
+// converter turns one result row into event values, copying bytes into an
+// arena shared by the chunk.
+type converter struct {
+	cols  []schema.Column
+	kinds []event.Kind
+	arena []byte
+}
+
+func newConverter(t *schema.Table) *converter {
+	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns))}
+	for i := range t.Columns {
+		c.kinds[i] = colKind(&t.Columns[i])
+	}
+	return c
+}
+
+// bytes copies b into the arena and returns the copy.
+func (c *converter) bytes(b []byte) []byte {
+	if cap(c.arena)-len(c.arena) < len(b) {
+		c.arena = make([]byte, 0, max(64<<10, 2*len(b)))
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, b...)
+	return c.arena[start:len(c.arena):len(c.arena)]
+}
+
+// row converts fv into dst (len(dst) == len(cols)).
+func (c *converter) row(dst []event.Value, fv []mysql.FieldValue) error {
+	if len(fv) != len(c.cols) {
+		return fmt.Errorf("%w: %d result columns for %d table columns", ErrValue, len(fv), len(c.cols))
+	}
+	for i := range fv {
+		if err := c.value(&dst[i], i, &fv[i]); err != nil {
+			return fmt.Errorf("column %s: %w", c.cols[i].Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
+	col := &c.cols[i]
+	if f.Type == mysql.FieldValueTypeNull || col.Excluded {
+		*v = event.Null
+		return nil
+	}
+	k := c.kinds[i]
+	switch k {
+	case event.KindInt, event.KindUint:
+		switch f.Type {
+		case mysql.FieldValueTypeSigned:
+			*v = event.Value{Kind: k, I: f.AsInt64()}
+		case mysql.FieldValueTypeUnsigned:
+			*v = event.Value{Kind: k, I: int64(f.AsUint64())}
+		default:
+			return fmt.Errorf("%w: integer column returned %v", ErrValue, f.Value())
+		}
+	case event.KindFloat:
+		*v = event.Value{Kind: k, I: int64(math.Float64bits(float64(float32(f.AsFloat64()))))}
+	case event.KindDouble:
+		*v = event.Value{Kind: k, I: int64(math.Float64bits(f.AsFloat64()))}
+	case event.KindDate:
+		days, ok, err := parseDate(f.AsString())
+		if err != nil {
+			return err
+		}
+		c.temporal(v, col, k, days, ok)
+	case event.KindDateTime, event.KindTimestamp:
+		us, ok, err := parseDateTime(f.AsString())
+		if err != nil {
+			return err
+		}
+		c.temporal(v, col, k, us, ok)
+	case event.KindTime:
+		us, err := parseTime(f.AsString())
+		if err != nil {
+			return err
+		}
+		*v = event.Value{Kind: k, I: us}
+	default:
+		if f.Type != mysql.FieldValueTypeString {
+			return fmt.Errorf("%w: %v for a string-like column", ErrValue, f.Value())
+		}
+		*v = event.Value{Kind: k, B: c.bytes(f.AsString())}
+	}
+	return nil
+}
+
+// temporal applies Debezium's zero-date rule as the binlog decoder does:
+// NULL for a nullable column, the epoch otherwise.
+func (c *converter) temporal(v *event.Value, col *schema.Column, k event.Kind, i int64, ok bool) {
+	switch {
+	case ok:
+		*v = event.Value{Kind: k, I: i}
+	case col.Nullable:
+		*v = event.Null
+	default:
+		*v = event.Value{Kind: k}
+	}
+}
+
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseDate reads "YYYY-MM-DD"; ok is false for zero or invalid dates.
+func parseDate(b []byte) (days int64, ok bool, err error) {
+	if len(b) < 10 || b[4] != '-' || b[7] != '-' {
+		return 0, false, fmt.Errorf("%w: date %q", ErrValue, b)
+	}
+	y, ok1 := digits(b[0:4])
+	m, ok2 := digits(b[5:7])
+	d, ok3 := digits(b[8:10])
+	if !ok1 || !ok2 || !ok3 {
+		return 0, false, fmt.Errorf("%w: date %q", ErrValue, b)
+	}
+	if d == 0 || m == 0 || m > 12 {
+		return 0, false, nil
+	}
+	return daysFromCivil(y, m, d), true, nil
+}
+
+// parseDateTime reads "YYYY-MM-DD HH:MM:SS[.ffffff]" as microseconds since
+// the epoch, the wall clock read as UTC (the session runs at +00:00, so
+// TIMESTAMP values come back in UTC).
+func parseDateTime(b []byte) (us int64, ok bool, err error) {
+	days, ok, err := parseDate(b)
+	if err != nil || len(b) == 10 {
+		return days * usPerDay, ok, err
+	}
+	if len(b) < 19 || b[10] != ' ' {
+		return 0, false, fmt.Errorf("%w: datetime %q", ErrValue, b)
+	}
+	t, err := parseTime(b[11:])
+	if err != nil {
+		return 0, false, err
+	}
+	if !ok {
+		return 0, false, nil
+	}
+	return days*usPerDay + t, true, nil
+}
+
+// parseTime reads "[-]H+:MM:SS[.ffffff]" as microseconds.
+func parseTime(b []byte) (int64, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	bad := func() (int64, error) { return 0, fmt.Errorf("%w: time %q", ErrValue, b) }
+	c1 := -1
+	for i, c := range b {
+		if c == ':' {
+			c1 = i
+			break
+		}
+	}
+	if c1 < 1 || len(b) < c1+6 || b[c1+3] != ':' {
+		return bad()
+	}
+	h, ok1 := digits(b[:c1])
+	m, ok2 := digits(b[c1+1 : c1+3])
+	s, ok3 := digits(b[c1+4 : c1+6])
+	if !ok1 || !ok2 || !ok3 {
+		return bad()
+	}
+	var frac int64
+	if rest := b[c1+6:]; len(rest) > 0 {
+		if rest[0] != '.' || len(rest) > 7 {
+			return bad()
+		}
+		f, ok := digits(rest[1:])
+		if !ok {
+			return bad()
+		}
+		for range 7 - len(rest) {
+			f *= 10
+		}
+		frac = f
+	}
+	us := ((h*60+m)*60+s)*usPerSec + frac
+	if neg {
+		us = -us
+	}
+	return us, nil
+}
+
+// daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian
+// date (Howard Hinnant's algorithm), as binlog/temporal.go.
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
