@@ -3,6 +3,7 @@ package sink
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -501,7 +502,11 @@ func (j *JSON) appendTail(dst []byte, te *tableEnc, ev *event.ChangeEvent, op ev
 	s := &ev.Source
 	dst = append(dst, `,"source":`...)
 	dst = append(dst, j.sourcePre...)
-	dst = strconv.AppendInt(dst, floorDiv(s.TsUs, 1000), 10)
+	// ts_ms, ts_us and ts_ns are one instant: format it once (the hot path
+	// formats two such triples per record).
+	var srcDigits [24]byte
+	srcMs, srcUs, srcNs := splitTimeDigits(&srcDigits, s.TsUs)
+	dst = append(dst, srcMs...)
 	dst = append(dst, `,"snapshot":`...)
 	if s.Snapshot == "" {
 		dst = append(dst, `"false"`...)
@@ -509,9 +514,9 @@ func (j *JSON) appendTail(dst []byte, te *tableEnc, ev *event.ChangeEvent, op ev
 		dst = appendJSONStr(dst, s.Snapshot)
 	}
 	dst = append(dst, te.dbPart...)
-	dst = strconv.AppendInt(dst, s.TsUs, 10)
+	dst = append(dst, srcUs...)
 	dst = append(dst, `,"ts_ns":`...)
-	dst = strconv.AppendInt(dst, s.TsUs*1000, 10)
+	dst = append(dst, srcNs...)
 	dst = append(dst, te.tablePart...)
 	dst = strconv.AppendUint(dst, uint64(s.ServerID), 10)
 	dst = append(dst, `,"gtid":`...)
@@ -541,11 +546,35 @@ func (j *JSON) appendTail(dst []byte, te *tableEnc, ev *event.ChangeEvent, op ev
 	dst = append(dst, `},"transaction":null,"op":"`...)
 	dst = append(dst, byte(op))
 	now := j.now()
+	var nowDigits [24]byte
+	nowMs, nowUs, nowNs := splitTimeDigitsNs(&nowDigits, now.UnixNano(), now)
 	dst = append(dst, `","ts_ms":`...)
-	dst = strconv.AppendInt(dst, now.UnixMilli(), 10)
+	dst = append(dst, nowMs...)
 	dst = append(dst, `,"ts_us":`...)
-	dst = strconv.AppendInt(dst, now.UnixMicro(), 10)
+	dst = append(dst, nowUs...)
 	dst = append(dst, `,"ts_ns":`...)
-	dst = strconv.AppendInt(dst, now.UnixNano(), 10)
+	dst = append(dst, nowNs...)
 	return append(dst, '}')
+}
+
+// splitTimeDigits formats the instant us (microseconds since the epoch) as
+// milliseconds, microseconds and nanoseconds, sharing one digit string: for
+// instants after 1970-01-01T00:00:01 the three are prefixes of each other.
+func splitTimeDigits(buf *[24]byte, us int64) (ms, usDigits, ns []byte) {
+	if us < 1_000_000 || us > math.MaxInt64/1000 {
+		return strconv.AppendInt(buf[:0:8], floorDiv(us, 1000), 10),
+			strconv.AppendInt(buf[8:8:16], us, 10),
+			strconv.AppendInt(nil, us*1000, 10)
+	}
+	d := append(strconv.AppendInt(buf[:0], us, 10), '0', '0', '0')
+	return d[:len(d)-6], d[:len(d)-3], d
+}
+
+// splitTimeDigitsNs is splitTimeDigits for a clock reading in nanoseconds.
+func splitTimeDigitsNs(buf *[24]byte, ns int64, t time.Time) (ms, us, nsDigits []byte) {
+	if ns < 1_000_000_000 {
+		return strconv.AppendInt(nil, t.UnixMilli(), 10), strconv.AppendInt(nil, t.UnixMicro(), 10), strconv.AppendInt(nil, ns, 10)
+	}
+	d := strconv.AppendInt(buf[:0], ns, 10)
+	return d[:len(d)-6], d[:len(d)-3], d
 }
