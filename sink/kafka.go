@@ -84,9 +84,11 @@ type Kafka struct {
 	tmu    sync.Mutex
 	topics map[string]*topicState
 
-	failed    atomic.Pointer[error]
-	closed    atomic.Bool
-	closeOnce sync.Once
+	failed atomic.Pointer[error]
+	// bytesPerEvent is the encoded size per event of the last Send.
+	bytesPerEvent atomic.Int64
+	closed        atomic.Bool
+	closeOnce     sync.Once
 
 	batches sync.Pool
 }
@@ -302,6 +304,12 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	}
 	b := k.batches.Get().(*batch)
 	b.done = done
+	// Size the buffer from the last batch's bytes per event: records are
+	// slices of it, so a buffer that regrows while encoding copies what it
+	// holds and keeps the old array alive until those records are acked.
+	if need := len(events) * int(k.bytesPerEvent.Load()); cap(b.buf) < need {
+		b.buf = make([]byte, 0, need+need/4)
+	}
 	var err error
 	for i := range events {
 		if b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i]); err != nil {
@@ -309,6 +317,9 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 			done(err)
 			return err
 		}
+	}
+	if len(events) > 0 {
+		k.bytesPerEvent.Store(int64(len(b.buf)/len(events)) + 1)
 	}
 	if len(b.recs) == 0 {
 		k.putBatch(b)
