@@ -1,0 +1,840 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// ApplyDDL moves the model past one DDL Query event and returns what it
+// changed: nil for statements that change no table definition and are not
+// recorded (functions, triggers, views, users, grants, ...), else the Change
+// to record in the schema history. Table and database DDL is parsed with the
+// TiDB parser under the event's sql_mode; d.DB qualifies unqualified names.
+//
+// A statement that cannot be parsed or applied is an error wrapping
+// ErrUnparseableDDL (a *DDLError naming position, statement and tables); the
+// model is then unchanged. The caller decides whether to stop or skip.
+func (tr *Tracker) ApplyDDL(_ context.Context, d DDL) (*Change, error) {
+	switch classify(d.SQL) {
+	case classIgnore, classTxn:
+		return nil, nil
+	case classDML:
+		return nil, &DDLError{Pos: d.Pos, SQL: d.SQL, Tables: guessTables(d.SQL, d.DB),
+			Err: errors.New("a row change logged as a statement (binlog_format is not ROW)")}
+	case classTruncate:
+		ids := guessTables(d.SQL, d.DB)
+		return &Change{DB: firstDB(ids, d.DB), DDL: d.SQL, Truncated: ids}, nil
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	stmts, err := tr.parser.parse(d.SQL, d.SQLMode, d.HasSQLMode)
+	if err != nil {
+		return nil, &DDLError{Pos: d.Pos, SQL: d.SQL, Tables: guessTables(d.SQL, d.DB), Err: err}
+	}
+	a := &applier{tr: tr, ddl: d, overlay: make(map[tableKey]*TableDef), dbs: make(map[string]*string)}
+	for _, st := range stmts {
+		if err := a.stmt(st); err != nil {
+			return nil, &DDLError{Pos: d.Pos, SQL: d.SQL, Tables: a.named, Err: err}
+		}
+	}
+	// Commit the statement's effect at once.
+	for k, cs := range a.dbs {
+		if cs == nil {
+			delete(tr.dbs, k)
+			delete(tr.dbName, k)
+			continue
+		}
+		tr.dbs[k] = *cs
+		if _, ok := tr.dbName[k]; !ok || a.dbNames[k] != "" {
+			tr.dbName[k] = a.dbNames[k]
+		}
+	}
+	for k, def := range a.overlay {
+		if def == nil {
+			delete(tr.tables, k)
+		} else {
+			tr.tables[k] = def
+		}
+	}
+	c := &Change{DB: a.db, DDL: d.SQL, Tables: a.changes}
+	if c.DB == "" {
+		c.DB = d.DB
+	}
+	return c, nil
+}
+
+func firstDB(ids []TableID, db string) string {
+	if len(ids) > 0 && ids[0].DB != "" {
+		return ids[0].DB
+	}
+	return db
+}
+
+// applier applies the statements of one event to an overlay of the model.
+type applier struct {
+	tr      *Tracker
+	ddl     DDL
+	overlay map[tableKey]*TableDef // nil value: dropped
+	dbs     map[string]*string     // lower-case name -> charset; nil: dropped
+	dbNames map[string]string
+	changes []TableChange
+	named   []TableID
+	db      string // databaseName of the record
+}
+
+func (a *applier) get(db, name string) *TableDef {
+	k := keyOf(db, name)
+	if d, ok := a.overlay[k]; ok {
+		return d
+	}
+	return a.tr.tables[k]
+}
+
+func (a *applier) put(db, name string, d *TableDef) { a.overlay[keyOf(db, name)] = d }
+
+func (a *applier) dbCharset(db string) string {
+	k := strings.ToLower(db)
+	if cs, ok := a.dbs[k]; ok && cs != nil {
+		return *cs
+	}
+	if cs, ok := a.tr.dbs[k]; ok {
+		return cs
+	}
+	return a.tr.cfg.ServerCharset
+}
+
+func (a *applier) dbExists(db string) bool {
+	k := strings.ToLower(db)
+	if cs, ok := a.dbs[k]; ok {
+		return cs != nil
+	}
+	_, ok := a.tr.dbs[k]
+	return ok
+}
+
+// id resolves a table name against the session database.
+func (a *applier) id(tn *ast.TableName) (TableID, error) {
+	db := tn.Schema.O
+	if db == "" {
+		db = a.ddl.DB
+	}
+	if db == "" {
+		return TableID{}, fmt.Errorf("table %s has no database and the session has none selected", tn.Name.O)
+	}
+	id := TableID{DB: db, Name: tn.Name.O}
+	a.named = append(a.named, id)
+	if a.db == "" {
+		a.db = db
+	}
+	return id, nil
+}
+
+func (a *applier) record(tc TableChange) {
+	if tc.Def != nil {
+		tc.Def = a.tr.withFilter(tc.Def)
+		if tc.Type != ChangeDrop {
+			a.put(tc.ID.DB, tc.ID.Name, tc.Def)
+		}
+	}
+	a.changes = append(a.changes, tc)
+}
+
+func (a *applier) stmt(st ast.StmtNode) error {
+	switch s := st.(type) {
+	case *ast.CreateTableStmt:
+		return a.createTable(s)
+	case *ast.AlterTableStmt:
+		return a.alterTable(s)
+	case *ast.DropTableStmt:
+		return a.dropTable(s)
+	case *ast.RenameTableStmt:
+		return a.renameTable(s)
+	case *ast.TruncateTableStmt:
+		return nil
+	case *ast.CreateIndexStmt:
+		return a.createIndex(s)
+	case *ast.DropIndexStmt:
+		return a.dropIndex(s)
+	case *ast.CreateDatabaseStmt:
+		k := strings.ToLower(s.Name.O)
+		if a.dbExists(s.Name.O) && s.IfNotExists {
+			return nil
+		}
+		cs := dbOptionsCharset(s.Options)
+		if cs == "" {
+			cs = collationCharset(a.ddl.CollationServer)
+		}
+		if cs == "" {
+			cs = a.tr.cfg.ServerCharset
+		}
+		cs = normCharset(cs)
+		a.dbs[k] = &cs
+		a.setDBName(k, s.Name.O)
+		a.db = s.Name.O
+		return nil
+	case *ast.AlterDatabaseStmt:
+		name := s.Name.O
+		if s.AlterDefaultDatabase || name == "" {
+			name = a.ddl.DB
+		}
+		if cs := dbOptionsCharset(s.Options); cs != "" {
+			cs = normCharset(cs)
+			a.dbs[strings.ToLower(name)] = &cs
+			a.setDBName(strings.ToLower(name), name)
+		}
+		a.db = name
+		return nil
+	case *ast.DropDatabaseStmt:
+		k := strings.ToLower(s.Name.O)
+		a.dbs[k] = nil
+		a.db = s.Name.O
+		var drop []*TableDef
+		for tk, d := range a.tr.tables {
+			if tk.db == k {
+				if _, ok := a.overlay[tk]; !ok {
+					drop = append(drop, d)
+				}
+			}
+		}
+		for tk, d := range a.overlay {
+			if tk.db == k && d != nil {
+				drop = append(drop, d)
+			}
+		}
+		slices.SortFunc(drop, func(x, y *TableDef) int { return strings.Compare(x.Table.Name, y.Table.Name) })
+		for _, d := range drop {
+			a.put(d.Table.DB, d.Table.Name, nil)
+			a.changes = append(a.changes, TableChange{Type: ChangeDrop, ID: TableID{d.Table.DB, d.Table.Name}, Def: d})
+		}
+		return nil
+	}
+	return nil // other statements (SET, views in a multi-statement event): no table change
+}
+
+func (a *applier) setDBName(k, name string) {
+	if a.dbNames == nil {
+		a.dbNames = make(map[string]string)
+	}
+	a.dbNames[k] = name
+}
+
+func dbOptionsCharset(opts []*ast.DatabaseOption) string {
+	cs := ""
+	for _, o := range opts {
+		switch o.Tp {
+		case ast.DatabaseOptionCharset:
+			cs = o.Value
+		case ast.DatabaseOptionCollate:
+			if cs == "" {
+				cs = charsetOfCollation(o.Value)
+			}
+		}
+	}
+	return cs
+}
+
+// editTable is a table definition being changed.
+type editTable struct {
+	db, name                    string
+	versioned                   bool // WITH SYSTEM VERSIONING in this statement
+	cols                        []Column
+	xs                          []ColumnDef
+	idx                         []Index
+	charset, collation, comment string
+}
+
+func (d *TableDef) edit() *editTable {
+	e := &editTable{
+		db: d.Table.DB, name: d.Table.Name,
+		cols:    slices.Clone(d.Table.Columns),
+		xs:      slices.Clone(d.Columns),
+		idx:     make([]Index, len(d.Indexes)),
+		charset: d.Charset, collation: d.Collation, comment: d.Comment,
+	}
+	for i, ix := range d.Indexes {
+		ix.Columns = slices.Clone(ix.Columns)
+		e.idx[i] = ix
+	}
+	return e
+}
+
+func (e *editTable) colIndex(name string) int {
+	for i := range e.cols {
+		if strings.EqualFold(e.cols[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// def publishes the edited table, computing the key: the primary key, else
+// the first unique index whose columns are all NOT NULL.
+func (e *editTable) def() *TableDef {
+	t := &Table{DB: e.db, Name: e.name, Columns: e.cols}
+	pick := func(ix Index, notNull bool) []int {
+		key := make([]int, 0, len(ix.Columns))
+		for _, c := range ix.Columns {
+			i := t.ColumnIndex(c)
+			if c == "" || i < 0 || notNull && t.Columns[i].Nullable {
+				return nil
+			}
+			key = append(key, i)
+		}
+		return key
+	}
+	for _, ix := range e.idx {
+		if ix.Primary {
+			t.PrimaryKey = pick(ix, false)
+		}
+	}
+	if t.PrimaryKey == nil {
+		for _, ix := range e.idx {
+			if ix.Unique && !ix.Primary {
+				if k := pick(ix, true); len(k) > 0 {
+					t.PrimaryKey = k
+					break
+				}
+			}
+		}
+	}
+	return &TableDef{Table: t, Charset: e.charset, Collation: e.collation, Comment: e.comment, Columns: e.xs, Indexes: e.idx}
+}
+
+func (a *applier) createTable(s *ast.CreateTableStmt) error {
+	if s.TemporaryKeyword != ast.TemporaryNone {
+		return nil // temporary tables never reach the row events of a ROW binlog
+	}
+	id, err := a.id(s.Table)
+	if err != nil {
+		return err
+	}
+	if !a.tr.tracked(id.DB) {
+		return nil
+	}
+	old := a.get(id.DB, id.Name)
+	if old != nil && s.IfNotExists {
+		return nil
+	}
+	if s.ReferTable != nil {
+		rid, err := a.id(s.ReferTable)
+		if err != nil {
+			return err
+		}
+		src := a.get(rid.DB, rid.Name)
+		if src == nil {
+			return fmt.Errorf("CREATE TABLE %s LIKE %s: %w: %s is not tracked", id, rid, ErrTableNotFound, rid)
+		}
+		e := src.edit()
+		e.db, e.name = id.DB, id.Name
+		a.record(TableChange{Type: ChangeCreate, ID: id, Def: e.def()})
+		return nil
+	}
+	if s.Select != nil {
+		return fmt.Errorf("CREATE TABLE %s ... SELECT: the column types come from the query, which Rivulet does not evaluate", id)
+	}
+	e := &editTable{db: id.DB, name: id.Name, charset: a.dbCharset(id.DB)}
+	a.tableOptions(e, s.Options, false)
+	for _, cd := range s.Cols {
+		if err := a.addColumn(e, cd, nil); err != nil {
+			return err
+		}
+	}
+	for _, c := range s.Constraints {
+		if err := e.addConstraint(c); err != nil {
+			return err
+		}
+	}
+	if e.versioned && e.colIndex("row_start") < 0 {
+		// MariaDB's implicit period columns: invisible, but in every row image.
+		for _, n := range []string{"row_start", "row_end"} {
+			e.cols = append(e.cols, Column{Name: n, Type: TypeTimestamp, TypeName: "TIMESTAMP", FSP: 6})
+			e.xs = append(e.xs, ColumnDef{Generated: true, TypeExpression: "timestamp(6)"})
+		}
+	}
+	a.record(TableChange{Type: ChangeCreate, ID: id, Def: e.def()})
+	return nil
+}
+
+// tableOptions applies CHARSET, COLLATE and COMMENT table options; convert
+// is CONVERT TO CHARACTER SET, which also changes every string column.
+func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool) {
+	for _, o := range opts {
+		switch o.Tp {
+		case ast.TableOptionCharset:
+			cs := normCharset(o.StrValue)
+			if o.Default || cs == "default" {
+				cs = a.dbCharset(e.db)
+			}
+			if alter && o.UintValue == ast.TableOptionCharsetWithConvertTo {
+				e.convertTo(cs)
+			}
+			if cs != e.charset {
+				e.collation = ""
+			}
+			e.charset = cs
+		case ast.TableOptionCollate:
+			e.collation = strings.ToLower(o.StrValue)
+			if cs := charsetOfCollation(o.StrValue); cs != "" {
+				e.charset = cs
+			}
+		case ast.TableOptionComment:
+			if o.StrValue == versionedMarker {
+				e.versioned = true
+				continue
+			}
+			e.comment = o.StrValue
+		}
+	}
+}
+
+// convertTo changes every character column to charset cs, growing TEXT
+// types the way the server does so that they keep their capacity in
+// characters.
+func (e *editTable) convertTo(cs string) {
+	for i := range e.cols {
+		c := &e.cols[i]
+		switch c.Type {
+		case TypeChar, TypeVarchar, TypeEnum, TypeSet:
+			c.Charset = cs
+		case TypeText:
+			chars := blobBytes(c.TypeName) / maxLen(c.Charset)
+			c.Charset = cs
+			c.TypeName = blobName(min(chars*maxLen(cs), 1<<32-1), true)
+		default:
+			continue
+		}
+		e.xs[i].Collation = ""
+	}
+}
+
+// addColumn adds cd at pos (nil: last) along with its inline keys.
+func (a *applier) addColumn(e *editTable, cd *ast.ColumnDef, pos *ast.ColumnPosition) error {
+	c, x, err := buildDefColumn(cd, e.charset, e.collation, a.tr.cfg.MariaDB)
+	if err != nil {
+		return err
+	}
+	if e.colIndex(c.Name) >= 0 {
+		return fmt.Errorf("duplicate column %s", c.Name)
+	}
+	at, err := e.position(pos, len(e.cols))
+	if err != nil {
+		return err
+	}
+	e.cols = slices.Insert(e.cols, at, c)
+	e.xs = slices.Insert(e.xs, at, x)
+	e.inlineKeys(cd)
+	return nil
+}
+
+// inlineKeys adds PRIMARY KEY and UNIQUE declared on a column.
+func (e *editTable) inlineKeys(cd *ast.ColumnDef) {
+	for _, o := range cd.Options {
+		switch o.Tp {
+		case ast.ColumnOptionPrimaryKey:
+			e.dropPrimary()
+			e.idx = append(e.idx, Index{Name: "PRIMARY", Primary: true, Unique: true, Columns: []string{cd.Name.Name.O}})
+		case ast.ColumnOptionUniqKey:
+			e.idx = append(e.idx, Index{Name: e.indexName(cd.Name.Name.O), Unique: true, Columns: []string{cd.Name.Name.O}})
+		}
+	}
+}
+
+func (e *editTable) dropPrimary() {
+	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return ix.Primary })
+}
+
+// indexName names an unnamed index after its first column, as the server
+// does (col, col_2, col_3, ...).
+func (e *editTable) indexName(col string) string {
+	name := col
+	for n := 2; e.hasIndex(name); n++ {
+		name = fmt.Sprintf("%s_%d", col, n)
+	}
+	return name
+}
+
+func (e *editTable) hasIndex(name string) bool {
+	for _, ix := range e.idx {
+		if strings.EqualFold(ix.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// position resolves FIRST / AFTER col into an insertion index; none is def.
+func (e *editTable) position(pos *ast.ColumnPosition, def int) (int, error) {
+	if pos == nil {
+		return def, nil
+	}
+	switch pos.Tp {
+	case ast.ColumnPositionFirst:
+		return 0, nil
+	case ast.ColumnPositionAfter:
+		i := e.colIndex(pos.RelativeColumn.Name.O)
+		if i < 0 {
+			return 0, fmt.Errorf("AFTER %s: no such column", pos.RelativeColumn.Name.O)
+		}
+		return i + 1, nil
+	}
+	return def, nil
+}
+
+func (e *editTable) addConstraint(c *ast.Constraint) error {
+	cols := make([]string, 0, len(c.Keys))
+	for _, k := range c.Keys {
+		if k.Column != nil {
+			cols = append(cols, k.Column.Name.O)
+		} else {
+			cols = append(cols, "")
+		}
+	}
+	switch c.Tp {
+	case ast.ConstraintPrimaryKey:
+		e.dropPrimary()
+		e.idx = append(e.idx, Index{Name: "PRIMARY", Primary: true, Unique: true, Columns: cols})
+		for _, name := range cols {
+			if i := e.colIndex(name); i >= 0 {
+				e.cols[i].Nullable = false
+			}
+		}
+	case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex,
+		ast.ConstraintKey, ast.ConstraintIndex, ast.ConstraintFulltext:
+		name := c.Name
+		if c.IfNotExists && name != "" && e.hasIndex(name) {
+			return nil
+		}
+		if name == "" && len(cols) > 0 && cols[0] != "" {
+			name = e.indexName(cols[0])
+		}
+		unique := c.Tp == ast.ConstraintUniq || c.Tp == ast.ConstraintUniqKey || c.Tp == ast.ConstraintUniqIndex
+		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols})
+	case ast.ConstraintCheck:
+		if c.Expr != nil {
+			if f, ok := c.Expr.(*ast.FuncCallExpr); ok && f.FnName.L == "json_valid" && len(f.Args) == 1 {
+				if cn, ok := f.Args[0].(*ast.ColumnNameExpr); ok {
+					if i := e.colIndex(cn.Name.Name.O); i >= 0 && e.cols[i].TypeName == "LONGTEXT" {
+						e.cols[i].Type, e.cols[i].TypeName = TypeJSON, "JSON"
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (e *editTable) dropIndex(name string, ifExists bool) error {
+	n := len(e.idx)
+	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return strings.EqualFold(ix.Name, name) })
+	if len(e.idx) == n && !ifExists {
+		return fmt.Errorf("DROP INDEX %s: no such index", name)
+	}
+	return nil
+}
+
+// dropColumn removes column i and its key parts; indexes left without
+// columns disappear.
+func (e *editTable) dropColumn(i int) {
+	name := e.cols[i].Name
+	e.cols = slices.Delete(e.cols, i, i+1)
+	e.xs = slices.Delete(e.xs, i, i+1)
+	for j := range e.idx {
+		e.idx[j].Columns = slices.DeleteFunc(e.idx[j].Columns, func(c string) bool { return strings.EqualFold(c, name) })
+	}
+	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return len(ix.Columns) == 0 })
+}
+
+func (e *editTable) renameColumnInIndexes(old, name string) {
+	for j := range e.idx {
+		for k, c := range e.idx[j].Columns {
+			if strings.EqualFold(c, old) {
+				e.idx[j].Columns[k] = name
+			}
+		}
+	}
+}
+
+func (a *applier) alterTable(s *ast.AlterTableStmt) error {
+	id, err := a.id(s.Table)
+	if err != nil {
+		return err
+	}
+	if !a.tr.tracked(id.DB) {
+		// A rename into a tracked database would need the definition we do not have.
+		for _, sp := range s.Specs {
+			if sp.Tp == ast.AlterTableRenameTable && sp.NewTable != nil {
+				if nid, err := a.id(sp.NewTable); err == nil && a.tr.tracked(nid.DB) {
+					return fmt.Errorf("ALTER TABLE %s RENAME TO %s: %w: the source table is in a database that is not tracked", id, nid, ErrTableNotFound)
+				}
+			}
+		}
+		return nil
+	}
+	old := a.get(id.DB, id.Name)
+	if old == nil {
+		return fmt.Errorf("ALTER TABLE %s: %w: not in the schema model", id, ErrTableNotFound)
+	}
+	e := old.edit()
+	newID := id
+	for _, sp := range s.Specs {
+		if err := a.alterSpec(e, sp, &newID); err != nil {
+			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
+		}
+	}
+	tc := TableChange{Type: ChangeAlter, ID: newID}
+	if newID != id {
+		if !a.tr.tracked(newID.DB) {
+			a.put(id.DB, id.Name, nil)
+			a.changes = append(a.changes, TableChange{Type: ChangeDrop, ID: id, Def: old})
+			return nil
+		}
+		tc.PreviousID = id
+		a.put(id.DB, id.Name, nil)
+		e.db, e.name = newID.DB, newID.Name
+	}
+	tc.Def = e.def()
+	a.record(tc)
+	return nil
+}
+
+func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID) error {
+	switch sp.Tp {
+	case ast.AlterTableOption:
+		a.tableOptions(e, sp.Options, true)
+	case ast.AlterTableAddColumns:
+		for i, cd := range sp.NewColumns {
+			if sp.IfNotExists && e.colIndex(cd.Name.Name.O) >= 0 {
+				continue
+			}
+			pos := sp.Position
+			if i > 0 {
+				pos = &ast.ColumnPosition{Tp: ast.ColumnPositionAfter, RelativeColumn: sp.NewColumns[i-1].Name}
+				if sp.Position == nil || sp.Position.Tp == ast.ColumnPositionNone {
+					pos = nil
+				}
+			}
+			if err := a.addColumn(e, cd, pos); err != nil {
+				return err
+			}
+		}
+		for _, c := range sp.NewConstraints {
+			if err := e.addConstraint(c); err != nil {
+				return err
+			}
+		}
+	case ast.AlterTableAddConstraint:
+		return e.addConstraint(sp.Constraint)
+	case ast.AlterTableDropColumn:
+		i := e.colIndex(sp.OldColumnName.Name.O)
+		if i < 0 {
+			if sp.IfExists {
+				return nil
+			}
+			return fmt.Errorf("DROP COLUMN %s: no such column", sp.OldColumnName.Name.O)
+		}
+		e.dropColumn(i)
+	case ast.AlterTableDropPrimaryKey:
+		e.dropPrimary()
+	case ast.AlterTableDropIndex:
+		return e.dropIndex(sp.Name, sp.IfExists)
+	case ast.AlterTableModifyColumn, ast.AlterTableChangeColumn:
+		oldName := ""
+		if sp.Tp == ast.AlterTableChangeColumn {
+			oldName = sp.OldColumnName.Name.O
+		} else if len(sp.NewColumns) > 0 {
+			oldName = sp.NewColumns[0].Name.Name.O
+		}
+		if len(sp.NewColumns) != 1 {
+			return fmt.Errorf("MODIFY/CHANGE COLUMN %s without a definition", oldName)
+		}
+		i := e.colIndex(oldName)
+		if i < 0 {
+			if sp.IfExists {
+				return nil
+			}
+			return fmt.Errorf("CHANGE/MODIFY COLUMN %s: no such column", oldName)
+		}
+		cd := sp.NewColumns[0]
+		c, x, err := buildDefColumn(cd, e.charset, e.collation, a.tr.cfg.MariaDB)
+		if err != nil {
+			return err
+		}
+		if j := e.colIndex(c.Name); j >= 0 && j != i {
+			return fmt.Errorf("CHANGE COLUMN %s to %s: a column of that name exists", oldName, c.Name)
+		}
+		if inPrimary(e, e.cols[i].Name) {
+			c.Nullable = false
+		}
+		e.renameColumnInIndexes(e.cols[i].Name, c.Name)
+		if sp.Position == nil || sp.Position.Tp == ast.ColumnPositionNone {
+			e.cols[i], e.xs[i] = c, x
+		} else {
+			e.cols = slices.Delete(e.cols, i, i+1)
+			e.xs = slices.Delete(e.xs, i, i+1)
+			at, err := e.position(sp.Position, i)
+			if err != nil {
+				return err
+			}
+			e.cols = slices.Insert(e.cols, at, c)
+			e.xs = slices.Insert(e.xs, at, x)
+		}
+		e.inlineKeys(cd)
+	case ast.AlterTableRenameColumn:
+		i := e.colIndex(sp.OldColumnName.Name.O)
+		if i < 0 {
+			return fmt.Errorf("RENAME COLUMN %s: no such column", sp.OldColumnName.Name.O)
+		}
+		e.renameColumnInIndexes(e.cols[i].Name, sp.NewColumnName.Name.O)
+		e.cols[i].Name = sp.NewColumnName.Name.O
+	case ast.AlterTableRenameTable:
+		nid, err := a.id(sp.NewTable)
+		if err != nil {
+			return err
+		}
+		if nid != *newID && a.get(nid.DB, nid.Name) != nil && !strings.EqualFold(nid.String(), newID.String()) {
+			return fmt.Errorf("RENAME TO %s: the table exists", nid)
+		}
+		*newID = nid
+	case ast.AlterTableAlterColumn:
+		if len(sp.NewColumns) == 0 {
+			return nil
+		}
+		cd := sp.NewColumns[0]
+		i := e.colIndex(cd.Name.Name.O)
+		if i < 0 {
+			return fmt.Errorf("ALTER COLUMN %s: no such column", cd.Name.Name.O)
+		}
+		e.xs[i].HasDefault, e.xs[i].Default = false, ""
+		for _, o := range cd.Options {
+			if o.Tp == ast.ColumnOptionDefaultValue {
+				e.xs[i].HasDefault, e.xs[i].Default = true, restoreExpr(o.Expr)
+			}
+		}
+	case ast.AlterTableRenameIndex:
+		for j := range e.idx {
+			if strings.EqualFold(e.idx[j].Name, sp.FromKey.O) {
+				e.idx[j].Name = sp.ToKey.O
+			}
+		}
+	}
+	return nil
+}
+
+func inPrimary(e *editTable, col string) bool {
+	for _, ix := range e.idx {
+		if ix.Primary && slices.ContainsFunc(ix.Columns, func(c string) bool { return strings.EqualFold(c, col) }) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *applier) dropTable(s *ast.DropTableStmt) error {
+	if s.IsView || s.TemporaryKeyword != ast.TemporaryNone {
+		return nil
+	}
+	for _, tn := range s.Tables {
+		id, err := a.id(tn)
+		if err != nil {
+			return err
+		}
+		if !a.tr.tracked(id.DB) {
+			continue
+		}
+		old := a.get(id.DB, id.Name)
+		if old == nil {
+			continue // IF EXISTS, or a table we never knew: nothing to drop
+		}
+		a.put(id.DB, id.Name, nil)
+		a.changes = append(a.changes, TableChange{Type: ChangeDrop, ID: id, Def: old})
+	}
+	return nil
+}
+
+func (a *applier) renameTable(s *ast.RenameTableStmt) error {
+	for _, tt := range s.TableToTables {
+		from, err := a.id(tt.OldTable)
+		if err != nil {
+			return err
+		}
+		to, err := a.id(tt.NewTable)
+		if err != nil {
+			return err
+		}
+		old := a.get(from.DB, from.Name)
+		switch {
+		case !a.tr.tracked(from.DB) && !a.tr.tracked(to.DB):
+			continue
+		case old == nil && a.tr.tracked(to.DB):
+			if !a.tr.tracked(from.DB) {
+				return fmt.Errorf("RENAME TABLE %s TO %s: %w: the source table is in a database that is not tracked", from, to, ErrTableNotFound)
+			}
+			return fmt.Errorf("RENAME TABLE %s TO %s: %w: not in the schema model", from, to, ErrTableNotFound)
+		case old == nil:
+			continue
+		}
+		a.put(from.DB, from.Name, nil)
+		if !a.tr.tracked(to.DB) {
+			a.changes = append(a.changes, TableChange{Type: ChangeDrop, ID: from, Def: old})
+			continue
+		}
+		e := old.edit()
+		e.db, e.name = to.DB, to.Name
+		a.record(TableChange{Type: ChangeAlter, ID: to, PreviousID: from, Def: e.def()})
+	}
+	return nil
+}
+
+func (a *applier) createIndex(s *ast.CreateIndexStmt) error {
+	id, err := a.id(s.Table)
+	if err != nil {
+		return err
+	}
+	if !a.tr.tracked(id.DB) {
+		return nil
+	}
+	old := a.get(id.DB, id.Name)
+	if old == nil {
+		return fmt.Errorf("CREATE INDEX on %s: %w: not in the schema model", id, ErrTableNotFound)
+	}
+	e := old.edit()
+	if s.IfNotExists && e.hasIndex(s.IndexName) {
+		return nil
+	}
+	tp := ast.ConstraintIndex
+	if s.KeyType == ast.IndexKeyTypeUnique {
+		tp = ast.ConstraintUniq
+	}
+	if err := e.addConstraint(&ast.Constraint{Tp: tp, Name: s.IndexName, Keys: s.IndexPartSpecifications}); err != nil {
+		return err
+	}
+	a.record(TableChange{Type: ChangeAlter, ID: id, Def: e.def()})
+	return nil
+}
+
+func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
+	id, err := a.id(s.Table)
+	if err != nil {
+		return err
+	}
+	if !a.tr.tracked(id.DB) {
+		return nil
+	}
+	old := a.get(id.DB, id.Name)
+	if old == nil {
+		return fmt.Errorf("DROP INDEX on %s: %w: not in the schema model", id, ErrTableNotFound)
+	}
+	e := old.edit()
+	if strings.EqualFold(s.IndexName, "PRIMARY") {
+		e.dropPrimary()
+	} else if err := e.dropIndex(s.IndexName, s.IfExists); err != nil {
+		return err
+	}
+	a.record(TableChange{Type: ChangeAlter, ID: id, Def: e.def()})
+	return nil
+}

@@ -1,0 +1,336 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/types"
+)
+
+// charsetMaxLen is the longest character, in bytes, of each character set
+// the server offers; unlisted ones are single-byte.
+var charsetMaxLen = map[string]int{
+	"utf8mb4": 4, "utf8mb3": 3, "utf8": 3, "ucs2": 2, "utf16": 4, "utf16le": 4, "utf32": 4,
+	"big5": 2, "sjis": 2, "cp932": 2, "gbk": 2, "gb2312": 2, "euckr": 2, "ujis": 3, "eucjpms": 3, "gb18030": 4,
+}
+
+func maxLen(charset string) int {
+	if n := charsetMaxLen[charset]; n > 0 {
+		return n
+	}
+	return 1
+}
+
+// normCharset spells a character set as the server reports it in
+// information_schema (utf8 is utf8mb3 since MySQL 8.0.30 and MariaDB 10.6).
+func normCharset(cs string) string {
+	cs = strings.ToLower(cs)
+	if cs == "utf8" {
+		return "utf8mb3"
+	}
+	return cs
+}
+
+// charsetOfCollation returns the character set of a collation: the part
+// before the first underscore ("utf8mb4_0900_ai_ci" is utf8mb4), "binary"
+// for binary.
+func charsetOfCollation(coll string) string {
+	coll = strings.ToLower(coll)
+	if coll == "binary" {
+		return "binary"
+	}
+	if cs, _, ok := strings.Cut(coll, "_"); ok {
+		if cs == "uca1400" {
+			return "" // MariaDB 11: a collation usable with several charsets
+		}
+		return normCharset(cs)
+	}
+	return ""
+}
+
+// collationCharset maps a collation id of the Q_CHARSET_CODE status variable
+// to its character set, for the ids servers use as collation_server.
+func collationCharset(id uint16) string {
+	switch {
+	case id == 8 || id == 5 || id == 15 || id == 31 || id == 47 || id == 48 || id == 49 || id == 94:
+		return "latin1"
+	case id == 33 || id == 83 || id >= 192 && id <= 223 || id == 76:
+		return "utf8mb3"
+	case id == 45 || id == 46 || id >= 224 && id <= 247 || id >= 255 && id <= 323:
+		return "utf8mb4"
+	case id == 63:
+		return "binary"
+	case id == 11 || id == 65:
+		return "ascii"
+	}
+	return ""
+}
+
+// defaultIntWidth is MariaDB's (and MySQL 5.7's) display width of an integer
+// declared without one.
+func defaultIntWidth(t Type, unsigned bool) int {
+	w := map[Type][2]int{
+		TypeTinyInt: {4, 3}, TypeSmallInt: {6, 5}, TypeMediumInt: {9, 8}, TypeInt: {11, 10}, TypeBigInt: {20, 20},
+	}[t]
+	if unsigned {
+		return w[1]
+	}
+	return w[0]
+}
+
+// blobName picks the TEXT/BLOB size class that holds n bytes.
+func blobName(n int, text bool) string {
+	var name string
+	switch {
+	case n < 256:
+		name = "TINY"
+	case n < 1<<16:
+		name = ""
+	case n < 1<<24:
+		name = "MEDIUM"
+	default:
+		name = "LONG"
+	}
+	if text {
+		return name + "TEXT"
+	}
+	return name + "BLOB"
+}
+
+// blobBytes is the byte capacity of a TEXT/BLOB type name.
+func blobBytes(typeName string) int {
+	switch {
+	case strings.HasPrefix(typeName, "TINY"):
+		return 255
+	case strings.HasPrefix(typeName, "MEDIUM"):
+		return 1<<24 - 1
+	case strings.HasPrefix(typeName, "LONG"):
+		return 1<<32 - 1
+	}
+	return 1<<16 - 1
+}
+
+// buildDefColumn turns a column definition into a Column and its ColumnDef.
+// tableCharset is the table's default; mariadb selects MariaDB's spellings.
+// notNullKey reports whether the column is part of the primary key.
+func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mariadb bool) (Column, ColumnDef, error) {
+	tp := cd.Tp
+	c := Column{Name: cd.Name.Name.O, Nullable: true}
+	var x ColumnDef
+	if tp == nil {
+		return c, x, fmt.Errorf("column %s has no type", c.Name)
+	}
+	flen, dec := tp.GetFlen(), tp.GetDecimal()
+	charset := normCharset(tp.GetCharset())
+	collate := strings.ToLower(tp.GetCollate())
+	jsonCheck := false
+	for _, o := range cd.Options {
+		switch o.Tp {
+		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
+			c.Nullable = false
+		case ast.ColumnOptionNull:
+			c.Nullable = true
+		case ast.ColumnOptionAutoIncrement:
+			x.AutoIncrement = true
+			c.Nullable = false
+		case ast.ColumnOptionDefaultValue:
+			x.HasDefault = true
+			x.Default = restoreExpr(o.Expr)
+		case ast.ColumnOptionComment:
+			x.Comment = restoreString(o.Expr)
+		case ast.ColumnOptionGenerated:
+			x.Generated = true
+		case ast.ColumnOptionCollate:
+			collate = strings.ToLower(o.StrValue)
+		case ast.ColumnOptionCheck:
+			if isJSONValid(o.Expr, c.Name) {
+				jsonCheck = true
+			}
+		}
+	}
+	if charset == "" && collate != "" {
+		charset = charsetOfCollation(collate)
+	}
+	if charset == "" {
+		charset = tableCharset
+		if collate == "" {
+			collate = tableCollation
+		}
+	}
+	unsigned := mysql.HasUnsignedFlag(tp.GetFlag()) || mysql.HasZerofillFlag(tp.GetFlag())
+	isInt := func(t Type, name string) {
+		c.Type, c.TypeName, c.Unsigned = t, name, unsigned
+		switch {
+		case flen > 0 && (mariadb || flen == 1 && t == TypeTinyInt || mysql.HasZerofillFlag(tp.GetFlag())):
+			c.Length = flen
+		case mariadb:
+			c.Length = defaultIntWidth(t, unsigned)
+		}
+	}
+	str := func(t Type, name string) {
+		c.Type, c.TypeName, c.Charset = t, name, charset
+		x.Collation = collate
+	}
+	switch tp.GetType() {
+	case mysql.TypeTiny:
+		isInt(TypeTinyInt, "TINYINT")
+	case mysql.TypeShort:
+		isInt(TypeSmallInt, "SMALLINT")
+	case mysql.TypeInt24:
+		isInt(TypeMediumInt, "MEDIUMINT")
+	case mysql.TypeLong:
+		isInt(TypeInt, "INT")
+	case mysql.TypeLonglong:
+		isInt(TypeBigInt, "BIGINT")
+	case mysql.TypeNewDecimal:
+		c.Type, c.TypeName, c.Unsigned = TypeDecimal, "DECIMAL", unsigned
+		c.Length, c.Scale = 10, 0
+		if flen > 0 {
+			c.Length = flen
+		}
+		if dec > 0 {
+			c.Scale = dec
+		}
+	case mysql.TypeFloat, mysql.TypeDouble:
+		c.Type, c.TypeName, c.Unsigned = TypeDouble, "DOUBLE", unsigned
+		if tp.GetType() == mysql.TypeFloat {
+			c.Type, c.TypeName = TypeFloat, "FLOAT"
+		}
+		if flen > 0 && dec >= 0 {
+			c.Length, c.Scale = flen, dec
+		}
+	case mysql.TypeBit:
+		c.Type, c.TypeName, c.Length = TypeBit, "BIT", 1
+		if flen > 0 {
+			c.Length = flen
+		}
+	case mysql.TypeYear:
+		c.Type, c.TypeName = TypeYear, "YEAR"
+	case mysql.TypeDate, mysql.TypeNewDate:
+		c.Type, c.TypeName = TypeDate, "DATE"
+	case mysql.TypeDuration, mysql.TypeDatetime, mysql.TypeTimestamp:
+		c.Type, c.TypeName = TypeTime, "TIME"
+		if tp.GetType() == mysql.TypeDatetime {
+			c.Type, c.TypeName = TypeDateTime, "DATETIME"
+		} else if tp.GetType() == mysql.TypeTimestamp {
+			c.Type, c.TypeName = TypeTimestamp, "TIMESTAMP"
+		}
+		if dec > 0 {
+			c.FSP = dec
+		}
+		if c.FSP > 6 {
+			return c, x, fmt.Errorf("column %s: %w: fractional seconds precision %d out of range 0-6", c.Name, ErrInvalidColumnType, c.FSP)
+		}
+	case mysql.TypeString:
+		if charset == "binary" {
+			c.Type, c.TypeName, c.Charset = TypeBinary, "BINARY", "binary"
+		} else {
+			str(TypeChar, "CHAR")
+		}
+		c.Length = 1
+		if flen >= 0 {
+			c.Length = flen
+		}
+	case mysql.TypeVarchar, mysql.TypeVarString:
+		if charset == "binary" {
+			c.Type, c.TypeName, c.Charset = TypeVarbinary, "VARBINARY", "binary"
+		} else {
+			str(TypeVarchar, "VARCHAR")
+		}
+		c.Length = max(flen, 0)
+	case mysql.TypeTinyBlob, mysql.TypeBlob, mysql.TypeMediumBlob, mysql.TypeLongBlob:
+		text := charset != "binary"
+		var name string
+		switch tp.GetType() {
+		case mysql.TypeTinyBlob:
+			name = blobName(255, text)
+		case mysql.TypeMediumBlob:
+			name = blobName(1<<24-1, text)
+		case mysql.TypeLongBlob:
+			name = blobName(1<<32-1, text)
+		default:
+			n := 1<<16 - 1
+			if flen > 0 { // TEXT(n), BLOB(n): the smallest type holding n characters
+				n = flen
+				if text {
+					n *= maxLen(charset)
+				}
+			}
+			name = blobName(n, text)
+		}
+		if text {
+			str(TypeText, name)
+			if jsonCheck && name == "LONGTEXT" {
+				c.Type, c.TypeName = TypeJSON, "JSON"
+			}
+		} else {
+			c.Type, c.TypeName, c.Charset = TypeBlob, name, "binary"
+		}
+	case mysql.TypeEnum, mysql.TypeSet:
+		if tp.GetType() == mysql.TypeEnum {
+			str(TypeEnum, "ENUM")
+		} else {
+			str(TypeSet, "SET")
+		}
+		c.Values = append([]string(nil), tp.GetElems()...)
+	case mysql.TypeJSON:
+		c.Type, c.TypeName = TypeJSON, "JSON"
+		if mariadb {
+			c.Charset = "utf8mb4" // MariaDB: LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
+			x.Collation = "utf8mb4_bin"
+		}
+	case mysql.TypeGeometry:
+		c.Type, c.TypeName = TypeGeometry, "GEOMETRY"
+	case mysql.TypeTiDBVectorFloat32:
+		c.Type, c.TypeName = TypeUnknown, "VECTOR"
+		if name := markerName(flen); name != "" {
+			c.TypeName = name
+			if markerTypes[name] < markerTypes["INET4"] {
+				c.Type = TypeGeometry
+				if name == "GEOMCOLLECTION" {
+					c.TypeName = "GEOMETRYCOLLECTION"
+				}
+			}
+		}
+	default:
+		c.Type, c.TypeName = TypeUnknown, strings.ToUpper(types.TypeToStr(tp.GetType(), tp.GetCharset()))
+	}
+	x.TypeExpression = tp.CompactStr()
+	return c, x, nil
+}
+
+// isJSONValid recognises CHECK (json_valid(`col`)), MariaDB's JSON marker.
+func isJSONValid(e ast.ExprNode, col string) bool {
+	f, ok := e.(*ast.FuncCallExpr)
+	if !ok || f.FnName.L != "json_valid" || len(f.Args) != 1 {
+		return false
+	}
+	cn, ok := f.Args[0].(*ast.ColumnNameExpr)
+	return ok && strings.EqualFold(cn.Name.Name.O, col)
+}
+
+// restoreExpr renders an expression back to SQL (DEFAULT values).
+func restoreExpr(e ast.ExprNode) string {
+	if e == nil {
+		return ""
+	}
+	var sb strings.Builder
+	if err := e.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+		return ""
+	}
+	return sb.String()
+}
+
+// restoreString returns the value of a string literal expression (COMMENT).
+func restoreString(e ast.ExprNode) string {
+	if v, ok := e.(ast.ValueExpr); ok {
+		if s, ok := v.GetValue().(string); ok {
+			return s
+		}
+	}
+	s := restoreExpr(e)
+	return strings.Trim(s, "'")
+}

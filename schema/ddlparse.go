@@ -1,0 +1,526 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in the AST
+)
+
+// ErrUnparseableDDL reports a DDL statement Rivulet could not parse or apply.
+var ErrUnparseableDDL = errors.New("unparseable DDL")
+
+// DDLError describes a DDL statement that could not be applied: where it is,
+// what it says, and why.
+type DDLError struct {
+	Pos string
+	SQL string
+	// Tables are the tables the statement names, as far as its words tell
+	// (empty when they could not be found).
+	Tables []TableID
+	Err    error
+}
+
+func (e *DDLError) Error() string {
+	return fmt.Sprintf("DDL at %s: %.300q: %v", e.Pos, e.SQL, e.Err)
+}
+
+func (e *DDLError) Unwrap() []error { return []error{ErrUnparseableDDL, e.Err} }
+
+// ddlParser wraps the TiDB parser: one instance, never used concurrently
+// (Tracker holds its lock while parsing).
+type ddlParser struct {
+	p *parser.Parser
+}
+
+func newDDLParser() *ddlParser {
+	p := parser.New()
+	p.SetMariaDB(true)
+	return &ddlParser{p: p}
+}
+
+// sqlModeBits are the sql_mode bits that change how statements parse; the
+// binlog's Q_SQL_MODE_CODE uses MySQL's bit numbering, as TiDB does.
+const sqlModeBits = mysql.ModeANSIQuotes | mysql.ModeNoBackslashEscapes | mysql.ModeRealAsFloat |
+	mysql.ModePipesAsConcat | mysql.ModeIgnoreSpace | mysql.ModeHighNotPrecedence
+
+// parse parses sql after rewriting MariaDB forms the TiDB parser lacks. A
+// panic inside the parser becomes an error; so does a statement text that
+// parses into nothing. Unknown collations and character sets are registered
+// with the parser and the statement parsed again; expression defaults the
+// parser does not take are replaced by NULL on a second attempt.
+func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.StmtNode, err error) {
+	m := mysql.SQLMode(0)
+	if hasMode {
+		m = mysql.SQLMode(mode) & sqlModeBits
+	}
+	text := rewriteMariaDB(stripSetStatement(sql))
+	retriedDefaults := false
+	for attempt := 0; attempt < 8; attempt++ {
+		stmts, err = dp.parseOnce(text, m)
+		if err == nil {
+			if len(stmts) == 0 {
+				return nil, errors.New("the statement parsed into nothing")
+			}
+			return stmts, nil
+		}
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "Unknown collation: '"):
+			if !registerCollation(quotedIn(msg, "Unknown collation: '")) {
+				return nil, err
+			}
+		case strings.Contains(msg, "Unknown character set: '"):
+			if !registerCharset(quotedIn(msg, "Unknown character set: '")) {
+				return nil, err
+			}
+		case !retriedDefaults:
+			retriedDefaults = true
+			alt := nullExprDefaults(text)
+			if alt == text {
+				return nil, err
+			}
+			if st, err2 := dp.parseOnce(alt, m); err2 == nil && len(st) > 0 {
+				return st, nil
+			}
+			return nil, err
+		default:
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+func (dp *ddlParser) parseOnce(text string, m mysql.SQLMode) (stmts []ast.StmtNode, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			stmts, err = nil, fmt.Errorf("parser panic: %v", r)
+			dp.p = newDDLParser().p // its state is unknown after a panic
+		}
+	}()
+	registry.RLock()
+	defer registry.RUnlock()
+	dp.p.SetSQLMode(m)
+	stmts, _, err = dp.p.ParseSQL(text)
+	return stmts, err
+}
+
+// registry guards the parser's global charset and collation tables, which
+// registerCollation extends.
+var registry sync.RWMutex
+
+var nextCollationID = 4000
+
+func quotedIn(msg, prefix string) string {
+	i := strings.Index(msg, prefix)
+	rest := msg[i+len(prefix):]
+	if j := strings.IndexByte(rest, '\''); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}
+
+// registerCollation teaches the parser a collation it lacks (MariaDB's
+// uca1400 family, MySQL's language-specific ones, ...), under the character
+// set its name starts with. It reports whether it could.
+func registerCollation(name string) bool {
+	name = strings.ToLower(name)
+	cs := charsetOfCollation(name)
+	if name == "" || cs == "" {
+		return false
+	}
+	if !registerCharset(cs) {
+		return false
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, err := charset.GetCollationByName(name); err == nil {
+		return true
+	}
+	nextCollationID++
+	charset.AddCollation(&charset.Collation{ID: nextCollationID, CharsetName: cs, Name: name, Sortlen: 1, PadAttribute: charset.PadSpace})
+	return true
+}
+
+// registerCharset teaches the parser a character set it lacks (cp1251,
+// koi8r, ...), with a binary collation. It reports whether it could.
+func registerCharset(name string) bool {
+	name = strings.ToLower(name)
+	if name == "" || !isWord(name) {
+		return false
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, err := charset.GetCharsetInfo(name); err == nil {
+		return true
+	}
+	nextCollationID++
+	bin := &charset.Collation{ID: nextCollationID, CharsetName: name, Name: name + "_bin", IsDefault: true, Sortlen: 1, PadAttribute: charset.PadSpace}
+	charset.AddCharset(&charset.Charset{Name: name, DefaultCollation: bin.Name, Collations: map[string]*charset.Collation{}, Desc: name, Maxlen: maxLen(name)})
+	charset.AddCollation(bin)
+	return true
+}
+
+func isWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isWordByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// nullExprDefaults replaces DEFAULT (expression) by DEFAULT NULL: the
+// default does not change how rows decode.
+func nullExprDefaults(text string) string {
+	toks := tokenize(text)
+	var b strings.Builder
+	for i := 0; i < len(toks); i++ {
+		b.WriteString(toks[i])
+		if !strings.EqualFold(toks[i], "DEFAULT") {
+			continue
+		}
+		j := i + 1
+		for j < len(toks) && strings.TrimSpace(toks[j]) == "" {
+			b.WriteString(toks[j])
+			j++
+		}
+		if j < len(toks) && toks[j] == "(" {
+			depth := 0
+			for ; j < len(toks); j++ {
+				if toks[j] == "(" {
+					depth++
+				} else if toks[j] == ")" {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+			b.WriteString("NULL")
+			i = j
+		} else {
+			i = j - 1
+		}
+	}
+	return b.String()
+}
+
+// stripSetStatement removes MariaDB's "SET STATEMENT var=value, ... FOR "
+// prefix.
+func stripSetStatement(sql string) string {
+	w := words(sql, 2)
+	if len(w) == 2 && w[0] == "SET" && w[1] == "STATEMENT" {
+		if i := indexWord(sql, "FOR"); i >= 0 {
+			return sql[i+3:]
+		}
+	}
+	return sql
+}
+
+// rewriteMariaDB turns MariaDB syntax the TiDB parser does not know into
+// equivalents, token by token (never inside quotes): executable comments
+// /*M!NNNNN ... */ are opened, ALTER ONLINE/IGNORE lose the keyword,
+// WAIT n / NOWAIT after the table name are dropped, and column attributes
+// without effect on the row format (INVISIBLE, COMPRESSED, PERSISTENT as
+// STORED) are dropped or translated.
+func rewriteMariaDB(sql string) string {
+	var b strings.Builder
+	b.Grow(len(sql))
+	toks := tokenize(sql)
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		up := strings.ToUpper(t)
+		prevWord := func(k int) string {
+			for j := i - 1; j >= 0; j-- {
+				if s := strings.TrimSpace(toks[j]); s != "" {
+					k--
+					if k == 0 {
+						return strings.ToUpper(s)
+					}
+				}
+			}
+			return ""
+		}
+		switch {
+		case strings.HasPrefix(t, "/*M!"):
+			j := 4
+			for j < len(t) && t[j] >= '0' && t[j] <= '9' {
+				j++
+			}
+			body := strings.TrimSuffix(t[j:], "*/")
+			b.WriteString(" " + rewriteMariaDB(body) + " ")
+			continue
+		case (up == "ONLINE" || up == "IGNORE") && prevWord(1) == "ALTER":
+			continue
+		case up == "NOWAIT":
+			continue
+		case up == "WAIT" && i+2 < len(toks) && isNumber(strings.TrimSpace(toks[i+2])):
+			i += 2
+			continue
+		case up == "INVISIBLE" && !inIndexContext(toks, i):
+			continue
+		case up == "COMPRESSED" && prevWord(1) != "=" && prevWord(1) != "ROW_FORMAT":
+			continue
+		case up == "PERSISTENT":
+			b.WriteString("STORED")
+			continue
+		case up == "OR" && prevWord(1) == "CREATE" && nextWord(toks, i, up) == "REPLACE" && nextWord(toks, skipWords(toks, i, 2), "") == "TABLE":
+			// CREATE OR REPLACE TABLE replaces the definition, which CREATE
+			// TABLE does in the model anyway.
+			i = skipWords(toks, i, 2)
+			continue
+		case up == "NATIONAL" || up == "NCHAR" || up == "NVARCHAR":
+			// National character types are utf8mb3 on MySQL and MariaDB.
+			j := i
+			if up == "NATIONAL" {
+				j = skipWords(toks, i, 2)
+			}
+			for n := nextWord(toks, j, ""); n == "VARYING" || n == "CHARACTER" || n == "CHAR" || n == "VARCHAR"; n = nextWord(toks, j, "") {
+				j = skipWords(toks, j, 2)
+			}
+			word := strings.ToUpper(strings.TrimSpace(toks[j]))
+			typ := "CHAR"
+			if up == "NVARCHAR" || word == "VARCHAR" || word == "VARYING" || strings.Contains(strings.ToUpper(strings.Join(toks[i:j+1], "")), "VARYING") {
+				typ = "VARCHAR"
+			}
+			b.WriteString(typ)
+			if nextWord(toks, j, "") == "(" {
+				k := skipWords(toks, j, 2)
+				for ; k < len(toks) && toks[k] != ")"; k++ {
+					b.WriteString(toks[k])
+				}
+				if k < len(toks) {
+					b.WriteString(")")
+				}
+				j = k
+			}
+			b.WriteString(" CHARACTER SET utf8")
+			i = j
+			continue
+		case engineOptions[up] && nextWord(toks, i, up) == "=":
+			// Engine-specific table options (MariaDB encryption, page
+			// compression, CONNECT, Spider, ...) do not change columns.
+			i = skipWords(toks, i, 3)
+			continue
+		case (up == "WITH" || up == "WITHOUT") && nextWord(toks, i, up) == "SYSTEM":
+			// WITH SYSTEM VERSIONING as a table option: the hidden row_start
+			// and row_end columns are added by the applier (see versioned).
+			i = skipWords(toks, i, 3)
+			if up == "WITH" {
+				b.WriteString(" COMMENT '" + versionedMarker + "' ")
+			}
+			continue
+		case markerTypes[up] != 0 && isTypePosition(toks, i):
+			b.WriteString(fmt.Sprintf("VECTOR(%d)", markerTypes[up]))
+			continue
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// engineOptions are table options of storage engines the TiDB parser does
+// not know, dropped before parsing (RELIABILITY.md §4.5).
+var engineOptions = map[string]bool{
+	"ENCRYPTED": true, "ENCRYPTION_KEY_ID": true, "PAGE_COMPRESSED": true, "PAGE_COMPRESSION_LEVEL": true,
+	"IETF_QUOTES": true, "TRANSACTIONAL": true, "PAGE_CHECKSUM": true, "TABLE_CHECKSUM": true,
+	"SEQUENCE": true, "WITH_SYSTEM_VERSIONING": true, "TABLE_TYPE": true, "FILE_NAME": true, "HUGE": true,
+	"READONLY": true, "MAPPED": true, "DATA_CHARSET": true, "SPIDER": true, "CONNECTION_STRING": true,
+	"ORIGIN": true, "LATID": true, "DESTID": true, "WEIGHT": true, "BLOCK_SIZE": true, "CLUSTERING": true,
+}
+
+// versionedMarker stands for WITH SYSTEM VERSIONING in a rewritten table
+// comment.
+const versionedMarker = "rivulet:system-versioned"
+
+// markerTypes are column types the TiDB parser lacks; they are rewritten to
+// VECTOR(n) with n from this table and turned back by buildDefColumn.
+var markerTypes = map[string]int{
+	"GEOMETRY": 60001, "POINT": 60002, "LINESTRING": 60003, "POLYGON": 60004, "MULTIPOINT": 60005,
+	"MULTILINESTRING": 60006, "MULTIPOLYGON": 60007, "GEOMETRYCOLLECTION": 60008, "GEOMCOLLECTION": 60009,
+	"INET4": 60010, "INET6": 60011, "UUID": 60012,
+}
+
+// markerName is the type name for a marker length, "" if none.
+func markerName(n int) string {
+	for k, v := range markerTypes {
+		if v == n {
+			return k
+		}
+	}
+	return ""
+}
+
+// isTypePosition reports whether token i follows a column name (the place
+// of a column type): the previous word is an identifier, not a keyword that
+// introduces a column name.
+func isTypePosition(toks []string, i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		s := strings.TrimSpace(toks[j])
+		if s == "" || strings.HasPrefix(s, "/*") {
+			continue
+		}
+		if s[0] == '`' {
+			return true
+		}
+		if !isWordByte(s[0]) {
+			return false
+		}
+		switch strings.ToUpper(s) {
+		case "COLUMN", "ADD", "MODIFY", "CHANGE", "AFTER", "FIRST", "DROP", "RENAME", "TO", "AS", "EXISTS",
+			"TABLE", "ON", "BY", "KEY", "INDEX", "SET", "ALTER", "CREATE", "NOT", "NULL", "DEFAULT":
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// nextWord returns the next non-blank token after i, upper case.
+func nextWord(toks []string, i int, _ string) string {
+	for j := i + 1; j < len(toks); j++ {
+		if s := strings.TrimSpace(toks[j]); s != "" && !strings.HasPrefix(s, "/*") {
+			return strings.ToUpper(s)
+		}
+	}
+	return ""
+}
+
+// skipWords returns the index of the n-th word token starting at i.
+func skipWords(toks []string, i, n int) int {
+	for j := i; j < len(toks); j++ {
+		if s := strings.TrimSpace(toks[j]); s != "" {
+			n--
+			if n == 0 {
+				return j
+			}
+		}
+	}
+	return len(toks) - 1
+}
+
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// inIndexContext reports whether token i belongs to an index definition
+// (INDEX/KEY/UNIQUE/PRIMARY in the same comma-separated clause), where
+// INVISIBLE is index visibility, which the parser knows.
+func inIndexContext(toks []string, i int) bool {
+	depth := 0
+	for j := i - 1; j >= 0; j-- {
+		switch s := strings.ToUpper(strings.TrimSpace(toks[j])); s {
+		case ")":
+			depth++
+		case "(":
+			if depth == 0 {
+				return false
+			}
+			depth--
+		case ",":
+			if depth == 0 {
+				return false
+			}
+		case "INDEX", "KEY", "UNIQUE", "PRIMARY":
+			if depth == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tokenize splits sql into tokens whose concatenation is sql: words,
+// quoted strings and identifiers, comments, runs of blanks, single bytes.
+func tokenize(sql string) []string {
+	var toks []string
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		j := i + 1
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			rest := skipValue(sql[i:])
+			j = len(sql) - len(rest)
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				j = len(sql)
+			} else {
+				j = i + 2 + end + 2
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			for j < len(sql) && (sql[j] == ' ' || sql[j] == '\t' || sql[j] == '\n' || sql[j] == '\r') {
+				j++
+			}
+		case isWordByte(c):
+			for j < len(sql) && isWordByte(sql[j]) {
+				j++
+			}
+		}
+		toks = append(toks, sql[i:j])
+		i = j
+	}
+	return toks
+}
+
+// guessTables finds the table names a statement refers to from its words,
+// for an error about a statement that did not parse: the name after TABLE
+// (ALTER/CREATE/DROP/TRUNCATE/RENAME) or after ON (CREATE/DROP INDEX).
+func guessTables(sql, db string) []TableID {
+	toks := tokenize(sql)
+	var ids []TableID
+	next := func(i int) (string, int) {
+		for ; i < len(toks); i++ {
+			s := strings.TrimSpace(toks[i])
+			if s == "" || strings.HasPrefix(s, "/*") {
+				continue
+			}
+			return s, i
+		}
+		return "", i
+	}
+	for i := 0; i < len(toks); i++ {
+		up := strings.ToUpper(toks[i])
+		if up != "TABLE" && up != "ON" {
+			continue
+		}
+		name, k := next(i + 1)
+		for strings.EqualFold(name, "IF") || strings.EqualFold(name, "NOT") || strings.EqualFold(name, "EXISTS") {
+			name, k = next(k + 1)
+		}
+		if name == "" || !(isWordByte(name[0]) || name[0] == '`') {
+			continue
+		}
+		id := TableID{DB: db, Name: unquote(name)}
+		if dot, k2 := next(k + 1); dot == "." {
+			if n2, _ := next(k2 + 1); n2 != "" {
+				id = TableID{DB: unquote(name), Name: unquote(n2)}
+			}
+		}
+		ids = append(ids, id)
+		break
+	}
+	return ids
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '`' && s[len(s)-1] == '`' {
+		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
+	}
+	return s
+}

@@ -1,0 +1,224 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// TableDef is one version of a table as the schema history records it: the
+// decoding model (Table) plus what DDL needs to apply the next statement
+// (indexes, charsets) and what Debezium's tableChanges carry (defaults,
+// auto-increment, comments). Immutable once published.
+type TableDef struct {
+	Table     *Table
+	Charset   string // table default character set
+	Collation string // table default collation, "" when unknown
+	Comment   string
+	Columns   []ColumnDef // parallel to Table.Columns
+	Indexes   []Index
+}
+
+// ColumnDef holds a column's attributes that do not affect decoding.
+type ColumnDef struct {
+	Collation     string
+	AutoIncrement bool
+	Generated     bool
+	HasDefault    bool
+	Default       string // the DEFAULT expression as written (restored), when HasDefault
+	Comment       string
+	// TypeExpression is the type as declared ("varchar(10)", "int(10) unsigned").
+	TypeExpression string
+}
+
+// Index is one index of a table. Columns are names ("" for an expression part).
+type Index struct {
+	Name    string
+	Primary bool
+	Unique  bool
+	Columns []string
+}
+
+// TrackerConfig configures a Tracker.
+type TrackerConfig struct {
+	// Filter selects captured tables (Table returns nil for others) and
+	// columns (Column.Excluded). Tables of databases it excludes are not
+	// tracked at all. Nil captures everything outside the system databases.
+	Filter *Filter
+	// MariaDB selects MariaDB's spelling of the model where the flavors
+	// differ (integer display widths, JSON as utf8mb4 LONGTEXT).
+	MariaDB bool
+	// ServerCharset is the server's character_set_server, the default of a
+	// CREATE DATABASE without one when the event carries none. Default utf8mb4.
+	ServerCharset string
+}
+
+// Tracker is the in-memory schema model at one binlog position, moved
+// forward by ApplyDDL. It implements the binlog reader's table lookup
+// (Table) and its DDL hook. Methods are safe for concurrent use, but the
+// model only makes sense to one reader at a time.
+type Tracker struct {
+	cfg TrackerConfig
+
+	mu     sync.RWMutex
+	dbs    map[string]string // lower-case db name -> default charset
+	dbName map[string]string // lower-case -> as created
+	tables map[tableKey]*TableDef
+	parser *ddlParser
+}
+
+// tableKey is a case-insensitive table id (lower case).
+type tableKey struct{ db, name string }
+
+func keyOf(db, name string) tableKey {
+	return tableKey{strings.ToLower(db), strings.ToLower(name)}
+}
+
+// NewTracker returns an empty model.
+func NewTracker(cfg TrackerConfig) *Tracker {
+	if cfg.ServerCharset == "" {
+		cfg.ServerCharset = "utf8mb4"
+	}
+	return &Tracker{
+		cfg:    cfg,
+		dbs:    make(map[string]string),
+		dbName: make(map[string]string),
+		tables: make(map[tableKey]*TableDef),
+		parser: newDDLParser(),
+	}
+}
+
+// Table returns the tracked version of db.name, or nil and no error when the
+// table is not captured. A captured table the model does not know is an
+// error wrapping ErrTableNotFound.
+func (tr *Tracker) Table(_ context.Context, db, name string) (*Table, error) {
+	if !tr.cfg.Filter.Table(db, name) {
+		return nil, nil
+	}
+	tr.mu.RLock()
+	d := tr.tables[keyOf(db, name)]
+	tr.mu.RUnlock()
+	if d == nil {
+		return nil, fmt.Errorf("%w: %s.%s is not in the schema history", ErrTableNotFound, db, name)
+	}
+	return d.Table, nil
+}
+
+// Def returns the tracked definition of db.name, or nil.
+func (tr *Tracker) Def(db, name string) *TableDef {
+	tr.mu.RLock()
+	defer tr.mu.RUnlock()
+	return tr.tables[keyOf(db, name)]
+}
+
+// Tables returns every tracked table definition, sorted by database and name.
+func (tr *Tracker) Tables() []*TableDef {
+	tr.mu.RLock()
+	defs := slices.Collect(maps.Values(tr.tables))
+	tr.mu.RUnlock()
+	slices.SortFunc(defs, func(a, b *TableDef) int {
+		if c := strings.Compare(a.Table.DB, b.Table.DB); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Table.Name, b.Table.Name)
+	})
+	return defs
+}
+
+// Databases returns the tracked databases and their default charsets.
+func (tr *Tracker) Databases() map[string]string {
+	tr.mu.RLock()
+	defer tr.mu.RUnlock()
+	out := make(map[string]string, len(tr.dbs))
+	for k, cs := range tr.dbs {
+		out[tr.dbName[k]] = cs
+	}
+	return out
+}
+
+// Captured reports whether the change touches a captured table.
+func (tr *Tracker) Captured(c *Change) bool {
+	for _, tc := range c.Tables {
+		if tr.cfg.Filter.Table(tc.ID.DB, tc.ID.Name) || tc.PreviousID.DB != "" && tr.cfg.Filter.Table(tc.PreviousID.DB, tc.PreviousID.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Tracked reports whether tables of database db are tracked.
+func (tr *Tracker) tracked(db string) bool { return tr.cfg.Filter.Database(db) }
+
+// ApplyChange applies a recorded change (from the schema history) without
+// parsing: CREATE and ALTER overwrite the table, DROP removes it, a
+// PreviousID renames. It is Debezium's recovery from tableChanges.
+func (tr *Tracker) ApplyChange(c *Change) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, tc := range c.Tables {
+		if tc.PreviousID.Name != "" {
+			delete(tr.tables, keyOf(tc.PreviousID.DB, tc.PreviousID.Name))
+		}
+		k := keyOf(tc.ID.DB, tc.ID.Name)
+		switch tc.Type {
+		case ChangeDrop:
+			delete(tr.tables, k)
+		default:
+			if tc.Def != nil {
+				tr.ensureDB(tc.ID.DB, "")
+				tr.tables[k] = tr.withFilter(tc.Def)
+			}
+		}
+	}
+}
+
+// SetDatabase records database db with its default charset (recovery and
+// the initial load).
+func (tr *Tracker) SetDatabase(db, charset string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	k := strings.ToLower(db)
+	tr.dbs[k] = normCharset(charset)
+	tr.dbName[k] = db
+}
+
+// ensureDB records db if unknown, with charset or the server's default.
+// Callers hold mu.
+func (tr *Tracker) ensureDB(db, charset string) {
+	k := strings.ToLower(db)
+	if _, ok := tr.dbs[k]; ok {
+		return
+	}
+	if charset == "" {
+		charset = tr.cfg.ServerCharset
+	}
+	tr.dbs[k] = normCharset(charset)
+	tr.dbName[k] = db
+}
+
+// withFilter returns d with Column.Excluded set per the column filter (a
+// copy when anything differs).
+func (tr *Tracker) withFilter(d *TableDef) *TableDef {
+	t := d.Table
+	same := true
+	for i := range t.Columns {
+		if t.Columns[i].Excluded != !tr.cfg.Filter.Column(t.DB, t.Name, t.Columns[i].Name) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return d
+	}
+	nt := *t
+	nt.Columns = slices.Clone(t.Columns)
+	for i := range nt.Columns {
+		nt.Columns[i].Excluded = !tr.cfg.Filter.Column(t.DB, t.Name, nt.Columns[i].Name)
+	}
+	nd := *d
+	nd.Table = &nt
+	return &nd
+}
