@@ -67,8 +67,8 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	reader, err := binlog.NewReader(binlog.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
 		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
-		ServerID: cfg.Database.ServerID, Flavor: string(cfg.Flavor()),
-		Tables: loader, Include: filter.Table,
+		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
+		Tables:   loader, Include: filter.Table,
 		MaxBatchSize: cfg.MaxBatchSize, ConnectTimeout: cfg.Database.ConnectTimeout,
 		// Read-ahead in binlog events (each up to binlog_row_event_max_size,
 		// 8 KiB by default): enough to overlap network and decoding.

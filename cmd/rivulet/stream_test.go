@@ -141,7 +141,10 @@ func TestRun_StreamsChanges(t *testing.T) {
 func TestRun_WithSchemas(t *testing.T) {
 	e := newE2E(t)
 	e.srv.Exec(t, e.db, `CREATE TABLE customers (id INT PRIMARY KEY, first_name VARCHAR(255) NOT NULL)`)
-	in := e.start(t, e.config(t, nil))
+	// The MySQL connector class against a MariaDB server, as many Debezium
+	// users run it: the flavor is detected from the server, source.connector
+	// follows the class.
+	in := e.start(t, e.config(t, map[string]string{"connector.class": "io.debezium.connector.mysql.MySqlConnector"}))
 	e.srv.Exec(t, e.db, `INSERT INTO customers VALUES (1004, 'Anne')`)
 	recs := consume(t, e.brokers, 1, e.prefix+"."+e.db+".customers")
 	var key struct {
@@ -161,6 +164,9 @@ func TestRun_WithSchemas(t *testing.T) {
 	}
 	if p := payload(v); p["op"] != "c" || p["after"].(map[string]any)["first_name"] != "Anne" {
 		t.Errorf("payload = %v", p)
+	}
+	if src := payload(v)["source"].(map[string]any); src["connector"] != "mysql" || src["gtid"] == nil {
+		t.Errorf("source = %v, want connector mysql and a MariaDB gtid", src)
 	}
 	in.stop()
 }
