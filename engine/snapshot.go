@@ -74,6 +74,17 @@ const (
 	SnapshotAlways SnapshotMode = "always"
 )
 
+// SnapshotObserver receives snapshot progress for metrics (metrics.Snapshot);
+// calls must not block. nil means no-op.
+type SnapshotObserver interface {
+	Started(tables []string)
+	TableCompleted(table string)
+	RowsScanned(table string, n int)
+	ChunkCompleted(table string)
+	Completed()
+	Aborted()
+}
+
 // SnapshotConfig configures WithSnapshot.
 type SnapshotConfig struct {
 	Mode        SnapshotMode
@@ -84,6 +95,8 @@ type SnapshotConfig struct {
 	Logger   *slog.Logger
 	// Now returns the time of a snapshot read; default time.Now.
 	Now func() time.Time
+	// Observer receives progress; nil means no-op.
+	Observer SnapshotObserver
 }
 
 // WithSnapshot returns a Source that runs the initial snapshot, merged with
@@ -97,6 +110,9 @@ func WithSnapshot(src Source, cfg SnapshotConfig) Source {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopSnapshotObserver{}
 	}
 	return &snapshotSource{inner: src, cfg: cfg}
 }
@@ -167,6 +183,12 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 		log.Info("initial snapshot resumed", "table", prog.DB+"."+prog.Table, "position", streamStart.String())
 	}
 
+	ids := make([]string, len(tables))
+	for i, t := range tables {
+		ids[i] = t.ID()
+	}
+	s.cfg.Observer.Started(ids)
+
 	g, gctx := errgroup.WithContext(ctx)
 	streamCtx, stopStream := context.WithCancel(gctx)
 	defer stopStream()
@@ -202,7 +224,11 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 		}
 		return err
 	})
-	return g.Wait()
+	err = g.Wait()
+	if !m.done {
+		s.cfg.Observer.Aborted()
+	}
+	return err
 }
 
 // merger owns the interleaving of stream batches and snapshot chunks.
@@ -373,6 +399,9 @@ func (m *merger) emit(ctx context.Context, ch *snapshot.Chunk) error {
 		m.firstDone = true
 	}
 	m.rows += int64(len(keep))
+	obs := m.s.cfg.Observer
+	obs.RowsScanned(ch.Table.ID(), len(ch.Rows))
+	obs.ChunkCompleted(ch.Table.ID())
 	// Every batch but the chunk's last keeps the previous progress: a
 	// chunk counts as done only when all of its rows are acknowledged.
 	for len(events) > m.s.cfg.MaxBatch {
@@ -393,6 +422,7 @@ func (m *merger) emit(ctx context.Context, ch *snapshot.Chunk) error {
 		return err
 	}
 	if ch.TableLast {
+		obs.TableCompleted(ch.Table.ID())
 		m.log.Info("table snapshot complete", "table", ch.Table.ID())
 	}
 	if final {
@@ -414,6 +444,7 @@ func (m *merger) finish(ctx context.Context) error {
 
 func (m *merger) complete() {
 	m.done = true
+	m.s.cfg.Observer.Completed()
 	clear(m.changed)
 	m.log.Info("initial snapshot complete", "rows", m.rows, "rows_superseded_by_stream", m.dropped,
 		"took", m.s.cfg.Now().Sub(m.began).Round(time.Millisecond))
@@ -427,3 +458,12 @@ func (m *merger) send(ctx context.Context, b binlog.Batch) error {
 		return ctx.Err()
 	}
 }
+
+type nopSnapshotObserver struct{}
+
+func (nopSnapshotObserver) Started([]string)        {}
+func (nopSnapshotObserver) TableCompleted(string)   {}
+func (nopSnapshotObserver) RowsScanned(string, int) {}
+func (nopSnapshotObserver) ChunkCompleted(string)   {}
+func (nopSnapshotObserver) Completed()              {}
+func (nopSnapshotObserver) Aborted()                {}

@@ -26,10 +26,6 @@ import (
 // runCmd wires the stages from cfg and runs until ctx is cancelled (graceful
 // stop) or a stage fails.
 func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
-	if cfg.SnapshotMode != config.SnapshotNoData && cfg.SnapshotMode != config.SnapshotNever {
-		log.Warn("initial data snapshot is not implemented yet: streaming from the stored position or the current end of the binlog",
-			"snapshot.mode", string(cfg.SnapshotMode))
-	}
 	if port, ok := cfg.Kafka.EmbeddedPort(); ok && cfg.Sink == config.SinkKafka {
 		kf, err := startDevKafka(port)
 		if err != nil {
@@ -78,6 +74,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	src, err := withSnapshot(cfg, reader, loader, stream.Snapshot(), log)
+	if err != nil {
+		return err
+	}
 
 	snk, err := newSink(cfg, log, kafkaMetrics(reg))
 	if err != nil {
@@ -98,7 +98,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          log.With("component", "engine"),
 		Observer:        stream,
-	}, reader, newObservedSink(snk, stream, cfg), observedStore{store, stream})
+	}, src, newObservedSink(snk, stream, cfg), observedStore{store, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())
 }

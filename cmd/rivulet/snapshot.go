@@ -1,0 +1,44 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/engine"
+	"github.com/rivulet-cdc/rivulet/metrics"
+	"github.com/rivulet-cdc/rivulet/snapshot"
+)
+
+var _ engine.SnapshotObserver = (*metrics.Snapshot)(nil)
+
+// withSnapshot wraps the binlog source with the initial snapshot for the
+// snapshot modes that read data (initial, initial_only, always); no_data and
+// never stream only.
+func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (engine.Source, error) {
+	var mode engine.SnapshotMode
+	switch cfg.SnapshotMode {
+	case config.SnapshotInitial:
+		mode = engine.SnapshotInitial
+	case config.SnapshotInitialOnly:
+		mode = engine.SnapshotInitialOnly
+	case config.SnapshotAlways:
+		mode = engine.SnapshotAlways
+	default:
+		obs.Skipped()
+		return src, nil
+	}
+	snap, err := snapshot.New(snapshot.Config{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
+		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
+		Logger: log.With("component", "snapshot"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return engine.WithSnapshot(src, engine.SnapshotConfig{
+		Mode: mode, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
+		Logger: log.With("component", "snapshot"), Observer: obs,
+	}), nil
+}
