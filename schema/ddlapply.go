@@ -19,7 +19,14 @@ import (
 // A statement that cannot be parsed or applied is an error wrapping
 // ErrUnparseableDDL (a *DDLError naming position, statement and tables); the
 // model is then unchanged. The caller decides whether to stop or skip.
-func (tr *Tracker) ApplyDDL(_ context.Context, d DDL) (*Change, error) {
+func (tr *Tracker) ApplyDDL(_ context.Context, d DDL) (c *Change, err error) {
+	defer func() {
+		// Defensive: an AST shape the applier did not foresee must not take
+		// the process down; the statement is reported like a parse failure.
+		if r := recover(); r != nil {
+			c, err = nil, &DDLError{Pos: d.Pos, SQL: d.SQL, Tables: guessTables(d.SQL, d.DB), Err: fmt.Errorf("apply: %v", r)}
+		}
+	}()
 	switch classify(d.SQL) {
 	case classIgnore, classTxn:
 		return nil, nil
@@ -61,7 +68,7 @@ func (tr *Tracker) ApplyDDL(_ context.Context, d DDL) (*Change, error) {
 			tr.tables[k] = def
 		}
 	}
-	c := &Change{DB: a.db, DDL: d.SQL, Tables: a.changes}
+	c = &Change{DB: a.db, DDL: d.SQL, Tables: a.changes}
 	if c.DB == "" {
 		c.DB = d.DB
 	}
