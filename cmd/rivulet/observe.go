@@ -232,7 +232,9 @@ func pollBinlog(conn *client.Conn, m *metrics.Stream) error {
 // kafkaMetrics registers franz-go's producer metrics (plugin/kprom) on reg as
 // rivulet_kafka_* and returns the client option that feeds them.
 func kafkaMetrics(reg prometheus.Registerer) kgo.Opt {
-	return kgo.WithHooks(kprom.NewMetrics("rivulet", kprom.Subsystem("kafka"), kprom.Registerer(reg)))
+	return kgo.WithHooks(kprom.NewMetrics("rivulet", kprom.Subsystem("kafka"), kprom.Registerer(reg),
+		kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Batches, kprom.Records,
+			kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming)))
 }
 
 // keyChanged reports an update that changes the primary key.
