@@ -15,8 +15,8 @@ import (
 
 // TestRun_SIGTERMWithinShutdownTimeout is what Kubernetes does to a pod
 // whose Kafka stopped acknowledging: SIGTERM, then SIGKILL after the grace
-// period. Rivulet must exit by itself within shutdown.timeout, say why, and
-// leave the stored offset before the unacknowledged rows (re-read on restart).
+// period. Rivulet must exit by itself within shutdown.timeout (with status 1
+// and the reason), not wait for the SIGKILL.
 func TestRun_SIGTERMWithinShutdownTimeout(t *testing.T) {
 	const timeout = 3 * time.Second
 	e := newE2E(t)
