@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -33,10 +34,15 @@ func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
 	return c, nil
 }
 
-// withConn runs f and closes c when ctx ends first, so that a long query
-// returns promptly on cancellation.
+// withConn runs f and, when ctx ends first, expires c's deadline so that a
+// long query returns promptly; c is unusable afterwards (the caller stops).
+// SetDeadline is safe to call concurrently with reads and writes; Close is
+// not (go-mysql's packet.Conn).
 func withConn(ctx context.Context, c *client.Conn, f func() error) error {
-	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	err := f()
 	if !stop() || ctx.Err() != nil {
 		return ctx.Err()
