@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Static checks of the deployment files, for machines without a Docker engine:
 # YAML/JSON syntax, docker-compose.yml references (services, bind-mounted files),
-# promtool on the Prometheus config, and `docker compose config` when it works.
+# promtool on the Prometheus config and alert rules (check + unit tests), the
+# Grafana dashboard up to date with its generator, the Helm chart linted and
+# rendered by helm (installed from the Go module proxy into bin/tools), and
+# `docker compose config` when it works.
 # Each check is skipped, with a note, when its tool is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,8 @@ except ImportError:
 if yaml is not None:
     docs = {}
     for path in ["docker-compose.yml", "deploy/prometheus/prometheus.yml",
+                 "deploy/prometheus/alerts.yml", "deploy/prometheus/alerts_test.yml",
+                 "deploy/helm/rivulet/Chart.yaml", "deploy/helm/rivulet/values.yaml",
                  "deploy/grafana/provisioning/datasources/prometheus.yml",
                  "deploy/grafana/provisioning/dashboards/rivulet.yml"]:
         try:
@@ -78,8 +83,40 @@ fi
 
 if command -v promtool >/dev/null 2>&1; then
 	promtool check config --syntax-only deploy/prometheus/prometheus.yml || fail=1
+	promtool check rules deploy/prometheus/alerts.yml || fail=1
+	promtool test rules deploy/prometheus/alerts_test.yml || fail=1
 else
 	note "promtool missing, Prometheus config check skipped"
+fi
+
+# The dashboard JSON is generated: it must match its generator.
+if command -v python3 >/dev/null 2>&1; then
+	tmp="$(mktemp -d)"
+	cp -r deploy/grafana "$tmp/"
+	python3 "$tmp/grafana/dashboard.py"
+	if ! cmp -s "$tmp/grafana/dashboards/rivulet.json" deploy/grafana/dashboards/rivulet.json; then
+		note "deploy/grafana/dashboards/rivulet.json is stale: run python3 deploy/grafana/dashboard.py"
+		fail=1
+	fi
+	rm -rf "$tmp"
+fi
+
+# Helm: the real helm from the Go module proxy (built once into bin/tools),
+# lint and template; cmd/rivulet's TestDeploy_HelmChart checks the rendered
+# objects and loads the rendered connector config with Rivulet's loader.
+HELM_VERSION=v3.19.0
+helm="${HELM:-bin/tools/helm}"
+case "$helm" in /*) ;; *) helm="$PWD/$helm" ;; esac
+if [ ! -x "$helm" ] && command -v go >/dev/null 2>&1; then
+	note "installing helm $HELM_VERSION into bin/tools (go install, once)"
+	GOBIN="$PWD/bin/tools" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" || note "helm install failed"
+fi
+if [ -x "$helm" ]; then
+	"$helm" lint deploy/helm/rivulet -f deploy/helm/rivulet/ci/test-values.yaml || fail=1
+	"$helm" template rivulet deploy/helm/rivulet -f deploy/helm/rivulet/ci/test-values.yaml >/dev/null || fail=1
+	HELM="$helm" go test -count=1 -run 'TestDeploy_' ./cmd/rivulet || fail=1
+else
+	note "helm not available, chart rendering skipped"
 fi
 
 if docker compose version >/dev/null 2>&1; then

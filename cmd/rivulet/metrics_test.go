@@ -260,6 +260,32 @@ func TestRun_PrometheusScrapes(t *testing.T) {
 	if n < 8 {
 		t.Errorf("%d alert rules loaded, want the 10 of alerts.yml", n)
 	}
+	// Every query of the Grafana dashboard parses and runs on these series.
+	b, err := os.ReadFile("../../deploy/grafana/dashboards/rivulet.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.NewReplacer("$job", ".*", "$instance", ".*", "$name", ".*", "$__rate_interval", "1m")
+	for _, pn := range dash.Panels {
+		for _, tg := range pn.Targets {
+			p.query(vars.Replace(tg.Expr)) // fails the test on a query error
+		}
+	}
+	if r := p.query(vars.Replace(`sum(rate(rivulet_events_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`)); len(r) != 1 {
+		t.Errorf("dashboard events rate: %v", r)
+	}
+
 	if !strings.Contains(in.log.String(), "msg=ready") {
 		t.Errorf("no readiness log line:\n%s", in.log.String())
 	}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v2"
+
+	"github.com/rivulet-cdc/rivulet/config"
+)
+
+// TestDeploy_ConnectorConfigs loads the connector configurations shipped for
+// docker compose and the demo with the real config loader.
+func TestDeploy_ConnectorConfigs(t *testing.T) {
+	for _, path := range []string{"../../deploy/rivulet/connector.json", "../../demo/connector.json"} {
+		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Skip(err)
+			}
+			if _, _, err := config.Parse(b); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+		})
+	}
+}
+
+// TestDeploy_DashboardDescribed checks that every panel of the Grafana
+// dashboard explains itself to the on-call engineer.
+func TestDeploy_DashboardDescribed(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/grafana/dashboards/rivulet.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		UID    string `json:"uid"`
+		Panels []struct {
+			Type, Title, Description string
+			Targets                  []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			rows[p.Title] = true
+			continue
+		}
+		if len(p.Description) < 40 {
+			t.Errorf("panel %q: description %q is too short for on-call", p.Title, p.Description)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+	}
+	for _, want := range []string{"Streaming (binlog)", "Snapshot", "Schema history"} {
+		if !rows[want] {
+			t.Errorf("no %q row", want)
+		}
+	}
+}
+
+// helmBinary finds helm: $HELM, bin/tools/helm (make validate-deploy installs
+// it there from the Go module proxy), or PATH.
+func helmBinary(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("HELM"), "../../bin/tools/helm"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("helm"); err == nil {
+		return p
+	}
+	t.Skip("helm not found (make validate-deploy installs it in bin/tools)")
+	return ""
+}
+
+// TestDeploy_HelmChart renders deploy/helm/rivulet with helm and checks what
+// Kubernetes gets: the connector config loads with Rivulet's own loader, the
+// password comes from the Secret, one replica with Recreate, probes on
+// /healthz and /readyz, scrape annotations, resources.
+func TestDeploy_HelmChart(t *testing.T) {
+	helm := helmBinary(t)
+	render := func(args ...string) (string, error) {
+		cmd := exec.Command(helm, append([]string{"template", "r", "../../deploy/helm/rivulet"}, args...)...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		if err != nil {
+			return errb.String(), err
+		}
+		return out.String(), nil
+	}
+	if msg, err := render(); err == nil || !strings.Contains(msg, "set password") {
+		t.Errorf("rendering without a password: err %v, %s; want a failure asking for it", err, msg)
+	}
+	if msg, err := render("--set", "password=x", "--set-string", "connector.config.database\\.password=y"); err == nil {
+		t.Errorf("a password in the ConfigMap was accepted: %s", msg)
+	}
+	out, err := render("--set", "password=s3cret")
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, out)
+	}
+	docs := map[string]map[string]any{}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatalf("rendered YAML: %v\n%s", err, doc)
+		}
+		if m == nil {
+			continue
+		}
+		docs[m["kind"].(string)] = m
+	}
+	for _, kind := range []string{"ConfigMap", "Secret", "Deployment", "Service", "PersistentVolumeClaim", "ServiceAccount"} {
+		if docs[kind] == nil {
+			t.Errorf("no %s rendered", kind)
+		}
+	}
+	get := func(m any, path ...any) any {
+		for _, p := range path {
+			switch k := p.(type) {
+			case string:
+				mm, _ := m.(map[any]any)
+				if mm == nil {
+					if ms, ok := m.(map[string]any); ok {
+						m = ms[k]
+						continue
+					}
+					return nil
+				}
+				m = mm[k]
+			case int:
+				l, _ := m.([]any)
+				if k >= len(l) {
+					return nil
+				}
+				m = l[k]
+			}
+		}
+		return m
+	}
+
+	// The ConfigMap's connector.json is a valid Rivulet configuration once
+	// the Secret's value is in the environment.
+	cj, _ := get(docs["ConfigMap"], "data", "connector.json").(string)
+	t.Setenv("DATABASE_PASSWORD", "s3cret")
+	cfg, _, err := config.Parse([]byte(cj))
+	if err != nil {
+		t.Fatalf("rendered connector.json does not load: %v\n%s", err, cj)
+	}
+	if cfg.Database.Password.Reveal() != "s3cret" || cfg.MetricsListen != ":9404" {
+		t.Errorf("password from env %q, metrics.listen %q", cfg.Database.Password.Reveal(), cfg.MetricsListen)
+	}
+
+	dep := docs["Deployment"]
+	checks := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"replicas", get(dep, "spec", "replicas"), 1},
+		{"strategy", get(dep, "spec", "strategy", "type"), "Recreate"},
+		{"scrape annotation", get(dep, "spec", "template", "metadata", "annotations", "prometheus.io/scrape"), "true"},
+		{"port annotation", get(dep, "spec", "template", "metadata", "annotations", "prometheus.io/port"), "9404"},
+		{"liveness", get(dep, "spec", "template", "spec", "containers", 0, "livenessProbe", "httpGet", "path"), "/healthz"},
+		{"readiness", get(dep, "spec", "template", "spec", "containers", 0, "readinessProbe", "httpGet", "path"), "/readyz"},
+		{"password env", get(dep, "spec", "template", "spec", "containers", 0, "env", 0, "valueFrom", "secretKeyRef", "key"), "database.password"},
+		{"non-root", get(dep, "spec", "template", "spec", "securityContext", "runAsNonRoot"), true},
+		{"memory limit", get(dep, "spec", "template", "spec", "containers", 0, "resources", "limits", "memory"), "1Gi"},
+		{"cpu request", get(dep, "spec", "template", "spec", "containers", 0, "resources", "requests", "cpu"), "500m"},
+		{"grace period", get(dep, "spec", "template", "spec", "terminationGracePeriodSeconds"), 45},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v (%T), want %v", c.name, c.got, c.got, c.want)
+		}
+	}
+	if cfg.ShutdownTimeout.Seconds() >= 45 {
+		t.Errorf("shutdown.timeout %s is not below the grace period 45s", cfg.ShutdownTimeout)
+	}
+}
