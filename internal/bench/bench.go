@@ -92,10 +92,12 @@ func run(o options) error {
 		name        string
 		schemas     bool
 		compression string
+		scrape      time.Duration // GET /metrics this often during the run; 0: never
 	}{
-		{"rivulet JSON, no schemas", false, benchCompression},
-		{"rivulet JSON, with schemas", true, benchCompression},
-		{"rivulet JSON, schemas, lz4", true, "lz4"},
+		{"rivulet JSON, no schemas", false, benchCompression, 0},
+		{"rivulet JSON, with schemas", true, benchCompression, 0},
+		{"rivulet JSON, schemas, lz4", true, "lz4", 0},
+		{"no schemas, /metrics scraped", false, benchCompression, scrapeInterval},
 	}
 	results := make([]result, len(variants)+1)
 	for k, v := range variants {
@@ -106,7 +108,7 @@ func run(o options) error {
 	for i := range o.runs {
 		for k, v := range variants {
 			prefix := fmt.Sprintf("b%d%d", i, k)
-			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, start, changes)
+			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, start, changes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
@@ -179,7 +181,7 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 
 // rivuletRun streams the workload from start with the rivulet binary and
 // returns events/s (binlog to acknowledged records) and peak RSS in MiB.
-func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, start offsets.Position, want int) (float64, float64, error) {
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, start offsets.Position, want int) (float64, float64, error) {
 	kafka, brokers, err := startKafka(o.rivulet)
 	if err != nil {
 		return 0, 0, err
@@ -206,6 +208,13 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 		return 0, 0, err
 	}
 	defer stopProcess(proc)
+	if scrape > 0 {
+		stop := startScraper(metricsAddr, scrape)
+		defer func() {
+			n, size := stop()
+			fmt.Printf("    (/metrics scraped %d times every %s, %d KiB each)\n", n, scrape, size/max(n, 1)/1024)
+		}()
+	}
 	topic := prefix + ".bench.t"
 	lastPrint := time.Now()
 	profiled := os.Getenv("BENCH_HEAP") == ""

@@ -23,6 +23,7 @@ func main() {
 	flag.IntVar(&o.liveRate, "live-rate", 20_000, "rows/s of the paced workload for the lag measurement")
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")
 	flag.StringVar(&benchCompression, "compression", "none", "compression.type of the producer")
+	flag.DurationVar(&scrapeInterval, "scrape-interval", scrapeInterval, "how often the scraped variant GETs /metrics")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
