@@ -37,7 +37,8 @@ type FileStore struct {
 	prefix string
 	key    string
 
-	mu sync.Mutex // serializes Save within the process; the lock file does across processes
+	mu    sync.Mutex // serializes Save within the process; the lock file does across processes
+	owner *os.File   // held by Lock until Close
 
 	// beforeRename, when set (tests), runs after the temporary file is
 	// written and synced, before it replaces the file.

@@ -45,3 +45,30 @@ func syncDir(dir string) error {
 	}
 	return err
 }
+
+// errWouldBlock is tryLockFile's error when another process holds the lock.
+var errWouldBlock = errors.New("lock held by another process")
+
+// tryLockFile takes an exclusive flock on path (created if missing) without
+// waiting; closing the returned file releases it.
+func tryLockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		_ = f.Close()
+		return nil, errWouldBlock
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
