@@ -220,6 +220,14 @@ func (s *Stream) EventsSent(n int, file string, pos uint64, gtid string, tsUs in
 	}
 }
 
+// SnapshotEventsSent records a batch of n snapshot read events handed to the
+// sink (they do not move the streaming lag or position). Call EventsAcked(n)
+// when the sink acknowledged them.
+func (s *Stream) SnapshotEventsSent(n int) {
+	s.inflight.Add(int64(n))
+	s.snapshot.lastEventNs.Store(s.now().UnixNano())
+}
+
 // EventsAcked records n events acknowledged (or failed) by the sink.
 func (s *Stream) EventsAcked(n int) { s.inflight.Add(-int64(n)) }
 
@@ -257,18 +265,29 @@ func (s *Stream) SourceStatus(endPos uint64, lagBytes int64) {
 	s.DatabaseReachable(true)
 }
 
-// DatabaseReachable records whether a query connection to the database works.
+// DatabaseReachable records whether a query connection to the database
+// works; a change is logged once.
 func (s *Stream) DatabaseReachable(ok bool) {
 	if s.dbUp.Swap(ok) != ok {
-		s.readyChanged("database reachable changed")
+		s.reachability("database", ok)
 	}
 }
 
-// KafkaReachable records whether the Kafka brokers answer.
+// KafkaReachable records whether the Kafka brokers answer; a change is
+// logged once.
 func (s *Stream) KafkaReachable(ok bool) {
 	if s.kafkaUp.Swap(ok) != ok {
-		s.readyChanged("kafka reachable changed")
+		s.reachability("kafka", ok)
 	}
+}
+
+func (s *Stream) reachability(what string, ok bool) {
+	if ok {
+		s.log.Info(what + " reachable")
+	} else {
+		s.log.Warn(what + " unreachable")
+	}
+	s.readyChanged(what + " reachability changed")
 }
 
 // Ready reports whether Rivulet is connected to the database and to Kafka

@@ -233,9 +233,14 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("after %s: Ready() = %v, want %v", st.name, got, st.want)
 		}
 	}
-	// One line per change of readiness: ready, not ready, ready, not ready, ready, not ready.
-	if n := strings.Count(logs.String(), "\n"); n != 6 {
-		t.Errorf("%d log lines, want 6:\n%s", n, logs.String())
+	// One line per state change: readiness flipped 6 times (ready, not
+	// ready, ...), Kafka and database reachability 4 times; repeated
+	// reports of the same state log nothing.
+	if n := strings.Count(logs.String(), "\n"); n != 10 {
+		t.Errorf("%d log lines, want 10:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "ready state="); n != 3 {
+		t.Errorf("%d ready lines, want 3:\n%s", n, logs.String())
 	}
 }
 

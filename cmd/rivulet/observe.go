@@ -104,17 +104,22 @@ func (o *observedSink) Send(ctx context.Context, events []event.ChangeEvent, don
 	}
 	flush()
 	first, last := &events[0].Source, &events[len(events)-1].Source
+	n := counted
+	done2 := func(err error) {
+		o.m.EventsAcked(n)
+		done(err)
+	}
+	if last.Snapshot != "" {
+		o.m.SnapshotEventsSent(counted)
+		return o.Sink.Send(ctx, events, done2)
+	}
 	// Events carry the position of their transaction's BEGIN: a batch that
 	// starts in the transaction the previous one ended in continues a large
 	// transaction, which the binlog reader cut at max.batch.size.
 	cont := first.File == o.prevFile && first.Pos == o.prevPos && first.Snapshot == ""
 	o.prevFile, o.prevPos = last.File, last.Pos
 	o.m.EventsSent(counted, last.File, last.Pos, last.GTID, last.TsUs, cont)
-	n := counted
-	return o.Sink.Send(ctx, events, func(err error) {
-		o.m.EventsAcked(n)
-		done(err)
-	})
+	return o.Sink.Send(ctx, events, done2)
 }
 
 // observedStore reports each committed position to the metrics.

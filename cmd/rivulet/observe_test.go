@@ -199,3 +199,32 @@ func (nopSink) Send(_ context.Context, _ []event.ChangeEvent, done func(error)) 
 }
 func (nopSink) Flush(context.Context) error { return nil }
 func (nopSink) Close() error                { return nil }
+
+// TestObservedSink_SnapshotEvents counts snapshot reads in the snapshot
+// context without moving the streaming position or lag.
+func TestObservedSink_SnapshotEvents(t *testing.T) {
+	tbl := &schema.Table{DB: "shop", Name: "orders", PrimaryKey: []int{0}, Columns: []schema.Column{{Name: "id", Type: schema.TypeInt, TypeName: "INT"}}}
+	reg := prometheus.NewRegistry()
+	m := metrics.NewWithOptions(reg, metrics.Options{NoKafka: true})
+	o := newObservedSink(nopSink{}, m, &config.Config{})
+	batch := make([]event.ChangeEvent, 3)
+	for i := range batch {
+		batch[i] = event.ChangeEvent{Op: event.OpRead, Table: tbl, After: []event.Value{event.Int(int64(i))},
+			Source: event.Source{Snapshot: "true", File: "bin.000009", Pos: 77, TsUs: 1}}
+	}
+	if err := o.Send(t.Context(), batch, func(error) {}); err != nil {
+		t.Fatal(err)
+	}
+	got := gatherValues(t, reg)
+	for k, want := range map[string]float64{
+		"debezium_metrics_TotalNumberOfEventsSeen,context=snapshot":   3,
+		"debezium_metrics_TotalNumberOfEventsSeen,context=streaming":  0,
+		"rivulet_events_total,op=r,table=shop.orders":                 3,
+		"debezium_metrics_BinlogPosition,context=streaming":           0,
+		"debezium_metrics_MilliSecondsBehindSource,context=streaming": -1,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+}
