@@ -97,6 +97,14 @@ type SnapshotConfig struct {
 	Now func() time.Time
 	// Observer receives progress; nil means no-op.
 	Observer SnapshotObserver
+	// HighWaitLimit is how long a chunk waits for the stream to pass its
+	// high watermark while no batch arrives, before it is emitted at the
+	// stream's position anyway. Topics still end equal to the tables (every
+	// later change follows the rows); only a row may then be followed by an
+	// older streamed change of its key. Default 5s: beyond the reader's
+	// position interval (1s), so it fires only when the binlog moved
+	// without a transaction (a rotation).
+	HighWaitLimit time.Duration
 }
 
 // WithSnapshot returns a Source that runs the initial snapshot, merged with
@@ -113,6 +121,9 @@ func WithSnapshot(src Source, cfg SnapshotConfig) Source {
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopSnapshotObserver{}
+	}
+	if cfg.HighWaitLimit <= 0 {
+		cfg.HighWaitLimit = 5 * time.Second
 	}
 	return &snapshotSource{inner: src, cfg: cfg}
 }
@@ -253,29 +264,43 @@ type merger struct {
 	rows      int64
 	dropped   int64
 	lastTable *schema.Table
+	pending   *snapshot.Chunk // read, waiting for the stream to pass its high watermark
 }
 
 func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan *snapshot.Chunk, snapOK *atomic.Bool, stopStream func()) error {
-	var pending *snapshot.Chunk
 	defer func() {
-		if pending != nil {
-			pending.Release()
+		if m.pending != nil {
+			m.pending.Release()
 		}
 	}()
 	if len(m.tables) > 0 {
 		m.lastTable = m.tables[len(m.tables)-1]
 	}
+	// stale fires when a chunk waited HighWaitLimit for the stream to pass
+	// its high watermark with no batch arriving: the binlog can move with
+	// no transaction to hand out (a rotation's new file header), and then
+	// nothing would pass it until the next write.
+	stale := time.NewTimer(time.Hour)
+	stale.Stop()
+	defer stale.Stop()
+	timedOut := false
 	for {
-		if pending != nil && snapshot.ComparePositions(pending.High, m.processed) <= 0 {
-			if err := m.emit(ctx, pending); err != nil {
+		if m.pending != nil && (timedOut || snapshot.ComparePositions(m.pending.High, m.processed) <= 0) {
+			if timedOut {
+				m.log.Debug("stream did not pass a chunk's high watermark: emitting it at the stream's position",
+					"high", m.pending.High.String(), "stream", m.processed.String())
+			}
+			timedOut = false
+			stale.Stop()
+			if err := m.emit(ctx, m.pending); err != nil {
 				return err
 			}
-			pending.Release()
-			pending = nil
+			m.pending.Release()
+			m.pending = nil
 			continue
 		}
 		chunkCh := chunks
-		if pending != nil || m.done && chunks == nil {
+		if m.pending != nil || m.done && chunks == nil {
 			chunkCh = nil
 		}
 		select {
@@ -285,6 +310,9 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan
 			}
 			if err := m.stream(ctx, b); err != nil {
 				return err
+			}
+			if m.pending != nil {
+				stale.Reset(m.s.cfg.HighWaitLimit)
 			}
 		case ch, ok := <-chunkCh:
 			if !ok {
@@ -304,7 +332,10 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan
 				}
 				continue
 			}
-			pending = ch
+			m.pending = ch
+			stale.Reset(m.s.cfg.HighWaitLimit)
+		case <-stale.C:
+			timedOut = m.pending != nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -343,6 +374,9 @@ func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
 // prune forgets changes older than every chunk still in flight.
 func (m *merger) prune() {
 	floor, ok := m.snap.Floor()
+	if m.pending != nil && (!ok || snapshot.ComparePositions(m.pending.Window, floor) < 0) {
+		floor, ok = m.pending.Window, true
+	}
 	for k, at := range m.changed {
 		if !ok || snapshot.ComparePositions(at, floor) < 0 {
 			delete(m.changed, k)
