@@ -352,12 +352,22 @@ func (k Kafka) EmbeddedPort() (int, bool) {
 
 // Offsets is where the binlog position is stored (Kafka Connect worker keys).
 type Offsets struct {
-	// FileFilename is `offset.storage.file.filename`, required: a JSON file
-	// keyed like Connect's offsets (offsets.FileStore).
+	// FileFilename is `offset.storage.file.filename`: a JSON file keyed
+	// like Connect's offsets (offsets.FileStore). It wins when Topic is
+	// set too. One of the two is required.
 	FileFilename string
-	// Topic is `offset.storage.topic`, recorded only: storing offsets in a
-	// Kafka topic is not implemented yet, so FileFilename must be set.
+	// Topic is `offset.storage.topic` (Kafka Connect worker key): offsets
+	// are kept in this compacted Kafka topic on bootstrap.servers, in
+	// Kafka Connect's exact record format (offsets.KafkaStore), so Rivulet
+	// continues from a Debezium connector's offsets in place.
 	Topic string
+	// TopicPartitions is `offset.storage.partitions`: partitions of Topic
+	// when Rivulet creates it. Default 25, as Kafka Connect.
+	TopicPartitions int
+	// TopicReplicationFactor is `offset.storage.replication.factor`: the
+	// replication factor when Rivulet creates Topic. Default -1 (the
+	// broker's default.replication.factor).
+	TopicReplicationFactor int
 	// FlushInterval is `offset.flush.interval.ms`: how often acknowledged
 	// positions are committed. Default 60s, as Kafka Connect.
 	FlushInterval time.Duration
@@ -409,7 +419,7 @@ func Default() *Config {
 			Compression:      CompressionNone,
 		},
 		Sink:            SinkKafka,
-		Offsets:         Offsets{FlushInterval: DefaultOffsetFlushInterval},
+		Offsets:         Offsets{FlushInterval: DefaultOffsetFlushInterval, TopicPartitions: 25, TopicReplicationFactor: -1},
 		MetricsListen:   DefaultMetricsListen,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       LogText,

@@ -74,7 +74,7 @@ func TestDefault(t *testing.T) {
 		SchemaHistory:        SchemaHistory{Store: HistoryKafka, KafkaBootstrapServers: []string{"localhost:9092"}, StoreOnlyCapturedDatabasesDDL: true},
 		Kafka:                Kafka{BootstrapServers: []string{"localhost:9092"}, Compression: CompressionNone},
 		Sink:                 SinkKafka,
-		Offsets:              Offsets{FlushInterval: time.Minute},
+		Offsets:              Offsets{FlushInterval: time.Minute, TopicPartitions: 25, TopicReplicationFactor: -1},
 		MetricsListen:        ":9404",
 		LogLevel:             slog.LevelInfo,
 		LogFormat:            LogText,
@@ -96,7 +96,7 @@ func TestDefault_Validate(t *testing.T) {
 		"database.server.id: is not set; set an integer 1-4294967295, unique among the server's replicas",
 		"topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)",
 		"schema.history.internal.kafka.topic: is not set; set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory",
-		"offset.storage.file.filename: is not set; set the path of the offsets file, such as /var/lib/rivulet/offsets.json",
+		"offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json",
 	}
 	if diff := cmp.Diff(strings.Join(want, "\n"), fmt.Sprint(err)); diff != "" {
 		t.Errorf("Default().Validate() (-want +got)\n%s", diff)
@@ -271,8 +271,9 @@ func TestFromMap_Errors(t *testing.T) {
 		{"bootstrap embedded mixed", []string{"bootstrap.servers", "embedded,k:1", "schema.history.internal.kafka.bootstrap.servers", "h:1"}, []string{`bootstrap.servers: "embedded,k:1" mixes embedded with brokers; set either embedded alone or a list of host:port`}, false},
 		{"bootstrap embedded port mixed", []string{"bootstrap.servers", "k:1,embedded:9093", "schema.history.internal.kafka.bootstrap.servers", "h:1"}, []string{`bootstrap.servers: "k:1,embedded:9093" mixes embedded with brokers; set either embedded alone or a list of host:port`}, false},
 		{"sink type", []string{"sink.type", "s3"}, []string{`sink.type: "s3" is not a sink type; set kafka or stdout`}, false},
-		{"offset topic only", []string{"-offset.storage.file.filename", "", "offset.storage.topic", "connect-offsets"}, []string{`offset.storage.topic: "connect-offsets" is not supported yet; set offset.storage.file.filename to store offsets in a file`}, true},
-		{"offset file missing", []string{"-offset.storage.file.filename", ""}, []string{`offset.storage.file.filename: is not set; set the path of the offsets file, such as /var/lib/rivulet/offsets.json`}, false},
+		{"offset topic name", []string{"-offset.storage.file.filename", "", "offset.storage.topic", "connect offsets"}, []string{`offset.storage.topic: "connect offsets" is not a valid topic name; use only A-Z, a-z, 0-9, '.', '_' and '-'`}, false},
+		{"offset topic replication", []string{"-offset.storage.file.filename", "", "offset.storage.topic", "connect-offsets", "offset.storage.replication.factor", "0"}, []string{`offset.storage.replication.factor: "0" is not a replication factor; set a positive number, or -1 for the broker default`}, false},
+		{"offset file missing", []string{"-offset.storage.file.filename", ""}, []string{`offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json`}, false},
 		{"metrics listen", []string{"metrics.listen", "9404"}, []string{`metrics.listen: "9404" is not a listen address; set host:port or :port, such as ":9404"`}, false},
 		{"log format", []string{"log.format", "logfmt"}, []string{`log.format: "logfmt" is not a log format; set text or json`}, false},
 
@@ -334,7 +335,7 @@ func TestFromMap_AllErrorsAtOnce(t *testing.T) {
 		`topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)`,
 		`value.converter: "io.confluent.connect.avro.AvroConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter`,
 		`schema.history.internal.kafka.topic: is not set; set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory`,
-		`offset.storage.file.filename: is not set; set the path of the offsets file, such as /var/lib/rivulet/offsets.json`,
+		`offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json`,
 	}, "\n")
 	if diff := cmp.Diff(want, fmt.Sprint(err)); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)

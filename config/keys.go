@@ -39,6 +39,7 @@ var supportedKeys = []string{
 	"bootstrap.servers", "sink.type",
 	"producer.override.compression.type", "producer.compression.type", "compression.type",
 	"offset.storage.file.filename", "offset.storage.topic", "offset.flush.interval.ms",
+	"offset.storage.partitions", "offset.storage.replication.factor",
 	"metrics.listen", "log.level", "log.format", "shutdown.timeout",
 }
 

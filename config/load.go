@@ -433,6 +433,8 @@ func (l *loader) parse(c *Config) {
 	l.str("offset.storage.file.filename", &c.Offsets.FileFilename)
 	l.str("offset.storage.topic", &c.Offsets.Topic)
 	l.millis("offset.flush.interval.ms", &c.Offsets.FlushInterval, 1)
+	l.intField("offset.storage.partitions", &c.Offsets.TopicPartitions, 1, math.MaxInt32)
+	l.intField("offset.storage.replication.factor", &c.Offsets.TopicReplicationFactor, -1, math.MaxInt16)
 	if c.Offsets.FileFilename != "" && c.Offsets.Topic != "" {
 		l.warn(fmt.Sprintf("offset.storage.topic %q is not used: offsets are stored in %s; remove offset.storage.topic", c.Offsets.Topic, c.Offsets.FileFilename), "offset.storage.topic")
 	}

@@ -172,9 +172,19 @@ func (c *Config) validate() []*FieldError {
 	o := c.Offsets
 	switch {
 	case o.FileFilename == "" && o.Topic != "":
-		add(unsupported("offset.storage.topic", o.Topic, "set offset.storage.file.filename to store offsets in a file"))
+		if !topicPrefixChars.MatchString(o.Topic) {
+			add(invalid("offset.storage.topic", o.Topic, "is not a valid topic name", "use only A-Z, a-z, 0-9, '.', '_' and '-'"))
+		}
+		if c.Sink != SinkKafka {
+			for _, e := range checkServers("bootstrap.servers", c.Kafka.BootstrapServers) {
+				add(e)
+			}
+		}
 	case o.FileFilename == "":
-		add(invalid("offset.storage.file.filename", "", "is not set", "set the path of the offsets file, such as /var/lib/rivulet/offsets.json"))
+		add(invalid("offset.storage.file.filename", "", "is not set", "set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json"))
+	}
+	if o.TopicReplicationFactor == 0 {
+		add(invalid("offset.storage.replication.factor", "0", "is not a replication factor", "set a positive number, or -1 for the broker default"))
 	}
 	if o.FlushInterval <= 0 {
 		add(invalid("offset.flush.interval.ms", strconv.FormatInt(o.FlushInterval.Milliseconds(), 10), "is not a positive interval", "set a number of milliseconds such as 60000"))
