@@ -18,7 +18,6 @@ import (
 	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/metrics"
-	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
@@ -35,6 +34,13 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		cfg.Kafka.BootstrapServers = kf.ListenAddrs()
 		log.Info("embedded kafka started (in-memory, for development only)", "bootstrap_servers", strings.Join(cfg.Kafka.BootstrapServers, ","))
 	}
+
+	// One process per connector: refuse before anything is read.
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, store.Close()) }()
 
 	// Refuse to start on a failing prerequisite, with the same words as `rivulet check`.
 	if err := preflight(ctx, cfg, log); err != nil {
@@ -84,8 +90,6 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		return err
 	}
 	defer func() { err = errors.Join(err, snk.Close()) }()
-
-	store := offsets.NewFileStore(cfg.Offsets.FileFilename, cfg.Name, cfg.TopicPrefix)
 
 	// The HTTP server outlives the engine: it stops last, after offsets are written.
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
