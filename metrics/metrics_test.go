@@ -22,7 +22,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newTest(t *testing.T, o Options) (*Stream, *prometheus.Registry, *clock) {
+func newTest(t testing.TB, o Options) (*Stream, *prometheus.Registry, *clock) {
 	t.Helper()
 	c := &clock{t: time.Unix(1_700_000_000, 0)}
 	o.Now = c.now
@@ -304,5 +304,40 @@ func TestServer(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Error(err)
+	}
+}
+
+// BenchmarkScrape measures one /metrics response with 50 tables.
+func BenchmarkScrape(b *testing.B) {
+	s, reg, _ := newTest(b, Options{Name: "x"})
+	for i := range 50 {
+		s.Table("db.t" + strings.Repeat("x", i)).Add('c', 1)
+	}
+	srv, err := Listen("127.0.0.1:0", reg, s.Ready)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	cancel()
+	<-done
+}
+
+// BenchmarkTableAdd is the hot-path cost: one add per run of events.
+func BenchmarkTableAdd(b *testing.B) {
+	s, _, _ := newTest(b, Options{})
+	c := s.Table("db.t")
+	for b.Loop() {
+		c.Add('u', 100)
 	}
 }
