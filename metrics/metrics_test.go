@@ -311,7 +311,7 @@ func TestServer(t *testing.T) {
 func BenchmarkScrape(b *testing.B) {
 	s, reg, _ := newTest(b, Options{Name: "x"})
 	for i := range 50 {
-		s.Table("db.t" + strings.Repeat("x", i)).Add('c', 1)
+		s.Table("db.t"+strings.Repeat("x", i)).Add('c', 1)
 	}
 	srv, err := Listen("127.0.0.1:0", reg, s.Ready)
 	if err != nil {
