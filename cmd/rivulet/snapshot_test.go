@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -314,4 +315,61 @@ func checkTopicEqualsTable(t *testing.T, e *e2eEnv, stopWriter func() int) {
 		t.Fatalf("topic differs from table in %d keys (%d records): %s", len(diffs), len(recs), strings.Join(diffs[:min(len(diffs), 15)], "; "))
 	}
 	t.Logf("topic equals table: %d keys from %d records", len(table), len(recs))
+}
+
+// TestSnapshot_Modes covers initial_only (snapshot, then exit without
+// streaming, and nothing on the next start) and always (a new snapshot on
+// every start).
+func TestSnapshot_Modes(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, `CREATE TABLE m (id INT PRIMARY KEY)`, `INSERT INTO m VALUES (1), (2), (3)`)
+	t.Run("initial_only", func(t *testing.T) {
+		e.prefix = "only"
+		cfg := e.config(t, map[string]string{"snapshot.mode": "initial_only"})
+		for run := range 2 {
+			cmd := exec.Command(rivuletBinary(t), "run", "--config", cfg)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("run %d: %v\n%s", run, err, out)
+			}
+			if run == 1 && !strings.Contains(string(out), "the snapshot is complete, not streaming") {
+				t.Errorf("second run did not skip:\n%s", out)
+			}
+		}
+		recs := consume(t, e.brokers, 3, e.prefix+"."+e.db+".m")
+		if len(recs) != 3 {
+			t.Errorf("%d records, want 3", len(recs))
+		}
+	})
+	t.Run("always", func(t *testing.T) {
+		e.prefix = "always"
+		e.dir = t.TempDir()
+		cfg := e.config(t, map[string]string{"snapshot.mode": "always"})
+		for run := range 2 {
+			in := e.start(t, cfg)
+			recs := consume(t, e.brokers, 3*(run+1), e.prefix+"."+e.db+".m")
+			checkSnapshotDone(t, e)
+			in.stop()
+			for _, r := range recs {
+				if r.Value["payload"].(map[string]any)["op"] != "r" {
+					t.Errorf("run %d: op %v, want r", run, r.Value["payload"].(map[string]any)["op"])
+				}
+			}
+		}
+	})
+}
+
+func checkSnapshotDone(t *testing.T, e *e2eEnv) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(e.dir, "offsets.json"))
+		if len(b) > 0 && !strings.Contains(string(b), "INITIAL") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("snapshot not complete after 60s: offsets %s", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
