@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kprom"
@@ -176,6 +178,14 @@ func watchHealth(ctx context.Context, cfg *config.Config, snk engine.Sink, m *me
 		}
 		if err == nil {
 			err = pollBinlog(conn, m)
+			var serverErr *mysql.MyError
+			if errors.As(err, &serverErr) {
+				// The server answered (missing REPLICATION CLIENT, say): it is
+				// reachable, only the lag in bytes is unknown.
+				log.Debug("SHOW BINARY LOGS failed", "err", err)
+				m.SourceStatus(0, -1)
+				err = nil
+			}
 		}
 		cancel()
 		if err != nil {
