@@ -46,6 +46,9 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err := preflight(ctx, cfg, log); err != nil {
 		return err
 	}
+	if err := checkStart(ctx, cfg, store); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	stream := metrics.NewWithOptions(reg, metricsOptions(cfg, log))

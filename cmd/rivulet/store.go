@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
+	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/offsets"
@@ -62,4 +64,18 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (offse
 	}
 	log.Info("offsets store locked for this process", "store", where)
 	return s, nil
+}
+
+// checkStart refuses to stream from a stored position the server cannot
+// continue from exactly (binlogs purged, server reset or replaced), with the
+// stored position, the server's earliest and the remedies.
+func checkStart(ctx context.Context, cfg *config.Config, store offsetStore) error {
+	pos, ok, err := store.Load(ctx)
+	if err != nil || !ok {
+		return err // engine.Run loads again and reports a load error itself
+	}
+	if err := binlog.CheckStart(ctx, preflightConfig(cfg), pos); err != nil {
+		return fmt.Errorf("cannot resume from the stored offsets: %w", err)
+	}
+	return nil
 }
