@@ -291,3 +291,44 @@ func TestRun_PrometheusScrapes(t *testing.T) {
 	}
 	in.stop()
 }
+
+// TestRun_SnapshotMetrics checks the snapshot context against a real
+// initial snapshot: rows scanned and read events equal the rows, the tables
+// are counted down, and the snapshot ends completed.
+func TestRun_SnapshotMetrics(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, `CREATE TABLE s (id INT PRIMARY KEY)`,
+		`INSERT INTO s VALUES (1), (2), (3), (4), (5), (6), (7)`)
+	in := e.start(t, e.config(t, map[string]string{"snapshot.mode": "initial"}))
+	dz := func(attr, table string) string {
+		s := fmt.Sprintf(`debezium_metrics_%s{context="snapshot",name=%q,plugin="mariadb"`, attr, e.prefix)
+		if table != "" {
+			s += fmt.Sprintf(`,table=%q`, table)
+		}
+		return s + "}"
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for metricValue(t, in.metrics, dz("SnapshotCompleted", "")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("snapshot not completed after 30s\n%s", in.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		series string
+		want   float64
+	}{
+		{dz("SnapshotRunning", ""), 0},
+		{dz("SnapshotAborted", ""), 0},
+		{dz("TotalTableCount", ""), 1},
+		{dz("RemainingTableCount", ""), 0},
+		{dz("RowsScanned", e.db+".s"), 7},
+		{dz("TotalNumberOfEventsSeen", ""), 7},
+		{fmt.Sprintf(`rivulet_events_total{op="r",table=%q}`, e.db+".s"), 7},
+	} {
+		if got := metricValue(t, in.metrics, c.series); got != c.want {
+			t.Errorf("%s = %v, want %v", c.series, got, c.want)
+		}
+	}
+	in.stop()
+}
