@@ -57,8 +57,10 @@ import (
 // The last chunk's batch clears snapshot and progress.
 //
 // A table without a usable key is read whole in one consistent-snapshot
-// transaction and emitted without reconciliation (there is no key): rows
-// changed while the snapshot ran appear both as "r" and as stream events.
+// transaction, handed out in chunk-size pieces as it is read (memory stays
+// bounded), and emitted without reconciliation (there is no key): rows
+// changed while the snapshot ran appear both as "r" and as stream events,
+// and a restart reads the table again from its start.
 
 // SnapshotMode says when the engine snapshots (config snapshot.mode).
 type SnapshotMode string

@@ -46,8 +46,10 @@ type Chunk struct {
 	// TableFirst is set when the chunk starts at the table's first key,
 	// TableLast when it ends at its last (both for a table read whole).
 	TableFirst, TableLast bool
-	// Keyless is set for a table without a usable key, read whole in one
-	// consistent-snapshot transaction: there is no key to reconcile on.
+	// Keyless is set for a piece of a table without a usable key, read
+	// whole in one consistent-snapshot transaction and handed out in pieces
+	// of ChunkSize rows: there is no key to reconcile on, Window is zero and
+	// High equals Low (the transaction's start).
 	Keyless bool
 	// Window is the position from which binlog changes to a row's key make
 	// the chunk's copy of that row stale: the low watermark of the previous
@@ -111,6 +113,41 @@ type spec struct {
 	first  bool
 	last   bool
 	prog   Progress
+	prev   Progress // progress before this chunk (keyless pieces carry it)
+}
+
+// turns lets the reader of a keyless table wait until every earlier chunk
+// was handed out: its rows then stream out in pieces of ChunkSize instead
+// of being held whole.
+type turns struct {
+	mu      sync.Mutex
+	next    int64
+	waiting map[int64]chan struct{}
+}
+
+func (t *turns) wait(seq int64) <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ch := make(chan struct{})
+	if seq <= t.next {
+		close(ch)
+		return ch
+	}
+	if t.waiting == nil {
+		t.waiting = map[int64]chan struct{}{}
+	}
+	t.waiting[seq] = ch
+	return ch
+}
+
+func (t *turns) advance(next int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next = next
+	if ch, ok := t.waiting[next]; ok {
+		close(ch)
+		delete(t.waiting, next)
+	}
 }
 
 // Run reads tables (in the order given, which must be (db, name) order,
@@ -158,6 +195,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 		}
 		defer c.Close()
 		var seq int64
+		prev := from
 		for i, t := range todo {
 			lo := []any(nil)
 			if i == 0 {
@@ -170,7 +208,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 				case <-gctx.Done():
 					return gctx.Err()
 				}
-				sp := spec{seq: seq, t: t, lo: lo, first: first}
+				sp := spec{seq: seq, t: t, lo: lo, first: first, prev: prev}
 				seq++
 				if len(t.PrimaryKey) > 0 {
 					q, args := boundQuery(t, lo, s.cfg.ChunkSize)
@@ -191,6 +229,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 				if !sp.last {
 					sp.prog.After = encodeKey(sp.hi)
 				}
+				prev = sp.prog
 				select {
 				case specs <- sp:
 				case <-gctx.Done():
@@ -206,6 +245,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 	})
 
 	// Readers.
+	var turn turns
 	var readers errgroup.Group
 	for r := range threads {
 		slot := -int64(r) - 1
@@ -219,14 +259,31 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 			defer c.Close()
 			window := start
 			for sp := range specs {
+				if len(sp.t.PrimaryKey) == 0 {
+					select {
+					case <-turn.wait(sp.seq):
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+					err := s.readKeyless(gctx, c, sp, func(ch *Chunk) error {
+						select {
+						case results <- ch:
+							return nil
+						case <-gctx.Done():
+							return gctx.Err()
+						}
+					})
+					if err != nil {
+						return err
+					}
+					continue
+				}
 				ch, err := s.read(gctx, c, sp, window)
 				if err != nil {
 					return err
 				}
 				s.setFloor(sp.seq, window)
-				if !ch.Keyless {
-					window = ch.Low
-				}
+				window = ch.Low
 				s.setFloor(slot, window)
 				select {
 				case results <- ch:
@@ -254,7 +311,22 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 		}()
 		var next int64
 		for ch := range results {
-			pending[ch.seq] = ch
+			if ch.Keyless {
+				// Its reader waited for its turn: ch.seq == next.
+				select {
+				case out <- ch:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if !ch.TableLast {
+					continue
+				}
+				<-tokens
+				next++
+				turn.advance(next)
+			} else {
+				pending[ch.seq] = ch
+			}
 			for {
 				ch, ok := pending[next]
 				if !ok {
@@ -269,6 +341,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 				}
 				<-tokens
 				next++
+				turn.advance(next)
 			}
 		}
 		return nil
@@ -303,11 +376,8 @@ func keyArgs(fv []mysql.FieldValue) []any {
 // read reads one chunk between two watermarks.
 func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window offsets.Position) (*Chunk, error) {
 	t := sp.t
-	ch := &Chunk{Table: t, TableFirst: sp.first, TableLast: sp.last, Keyless: len(t.PrimaryKey) == 0,
+	ch := &Chunk{Table: t, TableFirst: sp.first, TableLast: sp.last, Window: window,
 		Progress: sp.prog, seq: sp.seq, s: s}
-	if !ch.Keyless {
-		ch.Window = window
-	}
 	q, args := chunkQuery(t, s.cfg.Overrides[t.ID()], sp.lo, sp.hi)
 	conv := newConverter(t)
 	ncols := len(t.Columns)
@@ -315,13 +385,6 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 	ch.Rows = make([][]event.Value, 0, min(s.cfg.ChunkSize+1, 1<<16))
 	began := time.Now()
 	err := withConn(ctx, c, func() error {
-		if ch.Keyless {
-			// The one open transaction: a table without a key cannot be
-			// cut into ranges, so it is read whole from one snapshot.
-			if _, err := c.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
-				return fmt.Errorf("start transaction: %w", err)
-			}
-		}
 		var err error
 		if ch.Low, err = watermark(c); err != nil {
 			return err
@@ -339,11 +402,6 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 			ch.Rows = append(ch.Rows, row)
 			return nil
 		})
-		if ch.Keyless {
-			if _, cerr := c.Execute("COMMIT"); err == nil && cerr != nil {
-				err = fmt.Errorf("commit: %w", cerr)
-			}
-		}
 		if err != nil {
 			return err
 		}
@@ -358,6 +416,65 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 			"high", ch.High.String(), "took", time.Since(began))
 	}
 	return ch, nil
+}
+
+// readKeyless reads a table without a usable key whole, in the one
+// transaction Rivulet holds open: a consistent snapshot (no lock), handed
+// out in pieces of ChunkSize rows as they arrive, so memory stays bounded.
+// Pieces are emitted without reconciliation (High = Low); only the last
+// moves the progress past the table, since a restart reads it again whole.
+func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, send func(*Chunk) error) error {
+	t := sp.t
+	ncols := len(t.Columns)
+	var low offsets.Position
+	var conv *converter
+	var slab []event.Value
+	var cur *Chunk
+	first := true
+	fresh := func() {
+		cur = &Chunk{Table: t, Keyless: true, TableFirst: first, Low: low, High: low, Progress: sp.prev, seq: sp.seq,
+			Rows: make([][]event.Value, 0, min(s.cfg.ChunkSize, 1<<16))}
+		first = false
+		conv, slab = newConverter(t), nil
+	}
+	q, args := chunkQuery(t, s.cfg.Overrides[t.ID()], nil, nil)
+	err := withConn(ctx, c, func() error {
+		if _, err := c.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
+			return fmt.Errorf("start transaction: %w", err)
+		}
+		var err error
+		if low, err = watermark(c); err == nil {
+			fresh()
+			err = stream(c, q, args, func(fv []mysql.FieldValue) error {
+				if len(cur.Rows) >= s.cfg.ChunkSize {
+					if err := send(cur); err != nil {
+						return err
+					}
+					fresh()
+				}
+				if cap(slab)-len(slab) < ncols {
+					slab = make([]event.Value, 0, ncols*min(1024, s.cfg.ChunkSize+1))
+				}
+				n := len(slab)
+				slab = slab[:n+ncols]
+				row := slab[n : n+ncols : n+ncols]
+				if err := conv.row(row, fv); err != nil {
+					return err
+				}
+				cur.Rows = append(cur.Rows, row)
+				return nil
+			})
+		}
+		if _, cerr := c.Execute("COMMIT"); err == nil && cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", t.ID(), err)
+	}
+	cur.TableLast, cur.Progress = true, sp.prog
+	return send(cur)
 }
 
 // Catalog lists and describes the captured tables (schema.Loader).
