@@ -88,6 +88,13 @@ func ReadServerState(ctx context.Context, c PreflightConfig) (ServerState, error
 		st.Files = append(st.Files, r[0])
 		st.Sizes = append(st.Sizes, n)
 	}
+	// SHOW BINARY LOGS may report a stale size for the file being written:
+	// the current end comes from the master status.
+	if ms, err := conn.query(ctx, "SHOW MASTER STATUS"); err == nil && len(ms) > 0 && len(ms[0]) > 1 && len(st.Files) > 0 && ms[0][0] == st.Files[len(st.Files)-1] {
+		if n, err := strconv.ParseUint(ms[0][1], 10, 64); err == nil {
+			st.Sizes[len(st.Sizes)-1] = n
+		}
+	}
 	if st.ServerID, err = one("SELECT @@GLOBAL.server_id"); err != nil {
 		return st, err
 	}
