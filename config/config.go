@@ -35,8 +35,8 @@ const (
 type SnapshotMode string
 
 // Snapshot modes Rivulet accepts (see also config/snapshot.go). Debezium's
-// other modes (when_needed, recovery, configuration_based, custom) are
-// reported as not supported yet.
+// other modes (recovery, configuration_based, custom) are reported as not
+// supported yet.
 const (
 	// SnapshotInitial (Debezium's default) snapshots schema and data when
 	// no offsets exist, then streams (chunked, lock-free, resumable).

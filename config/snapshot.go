@@ -13,6 +13,9 @@ const (
 	// SnapshotAlways snapshots on every start, then streams from where
 	// the snapshot began.
 	SnapshotAlways SnapshotMode = "always"
+	// SnapshotWhenNeeded snapshots when no offsets exist or when the stored
+	// position's binlog file was purged from the server.
+	SnapshotWhenNeeded SnapshotMode = "when_needed"
 )
 
 // Snapshot holds the data-snapshot keys.

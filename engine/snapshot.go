@@ -74,6 +74,9 @@ const (
 	// SnapshotAlways snapshots on every start, then streams from where the
 	// snapshot began.
 	SnapshotAlways SnapshotMode = "always"
+	// SnapshotWhenNeeded snapshots when no offset is stored or when the
+	// stored position's binlog file is no longer on the server.
+	SnapshotWhenNeeded SnapshotMode = "when_needed"
 )
 
 // SnapshotObserver receives snapshot progress for metrics (metrics.Snapshot);
@@ -156,6 +159,22 @@ func (s *snapshotSource) Start(ctx context.Context, pos offsets.Position) (offse
 // always), it runs the snapshot merged into the stream first.
 func (s *snapshotSource) Run(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
 	log := s.cfg.Logger
+	if start.Snapshot != snapshotInitial && s.cfg.Mode == SnapshotWhenNeeded && start.File != "" {
+		ok, err := s.cfg.Snapshotter.BinlogAvailable(ctx, start.File)
+		if err != nil {
+			return fmt.Errorf("snapshot.mode=when_needed: %w", err)
+		}
+		if !ok {
+			log.Warn("snapshot.mode=when_needed: the stored position's binlog is no longer on the server; taking a new snapshot",
+				"position", start.String())
+			p, err := s.inner.Start(ctx, offsets.Position{})
+			if err != nil {
+				return err
+			}
+			start = p
+			start.Snapshot = snapshotInitial
+		}
+	}
 	if start.Snapshot != snapshotInitial {
 		switch s.cfg.Mode {
 		case SnapshotAlways:

@@ -92,3 +92,28 @@ func stream(c *client.Conn, query string, args []any, row func([]mysql.FieldValu
 
 // quote quotes a MySQL identifier with backticks.
 func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// BinlogAvailable reports whether the server still has the binlog file
+// (SHOW BINARY LOGS): a stored position in a purged file cannot resume.
+func (s *Snapshotter) BinlogAvailable(ctx context.Context, file string) (bool, error) {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	found := false
+	err = withConn(ctx, c, func() error {
+		res, err := c.Execute("SHOW BINARY LOGS")
+		if err != nil {
+			return fmt.Errorf("list binlogs: %w", err)
+		}
+		defer res.Close()
+		for r := range res.RowNumber() {
+			if name, err := res.GetString(r, 0); err == nil && name == file {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
+}

@@ -12,8 +12,8 @@ import (
 var _ engine.SnapshotObserver = (*metrics.Snapshot)(nil)
 
 // withSnapshot wraps the binlog source with the initial snapshot for the
-// snapshot modes that read data (initial, initial_only, always); no_data and
-// never stream only.
+// snapshot modes that read data (initial, initial_only, when_needed,
+// always); no_data and never stream only.
 func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (engine.Source, error) {
 	var mode engine.SnapshotMode
 	switch cfg.SnapshotMode {
@@ -23,6 +23,8 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 		mode = engine.SnapshotInitialOnly
 	case config.SnapshotAlways:
 		mode = engine.SnapshotAlways
+	case config.SnapshotWhenNeeded:
+		mode = engine.SnapshotWhenNeeded
 	default:
 		obs.Skipped()
 		return src, nil

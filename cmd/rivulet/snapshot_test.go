@@ -359,6 +359,52 @@ func TestSnapshot_Modes(t *testing.T) {
 	})
 }
 
+// TestSnapshot_WhenNeeded snapshots with no offsets, streams from a stored
+// position, and snapshots again when the stored binlog file is gone.
+func TestSnapshot_WhenNeeded(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, `CREATE TABLE m (id INT PRIMARY KEY)`, `INSERT INTO m VALUES (1), (2), (3)`)
+	cfg := e.config(t, map[string]string{"snapshot.mode": "when_needed", "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"})
+	topic := e.prefix + "." + e.db + ".m"
+	in := e.start(t, cfg)
+	consume(t, e.brokers, 3, topic)
+	checkSnapshotDone(t, e)
+	in.stop()
+
+	// A restart with the binlog still there streams: no second snapshot.
+	in = e.start(t, cfg)
+	e.srv.Exec(t, e.db, `INSERT INTO m VALUES (4)`)
+	consume(t, e.brokers, 4, topic)
+	in.stop()
+
+	// The stored file is purged: a new snapshot.
+	path := filepath.Join(e.dir, "offsets.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := e.srv.Query(t, "", "SHOW MASTER STATUS")[0][0]
+	if !strings.Contains(string(b), file) {
+		t.Fatalf("offsets %s do not name the current binlog %s", b, file)
+	}
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(b), file, "gone-bin.000001")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in = e.start(t, cfg)
+	recs := consume(t, e.brokers, 8, topic)
+	in.stop()
+	var ops []string
+	for _, r := range recs {
+		ops = append(ops, r.Value["op"].(string))
+	}
+	if got := strings.Join(ops, ","); got != "r,r,r,c,r,r,r,r" {
+		t.Errorf("ops = %s, want r,r,r,c,r,r,r,r", got)
+	}
+	if !strings.Contains(in.log.String(), "no longer on the server") {
+		t.Errorf("no when_needed message in the log")
+	}
+}
+
 func checkSnapshotDone(t *testing.T, e *e2eEnv) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
