@@ -45,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "rivulet %s\n", version)
 		return exitOK
 	case "run", "check":
+	case "offsets":
+		return offsetsCmd(rest, stdout, stderr)
 	case "dev-kafka":
 		return devKafkaCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -100,6 +102,8 @@ func usage(w io.Writer) {
 commands:
   run   --config FILE   stream binlog changes to Kafka until SIGTERM
   check --config FILE   preflight the database and Kafka, one line per check
+  offsets show|set|reset --config FILE
+                        show or change the stored binlog position (rivulet offsets -h)
   version               print the version
 
 FILE is the Debezium MySQL connector JSON as POSTed to Kafka Connect, or a
