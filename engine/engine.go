@@ -169,7 +169,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	if err := commit(commitCtx, store, tr, cfg, true); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	if runErr == nil && drainCtx.Err() != nil && ctx.Err() != nil {
+	if drainCtx.Err() != nil && ctx.Err() != nil {
+		// The drain was cut by shutdown.timeout: say so rather than the
+		// context error it caused somewhere below.
 		return fmt.Errorf("shutdown timed out after %s: unacknowledged records will be re-read on restart", cfg.ShutdownTimeout)
 	}
 	return runErr
