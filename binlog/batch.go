@@ -3,6 +3,7 @@ package binlog
 import (
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // Batch is a run of change events followed by a point where the position may
@@ -14,4 +15,8 @@ import (
 type Batch struct {
 	Events []event.ChangeEvent
 	End    offsets.Position
+	// Schema holds the schema changes (DDL) of this batch, in binlog order,
+	// when the Reader tracks DDL (Config.DDL). They must be recorded in the
+	// schema history before End is committed.
+	Schema []*schema.Change
 }

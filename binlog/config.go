@@ -85,6 +85,11 @@ type Config struct {
 	// Tables supplies table definitions (required), typically the live
 	// schema loader.
 	Tables Tables
+	// DDL, when set, receives every DDL statement in binlog order and keeps
+	// the schema model Tables reads (schema.Tracker, which is both); the
+	// changes travel in Batch.Schema. Default nil: Tables is asked again
+	// after each DDL (InvalidateAll).
+	DDL DDLApplier
 	// Include reports whether rows of db.table are captured. Default nil:
 	// all tables. Rows of excluded tables are skipped without decoding and
 	// Tables is not asked for them.

@@ -162,7 +162,7 @@ func IsRetryable(err error) bool {
 		return false
 	}
 	for _, fatal := range []error{ErrConfig, ErrCorruptEvent, ErrSchemaMismatch, ErrStatementBased,
-		ErrUnsupported, ErrPositionNotFound, ErrAccessDenied, ErrPrivileges, ErrServerID} {
+		ErrUnsupported, ErrPositionNotFound, ErrAccessDenied, ErrPrivileges, ErrServerID, ErrDDL} {
 		if errors.Is(err, fatal) {
 			return false
 		}

@@ -44,6 +44,7 @@ type txState struct {
 	rowsEvents int64 // rows events seen in this transaction, emitted, skipped or filtered
 	emitted    bool  // a partial batch of this transaction was handed out
 	events     []event.ChangeEvent
+	ddl        []*schema.Change // schema changes of this group (Config.DDL)
 }
 
 // stream is the state of one Run: positions survive reconnects, table and
@@ -298,13 +299,19 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 			Msg:  fmt.Sprintf("statement-based change at %s: %.80q", s.posString(start), e.Query),
 			Hint: "the server must log row images: SET GLOBAL binlog_format=ROW (and in the server configuration), then restart from a snapshot so the changes logged as statements are not lost"}
 	}
-	// DDL: forget cached tables so the next TABLE_MAP reloads them.
-	// TODO(#ddl): apply DDL to the schema history instead.
-	if len(s.tables) > 0 {
-		s.tables = make(map[uint64]*tableEntry)
-	}
-	if inv, ok := s.cfg.Tables.(invalidator); ok {
-		inv.InvalidateAll()
+	if s.cfg.DDL != nil {
+		// The schema model moves at exactly this position.
+		if err := s.applyDDL(ctx, e, start); err != nil {
+			return err
+		}
+	} else {
+		// No DDL tracking: forget cached tables so the next TABLE_MAP reloads them.
+		if len(s.tables) > 0 {
+			s.tables = make(map[uint64]*tableEntry)
+		}
+		if inv, ok := s.cfg.Tables.(invalidator); ok {
+			inv.InvalidateAll()
+		}
 	}
 	if s.tx.active {
 		return nil // DDL inside a transaction group (CREATE TABLE ... SELECT)
@@ -508,11 +515,11 @@ func (s *stream) commit(ctx context.Context, h *replication.EventHeader, next ui
 	tx := s.tx
 	s.tx = txState{}
 	s.obs.Committed(int64(h.Timestamp))
-	if len(tx.events) == 0 && !tx.emitted {
+	if len(tx.events) == 0 && !tx.emitted && len(tx.ddl) == 0 {
 		s.setPending(end)
 		return nil
 	}
-	return s.emit(ctx, out, Batch{Events: tx.events, End: end})
+	return s.emit(ctx, out, Batch{Events: tx.events, End: end, Schema: tx.ddl})
 }
 
 // position is the restart point after a completed transaction.

@@ -18,8 +18,34 @@ import (
 //
 // A statement that cannot be parsed or applied is an error wrapping
 // ErrUnparseableDDL (a *DDLError naming position, statement and tables); the
-// model is then unchanged. The caller decides whether to stop or skip.
-func (tr *Tracker) ApplyDDL(_ context.Context, d DDL) (c *Change, err error) {
+// model is then unchanged. Such a statement is skipped instead (nil, nil,
+// after TrackerConfig.OnSkip) when it names no captured table or when
+// TrackerConfig.SkipUnparseableDDL is set: nothing is skipped silently.
+func (tr *Tracker) ApplyDDL(ctx context.Context, d DDL) (*Change, error) {
+	c, err := tr.applyDDL(ctx, d)
+	if err == nil {
+		return c, nil
+	}
+	var de *DDLError
+	if !errors.As(err, &de) {
+		return nil, err
+	}
+	captured := len(de.Tables) == 0 // unknown tables: assume captured
+	for _, id := range de.Tables {
+		if tr.cfg.Filter.Table(id.DB, id.Name) {
+			captured = true
+		}
+	}
+	if captured && !tr.cfg.SkipUnparseableDDL {
+		return nil, err
+	}
+	if tr.cfg.OnSkip != nil {
+		tr.cfg.OnSkip(d, de, captured)
+	}
+	return nil, nil
+}
+
+func (tr *Tracker) applyDDL(_ context.Context, d DDL) (c *Change, err error) {
 	defer func() {
 		// Defensive: an AST shape the applier did not foresee must not take
 		// the process down; the statement is reported like a parse failure.

@@ -54,6 +54,13 @@ type TrackerConfig struct {
 	// ServerCharset is the server's character_set_server, the default of a
 	// CREATE DATABASE without one when the event carries none. Default utf8mb4.
 	ServerCharset string
+	// SkipUnparseableDDL is schema.history.internal.skip.unparseable.ddl:
+	// skip a statement that cannot be applied even when it names a captured
+	// table (the table map check then catches rows that no longer fit).
+	SkipUnparseableDDL bool
+	// OnSkip is called for every skipped statement (to log a warning and
+	// count it); captured tells whether it named a captured table.
+	OnSkip func(d DDL, err *DDLError, captured bool)
 }
 
 // Tracker is the in-memory schema model at one binlog position, moved
