@@ -25,7 +25,7 @@ import (
 const (
 	DefaultKafkaPartitions        = 25
 	DefaultKafkaReplicationFactor = -1
-	DefaultKafkaLeaseTimeout      = 10 * time.Second
+	DefaultKafkaLeaseTimeout      = 6 * time.Second
 )
 
 // KafkaConfig configures a KafkaStore. Zero fields mean their defaults.

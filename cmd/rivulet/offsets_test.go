@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
+	"github.com/rivulet-cdc/rivulet/offsets"
+)
+
+// cli runs `rivulet args...` and returns its stdout, stderr and exit code.
+func cli(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(rivuletBinary(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// masterPosition is the server's current binlog position with its GTIDs.
+func masterPosition(t *testing.T, srv *testenv.Server) offsets.Position {
+	t.Helper()
+	rows := srv.Query(t, "", "SHOW MASTER STATUS")
+	pos, _ := strconv.ParseUint(rows[0][1], 10, 64)
+	g := srv.Query(t, "", "SELECT @@GLOBAL.gtid_binlog_pos")
+	return offsets.Position{File: rows[0][0], Pos: pos, GTIDSet: g[0][0], ServerID: srv.ServerID, TsSec: time.Now().Unix()}
+}
+
+// ids returns the sorted "after.id" of the change records (tombstones skipped).
+func ids(recs []record) []int {
+	var out []int
+	for _, r := range recs {
+		if r.Value == nil {
+			continue
+		}
+		a, _ := payload(r.Value)["after"].(map[string]any)
+		if a == nil {
+			continue
+		}
+		out = append(out, int(a["id"].(float64)))
+	}
+	sort.Ints(out)
+	return out
+}
+
+func seq(from, to int) []int {
+	var out []int
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func inserts(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("INSERT INTO t VALUES (%d)", i))
+	}
+	return out
+}
+
+// kafkaOffsetsConfig selects the Kafka offset store instead of the file.
+var kafkaOffsetsConfig = map[string]string{
+	"offset.storage.file.filename": "",
+	"offset.storage.topic":         "connect-offsets",
+}
+
+// TestOffsets_MigrateFromDebezium prepares what a Debezium MySQL connector
+// leaves in Kafka (a Kafka Connect offsets topic with 25 partitions holding
+// its position, and its schema history topic), starts rivulet with the same
+// connector name and topic.prefix, and checks that it continues exactly
+// there: the changes made after Debezium stopped arrive once, nothing
+// before them is repeated, and no snapshot is taken.
+func TestOffsets_MigrateFromDebezium(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	e.srv.Exec(t, e.db, inserts(1, 3)...) // delivered by Debezium
+	stopped := masterPosition(t, e.srv)
+	e.srv.Exec(t, e.db, inserts(4, 6)...) // made while nothing ran
+
+	adm, err := kadm.NewOptClient(kgo.SeedBrokers(e.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	if _, err := adm.CreateTopic(t.Context(), 25, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, "connect-offsets"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, e.prefix+".history"); err != nil {
+		t.Fatal(err)
+	}
+	// Kafka Connect's producer: murmur2 of the key picks the partition.
+	prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	key := `["it-connector",{"server":"it"}]`
+	dbzValue := fmt.Sprintf(`{"ts_sec":%d,"file":"%s","pos":%d,"gtids":"%s","server_id":%d}`,
+		stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, stopped.ServerID)
+	history := fmt.Sprintf(`{"source":{"server":"it"},"position":{"ts_sec":%d,"file":"%s","pos":%d,"gtids":"%s","snapshot":"INITIAL"},"ts_ms":%d,"databaseName":"%s","ddl":"CREATE TABLE t (id INT PRIMARY KEY)","tableChanges":[{"type":"CREATE","id":"\"%s\".\"t\"","table":{"defaultCharsetName":"utf8mb4","primaryKeyColumnNames":["id"],"columns":[{"name":"id","jdbcType":4,"typeName":"INT","typeExpression":"INT","charsetName":null,"position":1,"optional":false,"autoIncremented":false,"generated":false,"comment":null,"hasDefaultValue":false,"enumValues":[]}],"attributes":[]},"comment":null}]}`,
+		stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, time.Now().UnixMilli(), e.db, e.db)
+	res := prod.ProduceSync(t.Context(),
+		&kgo.Record{Topic: "connect-offsets", Key: []byte(`["other-connector",{"server":"it"}]`), Value: []byte(`{"file":"mysql-bin.000001","pos":4}`)},
+		&kgo.Record{Topic: "connect-offsets", Key: []byte(key), Value: []byte(`{"ts_sec":1,"file":"mysql-bin.000001","pos":4,"snapshot":"INITIAL"}`)},
+		&kgo.Record{Topic: "connect-offsets", Key: []byte(key), Value: []byte(dbzValue)},
+		&kgo.Record{Topic: e.prefix + ".history", Value: []byte(history)},
+	)
+	if err := res.FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	dbzPartition := res[2].Record.Partition
+
+	cfg := e.config(t, kafkaOffsetsConfig)
+	in := e.start(t, cfg)
+	e.srv.Exec(t, e.db, inserts(7, 8)...) // live after the switch
+	topic := e.prefix + "." + e.db + ".t"
+	recs := consume(t, e.brokers, 5, topic)
+	in.stop()
+	if got := ids(recs); !equalInts(got, seq(4, 8)) {
+		t.Fatalf("after migrating from Debezium's offsets, ids = %v, want %v (nothing before its position, nothing lost)", got, seq(4, 8))
+	}
+	if strings.Contains(in.log.String(), "no stored position") {
+		t.Errorf("rivulet did not find Debezium's position:\n%s", in.log.String())
+	}
+
+	// Rivulet's own record replaced Debezium's in place: same key bytes,
+	// same partition, a value Debezium reads.
+	cons, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics("connect-offsets"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	ends, err := adm.ListCommittedOffsets(t.Context(), "connect-offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup("connect-offsets", dbzPartition)
+	var last *kgo.Record
+	pollCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for last == nil || last.Offset < end.Offset-2 {
+		fs := cons.PollFetches(pollCtx)
+		if pollCtx.Err() != nil {
+			t.Fatalf("offsets topic: no record for %s up to offset %d", key, end.Offset)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if string(r.Key) == key {
+				if r.Partition != dbzPartition {
+					t.Errorf("rivulet wrote the key to partition %d, Debezium's is in %d", r.Partition, dbzPartition)
+				}
+				last = r
+			}
+		})
+	}
+	p, err := offsets.UnmarshalValue(last.Value)
+	if err != nil {
+		t.Fatalf("rivulet's offset value %s: %v", last.Value, err)
+	}
+	if p.File == stopped.File && p.Pos == stopped.Pos {
+		t.Errorf("stored position did not move past Debezium's: %s", p)
+	}
+	t.Logf("rivulet's offsets record: %s %s (partition %d)", last.Key, last.Value, last.Partition)
+
+	// Restarting continues from rivulet's own record: nothing repeats.
+	e.srv.Exec(t, e.db, inserts(9, 9)...)
+	in = e.start(t, cfg)
+	recs = consume(t, e.brokers, 6, topic)
+	in.stop()
+	if got := ids(recs); !equalInts(got, seq(4, 9)) {
+		t.Fatalf("after a restart on rivulet's own offsets, ids = %v, want %v", got, seq(4, 9))
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestOffsets_OneWriter starts a second process for a running connector:
+// it is refused, with the Kafka store (lease) and with the file store (lock),
+// and so are `offsets set` and `offsets reset`.
+func TestOffsets_OneWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra map[string]string
+	}{{"file", nil}, {"kafka", kafkaOffsetsConfig}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newE2E(t)
+			cfg := e.config(t, tc.extra)
+			a := e.start(t, cfg)
+
+			// A second `run` with another metrics port.
+			second := filepath.Join(e.dir, "second.json")
+			b, _ := os.ReadFile(cfg)
+			b = bytes.Replace(b, []byte(a.metrics), []byte(fmt.Sprintf("127.0.0.1:%d", freePort(t))), 1)
+			if err := os.WriteFile(second, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, code := cli(t, "run", "--config", second)
+			if code == 0 || !strings.Contains(stderr, "offsets locked by another process") {
+				t.Fatalf("second instance: exit %d, want a refusal naming the lock:\n%s", code, stderr)
+			}
+			t.Logf("second instance refused: %s", lastLine(stderr))
+
+			edits := [][]string{{"set", "--gtids", "0-1-1"}, {"reset"}}
+			if tc.name == "kafka" {
+				edits = edits[:1] // each waits out the lease timeout before refusing
+			}
+			for _, args := range edits {
+				out, stderr, code := cli(t, append([]string{"offsets", args[0], "--config", cfg}, args[1:]...)...)
+				if code == 0 || !strings.Contains(stderr, "refusing to change the offsets while the connector runs") {
+					t.Fatalf("offsets %v while running: exit %d, want a refusal:\n%s%s", args, code, out, stderr)
+				}
+			}
+			a.stop()
+		})
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// TestOffsets_ShowSetReset drives `rivulet offsets` on a stopped connector:
+// show, skip one poison transaction, set by time, reset.
+func TestOffsets_ShowSetReset(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	cfg := e.config(t, kafkaOffsetsConfig)
+	topic := e.prefix + "." + e.db + ".t"
+	in := e.start(t, cfg)
+	e.srv.Exec(t, e.db, inserts(1, 2)...)
+	consume(t, e.brokers, 2, topic)
+	in.stop()
+
+	out, stderr, code := cli(t, "offsets", "show", "--config", cfg)
+	if code != 0 || !strings.Contains(out, `key:      ["it-connector",{"server":"it"}]`) || !strings.Contains(out, "position: mysql-bin.") {
+		t.Fatalf("offsets show: exit %d\n%s%s", code, out, stderr)
+	}
+	t.Logf("offsets show:\n%s", out)
+
+	// A poison transaction, then a good one: skip exactly the first.
+	e.srv.Exec(t, e.db, "BEGIN", "INSERT INTO t VALUES (100)", "INSERT INTO t VALUES (101)", "COMMIT")
+	e.srv.Exec(t, e.db, inserts(3, 3)...)
+	dry, _, code := cli(t, "offsets", "set", "--config", cfg, "--skip", "1", "--dry-run")
+	if code != 0 || !strings.Contains(dry, "transaction (2 rows events)") || !strings.Contains(dry, "dry run: nothing written") {
+		t.Fatalf("offsets set --skip 1 --dry-run: exit %d\n%s", code, dry)
+	}
+	if again, _, _ := cli(t, "offsets", "show", "--config", cfg); !strings.Contains(again, strings.Split(strings.Split(out, "position: ")[1], "\n")[0]) {
+		t.Fatalf("a dry run changed the position:\nbefore\n%s\nafter\n%s", out, again)
+	}
+	set, stderr, code := cli(t, "offsets", "set", "--config", cfg, "--skip", "1")
+	if code != 0 || !strings.Contains(set, "written to kafka topic connect-offsets") {
+		t.Fatalf("offsets set --skip 1: exit %d\n%s%s", code, set, stderr)
+	}
+	t.Logf("offsets set --skip 1:\n%s", set)
+	in = e.start(t, cfg)
+	recs := consume(t, e.brokers, 3, topic)
+	in.stop()
+	if got := ids(recs); !equalInts(got, []int{1, 2, 3}) {
+		t.Fatalf("after skipping the poison transaction, ids = %v, want [1 2 3]", got)
+	}
+
+	// Set by time: everything committed from that time on is read again.
+	// (Event timestamps come from the session: two transactions an hour apart.)
+	now := time.Now().Unix()
+	in = e.start(t, cfg)
+	e.srv.Exec(t, e.db, fmt.Sprintf("SET timestamp = %d", now+3600), "INSERT INTO t VALUES (4)",
+		fmt.Sprintf("SET timestamp = %d", now+7200), "INSERT INTO t VALUES (5)")
+	consume(t, e.brokers, 5, topic)
+	in.stop()
+	at := time.Unix(now+5400, 0).UTC().Format(time.RFC3339)
+	set, stderr, code = cli(t, "offsets", "set", "--config", cfg, "--time", at)
+	if code != 0 {
+		t.Fatalf("offsets set --time: exit %d\n%s%s", code, set, stderr)
+	}
+	t.Logf("offsets set --time %s:\n%s", at, set)
+	in = e.start(t, cfg)
+	recs = consume(t, e.brokers, 6, topic)
+	in.stop()
+	if got := ids(recs); !equalInts(got, []int{1, 2, 3, 4, 5, 5}) {
+		t.Fatalf("after set --time, ids = %v, want [1 2 3 4 5 5] (5 read again)", got)
+	}
+
+	// Reset: the position is gone.
+	if out, stderr, code := cli(t, "offsets", "reset", "--config", cfg); code != 0 || !strings.Contains(out, "deleted:") {
+		t.Fatalf("offsets reset: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, _, _ := cli(t, "offsets", "show", "--config", cfg); !strings.Contains(out, "value:    none") {
+		t.Fatalf("offsets show after reset:\n%s", out)
+	}
+	if _, stderr, code := cli(t, "offsets", "set", "--config", cfg, "--file", "x"); code != exitUsage {
+		t.Errorf("--file without --pos: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+}
+
+// TestOffsets_PurgedWhileStopped purges the binlogs a stopped connector
+// needs: the restart fails with the stored position, the server's earliest
+// and the remedy, and never resumes silently.
+func TestOffsets_PurgedWhileStopped(t *testing.T) {
+	srv := testenv.StartMariaDB(t)
+	e := &e2eEnv{srv: srv, db: srv.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "it"}
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	cfg := e.config(t, nil)
+	in := e.start(t, cfg)
+	e.srv.Exec(t, e.db, inserts(1, 1)...)
+	consume(t, e.brokers, 1, e.prefix+"."+e.db+".t")
+	in.stop()
+	for i := 2; i <= 4; i++ {
+		e.srv.Exec(t, e.db, "FLUSH BINARY LOGS", fmt.Sprintf("INSERT INTO t VALUES (%d)", i))
+	}
+	first := masterPosition(t, e.srv).File
+	deadline := time.Now().Add(30 * time.Second)
+	for srv.Query(t, "", "SHOW BINARY LOGS")[0][0] != first {
+		if time.Now().After(deadline) {
+			t.Fatal("binlogs not purged")
+		}
+		e.srv.Exec(t, "", "PURGE BINARY LOGS TO '"+first+"'")
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, stderr, code := cli(t, "run", "--config", cfg)
+	if code == 0 || !strings.Contains(stderr, "older than the server's binlogs") || !strings.Contains(stderr, first) ||
+		!strings.Contains(stderr, "rivulet offsets reset") {
+		t.Fatalf("start after PURGE: exit %d, want a refusal naming the earliest file %s and the remedy:\n%s", code, first, stderr)
+	}
+	t.Logf("refused: %s", lastLine(stderr))
+}
