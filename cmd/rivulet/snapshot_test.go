@@ -133,7 +133,7 @@ func TestSnapshot_ConsistentUnderWrites(t *testing.T) {
 	for _, threads := range []int{1, 4} {
 		t.Run("threads="+strconv.Itoa(threads), func(t *testing.T) {
 			e := newE2E(t)
-			const rows = 20000
+			rows := consistencyRows()
 			seedTable(t, e, rows)
 			cfg := e.config(t, map[string]string{
 				"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
@@ -165,7 +165,7 @@ func TestSnapshot_ConsistentUnderWrites(t *testing.T) {
 // table.
 func TestSnapshot_ResumesAfterKill(t *testing.T) {
 	e := newE2E(t)
-	const rows = 20000
+	rows := consistencyRows()
 	seedTable(t, e, rows)
 	cfg := e.config(t, map[string]string{
 		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
@@ -182,6 +182,16 @@ func TestSnapshot_ResumesAfterKill(t *testing.T) {
 	if !strings.Contains(in.log.String(), "initial snapshot resumed") {
 		t.Errorf("the restart did not resume the snapshot:\n%s", in.log.String())
 	}
+}
+
+// consistencyRows is the table size of the consistency tests: 20,000 rows
+// (seconds under -race), or RIVULET_SNAPSHOT_ROWS (the figure is
+// 200,000).
+func consistencyRows() int {
+	if n, err := strconv.Atoi(os.Getenv("RIVULET_SNAPSHOT_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
 }
 
 func seedTable(t *testing.T, e *e2eEnv, rows int) {
