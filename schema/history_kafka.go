@@ -1,0 +1,163 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// KafkaHistoryConfig configures a KafkaHistory.
+type KafkaHistoryConfig struct {
+	Brokers  []string // schema.history.internal.kafka.bootstrap.servers
+	Topic    string   // schema.history.internal.kafka.topic
+	ClientID string
+	Logger   *slog.Logger
+	// Opts are extra franz-go options (tests).
+	Opts []kgo.Opt
+}
+
+// KafkaHistory is Debezium's KafkaSchemaHistory: records on partition 0 of
+// a one-partition topic with unlimited retention, key null, value the JSON
+// document.
+type KafkaHistory struct {
+	cfg KafkaHistoryConfig
+	cl  *kgo.Client
+	adm *kadm.Client
+	log *slog.Logger
+}
+
+// NewKafkaHistory connects lazily; the topic is created on first Append.
+func NewKafkaHistory(cfg KafkaHistoryConfig) (*KafkaHistory, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ClientID(cfg.ClientID),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0),
+		kgo.RecordDeliveryTimeout(30 * time.Second),
+	}, cfg.Opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: kafka client: %w", ErrHistory, err)
+	}
+	return &KafkaHistory{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: log}, nil
+}
+
+func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
+	_, err := h.adm.CreateTopic(ctx, 1, -1, map[string]*string{
+		"cleanup.policy":  kadm.StringPtr("delete"),
+		"retention.ms":    kadm.StringPtr("9223372036854775807"),
+		"retention.bytes": kadm.StringPtr("-1"),
+	}, h.cfg.Topic)
+	switch {
+	case err == nil:
+		h.log.Info("schema history topic created", "topic", h.cfg.Topic)
+		return nil
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		return nil
+	}
+	return fmt.Errorf("%w: create topic %s: %w (create it with one partition and unlimited retention, or grant CREATE)", ErrHistory, h.cfg.Topic, err)
+}
+
+// Append produces records to partition 0 and waits for their acknowledgement.
+func (h *KafkaHistory) Append(ctx context.Context, records [][]byte) error {
+	if err := h.ensureTopic(ctx); err != nil {
+		return err
+	}
+	recs := make([]*kgo.Record, len(records))
+	for i, r := range records {
+		recs[i] = &kgo.Record{Topic: h.cfg.Topic, Partition: 0, Value: r}
+	}
+	if err := h.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("%w: produce to %s: %w", ErrHistory, h.cfg.Topic, err)
+	}
+	return nil
+}
+
+// bounds returns partition 0's start and end offsets; ok is false when the
+// topic does not exist.
+func (h *KafkaHistory) bounds(ctx context.Context) (start, end int64, ok bool, err error) {
+	ends, err := h.adm.ListEndOffsets(ctx, h.cfg.Topic)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("%w: list offsets of %s: %w", ErrHistory, h.cfg.Topic, err)
+	}
+	e, found := ends.Lookup(h.cfg.Topic, 0)
+	if !found || errors.Is(e.Err, kerr.UnknownTopicOrPartition) {
+		return 0, 0, false, nil
+	}
+	if e.Err != nil {
+		return 0, 0, false, fmt.Errorf("%w: list offsets of %s: %w", ErrHistory, h.cfg.Topic, e.Err)
+	}
+	starts, err := h.adm.ListStartOffsets(ctx, h.cfg.Topic)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("%w: list offsets of %s: %w", ErrHistory, h.cfg.Topic, err)
+	}
+	s, _ := starts.Lookup(h.cfg.Topic, 0)
+	return s.Offset, e.Offset, true, nil
+}
+
+// Exists reports whether the topic holds a record.
+func (h *KafkaHistory) Exists(ctx context.Context) (bool, error) {
+	start, end, ok, err := h.bounds(ctx)
+	return ok && end > start, err
+}
+
+// Read consumes partition 0 from its start to its current end.
+func (h *KafkaHistory) Read(ctx context.Context, fn func([]byte) error) error {
+	start, end, ok, err := h.bounds(ctx)
+	if err != nil || !ok || end <= start {
+		return err
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{
+		kgo.SeedBrokers(h.cfg.Brokers...),
+		kgo.ClientID(h.cfg.ClientID),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{h.cfg.Topic: {0: kgo.NewOffset().At(start)}}),
+		kgo.FetchMaxWait(200 * time.Millisecond),
+	}, h.cfg.Opts...)...)
+	if err != nil {
+		return fmt.Errorf("%w: kafka client: %w", ErrHistory, err)
+	}
+	defer cl.Close()
+	next := start
+	for next < end {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) {
+			if ferr == nil && !kerr.IsRetriable(err) {
+				ferr = err
+			}
+		})
+		if ferr != nil {
+			return fmt.Errorf("%w: read %s: %w", ErrHistory, h.cfg.Topic, ferr)
+		}
+		var cbErr error
+		fs.EachRecord(func(r *kgo.Record) {
+			next = r.Offset + 1
+			if cbErr == nil && r.Offset < end {
+				cbErr = fn(r.Value)
+			}
+		})
+		if cbErr != nil {
+			return cbErr
+		}
+	}
+	return nil
+}
+
+// Close closes the client.
+func (h *KafkaHistory) Close() error {
+	h.cl.Close()
+	return nil
+}
