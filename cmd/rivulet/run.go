@@ -46,7 +46,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err := preflight(ctx, cfg, log); err != nil {
 		return err
 	}
-	if err := checkStart(ctx, cfg, store); err != nil {
+	if err := checkStart(ctx, cfg, store, log); err != nil {
 		return err
 	}
 

@@ -68,13 +68,19 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (offse
 
 // checkStart refuses to stream from a stored position the server cannot
 // continue from exactly (binlogs purged, server reset or replaced), with the
-// stored position, the server's earliest and the remedies.
-func checkStart(ctx context.Context, cfg *config.Config, store offsetStore) error {
+// stored position, the server's earliest and the remedies. With
+// snapshot.mode=when_needed a purged position is left to the snapshot.
+func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log *slog.Logger) error {
 	pos, ok, err := store.Load(ctx)
 	if err != nil || !ok {
 		return err // engine.Run loads again and reports a load error itself
 	}
-	if err := binlog.CheckStart(ctx, preflightConfig(cfg), pos); err != nil {
+	err = binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+	if errors.Is(err, binlog.ErrPositionNotFound) && cfg.SnapshotMode == config.SnapshotWhenNeeded {
+		log.Warn("the stored position is no longer available; snapshot.mode=when_needed takes a new snapshot", "reason", err.Error())
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("cannot resume from the stored offsets: %w", err)
 	}
 	return nil
