@@ -50,6 +50,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
 	Observer        Observer
+	// History, when set, is started before streaming and records every
+	// batch's schema changes before the batch's position can be committed.
+	History SchemaHistory
 }
 
 func (c *Config) setDefaults() {
@@ -83,11 +86,22 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	}
 	if found {
 		log.Info("resuming from stored position", "position", start.String())
+		if cfg.History != nil {
+			if err := cfg.History.Start(ctx, start, true); err != nil {
+				return err
+			}
+		}
 	} else {
 		// Store where streaming begins before anything is read, so that a
 		// crash before the first commit restarts here instead of at a later end.
 		if start, err = src.Start(ctx, start); err != nil {
 			return err
+		}
+		if cfg.History != nil {
+			// The schema at the start is recorded before the start is.
+			if err := cfg.History.Start(ctx, start, false); err != nil {
+				return err
+			}
 		}
 		if err := store.Save(ctx, start); err != nil {
 			return fmt.Errorf("save start position %s: %w", start.String(), err)
@@ -125,6 +139,12 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		for b := range batches {
 			if cfg.Observer != nil {
 				cfg.Observer.BatchQueued(len(b.Events))
+			}
+			if len(b.Schema) > 0 && cfg.History != nil {
+				// Durable before b.End can be committed (RELIABILITY §4).
+				if err := cfg.History.Record(gctx, b.End, b.Schema); err != nil {
+					return fmt.Errorf("schema history: %w", err)
+				}
 			}
 			seq := tr.add(b.End)
 			if len(b.Events) == 0 {

@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// SchemaHistory is what the engine needs of the schema history: a model
+// ready at the start position, and changes made durable before any offset
+// past them is committed.
+type SchemaHistory interface {
+	// Start prepares the schema model for streaming from pos; resumed tells
+	// whether pos is a stored offset (else streaming starts fresh there).
+	Start(ctx context.Context, pos offsets.Position, resumed bool) error
+	// Record durably stores the schema changes of a batch ending at pos. It
+	// returns once they survive a crash.
+	Record(ctx context.Context, pos offsets.Position, changes []*schema.Change) error
+}
+
+// ErrNoHistory reports a stored offset without a schema history to rebuild
+// the model at it.
+var ErrNoHistory = errors.New("no schema history for the stored offset")
+
+// History keeps the schema model (schema.Tracker) and its history store
+// (file or Kafka topic) in step, the way Debezium's
+// HistorizedRelationalDatabaseSchema does.
+type History struct {
+	Tracker *schema.Tracker
+	Store   schema.HistoryStore
+	// Loader reads the live schema for a fresh start (no history, no
+	// offset) and for Recovery.
+	Loader *schema.Loader
+	// Server is topic.prefix: records carry it as source.server, and
+	// recovery reads only records that have it.
+	Server string
+	// Recovery (snapshot.mode=recovery) rebuilds the model from the live
+	// schema at the stored offset and records it, instead of reading the
+	// history. Only safe when no DDL ran since that offset.
+	Recovery bool
+	// Where names the store for messages ("topic schema-changes.inventory").
+	Where  string
+	Logger *slog.Logger
+	// Now is the clock of ts_ms; nil means time.Now.
+	Now func() time.Time
+}
+
+func (h *History) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *History) log() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
+}
+
+// Start implements SchemaHistory.
+func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool) error {
+	exists, err := h.Store.Exists(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema history (%s): %w", h.Where, err)
+	}
+	if resumed && !h.Recovery {
+		if !exists {
+			return fmt.Errorf("%w: the offset %s is stored but the schema history (%s) is missing or empty; restore it, or set snapshot.mode=recovery to rebuild it from the live schema (correct only if no DDL ran since that offset)",
+				ErrNoHistory, pos.String(), h.Where)
+		}
+		started := h.now()
+		n, err := h.Tracker.Recover(ctx, h.Store, h.Server, func(raw json.RawMessage) (bool, error) {
+			rp, err := offsets.UnmarshalValue(raw)
+			if err != nil {
+				return false, err
+			}
+			return atOrBefore(rp, pos), nil
+		})
+		if err != nil {
+			return fmt.Errorf("recover the schema from the history (%s): %w; if it is damaged, set snapshot.mode=recovery to rebuild it from the live schema", h.Where, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: the schema history (%s) has no record of server %q at or before %s; check topic.prefix, or set snapshot.mode=recovery",
+				ErrNoHistory, h.Where, h.Server, pos.String())
+		}
+		h.log().Info("schema recovered from history", "records", n, "tables", len(h.Tracker.Tables()),
+			"position", pos.String(), "took", time.Since(started).Round(time.Millisecond))
+		return nil
+	}
+	changes, err := h.Tracker.LoadFrom(ctx, h.Loader)
+	if err != nil {
+		return fmt.Errorf("read the live schema: %w", err)
+	}
+	snap := pos
+	snap.Snapshot = "INITIAL"
+	if err := h.Record(ctx, snap, changes); err != nil {
+		return err
+	}
+	h.log().Info("schema read from the server and recorded", "tables", len(h.Tracker.Tables()), "position", pos.String(), "history", h.Where)
+	return nil
+}
+
+// Record implements SchemaHistory.
+func (h *History) Record(ctx context.Context, pos offsets.Position, changes []*schema.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	position := offsets.MarshalValue(pos)
+	ts := h.now().UnixMilli()
+	recs := make([][]byte, 0, len(changes))
+	for _, c := range changes {
+		b, err := schema.MarshalRecord(schema.HistoryRecord{Server: h.Server, Position: position, TsMs: ts, Change: c})
+		if err != nil {
+			return err
+		}
+		recs = append(recs, b)
+	}
+	if err := h.Store.Append(ctx, recs); err != nil {
+		return fmt.Errorf("record schema changes at %s in %s: %w", pos.String(), h.Where, err)
+	}
+	return nil
+}
+
+// atOrBefore reports whether a history record at rec applies when the model
+// is rebuilt for the offset want, by Debezium's rules
+// (BinlogHistoryRecordComparator, DEBEZIUM-REFERENCE.md §4.1).
+func atOrBefore(rec, want offsets.Position) bool {
+	switch {
+	case rec.GTIDSet != "" && want.GTIDSet != "":
+		if rec.GTIDSet == want.GTIDSet {
+			// Same transactions done: a non-snapshot record is after a
+			// snapshot offset; otherwise compare the events within.
+			if want.Snapshot != "" && rec.Snapshot == "" {
+				return false
+			}
+			return rec.Event <= want.Event
+		}
+		return gtidContains(want.GTIDSet, rec.GTIDSet)
+	case want.GTIDSet != "":
+		return true
+	case rec.GTIDSet != "":
+		return false
+	}
+	if rec.ServerID != want.ServerID && rec.ServerID != 0 && want.ServerID != 0 {
+		return rec.TsSec <= want.TsSec
+	}
+	rb, rn := splitBinlogName(rec.File)
+	wb, wn := splitBinlogName(want.File)
+	if rb != wb {
+		return true
+	}
+	if rn != wn {
+		return rn < wn
+	}
+	if rec.Pos != want.Pos {
+		return rec.Pos < want.Pos
+	}
+	if rec.Event != want.Event {
+		return rec.Event < want.Event
+	}
+	return rec.Row <= want.Row
+}
+
+// splitBinlogName splits "mysql-bin.000003" into base and number.
+func splitBinlogName(f string) (string, int64) {
+	i := strings.LastIndexByte(f, '.')
+	if i < 0 {
+		return f, 0
+	}
+	n, err := strconv.ParseInt(f[i+1:], 10, 64)
+	if err != nil {
+		return f, 0
+	}
+	return f[:i], n
+}
+
+// gtidContains reports whether GTID set outer contains inner (MySQL
+// uuid:interval sets or MariaDB domain-server-seq lists).
+func gtidContains(outer, inner string) bool {
+	flavor := mysql.MariaDBFlavor
+	if strings.Contains(outer, ":") || strings.Contains(inner, ":") {
+		flavor = mysql.MySQLFlavor
+	}
+	o, err1 := mysql.ParseGTIDSet(flavor, outer)
+	i, err2 := mysql.ParseGTIDSet(flavor, inner)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return o.Contain(i)
+}
