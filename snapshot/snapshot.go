@@ -246,11 +246,15 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 
 	// Readers.
 	var turn turns
-	var readers errgroup.Group
+	// Readers run in g, so that one failing stops the others at once; the
+	// last one to return closes results.
+	var readers sync.WaitGroup
+	readers.Add(threads)
 	for r := range threads {
 		slot := -int64(r) - 1
 		s.setFloor(slot, start)
-		readers.Go(func() error {
+		g.Go(func() error {
+			defer readers.Done()
 			defer s.clearFloor(slot)
 			c, err := s.dial(gctx)
 			if err != nil {
@@ -296,9 +300,9 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 		})
 	}
 	g.Go(func() error {
-		err := readers.Wait()
+		readers.Wait()
 		close(results)
-		return err
+		return nil
 	})
 
 	// Dispatcher: hands chunks out in order.
