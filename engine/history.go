@@ -28,6 +28,15 @@ type SchemaHistory interface {
 	Record(ctx context.Context, pos offsets.Position, changes []*schema.Change) error
 }
 
+// HistoryObserver receives schema history facts for metrics
+// (metrics.SchemaHistory); nil means no-op.
+type HistoryObserver interface {
+	RecoveryStarted()
+	ChangeRecovered()
+	Running()
+	ChangeApplied()
+}
+
 // ErrNoHistory reports a stored offset without a schema history to rebuild
 // the model at it.
 var ErrNoHistory = errors.New("no schema history for the stored offset")
@@ -49,8 +58,9 @@ type History struct {
 	// history. Only safe when no DDL ran since that offset.
 	Recovery bool
 	// Where names the store for messages ("topic schema-changes.inventory").
-	Where  string
-	Logger *slog.Logger
+	Where    string
+	Logger   *slog.Logger
+	Observer HistoryObserver
 	// Now is the clock of ts_ms; nil means time.Now.
 	Now func() time.Time
 }
@@ -81,6 +91,9 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 				ErrNoHistory, pos.String(), h.Where)
 		}
 		started := h.now()
+		if h.Observer != nil {
+			h.Observer.RecoveryStarted()
+		}
 		n, err := h.Tracker.Recover(ctx, h.Store, h.Server, func(raw json.RawMessage) (bool, error) {
 			rp, err := offsets.UnmarshalValue(raw)
 			if err != nil {
@@ -95,6 +108,12 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 			return fmt.Errorf("%w: the schema history (%s) has no record of server %q at or before %s; check topic.prefix, or set snapshot.mode=recovery",
 				ErrNoHistory, h.Where, h.Server, pos.String())
 		}
+		if h.Observer != nil {
+			for range n {
+				h.Observer.ChangeRecovered()
+			}
+			h.Observer.Running()
+		}
 		h.log().Info("schema recovered from history", "records", n, "tables", len(h.Tracker.Tables()),
 			"position", pos.String(), "took", time.Since(started).Round(time.Millisecond))
 		return nil
@@ -107,6 +126,9 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 	snap.Snapshot = "INITIAL"
 	if err := h.Record(ctx, snap, changes); err != nil {
 		return err
+	}
+	if h.Observer != nil {
+		h.Observer.Running()
 	}
 	h.log().Info("schema read from the server and recorded", "tables", len(h.Tracker.Tables()), "position", pos.String(), "history", h.Where)
 	return nil
@@ -129,6 +151,11 @@ func (h *History) Record(ctx context.Context, pos offsets.Position, changes []*s
 	}
 	if err := h.Store.Append(ctx, recs); err != nil {
 		return fmt.Errorf("record schema changes at %s in %s: %w", pos.String(), h.Where, err)
+	}
+	if h.Observer != nil {
+		for range changes {
+			h.Observer.ChangeApplied()
+		}
 	}
 	return nil
 }
