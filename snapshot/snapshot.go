@@ -180,6 +180,10 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 	if len(todo) == 0 {
 		return nil
 	}
+	// Chunks of an earlier Run that the caller never released no longer matter.
+	s.mu.Lock()
+	clear(s.floors)
+	s.mu.Unlock()
 	threads := s.cfg.Threads
 	g, gctx := errgroup.WithContext(ctx)
 	specs := make(chan spec, threads)

@@ -237,3 +237,21 @@ func TestSnapshotter_KeyTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotter_RunError(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	db := srv.Database(t)
+	srv.Exec(t, db, `CREATE TABLE a (id INT PRIMARY KEY, n INT, s VARCHAR(20), d DATETIME(1), x DECIMAL(5,1))`)
+	fill(t, srv, db, "a", 100)
+	tables := loadTables(t, srv, db)
+	srv.Exec(t, db, `ALTER TABLE a DROP COLUMN x`) // the definition no longer matches
+	s := newSnapshotter(t, srv, 10, 3)
+	out := make(chan *Chunk, 100)
+	err := s.Run(t.Context(), tables, Progress{}, mustWatermark(t, s), out)
+	if err == nil || !strings.Contains(err.Error(), db+".a") {
+		t.Fatalf("Run = %v, want an error naming the table", err)
+	}
+	if _, ok := s.Floor(); ok {
+		t.Error("Floor still set after a failed Run")
+	}
+}
