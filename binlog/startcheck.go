@@ -23,8 +23,8 @@ type ServerState struct {
 	Files    []string // SHOW BINARY LOGS, oldest first
 	Sizes    []uint64 // file sizes, as Files
 	GTIDMode bool     // MySQL gtid_mode=ON; always true on MariaDB
-	// Executed is MySQL's gtid_executed, or MariaDB's gtid_binlog_state
-	// (the last GTID per domain and server in the binlogs).
+	// Executed is MySQL's gtid_executed, or MariaDB's gtid_binlog_pos
+	// (the last GTID per domain in the binlogs).
 	Executed string
 	// Purged is MySQL's gtid_purged, or on MariaDB the GTID list at the
 	// start of the oldest binlog (the state before its first transaction).
@@ -100,7 +100,7 @@ func ReadServerState(ctx context.Context, c PreflightConfig) (ServerState, error
 	}
 	if st.Flavor == FlavorMariaDB {
 		st.GTIDMode = true
-		if st.Executed, err = one("SELECT @@GLOBAL.gtid_binlog_state"); err != nil {
+		if st.Executed, err = one("SELECT @@GLOBAL.gtid_binlog_pos"); err != nil {
 			return st, err
 		}
 		if len(st.Files) > 0 {
@@ -213,7 +213,8 @@ func (st ServerState) Check(pos offsets.Position) error {
 			}
 		}
 		return &Error{Kind: ErrServerChanged,
-			Msg:  fmt.Sprintf("the stored binlog file of %s is not on the server (files %s to %s)", stored, st.Files[0], st.Files[len(st.Files)-1]),
+			Msg: fmt.Sprintf("the stored binlog file of %s is not on the server (files %s to %s); a position without GTIDs belongs to one server and cannot move to a replica or a new primary (enable GTIDs: gtid_mode=ON on MySQL)",
+				stored, st.Files[0], st.Files[len(st.Files)-1]),
 			Hint: changedHint}
 	}
 	switch {

@@ -359,3 +359,75 @@ func TestOffsets_PurgedWhileStopped(t *testing.T) {
 	}
 	t.Logf("refused: %s", lastLine(stderr))
 }
+
+// TestOffsets_FailoverToReplica runs rivulet on a MariaDB primary with a
+// GTID replica (MASTER_USE_GTID=slave_pos). Pointed at the replica while it
+// lags behind the stored position, rivulet refuses; once the replica caught
+// up and the primary died, it continues there with nothing lost or repeated.
+func TestOffsets_FailoverToReplica(t *testing.T) {
+	primary := testenv.StartMariaDB(t)
+	replica := testenv.StartMariaDB(t, testenv.WithServerID(2))
+	k := primary.Query(t, "", "SELECT @@GLOBAL.gtid_binlog_pos")[0][0]
+	replica.Exec(t, "",
+		"SET GLOBAL gtid_slave_pos = '"+k+"'",
+		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=%d, MASTER_USER='%s', MASTER_PASSWORD='%s', MASTER_USE_GTID=slave_pos",
+			primary.Host, primary.Port, primary.User, primary.Password),
+		"START SLAVE")
+	e := &e2eEnv{srv: primary, db: primary.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "it"}
+	caughtUp := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		c := replica.Conn(t, "")
+		defer c.Close()
+		for {
+			got := int64(-1)
+			if r, err := c.Execute("SELECT COUNT(*) FROM " + e.db + ".t"); err == nil { // the table may not be there yet
+				got, _ = r.GetInt(0, 0)
+				r.Close()
+			}
+			if got == int64(n) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica has %d rows, want %d; slave status: %v", got, n, replica.Query(t, "", "SHOW SLAVE STATUS"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	topic := e.prefix + "." + e.db + ".t"
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	e.srv.Exec(t, e.db, inserts(1, 3)...)
+	caughtUp(3)
+	replica.Exec(t, "", "STOP SLAVE")
+
+	onPrimary := e.config(t, nil)
+	in := e.start(t, onPrimary)
+	e.srv.Exec(t, e.db, inserts(4, 5)...) // streaming starts at the end: 1-3 are not read (snapshot.mode=no_data)
+	consume(t, e.brokers, 2, topic)
+	in.stop()
+
+	// The replica lags behind the stored position: refused, not read from
+	// a wrong place.
+	e.srv = replica
+	onReplica := e.config(t, nil)
+	_, stderr, code := cli(t, "run", "--config", onReplica)
+	if code == 0 || !strings.Contains(stderr, "has not executed transactions the stored position") {
+		t.Fatalf("start on a lagging replica: exit %d, want a refusal:\n%s", code, stderr)
+	}
+	t.Logf("lagging replica refused: %s", lastLine(stderr))
+
+	// Catch up, more changes on the primary, then the primary dies.
+	replica.Exec(t, "", "START SLAVE")
+	primary.Exec(t, e.db, inserts(6, 8)...)
+	caughtUp(8)
+	primary.Kill(t)
+	replica.Exec(t, "", "STOP SLAVE")
+
+	in = e.start(t, onReplica)
+	replica.Exec(t, e.db, inserts(9, 10)...)
+	recs := consume(t, e.brokers, 7, topic)
+	in.stop()
+	if got := ids(recs); !equalInts(got, seq(4, 10)) {
+		t.Fatalf("after failover to the replica, ids = %v, want %v (nothing lost or repeated)", got, seq(4, 10))
+	}
+}
