@@ -431,3 +431,50 @@ func TestOffsets_FailoverToReplica(t *testing.T) {
 		t.Fatalf("after failover to the replica, ids = %v, want %v (nothing lost or repeated)", got, seq(4, 10))
 	}
 }
+
+// TestOffsets_Heartbeats: with heartbeat.interval.ms, Debezium-shaped
+// heartbeat records reach __debezium-heartbeat.<prefix>, and while the
+// captured table is idle and other tables are written, the stored position
+// keeps up with the binlog.
+func TestOffsets_Heartbeats(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
+	other := e.db + "_other"
+	e.srv.Exec(t, "", "CREATE DATABASE "+other, "CREATE TABLE "+other+".busy (id INT PRIMARY KEY)")
+	t.Cleanup(func() { e.srv.Exec(t, "", "DROP DATABASE IF EXISTS "+other) })
+	cfg := e.config(t, map[string]string{"heartbeat.interval.ms": "200"})
+	in := e.start(t, cfg)
+
+	var busy []string
+	for i := range 20 {
+		busy = append(busy, fmt.Sprintf("INSERT INTO %s.busy VALUES (%d)", other, i))
+	}
+	e.srv.Exec(t, "", busy...)
+	want := masterPosition(t, e.srv)
+
+	recs := consume(t, e.brokers, 2, "__debezium-heartbeat."+e.prefix)
+	wantKey := `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},"payload":{"serverName":"it"}}`
+	if string(recs[0].RawKey) != wantKey {
+		t.Errorf("heartbeat key = %s, want %s", recs[0].RawKey, wantKey)
+	}
+	v := recs[0].Value
+	sch, _ := v["schema"].(map[string]any)
+	ts, _ := payload(v)["ts_ms"].(float64)
+	if sch["name"] != "io.debezium.connector.common.Heartbeat" || ts < float64(time.Now().Add(-time.Minute).UnixMilli()) {
+		t.Errorf("heartbeat value = %s", recs[0].RawVal)
+	}
+
+	// The stored position follows the uncaptured writes.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _, _ := cli(t, "offsets", "show", "--config", cfg)
+		if strings.Contains(out, fmt.Sprintf("position: %s:%d ", want.File, want.Pos)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored position did not reach %s:%d while the captured table was idle:\n%s", want.File, want.Pos, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	in.stop()
+}

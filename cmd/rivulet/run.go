@@ -68,12 +68,17 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		Filter: filter, Logger: log.With("component", "schema"),
 	})
 	defer loader.Close()
+	tracker, history, err := newSchemaHistory(cfg, loader, filter, stream.SchemaHistory(), log)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, history.Store.Close()) }()
 
 	reader, err := binlog.NewReader(binlog.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
 		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
 		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
-		Tables:   loader, Include: filter.Table,
+		Tables:   tracker, DDL: tracker, Include: filter.Table,
 		MaxBatchSize: cfg.MaxBatchSize, ConnectTimeout: cfg.Database.ConnectTimeout,
 		// Read-ahead in binlog events (each up to binlog_row_event_max_size,
 		// 8 KiB by default): enough to overlap network and decoding.
@@ -98,6 +103,14 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	var g errgroup.Group
 	g.Go(func() error { return srv.Run(httpCtx) })
+	if cfg.HeartbeatInterval > 0 && cfg.Sink == config.SinkKafka {
+		hb, err := newHeartbeat(cfg, log.With("component", "heartbeat"))
+		if err != nil {
+			stopHTTP()
+			return errors.Join(err, g.Wait())
+		}
+		g.Go(func() error { return hb.Run(httpCtx) }) // stops with the engine
+	}
 	g.Go(func() error { watchHealth(httpCtx, cfg, snk, stream, log.With("component", "health")); return nil })
 	runErr := engine.Run(ctx, engine.Config{
 		FlushInterval:   cfg.Offsets.FlushInterval,
@@ -105,6 +118,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          log.With("component", "engine"),
 		Observer:        stream,
+		History:         history,
 	}, src, newObservedSink(snk, stream, cfg), observedStore{store, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())
