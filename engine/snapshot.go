@@ -395,7 +395,7 @@ func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
 // prune forgets changes older than every chunk still in flight.
 func (m *merger) prune() {
 	floor, ok := m.snap.Floor()
-	if m.pending != nil && (!ok || snapshot.ComparePositions(m.pending.Window, floor) < 0) {
+	if m.pending != nil && !m.pending.Keyless && (!ok || snapshot.ComparePositions(m.pending.Window, floor) < 0) {
 		floor, ok = m.pending.Window, true
 	}
 	for k, at := range m.changed {
