@@ -7,9 +7,9 @@ import (
 
 func TestHeartbeatRecords(t *testing.T) {
 	tests := []struct {
-		name     string
-		got      []byte
-		want     string
+		name string
+		got  []byte
+		want string
 	}{
 		{"key plain", heartbeatKey("dbserver1", false), `{"serverName":"dbserver1"}`},
 		{"value plain", heartbeatValue(1700000000123, false), `{"ts_ms":1700000000123}`},
