@@ -47,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "run", "check":
 	case "offsets":
 		return offsetsCmd(rest, stdout, stderr)
+	case "schema":
+		return schemaCmd(rest, stdout, stderr)
 	case "dev-kafka":
 		return devKafkaCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -104,6 +106,8 @@ commands:
   check --config FILE   preflight the database and Kafka, one line per check
   offsets show|set|reset --config FILE
                         show or change the stored binlog position (rivulet offsets -h)
+  schema show|history --config FILE
+                        print the tracked tables at the stored offset, or the recorded DDL
   version               print the version
 
 FILE is the Debezium MySQL connector JSON as POSTed to Kafka Connect, or a

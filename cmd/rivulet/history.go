@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/engine"
+	"github.com/rivulet-cdc/rivulet/metrics"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// newSchemaHistory builds the DDL tracker (the binlog reader's table model)
+// and the schema history it is kept in (schema.history.internal.*).
+func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.Filter, m *metrics.SchemaHistory, log *slog.Logger) (*schema.Tracker, *engine.History, error) {
+	log = log.With("component", "schema-history")
+	tracker := schema.NewTracker(schema.TrackerConfig{
+		Filter:             filter,
+		MariaDB:            cfg.Flavor() == config.FlavorMariaDB,
+		SkipUnparseableDDL: cfg.SchemaHistory.SkipUnparseableDDL,
+		OnSkip: func(d schema.DDL, err *schema.DDLError, captured bool) {
+			// Never silent: a warning per statement and a counted metric.
+			log.Warn("DDL statement skipped: it could not be applied to the schema model",
+				"position", d.Pos, "statement", d.SQL, "captured_table", captured, "error", err.Err)
+			if m != nil {
+				m.DDLSkipped()
+			}
+		},
+	})
+	store, where, err := openHistoryStore(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &engine.History{
+		Tracker: tracker, Store: store, Loader: loader, Server: cfg.TopicPrefix,
+		Where: where, Logger: log,
+	}
+	if m != nil {
+		h.Observer = m
+	}
+	return tracker, h, nil
+}
+
+func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore, string, error) {
+	h := cfg.SchemaHistory
+	switch h.Store {
+	case config.HistoryFile:
+		return schema.NewFileHistory(h.FileFilename), "file " + h.FileFilename, nil
+	case config.HistoryKafka:
+		brokers := h.KafkaBootstrapServers
+		if len(brokers) == 0 || (config.Kafka{BootstrapServers: brokers}).Embedded() {
+			brokers = cfg.Kafka.BootstrapServers // the embedded broker's real address
+		}
+		k, err := schema.NewKafkaHistory(schema.KafkaHistoryConfig{
+			Brokers: brokers, Topic: h.KafkaTopic, ClientID: "rivulet-" + cfg.Name + "-schemahistory", Logger: log,
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		return k, "topic " + h.KafkaTopic, nil
+	}
+	return nil, "", fmt.Errorf("%w: schema.history.internal store %q", config.ErrInvalid, h.Store)
+}
