@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +102,28 @@ func TestSnapshot_InitialChunkedMarkers(t *testing.T) {
 	src := all[0].Value["source"].(map[string]any)
 	if src["file"] == "" || src["pos"] == 0.0 {
 		t.Errorf("snapshot source without a position: %v", src)
+	}
+	// Snapshot metrics (Debezium's snapshot context).
+	resp, err := http.Get("http://" + in.metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`debezium_metrics_SnapshotCompleted{context="snapshot"`, `debezium_metrics_TotalTableCount{context="snapshot"`,
+		`debezium_metrics_RowsScanned{context="snapshot"`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for l := range strings.Lines(string(body)) {
+		if strings.HasPrefix(l, "debezium_metrics_SnapshotCompleted{") && !strings.HasSuffix(strings.TrimSpace(l), " 1") ||
+			strings.HasPrefix(l, "debezium_metrics_RemainingTableCount{") && !strings.HasSuffix(strings.TrimSpace(l), " 0") ||
+			strings.HasPrefix(l, "debezium_metrics_RowsScanned{") && strings.Contains(l, `table="`+e.db+`.b_multi"`) && !strings.HasSuffix(strings.TrimSpace(l), " 22") {
+			t.Errorf("metric %s", strings.TrimSpace(l))
+		}
 	}
 	in.stop()
 	off, err := os.ReadFile(filepath.Join(e.dir, "offsets.json"))
