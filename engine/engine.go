@@ -53,6 +53,9 @@ type Config struct {
 	// History, when set, is started before streaming and records every
 	// batch's schema changes before the batch's position can be committed.
 	History SchemaHistory
+	// SchemaChanges, when set (include.schema.changes), publishes a
+	// schema-change event per recorded DDL.
+	SchemaChanges SchemaChangeSink
 }
 
 func (c *Config) setDefaults() {
@@ -147,11 +150,19 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 				}
 			}
 			seq := tr.add(b.End)
+			ack := func(err error) { tr.done(seq, err) }
+			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
+				// Schema-change events: acknowledged before b.End commits too.
+				ack = joinAcks(2, ack)
+				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSource(b.End), ack); err != nil {
+					return fmt.Errorf("schema changes: %w", err)
+				}
+			}
 			if len(b.Events) == 0 {
-				tr.done(seq, nil)
+				ack(nil)
 				continue
 			}
-			if err := snk.Send(gctx, b.Events, func(err error) { tr.done(seq, err) }); err != nil {
+			if err := snk.Send(gctx, b.Events, ack); err != nil {
 				return fmt.Errorf("sink: %w", err)
 			}
 			if err := tr.failed(); err != nil {

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 )
@@ -35,6 +37,39 @@ type HistoryObserver interface {
 	ChangeRecovered()
 	Running()
 	ChangeApplied()
+}
+
+// SchemaChangeSink publishes schema-change events to the topic named
+// topic.prefix (sink.Kafka). done is called once, without blocking, after
+// every record was acknowledged or once one failed.
+type SchemaChangeSink interface {
+	SendSchemaChanges(ctx context.Context, changes []*schema.Change, src event.Source, done func(error)) error
+}
+
+// ddlSource is the source block of a schema-change event: the position
+// after the DDL (its group ends there), its server and time.
+func ddlSource(end offsets.Position) event.Source {
+	return event.Source{TsUs: end.TsSec * 1_000_000, ServerID: end.ServerID, File: end.File, Pos: end.Pos, Thread: -1}
+}
+
+// joinAcks returns a done function that calls done once after n calls,
+// with the first error.
+func joinAcks(n int32, done func(error)) func(error) {
+	var left atomic.Int32
+	var first atomic.Pointer[error]
+	left.Store(n)
+	return func(err error) {
+		if err != nil {
+			first.CompareAndSwap(nil, &err)
+		}
+		if left.Add(-1) == 0 {
+			if e := first.Load(); e != nil {
+				done(*e)
+				return
+			}
+			done(nil)
+		}
+	}
 }
 
 // ErrNoHistory reports a stored offset without a schema history to rebuild

@@ -61,3 +61,15 @@ func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 	}
 	return nil, "", fmt.Errorf("%w: schema.history.internal store %q", config.ErrInvalid, h.Store)
 }
+
+// schemaChangeSink returns the sink's schema-change publisher when
+// include.schema.changes is on and the sink has one (Kafka), else nil.
+func schemaChangeSink(cfg *config.Config, snk engine.Sink) engine.SchemaChangeSink {
+	if !cfg.IncludeSchemaChanges {
+		return nil
+	}
+	if sc, ok := snk.(engine.SchemaChangeSink); ok {
+		return sc
+	}
+	return nil
+}

@@ -119,6 +119,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		Logger:          log.With("component", "engine"),
 		Observer:        stream,
 		History:         history,
+		SchemaChanges:   schemaChangeSink(cfg, snk),
 	}, src, newObservedSink(snk, stream, cfg), observedStore{store, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())

@@ -25,6 +25,34 @@ func TestSchema_HistoryShowAndRestart(t *testing.T) {
 		t.Errorf("second row after = %v", after)
 	}
 
+	// The schema-change event of the ALTER on the topic named topic.prefix.
+	changes := consumeUntil(t, e.brokers, func(r []record) bool {
+		for _, rec := range r {
+			if v := payload(rec.Value); v != nil && v["ddl"] == "ALTER TABLE t ADD COLUMN b INT" {
+				return true
+			}
+		}
+		return false
+	}, e.prefix)
+	var alter map[string]any
+	for _, rec := range changes {
+		if v := payload(rec.Value); v != nil && v["ddl"] == "ALTER TABLE t ADD COLUMN b INT" {
+			alter = v
+			if k := payload(rec.Key); k["databaseName"] != e.db {
+				t.Errorf("schema change key = %v", rec.Key)
+			}
+		}
+	}
+	if alter == nil {
+		t.Fatalf("no schema-change event for the ALTER on topic %s", e.prefix)
+	}
+	tc := alter["tableChanges"].([]any)[0].(map[string]any)
+	cols := tc["table"].(map[string]any)["columns"].([]any)
+	if tc["type"] != "ALTER" || tc["id"] != `"`+e.db+`"."t"` || len(cols) != 3 || cols[2].(map[string]any)["name"] != "b" ||
+		alter["databaseName"] != e.db || alter["source"].(map[string]any)["db"] != e.db {
+		t.Errorf("schema change event = %v", alter)
+	}
+
 	out, errOut, code := cli(t, "schema", "history", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "ALTER TABLE t ADD COLUMN b INT") || !strings.Contains(out, "CREATE "+e.db+".t") {
 		t.Errorf("schema history: code %d\n%s\n%s", code, out, errOut)
