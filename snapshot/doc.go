@@ -9,8 +9,17 @@
 // delivered.
 //
 // The package does not read the binlog: engine merges chunks into the stream
-// (see engine/snapshot.go for the reconciliation rule). It imports schema,
-// offsets and event only. Main types: Snapshotter, Chunk, Progress, Config.
+// (see engine/snapshot.go for the reconciliation rule), using Chunk.Window,
+// Snapshotter.Floor (how far back streamed changes still matter) and
+// AppendKey (the same key identity for snapshot rows and binlog rows). It
+// imports schema, offsets and event only. Main types: Snapshotter, Chunk,
+// Progress, Config; CapturedTables lists what to read through a Catalog
+// (schema.Loader).
+//
+// Rows are read with the binary protocol and converted to the event.Value
+// kinds the binlog decoder produces for the same column (the session runs
+// with SET NAMES utf8mb4 and time_zone +00:00), so a snapshot row and the
+// same row streamed render identically.
 //
 // No statement takes a lock: chunks are plain SELECTs in autocommit mode
 // (InnoDB consistent non-locking reads), and the only transaction held open
