@@ -64,6 +64,8 @@ func TestReader_DDLTracking(t *testing.T) {
 		"INSERT INTO u VALUES ('2020-01-02')",
 		"TRUNCATE TABLE t",
 		"INSERT INTO t VALUES (3, 't3')",
+		// Logged in ROW format as CREATE TABLE with explicit columns + rows.
+		"CREATE TABLE c AS SELECT 7 AS x",
 	)
 	type row struct {
 		Table string
@@ -81,6 +83,7 @@ func TestReader_DDLTracking(t *testing.T) {
 		{"u", []string{"d", "id", "c"}, []string{"str:w", "int:6", "uint:60"}},
 		{"u", []string{"q"}, []string{"date:2020-01-02"}},
 		{"t", []string{"k", "s"}, []string{"int:3", "str:t3"}},
+		{"c", []string{"x"}, []string{"int:7"}},
 	}
 	rn := h.start(from)
 	evs, batches := rn.events(t, len(want))
