@@ -125,6 +125,11 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 			return fmt.Errorf("%w: the offset %s is stored but the schema history (%s) is missing or empty; restore it, or set snapshot.mode=recovery to rebuild it from the live schema (correct only if no DDL ran since that offset)",
 				ErrNoHistory, pos.String(), h.Where)
 		}
+		if h.Loader != nil {
+			if err := h.Tracker.DetectFlavor(ctx, h.Loader); err != nil {
+				return err
+			}
+		}
 		started := h.now()
 		if h.Observer != nil {
 			h.Observer.RecoveryStarted()

@@ -171,3 +171,24 @@ func (l *Loader) queryString(ctx context.Context, q string) (string, error) {
 	s, err := cloned(res.GetString(0, 0))
 	return strings.Clone(s), err
 }
+
+// DetectFlavor sets TrackerConfig.MariaDB and ServerCharset from the live
+// server (SELECT VERSION(), @@character_set_server), for a model rebuilt
+// from the history rather than read from the server.
+func (tr *Tracker) DetectFlavor(ctx context.Context, l *Loader) error {
+	v, err := l.queryString(ctx, "SELECT VERSION()")
+	if err != nil {
+		return fmt.Errorf("read the server version: %w", err)
+	}
+	cs, err := l.queryString(ctx, "SELECT @@character_set_server")
+	if err != nil {
+		return fmt.Errorf("read character_set_server: %w", err)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.cfg.MariaDB = strings.Contains(strings.ToLower(v), "mariadb")
+	if cs != "" {
+		tr.cfg.ServerCharset = normCharset(cs)
+	}
+	return nil
+}
