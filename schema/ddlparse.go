@@ -261,6 +261,12 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "NOWAIT":
 			continue
+		case up == "SRID" && i+2 < len(toks) && isNumber(strings.TrimSpace(toks[i+2])):
+			i += 2 // MySQL 8 spatial reference of a column: no effect on the row image
+			continue
+		case up == "TABLES" && prevWord(1) == "RENAME":
+			b.WriteString("TABLE")
+			continue
 		case up == "WAIT" && i+2 < len(toks) && isNumber(strings.TrimSpace(toks[i+2])):
 			i += 2
 			continue
