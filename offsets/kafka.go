@@ -159,6 +159,8 @@ func (s *KafkaStore) Lock(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kafka offset store: lease: %w", err)
 	}
+	// The lease member needs no records: membership is the lease.
+	lease.PauseFetchTopics(s.cfg.Topic)
 	p, err := s.producerClient()
 	if err != nil {
 		lease.Close()
@@ -250,6 +252,10 @@ func (s *KafkaStore) ensureTopic(ctx context.Context) error {
 	return fmt.Errorf("kafka offset store: create topic %s: %w (create it compacted, or grant CREATE on the cluster)", s.cfg.Topic, err)
 }
 
+// loadIdle is how long Load waits for more records before it takes the
+// topic as read (fetches wait at most 200ms on a healthy broker).
+const loadIdle = 5 * time.Second
+
 // Load reads the offsets topic from its start to its last committed record
 // and returns the last value stored under this connector's key; ok is false
 // when there is none, when the last one is a tombstone, or when the topic
@@ -302,9 +308,18 @@ func (s *KafkaStore) Load(ctx context.Context) (Position, bool, error) {
 	var exact, alike []byte
 	var foundExact, foundAlike bool
 	for len(last) > 0 {
-		fs := cl.PollFetches(ctx)
+		// The last offset below the end may be gone (a compacted-away
+		// tombstone): a poll that finds nothing more ends the read.
+		pctx, cancel := context.WithTimeout(ctx, loadIdle)
+		fs := cl.PollFetches(pctx)
+		idle := pctx.Err() != nil
+		cancel()
 		if err := ctx.Err(); err != nil {
 			return Position{}, false, fmt.Errorf("load offsets from topic %s: %w", s.cfg.Topic, err)
+		}
+		if idle && fs.NumRecords() == 0 {
+			s.log.Debug("offsets topic read to its readable end", "topic", s.cfg.Topic, "partitions_short", len(last))
+			break
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
