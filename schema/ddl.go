@@ -47,7 +47,7 @@ type TableChange struct {
 
 // Change is what one DDL statement did to the tracked model: one schema
 // history record. Tables is empty for statements that change no table
-// (CREATE DATABASE, TRUNCATE, a DROP TABLE IF EXISTS of nothing).
+// (CREATE DATABASE, a DROP TABLE IF EXISTS of nothing).
 type Change struct {
 	// DB is the database the statement applies to (Debezium's databaseName):
 	// the one of its first table, or the session database.
@@ -56,8 +56,6 @@ type Change struct {
 	DDL string
 	// Tables lists the tables changed, in statement order.
 	Tables []TableChange
-	// Truncated lists tables emptied by TRUNCATE TABLE.
-	Truncated []TableID
 }
 
 // stmtClass is what Classify makes of a statement.

@@ -60,8 +60,9 @@ func (tr *Tracker) applyDDL(_ context.Context, d DDL) (c *Change, err error) {
 		return nil, &DDLError{Pos: d.Pos, SQL: d.SQL, Tables: guessTables(d.SQL, d.DB),
 			Err: errors.New("a row change logged as a statement (binlog_format is not ROW)")}
 	case classTruncate:
-		ids := guessTables(d.SQL, d.DB)
-		return &Change{DB: firstDB(ids, d.DB), DDL: d.SQL, Truncated: ids}, nil
+		// Debezium's default schema.history.internal.ddl.filter leaves
+		// TRUNCATE out of the history; it changes no definition.
+		return nil, nil
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
@@ -98,26 +99,25 @@ func (tr *Tracker) applyDDL(_ context.Context, d DDL) (c *Change, err error) {
 	if c.DB == "" {
 		c.DB = d.DB
 	}
-	return c, nil
-}
-
-func firstDB(ids []TableID, db string) string {
-	if len(ids) > 0 && ids[0].DB != "" {
-		return ids[0].DB
+	if len(c.Tables) == 0 && (a.temporary || c.DB != "" && !tr.tracked(c.DB)) {
+		// Temporary tables, and databases that are not captured
+		// (store.only.captured.databases.ddl=true): nothing to record.
+		return nil, nil
 	}
-	return db
+	return c, nil
 }
 
 // applier applies the statements of one event to an overlay of the model.
 type applier struct {
-	tr      *Tracker
-	ddl     DDL
-	overlay map[tableKey]*TableDef // nil value: dropped
-	dbs     map[string]*string     // lower-case name -> charset; nil: dropped
-	dbNames map[string]string
-	changes []TableChange
-	named   []TableID
-	db      string // databaseName of the record
+	tr        *Tracker
+	ddl       DDL
+	overlay   map[tableKey]*TableDef // nil value: dropped
+	dbs       map[string]*string     // lower-case name -> charset; nil: dropped
+	dbNames   map[string]string
+	changes   []TableChange
+	named     []TableID
+	db        string // databaseName of the record
+	temporary bool   // a temporary table statement
 }
 
 func (a *applier) get(db, name string) *TableDef {
@@ -340,6 +340,7 @@ func (e *editTable) def() *TableDef {
 
 func (a *applier) createTable(s *ast.CreateTableStmt) error {
 	if s.TemporaryKeyword != ast.TemporaryNone {
+		a.temporary = true
 		return nil // temporary tables never reach the row events of a ROW binlog
 	}
 	id, err := a.id(s.Table)
@@ -769,6 +770,7 @@ func inPrimary(e *editTable, col string) bool {
 
 func (a *applier) dropTable(s *ast.DropTableStmt) error {
 	if s.IsView || s.TemporaryKeyword != ast.TemporaryNone {
+		a.temporary = true
 		return nil
 	}
 	for _, tn := range s.Tables {
