@@ -138,3 +138,12 @@ func TestReader_DDLUnparseableStops(t *testing.T) {
 		t.Fatalf("Run = %v, want a fatal DDL error naming the statement", err)
 	}
 }
+
+func FuzzStatusVars(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 6, 3, 's', 't', 'd', 4, 33, 0, 33, 0, 45, 0})
+	f.Add([]byte{11, 4, 'r', 'o', 'o', 't', 9, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 12, 2, 'a', 0, 'b', 0})
+	f.Add([]byte{12, 254, 128, 1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		statusVars(b) // must not panic on any input
+	})
+}
