@@ -161,6 +161,10 @@ func (s *KafkaStore) Lock(ctx context.Context) error {
 	}
 	// The lease member needs no records: membership is the lease.
 	lease.PauseFetchTopics(s.cfg.Topic)
+	if err := s.awaitMembership(ctx, lease); err != nil {
+		lease.Close()
+		return err
+	}
 	p, err := s.producerClient()
 	if err != nil {
 		lease.Close()
@@ -207,6 +211,50 @@ func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 			logged = true
 		}
 		t := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// awaitMembership returns once lease is a member of the lease group, so
+// that a process starting after Lock returned sees this one. Another member
+// found there (two processes started at the same time) fails it with
+// ErrLocked: at worst both refuse, never both run.
+func (s *KafkaStore) awaitMembership(ctx context.Context, lease *kgo.Client) error {
+	deadline := time.Now().Add(2*s.cfg.LeaseTimeout + 5*time.Second)
+	for {
+		id, _ := lease.GroupMetadata()
+		if id != "" {
+			gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+			if err != nil {
+				return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+			}
+			var mine bool
+			var others []string
+			for _, m := range gs[s.leaseGroup()].Members {
+				switch {
+				case m.MemberID == id:
+					mine = true
+				default:
+					others = append(others, m.ClientID+" ("+m.ClientHost+")")
+				}
+			}
+			if len(others) > 0 {
+				return fmt.Errorf("%w: connector %q (topic.prefix %q) is also being started by %s (lease group %s); stop it first (each connector runs as one process)",
+					ErrLocked, s.cfg.ConnectorName, s.cfg.TopicPrefix, strings.Join(others, ", "), s.leaseGroup())
+			}
+			if mine {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kafka offset store: could not join the lease group %s", s.leaseGroup())
+		}
+		t := time.NewTimer(100 * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -285,3 +285,28 @@ func waitMembers(t *testing.T, s *KafkaStore, n int) {
 		}
 	}
 }
+
+// TestKafkaStore_LockRace starts two writers at once: never both hold it.
+func TestKafkaStore_LockRace(t *testing.T) {
+	c := newCluster(t)
+	brokers := c.ListenAddrs()
+	a := newKafkaStore(t, brokers, "n", "p")
+	b := newKafkaStore(t, brokers, "n", "p")
+	errs := make(chan error, 2)
+	for _, s := range []*KafkaStore{a, b} {
+		go func() { errs <- s.Lock(t.Context()) }()
+	}
+	ok := 0
+	for range 2 {
+		err := <-errs
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrLocked):
+			t.Fatalf("Lock = %v, want nil or ErrLocked", err)
+		}
+	}
+	if ok > 1 {
+		t.Fatal("both processes hold the lease")
+	}
+}
