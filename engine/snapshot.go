@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -225,23 +225,9 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 	streamCtx, stopStream := context.WithCancel(gctx)
 	defer stopStream()
 	bin := make(chan binlog.Batch, 4)
-	chunks := make(chan *snapshot.Chunk, 1)
-	var snapOK atomic.Bool // set before chunks closes when every chunk was sent
 	g.Go(func() error {
 		defer close(bin)
 		return s.inner.Run(streamCtx, streamStart, bin)
-	})
-	g.Go(func() error {
-		defer close(chunks)
-		err := s.cfg.Snapshotter.Run(gctx, tables, prog, streamStart, chunks)
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("snapshot: %w", err)
-		}
-		snapOK.Store(true)
-		return nil
 	})
 	m := &merger{
 		s: s, out: out, snap: s.cfg.Snapshotter, tables: tables, log: log,
@@ -250,7 +236,8 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 		snapPos: streamStart, began: s.cfg.Now(),
 	}
 	g.Go(func() error {
-		err := m.run(gctx, bin, chunks, &snapOK, stopStream)
+		m.cur = m.startSnap(gctx, prog, streamStart)
+		err := m.run(gctx, bin, stopStream)
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}
@@ -286,12 +273,104 @@ type merger struct {
 	dropped   int64
 	lastTable *schema.Table
 	pending   *snapshot.Chunk // read, waiting for the stream to pass its high watermark
+	cur       *snapRun        // the chunk reader, nil once it finished
+	ddl       bool            // a captured table changed: restart the reader
+	restarts  int             // restarts after read failures
 }
 
-func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan *snapshot.Chunk, snapOK *atomic.Bool, stopStream func()) error {
+// definitionsChanged reports whether a captured table's columns or key
+// differ from those the snapshot reads with.
+func (m *merger) definitionsChanged(ctx context.Context) bool {
+	if inv, ok := m.s.cfg.Catalog.(interface{ InvalidateAll() }); ok {
+		inv.InvalidateAll()
+	}
+	now, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
+	if err != nil || len(now) != len(m.tables) {
+		return err == nil
+	}
+	for i, t := range now {
+		old := m.tables[i]
+		if t.ID() != old.ID() || len(t.Columns) != len(old.Columns) || !slices.Equal(t.PrimaryKey, old.PrimaryKey) {
+			return true
+		}
+		for j := range t.Columns {
+			if t.Columns[j].Name != old.Columns[j].Name || t.Columns[j].Type != old.Columns[j].Type {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// snapRun is one Snapshotter.Run in the background.
+type snapRun struct {
+	chunks chan *snapshot.Chunk
+	errc   chan error // Run's result, sent after chunks is closed
+	cancel context.CancelFunc
+}
+
+// startSnap starts reading chunks after from; start is the first Window.
+func (m *merger) startSnap(ctx context.Context, from snapshot.Progress, start offsets.Position) *snapRun {
+	sctx, cancel := context.WithCancel(ctx)
+	r := &snapRun{chunks: make(chan *snapshot.Chunk, 1), errc: make(chan error, 1), cancel: cancel}
+	tables := m.tables
+	go func() {
+		err := m.snap.Run(sctx, tables, from, start, r.chunks)
+		close(r.chunks)
+		r.errc <- err
+	}()
+	return r
+}
+
+// stop cancels the run, releases what it still hands out and waits for it.
+func (r *snapRun) stop() {
+	r.cancel()
+	for ch := range r.chunks {
+		ch.Release()
+	}
+	<-r.errc
+}
+
+// restart rereads the captured tables' definitions after a DDL statement
+// changed one of them mid-snapshot and continues after the last emitted
+// chunk: chunks read with the old definition are dropped unread.
+func (m *merger) restart(ctx context.Context) error {
+	if m.cur != nil {
+		m.cur.stop()
+		m.cur = nil
+	}
+	if m.pending != nil {
+		m.pending.Release()
+		m.pending = nil
+	}
+	if inv, ok := m.s.cfg.Catalog.(interface{ InvalidateAll() }); ok {
+		inv.InvalidateAll()
+	}
+	tables, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
+	if err != nil {
+		return fmt.Errorf("list captured tables: %w", err)
+	}
+	from, err := snapshot.DecodeProgress(m.progress)
+	if err != nil {
+		return err
+	}
+	m.tables, m.lastTable = tables, nil
+	if len(tables) > 0 {
+		m.lastTable = tables[len(tables)-1]
+	}
+	m.log.Info("a captured table changed during the snapshot: continuing with its new definition",
+		"after", m.progress, "position", m.processed.String())
+	m.cur = m.startSnap(ctx, from, m.processed)
+	return nil
+}
+
+func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream func()) error {
 	defer func() {
 		if m.pending != nil {
 			m.pending.Release()
+		}
+		if m.cur != nil {
+			m.cur.stop()
 		}
 	}()
 	if len(m.tables) > 0 {
@@ -306,6 +385,14 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan
 	defer stale.Stop()
 	timedOut := false
 	for {
+		if m.ddl {
+			m.ddl = false
+			if m.cur != nil && !m.done {
+				if err := m.restart(ctx); err != nil {
+					return err
+				}
+			}
+		}
 		if m.pending != nil && (timedOut || snapshot.ComparePositions(m.pending.High, m.processed) <= 0) {
 			if timedOut {
 				m.log.Debug("stream did not pass a chunk's high watermark: emitting it at the stream's position",
@@ -320,9 +407,9 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan
 			m.pending = nil
 			continue
 		}
-		chunkCh := chunks
-		if m.pending != nil || m.done && chunks == nil {
-			chunkCh = nil
+		var chunkCh chan *snapshot.Chunk
+		if m.cur != nil && m.pending == nil {
+			chunkCh = m.cur.chunks
 		}
 		select {
 		case b, ok := <-bin:
@@ -337,9 +424,24 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, chunks <-chan
 			}
 		case ch, ok := <-chunkCh:
 			if !ok {
-				chunks = nil
-				if !snapOK.Load() {
-					return nil // stopped or failed: the group returns why
+				err := <-m.cur.errc
+				m.cur = nil
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					// A chunk read can meet a DDL statement before the stream
+					// does (unknown column): if a definition changed, go on
+					// with the new one, a few times at most.
+					if m.restarts < 5 && m.definitionsChanged(ctx) {
+						m.restarts++
+						m.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", err)
+						if err := m.restart(ctx); err != nil {
+							return err
+						}
+						continue
+					}
+					return fmt.Errorf("snapshot: %w", err)
 				}
 				if !m.done {
 					// No tables, or every table was done before a restart.
@@ -383,6 +485,13 @@ func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
 		if len(m.changed) >= m.pruneAt {
 			m.prune()
 		}
+		for _, c := range b.Schema {
+			for _, tc := range c.Tables {
+				if m.captured(tc.ID) || m.captured(tc.PreviousID) {
+					m.ddl = true
+				}
+			}
+		}
 		m.last = b.End
 		b.End.Snapshot, b.End.SnapshotProgress = snapshotInitial, m.progress
 	} else {
@@ -404,6 +513,16 @@ func (m *merger) prune() {
 		}
 	}
 	m.pruneAt = max(4096, 2*len(m.changed))
+}
+
+// captured reports whether the snapshot reads the table id.
+func (m *merger) captured(id schema.TableID) bool {
+	for _, t := range m.tables {
+		if t.DB == id.DB && t.Name == id.Name {
+			return true
+		}
+	}
+	return false
 }
 
 func appendTableKey(dst []byte, t *schema.Table, row []event.Value) []byte {

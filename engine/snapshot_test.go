@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,11 +49,12 @@ func TestMerger_Reconciles(t *testing.T) {
 		return s
 	}
 	var got []string
-	var ok atomic.Bool
+	snapErr := make(chan error, 1)
+	m.cur = &snapRun{chunks: chunks, errc: snapErr, cancel: func() {}}
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	go func() { errc <- m.run(ctx, bin, chunks, &ok, func() {}) }()
+	go func() { errc <- m.run(ctx, bin, func() {}) }()
 
 	update := func(id, v int64, at uint64) event.ChangeEvent {
 		return event.ChangeEvent{Op: event.OpUpdate, Table: tbl, Before: row(id, v-1), After: row(id, v),
@@ -71,7 +71,7 @@ func TestMerger_Reconciles(t *testing.T) {
 	// No batch reaches 40: the chunk goes out after HighWaitLimit, in two
 	// batches (MaxBatch 2), the first keeping the previous progress.
 	got = append(got, next(), next())
-	ok.Store(true)
+	snapErr <- nil
 	close(chunks)
 	bin <- binlog.Batch{Events: []event.ChangeEvent{update(4, 1, 40)}, End: pos(50)}
 	got = append(got, next())
