@@ -56,6 +56,11 @@ import (
 // a stream change at least once, and the rule above holds across restarts.
 // The last chunk's batch clears snapshot and progress.
 //
+// A DDL statement on a captured table while the snapshot runs (seen in the
+// stream's Batch.Schema, or first as a failed chunk read) restarts the
+// chunk reader after the last emitted chunk with the tables' new
+// definitions; chunks read with the old one are dropped and read again.
+//
 // A table without a usable key is read whole in one consistent-snapshot
 // transaction, handed out in chunk-size pieces as it is read (memory stays
 // bounded), and emitted without reconciliation (there is no key): rows
