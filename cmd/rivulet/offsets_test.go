@@ -296,14 +296,15 @@ func TestOffsets_ShowSetReset(t *testing.T) {
 	}
 
 	// Set by time: everything committed from that time on is read again.
-	// (Event timestamps come from the session: two transactions an hour apart.)
-	now := time.Now().Unix()
+	// Event timestamps have second precision: 4 before the second at, 5 in it.
 	in = e.start(t, cfg)
-	e.srv.Exec(t, e.db, fmt.Sprintf("SET timestamp = %d", now+3600), "INSERT INTO t VALUES (4)",
-		fmt.Sprintf("SET timestamp = %d", now+7200), "INSERT INTO t VALUES (5)")
+	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (4)")
+	atTime := time.Now().Truncate(time.Second).Add(time.Second)
+	time.Sleep(time.Until(atTime))
+	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (5)")
 	consume(t, e.brokers, 5, topic)
 	in.stop()
-	at := time.Unix(now+5400, 0).UTC().Format(time.RFC3339)
+	at := atTime.UTC().Format(time.RFC3339)
 	set, stderr, code = cli(t, "offsets", "set", "--config", cfg, "--time", at)
 	if code != 0 {
 		t.Fatalf("offsets set --time: exit %d\n%s%s", code, set, stderr)
