@@ -31,12 +31,14 @@ import (
 var benchCompression = "none"
 
 type options struct {
-	rivulet  string
-	rows     int
-	txRows   int
-	runs     int
-	liveRate int
-	liveFor  time.Duration
+	rivulet string
+	rows    int
+	txRows  int
+	runs    int
+	// snapshotRows is the table size for the snapshot figures.
+	snapshotRows int
+	liveRate     int
+	liveFor      time.Duration
 }
 
 type result struct {
@@ -78,6 +80,9 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	if err := prime(o, srv, dir); err != nil {
+		return fmt.Errorf("prime: %w", err)
+	}
 	changes := 2 * o.rows
 	fmt.Printf("writing %d inserts in %d-row transactions, then %d updates…\n", o.rows, o.txRows, o.rows)
 	t0 := time.Now()
@@ -108,7 +113,7 @@ func run(o options) error {
 	for i := range o.runs {
 		for k, v := range variants {
 			prefix := fmt.Sprintf("b%d%d", i, k)
-			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, start, changes)
+			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, changes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
@@ -122,6 +127,11 @@ func run(o options) error {
 		}
 		fmt.Printf("  %-28s run %d: %8.0f events/s\n", gm.name, i+1, rate)
 		gm.rates = append(gm.rates, rate)
+	}
+
+	snap, err := snapshotBench(o, srv, conn, dir)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
 	}
 
 	p50, p99, n, err := liveLag(o, srv, conn, dir)
@@ -138,6 +148,7 @@ func run(o options) error {
 		}
 		fmt.Printf("%-30s %12.0f %10s %14.2f\n", r.name, r.median(), rss, r.median()/gm.median())
 	}
+	snap.print()
 	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
 		o.liveRate, o.liveFor, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
 	return nil
@@ -181,18 +192,23 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 
 // rivuletRun streams the workload from start with the rivulet binary and
 // returns events/s (binlog to acknowledged records) and peak RSS in MiB.
-func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, start offsets.Position, want int) (float64, float64, error) {
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, want int) (float64, float64, error) {
 	kafka, brokers, err := startKafka(o.rivulet)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer stopProcess(kafka)
+	// Every run resumes from the offset and schema history the prime run
+	// recorded before the workload (see prime), under topic prefix "bench".
 	offsetFile := filepath.Join(dir, prefix+".offsets.json")
-	store := offsets.NewFileStore(offsetFile, "bench", prefix)
-	if err := store.Save(context.Background(), start); err != nil {
+	historyFile := filepath.Join(dir, prefix+".history")
+	if err := copyFile(filepath.Join(dir, "prime.offsets.json"), offsetFile); err != nil {
 		return 0, 0, err
 	}
-	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas, compression)
+	if err := copyFile(filepath.Join(dir, "prime.history"), historyFile); err != nil {
+		return 0, 0, err
+	}
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas, compression, primedConfig(historyFile))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -215,7 +231,7 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 			fmt.Printf("    (/metrics scraped %d times every %s, %d KiB each)\n", n, scrape, size/max(n, 1)/1024)
 		}()
 	}
-	topic := prefix + ".bench.t"
+	topic := primePrefix + ".bench.t"
 	lastPrint := time.Now()
 	profiled := os.Getenv("BENCH_HEAP") == ""
 	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
@@ -379,7 +395,7 @@ func bornUs(v []byte) (int64, bool) {
 	return n, err == nil && n > 0
 }
 
-func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offsetFile string, schemas bool, compression string) (path, metricsAddr string, err error) {
+func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offsetFile string, schemas bool, compression string, extra ...map[string]string) (path, metricsAddr string, err error) {
 	port, err := freePort()
 	if err != nil {
 		return "", "", err
@@ -406,6 +422,11 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 			"metrics.listen":                      metricsAddr,
 			"compression.type":                    compression,
 		},
+	}
+	for _, m := range extra {
+		for k, v := range m {
+			doc["config"].(map[string]string)[k] = v
+		}
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

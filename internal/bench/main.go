@@ -19,6 +19,7 @@ func main() {
 	flag.StringVar(&o.rivulet, "rivulet", "bin/rivulet", "path to the rivulet binary")
 	flag.IntVar(&o.rows, "rows", 500_000, "rows inserted; the same rows are then updated (changes = 2×rows)")
 	flag.IntVar(&o.txRows, "tx", 1000, "rows per transaction")
+	flag.IntVar(&o.snapshotRows, "snapshot-rows", 1_000_000, "rows in the table for the initial snapshot figures")
 	flag.IntVar(&o.runs, "runs", 3, "measured runs per variant (the median is reported)")
 	flag.IntVar(&o.liveRate, "live-rate", 20_000, "rows/s of the paced workload for the lag measurement")
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")

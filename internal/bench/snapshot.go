@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
+)
+
+// snapshotResult holds the initial-snapshot figures of one bench run.
+type snapshotResult struct {
+	rows    int
+	threads []int
+	rates   map[int][]float64
+	rss     map[int][]float64
+	selects []float64
+}
+
+// snapshotBench tops bench.t up to o.snapshotRows rows, then snapshots it
+// with snapshot.mode=initial_only and 1 and 4 threads, and reads it with a
+// plain streaming SELECT in the same run for the ratio.
+func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string) (*snapshotResult, error) {
+	if err := topUp(conn, o.rows, o.snapshotRows, o.txRows); err != nil {
+		return nil, err
+	}
+	r := &snapshotResult{rows: o.snapshotRows, threads: []int{1, 4}, rates: map[int][]float64{}, rss: map[int][]float64{}}
+	fmt.Printf("snapshot of %d rows…\n", r.rows)
+	for i := range o.runs {
+		for _, th := range r.threads {
+			rate, rss, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
+			if err != nil {
+				return nil, fmt.Errorf("%d threads: %w", th, err)
+			}
+			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB\n", th, i+1, rate, rss)
+			r.rates[th] = append(r.rates[th], rate)
+			r.rss[th] = append(r.rss[th], rss)
+		}
+		rate, err := selectRate(conn, r.rows)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Printf("  plain SELECT                 run %d: %8.0f rows/s\n", i+1, rate)
+		r.selects = append(r.selects, rate)
+	}
+	return r, nil
+}
+
+func (r *snapshotResult) print() {
+	fmt.Printf("\ninitial snapshot of %d rows (snapshot.mode=initial_only, JSON without schemas), medians\n", r.rows)
+	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "rows/s", "peak RSS", "vs SELECT")
+	sel := median(r.selects)
+	for _, th := range r.threads {
+		rss := 0.0
+		for _, v := range r.rss[th] {
+			rss = max(rss, v)
+		}
+		fmt.Printf("%-30s %12.0f %6.0f MiB %14.2f\n", fmt.Sprintf("snapshot, %d thread(s)", th), median(r.rates[th]), rss, median(r.rates[th])/sel)
+	}
+	fmt.Printf("%-30s %12.0f %10s %14.2f\n", "plain SELECT (go-mysql)", sel, "-", 1.0)
+}
+
+// topUp inserts rows with ids from..to-1.
+func topUp(conn *client.Conn, from, to, txRows int) error {
+	var b strings.Builder
+	for lo := from; lo < to; lo += txRows {
+		b.Reset()
+		b.WriteString("INSERT INTO bench.t VALUES ")
+		for id := lo; id < min(lo+txRows, to); id++ {
+			if id > lo {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "(%d,%d,'name-%d',%d.%02d,'2026-11-21 10:00:00.%03d',0)", id, id*7, id, id, id%100, id%1000)
+		}
+		if _, err := conn.Execute(b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// snapshotRun snapshots bench.t and returns rows/s to acknowledged records.
+func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, want int) (float64, float64, error) {
+	kafka, brokers, err := startKafka(o.rivulet)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stopProcess(kafka)
+	cfgFile, _, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
+		map[string]string{"snapshot.mode": "initial_only", "snapshot.max.threads": strconv.Itoa(threads)})
+	if err != nil {
+		return 0, 0, err
+	}
+	adm, cl, err := admin(brokers)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cl.Close()
+	begin := time.Now()
+	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stopProcess(proc)
+	topic := prefix + ".bench.t"
+	for {
+		n, err := endOffset(adm, topic)
+		if err == nil && n >= int64(want) {
+			break
+		}
+		// initial_only exits when done: read the last RSS before it goes.
+		if !alive(proc) {
+			if n2, _ := endOffset(adm, topic); n2 >= int64(want) {
+				break
+			}
+			return 0, 0, fmt.Errorf("rivulet exited with %d of %d rows; log: %s", n, want, tail(filepath.Join(dir, prefix+".log")))
+		}
+		if time.Since(begin) > 5*time.Minute {
+			return 0, 0, fmt.Errorf("only %d of %d rows after 5 minutes", n, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(begin)
+	return float64(want) / elapsed.Seconds(), peakRSS(proc.Process.Pid), nil
+}
+
+// selectRate reads every row of bench.t with one streaming SELECT.
+func selectRate(conn *client.Conn, want int) (float64, error) {
+	begin := time.Now()
+	n := 0
+	var res mysql.Result
+	err := conn.ExecuteSelectStreaming("SELECT * FROM bench.t", &res, func(row []mysql.FieldValue) error {
+		n++
+		return nil
+	}, nil)
+	if err != nil {
+		return 0, err
+	}
+	if n < want {
+		return 0, fmt.Errorf("SELECT returned %d rows, want %d", n, want)
+	}
+	return float64(n) / time.Since(begin).Seconds(), nil
+}
