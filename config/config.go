@@ -35,8 +35,7 @@ const (
 type SnapshotMode string
 
 // Snapshot modes Rivulet accepts (see also config/snapshot.go). Debezium's
-// other modes (recovery, configuration_based, custom) are reported as not
-// supported yet.
+// other modes (configuration_based, custom) are reported as not supported yet.
 const (
 	// SnapshotInitial (Debezium's default) snapshots schema and data when
 	// no offsets exist, then streams (chunked, lock-free, resumable).
@@ -48,6 +47,11 @@ const (
 	// or from the oldest binlog on the server when none is stored (Debezium
 	// removed it in 3.6 in favour of configuration_based).
 	SnapshotNever SnapshotMode = "never"
+	// SnapshotRecovery rebuilds a lost or damaged schema history from the
+	// live schema at the stored offset, then streams; no data is read.
+	// Correct only if no DDL ran since that offset. "schema_only_recovery"
+	// (removed in Debezium 3.3) is read as recovery.
+	SnapshotRecovery SnapshotMode = "recovery"
 )
 
 // SSLMode is database.ssl.mode.

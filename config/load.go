@@ -369,6 +369,10 @@ func (l *loader) parse(c *Config) {
 			v = string(SnapshotNoData)
 			l.warn("snapshot.mode schema_only is the pre-2.6 name of no_data (removed in Debezium 3.3); set snapshot.mode=no_data", "snapshot.mode")
 		}
+		if v == "schema_only_recovery" {
+			v = string(SnapshotRecovery)
+			l.warn("snapshot.mode schema_only_recovery is the pre-2.6 name of recovery (removed in Debezium 3.3); set snapshot.mode=recovery", "snapshot.mode")
+		}
 		c.SnapshotMode = SnapshotMode(v)
 	}
 	l.parseSnapshot(c)

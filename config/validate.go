@@ -106,11 +106,11 @@ func (c *Config) validate() []*FieldError {
 	}
 
 	switch c.SnapshotMode {
-	case SnapshotInitial, SnapshotNoData, SnapshotNever, SnapshotInitialOnly, SnapshotAlways, SnapshotWhenNeeded:
-	case "recovery", "schema_only_recovery", "configuration_based", "custom":
-		add(unsupported("snapshot.mode", string(c.SnapshotMode), "set initial, initial_only, when_needed, always, no_data or never"))
+	case SnapshotInitial, SnapshotNoData, SnapshotNever, SnapshotInitialOnly, SnapshotAlways, SnapshotWhenNeeded, SnapshotRecovery:
+	case "configuration_based", "custom":
+		add(unsupported("snapshot.mode", string(c.SnapshotMode), "set initial, initial_only, when_needed, always, no_data, recovery or never"))
 	default:
-		add(invalid("snapshot.mode", string(c.SnapshotMode), "is not a snapshot mode", "set initial, initial_only, when_needed, always, no_data or never"))
+		add(invalid("snapshot.mode", string(c.SnapshotMode), "is not a snapshot mode", "set initial, initial_only, when_needed, always, no_data, recovery or never"))
 	}
 	if c.HeartbeatInterval < 0 {
 		add(invalid("heartbeat.interval.ms", strconv.FormatInt(c.HeartbeatInterval.Milliseconds(), 10), "is negative", "set 0 to disable heartbeats or a number of milliseconds"))
