@@ -149,6 +149,10 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 					return fmt.Errorf("schema history: %w", err)
 				}
 			}
+			for _, c := range b.Schema {
+				// One line per DDL: a state change of the model, never per row.
+				log.Info("DDL applied", "db", c.DB, "ddl", c.DDL, "tables", len(c.Tables), "position", b.End.String())
+			}
 			seq := tr.add(b.End)
 			ack := func(err error) { tr.done(seq, err) }
 			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {

@@ -20,6 +20,9 @@ func TestSchema_HistoryShowAndRestart(t *testing.T) {
 	topic := e.prefix + "." + e.db + ".t"
 	recs := consume(t, e.brokers, 2, topic)
 	in.stop()
+	if !strings.Contains(in.log.String(), `msg="DDL applied"`) {
+		t.Errorf("no state-change log line for the ALTER:\n%s", in.log.String())
+	}
 	after := payload(recs[1].Value)["after"].(map[string]any)
 	if after["b"] != float64(20) || after["a"] != "y" {
 		t.Errorf("second row after = %v", after)
