@@ -136,7 +136,7 @@ func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start 
 	})
 	if err != nil {
 		return &Error{Kind: ErrDDL, Msg: "apply DDL at " + s.posString(start), Err: err,
-			Hint: "set schema.history.internal.skip.unparseable.ddl=true to skip statements the parser cannot take (rows of an affected table then fail the table map check if its columns changed), or report the statement"}
+			Hint: "choose: schema.history.internal.unparseable.ddl.fallback=reload re-reads the named tables from the server (correct when no later DDL changed them; later table maps are checked), or schema.history.internal.skip.unparseable.ddl=true skips the statement (rows of an affected table then fail the table map check if its columns changed), or rivulet offsets set --skip 1 past it; and please report the statement"}
 	}
 	if c != nil {
 		s.tx.ddl = append(s.tx.ddl, c)

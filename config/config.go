@@ -308,6 +308,14 @@ type SchemaHistory struct {
 	// SkipUnparseableDDL is `schema.history.internal.skip.unparseable.ddl`.
 	// Default false.
 	SkipUnparseableDDL bool
+	// ReloadUnparseableDDL is `schema.history.internal.unparseable.ddl.fallback=reload`
+	// (Rivulet; default `fail`): a statement the parser cannot take on a
+	// captured table is replaced by the named tables' SHOW CREATE TABLE
+	// from the server. That is the table right after the statement when no
+	// later DDL changed it (Rivulet caught up); every later table map is
+	// checked against it, so a table that changed again stops the stream
+	// rather than misaligning columns.
+	ReloadUnparseableDDL bool
 	// StoreOnlyCapturedTablesDDL is
 	// `schema.history.internal.store.only.captured.tables.ddl`. Default false.
 	StoreOnlyCapturedTablesDDL bool

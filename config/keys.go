@@ -33,7 +33,7 @@ var supportedKeys = []string{
 	"value.converter", "value.converter.schemas.enable",
 	"schema.history.internal", "schema.history.internal.kafka.topic",
 	"schema.history.internal.kafka.bootstrap.servers", "schema.history.internal.file.filename",
-	"schema.history.internal.skip.unparseable.ddl",
+	"schema.history.internal.skip.unparseable.ddl", "schema.history.internal.unparseable.ddl.fallback",
 	"schema.history.internal.store.only.captured.tables.ddl",
 	"schema.history.internal.store.only.captured.databases.ddl",
 	"bootstrap.servers", "sink.type",

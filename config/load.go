@@ -411,6 +411,16 @@ func (l *loader) parse(c *Config) {
 	l.servers("schema.history.internal.kafka.bootstrap.servers", &h.KafkaBootstrapServers)
 	l.str("schema.history.internal.file.filename", &h.FileFilename)
 	l.boolean("schema.history.internal.skip.unparseable.ddl", &h.SkipUnparseableDDL)
+	if v, ok := l.lower("schema.history.internal.unparseable.ddl.fallback"); ok {
+		switch v {
+		case "fail":
+		case "reload":
+			h.ReloadUnparseableDDL = true
+		default:
+			l.fail(invalid("schema.history.internal.unparseable.ddl.fallback", v, "is not fail or reload",
+				"set fail (stop, the default) or reload (re-read the tables from the server)"))
+		}
+	}
 	l.boolean("schema.history.internal.store.only.captured.tables.ddl", &h.StoreOnlyCapturedTablesDDL)
 	l.boolean("schema.history.internal.store.only.captured.databases.ddl", &h.StoreOnlyCapturedDatabasesDDL)
 

@@ -21,6 +21,9 @@ type DDL struct {
 	CollationServer uint16
 	// Pos names the binlog position for error messages ("file:pos (gtid ...)").
 	Pos string
+	// fromServer marks SHOW CREATE TABLE output read by the tracker itself:
+	// if it cannot be applied, reloading from the server is no fallback.
+	fromServer bool
 }
 
 // ChangeType is the kind of a TableChange, as Debezium's

@@ -37,7 +37,17 @@ func (tr *Tracker) ApplyDDL(ctx context.Context, d DDL) (*Change, error) {
 		}
 	}
 	if captured && !tr.cfg.SkipUnparseableDDL {
-		return nil, err
+		if tr.cfg.Reload == nil || d.fromServer {
+			return nil, err
+		}
+		c, rerr := tr.reload(ctx, d, de)
+		if rerr != nil {
+			return nil, fmt.Errorf("%w; reloading its tables from the server failed too: %w", err, rerr)
+		}
+		if tr.cfg.OnReload != nil {
+			tr.cfg.OnReload(d, de)
+		}
+		return c, nil
 	}
 	if tr.cfg.OnSkip != nil {
 		tr.cfg.OnSkip(d, de, captured)
@@ -872,4 +882,30 @@ func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
 	}
 	a.record(TableChange{Type: ChangeAlter, ID: id, Def: e.def()})
 	return nil
+}
+
+// reload is the fallback for a statement the parser cannot take: the tables
+// it names are read again from the server and recorded as ALTERed (CREATEd
+// when new) by it. It refuses when the statement names no table, or a table
+// the server no longer has (the statement, or a later one, dropped or
+// renamed it: the server's state cannot stand for the one after it).
+func (tr *Tracker) reload(ctx context.Context, d DDL, de *DDLError) (*Change, error) {
+	if len(de.Tables) == 0 {
+		return nil, errors.New("the statement names no table")
+	}
+	out := &Change{DB: de.Tables[0].DB, DDL: d.SQL}
+	for _, id := range de.Tables {
+		existed := tr.Def(id.DB, id.Name) != nil
+		c, err := tr.loadTable(ctx, tr.cfg.Reload, id.DB, id.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, tc := range c.Tables {
+			if existed {
+				tc.Type = ChangeAlter
+			}
+			out.Tables = append(out.Tables, tc)
+		}
+	}
+	return out, nil
 }

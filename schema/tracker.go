@@ -58,6 +58,12 @@ type TrackerConfig struct {
 	// skip a statement that cannot be applied even when it names a captured
 	// table (the table map check then catches rows that no longer fit).
 	SkipUnparseableDDL bool
+	// Reload, when set, is the fallback for a statement that cannot be
+	// applied to a captured table: the tables it names are re-read from the
+	// server (SHOW CREATE TABLE) as their definitions after it. OnReload is
+	// called for each such statement (to log and count it).
+	Reload   *Loader
+	OnReload func(d DDL, err *DDLError)
 	// OnSkip is called for every skipped statement (to log a warning and
 	// count it); captured tells whether it named a captured table.
 	OnSkip func(d DDL, err *DDLError, captured bool)
@@ -228,4 +234,11 @@ func (tr *Tracker) withFilter(d *TableDef) *TableDef {
 	nd := *d
 	nd.Table = &nt
 	return &nd
+}
+
+// SetReload turns on the reload fallback (TrackerConfig.Reload) with l.
+func (tr *Tracker) SetReload(l *Loader) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.cfg.Reload = l
 }

@@ -96,7 +96,7 @@ func (tr *Tracker) loadTable(ctx context.Context, l *Loader, db, name string) (*
 		return nil, fmt.Errorf("show create table %s.%s: %w", db, name, err)
 	}
 	ddl = strings.Clone(ddl)
-	c, err := tr.ApplyDDL(ctx, DDL{DB: db, SQL: ddl, Pos: "snapshot"})
+	c, err := tr.ApplyDDL(ctx, DDL{DB: db, SQL: ddl, Pos: "snapshot", fromServer: true})
 	if err == nil && c != nil && len(c.Tables) == 1 {
 		// SHOW CREATE TABLE is preferred over information_schema, which
 		// hides MariaDB's implicit row_start/row_end columns that row

@@ -18,6 +18,13 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 		Filter:             filter,
 		MariaDB:            cfg.Flavor() == config.FlavorMariaDB,
 		SkipUnparseableDDL: cfg.SchemaHistory.SkipUnparseableDDL,
+		OnReload: func(d schema.DDL, err *schema.DDLError) {
+			log.Warn("DDL statement could not be parsed: its tables were re-read from the server (unparseable.ddl.fallback=reload)",
+				"position", d.Pos, "statement", d.SQL, "tables", err.Tables, "error", err.Err)
+			if m != nil {
+				m.DDLSkipped()
+			}
+		},
 		OnSkip: func(d schema.DDL, err *schema.DDLError, captured bool) {
 			// Never silent: a warning per statement and a counted metric.
 			log.Warn("DDL statement skipped: it could not be applied to the schema model",
@@ -27,6 +34,9 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 			}
 		},
 	})
+	if cfg.SchemaHistory.ReloadUnparseableDDL {
+		tracker.SetReload(loader)
+	}
 	store, where, err := openHistoryStore(cfg, log)
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSchema_RecoveryRebuildsLostHistory loses the schema history while an
@@ -48,4 +49,48 @@ func TestSchema_RecoveryRebuildsLostHistory(t *testing.T) {
 	if b, err := os.ReadFile(history); err != nil || !strings.Contains(string(b), `"tableChanges"`) {
 		t.Errorf("recovery did not record the live schema in %s: %v %.200s", history, err, b)
 	}
+}
+
+// TestSchema_UnparseableDDLStopsThenReloads: a statement the parser cannot
+// take on a captured table stops the stream with the choices; with
+// schema.history.internal.unparseable.ddl.fallback=reload the restart
+// re-reads the table from the server and streams on with its new columns.
+func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))")
+	base := map[string]string{"value.converter.schemas.enable": "false"}
+	in := e.start(t, e.config(t, base))
+	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (1, 'x')", "ALTER TABLE t ADD SYSTEM VERSIONING", "INSERT INTO t VALUES (2, 'y')")
+	select {
+	case <-in.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("rivulet did not stop on an unparseable DDL\n%s", in.log.String())
+	}
+	logs := in.log.String()
+	for _, want := range []string{"ADD SYSTEM VERSIONING", "unparseable.ddl.fallback=reload", "skip.unparseable.ddl=true"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the stop does not name %q:\n%s", want, logs)
+		}
+	}
+	if in.err == nil {
+		t.Errorf("rivulet exited 0 on an unparseable DDL")
+	}
+
+	reload := map[string]string{"schema.history.internal.unparseable.ddl.fallback": "reload"}
+	for k, v := range base {
+		reload[k] = v
+	}
+	in = e.start(t, e.config(t, reload))
+	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (3, 'z')")
+	topic := e.prefix + "." + e.db + ".t"
+	recs := consume(t, e.brokers, 3, topic)
+	for i, want := range []string{"x", "y", "z"} {
+		if a := payload(recs[i].Value)["after"].(map[string]any); a["a"] != want || a["id"] != float64(i+1) {
+			t.Errorf("record %d after = %v", i, a)
+		}
+	}
+	if !strings.Contains(in.log.String(), "re-read from the server") {
+		t.Errorf("the fallback was not logged:\n%s", in.log.String())
+	}
+	in.stop()
 }
