@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/rivulet-cdc/rivulet/config"
@@ -25,12 +24,6 @@ const (
 )
 
 func main() {
-	// Live memory is bounded by the queues (max.queue.size, the producer's
-	// in-flight bytes); GOGC=50 keeps the garbage on top of it at half that
-	// instead of all of it. GOGC in the environment overrides this.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
