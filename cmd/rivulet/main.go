@@ -59,21 +59,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
-	if *path == "" {
-		fmt.Fprintf(stderr, "rivulet %s: --config is required (the Debezium connector JSON or .properties file)\n", cmd)
-		return exitUsage
-	}
-	cfg, warnings, err := config.Load(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "rivulet: %v\n", err)
-		if errors.Is(err, config.ErrInvalid) {
-			return exitUsage
-		}
-		return exitFailure
-	}
-	log := newLogger(stderr, cfg)
-	for _, w := range warnings {
-		log.Warn(w.Message, "keys", w.Keys)
+	cfg, log, code := loadConfig(stderr, cmd, *path, true)
+	if code != exitOK {
+		return code
 	}
 
 	ctx, stop := signalContext(log)
@@ -89,6 +77,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// loadConfig reads --config for the command named cmd and builds its logger.
+// A non-zero code is the exit status: usage for a missing flag or an invalid
+// configuration, failure for an unreadable file. Warnings (unknown keys,
+// deprecated names) are logged when warn is set.
+func loadConfig(stderr io.Writer, cmd, path string, warn bool) (*config.Config, *slog.Logger, int) {
+	if path == "" {
+		fmt.Fprintf(stderr, "rivulet %s: --config is required (the Debezium connector JSON or .properties file)\n", cmd)
+		return nil, nil, exitUsage
+	}
+	cfg, warnings, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "rivulet: %v\n", err)
+		if errors.Is(err, config.ErrInvalid) {
+			return nil, nil, exitUsage
+		}
+		return nil, nil, exitFailure
+	}
+	log := newLogger(stderr, cfg)
+	if warn {
+		for _, w := range warnings {
+			log.Warn(w.Message, "keys", w.Keys)
+		}
+	}
+	return cfg, log, exitOK
 }
 
 func usage(w io.Writer) {

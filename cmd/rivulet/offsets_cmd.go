@@ -62,24 +62,15 @@ func offsetsCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *path == "" {
-		fmt.Fprintf(stderr, "rivulet offsets %s: --config is required\n", sub)
-		return exitUsage
-	}
 	req := offsetsRequest{sub: sub, file: *file, pos: *pos, gtids: *gtids, at: *at, skip: *skip, dry: *dry}
 	if msg := req.check(set); msg != "" {
 		fmt.Fprintf(stderr, "rivulet offsets %s: %s\n", sub, msg)
 		return exitUsage
 	}
-	cfg, _, err := config.Load(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "rivulet: %v\n", err)
-		if errors.Is(err, config.ErrInvalid) {
-			return exitUsage
-		}
-		return exitFailure
+	cfg, log, code := loadConfig(stderr, "offsets "+sub, *path, false)
+	if code != exitOK {
+		return code
 	}
-	log := newLogger(stderr, cfg)
 	ctx, stop := signalContext(log)
 	defer stop()
 	if err := req.run(ctx, cfg, stdout); err != nil {

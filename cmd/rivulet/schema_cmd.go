@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,19 +43,10 @@ func schemaCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	if *path == "" {
-		fmt.Fprintf(stderr, "rivulet schema %s: --config is required\n", sub)
-		return exitUsage
+	cfg, log, code := loadConfig(stderr, "schema "+sub, *path, false)
+	if code != exitOK {
+		return code
 	}
-	cfg, _, err := config.Load(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "rivulet: %v\n", err)
-		if errors.Is(err, config.ErrInvalid) {
-			return exitUsage
-		}
-		return exitFailure
-	}
-	log := newLogger(stderr, cfg)
 	ctx, stop := signalContext(log)
 	defer stop()
 	if err := schemaRun(ctx, sub, cfg, stdout); err != nil {
