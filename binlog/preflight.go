@@ -8,11 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // PreflightConfig names the server and account Preflight checks, with the
@@ -767,50 +768,11 @@ func (c *preflightConn) query(ctx context.Context, q string) ([][]string, error)
 	return rows, nil
 }
 
-// preflightDial connects, bounding the handshake by ctx and preflightTimeout
-// (go-mysql applies the context to the dial only).
+// preflightDial connects, bounding the handshake by ctx and preflightTimeout.
 func preflightDial(ctx context.Context, addr, user, password string) (*preflightConn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	defer cancel()
-	var (
-		mu  sync.Mutex
-		raw net.Conn
-	)
-	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
-		var d net.Dialer
-		nc, err := d.DialContext(ctx, network, address)
-		if err != nil {
-			return nil, err
-		}
-		if dl, ok := ctx.Deadline(); ok {
-			_ = nc.SetDeadline(dl)
-		}
-		mu.Lock()
-		raw = nc
-		mu.Unlock()
-		return nc, nil
-	}
-	stop := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if raw != nil {
-			_ = raw.SetDeadline(time.Unix(1, 0))
-		}
-	})
-	c, err := client.ConnectWithDialer(ctx, "tcp", addr, user, password, "", dialer)
-	stopped := stop()
+	c, err := schema.Dial(ctx, addr, user, password, preflightTimeout)
 	if err != nil {
-		if preflightErrorCode(err) == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
-	}
-	if !stopped {
-		_ = c.Close()
-		return nil, ctx.Err()
 	}
 	return &preflightConn{c: c}, nil
 }

@@ -100,14 +100,29 @@ func (c *conn) close() error {
 	return err
 }
 
-// dial opens a connection to addr. The handshake is bounded by ctx (and by
-// defaultConnectTimeout), which go-mysql itself only applies to the dial.
-// Access denied is reported with the fix.
+// dial opens a connection to addr with Dial, bounded by ctx and
+// defaultConnectTimeout; access denied is reported with the fix.
 func dial(ctx context.Context, addr, user, password string) (*client.Conn, error) {
+	c, err := Dial(ctx, addr, user, password, defaultConnectTimeout)
+	if err != nil {
+		if isServerError(err) {
+			return nil, connectError(addr, user, err)
+		}
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// Dial opens a go-mysql connection to addr whose handshake is bounded by ctx
+// and timeout: go-mysql applies a context to the TCP dial only, so a server
+// that accepts and then stalls would hang it. The returned connection has no
+// deadline. Errors are the server's (*mysql.MyError) or ctx's, unwrapped, so
+// that callers can word them for their users.
+func Dial(ctx context.Context, addr, user, password string, timeout time.Duration) (*client.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, defaultConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var (
 		rawMu sync.Mutex
@@ -138,17 +153,17 @@ func dial(ctx context.Context, addr, user, password string) (*client.Conn, error
 	stopped := stop()
 	if err != nil {
 		if ctxErr := context.Cause(ctx); ctxErr != nil && !isServerError(err) {
-			return nil, fmt.Errorf("connect to %s: %w", addr, ctxErr)
+			return nil, ctxErr
 		}
-		return nil, connectError(addr, user, err)
+		return nil, err
 	}
 	if !stopped {
 		_ = c.Close()
-		return nil, fmt.Errorf("connect to %s: %w", addr, context.Cause(ctx))
+		return nil, context.Cause(ctx)
 	}
 	if err := c.SetDeadline(time.Time{}); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+		return nil, err
 	}
 	return c, nil
 }
