@@ -184,6 +184,8 @@ type Config struct {
 	SnapshotMode SnapshotMode
 	// Snapshot holds the other snapshot keys (threads, chunk size, overrides).
 	Snapshot Snapshot
+	// Signal holds the signalling keys (signal.*).
+	Signal Signal
 	// IncludeSchemaChanges is `include.schema.changes`: publish DDL to the
 	// schema change topic named TopicPrefix. Default true.
 	IncludeSchemaChanges bool

@@ -13,7 +13,7 @@ import (
 // aliases (database.server.name, database.history.*, *.whitelist,
 // *.blacklist) are accepted too but not listed.
 func SupportedKeys() []string {
-	out := append(append([]string(nil), supportedKeys...), snapshotKeys...)
+	out := append(append(append([]string(nil), supportedKeys...), snapshotKeys...), signalKeys...)
 	sort.Strings(out)
 	return out
 }
@@ -77,8 +77,6 @@ var fixedKeys = []fixedKey{
 	{key: "binlog.buffer.size", def: "0"},
 	{key: "gtid.source.includes"},
 	{key: "gtid.source.excludes"},
-	{key: "signal.data.collection"},
-	{key: "signal.enabled.channels", def: "source"},
 	{key: "notification.enabled.channels"},
 	{key: "read.only", def: "false"},
 	{key: "database.initial.statements"},

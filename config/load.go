@@ -376,6 +376,7 @@ func (l *loader) parse(c *Config) {
 		c.SnapshotMode = SnapshotMode(v)
 	}
 	l.parseSnapshot(c)
+	l.parseSignal(c)
 	l.boolean("include.schema.changes", &c.IncludeSchemaChanges)
 	l.millis("heartbeat.interval.ms", &c.HeartbeatInterval, 0)
 	l.str("topic.heartbeat.prefix", &c.HeartbeatTopicPrefix)
