@@ -34,6 +34,9 @@ func AppendKey(dst []byte, connectorName, topicPrefix string) []byte {
 // Rivulet's own key, which Debezium's offset loader ignores.
 const ProgressKey = "rivulet_snapshot"
 
+// IncrementalKey is the offset value member holding Position.Incremental.
+const IncrementalKey = "rivulet_incremental"
+
 // MarshalValue returns the Kafka Connect offset value Debezium's
 // BinlogOffsetContext writes for p: keys in the order of Debezium's
 // documented examples, ts_sec, file, pos, gtids, row, server_id, event,
@@ -76,6 +79,10 @@ func AppendValue(dst []byte, p Position) []byte {
 	if p.SnapshotProgress != "" {
 		dst = append(dst, `,"`+ProgressKey+`":`...)
 		dst = appendJSONString(dst, p.SnapshotProgress)
+	}
+	if p.Incremental != "" {
+		dst = append(dst, `,"`+IncrementalKey+`":`...)
+		dst = appendJSONString(dst, p.Incremental)
 	}
 	return append(dst, '}')
 }
@@ -138,6 +145,9 @@ func UnmarshalValue(data []byte) (Position, error) {
 		if p.SnapshotProgress, _, err = stringField(m, ProgressKey); err != nil {
 			return Position{}, err
 		}
+	}
+	if p.Incremental, _, err = stringField(m, IncrementalKey); err != nil {
+		return Position{}, err
 	}
 	return p, nil
 }

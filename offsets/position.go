@@ -23,6 +23,10 @@ type Position struct {
 	// under "rivulet_snapshot", a key Debezium does not read (a Debezium
 	// connector given this offset sees snapshot=INITIAL and snapshots again).
 	SnapshotProgress string
+	// Incremental is the state of a running ad-hoc incremental snapshot
+	// (asked for by a signal): opaque to this package, stored under
+	// "rivulet_incremental", a key Debezium does not read.
+	Incremental string
 }
 
 // IsZero reports whether p holds no position at all.
@@ -62,6 +66,10 @@ func (p Position) String() string {
 	if p.SnapshotProgress != "" {
 		b = append(b, " progress="...)
 		b = append(b, p.SnapshotProgress...)
+	}
+	if p.Incremental != "" {
+		b = append(b, " incremental="...)
+		b = append(b, p.Incremental...)
 	}
 	return string(b)
 }
