@@ -126,13 +126,14 @@ func statusVars(b []byte) (sqlMode uint64, hasMode bool, collServer uint16) {
 
 // applyDDL hands a DDL Query event to the schema model. The table-id cache
 // is dropped so that the next TABLE_MAP plans against the new version.
-func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start uint64) error {
+func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start, next uint64) error {
 	clear(s.tables)
 	mode, hasMode, coll := statusVars(e.StatusVars)
 	c, err := s.cfg.DDL.ApplyDDL(ctx, schema.DDL{
 		DB: string(e.Schema), SQL: string(e.Query),
 		SQLMode: mode, HasSQLMode: hasMode, CollationServer: coll,
-		Pos: s.posString(start),
+		Pos:  s.posString(start),
+		File: s.file, NextPos: next,
 	})
 	if err != nil {
 		return &Error{Kind: ErrDDL, Msg: "apply DDL at " + s.posString(start), Err: err,

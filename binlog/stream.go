@@ -43,6 +43,7 @@ type txState struct {
 	commitTsUs int64 // MySQL 8 original_commit_timestamp, 0 if unknown
 	rowsEvents int64 // rows events seen in this transaction, emitted, skipped or filtered
 	emitted    bool  // a partial batch of this transaction was handed out
+	ignored    bool  // GTID source rejected by Config.GTIDSource: rows are not emitted
 	events     []event.ChangeEvent
 	ddl        []*schema.Change // schema changes of this group (Config.DDL)
 }
@@ -75,6 +76,10 @@ type stream struct {
 	firstTx   bool  // the first transaction after connecting is still open
 	scratch   []event.Value
 	stash     *rowsStash // rows bodies of the current connection
+	// srcSeen and srcOK cache the last Config.GTIDSource answer (one regex
+	// match per source change, not per transaction).
+	srcSeen string
+	srcOK   bool
 	connected bool       // at least one event arrived on this connection
 }
 
@@ -131,6 +136,9 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 		// A standalone group (DDL, non-transactional statement) ends with its
 		// query; a transaction ends with XID or COMMIT.
 		s.tx.active = !e.IsStandalone()
+		if s.cfg.GTIDSource != nil {
+			s.tx.ignored = !s.gtidSourceOK(strconv.FormatUint(uint64(e.GTID.DomainID), 10) + "-" + strconv.FormatUint(uint64(e.GTID.ServerID), 10))
+		}
 	case *replication.QueryEvent:
 		return s.query(ctx, e, h, start, next, out)
 	case *replication.XIDEvent:
@@ -174,7 +182,18 @@ func (s *stream) beginGTID(e *replication.GTIDEvent, h *replication.EventHeader)
 		s.tx.mysqlSID = sidString(e.SID)
 		s.tx.mysqlGNO = e.GNO
 		s.tx.gtid = s.tx.mysqlSID + ":" + strconv.FormatInt(e.GNO, 10)
+		if s.cfg.GTIDSource != nil {
+			s.tx.ignored = !s.gtidSourceOK(s.tx.mysqlSID)
+		}
 	}
+}
+
+// gtidSourceOK asks Config.GTIDSource about src, remembering the last answer.
+func (s *stream) gtidSourceOK(src string) bool {
+	if src != s.srcSeen || s.srcSeen == "" {
+		s.srcSeen, s.srcOK = src, s.cfg.GTIDSource(src)
+	}
+	return s.srcOK
 }
 
 // statement kinds of a Query event.
@@ -301,7 +320,7 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 	}
 	if s.cfg.DDL != nil {
 		// The schema model moves at exactly this position.
-		if err := s.applyDDL(ctx, e, start); err != nil {
+		if err := s.applyDDL(ctx, e, start, next); err != nil {
 			return err
 		}
 	} else {
@@ -391,7 +410,7 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 		s.skipEvent-- // emitted before the restart
 		return nil
 	}
-	if te.skip {
+	if te.skip || s.tx.ignored {
 		s.obs.Filtered(te.id)
 		return nil
 	}

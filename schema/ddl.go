@@ -21,6 +21,10 @@ type DDL struct {
 	CollationServer uint16
 	// Pos names the binlog position for error messages ("file:pos (gtid ...)").
 	Pos string
+	// File and NextPos locate the end of the event in the binlog ("" and 0
+	// when not read from a binlog): the reload fallback checks what follows.
+	File    string
+	NextPos uint64
 	// fromServer marks SHOW CREATE TABLE output read by the tracker itself:
 	// if it cannot be applied, reloading from the server is no fallback.
 	fromServer bool

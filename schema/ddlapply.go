@@ -893,6 +893,11 @@ func (tr *Tracker) reload(ctx context.Context, d DDL, de *DDLError) (*Change, er
 	if len(de.Tables) == 0 {
 		return nil, errors.New("the statement names no table")
 	}
+	if tr.cfg.ReloadSafe != nil {
+		if err := tr.cfg.ReloadSafe(ctx, d, de.Tables); err != nil {
+			return nil, err
+		}
+	}
 	out := &Change{DB: de.Tables[0].DB, DDL: d.SQL}
 	for _, id := range de.Tables {
 		existed := tr.Def(id.DB, id.Name) != nil

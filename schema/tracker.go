@@ -64,6 +64,10 @@ type TrackerConfig struct {
 	// called for each such statement (to log and count it).
 	Reload   *Loader
 	OnReload func(d DDL, err *DDLError)
+	// ReloadSafe, when set, must return nil only if no later DDL in the
+	// binlog (after d) names one of tables: only then is the server's
+	// current definition the one right after d (RELIABILITY.md §4.6).
+	ReloadSafe func(ctx context.Context, d DDL, tables []TableID) error
 	// OnSkip is called for every skipped statement (to log a warning and
 	// count it); captured tells whether it named a captured table.
 	OnSkip func(d DDL, err *DDLError, captured bool)
@@ -236,9 +240,13 @@ func (tr *Tracker) withFilter(d *TableDef) *TableDef {
 	return &nd
 }
 
-// SetReload turns on the reload fallback (TrackerConfig.Reload) with l.
-func (tr *Tracker) SetReload(l *Loader) {
+// SetReload turns on the reload fallback (TrackerConfig.Reload and ReloadSafe).
+func (tr *Tracker) SetReload(l *Loader, safe func(ctx context.Context, d DDL, tables []TableID) error) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	tr.cfg.Reload = l
+	tr.cfg.Reload, tr.cfg.ReloadSafe = l, safe
 }
+
+// TablesNamed returns the tables a DDL statement names, as far as its words
+// tell (db qualifies unqualified names).
+func TablesNamed(sql, db string) []TableID { return guessTables(sql, db) }

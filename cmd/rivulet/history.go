@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
+	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/metrics"
@@ -35,7 +39,7 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 		},
 	})
 	if cfg.SchemaHistory.ReloadUnparseableDDL {
-		tracker.SetReload(loader)
+		tracker.SetReload(loader, reloadSafe(cfg))
 	}
 	store, where, err := openHistoryStore(cfg, log)
 	if err != nil {
@@ -84,3 +88,36 @@ func schemaChangeSink(cfg *config.Config, snk engine.Sink) engine.SchemaChangeSi
 	}
 	return nil
 }
+
+// reloadSafe checks, for the unparseable-DDL reload fallback, that no later
+// statement in the binlog names a table to reload: only then is the server's
+// definition the one right after the statement (RELIABILITY.md §4.6).
+func reloadSafe(cfg *config.Config) func(ctx context.Context, d schema.DDL, tables []schema.TableID) error {
+	return func(ctx context.Context, d schema.DDL, tables []schema.TableID) error {
+		if d.File == "" {
+			return errors.New("the statement's binlog position is unknown")
+		}
+		pc := preflightConfig(cfg)
+		// A replica id of its own for the look-ahead: reusing the reader's
+		// would make the server drop the streaming connection.
+		pc.ServerID = lookaheadServerID(cfg.Database.ServerID)
+		later, err := binlog.LaterDDL(ctx, pc, d.File, d.NextPos)
+		if err != nil {
+			return fmt.Errorf("read the binlog after the statement: %w", err)
+		}
+		for _, st := range later {
+			for _, named := range schema.TablesNamed(st.SQL, st.DB) {
+				for _, t := range tables {
+					if strings.EqualFold(named.DB, t.DB) && strings.EqualFold(named.Name, t.Name) {
+						return fmt.Errorf("a later statement changes %s.%s again (%s): the server's definition is not the one after this statement", t.DB, t.Name, st.String())
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// lookaheadServerID derives a replica id for short binlog reads beside the
+// streaming reader (server ids are 32-bit; the top range is rarely used).
+func lookaheadServerID(id uint32) uint32 { return 0xFFF00000 | (id & 0x000FFFFF) }

@@ -94,3 +94,20 @@ func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
 	}
 	in.stop()
 }
+
+// TestSchema_ReloadRefusedWhenChangedLater: the reload fallback is refused
+// when a later statement in the binlog changes the same table again (the
+// server's definition is then not the one after the unparseable statement).
+func TestSchema_ReloadRefusedWhenChangedLater(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))")
+	cfg := map[string]string{"value.converter.schemas.enable": "false", "schema.history.internal.unparseable.ddl.fallback": "reload"}
+	in := e.start(t, e.config(t, cfg))
+	in.stop()
+	e.srv.Exec(t, e.db, "ALTER TABLE t ADD SYSTEM VERSIONING", "INSERT INTO t VALUES (1, 'x')",
+		"SET SESSION system_versioning_alter_history = KEEP", "ALTER TABLE t ADD COLUMN b INT", "INSERT INTO t VALUES (2, 'y', 2)")
+	out, code := runBinary(t, "run", "--config", e.config(t, cfg))
+	if code != 1 || !strings.Contains(out, "a later statement changes") || !strings.Contains(out, "ADD COLUMN b INT") {
+		t.Fatalf("reload with a later ALTER: exit %d, want 1 naming the later statement:\n%s", code, out)
+	}
+}
