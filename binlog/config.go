@@ -94,6 +94,14 @@ type Config struct {
 	// all tables. Rows of excluded tables are skipped without decoding and
 	// Tables is not asked for them.
 	Include func(db, table string) bool
+	// GTIDSource, when set, reports whether the rows of a transaction from
+	// GTID source src are emitted (gtid.source.includes/excludes): src is
+	// the server UUID of a MySQL GTID, and "<domain>-<server>" of a MariaDB
+	// GTID (so "2-.*" names every transaction of domain 2). A transaction
+	// whose source is rejected emits no change events, but its DDL is
+	// applied and the position (and GTID set) moves past it, as Debezium's
+	// GTID source filter does. Default nil: every transaction is emitted.
+	GTIDSource func(src string) bool
 	// MaxBatchSize is the number of change events after which a batch is
 	// handed out inside a large transaction (at the next rows-event
 	// boundary). Default DefaultMaxBatchSize.

@@ -78,9 +78,9 @@ type stream struct {
 	stash     *rowsStash // rows bodies of the current connection
 	// srcSeen and srcOK cache the last Config.GTIDSource answer (one regex
 	// match per source change, not per transaction).
-	srcSeen string
-	srcOK   bool
-	connected bool       // at least one event arrived on this connection
+	srcSeen   string
+	srcOK     bool
+	connected bool // at least one event arrived on this connection
 }
 
 // reset prepares for a new connection from s.resume.

@@ -279,6 +279,14 @@ type Filters struct {
 	TableExclude    []string // `table.exclude.list` (1.x `table.blacklist`)
 	ColumnInclude   []string // `column.include.list` (1.x `column.whitelist`)
 	ColumnExclude   []string // `column.exclude.list` (1.x `column.blacklist`)
+	// GTIDSourceInclude and GTIDSourceExclude are `gtid.source.includes` and
+	// `gtid.source.excludes`: regexes matched against the source of each
+	// transaction's GTID (MySQL: the server UUID; MariaDB, a Rivulet
+	// equivalent: "<domain>-<server>", so "2-.*" is GTID domain 2). Rows of
+	// transactions from other sources are not emitted; the position still
+	// moves past them.
+	GTIDSourceInclude []string
+	GTIDSourceExclude []string
 }
 
 // Converter is a Kafka Connect converter setting for record keys or values.

@@ -75,8 +75,6 @@ var fixedKeys = []fixedKey{
 	{key: "enable.time.adjuster", def: "true"},
 	{key: "table.ignore.builtin", def: "true"},
 	{key: "binlog.buffer.size", def: "0"},
-	{key: "gtid.source.includes"},
-	{key: "gtid.source.excludes"},
 	{key: "notification.enabled.channels"},
 	{key: "read.only", def: "false"},
 	{key: "database.initial.statements"},

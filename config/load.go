@@ -355,6 +355,8 @@ func (l *loader) parse(c *Config) {
 	l.regexList("table.exclude.list", &f.TableExclude)
 	l.regexList("column.include.list", &f.ColumnInclude)
 	l.regexList("column.exclude.list", &f.ColumnExclude)
+	l.regexList("gtid.source.includes", &f.GTIDSourceInclude)
+	l.regexList("gtid.source.excludes", &f.GTIDSourceExclude)
 
 	l.boolean("tombstones.on.delete", &c.TombstonesOnDelete)
 	if v, ok := l.take("skipped.operations"); ok {

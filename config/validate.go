@@ -105,6 +105,20 @@ func (c *Config) validate() []*FieldError {
 		}
 	}
 
+	if len(f.GTIDSourceInclude) > 0 && len(f.GTIDSourceExclude) > 0 {
+		add(invalid("gtid.source.excludes", strings.Join(f.GTIDSourceExclude, ","), "cannot be used together with gtid.source.includes", "set only one of gtid.source.includes and gtid.source.excludes"))
+	}
+	for _, set := range []struct {
+		key  string
+		pats []string
+	}{{"gtid.source.includes", f.GTIDSourceInclude}, {"gtid.source.excludes", f.GTIDSourceExclude}} {
+		for _, p := range set.pats {
+			if _, err := CompileFilter(p); err != nil {
+				add(invalid(set.key, p, "is not a valid regular expression ("+err.Error()+")", "rewrite it in RE2 syntax; it is matched case-insensitively against the whole GTID source"))
+			}
+		}
+	}
+
 	switch c.SnapshotMode {
 	case SnapshotInitial, SnapshotNoData, SnapshotNever, SnapshotInitialOnly, SnapshotAlways, SnapshotWhenNeeded, SnapshotRecovery:
 	case "configuration_based", "custom":

@@ -79,6 +79,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
 		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
 		Tables:   tracker, DDL: tracker, Include: filter.Table,
+		GTIDSource:   cfg.Filters.GTIDSource(), // gtid.source.includes/excludes
 		MaxBatchSize: cfg.MaxBatchSize, ConnectTimeout: cfg.Database.ConnectTimeout,
 		// Read-ahead in binlog events (each up to binlog_row_event_max_size,
 		// 8 KiB by default): enough to overlap network and decoding.

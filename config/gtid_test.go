@@ -1,0 +1,61 @@
+package config
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestFilters_GTIDSource(t *testing.T) {
+	const uuidA, uuidB = "3e11fa47-71ca-11e1-9e33-c80aa9429562", "aaaaaaaa-71ca-11e1-9e33-c80aa9429562"
+	tests := []struct {
+		name string
+		f    Filters
+		want map[string]bool // nil: no filter
+	}{
+		{"none", Filters{}, nil},
+		{"includes", Filters{GTIDSourceInclude: []string{"3E11FA47-.*"}}, map[string]bool{uuidA: true, uuidB: false}},
+		{"excludes", Filters{GTIDSourceExclude: []string{uuidA}}, map[string]bool{uuidA: false, uuidB: true}},
+		{"mariadb domain", Filters{GTIDSourceExclude: []string{"2-.*"}}, map[string]bool{"0-1": true, "2-1": false, "12-1": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pred := tt.f.GTIDSource()
+			if (pred == nil) != (tt.want == nil) {
+				t.Fatalf("predicate nil = %v, want %v", pred == nil, tt.want == nil)
+			}
+			for src, want := range tt.want {
+				if got := pred(src); got != want {
+					t.Errorf("%s: got %v, want %v", src, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestLoad_GTIDSource(t *testing.T) {
+	base := map[string]string{"database.hostname": "h", "database.user": "u", "database.server.id": "5", "topic.prefix": "p",
+		"schema.history.internal.kafka.topic": "h", "bootstrap.servers": "k:9092", "offset.storage.topic": "o"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	c, _, err := FromMap(with("gtid.source.includes", "a.*, b.*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Filters.GTIDSourceInclude; len(got) != 2 || got[0] != "a.*" || got[1] != "b.*" {
+		t.Errorf("includes = %q", got)
+	}
+	if _, _, err := FromMap(with("gtid.source.includes", "a", "gtid.source.excludes", "b")); !errors.Is(err, ErrInvalid) {
+		t.Errorf("both set: err = %v", err)
+	}
+	if _, _, err := FromMap(with("gtid.source.excludes", "(")); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad regex: err = %v", err)
+	}
+}
