@@ -93,6 +93,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	src = withSignals(cfg, src, loader, filter, log)
 
 	snk, err := newSink(cfg, log, kafkaMetrics(reg))
 	if err != nil {
@@ -176,7 +177,7 @@ func filterConfig(cfg *config.Config) schema.FilterConfig {
 	f := cfg.Filters
 	return schema.FilterConfig{
 		DatabaseIncludeList: j(f.DatabaseInclude), DatabaseExcludeList: j(f.DatabaseExclude),
-		TableIncludeList: j(f.TableInclude), TableExcludeList: j(f.TableExclude),
+		TableIncludeList: j(withSignalTable(cfg, f.TableInclude)), TableExcludeList: j(f.TableExclude),
 		ColumnIncludeList: j(f.ColumnInclude), ColumnExcludeList: j(f.ColumnExclude),
 	}
 }

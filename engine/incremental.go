@@ -1,0 +1,643 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rivulet-cdc/rivulet/binlog"
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/snapshot"
+)
+
+// Ad-hoc incremental snapshots (Debezium signals)
+//
+// WithSignals wraps a Source (the binlog stream, with or without the
+// initial snapshot) and runs the incremental snapshots that Debezium
+// signals ask for: execute-snapshot, stop-snapshot, pause-snapshot and
+// resume-snapshot, read from the signal table's INSERTs seen in the stream
+// (signal.data.collection, columns id, type, data) and from the Kafka
+// signal channel. An incremental snapshot is the initial snapshot's DBLog
+// merge (see snapshot.go) started at runtime for the requested tables: the
+// chunk reader reads them between watermarks, a chunk is emitted once the
+// stream passed its high watermark, and rows whose key the stream changed
+// since the chunk's Window are dropped. Rows are op "r" events with
+// source.snapshot "incremental".
+//
+// Its state (tables left, the last emitted chunk's key, paused, tables
+// queued by later signals, the next Kafka signal offset) is in
+// offsets.Position.Incremental of every batch: after a restart the snapshot
+// continues after the last emitted chunk, with the restored stream's start
+// as the first chunk's Window.
+//
+// The first chunk's Window is the position of the signal (or of the
+// restart): a transaction written to the binlog before the signal but not
+// yet visible to the first SELECT could leave that chunk's copy of a row
+// older than the streamed change. The signal insert itself committed
+// after it, so this needs a server that makes transactions visible out of
+// binlog order.
+
+// Signal is one Debezium signal: its id, type and data (JSON text).
+type Signal struct {
+	ID, Type, Data string
+	// KafkaOffset is the record's offset for a signal read from the Kafka
+	// channel, -1 otherwise.
+	KafkaOffset int64
+}
+
+// KafkaSignals reads the Kafka signal channel from offset from (the first
+// offset not yet processed) and sends its signals to out until ctx ends.
+type KafkaSignals func(ctx context.Context, from int64, out chan<- Signal) error
+
+// SignalConfig configures WithSignals.
+type SignalConfig struct {
+	// SignalTable is the signal table (signal.data.collection); its
+	// INSERTs in the stream are signals. Zero: no source channel.
+	SignalTable schema.TableID
+	// Kafka, when set, reads the Kafka signal channel.
+	Kafka KafkaSignals
+	// Catalog lists the captured tables that data-collections match.
+	Catalog snapshot.Catalog
+	// Snapshot configures the chunk reader of each incremental snapshot;
+	// additional-conditions are added to its Overrides.
+	Snapshot snapshot.Config
+	// MaxBatch bounds the events per batch of snapshot rows. Default 2048.
+	MaxBatch int
+	Logger   *slog.Logger
+	// Now returns the time of a snapshot read; default time.Now.
+	Now func() time.Time
+	// HighWaitLimit: see SnapshotConfig. Default 5s.
+	HighWaitLimit time.Duration
+}
+
+// WithSignals returns a Source that runs ad-hoc incremental snapshots asked
+// for by signals, merged with src's stream as described above.
+func WithSignals(src Source, cfg SignalConfig) Source {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 2048
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HighWaitLimit <= 0 {
+		cfg.HighWaitLimit = 5 * time.Second
+	}
+	return &signalSource{inner: src, cfg: cfg}
+}
+
+type signalSource struct {
+	inner Source
+	cfg   SignalConfig
+}
+
+// incState is the incremental snapshot state kept in Position.Incremental.
+type incState struct {
+	Tables   []string          `json:"tables,omitempty"` // being read, in read order
+	Next     []string          `json:"next,omitempty"`   // asked for while Tables were read
+	Conds    map[string]string `json:"conds,omitempty"`  // table -> additional condition
+	Progress string            `json:"progress,omitempty"`
+	Paused   bool              `json:"paused,omitempty"`
+	Kafka    int64             `json:"kafka,omitempty"` // next Kafka signal offset
+}
+
+func (st *incState) encode() string {
+	if len(st.Tables) == 0 && len(st.Next) == 0 && st.Kafka == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(st) // cannot fail: strings, bools, ints
+	return string(b)
+}
+
+func decodeIncState(s string) (incState, error) {
+	var st incState
+	if s == "" {
+		return st, nil
+	}
+	if err := json.Unmarshal([]byte(s), &st); err != nil {
+		return st, fmt.Errorf("incremental snapshot state %q: %w", s, err)
+	}
+	return st, nil
+}
+
+// Start resolves the stream's start, keeping the incremental state.
+func (s *signalSource) Start(ctx context.Context, pos offsets.Position) (offsets.Position, error) {
+	inc := pos.Incremental
+	pos.Incremental = ""
+	p, err := s.inner.Start(ctx, pos)
+	p.Incremental = inc
+	return p, err
+}
+
+// Run streams from start and runs the incremental snapshots signals ask for.
+func (s *signalSource) Run(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
+	st, err := decodeIncState(start.Incremental)
+	if err != nil {
+		return fmt.Errorf("stored offset: %w", err)
+	}
+	inner := start
+	inner.Incremental = ""
+	g, gctx := errgroup.WithContext(ctx)
+	bin := make(chan binlog.Batch, 4)
+	g.Go(func() error {
+		defer close(bin)
+		return s.inner.Run(gctx, inner, bin)
+	})
+	var kafka chan Signal
+	if s.cfg.Kafka != nil {
+		kafka = make(chan Signal, 16)
+		g.Go(func() error {
+			err := s.cfg.Kafka(gctx, st.Kafka, kafka)
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		})
+	}
+	m := &incMerger{s: s, out: out, st: st, last: start, processed: start,
+		changed: make(map[string]offsets.Position), log: s.cfg.Logger}
+	g.Go(func() error {
+		defer m.stopRun()
+		if len(m.st.Tables) > 0 {
+			m.log.Info("incremental snapshot resumed", "tables", strings.Join(m.st.Tables, ","), "position", start.String())
+			if err := m.startRun(gctx, start); err != nil {
+				return err
+			}
+		}
+		err := m.loop(gctx, bin, kafka)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	})
+	return g.Wait()
+}
+
+// incMerger interleaves stream batches, signals and incremental chunks.
+type incMerger struct {
+	s   *signalSource
+	out chan<- binlog.Batch
+	log *slog.Logger
+	st  incState
+
+	last      offsets.Position // End of the last batch handed out
+	processed offsets.Position
+	snap      *snapshot.Snapshotter
+	run       *snapRun
+	tables    map[string]bool // "db.name" of the tables being read
+	changed   map[string]offsets.Position
+	pruneAt   int
+	keyBuf    []byte
+	pending   *snapshot.Chunk
+	rows      int64
+}
+
+func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-chan Signal) error {
+	stale := time.NewTimer(time.Hour)
+	stale.Stop()
+	defer stale.Stop()
+	timedOut := false
+	for {
+		if m.pending != nil && (timedOut || snapshot.ComparePositions(m.pending.High, m.processed) <= 0) {
+			timedOut = false
+			stale.Stop()
+			if err := m.emit(ctx, m.pending); err != nil {
+				return err
+			}
+			m.pending.Release()
+			m.pending = nil
+			continue
+		}
+		var chunkCh chan *snapshot.Chunk
+		if m.run != nil && m.pending == nil && !m.st.Paused {
+			chunkCh = m.run.chunks
+		}
+		select {
+		case b, ok := <-bin:
+			if !ok {
+				return nil
+			}
+			if err := m.stream(ctx, b); err != nil {
+				return err
+			}
+			if m.pending != nil {
+				stale.Reset(m.s.cfg.HighWaitLimit)
+			}
+		case sig := <-kafka:
+			m.st.Kafka = sig.KafkaOffset + 1
+			if err := m.signal(ctx, sig); err != nil {
+				return err
+			}
+			if err := m.sendState(ctx); err != nil {
+				return err
+			}
+		case ch, ok := <-chunkCh:
+			if !ok {
+				err := <-m.run.errc
+				m.run = nil
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					return fmt.Errorf("incremental snapshot: %w", err)
+				}
+				if err := m.finishRun(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			m.pending = ch
+			stale.Reset(m.s.cfg.HighWaitLimit)
+		case <-stale.C:
+			timedOut = m.pending != nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// stream records the keys a batch changes in the tables being read,
+// forwards it, then acts on the signals it holds.
+func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
+	var sigs []Signal
+	sigTable := m.s.cfg.SignalTable
+	for i := range b.Events {
+		ev := &b.Events[i]
+		if ev.Table == nil {
+			continue
+		}
+		if sigTable.Name != "" && ev.Op == event.OpCreate && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
+			if sig, ok := signalRow(ev.After); ok {
+				sigs = append(sigs, sig)
+			}
+			continue
+		}
+		if m.run == nil || ev.Op == event.OpRead || len(ev.Table.PrimaryKey) == 0 || !m.tables[ev.Table.ID()] {
+			continue
+		}
+		at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
+		for _, row := range [][]event.Value{ev.Before, ev.After} {
+			if row != nil {
+				m.keyBuf = appendTableKey(m.keyBuf[:0], ev.Table, row)
+				m.changed[string(m.keyBuf)] = at
+			}
+		}
+	}
+	if len(m.changed) >= m.pruneAt {
+		m.prune()
+	}
+	b.End.Incremental = m.st.encode()
+	m.last, m.processed = b.End, b.End
+	if err := m.send(ctx, b); err != nil {
+		return err
+	}
+	if len(sigs) == 0 {
+		return nil
+	}
+	for _, sig := range sigs {
+		if err := m.signal(ctx, sig); err != nil {
+			return err
+		}
+	}
+	return m.sendState(ctx)
+}
+
+// signalRow reads a signal table row: id, type, data (its first columns).
+func signalRow(row []event.Value) (Signal, bool) {
+	if len(row) < 2 {
+		return Signal{}, false
+	}
+	sig := Signal{ID: string(row[0].B), Type: string(row[1].B), KafkaOffset: -1}
+	if len(row) > 2 {
+		sig.Data = string(row[2].B)
+	}
+	return sig, sig.Type != ""
+}
+
+// signalData is the data of the snapshot signals.
+type signalData struct {
+	DataCollections      []string `json:"data-collections"`
+	Type                 string   `json:"type"`
+	AdditionalConditions []struct {
+		DataCollection string `json:"data-collection"`
+		Filter         string `json:"filter"`
+	} `json:"additional-conditions"`
+	AdditionalCondition string `json:"additional-condition"` // before Debezium 2.5
+}
+
+// signal acts on one signal; a malformed or unsupported one is logged and
+// ignored, as Debezium does.
+func (m *incMerger) signal(ctx context.Context, sig Signal) error {
+	log := m.log.With("signal_id", sig.ID, "signal_type", sig.Type)
+	var d signalData
+	if strings.TrimSpace(sig.Data) != "" {
+		if err := json.Unmarshal([]byte(sig.Data), &d); err != nil {
+			log.Warn("signal ignored: its data is not JSON", "data", sig.Data, "error", err)
+			return nil
+		}
+	}
+	if d.Type != "" && !strings.EqualFold(d.Type, "incremental") {
+		log.Warn("signal ignored: only incremental snapshots are supported yet", "type", d.Type)
+		return nil
+	}
+	switch sig.Type {
+	case "execute-snapshot":
+		return m.execute(ctx, log, d)
+	case "stop-snapshot":
+		return m.stop(ctx, log, d)
+	case "pause-snapshot":
+		if len(m.st.Tables) > 0 && !m.st.Paused {
+			m.st.Paused = true
+			log.Info("incremental snapshot paused")
+		}
+	case "resume-snapshot":
+		if m.st.Paused {
+			m.st.Paused = false
+			log.Info("incremental snapshot resumed")
+		}
+	case "log":
+		log.Info("signal", "data", sig.Data)
+	default:
+		log.Warn("signal ignored: type not supported")
+	}
+	return nil
+}
+
+// match returns the captured tables ("db.name", read order) that one of
+// the data-collections regexes matches whole.
+func (m *incMerger) match(ctx context.Context, colls []string) ([]string, error) {
+	res := make([]*regexp.Regexp, 0, len(colls))
+	for _, c := range colls {
+		re, err := regexp.Compile("^(?:" + strings.TrimSpace(c) + ")$")
+		if err != nil {
+			m.log.Warn("signal: data-collection is not a regular expression", "data_collection", c, "error", err)
+			continue
+		}
+		res = append(res, re)
+	}
+	ids, err := m.s.cfg.Catalog.Tables(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list captured tables: %w", err)
+	}
+	var out []string
+	for _, id := range ids {
+		name := id.DB + "." + id.Name
+		if slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(name) }) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out) // (db, name) order: "." sorts before identifier characters
+	return out, nil
+}
+
+func (m *incMerger) execute(ctx context.Context, log *slog.Logger, d signalData) error {
+	tables, err := m.match(ctx, d.DataCollections)
+	if err != nil {
+		return err
+	}
+	if len(tables) == 0 {
+		log.Warn("execute-snapshot ignored: data-collections match no captured table", "data_collections", strings.Join(d.DataCollections, ","))
+		return nil
+	}
+	if m.st.Conds == nil {
+		m.st.Conds = map[string]string{}
+	}
+	for _, c := range d.AdditionalConditions {
+		for _, t := range tables {
+			if ok, _ := regexp.MatchString("^(?:"+c.DataCollection+")$", t); ok && c.Filter != "" {
+				m.st.Conds[t] = c.Filter
+			}
+		}
+	}
+	if d.AdditionalCondition != "" {
+		for _, t := range tables {
+			m.st.Conds[t] = d.AdditionalCondition
+		}
+	}
+	if len(m.st.Tables) > 0 {
+		for _, t := range tables {
+			if !slices.Contains(m.st.Next, t) {
+				m.st.Next = append(m.st.Next, t)
+			}
+		}
+		log.Info("incremental snapshot queued after the running one", "tables", strings.Join(tables, ","))
+		return nil
+	}
+	m.st.Tables, m.st.Progress = tables, ""
+	log.Info("incremental snapshot started: no locks are taken", "tables", strings.Join(tables, ","), "position", m.processed.String())
+	return m.startRun(ctx, m.processed)
+}
+
+func (m *incMerger) stop(ctx context.Context, log *slog.Logger, d signalData) error {
+	if len(m.st.Tables) == 0 && len(m.st.Next) == 0 {
+		return nil
+	}
+	if len(d.DataCollections) == 0 {
+		m.stopRun()
+		m.st.Tables, m.st.Next, m.st.Conds, m.st.Progress, m.st.Paused = nil, nil, nil, "", false
+		log.Info("incremental snapshot stopped")
+		return nil
+	}
+	drop, err := m.match(ctx, d.DataCollections)
+	if err != nil {
+		return err
+	}
+	keep := func(l []string) []string {
+		return slices.DeleteFunc(l, func(t string) bool { return slices.Contains(drop, t) })
+	}
+	before := len(m.st.Tables)
+	m.st.Next = keep(m.st.Next)
+	m.st.Tables = keep(m.st.Tables)
+	log.Info("incremental snapshot stopped for some tables", "tables", strings.Join(drop, ","))
+	if len(m.st.Tables) == before {
+		return nil
+	}
+	m.stopRun()
+	if len(m.st.Tables) == 0 {
+		return m.finishRun(ctx)
+	}
+	return m.startRun(ctx, m.processed)
+}
+
+// startRun starts the chunk reader for st.Tables after st.Progress; from is
+// the first chunk's Window.
+func (m *incMerger) startRun(ctx context.Context, from offsets.Position) error {
+	prog, err := snapshot.DecodeProgress(m.st.Progress)
+	if err != nil {
+		return fmt.Errorf("stored offset: %w", err)
+	}
+	cfg := m.s.cfg.Snapshot
+	cfg.Overrides = maps(cfg.Overrides)
+	var tables []*schema.Table
+	m.tables = make(map[string]bool, len(m.st.Tables))
+	for _, name := range m.st.Tables {
+		db, tn, _ := strings.Cut(name, ".")
+		t, err := m.s.cfg.Catalog.Table(ctx, db, tn)
+		if errors.Is(err, schema.ErrTableNotFound) || err == nil && t == nil {
+			m.log.Warn("incremental snapshot: table no longer captured, skipped", "table", name)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("incremental snapshot: %w", err)
+		}
+		tables = append(tables, t)
+		m.tables[name] = true
+		if c := m.st.Conds[name]; c != "" {
+			base := "SELECT * FROM " + quoteIdent(db) + "." + quoteIdent(tn)
+			if o := cfg.Overrides[name]; o != "" {
+				base = "SELECT * FROM (" + o + ") AS rivulet_o"
+			}
+			cfg.Overrides[name] = base + " WHERE " + c
+		}
+	}
+	snap, err := snapshot.New(cfg)
+	if err != nil {
+		return err
+	}
+	m.snap = snap
+	sctx, cancel := context.WithCancel(ctx)
+	r := &snapRun{chunks: make(chan *snapshot.Chunk, 1), errc: make(chan error, 1), cancel: cancel}
+	go func() {
+		err := snap.Run(sctx, tables, prog, from, r.chunks)
+		close(r.chunks)
+		r.errc <- err
+	}()
+	m.run = r
+	return nil
+}
+
+func maps(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// stopRun cancels the chunk reader and drops the chunk waiting to be emitted.
+func (m *incMerger) stopRun() {
+	if m.pending != nil {
+		m.pending.Release()
+		m.pending = nil
+	}
+	if m.run != nil {
+		m.run.stop()
+		m.run = nil
+	}
+	clear(m.changed)
+}
+
+// finishRun ends the tables being read and starts the queued ones.
+func (m *incMerger) finishRun(ctx context.Context) error {
+	m.log.Info("incremental snapshot complete", "tables", strings.Join(m.st.Tables, ","), "rows", m.rows)
+	for _, t := range m.st.Tables {
+		delete(m.st.Conds, t)
+	}
+	m.st.Tables, m.st.Progress, m.rows = m.st.Next, "", 0
+	m.st.Next = nil
+	clear(m.changed)
+	if len(m.st.Tables) > 0 {
+		if err := m.startRun(ctx, m.processed); err != nil {
+			return err
+		}
+	} else {
+		m.st.Conds, m.st.Paused, m.tables = nil, false, nil
+	}
+	return m.sendState(ctx)
+}
+
+// prune forgets changes older than every chunk still in flight.
+func (m *incMerger) prune() {
+	var floor offsets.Position
+	ok := false
+	if m.snap != nil {
+		floor, ok = m.snap.Floor()
+	}
+	if m.pending != nil && !m.pending.Keyless && (!ok || snapshot.ComparePositions(m.pending.Window, floor) < 0) {
+		floor, ok = m.pending.Window, true
+	}
+	for k, at := range m.changed {
+		if !ok || snapshot.ComparePositions(at, floor) < 0 {
+			delete(m.changed, k)
+		}
+	}
+	m.pruneAt = max(4096, 2*len(m.changed))
+}
+
+// emit hands out a chunk's rows the stream did not overtake as op "r"
+// events with source.snapshot "incremental".
+func (m *incMerger) emit(ctx context.Context, ch *snapshot.Chunk) error {
+	keep := ch.Rows
+	if !ch.Keyless {
+		keep = make([][]event.Value, 0, len(ch.Rows))
+		for _, row := range ch.Rows {
+			m.keyBuf = appendTableKey(m.keyBuf[:0], ch.Table, row)
+			if at, ok := m.changed[string(m.keyBuf)]; ok && snapshot.ComparePositions(at, ch.Window) >= 0 {
+				continue
+			}
+			keep = append(keep, row)
+		}
+	}
+	tsUs := m.s.cfg.Now().UnixMicro()
+	events := make([]event.ChangeEvent, len(keep))
+	for i, row := range keep {
+		events[i] = event.ChangeEvent{Op: event.OpRead, Table: ch.Table, After: row, Source: event.Source{
+			TsUs: tsUs, Snapshot: "incremental", File: m.processed.File, Pos: m.processed.Pos, Thread: -1,
+		}}
+	}
+	m.rows += int64(len(keep))
+	for len(events) > m.s.cfg.MaxBatch {
+		end := m.last
+		end.Incremental = m.st.encode()
+		if err := m.send(ctx, binlog.Batch{Events: events[:m.s.cfg.MaxBatch:m.s.cfg.MaxBatch], End: end}); err != nil {
+			return err
+		}
+		events = events[m.s.cfg.MaxBatch:]
+	}
+	m.st.Progress = ch.Progress.Encode()
+	end := m.last
+	end.Incremental = m.st.encode()
+	if err := m.send(ctx, binlog.Batch{Events: events, End: end}); err != nil {
+		return err
+	}
+	m.last = end
+	if ch.TableLast {
+		m.log.Info("incremental snapshot: table complete", "table", ch.Table.ID())
+	}
+	return nil
+}
+
+// sendState hands out an empty batch carrying the current state, so that
+// it is stored even when the stream is idle.
+func (m *incMerger) sendState(ctx context.Context) error {
+	end := m.last
+	end.Incremental = m.st.encode()
+	if err := m.send(ctx, binlog.Batch{End: end}); err != nil {
+		return err
+	}
+	m.last = end
+	return nil
+}
+
+func (m *incMerger) send(ctx context.Context, b binlog.Batch) error {
+	select {
+	case m.out <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
