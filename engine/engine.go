@@ -56,6 +56,13 @@ type Config struct {
 	// SchemaChanges, when set (include.schema.changes), publishes a
 	// schema-change event per recorded DDL.
 	SchemaChanges SchemaChangeSink
+	// Transactions, when set (exactly.once.support=required), writes
+	// batches and their offsets in sink transactions (see eos.go); the store
+	// then only loads the start and saves it when none was stored.
+	Transactions Transactions
+	// TransactionEvents bounds the change events of one transaction.
+	// Default DefaultTransactionEvents.
+	TransactionEvents int
 }
 
 func (c *Config) setDefaults() {
@@ -112,6 +119,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		log.Info("no stored position: streaming from the current end of the binlog", "position", start.String())
 	}
 
+	if cfg.Transactions != nil {
+		return runTransactional(ctx, cfg, src, snk, start)
+	}
 	tr := newTracker(start)
 	// The drain must outlive ctx: it gets its own bounded context.
 	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))

@@ -58,6 +58,11 @@ type KafkaConfig struct {
 	Logger *slog.Logger
 	// Opts are appended to the franz-go client options (TLS, SASL, tests).
 	Opts []kgo.Opt
+	// TransactionalID, when set, makes the producer transactional
+	// (exactly.once.support=required): every Send must happen between
+	// BeginTransaction and CommitTransaction, and a newer producer with the
+	// same id fences this one. Default "": idempotent, not transactional.
+	TransactionalID string
 }
 
 // Kafka is the Kafka transport: it encodes events with JSON and produces
@@ -149,6 +154,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		kgo.MaxBufferedBytes(2*cfg.MaxBufferedBytes + 1),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.WithLogger(kgoLogger{log}),
+	}
+	if cfg.TransactionalID != "" {
+		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID), kgo.TransactionTimeout(time.Minute))
 	}
 	opts = append(opts, cfg.Opts...)
 	cl, err := kgo.NewClient(opts...)
