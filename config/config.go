@@ -393,6 +393,12 @@ type Offsets struct {
 	// FlushInterval is `offset.flush.interval.ms`: how often acknowledged
 	// positions are committed. Default 60s, as Kafka Connect.
 	FlushInterval time.Duration
+	// ExactlyOnce is `exactly.once.support=required` (Kafka Connect's
+	// source key; "requested", the default, is false): each batch of change
+	// events and its offset record are written in one Kafka transaction, so
+	// a read_committed consumer sees every change once across crashes.
+	// Requires the Kafka sink and offset.storage.topic.
+	ExactlyOnce bool
 }
 
 // Defaults, as Debezium 3.x, Kafka Connect and Kafka's JsonConverter define them.

@@ -59,3 +59,37 @@ func TestLoad_GTIDSource(t *testing.T) {
 		t.Errorf("bad regex: err = %v", err)
 	}
 }
+
+func TestLoad_ExactlyOnce(t *testing.T) {
+	m := func(kv ...string) map[string]string {
+		c := map[string]string{"database.hostname": "h", "database.user": "u", "database.server.id": "5", "topic.prefix": "p",
+			"schema.history.internal.kafka.topic": "h", "bootstrap.servers": "k:9092"}
+		for i := 0; i < len(kv); i += 2 {
+			c[kv[i]] = kv[i+1]
+		}
+		return c
+	}
+	tests := []struct {
+		name    string
+		m       map[string]string
+		want    bool
+		wantErr bool
+	}{
+		{"default", m("offset.storage.topic", "o"), false, false},
+		{"requested", m("offset.storage.topic", "o", "exactly.once.support", "requested"), false, false},
+		{"required", m("offset.storage.topic", "o", "exactly.once.support", "REQUIRED"), true, false},
+		{"required with file store", m("offset.storage.file.filename", "/tmp/o.json", "exactly.once.support", "required"), false, true},
+		{"unknown value", m("offset.storage.topic", "o", "exactly.once.support", "maybe"), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := FromMap(tt.m)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && c.Offsets.ExactlyOnce != tt.want {
+				t.Errorf("ExactlyOnce = %v, want %v", c.Offsets.ExactlyOnce, tt.want)
+			}
+		})
+	}
+}

@@ -91,7 +91,6 @@ var fixedKeys = []fixedKey{
 	{key: "value.converter.decimal.format", def: "BASE64"},
 	{key: "key.converter.replace.null.with.default", def: "true"},
 	{key: "value.converter.replace.null.with.default", def: "true"},
-	{key: "exactly.once.support", def: "requested"},
 }
 
 // fixedPrefixes are key families Rivulet does not implement at all.

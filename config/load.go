@@ -449,6 +449,15 @@ func (l *loader) parse(c *Config) {
 
 	l.str("offset.storage.file.filename", &c.Offsets.FileFilename)
 	l.str("offset.storage.topic", &c.Offsets.Topic)
+	if v, ok := l.lower("exactly.once.support"); ok {
+		switch v {
+		case "required":
+			c.Offsets.ExactlyOnce = true
+		case "requested":
+		default:
+			l.fail(invalid("exactly.once.support", v, "is not required or requested", "set required for one Kafka transaction per batch and its offset, or requested (the default: at least once)"))
+		}
+	}
 	l.millis("offset.flush.interval.ms", &c.Offsets.FlushInterval, 1)
 	l.intField("offset.storage.partitions", &c.Offsets.TopicPartitions, 1, math.MaxInt32)
 	l.intField("offset.storage.replication.factor", &c.Offsets.TopicReplicationFactor, -1, math.MaxInt16)

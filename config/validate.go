@@ -197,6 +197,9 @@ func (c *Config) validate() []*FieldError {
 	case o.FileFilename == "":
 		add(invalid("offset.storage.file.filename", "", "is not set", "set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json"))
 	}
+	if o.ExactlyOnce && (o.FileFilename != "" || o.Topic == "" || c.Sink != SinkKafka) {
+		add(invalid("exactly.once.support", "required", "needs the Kafka sink and the Kafka offset store", "set offset.storage.topic and remove offset.storage.file.filename (the offset is written in the same transaction as the events), with sink.type=kafka"))
+	}
 	if o.TopicReplicationFactor == 0 {
 		add(invalid("offset.storage.replication.factor", "0", "is not a replication factor", "set a positive number, or -1 for the broker default"))
 	}

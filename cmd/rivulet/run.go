@@ -100,6 +100,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		return err
 	}
 	defer func() { err = errors.Join(err, snk.Close()) }()
+	txs, err := newTransactions(ctx, cfg, snk, log)
+	if err != nil {
+		return err
+	}
 
 	// The HTTP server outlives the engine: it stops last, after offsets are written.
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
@@ -122,6 +126,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		Observer:        stream,
 		History:         history,
 		SchemaChanges:   schemaChangeSink(cfg, snk),
+		Transactions:    txs,
 	}, src, newObservedSink(snk, stream, cfg), observedStore{store, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())
@@ -161,6 +166,7 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		MaxBufferedBytes:   int(cmp.Or(cfg.MaxQueueSizeInBytes, 8<<20)),
 		Logger:             log.With("component", "sink"),
 		Opts:               opts,
+		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
 	})
 }
 
