@@ -98,11 +98,13 @@ func run(o options) error {
 		schemas     bool
 		compression string
 		scrape      time.Duration // GET /metrics this often during the run; 0: never
+		eos         bool          // exactly.once.support=required (Kafka offset store)
 	}{
-		{"rivulet JSON, no schemas", false, benchCompression, 0},
-		{"rivulet JSON, with schemas", true, benchCompression, 0},
-		{"rivulet JSON, schemas, lz4", true, "lz4", 0},
-		{"no schemas, /metrics scraped", false, benchCompression, scrapeInterval},
+		{"rivulet JSON, no schemas", false, benchCompression, 0, false},
+		{"rivulet JSON, with schemas", true, benchCompression, 0, false},
+		{"rivulet JSON, schemas, lz4", true, "lz4", 0, false},
+		{"no schemas, /metrics scraped", false, benchCompression, scrapeInterval, false},
+		{"no schemas, exactly-once", false, benchCompression, 0, true},
 	}
 	results := make([]result, len(variants)+1)
 	for k, v := range variants {
@@ -113,7 +115,7 @@ func run(o options) error {
 	for i := range o.runs {
 		for k, v := range variants {
 			prefix := fmt.Sprintf("b%d%d", i, k)
-			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, changes)
+			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, v.eos, changes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
@@ -147,6 +149,13 @@ func run(o options) error {
 			rss = fmt.Sprintf("%.0f MiB", slices.Max(r.rssMiB))
 		}
 		fmt.Printf("%-30s %12.0f %10s %14.2f\n", r.name, r.median(), rss, r.median()/gm.median())
+	}
+	// Exactly-once next to at-least-once: the same run (no schemas) with
+	// each batch group and its offset in one Kafka transaction.
+	for k, v := range variants {
+		if v.eos {
+			fmt.Printf("%-30s %12.2f (exactly-once / at-least-once, no schemas)\n", "exactly-once ratio", results[k].median()/results[0].median())
+		}
 	}
 	snap.print()
 	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
@@ -192,7 +201,7 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 
 // rivuletRun streams the workload from start with the rivulet binary and
 // returns events/s (binlog to acknowledged records) and peak RSS in MiB.
-func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, want int) (float64, float64, error) {
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, eos bool, want int) (float64, float64, error) {
 	kafka, brokers, err := startKafka(o.rivulet)
 	if err != nil {
 		return 0, 0, err
@@ -208,7 +217,15 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 	if err := copyFile(filepath.Join(dir, "prime.history"), historyFile); err != nil {
 		return 0, 0, err
 	}
-	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas, compression, primedConfig(historyFile))
+	extra := []map[string]string{primedConfig(historyFile)}
+	if eos {
+		eosCfg, err := primeKafkaOffsets(brokers, offsetFile, prefix+".offsets")
+		if err != nil {
+			return 0, 0, err
+		}
+		extra = append(extra, eosCfg)
+	}
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas, compression, extra...)
 	if err != nil {
 		return 0, 0, err
 	}
