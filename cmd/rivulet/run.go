@@ -100,7 +100,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		return err
 	}
 	defer func() { err = errors.Join(err, snk.Close()) }()
-	txs, err := newTransactions(ctx, cfg, snk, log)
+	txs, err := newTransactions(ctx, cfg, snk, stream.PositionCommitted, log)
 	if err != nil {
 		return err
 	}
