@@ -171,7 +171,7 @@ func (s *signalSource) Run(ctx context.Context, start offsets.Position, out chan
 	g.Go(func() error {
 		defer m.stopRun()
 		if len(m.st.Tables) > 0 {
-			m.log.Info("incremental snapshot resumed", "tables", strings.Join(m.st.Tables, ","), "position", start.String())
+			m.log.Info("incremental snapshot resumed after a restart", "tables", strings.Join(m.st.Tables, ","), "position", start.String())
 			if err := m.startRun(gctx, start); err != nil {
 				return err
 			}
@@ -202,6 +202,7 @@ type incMerger struct {
 	keyBuf    []byte
 	pending   *snapshot.Chunk
 	rows      int64
+	dropped   int64
 }
 
 func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-chan Signal) error {
@@ -543,11 +544,11 @@ func (m *incMerger) stopRun() {
 
 // finishRun ends the tables being read and starts the queued ones.
 func (m *incMerger) finishRun(ctx context.Context) error {
-	m.log.Info("incremental snapshot complete", "tables", strings.Join(m.st.Tables, ","), "rows", m.rows)
+	m.log.Info("incremental snapshot complete", "tables", strings.Join(m.st.Tables, ","), "rows", m.rows, "rows_superseded_by_stream", m.dropped)
 	for _, t := range m.st.Tables {
 		delete(m.st.Conds, t)
 	}
-	m.st.Tables, m.st.Progress, m.rows = m.st.Next, "", 0
+	m.st.Tables, m.st.Progress, m.rows, m.dropped = m.st.Next, "", 0, 0
 	m.st.Next = nil
 	clear(m.changed)
 	if len(m.st.Tables) > 0 {
@@ -587,6 +588,7 @@ func (m *incMerger) emit(ctx context.Context, ch *snapshot.Chunk) error {
 		for _, row := range ch.Rows {
 			m.keyBuf = appendTableKey(m.keyBuf[:0], ch.Table, row)
 			if at, ok := m.changed[string(m.keyBuf)]; ok && snapshot.ComparePositions(at, ch.Window) >= 0 {
+				m.dropped++
 				continue
 			}
 			keep = append(keep, row)
