@@ -1,0 +1,28 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/rivulet-cdc/rivulet/engine"
+)
+
+func TestParseKafkaSignal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want engine.Signal
+		bad  bool
+	}{
+		{`{"type":"execute-snapshot","data":{"data-collections":["a.b"],"type":"INCREMENTAL"}}`,
+			engine.Signal{Type: "execute-snapshot", Data: `{"data-collections":["a.b"],"type":"INCREMENTAL"}`}, false},
+		{`{"id":"x","type":"pause-snapshot"}`, engine.Signal{ID: "x", Type: "pause-snapshot"}, false},
+		{`{"type":"stop-snapshot","data":"{\"type\":\"incremental\"}"}`, engine.Signal{Type: "stop-snapshot", Data: `{"type":"incremental"}`}, false},
+		{`{"data":{}}`, engine.Signal{}, true},
+		{`not json`, engine.Signal{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseKafkaSignal([]byte(tt.in))
+		if (err != nil) != tt.bad || !tt.bad && got != tt.want {
+			t.Errorf("parseKafkaSignal(%s) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
