@@ -336,6 +336,7 @@ type signalData struct {
 		Filter         string `json:"filter"`
 	} `json:"additional-conditions"`
 	AdditionalCondition string `json:"additional-condition"` // before Debezium 2.5
+	SurrogateKey        string `json:"surrogate-key"`
 }
 
 // signal acts on one signal; a malformed or unsupported one is logged and
@@ -404,6 +405,9 @@ func (m *incMerger) match(ctx context.Context, colls []string) ([]string, error)
 }
 
 func (m *incMerger) execute(ctx context.Context, log *slog.Logger, d signalData) error {
+	if d.SurrogateKey != "" {
+		log.Warn("execute-snapshot: surrogate-key is not supported yet; chunking by the primary key", "surrogate_key", d.SurrogateKey)
+	}
 	tables, err := m.match(ctx, d.DataCollections)
 	if err != nil {
 		return err
