@@ -40,12 +40,13 @@ import (
 // continues after the last emitted chunk, with the restored stream's start
 // as the first chunk's Window.
 //
-// The first chunk's Window is the position of the signal (or of the
-// restart): a transaction written to the binlog before the signal but not
-// yet visible to the first SELECT could leave that chunk's copy of a row
-// older than the streamed change. The signal insert itself committed
-// after it, so this needs a server that makes transactions visible out of
-// binlog order.
+// The first chunk's Window is the start of the batch that held the signal
+// (whose changes to the requested tables count as seen), or the stream's
+// position for a Kafka signal or a restart: a transaction written to the
+// binlog before that but not yet visible to the first SELECT could leave
+// that chunk's copy of a row older than the streamed change. Such a
+// transaction committed before the signal's, so this needs a server that
+// makes transactions visible long after it wrote them to the binlog.
 
 // Signal is one Debezium signal: its id, type and data (JSON text).
 type Signal struct {
@@ -166,7 +167,7 @@ func (s *signalSource) Run(ctx context.Context, start offsets.Position, out chan
 			return err
 		})
 	}
-	m := &incMerger{s: s, out: out, st: st, last: start, processed: start,
+	m := &incMerger{s: s, out: out, st: st, last: start, processed: start, window: start,
 		changed: make(map[string]offsets.Position), log: s.cfg.Logger}
 	g.Go(func() error {
 		defer m.stopRun()
@@ -194,6 +195,7 @@ type incMerger struct {
 
 	last      offsets.Position // End of the last batch handed out
 	processed offsets.Position
+	window    offsets.Position // first Window of a run a signal starts now
 	snap      *snapshot.Snapshotter
 	run       *snapRun
 	tables    map[string]bool // "db.name" of the tables being read
@@ -237,6 +239,7 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 				stale.Reset(m.s.cfg.HighWaitLimit)
 			}
 		case sig := <-kafka:
+			m.window = m.processed
 			m.st.Kafka = sig.KafkaOffset + 1
 			if err := m.signal(ctx, sig); err != nil {
 				return err
@@ -274,18 +277,51 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 	var sigs []Signal
 	sigTable := m.s.cfg.SignalTable
-	for i := range b.Events {
-		ev := &b.Events[i]
-		if ev.Table == nil {
-			continue
-		}
-		if sigTable.Name != "" && ev.Op == event.OpCreate && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
-			if sig, ok := signalRow(ev.After); ok {
-				sigs = append(sigs, sig)
+	if sigTable.Name != "" {
+		for i := range b.Events {
+			ev := &b.Events[i]
+			if ev.Table != nil && ev.Op == event.OpCreate && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
+				if sig, ok := signalRow(ev.After); ok {
+					sigs = append(sigs, sig)
+				}
 			}
-			continue
 		}
-		if m.run == nil || ev.Op == event.OpRead || len(ev.Table.PrimaryKey) == 0 || !m.tables[ev.Table.ID()] {
+	}
+	if m.run != nil {
+		m.record(b.Events)
+	}
+	prev := m.last
+	b.End.Incremental = m.st.encode()
+	m.last, m.processed = b.End, b.End
+	if err := m.send(ctx, b); err != nil {
+		return err
+	}
+	if len(sigs) == 0 {
+		return nil
+	}
+	// A run started by a signal here takes the batch's start as its first
+	// Window, and the batch's changes to its tables as seen: a transaction
+	// just before the signal that the first SELECT cannot see yet still
+	// makes that chunk's copy of its rows stale.
+	m.window = prev
+	run := m.run
+	for _, sig := range sigs {
+		if err := m.signal(ctx, sig); err != nil {
+			return err
+		}
+	}
+	m.window = m.processed
+	if m.run != nil && m.run != run {
+		m.record(b.Events)
+	}
+	return m.sendState(ctx)
+}
+
+// record notes the keys that events change in the tables being read.
+func (m *incMerger) record(events []event.ChangeEvent) {
+	for i := range events {
+		ev := &events[i]
+		if ev.Table == nil || ev.Op == event.OpRead || len(ev.Table.PrimaryKey) == 0 || !m.tables[ev.Table.ID()] {
 			continue
 		}
 		at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
@@ -299,20 +335,6 @@ func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 	if len(m.changed) >= m.pruneAt {
 		m.prune()
 	}
-	b.End.Incremental = m.st.encode()
-	m.last, m.processed = b.End, b.End
-	if err := m.send(ctx, b); err != nil {
-		return err
-	}
-	if len(sigs) == 0 {
-		return nil
-	}
-	for _, sig := range sigs {
-		if err := m.signal(ctx, sig); err != nil {
-			return err
-		}
-	}
-	return m.sendState(ctx)
 }
 
 // signalRow reads a signal table row: id, type, data (its first columns).
@@ -442,7 +464,7 @@ func (m *incMerger) execute(ctx context.Context, log *slog.Logger, d signalData)
 	}
 	m.st.Tables, m.st.Progress = tables, ""
 	log.Info("incremental snapshot started: no locks are taken", "tables", strings.Join(tables, ","), "position", m.processed.String())
-	return m.startRun(ctx, m.processed)
+	return m.startRun(ctx, m.window)
 }
 
 func (m *incMerger) stop(ctx context.Context, log *slog.Logger, d signalData) error {
@@ -473,7 +495,7 @@ func (m *incMerger) stop(ctx context.Context, log *slog.Logger, d signalData) er
 	if len(m.st.Tables) == 0 {
 		return m.finishRun(ctx)
 	}
-	return m.startRun(ctx, m.processed)
+	return m.startRun(ctx, m.window)
 }
 
 // startRun starts the chunk reader for st.Tables after st.Progress; from is
