@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -80,11 +81,19 @@ func kafkaSignals(brokers []string, topic, prefix string, log *slog.Logger) engi
 			if ctx.Err() != nil || fs.IsClientClosed() {
 				return ctx.Err()
 			}
-			fs.EachError(func(t string, p int32, err error) {
-				if !errors.Is(err, context.Canceled) {
-					log.Warn("signal topic fetch failed; retrying", "topic", t, "error", err)
+			if errs := fs.Errors(); len(errs) > 0 && fs.NumRecords() == 0 {
+				for _, e := range errs {
+					if !errors.Is(e.Err, context.Canceled) {
+						log.Warn("signal topic fetch failed; retrying", "topic", e.Topic, "error", e.Err)
+					}
 				}
-			})
+				select { // no busy loop while the brokers are away
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				continue
+			}
 			var sigs []engine.Signal
 			fs.EachRecord(func(r *kgo.Record) {
 				if string(r.Key) != prefix {
