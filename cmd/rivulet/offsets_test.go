@@ -104,12 +104,15 @@ func TestOffsets_MigrateFromDebezium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer adm.Close()
-	if _, err := adm.CreateTopic(t.Context(), 25, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, "connect-offsets"); err != nil {
-		t.Fatal(err)
+	if resp, err := adm.CreateTopic(t.Context(), 25, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, "connect-offsets"); err != nil || resp.Err != nil {
+		t.Fatalf("create connect-offsets: %v %v", err, resp.Err)
 	}
 	if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, e.prefix+".history"); err != nil {
 		t.Fatal(err)
 	}
+	// Produce only once the broker reports all 25 partitions: the key's
+	// partition is murmur2 modulo the count the producer sees.
+	waitPartitions(t, adm, "connect-offsets", 25)
 	// Kafka Connect's producer: murmur2 of the key picks the partition.
 	prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
 	if err != nil {
@@ -478,4 +481,22 @@ func TestOffsets_Heartbeats(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	in.stop()
+}
+
+// waitPartitions waits until the topic's metadata shows n partitions.
+func waitPartitions(t *testing.T, adm *kadm.Client, topic string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		td, err := adm.ListTopics(t.Context(), topic)
+		if err == nil {
+			if d, ok := td[topic]; ok && d.Err == nil && len(d.Partitions) == n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s does not show %d partitions after 30s: %v %v", topic, n, td, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
