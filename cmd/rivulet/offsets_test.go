@@ -113,8 +113,11 @@ func TestOffsets_MigrateFromDebezium(t *testing.T) {
 	// Produce only once the broker reports all 25 partitions: the key's
 	// partition is murmur2 modulo the count the producer sees.
 	waitPartitions(t, adm, "connect-offsets", 25)
-	// Kafka Connect's producer: murmur2 of the key picks the partition.
-	prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	// Kafka Connect's producer: murmur2 of the key modulo the topic's 25
+	// partitions picks the partition. Computed here and set by hand, so the
+	// test does not depend on the partition count a producer's metadata
+	// shows at that instant (under load it once saw fewer).
+	prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +127,15 @@ func TestOffsets_MigrateFromDebezium(t *testing.T) {
 		stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, stopped.ServerID)
 	history := fmt.Sprintf(`{"source":{"server":"it"},"position":{"ts_sec":%d,"file":"%s","pos":%d,"gtids":"%s","snapshot":"INITIAL"},"ts_ms":%d,"databaseName":"%s","ddl":"CREATE TABLE t (id INT PRIMARY KEY)","tableChanges":[{"type":"CREATE","id":"\"%s\".\"t\"","table":{"defaultCharsetName":"utf8mb4","primaryKeyColumnNames":["id"],"columns":[{"name":"id","jdbcType":4,"typeName":"INT","typeExpression":"INT","charsetName":null,"position":1,"optional":false,"autoIncremented":false,"generated":false,"comment":null,"hasDefaultValue":false,"enumValues":[]}],"attributes":[]},"comment":null}]}`,
 		stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, time.Now().UnixMilli(), e.db, e.db)
+	connect := func(k, v string) *kgo.Record {
+		r := &kgo.Record{Topic: "connect-offsets", Key: []byte(k), Value: []byte(v)}
+		r.Partition = int32(kgo.StickyKeyPartitioner(nil).ForTopic("connect-offsets").Partition(r, 25))
+		return r
+	}
 	res := prod.ProduceSync(t.Context(),
-		&kgo.Record{Topic: "connect-offsets", Key: []byte(`["other-connector",{"server":"it"}]`), Value: []byte(`{"file":"mysql-bin.000001","pos":4}`)},
-		&kgo.Record{Topic: "connect-offsets", Key: []byte(key), Value: []byte(`{"ts_sec":1,"file":"mysql-bin.000001","pos":4,"snapshot":"INITIAL"}`)},
-		&kgo.Record{Topic: "connect-offsets", Key: []byte(key), Value: []byte(dbzValue)},
+		connect(`["other-connector",{"server":"it"}]`, `{"file":"mysql-bin.000001","pos":4}`),
+		connect(key, `{"ts_sec":1,"file":"mysql-bin.000001","pos":4,"snapshot":"INITIAL"}`),
+		connect(key, dbzValue),
 		&kgo.Record{Topic: e.prefix + ".history", Value: []byte(history)},
 	)
 	if err := res.FirstErr(); err != nil {
