@@ -23,6 +23,8 @@ type Reader struct {
 	cfg Config
 	log *slog.Logger
 	obs Observer
+	// instance is the host name reported when registering as a replica.
+	instance string
 }
 
 // NewReader validates cfg, applies defaults and returns a Reader. It does not
@@ -32,7 +34,7 @@ func NewReader(cfg Config) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{cfg: c, log: c.Logger.With("component", "binlog"), obs: c.Observer}
+	r := &Reader{cfg: c, log: c.Logger.With("component", "binlog"), obs: c.Observer, instance: newInstanceName()}
 	if r.obs == nil {
 		r.obs = nopObserver{}
 	}
@@ -254,6 +256,9 @@ func (r *Reader) stream(ctx context.Context, s *stream, out chan<- Batch) error 
 		return err
 	}
 	s.stash = newRowsStash()
+	if err := r.checkServerID(ctx); err != nil {
+		return err
+	}
 	dialer := &net.Dialer{Timeout: r.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID:            r.cfg.ServerID,
@@ -262,7 +267,7 @@ func (r *Reader) stream(ctx context.Context, s *stream, out chan<- Batch) error 
 		Port:                uint16(r.cfg.Port),
 		User:                r.cfg.User,
 		Password:            r.cfg.Password,
-		Localhost:           "rivulet",
+		Localhost:           r.instance,
 		Logger:              slog.New(minLevel{slog.LevelWarn, r.log.With("component", "go-mysql").Handler()}),
 		HeartbeatPeriod:     r.cfg.HeartbeatPeriod,
 		ReadTimeout:         r.cfg.ReadTimeout,
