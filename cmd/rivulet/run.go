@@ -179,7 +179,14 @@ func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
 }
 
 func filterConfig(cfg *config.Config) schema.FilterConfig {
-	j := func(l []string) string { return strings.Join(l, ",") }
+	// config has split the lists and unescaped `\,`; escape again for NewFilter.
+	j := func(l []string) string {
+		esc := make([]string, len(l))
+		for i, p := range l {
+			esc[i] = strings.ReplaceAll(p, ",", `\,`)
+		}
+		return strings.Join(esc, ",")
+	}
 	f := cfg.Filters
 	return schema.FilterConfig{
 		DatabaseIncludeList: j(f.DatabaseInclude), DatabaseExcludeList: j(f.DatabaseExclude),
@@ -189,10 +196,10 @@ func filterConfig(cfg *config.Config) schema.FilterConfig {
 }
 
 // preflight refuses to start on a failing prerequisite. A server id clash is
-// only logged: the replica it clashes with is usually our own previous
-// process, whose dump thread the server reaps only when it next writes to it,
-// and the server replaces a replica that reconnects with the same id anyway.
-// `rivulet check` still reports it as a failure.
+// only logged here: the replica it clashes with is usually our own previous
+// process, whose dump thread the server reaps only when it next writes to it;
+// the binlog reader waits that out and refuses a live clash before it
+// registers. `rivulet check` reports it as a failure.
 func preflight(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	var failed []string
 	for _, r := range binlog.Preflight(ctx, preflightConfig(cfg)) {
