@@ -261,3 +261,28 @@ func payload(v map[string]any) map[string]any {
 	}
 	return v
 }
+
+// lastByID reads topic until rows with n distinct ids arrived and returns
+// the last "after" per id: delivery is at least once, so a restart may
+// repeat rows, and tests judge the final state per key.
+func lastByID(t *testing.T, brokers []string, n int, topic string) map[float64]map[string]any {
+	t.Helper()
+	byID := map[float64]map[string]any{}
+	consumeUntil(t, brokers, func(recs []record) bool {
+		for _, r := range recs {
+			if r.Value == nil {
+				continue
+			}
+			if a, ok := payload(r.Value)["after"].(map[string]any); ok {
+				if id, ok := a["id"].(float64); ok {
+					byID[id] = a
+				}
+			}
+		}
+		return len(byID) >= n
+	}, topic)
+	if len(byID) < n {
+		t.Fatalf("%d distinct ids on %s, want %d", len(byID), topic, n)
+	}
+	return byID
+}

@@ -41,8 +41,7 @@ func TestSchema_RecoveryRebuildsLostHistory(t *testing.T) {
 	}
 	in = e.start(t, e.config(t, rec))
 	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (2, 'y')")
-	recs := consume(t, e.brokers, 2, topic)
-	if a := payload(recs[1].Value)["after"].(map[string]any); a["a"] != "y" || a["id"] != float64(2) {
+	if a := lastByID(t, e.brokers, 2, topic)[2]; a["a"] != "y" {
 		t.Errorf("row after recovery = %v", a)
 	}
 	in.stop()
@@ -83,10 +82,12 @@ func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
 	in = e.start(t, e.config(t, reload))
 	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (3, 'z')")
 	topic := e.prefix + "." + e.db + ".t"
-	recs := consume(t, e.brokers, 3, topic)
+	// At least once: the stop on the DDL may come before the offset of row 1
+	// was committed, so row 1 can arrive twice; judge the last row per id.
+	byID := lastByID(t, e.brokers, 3, topic)
 	for i, want := range []string{"x", "y", "z"} {
-		if a := payload(recs[i].Value)["after"].(map[string]any); a["a"] != want || a["id"] != float64(i+1) {
-			t.Errorf("record %d after = %v", i, a)
+		if a := byID[float64(i+1)]; a == nil || a["a"] != want {
+			t.Errorf("row %d after = %v, want a=%s", i+1, a, want)
 		}
 	}
 	if !strings.Contains(in.log.String(), "re-read from the server") {
