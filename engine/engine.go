@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
@@ -123,45 +121,15 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		return runTransactional(ctx, cfg, src, snk, start)
 	}
 	tr := newTracker(start)
-	// The drain must outlive ctx: it gets its own bounded context.
-	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelDrain()
-	stopTimer := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(cfg.ShutdownTimeout, cancelDrain)
-		context.AfterFunc(drainCtx, func() { t.Stop() })
-	})
-	defer stopTimer()
-
-	g, gctx := errgroup.WithContext(drainCtx)
-	batches := make(chan binlog.Batch, cfg.QueueBatches)
-	srcCtx, cancelSrc := context.WithCancel(ctx)
-	defer cancelSrc()
-	context.AfterFunc(gctx, cancelSrc) // a failing stage stops intake too
-
-	g.Go(func() error {
-		defer close(batches)
-		err := src.Run(srcCtx, start, batches)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("source: %w", err)
-		}
-		return nil
-	})
+	in := startIntake(ctx, cfg, src, start)
+	defer in.release()
+	g, gctx, batches := in.g, in.gctx, in.batches
 	drained := make(chan struct{})
 	g.Go(func() error {
 		defer close(drained)
 		for b := range batches {
-			if cfg.Observer != nil {
-				cfg.Observer.BatchQueued(len(b.Events))
-			}
-			if len(b.Schema) > 0 && cfg.History != nil {
-				// Durable before b.End can be committed (RELIABILITY §4).
-				if err := cfg.History.Record(gctx, b.End, b.Schema); err != nil {
-					return fmt.Errorf("schema history: %w", err)
-				}
-			}
-			for _, c := range b.Schema {
-				// One line per DDL: a state change of the model, never per row.
-				log.Info("DDL applied", "db", c.DB, "ddl", c.DDL, "tables", len(c.Tables), "position", b.End.String())
+			if err := recordSchema(gctx, cfg, b); err != nil {
+				return err
 			}
 			seq := tr.add(b.End)
 			ack := func(err error) { tr.done(seq, err) }
@@ -214,7 +182,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	if err := commit(commitCtx, store, tr, cfg, true); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	if drainCtx.Err() != nil && ctx.Err() != nil {
+	if in.timedOut(ctx) {
 		// The drain was cut by shutdown.timeout: say so rather than the
 		// context error it caused somewhere below.
 		return fmt.Errorf("shutdown timed out after %s: unacknowledged records will be re-read on restart", cfg.ShutdownTimeout)

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/offsets"
@@ -47,28 +44,10 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 	if maxEvents <= 0 {
 		maxEvents = DefaultTransactionEvents
 	}
-	drainCtx, cancelDrain := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelDrain()
-	stopTimer := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(cfg.ShutdownTimeout, cancelDrain)
-		context.AfterFunc(drainCtx, func() { t.Stop() })
-	})
-	defer stopTimer()
+	in := startIntake(ctx, cfg, src, start)
+	defer in.release()
+	g, gctx, batches := in.g, in.gctx, in.batches
 
-	g, gctx := errgroup.WithContext(drainCtx)
-	batches := make(chan binlog.Batch, cfg.QueueBatches)
-	srcCtx, cancelSrc := context.WithCancel(ctx)
-	defer cancelSrc()
-	context.AfterFunc(gctx, cancelSrc)
-
-	g.Go(func() error {
-		defer close(batches)
-		err := src.Run(srcCtx, start, batches)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("source: %w", err)
-		}
-		return nil
-	})
 	g.Go(func() error {
 		var (
 			mu     sync.Mutex
@@ -92,16 +71,8 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 			return nil
 		}
 		send := func(b binlog.Batch) error {
-			if cfg.Observer != nil {
-				cfg.Observer.BatchQueued(len(b.Events))
-			}
-			if len(b.Schema) > 0 && cfg.History != nil {
-				if err := cfg.History.Record(gctx, b.End, b.Schema); err != nil {
-					return fmt.Errorf("schema history: %w", err)
-				}
-			}
-			for _, c := range b.Schema {
-				log.Info("DDL applied", "db", c.DB, "ddl", c.DDL, "tables", len(c.Tables), "position", b.End.String())
+			if err := recordSchema(gctx, cfg, b); err != nil {
+				return err
 			}
 			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
 				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSource(b.End), ack); err != nil {
@@ -170,7 +141,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 		return nil
 	})
 	runErr := g.Wait()
-	if drainCtx.Err() != nil && ctx.Err() != nil {
+	if in.timedOut(ctx) {
 		return fmt.Errorf("shutdown timed out after %s: the open transaction was not committed and is re-read on restart", cfg.ShutdownTimeout)
 	}
 	return runErr
