@@ -86,6 +86,7 @@ func (c *Config) setDefaults() {
 // anything unacknowledged.
 func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStore) error {
 	cfg.setDefaults()
+	store, cfg.History = faultStore(store), faultHistory(cfg.History) // build tag rivuletfault only
 	log := cfg.Logger
 
 	start, found, err := store.Load(ctx)
