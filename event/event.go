@@ -22,6 +22,14 @@ type ChangeEvent struct {
 	Before []Value
 	After  []Value
 	Source Source
+	// Tx is the event's transaction block (provide.transaction.metadata),
+	// set by the engine; a zero Tx (ID "") is rendered as null.
+	Tx Tx
+	// Replayed marks an event read again after a restart inside its
+	// transaction: it was emitted before the restart and is only counted
+	// for the transaction's orders, never sent again. Set by binlog only
+	// when its Config.TxMetadata is on (otherwise such events are dropped).
+	Replayed bool
 }
 
 // Source mirrors Debezium's MySQL source block (DEBEZIUM-REFERENCE §2.4) minus
