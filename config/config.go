@@ -287,6 +287,11 @@ type Filters struct {
 	// moves past them.
 	GTIDSourceInclude []string
 	GTIDSourceExclude []string
+	// MessageKeyColumns is `message.key.columns`: entries
+	// "<table regex>:<column>[,<column>...]" separated by ';' that replace
+	// the primary key as the change events' key (and serve as the snapshot's
+	// chunk key for a table without a primary or non-null unique key).
+	MessageKeyColumns string
 }
 
 // Converter is a Kafka Connect converter setting for record keys or values.

@@ -357,6 +357,7 @@ func (l *loader) parse(c *Config) {
 	l.regexList("column.exclude.list", &f.ColumnExclude)
 	l.regexList("gtid.source.includes", &f.GTIDSourceInclude)
 	l.regexList("gtid.source.excludes", &f.GTIDSourceExclude)
+	l.str("message.key.columns", &f.MessageKeyColumns)
 
 	l.boolean("tombstones.on.delete", &c.TombstonesOnDelete)
 	if v, ok := l.take("skipped.operations"); ok {

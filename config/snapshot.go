@@ -16,7 +16,73 @@ const (
 	// SnapshotWhenNeeded snapshots when no offsets exist or when the stored
 	// position's binlog file was purged from the server.
 	SnapshotWhenNeeded SnapshotMode = "when_needed"
+	// SnapshotConfigurationBased takes what a start does from the
+	// snapshot.mode.configuration.based.* keys (Snapshot.ConfigurationBased).
+	SnapshotConfigurationBased SnapshotMode = "configuration_based"
 )
+
+// ConfigurationBased holds Debezium's snapshot.mode.configuration.based.*
+// keys, read only with snapshot.mode=configuration_based. All default false,
+// as in Debezium's ConfigurationBasedSnapshotter.
+type ConfigurationBased struct {
+	Data          bool // .snapshot.data: snapshot the rows on every start
+	Schema        bool // .snapshot.schema: capture the schema (Rivulet always does: rows cannot be decoded without it)
+	Stream        bool // .start.stream: stream the binlog after the snapshot
+	OnSchemaError bool // .snapshot.on.schema.error: rebuild a missing schema history from the live schema
+	OnDataError   bool // .snapshot.on.data.error: a stored position whose binlog is gone starts afresh
+}
+
+const configBasedPrefix = "snapshot.mode.configuration.based."
+
+// SnapshotPlan is what a start does, resolved from snapshot.mode (and the
+// configuration_based keys), the way Debezium's Snapshotter of that mode
+// answers.
+type SnapshotPlan struct {
+	// Data is when rows are snapshotted: SnapshotInitial (no offset
+	// stored), SnapshotAlways, SnapshotWhenNeeded, or "" for never.
+	Data SnapshotMode
+	// Stream says whether the binlog is streamed after the snapshot.
+	Stream bool
+	// RebuildHistory rebuilds the schema history from the live schema on
+	// every start (recovery); RebuildMissingHistory only when it is missing.
+	RebuildHistory, RebuildMissingHistory bool
+	// OnPurged is what a stored position whose binlog is gone does: "" stop
+	// with the remedies, "snapshot" take a new snapshot, "current" stream
+	// from the current position (Debezium's reset of the offsets; the
+	// changes in between are not captured).
+	OnPurged string
+}
+
+// Plan resolves c.SnapshotMode into a SnapshotPlan. c must be valid.
+func (c *Config) Plan() SnapshotPlan {
+	switch c.SnapshotMode {
+	case SnapshotInitial, "":
+		return SnapshotPlan{Data: SnapshotInitial, Stream: true}
+	case SnapshotInitialOnly:
+		return SnapshotPlan{Data: SnapshotInitial}
+	case SnapshotAlways:
+		return SnapshotPlan{Data: SnapshotAlways, Stream: true, OnPurged: "snapshot"}
+	case SnapshotWhenNeeded:
+		return SnapshotPlan{Data: SnapshotWhenNeeded, Stream: true, OnPurged: "snapshot"}
+	case SnapshotRecovery:
+		return SnapshotPlan{Stream: true, RebuildHistory: true}
+	case SnapshotConfigurationBased:
+		cb := c.Snapshot.ConfigurationBased
+		p := SnapshotPlan{Stream: cb.Stream, RebuildMissingHistory: cb.OnSchemaError}
+		if cb.Data {
+			p.Data = SnapshotAlways
+		}
+		if cb.OnDataError {
+			p.OnPurged = "current"
+			if cb.Data {
+				p.OnPurged = "snapshot"
+			}
+		}
+		return p
+	default: // no_data, never
+		return SnapshotPlan{Stream: true}
+	}
+}
 
 // Snapshot holds the data-snapshot keys.
 type Snapshot struct {
@@ -30,12 +96,16 @@ type Snapshot struct {
 	// Overrides is `snapshot.select.statement.overrides`: "db.table" to
 	// the SELECT given in `snapshot.select.statement.overrides.db.table`.
 	Overrides map[string]string
+	// ConfigurationBased holds the snapshot.mode.configuration.based.* keys.
+	ConfigurationBased ConfigurationBased
 }
 
 const overridesKey = "snapshot.select.statement.overrides"
 
 // snapshotKeys are the keys parseSnapshot reads (for SupportedKeys).
-var snapshotKeys = []string{"snapshot.max.threads", "snapshot.fetch.size", "incremental.snapshot.chunk.size", overridesKey}
+var snapshotKeys = []string{"snapshot.max.threads", "snapshot.fetch.size", "incremental.snapshot.chunk.size", overridesKey,
+	configBasedPrefix + "snapshot.data", configBasedPrefix + "snapshot.schema", configBasedPrefix + "start.stream",
+	configBasedPrefix + "snapshot.on.schema.error", configBasedPrefix + "snapshot.on.data.error"}
 
 func (l *loader) parseSnapshot(c *Config) {
 	s := &c.Snapshot
@@ -45,6 +115,19 @@ func (l *loader) parseSnapshot(c *Config) {
 	l.intField("snapshot.fetch.size", &s.ChunkSize, 1, math.MaxInt32)
 	if s.ChunkSize == 0 {
 		s.ChunkSize = incr
+	}
+	cb := &s.ConfigurationBased
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{
+		{"snapshot.data", &cb.Data}, {"snapshot.schema", &cb.Schema}, {"start.stream", &cb.Stream},
+		{"snapshot.on.schema.error", &cb.OnSchemaError}, {"snapshot.on.data.error", &cb.OnDataError},
+	} {
+		if l.has(configBasedPrefix+f.key) && c.SnapshotMode != SnapshotConfigurationBased {
+			l.warn(configBasedPrefix+f.key+" is read only with snapshot.mode=configuration_based; it is ignored", configBasedPrefix+f.key)
+		}
+		l.boolean(configBasedPrefix+f.key, f.dst)
 	}
 	if v, ok := l.take(overridesKey); ok {
 		for _, id := range strings.Split(v, ",") {

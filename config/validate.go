@@ -119,12 +119,22 @@ func (c *Config) validate() []*FieldError {
 		}
 	}
 
+	if err := checkMessageKeyColumns(f.MessageKeyColumns); err != "" {
+		add(invalid("message.key.columns", f.MessageKeyColumns, err,
+			"write entries <db>.<table>:<column>[,<column>...] separated by ';', e.g. inventory.customers:email;(.*).orders:ref"))
+	}
+
 	switch c.SnapshotMode {
 	case SnapshotInitial, SnapshotNoData, SnapshotNever, SnapshotInitialOnly, SnapshotAlways, SnapshotWhenNeeded, SnapshotRecovery:
-	case "configuration_based", "custom":
-		add(unsupported("snapshot.mode", string(c.SnapshotMode), "set initial, initial_only, when_needed, always, no_data, recovery or never"))
+	case SnapshotConfigurationBased:
+		if cb := c.Snapshot.ConfigurationBased; !cb.Data && !cb.Stream {
+			add(invalid(configBasedPrefix+"start.stream", "false", "leaves nothing to do: "+configBasedPrefix+"snapshot.data is false too",
+				"set "+configBasedPrefix+"start.stream=true to stream, or "+configBasedPrefix+"snapshot.data=true to snapshot"))
+		}
+	case "custom":
+		add(unsupported("snapshot.mode", string(c.SnapshotMode), "set initial, initial_only, when_needed, always, no_data, recovery, never or configuration_based"))
 	default:
-		add(invalid("snapshot.mode", string(c.SnapshotMode), "is not a snapshot mode", "set initial, initial_only, when_needed, always, no_data, recovery or never"))
+		add(invalid("snapshot.mode", string(c.SnapshotMode), "is not a snapshot mode", "set initial, initial_only, when_needed, always, no_data, recovery, never or configuration_based"))
 	}
 	if c.HeartbeatInterval < 0 {
 		add(invalid("heartbeat.interval.ms", strconv.FormatInt(c.HeartbeatInterval.Milliseconds(), 10), "is negative", "set 0 to disable heartbeats or a number of milliseconds"))
@@ -256,4 +266,30 @@ func CompileFilter(pattern string) (*regexp.Regexp, error) {
 		return nil, err // reported against the pattern as written
 	}
 	return regexp.Compile(`(?i)^(?:` + pattern + `)$`)
+}
+
+// checkMessageKeyColumns returns what is wrong with a message.key.columns
+// value, "" when nothing: each ';'-separated entry must be
+// "<table regex>:<column>[,<column>...]" without blanks inside (Debezium's
+// CustomKeyMapper pattern), and "<table regex>.<column>" must compile.
+func checkMessageKeyColumns(v string) string {
+	for _, entry := range strings.Split(v, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		table, cols, ok := strings.Cut(entry, ":")
+		if !ok || table == "" || cols == "" || strings.ContainsAny(entry, " \t") || strings.Contains(cols, ":") {
+			return fmt.Sprintf("has the entry %q, which is not <db>.<table>:<column>[,<column>...]", entry)
+		}
+		for _, col := range strings.Split(cols, ",") {
+			if col == "" {
+				return fmt.Sprintf("has the entry %q with an empty column name", entry)
+			}
+			if _, err := CompileFilter(table + "." + col); err != nil {
+				return fmt.Sprintf("has the entry %q, which is not a valid regular expression (%v)", entry, err)
+			}
+		}
+	}
+	return ""
 }

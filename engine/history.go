@@ -92,6 +92,10 @@ type History struct {
 	// schema at the stored offset and records it, instead of reading the
 	// history. Only safe when no DDL ran since that offset.
 	Recovery bool
+	// RecoverMissing rebuilds the model from the live schema, as Recovery
+	// does, only when the history is missing or empty
+	// (snapshot.mode.configuration.based.snapshot.on.schema.error).
+	RecoverMissing bool
 	// Where names the store for messages ("topic schema-changes.inventory").
 	Where    string
 	Logger   *slog.Logger
@@ -120,7 +124,11 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 	if err != nil {
 		return fmt.Errorf("read schema history (%s): %w", h.Where, err)
 	}
-	if resumed && !h.Recovery {
+	if resumed && !h.Recovery && !exists && h.RecoverMissing {
+		h.log().Warn("the schema history is missing: rebuilding it from the live schema (snapshot.on.schema.error); correct only if no DDL ran since the stored offset",
+			"history", h.Where, "position", pos.String())
+	}
+	if resumed && !h.Recovery && (exists || !h.RecoverMissing) {
 		if !exists {
 			return fmt.Errorf("%w: the offset %s is stored but the schema history (%s) is missing or empty; restore it, or set snapshot.mode=recovery to rebuild it from the live schema (correct only if no DDL ran since that offset)",
 				ErrNoHistory, pos.String(), h.Where)

@@ -321,7 +321,7 @@ func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 func (m *incMerger) record(events []event.ChangeEvent) {
 	for i := range events {
 		ev := &events[i]
-		if ev.Table == nil || ev.Op == event.OpRead || len(ev.Table.PrimaryKey) == 0 || !m.tables[ev.Table.ID()] {
+		if ev.Table == nil || ev.Op == event.OpRead || len(ev.Table.ChunkKey()) == 0 || !m.tables[ev.Table.ID()] {
 			continue
 		}
 		at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}

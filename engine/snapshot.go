@@ -97,7 +97,10 @@ type SnapshotObserver interface {
 
 // SnapshotConfig configures WithSnapshot.
 type SnapshotConfig struct {
-	Mode        SnapshotMode
+	Mode SnapshotMode
+	// StopAfter ends the run once the snapshot is complete, without
+	// streaming (implied by SnapshotInitialOnly).
+	StopAfter   bool
 	Catalog     snapshot.Catalog
 	Snapshotter *snapshot.Snapshotter
 	// MaxBatch bounds the events per batch of snapshot rows. Default 2048.
@@ -295,7 +298,7 @@ func (m *merger) definitionsChanged(ctx context.Context) bool {
 	}
 	for i, t := range now {
 		old := m.tables[i]
-		if t.ID() != old.ID() || len(t.Columns) != len(old.Columns) || !slices.Equal(t.PrimaryKey, old.PrimaryKey) {
+		if t.ID() != old.ID() || len(t.Columns) != len(old.Columns) || !slices.Equal(t.ChunkKey(), old.ChunkKey()) {
 			return true
 		}
 		for j := range t.Columns {
@@ -454,8 +457,8 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 						return err
 					}
 				}
-				if m.s.cfg.Mode == SnapshotInitialOnly {
-					m.log.Info("snapshot.mode=initial_only: snapshot complete, stopping")
+				if m.s.cfg.Mode == SnapshotInitialOnly || m.s.cfg.StopAfter {
+					m.log.Info("snapshot complete; the snapshot mode does not stream, stopping", "mode", string(m.s.cfg.Mode))
 					stopStream()
 				}
 				continue
@@ -475,7 +478,7 @@ func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
 	if !m.done {
 		for i := range b.Events {
 			ev := &b.Events[i]
-			if ev.Table == nil || len(ev.Table.PrimaryKey) == 0 {
+			if ev.Table == nil || len(ev.Table.ChunkKey()) == 0 {
 				continue
 			}
 			at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}

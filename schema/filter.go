@@ -27,6 +27,9 @@ type FilterConfig struct {
 	TableExcludeList    string // table.exclude.list
 	ColumnIncludeList   string // column.include.list
 	ColumnExcludeList   string // column.exclude.list
+	// MessageKeyColumns is message.key.columns: "<table regex>:<col>,<col>"
+	// entries separated by ';', e.g. "inv.customers:email;(.*).orders:ref".
+	MessageKeyColumns string
 }
 
 // Filter decides which databases, tables and columns are captured. It is
@@ -36,6 +39,9 @@ type Filter struct {
 	dbInclude, dbExclude         []*regexp.Regexp
 	tableInclude, tableExclude   []*regexp.Regexp
 	columnInclude, columnExclude []*regexp.Regexp
+	// keyColumns are message.key.columns as "table regex.column" patterns,
+	// in the order given (Debezium's CustomKeyMapper).
+	keyColumns []*regexp.Regexp
 }
 
 // systemDatabases are never captured (Debezium's BUILT_IN_DB_NAMES with
@@ -80,7 +86,60 @@ func NewFilter(c FilterConfig) (*Filter, error) {
 		}
 		*l.dst = res
 	}
+	keys, err := compileKeyColumns(c.MessageKeyColumns)
+	if err != nil {
+		return nil, err
+	}
+	f.keyColumns = keys
 	return f, nil
+}
+
+// compileKeyColumns turns message.key.columns into one anchored,
+// case-insensitive pattern per column, "<table regex>.<column>", as
+// Debezium's CustomKeyMapper does.
+func compileKeyColumns(v string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, entry := range strings.Split(v, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		table, cols, ok := strings.Cut(entry, ":")
+		if !ok || table == "" || cols == "" || strings.ContainsAny(entry, " \t") || strings.Contains(cols, ":") {
+			return nil, fmt.Errorf("%w: message.key.columns entry %q is not <db>.<table>:<column>[,<column>...]", ErrInvalidFilter, entry)
+		}
+		for _, col := range strings.Split(cols, ",") {
+			if col == "" {
+				return nil, fmt.Errorf("%w: message.key.columns entry %q has an empty column name", ErrInvalidFilter, entry)
+			}
+			re, err := regexp.Compile("(?i)^(?:" + table + "." + col + ")$")
+			if err != nil {
+				return nil, fmt.Errorf("%w: message.key.columns entry %q: %v", ErrInvalidFilter, entry, err)
+			}
+			out = append(out, re)
+		}
+	}
+	return out, nil
+}
+
+// MessageKey returns the key columns message.key.columns gives t (indexes
+// into t.Columns: for each pattern in order, the matching columns in table
+// order), or nil when no pattern matches a column of t, which keeps the
+// primary key.
+func (f *Filter) MessageKey(t *Table) []int {
+	if f == nil || len(f.keyColumns) == 0 {
+		return nil
+	}
+	var key []int
+	prefix := t.DB + "." + t.Name + "."
+	for _, re := range f.keyColumns {
+		for i := range t.Columns {
+			if re.MatchString(prefix + t.Columns[i].Name) {
+				key = append(key, i)
+			}
+		}
+	}
+	return key
 }
 
 // compileList splits a Debezium regular-expression list and compiles each

@@ -166,6 +166,7 @@ func (l *Loader) load(ctx context.Context, id TableID) (*Table, error) {
 		return nil, err
 	}
 	t.PrimaryKey = primaryKey(t, idx)
+	t.MessageKey = l.filter.MessageKey(t)
 	return t, nil
 }
 

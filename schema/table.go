@@ -64,6 +64,29 @@ type Table struct {
 	Name       string
 	Columns    []Column
 	PrimaryKey []int
+	// MessageKey, when not nil, holds the columns of the change events' key
+	// chosen by message.key.columns (indexes into Columns, in the order
+	// Debezium's KeyMapper gives them). The schema history keeps PrimaryKey.
+	MessageKey []int
+}
+
+// Key returns the columns of the change events' key: MessageKey when set,
+// else PrimaryKey.
+func (t *Table) Key() []int {
+	if t.MessageKey != nil {
+		return t.MessageKey
+	}
+	return t.PrimaryKey
+}
+
+// ChunkKey returns the columns a snapshot reads the table by and merges
+// streamed changes on: PrimaryKey (a primary or non-null unique key), else
+// MessageKey, which the user then promises is unique; empty when neither.
+func (t *Table) ChunkKey() []int {
+	if len(t.PrimaryKey) > 0 {
+		return t.PrimaryKey
+	}
+	return t.MessageKey
 }
 
 // ID returns "db.table", the identifier Debezium's include lists match against.

@@ -216,11 +216,12 @@ func (tr *Tracker) ensureDB(db, charset string) {
 	tr.dbName[k] = db
 }
 
-// withFilter returns d with Column.Excluded set per the column filter (a
-// copy when anything differs).
+// withFilter returns d with Column.Excluded set per the column filter and
+// MessageKey per message.key.columns (a copy when anything differs).
 func (tr *Tracker) withFilter(d *TableDef) *TableDef {
 	t := d.Table
-	same := true
+	key := tr.cfg.Filter.MessageKey(t)
+	same := slices.Equal(key, t.MessageKey) && (key == nil) == (t.MessageKey == nil)
 	for i := range t.Columns {
 		if t.Columns[i].Excluded != !tr.cfg.Filter.Column(t.DB, t.Name, t.Columns[i].Name) {
 			same = false
@@ -235,6 +236,7 @@ func (tr *Tracker) withFilter(d *TableDef) *TableDef {
 	for i := range nt.Columns {
 		nt.Columns[i].Excluded = !tr.cfg.Filter.Column(t.DB, t.Name, nt.Columns[i].Name)
 	}
+	nt.MessageKey = key
 	nd := *d
 	nd.Table = &nt
 	return &nd

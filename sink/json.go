@@ -168,9 +168,13 @@ func (j *JSON) buildTable(t *schema.Table) (*tableEnc, error) {
 		te.cols = append(te.cols, ce)
 	}
 	// Key fields are the primary key columns in table order (TableSchemaBuilder
-	// via Table.primaryKeyColumns); column filters do not drop key columns.
-	pk := slices.Clone(t.PrimaryKey)
-	slices.Sort(pk)
+	// via Table.primaryKeyColumns), or message.key.columns in the order
+	// Debezium's CustomKeyMapper gives; column filters do not drop key columns.
+	pk := t.Key()
+	if t.MessageKey == nil {
+		pk = slices.Clone(pk)
+		slices.Sort(pk)
+	}
 	for _, i := range pk {
 		if i < 0 || i >= len(t.Columns) {
 			return nil, &EncodeError{Table: id, Err: fmt.Errorf("%w: primary key index %d out of range", ErrEncode, i)}

@@ -147,7 +147,7 @@ func splitFile(f string) (string, uint64) {
 // snapshot chunk or a binlog event. Signed and unsigned integers of the
 // same value are the same key.
 func AppendKey(dst []byte, t *schema.Table, row []event.Value) []byte {
-	for _, i := range t.PrimaryKey {
+	for _, i := range t.ChunkKey() {
 		v := row[i]
 		dst = append(dst, byte(normKind(v.Kind)))
 		dst = strconv.AppendInt(dst, v.I, 16)

@@ -13,7 +13,7 @@ import (
 // MariaDB version can run as a range scan on the key's index, unlike the row
 // constructor (a, b) > (?, ?).
 func keyCond(t *schema.Table, op string, key []any) (string, []any) {
-	cols := t.PrimaryKey
+	cols := t.ChunkKey()
 	strict := op
 	if op == "<=" {
 		strict = "<"
@@ -45,8 +45,8 @@ func keyCond(t *schema.Table, op string, key []any) (string, []any) {
 }
 
 func keyList(t *schema.Table) string {
-	parts := make([]string, len(t.PrimaryKey))
-	for i, c := range t.PrimaryKey {
+	parts := make([]string, len(t.ChunkKey()))
+	for i, c := range t.ChunkKey() {
 		parts[i] = quote(t.Columns[c].Name)
 	}
 	return strings.Join(parts, ", ")
@@ -78,8 +78,8 @@ func boundQuery(t *schema.Table, lo []any, n int) (string, []any) {
 }
 
 func keyOrder(t *schema.Table) string {
-	parts := make([]string, len(t.PrimaryKey))
-	for i, c := range t.PrimaryKey {
+	parts := make([]string, len(t.ChunkKey()))
+	for i, c := range t.ChunkKey() {
 		parts[i] = quote(t.Columns[c].Name) + " ASC"
 	}
 	return strings.Join(parts, ", ")
@@ -107,7 +107,7 @@ func chunkQuery(t *schema.Table, base string, lo, hi []any) (string, []any) {
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
-	if len(t.PrimaryKey) > 0 {
+	if len(t.ChunkKey()) > 0 {
 		q += " ORDER BY " + keyOrder(t)
 	}
 	return q, args

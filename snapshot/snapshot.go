@@ -164,12 +164,12 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 			if c < 0 || c == 0 && from.Done {
 				continue
 			}
-			if c == 0 && len(t.PrimaryKey) > 0 {
+			if c == 0 && len(t.ChunkKey()) > 0 {
 				k, err := decodeKey(from.After)
 				if err != nil {
 					return err
 				}
-				if k != nil && len(k) != len(t.PrimaryKey) {
+				if k != nil && len(k) != len(t.ChunkKey()) {
 					k = nil // the key changed since: read the table again
 				}
 				resumeKey = k
@@ -214,7 +214,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 				}
 				sp := spec{seq: seq, t: t, lo: lo, first: first, prev: prev}
 				seq++
-				if len(t.PrimaryKey) > 0 {
+				if len(t.ChunkKey()) > 0 {
 					q, args := boundQuery(t, lo, s.cfg.ChunkSize)
 					var hi []any
 					err := withConn(gctx, c, func() error {
@@ -267,7 +267,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 			defer c.Close()
 			window := start
 			for sp := range specs {
-				if len(sp.t.PrimaryKey) == 0 {
+				if len(sp.t.ChunkKey()) == 0 {
 					select {
 					case <-turn.wait(sp.seq):
 					case <-gctx.Done():

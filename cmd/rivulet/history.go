@@ -48,7 +48,7 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 	h := &engine.History{
 		Tracker: tracker, Store: store, Loader: loader, Server: cfg.TopicPrefix,
 		Where: where, Logger: log,
-		Recovery: cfg.SnapshotMode == config.SnapshotRecovery,
+		Recovery: cfg.Plan().RebuildHistory, RecoverMissing: cfg.Plan().RebuildMissingHistory,
 	}
 	if m != nil {
 		h.Observer = m

@@ -46,7 +46,8 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err := preflight(ctx, cfg, log); err != nil {
 		return err
 	}
-	if err := checkStart(ctx, cfg, store, log); err != nil {
+	var runStore offsetStore
+	if runStore, err = checkStart(ctx, cfg, store, log); err != nil {
 		return err
 	}
 
@@ -127,7 +128,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		History:         history,
 		SchemaChanges:   schemaChangeSink(cfg, snk),
 		Transactions:    txs,
-	}, src, newObservedSink(snk, stream, cfg), observedStore{store, stream})
+	}, src, newObservedSink(snk, stream, cfg), observedStore{runStore, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())
 }
@@ -192,6 +193,7 @@ func filterConfig(cfg *config.Config) schema.FilterConfig {
 		DatabaseIncludeList: j(f.DatabaseInclude), DatabaseExcludeList: j(f.DatabaseExclude),
 		TableIncludeList: j(withSignalTable(cfg, f.TableInclude)), TableExcludeList: j(f.TableExclude),
 		ColumnIncludeList: j(f.ColumnInclude), ColumnExcludeList: j(f.ColumnExclude),
+		MessageKeyColumns: f.MessageKeyColumns,
 	}
 }
 

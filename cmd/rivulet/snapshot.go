@@ -13,14 +13,17 @@ var _ engine.SnapshotObserver = (*metrics.Snapshot)(nil)
 
 // withSnapshot wraps the binlog source with the initial snapshot for the
 // snapshot modes that read data (initial, initial_only, when_needed,
-// always); no_data and never stream only.
+// always, configuration_based with snapshot.data); no_data, never and
+// recovery stream only.
 func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (engine.Source, error) {
+	plan := cfg.Plan()
 	var mode engine.SnapshotMode
-	switch cfg.SnapshotMode {
+	switch plan.Data {
 	case config.SnapshotInitial:
 		mode = engine.SnapshotInitial
-	case config.SnapshotInitialOnly:
-		mode = engine.SnapshotInitialOnly
+		if !plan.Stream {
+			mode = engine.SnapshotInitialOnly
+		}
 	case config.SnapshotAlways:
 		mode = engine.SnapshotAlways
 	case config.SnapshotWhenNeeded:
@@ -40,7 +43,7 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 		return nil, err
 	}
 	return engine.WithSnapshot(src, engine.SnapshotConfig{
-		Mode: mode, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
+		Mode: mode, StopAfter: !plan.Stream, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
 		Logger: log.With("component", "snapshot"), Observer: obs,
 	}), nil
 }

@@ -68,20 +68,46 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (offse
 
 // checkStart refuses to stream from a stored position the server cannot
 // continue from exactly (binlogs purged, server reset or replaced), with the
-// stored position, the server's earliest and the remedies. With
-// snapshot.mode=when_needed a purged position is left to the snapshot.
-func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log *slog.Logger) error {
+// stored position, the server's earliest and the remedies. A purged
+// position is left to the snapshot when the snapshot mode takes one then
+// (when_needed, always, configuration_based with snapshot.data and
+// snapshot.on.data.error); with snapshot.on.data.error alone the run starts
+// afresh from the current position, as Debezium resets its offsets: the
+// store returned then reports no stored position.
+func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log *slog.Logger) (offsetStore, error) {
 	pos, ok, err := store.Load(ctx)
 	if err != nil || !ok {
-		return err // engine.Run loads again and reports a load error itself
+		return store, err // engine.Run loads again and reports a load error itself
 	}
 	err = binlog.CheckStart(ctx, preflightConfig(cfg), pos)
-	if errors.Is(err, binlog.ErrPositionNotFound) && cfg.SnapshotMode == config.SnapshotWhenNeeded {
-		log.Warn("the stored position is no longer available; snapshot.mode=when_needed takes a new snapshot", "reason", err.Error())
-		return nil
+	if errors.Is(err, binlog.ErrPositionNotFound) {
+		switch cfg.Plan().OnPurged {
+		case "snapshot":
+			log.Warn("the stored position is no longer available; the snapshot mode takes a new snapshot", "mode", string(cfg.SnapshotMode), "reason", err.Error())
+			return store, nil
+		case "current":
+			log.Warn("the stored position is no longer available; snapshot.on.data.error: starting afresh from the current position, changes in between are NOT captured",
+				"stored", pos.String(), "reason", err.Error())
+			return &freshStart{offsetStore: store}, nil
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("cannot resume from the stored offsets: %w", err)
+		return store, fmt.Errorf("cannot resume from the stored offsets: %w", err)
 	}
-	return nil
+	return store, nil
+}
+
+// freshStart hides the stored position from the first Load, so that the
+// engine starts as if none were stored; Saves go to the store as usual.
+type freshStart struct {
+	offsetStore
+	loaded bool
+}
+
+func (f *freshStart) Load(ctx context.Context) (offsets.Position, bool, error) {
+	if !f.loaded {
+		f.loaded = true
+		return offsets.Position{}, false, nil
+	}
+	return f.offsetStore.Load(ctx)
 }
