@@ -547,7 +547,9 @@ func (j *JSON) appendTail(dst []byte, te *tableEnc, ev *event.ChangeEvent, op ev
 	} else {
 		dst = appendJSONStr(dst, s.Query)
 	}
-	dst = append(dst, `},"transaction":null,"op":"`...)
+	dst = append(dst, `},"transaction":`...)
+	dst = appendTxBlock(dst, ev, op)
+	dst = append(dst, `,"op":"`...)
 	dst = append(dst, byte(op))
 	now := j.now()
 	var nowDigits [24]byte

@@ -1,0 +1,187 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rivulet-cdc/rivulet/event"
+)
+
+// Transaction metadata (provide.transaction.metadata): the BEGIN and END
+// records of the transaction topic and the transaction block of change
+// events, as Debezium's TransactionMonitor and AbstractTransactionStructMaker
+// write them with the schemas of SchemaFactory.transactionKeySchema,
+// transactionValueSchema, transactionEventCountPerDataCollectionSchema and
+// transactionBlockSchema (DEBEZIUM-REFERENCE §2.8).
+
+// TransactionTopic is the transaction topic's name for a topic prefix and
+// topic.transaction (default "transaction"): Debezium's
+// AbstractTopicNamingStrategy.transactionTopic joins them with the topic
+// delimiter and does not sanitise the result.
+func TransactionTopic(prefix, name string) string {
+	if name == "" {
+		name = "transaction"
+	}
+	return prefix + "." + name
+}
+
+const txKeySchema = `{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],` +
+	`"optional":false,"name":"io.debezium.connector.common.TransactionMetadataKey","version":1}`
+
+const txValueSchema = `{"type":"struct","fields":[` +
+	`{"type":"string","optional":false,"field":"status"},` +
+	`{"type":"string","optional":false,"field":"id"},` +
+	`{"type":"int64","optional":true,"field":"event_count"},` +
+	`{"type":"array","items":{"type":"struct","fields":[` +
+	`{"type":"string","optional":false,"field":"data_collection"},` +
+	`{"type":"int64","optional":false,"field":"event_count"}],` +
+	`"optional":true,"name":"event.collection","version":1},"optional":true,"field":"data_collections"},` +
+	`{"type":"int64","optional":false,"field":"ts_ms"}],` +
+	`"optional":false,"name":"io.debezium.connector.common.TransactionMetadataValue","version":1}`
+
+// AppendTransaction appends the record of a BEGIN or END boundary for
+// topic to recs; key and value are appended to buf (see AppendRecords).
+func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte) {
+	start := len(buf)
+	if j.cfg.KeySchemas {
+		buf = append(buf, `{"schema":`+txKeySchema+`,"payload":`...)
+	}
+	buf = append(buf, `{"id":`...)
+	buf = appendJSONStr(buf, m.ID)
+	buf = append(buf, '}')
+	if j.cfg.KeySchemas {
+		buf = append(buf, '}')
+	}
+	key := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	if j.cfg.ValueSchemas {
+		buf = append(buf, `{"schema":`+txValueSchema+`,"payload":`...)
+	}
+	buf = append(buf, `{"status":"`...)
+	buf = append(buf, m.Status.String()...)
+	buf = append(buf, `","id":`...)
+	buf = appendJSONStr(buf, m.ID)
+	if m.Status == event.TxEnd {
+		buf = append(buf, `,"event_count":`...)
+		buf = strconv.AppendInt(buf, m.EventCount, 10)
+		buf = append(buf, `,"data_collections":[`...)
+		for i, c := range m.DataCollections {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, `{"data_collection":`...)
+			buf = appendJSONStr(buf, c.DataCollection)
+			buf = append(buf, `,"event_count":`...)
+			buf = strconv.AppendInt(buf, c.EventCount, 10)
+			buf = append(buf, '}')
+		}
+		buf = append(buf, ']')
+	} else {
+		buf = append(buf, `,"event_count":null,"data_collections":null`...)
+	}
+	buf = append(buf, `,"ts_ms":`...)
+	buf = strconv.AppendInt(buf, m.TsMs, 10)
+	buf = append(buf, '}')
+	if j.cfg.ValueSchemas {
+		buf = append(buf, '}')
+	}
+	return append(recs, Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)]}), buf
+}
+
+// appendTxBlock writes the value of the envelope's "transaction" field: null
+// without a transaction, else {id, total_order, data_collection_order}. The
+// create record of a primary-key change is the event's second data record
+// (Debezium counts both records of the change).
+func appendTxBlock(dst []byte, ev *event.ChangeEvent, op event.Op) []byte {
+	if ev.Tx.ID == "" {
+		return append(dst, "null"...)
+	}
+	total, dc := ev.Tx.TotalOrder, ev.Tx.DataCollectionOrder
+	if ev.Op == event.OpUpdate && op == event.OpCreate {
+		total, dc = total+1, dc+1
+	}
+	dst = append(dst, `{"id":`...)
+	dst = appendJSONStr(dst, ev.Tx.ID)
+	dst = append(dst, `,"total_order":`...)
+	dst = strconv.AppendInt(dst, total, 10)
+	dst = append(dst, `,"data_collection_order":`...)
+	dst = strconv.AppendInt(dst, dc, 10)
+	return append(dst, '}')
+}
+
+// DataRecords returns how many data change records ev becomes, tombstones
+// not counted: what Debezium's TransactionMonitor counts per event. 0 when
+// its op is in skipped.operations, 2 for an update that changes the key
+// (delete and create), else 1.
+func (j *JSON) DataRecords(ev *event.ChangeEvent) int {
+	if j.skip[ev.Op] || ev.Table == nil {
+		return 0
+	}
+	if ev.Op == event.OpUpdate && ev.Before != nil && ev.After != nil {
+		te, err := j.table(ev.Table)
+		if err == nil && len(te.keyCols) > 0 && len(ev.Before) == te.ncols && len(ev.After) == te.ncols &&
+			te.keyChanged(ev.Before, ev.After) {
+			return 2
+		}
+	}
+	return 1
+}
+
+// DataRecords is the encoder's DataRecords.
+func (k *Kafka) DataRecords(ev *event.ChangeEvent) int { return k.enc.DataRecords(ev) }
+
+// SendTransaction produces the BEGIN or END record m to topic (created like
+// the data topics), after every record sent before it; done is called once
+// it is acknowledged or failed. Under a Kafka transaction it belongs to the
+// open transaction, like the change events.
+func (k *Kafka) SendTransaction(ctx context.Context, topic string, m *event.Transaction, done func(error)) error {
+	if err := k.state(); err != nil {
+		done(err)
+		return err
+	}
+	recs, _ := k.enc.AppendTransaction(make([]Record, 0, 1), make([]byte, 0, 256), topic, m)
+	if err := k.ensureTopics(ctx, recs); err != nil {
+		done(err)
+		return err
+	}
+	kr := &kgo.Record{Topic: topic, Key: recs[0].Key, Value: recs[0].Value, Context: context.Background()}
+	k.cl.Produce(context.Background(), kr, func(_ *kgo.Record, err error) {
+		if err != nil {
+			err = classifyProduceError(kr, fmt.Errorf("send transaction %s record: %w", m.Status, err))
+			k.setFailed(err)
+		}
+		done(err)
+	})
+	return nil
+}
+
+// DataRecords is the encoder's DataRecords.
+func (s *Stdout) DataRecords(ev *event.ChangeEvent) int { return s.enc.DataRecords(ev) }
+
+// SendTransaction writes the BEGIN or END record m for topic as one line.
+func (s *Stdout) SendTransaction(ctx context.Context, topic string, m *event.Transaction, done func(error)) error {
+	err := s.sendTransaction(ctx, topic, m)
+	done(err)
+	return err
+}
+
+func (s *Stdout) sendTransaction(ctx context.Context, topic string, m *event.Transaction) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	recs, buf := s.enc.AppendTransaction(s.recs[:0], s.buf[:0], topic, m)
+	out := appendStdoutLine(s.out[:0], &recs[0])
+	s.recs, s.buf, s.out = recs, buf, out
+	if _, err := s.w.Write(out); err != nil {
+		return fmt.Errorf("write records: %w", err)
+	}
+	return nil
+}
