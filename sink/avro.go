@@ -1,0 +1,564 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// AvroConverterClass is Confluent's io.confluent.connect.avro.AvroConverter.
+const AvroConverterClass = "io.confluent.connect.avro.AvroConverter"
+
+// SchemaRegistrar registers a schema under a subject of a Confluent-compatible
+// schema registry and returns its id. Registry implements it.
+type SchemaRegistrar interface {
+	Register(ctx context.Context, subject, schema string) (int, error)
+}
+
+// AvroConfig configures Avro encoding of keys and values, as Kafka Connect's
+// AvroConverter does for Debezium.
+type AvroConfig struct {
+	// Registry registers the key and value schemas (subjects <topic>-key and
+	// <topic>-value, Confluent's TopicNameStrategy). Required.
+	Registry SchemaRegistrar
+	// SchemaNames is schema.name.adjustment.mode: applied to the Key, Value
+	// and Envelope record names.
+	SchemaNames NameAdjustment
+	// FieldNames is field.name.adjustment.mode: applied to column field names.
+	FieldNames NameAdjustment
+}
+
+// Avro encodes change events in Confluent's wire format (magic byte 0, the
+// 4-byte schema id, the Avro binary datum) with the Avro schemas Confluent's
+// AvroData derives from Debezium's Connect schemas (see avro_schema.go). It
+// shares the column mapping, topic names and record rules (tombstones,
+// primary-key changes, skipped operations) of the JSON encoder. It is safe
+// for concurrent use.
+//
+// The schemas of a table version are built and registered once, on its
+// first event; registration retries while the registry is unavailable, so
+// that AppendRecords blocks (the pipeline slows down) instead of losing or
+// misencoding an event.
+type Avro struct {
+	j         *JSON
+	cfg       AvroConfig
+	sourcePre []byte // version, connector, name as Avro strings
+
+	tables     sync.Map // *schema.Table -> *avroTable
+	tableCount atomic.Int64
+	mu         sync.Mutex // serialises schema registration
+}
+
+// avroCol is an emitted column with its Avro field name.
+type avroCol struct {
+	c    *colEnc
+	name string
+}
+
+// avroTable is the Avro side of one table version.
+type avroTable struct {
+	te          *tableEnc
+	cols        []avroCol
+	keyCols     []avroCol
+	keySchema   string
+	valueSchema string
+	keyHdr      [5]byte
+	valueHdr    [5]byte
+	db          []byte // Avro string
+	table       []byte // union branch 1 + Avro string
+}
+
+// NewAvro returns an Avro encoder for cfg (the JSON encoder's settings;
+// KeySchemas and ValueSchemas make no difference) and acfg.
+func NewAvro(cfg JSONConfig, acfg AvroConfig) (*Avro, error) {
+	if acfg.Registry == nil {
+		return nil, fmt.Errorf("%w: Avro needs a schema registry; set schema.registry.url", ErrConfig)
+	}
+	if int(acfg.SchemaNames) >= len(nameAdjustNames) || int(acfg.FieldNames) >= len(nameAdjustNames) {
+		return nil, fmt.Errorf("%w: unknown name adjustment mode", ErrConfig)
+	}
+	cfg.KeySchemas, cfg.ValueSchemas = false, false
+	j, err := NewJSON(cfg)
+	if err != nil {
+		return nil, err
+	}
+	version := cfg.Version
+	if version == "" {
+		version = "unknown"
+	}
+	var p []byte
+	p = appendAvroString(p, version)
+	p = appendAvroString(p, cfg.Connector.String())
+	p = appendAvroString(p, cfg.TopicPrefix)
+	return &Avro{j: j, cfg: acfg, sourcePre: p}, nil
+}
+
+// Topic returns the topic of t's change events (as JSON.Topic).
+func (a *Avro) Topic(t *schema.Table) (string, error) { return a.j.Topic(t) }
+
+// Schemas returns the Avro key schema ("" for a table without key) and
+// value schema of t, without registering them.
+func (a *Avro) Schemas(t *schema.Table) (key, value string, err error) {
+	at, err := a.build(t)
+	if err != nil {
+		return "", "", err
+	}
+	return at.keySchema, at.valueSchema, nil
+}
+
+func (a *Avro) build(t *schema.Table) (*avroTable, error) {
+	te, err := a.j.table(t)
+	if err != nil {
+		return nil, err
+	}
+	at := &avroTable{te: te}
+	cols := func(cs []colEnc) []avroCol {
+		out := make([]avroCol, len(cs))
+		for i := range cs {
+			out[i] = avroCol{c: &cs[i], name: a.cfg.FieldNames.adjust(cs[i].name)}
+		}
+		return out
+	}
+	at.cols, at.keyCols = cols(te.cols), cols(te.keyCols)
+	fail := func(err error) error { return &EncodeError{Table: t.DB + "." + t.Name, Err: err} }
+	if len(at.keyCols) > 0 {
+		if at.keySchema, err = avroKeySchema(at.keyCols, a.cfg.SchemaNames.adjust(te.topic+".Key")); err != nil {
+			return nil, fail(err)
+		}
+	}
+	at.valueSchema, err = avroValueSchema(at.cols, a.cfg.SchemaNames.adjust(te.topic+".Value"),
+		a.cfg.SchemaNames.adjust(te.topic+".Envelope"), a.j.cfg.Connector.String())
+	if err != nil {
+		return nil, fail(err)
+	}
+	at.db = appendAvroString(nil, t.DB)
+	at.table = appendAvroString([]byte{2}, t.Name)
+	return at, nil
+}
+
+// table returns the prepared table version, building and registering its
+// schemas on first use.
+func (a *Avro) table(ctx context.Context, t *schema.Table) (*avroTable, error) {
+	if v, ok := a.tables.Load(t); ok {
+		return v.(*avroTable), nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if v, ok := a.tables.Load(t); ok {
+		return v.(*avroTable), nil
+	}
+	at, err := a.build(t)
+	if err != nil {
+		return nil, err
+	}
+	if at.keySchema != "" {
+		id, err := a.cfg.Registry.Register(ctx, at.te.topic+"-key", at.keySchema)
+		if err != nil {
+			return nil, fmt.Errorf("register key schema of %s.%s: %w", t.DB, t.Name, err)
+		}
+		at.keyHdr = wireHeader(id)
+	}
+	id, err := a.cfg.Registry.Register(ctx, at.te.topic+"-value", at.valueSchema)
+	if err != nil {
+		return nil, fmt.Errorf("register value schema of %s.%s: %w", t.DB, t.Name, err)
+	}
+	at.valueHdr = wireHeader(id)
+	if a.tableCount.Add(1) > maxCachedTables {
+		a.tables.Clear()
+		a.tableCount.Store(1)
+	}
+	a.tables.Store(t, at)
+	return at, nil
+}
+
+// wireHeader is Confluent's wire-format prefix: magic byte 0 and the
+// schema id, big-endian.
+func wireHeader(id int) [5]byte {
+	var h [5]byte
+	binary.BigEndian.PutUint32(h[1:], uint32(id))
+	return h
+}
+
+// AppendRecords appends the records of ev to recs as JSON.AppendRecords
+// does, Avro-encoded. It registers the schemas of a table version not seen
+// before, retrying (blocking) until the registry answers or ctx ends.
+func (a *Avro) AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	n, start := len(recs), len(buf)
+	recs, buf, err := a.appendRecords(ctx, recs, buf, ev)
+	if err != nil {
+		if ev.Table != nil {
+			err = a.j.fillTable(err, ev.Table)
+		}
+		return recs[:n], buf[:start], err
+	}
+	return recs, buf, nil
+}
+
+func (a *Avro) appendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	if a.j.skip[ev.Op] {
+		return recs, buf, nil
+	}
+	if ev.Table == nil {
+		return recs, buf, fmt.Errorf("%w: event without table", ErrEncode)
+	}
+	at, err := a.table(ctx, ev.Table)
+	if err != nil {
+		return recs, buf, err
+	}
+	te := at.te
+	switch ev.Op {
+	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:
+	case event.OpTruncate:
+		start := len(buf)
+		if buf, err = a.appendValue(buf, at, ev, ev.Op, nil, nil); err != nil {
+			return recs, buf, err
+		}
+		return append(recs, Record{Topic: te.topic, Value: buf[start:len(buf):len(buf)]}), buf, nil
+	default:
+		return recs, buf, a.j.errorf(ev.Table, "", "%w: unknown op %q", ErrEncode, ev.Op)
+	}
+	if err := te.checkRows(ev); err != nil {
+		return recs, buf, a.j.errorf(ev.Table, "", "%w", err)
+	}
+	keyRow := ev.After
+	if ev.Op == event.OpDelete {
+		keyRow = ev.Before
+	}
+	if ev.Op == event.OpUpdate && ev.Before != nil && len(te.keyCols) > 0 && te.keyChanged(ev.Before, ev.After) {
+		return a.appendPKChange(recs, buf, at, ev)
+	}
+	var key []byte
+	if len(at.keyCols) > 0 {
+		start := len(buf)
+		if buf, err = appendAvroKey(buf, at, keyRow); err != nil {
+			return recs, buf, err
+		}
+		key = buf[start:len(buf):len(buf)]
+	}
+	start := len(buf)
+	before, after := ev.Before, ev.After
+	switch ev.Op {
+	case event.OpCreate, event.OpRead:
+		before = nil
+	case event.OpDelete:
+		after = nil
+	}
+	if buf, err = a.appendValue(buf, at, ev, ev.Op, before, after); err != nil {
+		return recs, buf, err
+	}
+	recs = append(recs, Record{Topic: te.topic, Key: key, Value: buf[start:len(buf):len(buf)]})
+	if ev.Op == event.OpDelete && a.j.cfg.TombstonesOnDelete {
+		recs = append(recs, Record{Topic: te.topic, Key: key})
+	}
+	return recs, buf, nil
+}
+
+// appendPKChange is JSON.appendPKChange in Avro. The headers are the same:
+// Connect's SimpleHeaderConverter renders them whatever the converter.
+func (a *Avro) appendPKChange(recs []Record, buf []byte, at *avroTable, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	te := at.te
+	var err error
+	start := len(buf)
+	if buf, err = appendAvroKey(buf, at, ev.Before); err != nil {
+		return recs, buf, err
+	}
+	oldKey := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	if buf, err = appendAvroKey(buf, at, ev.After); err != nil {
+		return recs, buf, err
+	}
+	newKey := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	buf = appendConnectKey(buf, te.keyCols, ev.After)
+	newKeyHdr := []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
+	start = len(buf)
+	buf = appendConnectKey(buf, te.keyCols, ev.Before)
+	oldKeyHdr := []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+
+	start = len(buf)
+	if buf, err = a.appendValue(buf, at, ev, event.OpDelete, ev.Before, nil); err != nil {
+		return recs, buf, err
+	}
+	recs = append(recs, Record{Topic: te.topic, Key: oldKey, Value: buf[start:len(buf):len(buf)], Headers: newKeyHdr})
+	if a.j.cfg.TombstonesOnDelete {
+		recs = append(recs, Record{Topic: te.topic, Key: oldKey, Headers: newKeyHdr})
+	}
+	start = len(buf)
+	if buf, err = a.appendValue(buf, at, ev, event.OpCreate, nil, ev.After); err != nil {
+		return recs, buf, err
+	}
+	recs = append(recs, Record{Topic: te.topic, Key: newKey, Value: buf[start:len(buf):len(buf)], Headers: oldKeyHdr})
+	return recs, buf, nil
+}
+
+func appendAvroKey(dst []byte, at *avroTable, row []event.Value) ([]byte, error) {
+	dst = append(dst, at.keyHdr[:]...)
+	return appendAvroRow(dst, at.keyCols, row)
+}
+
+// appendValue writes the envelope: before, after, source, transaction, op,
+// ts_ms, ts_us, ts_ns.
+func (a *Avro) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+	dst = append(dst, at.valueHdr[:]...)
+	var err error
+	for _, row := range [2][]event.Value{before, after} {
+		if row == nil {
+			dst = append(dst, 0)
+			continue
+		}
+		dst = append(dst, 2)
+		if dst, err = appendAvroRow(dst, at.cols, row); err != nil {
+			return dst, err
+		}
+	}
+	s := &ev.Source
+	dst = append(dst, a.sourcePre...)
+	dst = binary.AppendVarint(dst, floorDiv(s.TsUs, 1000))
+	dst = append(dst, 0) // snapshot: the string branch
+	if s.Snapshot == "" {
+		dst = appendAvroString(dst, "false")
+	} else {
+		dst = appendAvroString(dst, s.Snapshot)
+	}
+	dst = append(dst, at.db...)
+	dst = append(dst, 0, 2) // sequence null, ts_us present
+	dst = binary.AppendVarint(dst, s.TsUs)
+	dst = append(dst, 2)
+	dst = binary.AppendVarint(dst, s.TsUs*1000)
+	dst = append(dst, at.table...)
+	dst = binary.AppendVarint(dst, int64(s.ServerID))
+	dst = appendOptAvroString(dst, s.GTID)
+	dst = appendAvroString(dst, s.File)
+	dst = binary.AppendVarint(dst, int64(s.Pos))
+	dst = binary.AppendVarint(dst, int64(s.Row))
+	if s.Thread < 0 {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, 2)
+		dst = binary.AppendVarint(dst, s.Thread)
+	}
+	dst = appendOptAvroString(dst, s.Query)
+	dst = append(dst, 0, 2, byte(op)) // transaction null, op
+	ns := a.j.now().UnixNano()
+	dst = append(dst, 2)
+	dst = binary.AppendVarint(dst, floorDiv(ns, 1_000_000))
+	dst = append(dst, 2)
+	dst = binary.AppendVarint(dst, floorDiv(ns, 1000))
+	dst = append(dst, 2)
+	return binary.AppendVarint(dst, ns), nil
+}
+
+func appendAvroString(dst []byte, s string) []byte {
+	dst = binary.AppendVarint(dst, int64(len(s)))
+	return append(dst, s...)
+}
+
+func appendAvroBytes(dst, b []byte) []byte {
+	dst = binary.AppendVarint(dst, int64(len(b)))
+	return append(dst, b...)
+}
+
+// appendOptAvroString writes a ["null","string"] union: "" is null.
+func appendOptAvroString(dst []byte, s string) []byte {
+	if s == "" {
+		return append(dst, 0)
+	}
+	return appendAvroString(append(dst, 2), s)
+}
+
+func appendAvroRow(dst []byte, cols []avroCol, row []event.Value) ([]byte, error) {
+	for i := range cols {
+		c := cols[i].c
+		v := row[c.idx]
+		if c.nullable {
+			if v.Kind == event.KindNull {
+				dst = append(dst, 0)
+				continue
+			}
+			dst = append(dst, 2)
+		} else if v.Kind == event.KindNull {
+			return dst, &EncodeError{Column: c.name, Err: fmt.Errorf("%w: NULL in a NOT NULL column", errValue)}
+		}
+		var err error
+		if dst, err = c.appendAvro(dst, v); err != nil {
+			return dst, &EncodeError{Column: c.name, Err: err}
+		}
+	}
+	return dst, nil
+}
+
+// appendAvro writes the Avro datum of a non-null value: the binary form of
+// the value JSON's appendValue renders as text.
+func (e *colEnc) appendAvro(dst []byte, v event.Value) ([]byte, error) {
+	switch e.kind {
+	case kInt:
+		switch v.Kind {
+		case event.KindInt, event.KindUint, event.KindDate:
+			return binary.AppendVarint(dst, v.I), nil
+		}
+	case kBool:
+		switch v.Kind {
+		case event.KindInt, event.KindUint:
+			return append(dst, b2u8(v.I != 0)), nil
+		case event.KindBits:
+			return append(dst, b2u8(len(v.B) > 0 && v.B[len(v.B)-1]&1 != 0)), nil
+		}
+	case kBits:
+		var tmp [8]byte
+		var src []byte
+		switch v.Kind {
+		case event.KindBits:
+			src = v.B
+		case event.KindInt, event.KindUint:
+			binary.BigEndian.PutUint64(tmp[:], uint64(v.I))
+			src = tmp[:]
+		default:
+			return dst, errValue
+		}
+		dst = binary.AppendVarint(dst, int64(e.n))
+		for i := 0; i < e.n; i++ {
+			var b byte
+			if i < len(src) {
+				b = src[len(src)-1-i]
+			}
+			dst = append(dst, b)
+		}
+		return dst, nil
+	case kFloat32:
+		switch v.Kind {
+		case event.KindFloat, event.KindDouble:
+			return binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v.Float64()))), nil
+		}
+	case kFloat64:
+		switch v.Kind {
+		case event.KindFloat, event.KindDouble:
+			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Float64())), nil
+		}
+	case kDecimalBytes:
+		if v.Kind == event.KindDecimal {
+			var out [33]byte
+			b, ok := decimalUnscaled(&out, v.B, e.n)
+			if !ok {
+				return dst, fmt.Errorf("%w: decimal %q does not fit scale %d", errValue, v.B, e.n)
+			}
+			return appendAvroBytes(dst, b), nil
+		}
+	case kDecimalDouble:
+		if v.Kind == event.KindDecimal {
+			f, err := strconv.ParseFloat(string(v.B), 64)
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
+				return dst, fmt.Errorf("%w: decimal %q: %v", errValue, v.B, err)
+			}
+			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), nil
+		}
+	case kUintDecimal:
+		switch v.Kind {
+		case event.KindUint, event.KindInt:
+			var out [33]byte
+			return appendAvroBytes(dst, uintUnscaled(&out, uint64(v.I))), nil
+		}
+	case kString:
+		switch v.Kind {
+		case event.KindString, event.KindJSON, event.KindBytes:
+			return appendAvroBytes(dst, v.B), nil
+		}
+	case kBytes, kBinBase64, kBinBase64URL, kBinHex:
+		switch v.Kind {
+		case event.KindBytes, event.KindString:
+			return e.appendAvroBinary(dst, v.B), nil
+		}
+	case kTimeMicros:
+		if v.Kind == event.KindTime {
+			return binary.AppendVarint(dst, v.I), nil
+		}
+	case kTimeMillis:
+		if v.Kind == event.KindTime {
+			return binary.AppendVarint(dst, floorDiv(v.I, 1000)), nil
+		}
+	case kDateTimeMillis:
+		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			return binary.AppendVarint(dst, floorDiv(v.I, 1000)), nil
+		}
+	case kDateTimeMicros:
+		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			return binary.AppendVarint(dst, v.I), nil
+		}
+	case kZoned:
+		if v.Kind == event.KindTimestamp || v.Kind == event.KindDateTime {
+			var tmp [48]byte
+			s := appendZoned(tmp[:0], v.I, e.n) // a JSON string: strip the quotes
+			return appendAvroBytes(dst, bytes.Trim(s, `"`)), nil
+		}
+	case kGeometry, kPoint:
+		if v.Kind == event.KindBytes {
+			return e.appendAvroGeometry(dst, v.B)
+		}
+	}
+	return dst, errValue
+}
+
+func b2u8(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// appendAvroBinary writes binary data per binary.handling.mode (bytes, or a
+// string of its base64/hex text), right-padding BINARY(n) as appendBinary.
+func (e *colEnc) appendAvroBinary(dst, b []byte) []byte {
+	if e.n > len(b) {
+		p := make([]byte, e.n)
+		copy(p, b)
+		b = p
+	}
+	switch e.kind {
+	case kBinBase64:
+		dst = binary.AppendVarint(dst, int64(b64Std.EncodedLen(len(b))))
+		return b64Std.AppendEncode(dst, b)
+	case kBinBase64URL:
+		dst = binary.AppendVarint(dst, int64(b64URL.EncodedLen(len(b))))
+		return b64URL.AppendEncode(dst, b)
+	case kBinHex:
+		dst = binary.AppendVarint(dst, int64(2*len(b)))
+		for _, c := range b {
+			dst = append(dst, hexUpper[c>>4], hexUpper[c&0xF])
+		}
+		return dst
+	}
+	return appendAvroBytes(dst, b)
+}
+
+// appendAvroGeometry writes the Geometry {wkb, srid} or Point {x, y, wkb,
+// srid} record (see appendGeometry).
+func (e *colEnc) appendAvroGeometry(dst, b []byte) ([]byte, error) {
+	if len(b) < 4 {
+		return dst, fmt.Errorf("%w: geometry shorter than its SRID", errValue)
+	}
+	srid := int32(binary.LittleEndian.Uint32(b))
+	wkb := b[4:]
+	if e.kind == kPoint {
+		x, y, ok := parseWKBPoint(wkb)
+		if !ok {
+			return dst, fmt.Errorf("%w: POINT column holds a WKB that is not a 2D point", errValue)
+		}
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(y))
+		dst = append(dst, 2) // wkb is optional in Point
+	}
+	dst = appendAvroBytes(dst, wkb)
+	if srid == 0 {
+		return append(dst, 0), nil
+	}
+	dst = append(dst, 2)
+	return binary.AppendVarint(dst, int64(srid)), nil
+}

@@ -1,0 +1,284 @@
+package sink
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// The Avro schemas below are what Confluent's AvroData.fromConnectSchema
+// (schema-registry avro-data, io.confluent.connect.avro.AvroData, with the
+// AvroConverter defaults connect.meta.data=true, scrub.invalid.names=false,
+// enhanced.avro.schema.support=false) makes of Debezium's Connect schemas:
+//
+//   - a struct is a record named after the Connect schema (namespace = the
+//     part before the last '.'), a repeated struct a reference by full name;
+//   - INT8/INT16 are "int" with "connect.type":"int8"/"int16"; INT32 "int",
+//     INT64 "long", FLOAT32 "float", FLOAT64 "double", BYTES "bytes";
+//   - schema metadata becomes properties in this order: connect.doc,
+//     connect.version, connect.parameters, connect.default, connect.name,
+//     connect.type, then logicalType (Decimal: "scale" and "precision" come
+//     first, as the BYTES case adds them before the metadata; Connect
+//     Date/Time/Timestamp: date, time-millis, timestamp-millis);
+//   - an optional schema is the union ["null", T] with field default null,
+//     or [T, "null"] when the Connect schema has a default (then the field
+//     default is that value).
+//
+// Avro's own serialisation writes a record as type, name, namespace,
+// fields, properties; a field as name, type, default. Rivulet writes the
+// same order and always the explicit namespace, so the registry (which
+// compares parsed schemas) sees the schema Kafka Connect would register.
+
+// avroSchemaWriter builds one top-level schema; named records already
+// written are referenced by full name.
+type avroSchemaWriter struct {
+	dst  []byte
+	seen map[string]bool
+	err  error
+}
+
+func (w *avroSchemaWriter) raw(s string)      { w.dst = append(w.dst, s...) }
+func (w *avroSchemaWriter) str(s string)      { w.dst = appendJSONStr(w.dst, s) }
+func (w *avroSchemaWriter) key(k string)      { w.dst = append(appendJSONStr(append(w.dst, ','), k), ':') }
+func (w *avroSchemaWriter) keyStr(k, v string) { w.key(k); w.str(v) }
+
+// beginRecord writes `{"type":"record","name":…,"namespace":…,"fields":[`
+// and returns false (after writing the reference) when the record was
+// written before.
+func (w *avroSchemaWriter) beginRecord(fullName string) bool {
+	if w.seen[fullName] {
+		w.str(fullName)
+		return false
+	}
+	if w.err == nil {
+		w.err = checkAvroFullName(fullName, "schema name")
+	}
+	w.seen[fullName] = true
+	ns, name := splitFullName(fullName)
+	w.raw(`{"type":"record","name":`)
+	w.str(name)
+	if ns != "" {
+		w.keyStr("namespace", ns)
+	}
+	w.raw(`,"fields":[`)
+	return true
+}
+
+// endRecord closes the fields and writes the record's properties.
+func (w *avroSchemaWriter) endRecord(doc string, version int, connectName string) {
+	w.raw("]")
+	if doc != "" {
+		w.keyStr("connect.doc", doc)
+	}
+	if version != 0 {
+		w.key("connect.version")
+		w.dst = strconv.AppendInt(w.dst, int64(version), 10)
+	}
+	w.keyStr("connect.name", connectName)
+	w.raw("}")
+}
+
+// field writes one record field: `{"name":…,"type":` + typ() + default.
+// optional wraps the type in ["null", T] with default null.
+func (w *avroSchemaWriter) field(i int, name string, optional bool, typ func()) {
+	if i > 0 {
+		w.raw(",")
+	}
+	if w.err == nil {
+		if err := checkAvroName(name); err != nil {
+			w.err = fmt.Errorf("%w: field %q is not a valid Avro name (%v)", ErrEncode, name, err)
+		}
+	}
+	w.raw(`{"name":`)
+	w.str(name)
+	w.raw(`,"type":`)
+	if optional {
+		w.raw(`["null",`)
+		typ()
+		w.raw(`],"default":null}`)
+		return
+	}
+	typ()
+	w.raw("}")
+}
+
+// prim writes a primitive type without properties.
+func (w *avroSchemaWriter) prim(t string) func() { return func() { w.str(t) } }
+
+// column writes the Avro type of a column's Connect schema.
+func (w *avroSchemaWriter) column(c *colEnc) {
+	s := &c.schema
+	switch c.kind {
+	case kGeometry, kPoint:
+		w.geometry(c.kind == kPoint, s)
+		return
+	}
+	var avroType, connectType string
+	switch s.typ {
+	case "int8", "int16":
+		avroType, connectType = "int", s.typ
+	case "int32":
+		avroType = "int"
+	case "int64":
+		avroType = "long"
+	case "float", "double", "boolean", "string", "bytes":
+		avroType = s.typ
+	default:
+		if w.err == nil {
+			w.err = fmt.Errorf("%w: column %s: Connect type %q has no Avro mapping", ErrEncode, c.name, s.typ)
+		}
+		avroType = "null"
+	}
+	decimal := s.name == "org.apache.kafka.connect.data.Decimal"
+	if s.name == "" && s.doc == "" && s.version == 0 && len(s.params) == 0 && connectType == "" {
+		w.str(avroType)
+		return
+	}
+	w.raw(`{"type":`)
+	w.str(avroType)
+	var scale, precision string
+	if decimal {
+		precision = "64" // CONNECT_AVRO_DECIMAL_PRECISION_DEFAULT
+		scale = "0"
+		for _, p := range s.params {
+			switch p[0] {
+			case "scale":
+				scale = p[1]
+			case "connect.decimal.precision":
+				precision = p[1]
+			}
+		}
+		w.key("scale")
+		w.raw(scale)
+		w.key("precision")
+		w.raw(precision)
+	}
+	if s.doc != "" {
+		w.keyStr("connect.doc", s.doc)
+	}
+	if s.version != 0 {
+		w.key("connect.version")
+		w.dst = strconv.AppendInt(w.dst, int64(s.version), 10)
+	}
+	if len(s.params) > 0 {
+		w.raw(`,"connect.parameters":{`)
+		for i, p := range s.params {
+			if i > 0 {
+				w.raw(",")
+			}
+			w.str(p[0])
+			w.raw(":")
+			w.str(p[1])
+		}
+		w.raw("}")
+	}
+	if s.name != "" {
+		w.keyStr("connect.name", s.name)
+	}
+	if connectType != "" {
+		w.keyStr("connect.type", connectType)
+	}
+	switch s.name {
+	case "org.apache.kafka.connect.data.Decimal":
+		w.keyStr("logicalType", "decimal")
+	case "org.apache.kafka.connect.data.Date":
+		w.keyStr("logicalType", "date")
+	case "org.apache.kafka.connect.data.Time":
+		w.keyStr("logicalType", "time-millis")
+	case "org.apache.kafka.connect.data.Timestamp":
+		w.keyStr("logicalType", "timestamp-millis")
+	}
+	w.raw("}")
+}
+
+// geometry writes io.debezium.data.geometry.Geometry / Point
+// (Debezium's Geometry.builder / Point.builder).
+func (w *avroSchemaWriter) geometry(point bool, s *connectSchema) {
+	if !w.beginRecord(s.name) {
+		return
+	}
+	i := 0
+	if point {
+		w.field(0, "x", false, w.prim("double"))
+		w.field(1, "y", false, w.prim("double"))
+		w.field(2, "wkb", true, w.prim("bytes"))
+		i = 3
+	} else {
+		w.field(0, "wkb", false, w.prim("bytes"))
+		i = 1
+	}
+	w.field(i, "srid", true, w.prim("int"))
+	w.endRecord(s.doc, s.version, s.name)
+}
+
+// row writes the record of a key or a row image.
+func (w *avroSchemaWriter) row(cols []avroCol, fullName string) {
+	if !w.beginRecord(fullName) {
+		return
+	}
+	for i := range cols {
+		c := cols[i].c
+		w.field(i, cols[i].name, c.nullable, func() { w.column(c) })
+	}
+	w.endRecord("", 0, fullName)
+}
+
+// avroKeySchema is the key schema <topic>.Key (adjusted).
+func avroKeySchema(cols []avroCol, name string) (string, error) {
+	w := &avroSchemaWriter{seen: map[string]bool{}}
+	w.row(cols, name)
+	return string(w.dst), w.err
+}
+
+// sourceAvroFields: io.debezium.connector.<connector>.Source v1
+// (DEBEZIUM-REFERENCE §2.4); snapshot is an io.debezium.data.Enum with
+// default "false", so its union puts string first.
+const sourceAvroFields = `{"name":"version","type":"string"},` +
+	`{"name":"connector","type":"string"},` +
+	`{"name":"name","type":"string"},` +
+	`{"name":"ts_ms","type":"long"},` +
+	`{"name":"snapshot","type":[{"type":"string","connect.version":1,"connect.parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},"connect.default":"false","connect.name":"io.debezium.data.Enum"},"null"],"default":"false"},` +
+	`{"name":"db","type":"string"},` +
+	`{"name":"sequence","type":["null","string"],"default":null},` +
+	`{"name":"ts_us","type":["null","long"],"default":null},` +
+	`{"name":"ts_ns","type":["null","long"],"default":null},` +
+	`{"name":"table","type":["null","string"],"default":null},` +
+	`{"name":"server_id","type":"long"},` +
+	`{"name":"gtid","type":["null","string"],"default":null},` +
+	`{"name":"file","type":"string"},` +
+	`{"name":"pos","type":"long"},` +
+	`{"name":"row","type":"int"},` +
+	`{"name":"thread","type":["null","long"],"default":null},` +
+	`{"name":"query","type":["null","string"],"default":null}`
+
+// envelopeAvroTail: transaction (event.block v1), op and the envelope
+// timestamps (SchemaFactory.datatypeEnvelopeSchema).
+const envelopeAvroTail = `{"name":"transaction","type":["null",{"type":"record","name":"block","namespace":"event","fields":[` +
+	`{"name":"id","type":"string"},` +
+	`{"name":"total_order","type":"long"},` +
+	`{"name":"data_collection_order","type":"long"}],` +
+	`"connect.version":1,"connect.name":"event.block"}],"default":null},` +
+	`{"name":"op","type":"string"},` +
+	`{"name":"ts_ms","type":["null","long"],"default":null},` +
+	`{"name":"ts_us","type":["null","long"],"default":null},` +
+	`{"name":"ts_ns","type":["null","long"],"default":null}`
+
+// avroValueSchema is the envelope schema <topic>.Envelope v2 with the row
+// record <topic>.Value (names adjusted by the caller).
+func avroValueSchema(cols []avroCol, valueName, envelopeName, connector string) (string, error) {
+	w := &avroSchemaWriter{seen: map[string]bool{}}
+	if !w.beginRecord(envelopeName) {
+		return "", fmt.Errorf("%w: envelope name %q repeats", ErrEncode, envelopeName)
+	}
+	w.field(0, "before", true, func() { w.row(cols, valueName) })
+	w.field(1, "after", true, func() { w.row(cols, valueName) })
+	w.raw(`,{"name":"source","type":{"type":"record","name":"Source","namespace":"io.debezium.connector.`)
+	w.raw(connector)
+	w.raw(`","fields":[`)
+	w.raw(sourceAvroFields)
+	w.raw(`],"connect.version":1,"connect.name":"io.debezium.connector.`)
+	w.raw(connector)
+	w.raw(`.Source"}},`)
+	w.raw(envelopeAvroTail)
+	w.endRecord("", 2, envelopeName)
+	return string(w.dst), w.err
+}
