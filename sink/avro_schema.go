@@ -36,9 +36,9 @@ type avroSchemaWriter struct {
 	err  error
 }
 
-func (w *avroSchemaWriter) raw(s string)      { w.dst = append(w.dst, s...) }
-func (w *avroSchemaWriter) str(s string)      { w.dst = appendJSONStr(w.dst, s) }
-func (w *avroSchemaWriter) key(k string)      { w.dst = append(appendJSONStr(append(w.dst, ','), k), ':') }
+func (w *avroSchemaWriter) raw(s string)       { w.dst = append(w.dst, s...) }
+func (w *avroSchemaWriter) str(s string)       { w.dst = appendJSONStr(w.dst, s) }
+func (w *avroSchemaWriter) key(k string)       { w.dst = append(appendJSONStr(append(w.dst, ','), k), ':') }
 func (w *avroSchemaWriter) keyStr(k, v string) { w.key(k); w.str(v) }
 
 // beginRecord writes `{"type":"record","name":…,"namespace":…,"fields":[`
