@@ -53,6 +53,10 @@ type KafkaConfig struct {
 	NoTopicCreation bool
 	// Encoding configures the record encoder.
 	Encoding JSONConfig
+	// Avro, when set, encodes keys and values in Confluent's Avro wire
+	// format with schemas registered in a schema registry
+	// (key.converter/value.converter = AvroConverter) instead of JSON.
+	Avro *AvroConfig
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
 	Logger *slog.Logger
@@ -78,6 +82,7 @@ type KafkaConfig struct {
 type Kafka struct {
 	cfg  KafkaConfig
 	enc  *JSON
+	avro *Avro // nil: JSON
 	cl   *kgo.Client
 	adm  *kadm.Client
 	log  *slog.Logger
@@ -112,6 +117,12 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	enc, err := NewJSON(cfg.Encoding)
 	if err != nil {
 		return nil, err
+	}
+	var avro *Avro
+	if cfg.Avro != nil {
+		if avro, err = NewAvro(cfg.Encoding, *cfg.Avro); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = DefaultClientID
@@ -166,6 +177,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	k := &Kafka{
 		cfg:      cfg,
 		enc:      enc,
+		avro:     avro,
 		cl:       cl,
 		adm:      kadm.NewClient(cl),
 		log:      log,
@@ -320,7 +332,13 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	}
 	var err error
 	for i := range events {
-		if b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i]); err != nil {
+		if k.avro != nil {
+			// May block while a new table version's schemas are registered.
+			b.recs, b.buf, err = k.avro.AppendRecords(ctx, b.recs, b.buf, &events[i])
+		} else {
+			b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i])
+		}
+		if err != nil {
 			k.putBatch(b)
 			done(err)
 			return err
