@@ -20,6 +20,10 @@ type columnInfo struct {
 	// JSONCheck is set for a MariaDB LONGTEXT column with a
 	// CHECK (json_valid(col)) constraint: MariaDB's JSON type.
 	JSONCheck bool
+	// Default is COLUMN_DEFAULT (DefaultNull when SQL NULL), Extra EXTRA.
+	Default     string
+	DefaultNull bool
+	Extra       string
 }
 
 // dataTypes maps information_schema DATA_TYPE (lower case) to Type. The
@@ -69,8 +73,12 @@ var dataTypes = map[string]Type{
 	"multipolygon":       TypeGeometry,
 	"geometrycollection": TypeGeometry,
 	"geomcollection":     TypeGeometry,
-	// Anything else (MariaDB INET4, INET6, UUID, VECTOR; MySQL VECTOR) is
-	// TypeUnknown: loaded with its name so it can be reported, not decoded.
+	// MariaDB's fixed-size binary types.
+	"inet4": TypeInet4,
+	"inet6": TypeInet6,
+	"uuid":  TypeUUID,
+	// Anything else (MariaDB and MySQL VECTOR) is TypeUnknown: loaded with
+	// its name so it can be reported, not decoded.
 }
 
 // buildColumn turns one information_schema.COLUMNS row into a Column.
@@ -164,4 +172,114 @@ func buildColumn(in columnInfo) (Column, error) {
 		c.Charset = in.Charset // empty on MySQL, the LONGTEXT charset on MariaDB
 	}
 	return c, nil
+}
+
+// normalizeDefault turns a column default written as SQL (MariaDB's
+// information_schema.COLUMNS.COLUMN_DEFAULT: 'abc', NULL, 5,
+// current_timestamp(), b'101'; or the restored DDL text older Rivulet
+// histories recorded) into Debezium's defaultValueExpression (see
+// Column.Default). Text that is none of these is kept as it is when keep is
+// set (a history written by Debezium holds the expression already) and
+// taken for an expression default (nil) otherwise.
+func normalizeDefault(s string, keep bool) *string {
+	t := strings.TrimSpace(s)
+	out := func(v string) *string { return &v }
+	if strings.EqualFold(t, "NULL") {
+		if keep && t != s {
+			return out(s)
+		}
+		return nil
+	}
+	// character set introducer: _utf8mb4'abc'
+	if len(t) > 1 && t[0] == '_' {
+		if q := strings.IndexByte(t, '\''); q > 1 && t[len(t)-1] == '\'' && isWord(t[1:q]) {
+			t = t[q:]
+		}
+	}
+	if len(t) >= 2 && t[0] == '\'' && t[len(t)-1] == '\'' {
+		return out(t[1 : len(t)-1])
+	}
+	if len(t) >= 3 && strings.ContainsRune("bBxX", rune(t[0])) && t[1] == '\'' && t[len(t)-1] == '\'' {
+		return out(t[2 : len(t)-1])
+	}
+	low := strings.ToLower(t)
+	for _, fn := range []string{"current_timestamp", "now", "localtime", "localtimestamp"} {
+		if rest, ok := strings.CutPrefix(low, fn); ok && (rest == "" || rest[0] == '(' && strings.HasSuffix(rest, ")")) {
+			if fn == "now" && rest == "" {
+				break // a bare word now is text
+			}
+			return out("1970-01-01 00:00:00")
+		}
+	}
+	if isNumberText(t) || keep {
+		return out(s)
+	}
+	return nil
+}
+
+// isNumberText reports a signed decimal or floating-point literal.
+func isNumberText(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	digits, dot, exp := 0, false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot && !exp:
+			dot = true
+		case (c == 'e' || c == 'E') && digits > 0 && !exp:
+			exp = true
+			if i+1 < len(s) && (s[i+1] == '+' || s[i+1] == '-') {
+				i++
+			}
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// mysqlColumnDefault turns MySQL's information_schema.COLUMNS.COLUMN_DEFAULT
+// (the value unquoted; SQL NULL for none or DEFAULT NULL) and EXTRA
+// (DEFAULT_GENERATED for expression defaults) into Column.HasDefault and
+// Column.Default; isNull says COLUMN_DEFAULT was NULL.
+func mysqlColumnDefault(c *Column, def string, isNull bool, extra string) {
+	if isNull {
+		c.HasDefault = c.Nullable
+		return
+	}
+	c.HasDefault = true
+	if strings.Contains(strings.ToUpper(extra), "DEFAULT_GENERATED") {
+		low := strings.ToLower(strings.TrimSpace(def))
+		if strings.HasPrefix(low, "current_timestamp") || strings.HasPrefix(low, "now(") {
+			v := "1970-01-01 00:00:00"
+			c.Default = &v
+		}
+		return
+	}
+	if c.Type == TypeBit {
+		if d := normalizeDefault(def, false); d != nil {
+			c.Default = d
+			return
+		}
+	}
+	v := escapeDefault(def)
+	c.Default = &v
+}
+
+// columnDefault fills Column.HasDefault and Column.Default from
+// information_schema: MariaDB (10.2.7+) quotes text defaults and reports
+// the string NULL for a nullable column without one; MySQL gives the bare
+// value and SQL NULL.
+func columnDefault(c *Column, in columnInfo, mariadb bool) {
+	if !mariadb {
+		mysqlColumnDefault(c, in.Default, in.DefaultNull, in.Extra)
+		return
+	}
+	if in.DefaultNull {
+		c.HasDefault = c.Nullable
+		return
+	}
+	c.HasDefault = true
+	c.Default = normalizeDefault(in.Default, false)
 }

@@ -318,6 +318,13 @@ func (e *editTable) colIndex(name string) int {
 // def publishes the edited table, computing the key: the primary key, else
 // the first unique index whose columns are all NOT NULL.
 func (e *editTable) def() *TableDef {
+	for i := range e.cols {
+		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
+		// implicit DEFAULT NULL, ColumnEditorImpl.optional).
+		if i < len(e.xs) {
+			e.cols[i].HasDefault = e.xs[i].HasDefault || e.cols[i].Nullable
+		}
+	}
 	t := &Table{DB: e.db, Name: e.name, Columns: e.cols}
 	pick := func(ix Index, notNull bool) []int {
 		key := make([]int, 0, len(ix.Columns))
@@ -754,9 +761,12 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 			return fmt.Errorf("ALTER COLUMN %s: no such column", cd.Name.Name.O)
 		}
 		e.xs[i].HasDefault, e.xs[i].Default = false, ""
+		e.cols[i].HasDefault, e.cols[i].Default = false, nil
 		for _, o := range cd.Options {
-			if o.Tp == ast.ColumnOptionDefaultValue {
+			// The parser gives SET DEFAULT's option no type (Tp 0).
+			if o.Tp == ast.ColumnOptionDefaultValue || o.Expr != nil {
 				e.xs[i].HasDefault, e.xs[i].Default = true, restoreExpr(o.Expr)
+				e.cols[i].HasDefault, e.cols[i].Default = true, debeziumDefault(o.Expr)
 			}
 		}
 	case ast.AlterTableRenameIndex:

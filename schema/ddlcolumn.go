@@ -2,11 +2,13 @@ package schema
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/types"
 )
 
@@ -139,6 +141,7 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		case ast.ColumnOptionDefaultValue:
 			x.HasDefault = true
 			x.Default = restoreExpr(o.Expr)
+			c.HasDefault, c.Default = true, debeziumDefault(o.Expr)
 		case ast.ColumnOptionComment:
 			x.Comment = restoreString(o.Expr)
 		case ast.ColumnOptionGenerated:
@@ -333,4 +336,93 @@ func restoreString(e ast.ExprNode) string {
 	}
 	s := restoreExpr(e)
 	return strings.Trim(s, "'")
+}
+
+// debeziumDefault returns a DEFAULT as Debezium's MySQL DDL parser records
+// it (antlr/listener/DefaultValueParserListener): a text literal without
+// its quotes and character set introducer, numbers and signed numbers as
+// written, b'…' and x'…' as their digits, NOW()/CURRENT_TIMESTAMP (any
+// precision) as "1970-01-01 00:00:00", TRUE/FALSE as 1/0; nil for NULL and
+// for expressions. Debezium keeps the escapes of a text literal as they
+// are written; the parser has unescaped them, so they are written back the
+// way SHOW CREATE TABLE prints them (a quote doubled, \\, \0, \n, \r, \Z).
+func debeziumDefault(e ast.ExprNode) *string {
+	s, ok := "", false
+	switch x := e.(type) {
+	case ast.ValueExpr:
+		s, ok = defaultLiteral(x, restoreExpr(e))
+	case *ast.UnaryOperationExpr:
+		if v, isV := x.V.(ast.ValueExpr); isV && (x.Op == opcode.Minus || x.Op == opcode.Plus) {
+			if s, ok = defaultLiteral(v, restoreExpr(x.V)); ok {
+				sign := "-"
+				if x.Op == opcode.Plus {
+					sign = "+"
+				}
+				s = sign + s
+			}
+		}
+	case *ast.FuncCallExpr:
+		switch x.FnName.L {
+		case "current_timestamp", "now", "localtime", "localtimestamp":
+			s, ok = "1970-01-01 00:00:00", true
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &s
+}
+
+// defaultLiteral renders one literal of a DEFAULT; restored is its SQL text.
+func defaultLiteral(v ast.ValueExpr, restored string) (string, bool) {
+	switch x := v.GetValue().(type) {
+	case nil:
+		return "", false
+	case string:
+		return escapeDefault(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32), true
+	case fmt.Stringer:
+		// decimals, b'…' and x'…' literals
+		r := restored
+		if len(r) > 3 && (r[0] == 'b' || r[0] == 'x' || r[0] == 'B' || r[0] == 'X') && r[1] == '\'' && r[len(r)-1] == '\'' {
+			return r[2 : len(r)-1], true
+		}
+		return x.String(), true
+	}
+	return "", false
+}
+
+// escapeDefault writes a text default back as SHOW CREATE TABLE quotes it
+// (without the quotes).
+func escapeDefault(s string) string {
+	if !strings.ContainsAny(s, "'\\\x00\n\r\x1a") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'':
+			b.WriteString("''")
+		case '\\':
+			b.WriteString(`\\`)
+		case 0:
+			b.WriteString(`\0`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case 0x1a:
+			b.WriteString(`\Z`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -156,8 +156,11 @@ func encodeTable(d *TableDef) *tableJSON {
 		if cj.EnumValues == nil {
 			cj.EnumValues = []string{}
 		}
-		if x.HasDefault {
-			cj.DefaultValueExpression = &x.Default
+		// defaultValueExpression as Debezium records it (Column.Default);
+		// hasDefaultValue is the DEFAULT clause of either model.
+		cj.HasDefaultValue = x.HasDefault || c.HasDefault
+		if c.Default != nil {
+			cj.DefaultValueExpression = c.Default
 		}
 		length, scale := c.Length, c.Scale
 		switch c.Type {
@@ -238,7 +241,12 @@ func decodeTable(id TableID, tj *tableJSON) (*TableDef, error) {
 		}
 		if cj.DefaultValueExpression != nil {
 			x.Default = *cj.DefaultValueExpression
+			// Rivulet's histories before Debezium-form defaults held the
+			// SQL text ('abc', CURRENT_TIMESTAMP): normalised here.
+			c.Default = normalizeDefault(*cj.DefaultValueExpression, true)
 		}
+		c.HasDefault = cj.HasDefaultValue
+		t.Columns[i] = c
 		d.Columns[i] = x
 	}
 	for _, a := range tj.Attributes {

@@ -126,7 +126,7 @@ func (l *Loader) Table(ctx context.Context, db, name string) (*Table, error) {
 }
 
 const columnsQuery = `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME,
-CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
+CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, COLUMN_DEFAULT, EXTRA
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
 
 // mariaDBChecksQuery reads CHECK constraints to recognise MariaDB's JSON
@@ -158,6 +158,7 @@ func (l *Loader) load(ctx context.Context, id TableID) (*Table, error) {
 		if err != nil {
 			return nil, err
 		}
+		columnDefault(&c, in, l.isMariaDB())
 		c.Excluded = !l.filter.Column(id.DB, id.Name, c.Name)
 		t.Columns[i] = c
 	}
@@ -201,6 +202,11 @@ func readColumnInfos(res *mysql.Result) ([]columnInfo, error) {
 		num(6, &in.Precision)
 		num(7, &in.Scale)
 		num(8, &in.DatetimePrec)
+		str(9, &in.Default)
+		str(10, &in.Extra)
+		if err == nil {
+			in.DefaultNull, err = rs.IsNull(r, 9)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("row %d: %w", r, err)
 		}
@@ -210,6 +216,7 @@ func readColumnInfos(res *mysql.Result) ([]columnInfo, error) {
 		in.DataType = strings.Clone(in.DataType)
 		in.ColumnType = strings.Clone(in.ColumnType)
 		in.Charset = strings.Clone(in.Charset)
+		in.Default, in.Extra = strings.Clone(in.Default), strings.Clone(in.Extra)
 	}
 	return infos, nil
 }

@@ -55,6 +55,14 @@ type Column struct {
 	// Excluded is set for columns dropped by column.exclude.list/include.list:
 	// they are still decoded (to walk the row image) but never emitted.
 	Excluded bool
+	// HasDefault says the column declares a DEFAULT. Default is that
+	// default as Debezium's DDL parser records it (tableChanges
+	// defaultValueExpression): the literal without quotes or character set
+	// introducer ('abc' is "abc", b'101' is "101"), CURRENT_TIMESTAMP and
+	// NOW() as "1970-01-01 00:00:00"; nil for DEFAULT NULL and expression
+	// defaults. The sink converts it into the field schema's default.
+	HasDefault bool
+	Default    *string
 }
 
 // Table is one version of a table definition. Columns are in table order;
