@@ -19,4 +19,7 @@ type Batch struct {
 	// when the Reader tracks DDL (Config.DDL). They must be recorded in the
 	// schema history before End is committed.
 	Schema []*schema.Change
+	// Tx describes the batch's transaction when Config.TxMetadata is on
+	// (provide.transaction.metadata); zero otherwise.
+	Tx TxBoundary
 }

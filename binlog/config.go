@@ -135,6 +135,13 @@ type Config struct {
 	// ConnectTimeout bounds dialing and the start-up queries. Default
 	// DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// TxMetadata (provide.transaction.metadata) describes transactions in
+	// Batch.Tx: every transaction is handed out, also one without events,
+	// and after Run starts inside a transaction (a stored position with
+	// events to skip) the events emitted before are handed out again,
+	// marked event.ChangeEvent.Replayed, so that the transaction's orders
+	// can be counted on. Default false: skipped events are dropped.
+	TxMetadata bool
 }
 
 // withDefaults returns c with defaults applied, or an error naming every

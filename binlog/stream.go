@@ -46,6 +46,16 @@ type txState struct {
 	ignored    bool  // GTID source rejected by Config.GTIDSource: rows are not emitted
 	events     []event.ChangeEvent
 	ddl        []*schema.Change // schema changes of this group (Config.DDL)
+	// Config.TxMetadata (txmeta.go): a transaction Debezium sees began
+	// (BEGIN or MariaDB GTID), its id and BEGIN time, whether its BEGIN was
+	// handed out before this connection or in an earlier batch, and
+	// whether it ends at XID/COMMIT.
+	began     bool
+	txID      string
+	beginTsMs int64
+	resumed   bool
+	beginSent bool
+	committed bool
 }
 
 // stream is the state of one Run: positions survive reconnects, table and
@@ -81,6 +91,11 @@ type stream struct {
 	srcSeen   string
 	srcOK     bool
 	connected bool // at least one event arrived on this connection
+	// replay: skipped events are handed out marked Replayed
+	// (Config.TxMetadata, first connection of a Run only: after a reconnect
+	// the consumer has counted them already). started: reset ran once.
+	replay  bool
+	started bool
 }
 
 // reset prepares for a new connection from s.resume.
@@ -97,6 +112,8 @@ func (s *stream) reset() error {
 	s.skipRow = s.resume.Row
 	s.firstTx = true
 	s.connected = false
+	s.replay = s.cfg.TxMetadata && !s.started
+	s.started = true
 	return nil
 }
 
@@ -139,9 +156,11 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 		if s.cfg.GTIDSource != nil {
 			s.tx.ignored = !s.gtidSourceOK(strconv.FormatUint(uint64(e.GTID.DomainID), 10) + "-" + strconv.FormatUint(uint64(e.GTID.ServerID), 10))
 		}
+		s.txBegin(h, start) // Debezium's MariaDB connector: every GTID event begins a transaction
 	case *replication.QueryEvent:
 		return s.query(ctx, e, h, start, next, out)
 	case *replication.XIDEvent:
+		s.tx.committed = true
 		return s.commit(ctx, h, next, out)
 	case *replication.TableMapEvent:
 		return s.tableMap(ctx, e, start)
@@ -295,10 +314,14 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 		// GTID event already began the transaction.
 		if !s.tx.active || !s.tx.hasMaria {
 			s.tx.active, s.tx.file, s.tx.beginPos = true, s.file, start
+			if !s.tx.hasMaria && isBegin(e.Query) {
+				s.txBegin(h, start)
+			}
 		}
 		s.tx.thread = int64(e.SlaveProxyID)
 		return nil
 	case stmtCommit:
+		s.tx.committed = true
 		return s.commit(ctx, h, next, out)
 	case stmtRollback:
 		// Only non-transactional changes are logged before a ROLLBACK; they
@@ -317,6 +340,9 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 		return &Error{Kind: ErrStatementBased,
 			Msg:  fmt.Sprintf("statement-based change at %s: %.80q", s.posString(start), e.Query),
 			Hint: "the server must log row images: SET GLOBAL binlog_format=ROW (and in the server configuration), then restart from a snapshot so the changes logged as statements are not lost"}
+	}
+	if err := s.truncate(ctx, e, h, start); err != nil {
+		return err
 	}
 	if s.cfg.DDL != nil {
 		// The schema model moves at exactly this position.
@@ -406,9 +432,13 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 	}
 	s.beginImplicit(start)
 	s.tx.rowsEvents++
+	replay := false
 	if s.firstTx && s.skipEvent > 0 {
 		s.skipEvent-- // emitted before the restart
-		return nil
+		if !s.replay {
+			return nil
+		}
+		replay = true // decoded to be counted (Config.TxMetadata), not emitted again
 	}
 	if te.skip || s.tx.ignored {
 		s.obs.Filtered(te.id)
@@ -457,11 +487,22 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 		s.tx.events = make([]event.ChangeEvent, 0, min(nrows, s.cfg.MaxBatchSize)+1)
 	}
 	skip := 0
-	if s.firstTx && s.skipRow > 0 {
+	if s.firstTx && s.skipRow > 0 && !replay {
 		skip = min(int(s.skipRow), nrows)
 		s.skipRow = 0
 	}
-	s.tx.events = appendEvents(s.tx.events, vals, op, te.table, src, nrows, skip)
+	n0 := len(s.tx.events)
+	if s.replay && (replay || skip > 0) {
+		s.tx.events = appendEvents(s.tx.events, vals, op, te.table, src, nrows, 0)
+		if replay {
+			skip = nrows
+		}
+		for i := n0; i < n0+skip; i++ {
+			s.tx.events[i].Replayed = true
+		}
+	} else {
+		s.tx.events = appendEvents(s.tx.events, vals, op, te.table, src, nrows, skip)
+	}
 	s.obs.RowsDecoded(te.id, nrows-skip)
 	if len(s.tx.events) >= s.cfg.MaxBatchSize {
 		// Hand out what the transaction has so far; a restart resumes at its
@@ -474,11 +515,12 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 		if s.track {
 			end.GTIDSet = s.gtids.String()
 		}
-		if err := s.emit(ctx, out, Batch{Events: s.tx.events, End: end}); err != nil {
+		if err := s.emit(ctx, out, Batch{Events: s.tx.events, End: end, Tx: s.boundary(&s.tx, false, h)}); err != nil {
 			return err
 		}
 		s.tx.events = nil
 		s.tx.emitted = true
+		s.tx.beginSent = s.tx.began
 	}
 	return nil
 }
@@ -534,11 +576,12 @@ func (s *stream) commit(ctx context.Context, h *replication.EventHeader, next ui
 	tx := s.tx
 	s.tx = txState{}
 	s.obs.Committed(int64(h.Timestamp))
-	if len(tx.events) == 0 && !tx.emitted && len(tx.ddl) == 0 {
+	bt := s.boundary(&tx, tx.committed, h)
+	if len(tx.events) == 0 && !tx.emitted && len(tx.ddl) == 0 && !bt.Begin && !bt.End {
 		s.setPending(end)
 		return nil
 	}
-	return s.emit(ctx, out, Batch{Events: tx.events, End: end, Schema: tx.ddl})
+	return s.emit(ctx, out, Batch{Events: tx.events, End: end, Schema: tx.ddl, Tx: bt})
 }
 
 // position is the restart point after a completed transaction.

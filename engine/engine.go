@@ -61,6 +61,11 @@ type Config struct {
 	// TransactionEvents bounds the change events of one transaction.
 	// Default DefaultTransactionEvents.
 	TransactionEvents int
+	// TxMetadata, when set (provide.transaction.metadata), writes the
+	// BEGIN/END records of the source's transactions and the transaction
+	// block of their events (txmeta.go); the source must describe them
+	// (binlog.Config.TxMetadata).
+	TxMetadata TxMetadataSink
 }
 
 func (c *Config) setDefaults() {
@@ -122,6 +127,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		return runTransactional(ctx, cfg, src, snk, start)
 	}
 	tr := newTracker(start)
+	txm := newTxMeta(cfg.TxMetadata)
 	in := startIntake(ctx, cfg, src, start)
 	defer in.release()
 	g, gctx, batches := in.g, in.gctx, in.batches
@@ -141,12 +147,8 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 					return fmt.Errorf("schema changes: %w", err)
 				}
 			}
-			if len(b.Events) == 0 {
-				ack(nil)
-				continue
-			}
-			if err := snk.Send(gctx, b.Events, ack); err != nil {
-				return fmt.Errorf("sink: %w", err)
+			if err := sendEvents(gctx, txm, snk, &b, ack); err != nil {
+				return err
 			}
 			if err := tr.failed(); err != nil {
 				return err

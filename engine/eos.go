@@ -44,6 +44,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 	if maxEvents <= 0 {
 		maxEvents = DefaultTransactionEvents
 	}
+	txm := newTxMeta(cfg.TxMetadata)
 	in := startIntake(ctx, cfg, src, start)
 	defer in.release()
 	g, gctx, batches := in.g, in.gctx, in.batches
@@ -79,10 +80,9 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 					return fmt.Errorf("schema changes: %w", err)
 				}
 			}
-			if len(b.Events) > 0 {
-				if err := snk.Send(gctx, b.Events, ack); err != nil {
-					return fmt.Errorf("sink: %w", err)
-				}
+			// BEGIN and END records belong to the Kafka transaction too.
+			if err := sendEvents(gctx, txm, snk, &b, ack); err != nil {
+				return err
 			}
 			return acked()
 		}
