@@ -195,6 +195,13 @@ type Config struct {
 	// HeartbeatTopicPrefix is `topic.heartbeat.prefix`: heartbeats go to
 	// <prefix>.<TopicPrefix>. Default "__debezium-heartbeat".
 	HeartbeatTopicPrefix string
+	// ProvideTransactionMetadata is `provide.transaction.metadata`: BEGIN
+	// and END records of every transaction on the transaction topic, and a
+	// transaction block in every streamed change event. Default false.
+	ProvideTransactionMetadata bool
+	// TransactionTopic is `topic.transaction`: transaction records go to
+	// <TopicPrefix>.<TransactionTopic>. Default "transaction".
+	TransactionTopic string
 
 	// MaxBatchSize is `max.batch.size`: most events handed on at once.
 	// Default 2048.
@@ -438,6 +445,7 @@ func Default() *Config {
 		Snapshot:             Snapshot{MaxThreads: 1},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
+		TransactionTopic:     "transaction",
 		MaxBatchSize:         DefaultMaxBatchSize,
 		MaxQueueSize:         DefaultMaxQueueSize,
 		KeyConverter:         Converter{Class: JSONConverterClass, SchemasEnable: true},

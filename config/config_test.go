@@ -67,6 +67,7 @@ func TestDefault(t *testing.T) {
 		Snapshot:             Snapshot{MaxThreads: 1},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: "__debezium-heartbeat",
+		TransactionTopic:     "transaction",
 		MaxBatchSize:         2048,
 		MaxQueueSize:         8192,
 		KeyConverter:         Converter{Class: "org.apache.kafka.connect.json.JsonConverter", SchemasEnable: true},

@@ -383,6 +383,8 @@ func (l *loader) parse(c *Config) {
 	l.boolean("include.schema.changes", &c.IncludeSchemaChanges)
 	l.millis("heartbeat.interval.ms", &c.HeartbeatInterval, 0)
 	l.str("topic.heartbeat.prefix", &c.HeartbeatTopicPrefix)
+	l.boolean("provide.transaction.metadata", &c.ProvideTransactionMetadata)
+	l.str("topic.transaction", &c.TransactionTopic)
 
 	l.intField("max.batch.size", &c.MaxBatchSize, 1, math.MaxInt32)
 	l.intField("max.queue.size", &c.MaxQueueSize, 1, math.MaxInt32)

@@ -143,6 +143,10 @@ func (c *Config) validate() []*FieldError {
 		add(invalid("topic.heartbeat.prefix", c.HeartbeatTopicPrefix, "is not a valid topic name prefix", "use only A-Z, a-z, 0-9, '.', '_' and '-'"))
 	}
 
+	if c.ProvideTransactionMetadata && (c.TransactionTopic == "" || !topicPrefixChars.MatchString(c.TransactionTopic)) {
+		add(invalid("topic.transaction", c.TransactionTopic, "is not a valid topic name", "use only A-Z, a-z, 0-9, '.', '_' and '-' (the topic is <topic.prefix>.<topic.transaction>)"))
+	}
+
 	if c.MaxBatchSize < 1 {
 		add(invalid("max.batch.size", strconv.Itoa(c.MaxBatchSize), "is not a positive integer", "set an integer such as 2048"))
 	}
