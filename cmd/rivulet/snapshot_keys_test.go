@@ -22,7 +22,7 @@ func TestSnapshot_MessageKeyColumns(t *testing.T) {
 	)
 	cfg := e.config(t, map[string]string{
 		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
-		"snapshot.fetch.size": "3",
+		"snapshot.mode": "initial", "snapshot.fetch.size": "3",
 		"message.key.columns": e.db + ".k_nopk:ref;" + e.db + ".k_pk:email",
 	})
 	in := e.start(t, cfg)
