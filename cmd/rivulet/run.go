@@ -86,6 +86,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		// 8 KiB by default): enough to overlap network and decoding.
 		EventBuffer: 256,
 		Observer:    stream, Logger: log.With("component", "binlog"),
+		TxMetadata:  cfg.ProvideTransactionMetadata, // provide.transaction.metadata
 	})
 	if err != nil {
 		return err
@@ -102,6 +103,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 	defer func() { err = errors.Join(err, snk.Close()) }()
 	txs, err := newTransactions(ctx, cfg, snk, stream.PositionCommitted, log)
+	if err != nil {
+		return err
+	}
+	txMeta, err := txMetadataSink(cfg, snk)
 	if err != nil {
 		return err
 	}
@@ -128,6 +133,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		History:         history,
 		SchemaChanges:   schemaChangeSink(cfg, snk),
 		Transactions:    txs,
+		TxMetadata:      txMeta,
 	}, src, newObservedSink(snk, stream, cfg), observedStore{runStore, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())
