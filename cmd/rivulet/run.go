@@ -86,7 +86,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		// 8 KiB by default): enough to overlap network and decoding.
 		EventBuffer: 256,
 		Observer:    stream, Logger: log.With("component", "binlog"),
-		TxMetadata:  cfg.ProvideTransactionMetadata, // provide.transaction.metadata
+		TxMetadata: cfg.ProvideTransactionMetadata, // provide.transaction.metadata
 	})
 	if err != nil {
 		return err
