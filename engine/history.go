@@ -102,6 +102,11 @@ type History struct {
 	Observer HistoryObserver
 	// Now is the clock of ts_ms; nil means time.Now.
 	Now func() time.Time
+
+	// recorded is the last history record past the resumed offset: a crash
+	// after a DDL was recorded and before the offset passed it reads that
+	// DDL again, and Record must not store it twice (RELIABILITY §3 #4).
+	recorded offsets.Position
 }
 
 func (h *History) now() time.Time {
@@ -147,6 +152,9 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 			if err != nil {
 				return false, err
 			}
+			if !atOrBefore(rp, pos) {
+				h.recorded = rp
+			}
 			return atOrBefore(rp, pos), nil
 		})
 		if err != nil {
@@ -186,6 +194,9 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 func (h *History) Record(ctx context.Context, pos offsets.Position, changes []*schema.Change) error {
 	if len(changes) == 0 {
 		return nil
+	}
+	if !h.recorded.IsZero() && atOrBefore(pos, h.recorded) {
+		return nil // already recorded before a crash: the binlog is read again from an earlier offset
 	}
 	position := offsets.MarshalValue(pos)
 	ts := h.now().UnixMilli()

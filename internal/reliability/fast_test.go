@@ -172,6 +172,7 @@ func TestReliability04_CrashAroundDDL(t *testing.T) {
 	if code := p.waitExit(60 * time.Second); code != 137 {
 		t.Fatalf("exit %d, want the fault point's SIGKILL (137)\n%s", code, tail(p.log.String(), 4000))
 	}
+	durable := e.stored()
 	p = e.start(cfg, "")
 	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (4, 'd', 40)")
 	e.caughtUp(p)
@@ -188,7 +189,7 @@ func TestReliability04_CrashAroundDDL(t *testing.T) {
 	}
 	recs := e.read()
 	e.checkTable(recs, "t", "id", "id", "a", "c")
-	if _, err := CheckDuplicates(recs, []Coord{CoordOf(e.stored())}); err != nil {
+	if _, err := CheckDuplicates(recs, []Coord{CoordOf(durable)}); err != nil {
 		t.Error(err)
 	}
 }

@@ -100,7 +100,11 @@ func CheckState(recs []Record, topic string, keyCols, columns []string, rows [][
 			continue
 		}
 		for _, c := range columns {
-			if g := text(got[c]); g != m[c] {
+			v, ok := got[c]
+			if !ok {
+				continue // the column did not exist when the row was last changed
+			}
+			if g := text(v); g != m[c] {
 				diffs = append(diffs, fmt.Sprintf("key %s: %s is %s in the topic, %s in the table", k, c, g, m[c]))
 			}
 		}
