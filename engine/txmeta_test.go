@@ -106,7 +106,7 @@ func bigTx() []binlog.Batch {
 var bigTxWant = []string{
 	"BEGIN g1",
 	"c a g1 1/1", "c a g1 2/2", "c b g1 3/1",
-	"d a -", // skipped operation: no record, not counted
+	"d a -",      // skipped operation: no record, not counted
 	"u a g1 4/3", // a key change: d 4/3 and c 5/4
 	"u b g1 6/2", "r a -",
 	"END g1 6 x.a:4 x.b:2",
