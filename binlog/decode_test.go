@@ -6,9 +6,15 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // encodeDecimal packs the decimal text s as DECIMAL(prec, scale) the way
@@ -559,4 +565,101 @@ func exactDecimal(f float64) string {
 	s := new(big.Float).SetFloat64(f).Text('f', 1100)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
+}
+
+// TestZeroYearIsZeroDate: Debezium's RowDeserializers return null for a
+// DATE or DATETIME whose year, month or day is zero; '0000-01-01' is a zero
+// date (NULL or the epoch), not 719,528 days before 1970 (found by
+// internal/conformance, temporals row 4).
+func TestZeroYearIsZeroDate(t *testing.T) {
+	day := uint32(0<<9 | 1<<5 | 1)
+	if _, _, ok, err := decodeDate([]byte{byte(day), byte(day >> 8), byte(day >> 16)}); ok || err != nil {
+		t.Errorf("DATE 0000-01-01: ok=%v err=%v, want a zero date", ok, err)
+	}
+	if _, _, ok, err := decodeDateTime2(encodeDateTime2(0, 1, 1, 10, 0, 0, 0, 0), 0); ok || err != nil {
+		t.Errorf("DATETIME 0000-01-01 10:00:00: ok=%v err=%v, want a zero date", ok, err)
+	}
+	old := make([]byte, 8)
+	binary.LittleEndian.PutUint64(old, 101100000) // 0000-01-01 10:00:00 as YYYYMMDDhhmmss
+	if _, _, ok, err := decodeDateTime(old); ok || err != nil {
+		t.Errorf("old DATETIME 0000-01-01 10:00:00: ok=%v err=%v, want a zero date", ok, err)
+	}
+}
+
+// singleColumn plans a one-column table for decodeValue tests.
+func singleColumn(t *testing.T, typ byte, meta uint16, col schema.Column) *rowDecoder {
+	t.Helper()
+	tm := &tableMap{db: "d", name: "t", types: []byte{typ}, metas: []uint16{meta}}
+	plans, err := planTable(tm, &schema.Table{DB: "d", Name: "t", Columns: []schema.Column{col}}, "test:4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rowDecoder{cols: plans}
+}
+
+// TestDecodeYear: Debezium reads YEAR as Year.of(1900 + byte), so the zero
+// year 0000 is 1900 (found by internal/conformance, temporals row 3).
+func TestDecodeYear(t *testing.T) {
+	d := singleColumn(t, mysql.MYSQL_TYPE_YEAR, 0, schema.Column{Name: "y", Type: schema.TypeYear, Nullable: true})
+	for b, want := range map[byte]int64{0: 1900, 1: 1901, 124: 2024, 255: 2155} {
+		var v event.Value
+		if n, err := d.decodeValue(&v, &d.cols[0], []byte{b}); err != nil || n != 1 || v.Kind != event.KindInt || v.I != want {
+			t.Errorf("YEAR byte %d: %+v n=%d err=%v, want %d", b, v, n, err, want)
+		}
+	}
+}
+
+// TestDecodeFixedBin: MariaDB INET4, INET6 and UUID arrive as BINARY(4/16)
+// with trailing zeros stripped and become the text the server prints
+// (found by internal/conformance, mariadb_types: they were TypeUnknown bytes).
+func TestDecodeFixedBin(t *testing.T) {
+	unhex := func(s string) []byte {
+		b := make([]byte, len(s)/2)
+		for i := range b {
+			v, _ := strconv.ParseUint(s[2*i:2*i+2], 16, 8)
+			b[i] = byte(v)
+		}
+		return b
+	}
+	tests := []struct {
+		typ  schema.Type
+		data string // hex, trailing zeros stripped as in a row image
+		want string
+	}{
+		{schema.TypeInet4, "c0000292", "192.0.2.146"},
+		{schema.TypeInet4, "0a", "10.0.0.0"},
+		{schema.TypeInet4, "", "0.0.0.0"},
+		{schema.TypeInet6, "20010db8000000000000000000000001", "2001:db8::1"},
+		{schema.TypeInet6, "20010db8000000000000ff0000428329", "2001:db8::ff00:42:8329"},
+		{schema.TypeInet6, "20010db8000000010001000100010001", "2001:db8::1:1:1:1:1"},
+		{schema.TypeInet6, "00010000000000020000000000030004", "1::2:0:0:3:4"},
+		{schema.TypeInet6, "00010000000000020000000000000003", "1:0:0:2::3"},
+		{schema.TypeInet6, "fe800000000000000001", "fe80::1:0:0:0"},
+		{schema.TypeInet6, "00000000000000000000ffffc0000201", "::ffff:192.0.2.1"},
+		{schema.TypeInet6, "000000000000000000000000c0000201", "::192.0.2.1"},
+		{schema.TypeInet6, "00000000000000000000000000000001", "::1"},
+		{schema.TypeInet6, "", "::"},
+		{schema.TypeUUID, "0102030405060708090a0b0c0d0e0f10", "01020304-0506-0708-090a-0b0c0d0e0f10"},
+		{schema.TypeUUID, "ceb2897ca1cf11ed8dbd0403", "ceb2897c-a1cf-11ed-8dbd-040300000000"},
+		{schema.TypeUUID, "", "00000000-0000-0000-0000-000000000000"},
+	}
+	for _, tt := range tests {
+		n := 16
+		if tt.typ == schema.TypeInet4 {
+			n = 4
+		}
+		d := singleColumn(t, mysql.MYSQL_TYPE_STRING, uint16(mysql.MYSQL_TYPE_STRING)<<8|uint16(n),
+			schema.Column{Name: "c", Type: tt.typ, Nullable: true})
+		raw := unhex(tt.data)
+		var v event.Value
+		got, err := d.decodeValue(&v, &d.cols[0], append([]byte{byte(len(raw))}, raw...))
+		if err != nil || got != 1+len(raw) || v.Kind != event.KindString || string(v.B) != tt.want {
+			t.Errorf("type %d %s: %q (%v) n=%d err=%v, want %q", tt.typ, tt.data, v.B, v.Kind, got, err, tt.want)
+		}
+	}
+	d := singleColumn(t, mysql.MYSQL_TYPE_STRING, uint16(mysql.MYSQL_TYPE_STRING)<<8|4, schema.Column{Name: "c", Type: schema.TypeInet4})
+	var v event.Value
+	if _, err := d.decodeValue(&v, &d.cols[0], []byte{5, 1, 2, 3, 4, 5}); !errors.Is(err, ErrCorruptEvent) {
+		t.Errorf("5 bytes for INET4: err=%v, want ErrCorruptEvent", err)
+	}
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // colPlan says how to decode one column of a row image: the binlog type and
@@ -27,6 +29,117 @@ type colPlan struct {
 	scale    int          // DECIMAL scale
 	fsp      int          // TIME2/DATETIME2/TIMESTAMP2 fractional digits
 	values   [][]byte     // ENUM/SET members
+	fbt      byte         // MariaDB INET4/INET6/UUID: fbtInet4, fbtInet6, fbtUUID; 0 otherwise
+}
+
+// MariaDB's fixed-size binary types, logged as BINARY(n) and printed as text.
+const (
+	fbtInet4 byte = iota + 1
+	fbtInet6
+	fbtUUID
+)
+
+// fixedBinFormats maps the schema types of MariaDB's fixed-size binary
+// types to their formats.
+var fixedBinFormats = map[schema.Type]byte{
+	schema.TypeInet4: fbtInet4,
+	schema.TypeInet6: fbtInet6,
+	schema.TypeUUID:  fbtUUID,
+}
+
+// fixedBinSize is the byte size of a fixed-size binary format.
+func fixedBinSize(f byte) int {
+	if f == fbtInet4 {
+		return 4
+	}
+	return 16
+}
+
+// appendFixedBin appends the text MariaDB prints for a value of a
+// fixed-size binary type of n bytes (b holds them, trailing zeros possibly
+// stripped by the row image). MariaDB packs UUID in the binlog in its
+// in-memory (canonical) byte order (plugin/type_uuid/sql_type_uuid.h,
+// UUID::pack), so the bytes read in order, as Debezium's
+// MariaDbValueConverters.convertUuid does.
+func appendFixedBin(dst, b []byte, f byte) ([]byte, error) {
+	n := fixedBinSize(f)
+	if len(b) > n {
+		return dst, corrupt("%d bytes for a %d-byte column", len(b), n)
+	}
+	var v [16]byte
+	copy(v[:], b)
+	switch f {
+	case fbtInet4:
+		return appendIPv4(dst, v[:4]), nil
+	case fbtInet6:
+		return appendIPv6(dst, &v), nil
+	}
+	for i, c := range v {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexLower[c>>4], hexLower[c&0xF])
+	}
+	return dst, nil
+}
+
+const hexLower = "0123456789abcdef"
+
+func appendIPv4(dst, b []byte) []byte {
+	for i, c := range b[:4] {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		dst = strconv.AppendUint(dst, uint64(c), 10)
+	}
+	return dst
+}
+
+// appendIPv6 prints an IPv6 address as MariaDB's Inet6::to_string does
+// (sql_type_inet.cc): lower-case hex without leading zeros, the first
+// longest run of zero groups as "::" (unlike RFC 5952, also a single zero
+// group: 2001:db8::1:1:1:1:1), and an embedded IPv4
+// address in dotted form for IPv4-compatible (::a.b.c.d) and IPv4-mapped
+// (::ffff:a.b.c.d) addresses.
+func appendIPv6(dst []byte, a *[16]byte) []byte {
+	var w [8]uint16
+	for i := range w {
+		w[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
+	}
+	gapPos, gapLen := -1, 0
+	for i := 0; i < 8; {
+		if w[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && w[j] == 0 {
+			j++
+		}
+		if j-i > gapLen {
+			gapPos, gapLen = i, j-i
+		}
+		i = j
+	}
+	if gapPos == 0 && (gapLen == 6 || gapLen == 5 && w[5] == 0xffff) {
+		dst = append(dst, "::"...)
+		if gapLen == 5 {
+			dst = append(dst, "ffff:"...)
+		}
+		return appendIPv4(dst, a[12:16])
+	}
+	for i := 0; i < 8; i++ {
+		if i == gapPos {
+			dst = append(dst, "::"...)
+			i += gapLen - 1
+			continue
+		}
+		if i > 0 && i != gapPos+gapLen {
+			dst = append(dst, ':')
+		}
+		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
+	}
+	return dst
 }
 
 // rowDecoder decodes row images of one table version. It keeps an arena for
@@ -165,11 +278,9 @@ func (d *rowDecoder) decodeValue(v *event.Value, c *colPlan, b []byte) (int, err
 		if len(b) < 1 {
 			return 0, errTruncated
 		}
-		y := int64(b[0])
-		if y != 0 {
-			y += 1900
-		}
-		*v = event.Value{Kind: event.KindInt, I: y}
+		// Debezium reads YEAR as Year.of(1900 + byte) (RowDeserializers.
+		// deserializeYear): the zero year 0000 comes out as 1900.
+		*v = event.Value{Kind: event.KindInt, I: 1900 + int64(b[0])}
 		return d.intKind(v, c, 1)
 	case mysql.MYSQL_TYPE_FLOAT:
 		if len(b) < 4 {
@@ -434,6 +545,16 @@ func (d *rowDecoder) stringValue(v *event.Value, c *colPlan, b []byte) error {
 		return nil
 	}
 	switch {
+	case c.fbt != 0:
+		d.grow(40)
+		start := len(d.arena)
+		out, err := appendFixedBin(d.arena, b, c.fbt)
+		if err != nil {
+			return err
+		}
+		d.arena = out
+		*v = event.Value{Kind: event.KindString, B: d.arena[start:len(d.arena):len(d.arena)]}
+		return nil
 	case c.kind == event.KindBytes && c.padTo > len(b):
 		// MySQL strips trailing 0x00 of BINARY(n) in row images; the column
 		// value is n bytes.

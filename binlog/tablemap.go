@@ -80,9 +80,10 @@ var compatible = map[byte][]schema.Type{
 	mysql.MYSQL_TYPE_TIMESTAMP2: {schema.TypeTimestamp},
 	mysql.MYSQL_TYPE_VARCHAR:    {schema.TypeVarchar, schema.TypeVarbinary},
 	mysql.MYSQL_TYPE_VAR_STRING: {schema.TypeVarchar, schema.TypeVarbinary},
-	mysql.MYSQL_TYPE_STRING:     {schema.TypeChar, schema.TypeBinary},
-	mysql.MYSQL_TYPE_ENUM:       {schema.TypeEnum},
-	mysql.MYSQL_TYPE_SET:        {schema.TypeSet},
+	// MariaDB logs INET4, INET6 and UUID as BINARY(4) / BINARY(16).
+	mysql.MYSQL_TYPE_STRING: {schema.TypeChar, schema.TypeBinary, schema.TypeInet4, schema.TypeInet6, schema.TypeUUID},
+	mysql.MYSQL_TYPE_ENUM:   {schema.TypeEnum},
+	mysql.MYSQL_TYPE_SET:    {schema.TypeSet},
 	// MariaDB's JSON is an alias of LONGTEXT.
 	mysql.MYSQL_TYPE_BLOB:     {schema.TypeText, schema.TypeBlob, schema.TypeJSON},
 	mysql.MYSQL_TYPE_JSON:     {schema.TypeJSON},
@@ -210,6 +211,12 @@ func planKind(p *colPlan, col *schema.Column) error {
 			p.values[i] = []byte(v)
 		}
 	case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING, mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_BLOB:
+		if f := fixedBinFormats[col.Type]; f != 0 {
+			// MariaDB INET4/INET6/UUID: the bytes, trailing zeros
+			// stripped, become the text the server prints.
+			p.kind, p.fbt, p.padTo = event.KindString, f, fixedBinSize(f)
+			return nil
+		}
 		switch col.Type {
 		case schema.TypeBinary, schema.TypeVarbinary, schema.TypeBlob, schema.TypeUnknown:
 			p.kind = event.KindBytes

@@ -50,15 +50,16 @@ func be40(b []byte) int64 {
 	return int64(b[0])<<32 | int64(b[1])<<24 | int64(b[2])<<16 | int64(b[3])<<8 | int64(b[4])
 }
 
-// decodeDate decodes a 3-byte DATE. ok is false for a zero or invalid date
-// (year, month or day zero, as in '0000-00-00' or '2020-00-15').
+// decodeDate decodes a 3-byte DATE. ok is false for a zero or invalid date:
+// year, month or day zero, as in '0000-00-00', '2020-00-15' or '0000-01-01'
+// (Debezium's RowDeserializers.deserializeDate returns null for those).
 func decodeDate(b []byte) (days int64, n int, ok bool, err error) {
 	if len(b) < 3 {
 		return 0, 0, false, errTruncated
 	}
 	v := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16
 	d, m, y := int64(v&31), int64(v>>5&15), int64(v>>9)
-	if d == 0 || m == 0 || m > 12 {
+	if y == 0 || d == 0 || m == 0 || m > 12 {
 		return 0, 3, false, nil
 	}
 	return daysFromCivil(y, m, d), 3, true, nil
@@ -86,7 +87,7 @@ func decodeDateTime2(b []byte, fsp int) (us int64, n int, ok bool, err error) {
 	day, month, year := ymd&31, ym%13, ym/13
 	hms := intPart & (1<<17 - 1)
 	sec, minute, hour := hms&63, hms>>6&63, hms>>12
-	if day == 0 || month == 0 {
+	if year == 0 || day == 0 || month == 0 {
 		return 0, n, false, nil
 	}
 	us = daysFromCivil(year, month, day)*usPerDay + ((hour*60+minute)*60+sec)*usPerSec + frac
@@ -103,7 +104,7 @@ func decodeDateTime(b []byte) (us int64, n int, ok bool, err error) {
 	d, t := v/1000000, v%1000000
 	year, month, day := int64(d/10000), int64(d%10000/100), int64(d%100)
 	hour, minute, sec := int64(t/10000), int64(t%10000/100), int64(t%100)
-	if day == 0 || month == 0 || month > 12 {
+	if year == 0 || day == 0 || month == 0 || month > 12 {
 		return 0, 8, false, nil
 	}
 	us = daysFromCivil(year, month, day)*usPerDay + ((hour*60+minute)*60+sec)*usPerSec

@@ -73,8 +73,12 @@ var dataTypes = map[string]Type{
 	"multipolygon":       TypeGeometry,
 	"geometrycollection": TypeGeometry,
 	"geomcollection":     TypeGeometry,
-	// Anything else (MariaDB INET4, INET6, UUID, VECTOR; MySQL VECTOR) is
-	// TypeUnknown: loaded with its name so it can be reported, not decoded.
+	// MariaDB's fixed-size binary types.
+	"inet4": TypeInet4,
+	"inet6": TypeInet6,
+	"uuid":  TypeUUID,
+	// Anything else (MariaDB and MySQL VECTOR) is TypeUnknown: loaded with
+	// its name so it can be reported, not decoded.
 }
 
 // buildColumn turns one information_schema.COLUMNS row into a Column.

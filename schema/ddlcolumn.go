@@ -296,6 +296,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 				if name == "GEOMCOLLECTION" {
 					c.TypeName = "GEOMETRYCOLLECTION"
 				}
+			} else {
+				c.Type = dataTypes[strings.ToLower(name)] // MariaDB INET4, INET6, UUID
 			}
 		}
 	default:

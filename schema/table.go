@@ -32,6 +32,11 @@ const (
 	TypeSet
 	TypeJSON
 	TypeGeometry
+	// MariaDB's fixed-size binary types (10.5+, 10.7+, 10.10+): held as
+	// 4 or 16 bytes, emitted as the text the server prints.
+	TypeInet4
+	TypeInet6
+	TypeUUID
 )
 
 // Column is one column of a Table version.

@@ -17,8 +17,9 @@ import (
 // adding a row, plus a colKind if the rendering is new. A mode without a row
 // is refused by JSONConfig validation.
 
-// typeMappers maps a column type to its rendering under the configured modes.
-var typeMappers = [...]func(cfg *JSONConfig, c *schema.Column, e *colEnc){
+// typeMappers maps a column type to its rendering under the configured modes
+// (sized for every schema.Type: mapping_mariadb.go fills in MariaDB's types).
+var typeMappers = [schema.TypeUUID + 1]func(cfg *JSONConfig, c *schema.Column, e *colEnc){
 	// Debezium's MySQL DDL parser maps TINYINT, signed or not, to JDBC
 	// SMALLINT: INT16 (the Debezium MySQL docs' "TINYINT → INT16";
 	// DEBEZIUM-REFERENCE §3.1's INT8 is not what the code does). BOOLEAN /

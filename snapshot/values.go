@@ -52,6 +52,8 @@ func colKind(c *schema.Column) event.Kind {
 		return event.KindTimestamp
 	case schema.TypeJSON:
 		return event.KindJSON
+	case schema.TypeInet4, schema.TypeInet6, schema.TypeUUID:
+		return event.KindString // the server's text, as the binlog decoder prints it
 	case schema.TypeChar, schema.TypeVarchar, schema.TypeText, schema.TypeEnum, schema.TypeSet:
 		if c.Charset == "binary" {
 			return event.KindBytes
@@ -117,6 +119,9 @@ func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
 		default:
 			return fmt.Errorf("%w: integer column returned %v", ErrValue, f.Value())
 		}
+		if col.Type == schema.TypeYear && v.I == 0 {
+			v.I = 1900 // YEAR 0000: Debezium's Year.of(1900 + 0), as the binlog decoder
+		}
 	case event.KindFloat:
 		*v = event.Value{Kind: k, I: int64(math.Float64bits(float64(float32(f.AsFloat64()))))}
 	case event.KindDouble:
@@ -175,7 +180,8 @@ func digits(b []byte) (int64, bool) {
 	return n, true
 }
 
-// parseDate reads "YYYY-MM-DD"; ok is false for zero or invalid dates.
+// parseDate reads "YYYY-MM-DD"; ok is false for zero or invalid dates (year,
+// month or day zero), as binlog/temporal.go decodeDate.
 func parseDate(b []byte) (days int64, ok bool, err error) {
 	if len(b) < 10 || b[4] != '-' || b[7] != '-' {
 		return 0, false, fmt.Errorf("%w: date %q", ErrValue, b)
@@ -186,7 +192,7 @@ func parseDate(b []byte) (days int64, ok bool, err error) {
 	if !ok1 || !ok2 || !ok3 {
 		return 0, false, fmt.Errorf("%w: date %q", ErrValue, b)
 	}
-	if d == 0 || m == 0 || m > 12 {
+	if y == 0 || d == 0 || m == 0 || m > 12 {
 		return 0, false, nil
 	}
 	return daysFromCivil(y, m, d), true, nil

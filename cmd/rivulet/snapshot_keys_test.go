@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -94,5 +97,36 @@ func TestSnapshot_ConfigurationBased(t *testing.T) {
 		if len(recs) != 1 || recs[0].Value["op"] != "c" {
 			t.Errorf("records %v, want only the streamed insert", recs)
 		}
+
+		// snapshot.on.data.error without snapshot.data: a purged stored
+		// position starts afresh from the current end, with a warning.
+		path := filepath.Join(e.dir, "offsets.json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := e.srv.Query(t, "", "SHOW MASTER STATUS")[0][0]
+		// A file before the earliest, without GTIDs (a GTID set would still resume): purged.
+		gone := gtidsField.ReplaceAllString(strings.ReplaceAll(string(b), file, "mysql-bin.000000"), "")
+		if err := os.WriteFile(path, []byte(gone), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg = e.config(t, map[string]string{
+			"snapshot.mode": "configuration_based", cb + "start.stream": "true", cb + "snapshot.on.data.error": "true",
+			"value.converter.schemas.enable": "false",
+		})
+		in = e.start(t, cfg)
+		e.srv.Exec(t, e.db, `INSERT INTO m VALUES (5)`)
+		recs = consume(t, e.brokers, 2, e.prefix+"."+e.db+".m")
+		in.stop()
+		if len(recs) != 2 || recs[1].Value["op"] != "c" || recs[1].Value["after"].(map[string]any)["id"] != 5.0 {
+			t.Errorf("records after the purge %v, want the insert of 5", recs)
+		}
+		if !strings.Contains(in.log.String(), "starting afresh from the current position") {
+			t.Errorf("no warning about the fresh start:\n%s", in.log.String())
+		}
 	})
 }
+
+// gtidsField matches the GTID set of a stored offset value, escaped JSON inside the file store's JSON.
+var gtidsField = regexp.MustCompile(`,?\\?"gtids\\?":\\?"[^"\\]*\\?"`)

@@ -1,0 +1,194 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+)
+
+// group is one table of the suite: a column per type variant, a row per
+// case. The first column is the INT primary key id.
+type group struct {
+	name    string
+	checked []string // Debezium sources the expectations were checked against
+	ddl     string   // column list of CREATE TABLE <name>
+	rows    []string // value tuples
+}
+
+const (
+	srcBinlogConv = "debezium-connector-binlog jdbc/BinlogValueConverters.java (schemaBuilder, converter)"
+	srcJdbcConv   = "debezium-connector-common jdbc/JdbcValueConverters.java (schemaBuilder, converter)"
+	srcRef3       = "/work/shared/DEBEZIUM-REFERENCE.md §3"
+)
+
+// largeJSON is a document of about 6 KB nested 30 levels deep (MariaDB json_valid allows 32) (MariaDB's
+// JSON is LONGTEXT: a 4-byte length in the row image whatever the size).
+func largeJSON() string {
+	var b strings.Builder
+	b.WriteString(`{"items": [`)
+	for i := range 50 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `{"n": %d, "name": "item-%04d", "tags": ["a", "b"], "nested": {"deep": [[%d, null, true]], "pad": "%s"}}`,
+			i, i, i*7, strings.Repeat("x", 10))
+	}
+	b.WriteString(`], "deep": `)
+	b.WriteString(strings.Repeat(`{"a": [`, 15) + `"bottom"` + strings.Repeat(`]}`, 15))
+	b.WriteString(`, "end": "ünïcode ✓"}`)
+	return b.String()
+}
+
+var groups = []group{
+	{
+		name: "integers",
+		checked: []string{srcRef3 + ".1", srcBinlogConv,
+			"debezium-connector-mariadb antlr/MariaDbAntlrDdlParser.java (TINYINT → Types.SMALLINT, BOOLEAN → Types.BOOLEAN, BIT(1) → Types.BIT)",
+			srcJdbcConv + " convertBits / convertBoolean (BIT(1) boolean, BIT(n) io.debezium.data.Bits little-endian)",
+			"BigIntUnsignedMode.PRECISE: Decimal(20,0)"},
+		ddl: `(id INT PRIMARY KEY, b BOOLEAN, t1 TINYINT(1), ti TINYINT, tiu TINYINT UNSIGNED,
+			si SMALLINT, siu SMALLINT UNSIGNED, mi MEDIUMINT, miu MEDIUMINT UNSIGNED,
+			i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED, zf INT(5) ZEROFILL,
+			bit1 BIT(1), bit5 BIT(5), bit16 BIT(16), bit64 BIT(64))`,
+		rows: []string{
+			`(1, TRUE, 1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0, 0, b'0', b'00000', b'0000000000000000', 0)`,
+			`(2, FALSE, 0, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615, 42, b'1', b'10101', b'1000000000000001', 18446744073709551615)`,
+			`(3, 5, -1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 9223372036854775808, 99999, b'1', b'00001', b'0000000100000000', 1)`,
+			`(4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		},
+	},
+	{
+		name: "decimals",
+		checked: []string{srcRef3 + ".1", srcBinlogConv, srcJdbcConv + " (convertDecimal, FLOAT → FLOAT32 / FLOAT64 by precision)",
+			"debezium-connector-common data/SpecialValueDecimal.java (builder: scale + connect.decimal.precision; DOUBLE/STRING modes: toPlainString)",
+			"kafka connect-json JsonConverter (Decimal → base64 of the unscaled two's-complement big-endian bytes); Java Float/Double.toString"},
+		ddl: `(id INT PRIMARY KEY, d10 DECIMAL(10,2), d65 DECIMAL(65,30), d65i DECIMAL(65,0), d55 DECIMAL(5,5),
+			n20 NUMERIC(20,4), dd DECIMAL, du DECIMAL(10,2) UNSIGNED,
+			f FLOAT, f10 FLOAT(10), f30 FLOAT(30), fms FLOAT(7,3), r REAL, db DOUBLE, dms DOUBLE(10,2))`,
+		rows: []string{
+			`(1, 1234.50, 12345678901234567890123456789012345.123456789012345678901234567890, 1, 0.12345, 12345678.9012, 42, 0.01,
+				1.5, 3.4028235e38, 1.7976931348623157e308, 1234.567, 2.25, 0.1, 12345678.91)`,
+			`(2, -99999999.99, 99999999999999999999999999999999999.999999999999999999999999999999,
+				99999999999999999999999999999999999999999999999999999999999999999, -0.99999, -9999999999999999.9999, -9999999999, 99999999.99,
+				-1.17549435e-38, 1e-10, 4.9e-324, -9999.999, -2.5e-5, -1.0e100, -0.5)`,
+			`(3, 0, -0.000000000000000000000000000001, -99999999999999999999999999999999999999999999999999999999999999999, 0.00001, 0, 0, 0,
+				0, 0, 0, 0, 0, 0, 0)`,
+			`(4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		},
+	},
+	{
+		name: "strings",
+		checked: []string{srcRef3 + ".1", srcJdbcConv + " convertString",
+			"binlog text decoded with the column charset (debezium-connector-binlog BinlogValueConverters.charsetFor / convertString); snapshot via JDBC getString",
+			"Jackson UTF8JsonGenerator escaping (control characters as \\u00XX, UTF-8 otherwise)"},
+		ddl: `(id INT PRIMARY KEY,
+			l1 VARCHAR(20) CHARACTER SET latin1, l1bin VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_bin,
+			u3 VARCHAR(20) CHARACTER SET utf8mb3, u4 VARCHAR(20) CHARACTER SET utf8mb4, u4bin VARCHAR(20) COLLATE utf8mb4_bin,
+			c1251 VARCHAR(20) CHARACTER SET cp1251, sj VARCHAR(20) CHARACTER SET sjis, gb VARCHAR(20) CHARACTER SET gbk,
+			ch CHAR(10) CHARACTER SET utf8mb4, chl CHAR(10) CHARACTER SET latin1, long_ VARCHAR(300),
+			tt TINYTEXT CHARACTER SET latin1, tx TEXT CHARACTER SET cp1251, mt MEDIUMTEXT CHARACTER SET sjis, lt LONGTEXT CHARACTER SET gbk)`,
+		rows: []string{
+			`(1, 'Gödel ÿ€', 'Gödel', 'Привет ☃', 'emoji 😀 ok', 'Bin', 'Привет', 'こんにちは', '你好世界',
+				'pad', 'é', REPEAT('ab', 150), 'Ärger', 'Текст', 'カタカナ', '中文文本')`,
+			`(2, 'q"uote\\back', '', 'tab\there', 'nl\nline\r', CONCAT('ctl', CHAR(1), CHAR(31), CHAR(127)), '', '', '', '  lead', '', '', '', '', '', '')`,
+			`(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		},
+	},
+	{
+		name: "binaries",
+		checked: []string{srcRef3 + ".1", srcBinlogConv + " (BINARY(n) padded to n, DBZ-3912; normalizeBinaryData)",
+			srcJdbcConv + " convertBinary (bytes / base64 / base64-url-safe / hex via HexConverter, upper case)"},
+		ddl: `(id INT PRIMARY KEY, bn BINARY(4), vb VARBINARY(16), ch CHAR(4) CHARACTER SET binary,
+			tb TINYBLOB, bl BLOB, mb MEDIUMBLOB, lb LONGBLOB)`,
+		rows: []string{
+			`(1, X'01', X'00FF10', X'FB', X'00', X'FFFEFD', X'3F3E3D', X'00000000')`,
+			`(2, X'01000000', X'', X'00000000', X'', X'', X'', X'')`,
+			`(3, X'FFFFFFFF', REPEAT(X'AB', 16), 'abcd', REPEAT(X'01', 255), REPEAT(X'02', 300), REPEAT(X'03', 300), REPEAT(X'04', 100))`,
+			`(4, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		},
+	},
+	{
+		name: "structured",
+		checked: []string{srcRef3 + ".1", srcBinlogConv + " (JSON → io.debezium.data.Json, ENUM → io.debezium.data.Enum, SET → io.debezium.data.EnumSet with allowed)",
+			"debezium-connector-mariadb: MariaDB JSON is LONGTEXT with a json_valid CHECK; the text is emitted as stored"},
+		ddl: `(id INT PRIMARY KEY, j JSON, e ENUM('a','b','c d'), e2 ENUM('x','y,z') NOT NULL, s SET('x','y','z'), s0 SET('p','q'))`,
+		rows: []string{
+			`(1, '{"k": [1, 2, {"x": null}], "s": "ünï \\"q\\""}', 'c d', 'y,z', 'x,z', '')`,
+			`(2, '` + largeJSON() + `', 'a', 'x', 'x,y,z', 'p,q')`,
+			`(3, '[]', 'b', '', '', 'q')`,
+			`(4, '"scalar"', NULL, 'x', NULL, NULL)`,
+			`(5, NULL, NULL, 'x', NULL, NULL)`,
+		},
+	},
+	{
+		name: "temporals",
+		checked: []string{srcRef3 + ".2", srcRef3 + ".3", srcJdbcConv + " (schemaBuilder by TemporalPrecisionMode; convertDateToEpochDays, convertTimeToMicrosPastMidnight, convertTimestampToEpochMillis/Micros)",
+			srcBinlogConv + " (TIMESTAMP → ZonedTimestamp in UTC, fsp digits; zero dates: null when optional, epoch when not)",
+			"debezium-connector-common time/{Date,MicroTime,Time,Timestamp,MicroTimestamp,NanoTime,NanoTimestamp,ZonedTimestamp,IsoDate,IsoTime,IsoTimestamp,Year}.java"},
+		ddl: `(id INT PRIMARY KEY, y YEAR, d DATE, t0 TIME, t3 TIME(3), t6 TIME(6),
+			dt0 DATETIME, dt1 DATETIME(1), dt3 DATETIME(3), dt4 DATETIME(4), dt6 DATETIME(6),
+			ts0 TIMESTAMP NULL, ts1 TIMESTAMP(1) NULL, ts3 TIMESTAMP(3) NULL, ts6 TIMESTAMP(6) NULL,
+			dnn DATE NOT NULL, dtnn DATETIME NOT NULL, tsnn TIMESTAMP NOT NULL DEFAULT '2000-01-01 00:00:00')`,
+		rows: []string{
+			`(1, 2024, '2024-02-29', '12:34:56', '-01:02:03.456', '838:59:59.000000',
+				'2018-06-20 06:37:03', '2018-06-20 06:37:03.1', '2018-06-20 06:37:03.123', '2018-06-20 06:37:03.1234', '2018-06-20 06:37:03.123456',
+				'2018-06-20 06:37:03', '2018-06-20 06:37:03.5', '2018-06-20 06:37:03.123', '2018-06-20 06:37:03.123456',
+				'2024-02-29', '2024-02-29 23:59:59', '2038-01-18 20:14:07')`,
+			`(5, 1970, '2020-00-15', '-00:00:00.5', '-838:59:58.999', '-00:00:01.000001', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				'0000-01-01', '0000-01-01 00:00:00', '1970-01-01 00:00:00')`,
+			`(2, 1901, '1000-01-01', '-838:59:59', '-00:00:00.001', '-00:00:00.000001',
+				'1000-01-01 00:00:00', '9999-12-31 23:59:59.9', '1969-12-31 23:59:59.999', '1969-12-31 23:59:59.5', '9999-12-31 23:59:59.999999',
+				'1969-12-31 17:00:01', '1969-12-31 17:00:01.1', '1999-12-31 16:59:59.999', '2000-01-01 00:00:00.000001',
+				'1970-01-01', '1970-01-01 00:00:00', '1969-12-31 17:00:01')`,
+			`(3, 0, '0000-00-00', '00:00:00', '00:00:00', '00:00:00',
+				'0000-00-00 00:00:00', '0000-00-00 00:00:00', '2020-02-30 00:00:00', '2020-00-15 00:00:00', '0000-00-00 00:00:00',
+				'0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00',
+				'0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00')`,
+			`(4, 2155, '0000-01-01', '23:59:59', '24:00:00', '100:00:00.5', '0000-01-01 10:00:00', '2020-00-15 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				'9999-12-31', '2020-01-01 00:00:00', '2021-03-14 01:30:00')`,
+		},
+	},
+	{
+		name: "geometries",
+		checked: []string{srcRef3 + ".1", srcBinlogConv + " (Point for POINT, Geometry otherwise)",
+			"debezium-connector-common data/geometry/{Geometry,Point}.java; BinlogGeometry.fromBytes (SRID 0 → null)"},
+		ddl: `(id INT PRIMARY KEY, g GEOMETRY, p POINT, ls LINESTRING, pg POLYGON, mp MULTIPOINT, gc GEOMETRYCOLLECTION)`,
+		rows: []string{
+			`(1, ST_GeomFromText('POINT(1 2)'), ST_GeomFromText('POINT(-1.5 2.25)'), ST_GeomFromText('LINESTRING(0 0, 1 1, 2 0)'),
+				ST_GeomFromText('POLYGON((0 0, 4 0, 4 4, 0 4, 0 0))'), ST_GeomFromText('MULTIPOINT(1 1, 2 2)'),
+				ST_GeomFromText('GEOMETRYCOLLECTION(POINT(1 1), LINESTRING(0 0, 1 1))'))`,
+			`(2, ST_GeomFromText('POINT(3 4)', 4326), ST_GeomFromText('POINT(10 20)', 4326), NULL, NULL, NULL, NULL)`,
+			`(3, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		},
+	},
+	{
+		name: "mariadb_types",
+		checked: []string{
+			"debezium-connector-mariadb jdbc/MariaDbValueConverters.java (UUID → io.debezium.data.Uuid string, UUID.toString; test UuidColumnIT: same text in snapshot and streaming)",
+			"debezium-connector-common data/Uuid.java (io.debezium.data.Uuid, version 1)",
+			"INET4/INET6: Debezium 3.x's MariaDB grammar (MariaDBParser.g4) has no such data types, so Debezium cannot capture them; Rivulet emits the server's text form as a plain STRING"},
+		ddl: `(id INT PRIMARY KEY, i4 INET4, i6 INET6, u UUID, un UUID NOT NULL)`,
+		rows: []string{
+			`(1, '192.0.2.146', '2001:db8::ff00:42:8329', '01020304-0506-0708-090a-0b0c0d0e0f10', 'ceb2897c-a1cf-11ed-8dbd-040300000000')`,
+			`(2, '0.0.0.0', '::ffff:192.0.2.1', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff')`,
+			`(3, '255.255.255.255', '::', '123e4567-e89b-42d3-a456-426614174000', '00000000-0000-0000-0000-000000000001')`,
+			`(4, NULL, NULL, NULL, '6ccd780c-baba-1026-9564-5b8c656024db')`,
+			`(5, '10.0.0.1', '::192.0.2.1', '01020304-0506-0708-890a-0b0c0d0e0f10', '017f22e2-79b0-7cc3-98c4-dc0c0c07398f')`,
+			`(6, '1.2.3.4', '2001:db8:0:1:1:1:1:1', '6ccd780c-baba-1026-1564-5b8c656024db', '00000000-0000-0000-0000-000000000000')`,
+			`(7, '127.0.0.1', '1:0:0:2:0:0:0:3', NULL, 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee')`,
+			`(8, NULL, '::1', NULL, '00000000-0000-1000-8000-000000000000')`,
+			`(9, NULL, 'fe80::1:0:0:0', NULL, '00000000-0000-0000-0000-000000000001')`,
+			`(10, NULL, '1:0:0:2:0:0:3:4', NULL, '00000000-0000-0000-0000-000000000001')`,
+		},
+	},
+	{
+		name: "generated",
+		checked: []string{"debezium-connector-binlog: generated columns are ordinary columns of the table (values from the row image / SELECT)",
+			"MariaDB INVISIBLE columns: in information_schema and the row image, not in SELECT *"},
+		ddl: `(id INT PRIMARY KEY, a INT, v INT AS (a * 2) VIRTUAL, s VARCHAR(20) AS (CONCAT('n', a)) PERSISTENT,
+			h INT INVISIBLE DEFAULT 7, z VARCHAR(5))`,
+		rows: []string{
+			`(1, 21, DEFAULT, DEFAULT, 'z')`,
+			`(2, NULL, DEFAULT, DEFAULT, NULL)`,
+		},
+	},
+}
