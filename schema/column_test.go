@@ -250,12 +250,12 @@ func TestBuildColumn(t *testing.T) {
 		{
 			name: "mariadb inet6",
 			in:   columnInfo{Name: "ip", DataType: "inet6", ColumnType: "inet6"},
-			want: Column{Name: "ip", Type: TypeUnknown, TypeName: "INET6"},
+			want: Column{Name: "ip", Type: TypeInet6, TypeName: "INET6"},
 		},
 		{
 			name: "mariadb uuid",
 			in:   columnInfo{Name: "u", DataType: "uuid", ColumnType: "uuid", Nullable: true},
-			want: Column{Name: "u", Type: TypeUnknown, TypeName: "UUID", Nullable: true},
+			want: Column{Name: "u", Type: TypeUUID, TypeName: "UUID", Nullable: true},
 		},
 		{
 			name: "vector",
