@@ -88,6 +88,14 @@ func TestReliability02_KillInsideTransaction(t *testing.T) {
 		}
 	}
 	second := ids[m:]
+	if len(second) == 0 && m == rows && k <= m {
+		// Run 1 had sent exactly what the offset counts and run 2 went on
+		// from there: ids 1..rows once each.
+		t.Logf("killed with rows 1..%d in Kafka, all durable (offset %s): the restart sent %d..%d, nothing repeated", k, durable.String(), k+1, rows)
+		figure(t, "duplicate_window_records", 0, "records")
+		e.checkTable(recs, "big", "id", "id", "v")
+		return
+	}
 	if len(second) == 0 || second[0] != k+1 {
 		first := -1
 		if len(second) > 0 {
