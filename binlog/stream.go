@@ -92,10 +92,10 @@ type stream struct {
 	srcOK     bool
 	connected bool // at least one event arrived on this connection
 	// replay: skipped events are handed out marked Replayed
-	// (Config.TxMetadata, first connection of a Run only: after a reconnect
-	// the consumer has counted them already). started: reset ran once.
-	replay  bool
-	started bool
+	// (Config.TxMetadata), until a batch was handed out: after that a
+	// reconnect resumes from a position the consumer has counted up to.
+	replay    bool
+	handedOut bool
 }
 
 // reset prepares for a new connection from s.resume.
@@ -112,8 +112,7 @@ func (s *stream) reset() error {
 	s.skipRow = s.resume.Row
 	s.firstTx = true
 	s.connected = false
-	s.replay = s.cfg.TxMetadata && !s.started
-	s.started = true
+	s.replay = s.cfg.TxMetadata && !s.handedOut
 	return nil
 }
 
@@ -619,6 +618,7 @@ func (s *stream) emit(ctx context.Context, out chan<- Batch, b Batch) error {
 	}
 	s.resume = b.End
 	s.pending = nil
+	s.handedOut = true
 	return nil
 }
 
