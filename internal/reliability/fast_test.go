@@ -215,10 +215,11 @@ func TestReliability07_GracefulStop(t *testing.T) {
 	start := time.Now()
 	p.stop()
 	figure(t, "graceful_stop_seconds", time.Since(start).Seconds(), "s")
-	p = e.start(cfg, "")
+	p = e.start(e.config(nil), "") // offsets flushed every 100 ms again, for caughtUp
 	w.waitN(t, 300)
 	w.stop()
-	p.stop() // the final commit of the second run
+	e.caughtUp(p)
+	p.stop()
 	if dup := e.checkCounters(e.read(), tables, nil); dup.Duplicates != 0 {
 		t.Errorf("%d duplicates after a graceful stop, want none", dup.Duplicates)
 	}
