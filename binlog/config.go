@@ -59,7 +59,7 @@ const (
 	DefaultReconnectMin     = 250 * time.Millisecond
 	DefaultReconnectMax     = 30 * time.Second
 	DefaultHeartbeatPeriod  = 5 * time.Second
-	DefaultReadTimeout      = 30 * time.Second
+	DefaultReadTimeout      = 2 * DefaultHeartbeatPeriod // two missed heartbeats: a silent network is noticed in 10 s (RELIABILITY §3 #9)
 	DefaultPositionInterval = time.Second
 	DefaultEventBuffer      = 1024
 	DefaultConnectTimeout   = 10 * time.Second
