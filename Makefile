@@ -14,9 +14,10 @@ all: lint build test
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rivulet
 
-## test: vet, then every test with the race detector (starts its own mariadbd and kfake)
+## test: vet, then every test with the race detector (starts its own mariadbd and kfake); prints
+##       the reliability table (RELIABILITY.md §3: test, invariant, result) and its figures at the end
 test: vet
-	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(GO) test -race -count=1 -timeout 15m -json $(PKGS) | $(GO) run ./internal/reliability/reltable
 
 ## test-short: unit tests only (integration tests skip under -short)
 test-short:
@@ -40,10 +41,12 @@ bench: build
 demo:
 	bash scripts/demo.sh
 
-## chaos: failure-injection tests only (convention: named TestChaos*, e.g. kill
-## mariadbd or fail Kafka produces mid-stream, then assert nothing lost or duplicated)
+## chaos: the whole fault and bad-input suite (internal/reliability, RELIABILITY.md §3): every test
+##        of the table, the slow ones included, plus the randomised run (SIGKILLs, mariadbd restarts,
+##        connection drops, broker stalls under a counter + DDL workload) for RIVULET_CHAOS_DURATION
+##        (default 3m); prints the table and the figures
 chaos:
-	$(GO) test -race -count=1 -timeout 30m -run 'Chaos' -v $(PKGS)
+	RIVULET_CHAOS=1 $(GO) test -race -count=1 -timeout 60m -json -run "$$($(GO) run ./internal/reliability/reltable -regex)" $(PKGS) | $(GO) run ./internal/reliability/reltable -v
 
 ## validate-deploy: syntax-check docker-compose.yml and deploy configs (no docker engine needed)
 validate-deploy:

@@ -23,7 +23,7 @@ func TestReliability01_KillNineMidStream(t *testing.T) {
 	w := e.runCounter(tables, 40, rand.Uint64())
 	w.waitN(t, int64(500+rand.IntN(1500)))
 	p.kill()
-	durable := e.stored()
+	cr := e.crash()
 	killedAt := w.n.Load()
 
 	p = e.start(cfg, "")
@@ -32,8 +32,8 @@ func TestReliability01_KillNineMidStream(t *testing.T) {
 	total := w.stop()
 	e.caughtUp(p)
 	p.stop()
-	t.Logf("killed after %d transactions, %d in all; durable offset at the kill: %s", killedAt, total, durable.String())
-	e.checkCounters(e.read(), tables, []Coord{CoordOf(durable)})
+	t.Logf("killed after %d transactions, %d in all; durable offset at the kill: %s", killedAt, total, cr.Durable)
+	e.checkCounters(e.read(), tables, []Crash{cr})
 }
 
 // TestReliability02_KillInsideTransaction (§3 #2): a 10,000-row transaction
@@ -130,6 +130,7 @@ func TestReliability03_CrashBetweenAckAndOffset(t *testing.T) {
 		t.Fatalf("exit %d, want the fault point's SIGKILL (137)\n%s", code, tail(p.log.String(), 4000))
 	}
 	durable := e.stored()
+	cr := Crash{Durable: CoordOf(durable), Reached: e.master()}
 	// Let kfake finish what the dead producer had sent, then take run 1.
 	before := e.read()
 	p = e.start(cfg, "")
@@ -157,7 +158,7 @@ func TestReliability03_CrashBetweenAckAndOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("I2: the %d changes acknowledged after the durable offset %s came again, identical; nothing before it", n, durable.String())
-	e.checkCounters(all, tables, []Coord{CoordOf(durable)})
+	e.checkCounters(all, tables, []Crash{cr})
 }
 
 // TestReliability04_CrashAroundDDL (§3 #4a): the fault point kills Rivulet
@@ -180,7 +181,7 @@ func TestReliability04_CrashAroundDDL(t *testing.T) {
 	if code := p.waitExit(60 * time.Second); code != 137 {
 		t.Fatalf("exit %d, want the fault point's SIGKILL (137)\n%s", code, tail(p.log.String(), 4000))
 	}
-	durable := e.stored()
+	cr := e.crash()
 	p = e.start(cfg, "")
 	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (4, 'd', 40)")
 	e.caughtUp(p)
@@ -197,7 +198,7 @@ func TestReliability04_CrashAroundDDL(t *testing.T) {
 	}
 	recs := e.read()
 	e.checkTable(recs, "t", "id", "id", "a", "c")
-	if _, err := CheckDuplicates(recs, []Coord{CoordOf(durable)}); err != nil {
+	if _, err := CheckDuplicates(recs, []Crash{cr}); err != nil {
 		t.Error(err)
 	}
 }
@@ -360,6 +361,7 @@ func TestReliability30_OffsetDiskFull(t *testing.T) {
 		t.Fatalf("the offsets file is unreadable after the failed write: %v (found %v)", err, ok)
 	}
 	t.Logf("the offsets file still holds %s", durable.String())
+	cr := Crash{Durable: CoordOf(durable), Reached: e.master()}
 
 	_ = filler.Close()
 	if err := os.Remove(filler.Name()); err != nil {
@@ -373,5 +375,5 @@ func TestReliability30_OffsetDiskFull(t *testing.T) {
 		return CoordOf(got).Compare(e.master()) >= 0
 	})
 	p.stop()
-	e.checkCounters(e.read(), tables, []Coord{CoordOf(durable)})
+	e.checkCounters(e.read(), tables, []Crash{cr})
 }

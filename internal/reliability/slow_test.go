@@ -81,7 +81,7 @@ func TestReliability10_DatabaseRestart(t *testing.T) {
 		w.stop()
 		e.caughtUp(p)
 		p.stop()
-		e.checkCounters(e.read(), tables, []Coord{CoordOf(held)})
+		e.checkCounters(e.read(), tables, []Crash{{Durable: CoordOf(held)}})
 	})
 	t.Run("snapshot", func(t *testing.T) {
 		e := newEnv(t, envOpts{ownServer: true})

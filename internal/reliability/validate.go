@@ -183,32 +183,36 @@ func canon(m map[string]any) string {
 	return b.String()
 }
 
+// Crash is one fault that may repeat records: the offset durable when it
+// happened, and how far the server's binlog had got by then (nothing past
+// Reached can have been sent before the crash; zero means unknown).
+type Crash struct {
+	Durable, Reached Coord
+}
+
 // DupReport describes the duplicates found.
 type DupReport struct {
 	Streamed   int // streamed change records
 	Duplicates int // records that repeat an earlier one
-	// WindowBytes is the longest stretch of binlog, from the durable offset
-	// of a crash to the last duplicated change after it.
-	WindowBytes uint64
+	// WindowRecords and WindowBytes are the largest duplicate window of one
+	// crash: the records repeated after it, and the stretch of binlog from
+	// its durable offset to the last repeated change.
+	WindowRecords int
+	WindowBytes   uint64
 }
 
 // CheckDuplicates is I2: every streamed change record that occurs more than
 // once is an exact repeat (same topic, key, source coordinates and
 // content: anything else would be two different changes, judged by I1 and
-// I3), and each repeated change lies at or after durable, the earliest
-// offset that was durable when a crash happened (a graceful stop, or no
-// crash at all, must leave no duplicates: pass durable = nil and every
-// duplicate fails).
-func CheckDuplicates(recs []Record, durable []Coord) (DupReport, error) {
+// I3), and lies in the window of a crash: at or after the offset durable
+// when it happened and not past where the binlog had got by then. A
+// graceful stop, or no crash at all, must leave no duplicates (pass no
+// crashes, and every duplicate fails).
+func CheckDuplicates(recs []Record, crashes []Crash) (DupReport, error) {
 	var rep DupReport
 	count := map[string]int{}
+	perCrash := make([]int, len(crashes))
 	var bad []string
-	var low *Coord
-	for i := range durable {
-		if low == nil || durable[i].Compare(*low) < 0 {
-			low = &durable[i]
-		}
-	}
 	for i := range recs {
 		r := &recs[i]
 		if !r.Streamed() {
@@ -217,25 +221,30 @@ func CheckDuplicates(recs []Record, durable []Coord) (DupReport, error) {
 		rep.Streamed++
 		id := identity(r)
 		count[id]++
-		if count[id] != 2 {
-			if count[id] > 2 {
-				rep.Duplicates++
-			}
+		if count[id] < 2 {
 			continue
 		}
 		rep.Duplicates++
 		c := Coord{r.Source.File, r.Source.Pos}
-		switch {
-		case low == nil:
-			bad = append(bad, fmt.Sprintf("%s key %s at %s repeated with no crash", r.Topic, r.RawKey, c))
-		case c.Compare(*low) < 0:
-			bad = append(bad, fmt.Sprintf("%s key %s at %s repeated although offset %s was durable", r.Topic, r.RawKey, c, *low))
-		case c.File == low.File && c.Pos-low.Pos > rep.WindowBytes:
-			rep.WindowBytes = c.Pos - low.Pos
+		found := -1
+		for j, cr := range crashes {
+			if c.Compare(cr.Durable) >= 0 && (cr.Reached.File == "" || c.Compare(cr.Reached) <= 0) {
+				found = j
+				break
+			}
+		}
+		if found < 0 {
+			bad = append(bad, fmt.Sprintf("%s key %s at %s repeated outside every crash window %v", r.Topic, r.RawKey, c, crashes))
+			continue
+		}
+		perCrash[found]++
+		rep.WindowRecords = max(rep.WindowRecords, perCrash[found])
+		if d := crashes[found].Durable; c.File == d.File && c.Pos-d.Pos > rep.WindowBytes {
+			rep.WindowBytes = c.Pos - d.Pos
 		}
 	}
 	if len(bad) > 0 {
-		return rep, fmt.Errorf("I2: %d duplicates before the durable offset: %s", len(bad), listed(bad))
+		return rep, fmt.Errorf("I2: %d duplicates outside the window of a crash: %s", len(bad), listed(bad))
 	}
 	return rep, nil
 }

@@ -75,6 +75,7 @@ func run(in io.Reader, out io.Writer, verbose bool) int {
 	figures := map[string]figure{}
 	buffered := map[string][]string{}
 	failed := false
+	packages := 0 // packages that reported a result
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -89,11 +90,14 @@ func run(in io.Reader, out io.Writer, verbose bool) int {
 			dir = "."
 		}
 		if ev.Test == "" {
-			if ev.Action == "output" {
+			switch ev.Action {
+			case "output":
 				fmt.Fprint(out, ev.Output)
-			}
-			if ev.Action == "fail" {
+			case "fail":
 				failed = true
+				packages++
+			case "pass", "skip":
+				packages++
 			}
 			continue
 		}
@@ -137,6 +141,10 @@ func run(in io.Reader, out io.Writer, verbose bool) int {
 		failed = true
 	}
 	printTable(out, results, figures)
+	if packages == 0 {
+		fmt.Fprintln(out, "reltable: no package reported a result: go test did not run")
+		return 1
+	}
 	if failed {
 		return 1
 	}
