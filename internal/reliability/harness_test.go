@@ -358,7 +358,13 @@ func (p *proc) waitExit(timeout time.Duration) int {
 	select {
 	case <-p.exited:
 	case <-time.After(timeout):
-		p.t.Fatalf("rivulet still running after %s\n%s", timeout, tail(p.log.String(), 6000))
+		// A Go process prints every goroutine's stack on SIGQUIT: where it hangs.
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.exited:
+		case <-time.After(5 * time.Second):
+		}
+		p.t.Fatalf("rivulet still running after %s\n%s", timeout, tail(p.log.String(), 20000))
 	}
 	return exitCode(p.err)
 }
