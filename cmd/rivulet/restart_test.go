@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rivulet-cdc/rivulet/internal/reliability"
 )
 
 // TestRun_KillNineLosesNothing kills rivulet with SIGKILL while a counter
@@ -87,4 +89,13 @@ func TestRun_KillNineLosesNothing(t *testing.T) {
 	}
 	t.Logf("%d records for %d changes (%d duplicates after restart)", len(recs), want, len(recs)-want)
 	in.stop()
+	// Per-key order (I3 of RELIABILITY.md), judged by the shared validator.
+	topic := e.prefix + "." + e.db + ".counter"
+	all, err := reliability.ReadTopics(t.Context(), e.brokers, func(s string) bool { return s == topic })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reliability.CheckCounters(all, topic, "id", "n"); err != nil {
+		t.Error(err)
+	}
 }
