@@ -140,6 +140,7 @@ func TestConformance(t *testing.T) {
 				if gm.Error == "" {
 					gm = compareRun(t, g, m, results[i][g.name])
 					gm.Config = m.cfg
+					compareDDL(t, g, m, results[i][g.name], results[i][g.name+ddlSuffix])
 				}
 				got.Modes = append(got.Modes, gm)
 			}
@@ -154,9 +155,29 @@ func sessionSetup() []string {
 	return []string{"SET NAMES utf8mb4", "SET SESSION sql_mode = ''", "SET SESSION time_zone = '" + serverZone + "'"}
 }
 
-func (g *group) insert() string {
-	return "INSERT INTO " + g.name + " VALUES " + strings.Join(g.rows, ", ")
+func (g *group) insert() string { return g.insertInto(g.name) }
+
+func (g *group) insertInto(table string) string {
+	return "INSERT INTO " + table + " VALUES " + strings.Join(g.rows, ", ")
 }
+
+// ddlSuffix names the copy of each table created while the binary streams:
+// its columns come from the DDL in the binlog, not from the server's
+// metadata, and its rows must encode as the original's.
+const ddlSuffix = "_d"
+
+// ddlDiffs are the columns whose schema and value differ, as in Debezium,
+// between a table known from the snapshot's metadata and one created by DDL
+// read from the binlog. None yet: see ddlGaps.
+var ddlDiffs = map[string][]string{}
+
+// ddlGaps are columns where Debezium's two paths differ and Rivulet does not
+// follow yet; they may differ or not. BOOLEAN is TINYINT(1) in SHOW CREATE
+// TABLE (INT16) but Types.BOOLEAN in DDL Debezium parses from the binlog
+// (MariaDbAntlrDdlParser: BOOL, BOOLEAN → Types.BOOLEAN; DEBEZIUM-REFERENCE
+// §3.1); Rivulet's DDL parser (TiDB) folds BOOLEAN into TINYINT(1), so the
+// DDL table gives INT16 too.
+var ddlGaps = map[string][]string{"integers": {"b"}}
 
 func selectedGroups(t *testing.T) []group {
 	if *only == "" {
@@ -299,10 +320,16 @@ func runMode(t *testing.T, bin string, srv *testenv.Server, db string, groups []
 		return nil, msg
 	}
 	for _, g := range groups {
-		stmts := append(sessionSetup(), "DELETE FROM "+g.name, g.insert())
+		stmts := append(sessionSetup(), "DELETE FROM "+g.name, g.insert(),
+			"CREATE TABLE "+g.name+ddlSuffix+" "+g.ddl, g.insertInto(g.name+ddlSuffix))
 		srv.Exec(t, db, stmts...)
 	}
-	if ended := read(func() bool { return counts["c"] >= total && counts["d"] >= total }); ended {
+	defer func() {
+		for _, g := range groups {
+			srv.Exec(t, db, "DROP TABLE IF EXISTS "+g.name+ddlSuffix)
+		}
+	}()
+	if ended := read(func() bool { return counts["c"] >= 2*total && counts["d"] >= total }); ended {
 		t.Fatalf("mode %s: rivulet exited while streaming (%v of %d rows):\n%s", m.name, counts, total, stderr.String())
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -428,6 +455,99 @@ func compareRun(t *testing.T, g group, m mode, rows map[string]*rowResult) golde
 		gm.Rows = append(gm.Rows, goldenRow{Key: k.Payload, After: r.create.Payload.After})
 	}
 	return gm
+}
+
+// compareDDL checks that the rows of the table created by DDL while
+// streaming encode as those of the table read by the snapshot, but for the
+// columns of ddlDiffs.
+func compareDDL(t *testing.T, g group, m mode, orig, ddl map[string]*rowResult) {
+	t.Helper()
+	want := ddlDiffs[g.name]
+	for id, o := range orig {
+		d := ddl[id]
+		if o.create == nil || d == nil || d.create == nil {
+			t.Errorf("mode %s row %s: no streamed row of %s%s", m.name, id, g.name, ddlSuffix)
+			continue
+		}
+		name := func(table string) string { return `"name":"cf.` + dbOf(t, o.create.Schema) + `.` + table + `.Value"` }
+		ds := bytes.Replace(afterSchema(t, d.create.Schema), []byte(name(g.name+ddlSuffix)), []byte(name(g.name)), 1)
+		got := diffMembers(t, fieldsByName(t, afterSchema(t, o.create.Schema)), fieldsByName(t, ds))
+		got = append(got, diffMembers(t, membersOf(t, o.create.Payload.After), membersOf(t, d.create.Payload.After))...)
+		got = slices.DeleteFunc(got, func(c string) bool { return slices.Contains(ddlGaps[g.name], c) })
+		slices.Sort(got)
+		got = slices.Compact(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("mode %s row %s: columns %v differ between %s (snapshot metadata) and %s%s (binlog DDL), want %v\nsnapshot table: %s\nDDL table:      %s",
+				m.name, id, got, g.name, g.name, ddlSuffix, want, o.create.Payload.After, d.create.Payload.After)
+		}
+		for _, col := range want {
+			if col == "b" && !bytes.Contains(fieldsByName(t, ds)["b"], []byte(`"type":"boolean"`)) {
+				t.Errorf("mode %s: BOOLEAN column from DDL has schema %s, want boolean", m.name, fieldsByName(t, ds)["b"])
+			}
+		}
+	}
+}
+
+// dbOf returns the database of an envelope schema named cf.<db>.<table>.Envelope.
+func dbOf(t *testing.T, envelope json.RawMessage) string {
+	t.Helper()
+	var s struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(envelope, &s); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(s.Name, ".")
+	if len(parts) != 4 {
+		t.Fatalf("envelope schema name %q", s.Name)
+	}
+	return parts[1]
+}
+
+// fieldsByName returns the field schemas of a struct schema by field name.
+func fieldsByName(t *testing.T, schema json.RawMessage) map[string]json.RawMessage {
+	t.Helper()
+	var s struct {
+		Fields []json.RawMessage `json:"fields"`
+	}
+	if err := json.Unmarshal(schema, &s); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]json.RawMessage{}
+	for _, f := range s.Fields {
+		var n struct {
+			Field string `json:"field"`
+		}
+		_ = json.Unmarshal(f, &n)
+		out[n.Field] = f
+	}
+	return out
+}
+
+func membersOf(t *testing.T, obj json.RawMessage) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// diffMembers lists the names whose bytes differ between a and b.
+func diffMembers(t *testing.T, a, b map[string]json.RawMessage) []string {
+	t.Helper()
+	var out []string
+	for k, v := range a {
+		if !bytes.Equal(v, b[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // cmpID orders key payloads {"id":N} by N.
