@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
 // txByID groups transaction records by id; the key's id must be the value's.
@@ -204,4 +206,79 @@ func committedIDs(t *testing.T, brokers []string, topic string, ids ...string) i
 		})
 	}
 	return n
+}
+
+// TestRun_TxMetadataResumesInsideTransaction restarts rivulet from an
+// offset inside a transaction (events to skip, as Debezium and Rivulet store
+// it after a batch of a large transaction): no second BEGIN, the events
+// after the skipped ones carry the orders they had the first time
+// (total_order continues from the replayed events, not from 1), and END
+// counts the whole transaction.
+func TestRun_TxMetadataResumesInsideTransaction(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db, `CREATE TABLE big (id INT PRIMARY KEY)`)
+	cfg := e.config(t, map[string]string{
+		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
+		"provide.transaction.metadata": "true", "max.batch.size": "10",
+	})
+	in := e.start(t, cfg)
+	stmts := []string{"BEGIN"}
+	for i := range 5 { // five rows events of ten rows
+		q := "INSERT INTO big VALUES "
+		for j := range 10 {
+			if j > 0 {
+				q += ","
+			}
+			q += fmt.Sprintf("(%d)", 10*i+j)
+		}
+		stmts = append(stmts, q)
+	}
+	e.srv.Exec(t, e.db, append(stmts, "COMMIT")...)
+	topic, txTopic := e.prefix+"."+e.db+".big", e.prefix+".transaction"
+	first := consume(t, e.brokers, 50, topic)
+	in.stop()
+	order := func(r record) (id, total float64, gtid string) {
+		p := payload(r.Value)
+		tx := p["transaction"].(map[string]any)
+		return p["after"].(map[string]any)["id"].(float64), tx["total_order"].(float64), tx["id"].(string)
+	}
+	_, _, gtid := order(first[0])
+	src := payload(first[0].Value)["source"].(map[string]any)
+	// The position after two rows events: the transaction's start (GTID set
+	// before it, MariaDB d-s-n) and two events to skip.
+	parts := strings.Split(gtid, "-")
+	var seq int
+	fmt.Sscan(parts[2], &seq)
+	st := offsets.NewFileStore(e.dir+"/offsets.json", "it-connector", e.prefix)
+	mid := offsets.Position{File: src["file"].(string), Pos: uint64(src["pos"].(float64)), Event: 2,
+		GTIDSet: fmt.Sprintf("%s-%s-%d", parts[0], parts[1], seq-1), ServerID: 1}
+	if err := st.Save(t.Context(), mid); err != nil {
+		t.Fatal(err)
+	}
+
+	in2 := e.start(t, cfg)
+	all := consume(t, e.brokers, 80, topic)
+	for _, r := range all[50:] {
+		id, total, g := order(r)
+		if g != gtid || total != id+1 {
+			t.Errorf("after the restart: row %v has total_order %v in %s, want %v in %s", id, total, g, id+1, gtid)
+		}
+	}
+	if id, _, _ := order(all[50]); id != 20 {
+		t.Errorf("the restart resumed at row %v, want 20 (two rows events skipped)", id)
+	}
+	var got []string
+	consumeUntil(t, e.brokers, func(recs []record) bool {
+		got = got[:0]
+		for _, r := range recs {
+			if p := payload(r.Value); p["id"] == gtid {
+				got = append(got, fmt.Sprint(p["status"], p["event_count"]))
+			}
+		}
+		return len(got) >= 3
+	}, txTopic)
+	if strings.Join(got, ",") != "BEGIN<nil>,END50,END50" {
+		t.Errorf("transaction records of %s: %v, want BEGIN, END 50 (first run), END 50 (after the restart)", gtid, got)
+	}
+	in2.stop()
 }
