@@ -280,7 +280,8 @@ func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 	if sigTable.Name != "" {
 		for i := range b.Events {
 			ev := &b.Events[i]
-			if ev.Table != nil && ev.Op == event.OpCreate && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
+			// A Replayed signal row was acted on before the restart (transaction metadata).
+			if ev.Table != nil && ev.Op == event.OpCreate && !ev.Replayed && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
 				if sig, ok := signalRow(ev.After); ok {
 					sigs = append(sigs, sig)
 				}
