@@ -663,3 +663,57 @@ func TestDecodeFixedBin(t *testing.T) {
 		t.Errorf("5 bytes for INET4: err=%v, want ErrCorruptEvent", err)
 	}
 }
+
+// putBigEndian writes v into n big-endian bytes.
+func putBigEndian(v int64, n int) []byte {
+	b := make([]byte, n)
+	for i := n - 1; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
+	return b
+}
+
+// TestDecodeHires: MariaDB 5.3 TIME(n), DATETIME(n) and TIMESTAMP(n)
+// (mysql56_temporal_format=OFF) come as MYSQL_TYPE_TIME/DATETIME/TIMESTAMP
+// with the record bytes; they were read as the 3/8/4-byte old formats and
+// the row failed as truncated (found by internal/conformance, temporals_old).
+func TestDecodeHires(t *testing.T) {
+	for fsp := 1; fsp <= 6; fsp++ {
+		shift := fracScale[fsp]
+		for _, us := range []int64{0, -3723456000, 3020399999999 / shift * shift, -3020399000000, -1000000 / shift * shift} {
+			zero := (3020399 + 1) * int64(usPerSec) / shift
+			b := putBigEndian(us/shift+zero, timeHiresBytes[fsp])
+			got, n, err := decodeTimeHires(b, fsp)
+			if want := us / shift * shift; err != nil || n != len(b) || got != want {
+				t.Errorf("TIME(%d) %d: got %d n=%d err=%v, want %d", fsp, us, got, n, err, want)
+			}
+		}
+		pack := func(y, mo, d, h, mi, s, us int64) []byte {
+			p := ((((((y*13+mo)*32+d)*24+h)*60+mi)*60+s)*1000000 + us) / shift
+			return putBigEndian(p, datetimeHiresBytes[fsp])
+		}
+		frac := 500000 / shift * shift
+		got, n, ok, err := decodeDateTimeHires(pack(1969, 12, 31, 23, 59, 59, frac), fsp)
+		if want := -1000000 + frac; err != nil || !ok || n != datetimeHiresBytes[fsp] || got != want {
+			t.Errorf("DATETIME(%d) 1969-12-31 23:59:59.5: got %d ok=%v n=%d err=%v, want %d", fsp, got, ok, n, err, want)
+		}
+		got, _, ok, err = decodeDateTimeHires(pack(9999, 12, 31, 23, 59, 59, 999999/shift*shift), fsp)
+		if want := int64(253402300799999999) - 999999 + 999999/shift*shift; err != nil || !ok || got != want {
+			t.Errorf("DATETIME(%d) 9999-12-31: got %d ok=%v err=%v, want %d", fsp, got, ok, err, want)
+		}
+		for _, zero := range [][]int64{{0, 0, 0}, {0, 1, 1}, {2020, 0, 1}} {
+			if _, _, ok, err := decodeDateTimeHires(pack(zero[0], zero[1], zero[2], 10, 0, 0, 0), fsp); ok || err != nil {
+				t.Errorf("DATETIME(%d) %v: ok=%v err=%v, want a zero date", fsp, zero, ok, err)
+			}
+		}
+		ts := append(putBigEndian(1529501823, 4), putBigEndian(frac/shift, secPartBytes[fsp])...)
+		got, n, ok, err = decodeTimestampHires(ts, fsp)
+		if want := 1529501823*int64(usPerSec) + frac; err != nil || !ok || n != len(ts) || got != want {
+			t.Errorf("TIMESTAMP(%d): got %d ok=%v n=%d err=%v, want %d", fsp, got, ok, n, err, want)
+		}
+		if _, _, ok, _ := decodeTimestampHires(make([]byte, 4+secPartBytes[fsp]), fsp); ok {
+			t.Errorf("TIMESTAMP(%d) zero reported ok", fsp)
+		}
+	}
+}

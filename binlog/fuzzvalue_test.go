@@ -87,6 +87,13 @@ func valueCases(tb testing.TB) []valueCase {
 			valueCase{"timestamp2", mysql.MYSQL_TYPE_TIMESTAMP2, uint16(fsp), schema.Column{Type: schema.TypeTimestamp, FSP: fsp, Nullable: true}, append([]byte{0x5B, 0x2A, 0x56, 0x7F}, make([]byte, (fsp+1)/2)...)},
 		)
 	}
+	for fsp := 1; fsp <= 6; fsp++ { // MariaDB 5.3 formats: no metadata, the table's precision
+		cases = append(cases,
+			valueCase{"time hires", mysql.MYSQL_TYPE_TIME, 0, schema.Column{Type: schema.TypeTime, FSP: fsp}, make([]byte, timeHiresBytes[fsp])},
+			valueCase{"datetime hires", mysql.MYSQL_TYPE_DATETIME, 0, schema.Column{Type: schema.TypeDateTime, FSP: fsp, Nullable: true}, make([]byte, datetimeHiresBytes[fsp])},
+			valueCase{"timestamp hires", mysql.MYSQL_TYPE_TIMESTAMP, 0, schema.Column{Type: schema.TypeTimestamp, FSP: fsp}, make([]byte, 4+secPartBytes[fsp])},
+		)
+	}
 	for i := range cases {
 		cases[i].col.Name = "c"
 		cases[i].col.TypeName = cases[i].name

@@ -27,7 +27,7 @@ type colPlan struct {
 	padTo    int          // BINARY(n): right-pad with 0x00 to n bytes
 	prec     int          // DECIMAL precision
 	scale    int          // DECIMAL scale
-	fsp      int          // TIME2/DATETIME2/TIMESTAMP2 fractional digits
+	fsp      int          // TIME2/DATETIME2/TIMESTAMP2 fractional digits; of the table for MariaDB 5.3 TIME/DATETIME/TIMESTAMP(n)
 	values   [][]byte     // ENUM/SET members
 	fbt      byte         // MariaDB INET4/INET6/UUID: fbtInet4, fbtInet6, fbtUUID; 0 otherwise
 }
@@ -341,7 +341,11 @@ func (d *rowDecoder) decodeValue(v *event.Value, c *colPlan, b []byte) (int, err
 		d.temporal(v, c, event.KindTime, us, true)
 		return n, nil
 	case mysql.MYSQL_TYPE_TIME:
-		us, n, err := decodeTime(b)
+		decode := decodeTime
+		if c.fsp > 0 { // MariaDB 5.3 TIME(n)
+			decode = func(b []byte) (int64, int, error) { return decodeTimeHires(b, c.fsp) }
+		}
+		us, n, err := decode(b)
 		if err != nil {
 			return 0, err
 		}
@@ -355,7 +359,11 @@ func (d *rowDecoder) decodeValue(v *event.Value, c *colPlan, b []byte) (int, err
 		d.temporal(v, c, event.KindDateTime, us, ok)
 		return n, nil
 	case mysql.MYSQL_TYPE_DATETIME:
-		us, n, ok, err := decodeDateTime(b)
+		decode := decodeDateTime
+		if c.fsp > 0 { // MariaDB 5.3 DATETIME(n)
+			decode = func(b []byte) (int64, int, bool, error) { return decodeDateTimeHires(b, c.fsp) }
+		}
+		us, n, ok, err := decode(b)
 		if err != nil {
 			return 0, err
 		}
@@ -369,7 +377,11 @@ func (d *rowDecoder) decodeValue(v *event.Value, c *colPlan, b []byte) (int, err
 		d.temporal(v, c, event.KindTimestamp, us, ok)
 		return n, nil
 	case mysql.MYSQL_TYPE_TIMESTAMP:
-		us, n, ok, err := decodeTimestamp(b)
+		decode := decodeTimestamp
+		if c.fsp > 0 { // MariaDB 5.3 TIMESTAMP(n)
+			decode = func(b []byte) (int64, int, bool, error) { return decodeTimestampHires(b, c.fsp) }
+		}
+		us, n, ok, err := decode(b)
 		if err != nil {
 			return 0, err
 		}

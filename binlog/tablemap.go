@@ -152,6 +152,13 @@ func planTable(tm *tableMap, t *schema.Table, pos string) ([]colPlan, error) {
 			if p.fsp > 6 {
 				return nil, mismatch("column %s has fractional seconds precision %d", col.Name, p.fsp)
 			}
+		case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP:
+			// MariaDB 5.3 TIME(n)/DATETIME(n)/TIMESTAMP(n) log no metadata:
+			// the record size follows the table's precision.
+			if col.FSP < 0 || col.FSP > 6 {
+				return nil, mismatch("column %s has fractional seconds precision %d", col.Name, col.FSP)
+			}
+			p.fsp = col.FSP
 		case mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_GEOMETRY, mysql.MYSQL_TYPE_JSON, mysql.MYSQL_TYPE_VECTOR:
 			if tm.metas[i] < 1 || tm.metas[i] > 4 {
 				return nil, mismatch("column %s has blob length width %d", col.Name, tm.metas[i])

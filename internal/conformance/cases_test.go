@@ -12,6 +12,9 @@ type group struct {
 	checked []string // Debezium sources the expectations were checked against
 	ddl     string   // column list of CREATE TABLE <name>
 	rows    []string // value tuples
+	// global runs before CREATE TABLE (of the table and of its DDL copy),
+	// reset after it.
+	global, reset []string
 }
 
 const (
@@ -145,6 +148,24 @@ var groups = []group{
 				'0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00')`,
 			`(4, 2155, '0000-01-01', '23:59:59', '24:00:00', '100:00:00.5', '0000-01-01 10:00:00', '2020-00-15 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 				'9999-12-31', '2020-01-01 00:00:00', '2021-03-14 01:30:00')`,
+		},
+	},
+	{
+		// MariaDB 5.3 temporal formats (mysql56_temporal_format=OFF when the
+		// table is created): the binlog carries MYSQL_TYPE_TIME, DATETIME
+		// and TIMESTAMP instead of the *2 types.
+		name:   "temporals_old",
+		global: []string{"SET GLOBAL mysql56_temporal_format = OFF"},
+		reset:  []string{"SET GLOBAL mysql56_temporal_format = ON"},
+		checked: []string{srcRef3 + ".2", "debezium-connector-binlog event/RowDeserializers.java (deserializeTime, deserializeDatetime, deserializeTimestamp)"},
+		ddl: `(id INT PRIMARY KEY, t0 TIME, t3 TIME(3), t6 TIME(6), dt0 DATETIME, dt3 DATETIME(3), dt6 DATETIME(6),
+			ts0 TIMESTAMP NULL, ts3 TIMESTAMP(3) NULL, ts6 TIMESTAMP(6) NULL, dtnn DATETIME NOT NULL)`,
+		rows: []string{
+			`(1, '12:34:56', '-01:02:03.456', '838:59:59.999999', '2018-06-20 06:37:03', '2018-06-20 06:37:03.123', '1969-12-31 23:59:59.5',
+				'2018-06-20 06:37:03', '2018-06-20 06:37:03.5', '2018-06-20 06:37:03.123456', '2024-02-29 23:59:59')`,
+			`(2, '-838:59:59', '-00:00:00.001', '-00:00:00.000001', '1000-01-01 00:00:00', '9999-12-31 23:59:59.999', '0000-01-01 00:00:00.000001',
+				'1970-01-01 00:00:00', '0000-00-00 00:00:00', '2038-01-18 20:14:07.999999', '0000-00-00 00:00:00')`,
+			`(3, NULL, NULL, NULL, '0000-00-00 00:00:00', NULL, NULL, NULL, NULL, NULL, '2020-00-01 00:00:00')`,
 		},
 	},
 	{

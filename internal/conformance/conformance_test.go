@@ -119,8 +119,10 @@ func TestConformance(t *testing.T) {
 	t.Cleanup(func() { srv.Exec(t, "", "SET GLOBAL time_zone = SYSTEM") })
 	setup := sessionSetup()
 	for _, g := range groups {
+		srv.Exec(t, "", g.global...)
 		stmts := append(slices.Clone(setup), "CREATE TABLE "+g.name+" "+g.ddl, g.insert())
 		srv.Exec(t, db, stmts...)
+		srv.Exec(t, "", g.reset...)
 	}
 
 	results := make([]map[string]map[string]*rowResult, len(modes))
@@ -320,9 +322,11 @@ func runMode(t *testing.T, bin string, srv *testenv.Server, db string, groups []
 		return nil, msg
 	}
 	for _, g := range groups {
+		srv.Exec(t, "", g.global...)
 		stmts := append(sessionSetup(), "DELETE FROM "+g.name, g.insert(),
 			"CREATE TABLE "+g.name+ddlSuffix+" "+g.ddl, g.insertInto(g.name+ddlSuffix))
 		srv.Exec(t, db, stmts...)
+		srv.Exec(t, "", g.reset...)
 	}
 	defer func() {
 		for _, g := range groups {
