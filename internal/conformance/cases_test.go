@@ -154,9 +154,9 @@ var groups = []group{
 		// MariaDB 5.3 temporal formats (mysql56_temporal_format=OFF when the
 		// table is created): the binlog carries MYSQL_TYPE_TIME, DATETIME
 		// and TIMESTAMP instead of the *2 types.
-		name:   "temporals_old",
-		global: []string{"SET GLOBAL mysql56_temporal_format = OFF"},
-		reset:  []string{"SET GLOBAL mysql56_temporal_format = ON"},
+		name:    "temporals_old",
+		global:  []string{"SET GLOBAL mysql56_temporal_format = OFF"},
+		reset:   []string{"SET GLOBAL mysql56_temporal_format = ON"},
 		checked: []string{srcRef3 + ".2", "debezium-connector-binlog event/RowDeserializers.java (deserializeTime, deserializeDatetime, deserializeTimestamp)"},
 		ddl: `(id INT PRIMARY KEY, t0 TIME, t3 TIME(3), t6 TIME(6), dt0 DATETIME, dt3 DATETIME(3), dt6 DATETIME(6),
 			ts0 TIMESTAMP NULL, ts3 TIMESTAMP(3) NULL, ts6 TIMESTAMP(6) NULL, dtnn DATETIME NOT NULL)`,
