@@ -176,6 +176,14 @@ type JSONConfig struct {
 	BigIntUnsignedMode BigIntUnsignedMode
 	BinaryMode         BinaryMode
 
+	// Transforms are the transforms=... chain, applied in order;
+	// ColumnMappers the column.truncate.* and column.mask.* keys;
+	// SkipMessagesWithoutChange is skip.messages.without.change. See
+	// transform.go and columnmask.go.
+	Transforms                []TransformConfig
+	ColumnMappers             []ColumnMapperConfig
+	SkipMessagesWithoutChange bool
+
 	// Now is the clock of the envelope's ts_ms/ts_us/ts_ns (Debezium's
 	// processing time). nil means time.Now.
 	Now func() time.Time

@@ -44,6 +44,8 @@ type JSON struct {
 
 	tables     sync.Map // *schema.Table -> *tableEnc
 	tableCount atomic.Int64
+
+	xf *transformer // transforms, column mappers; nil: none (transform.go)
 }
 
 // maxCachedTables bounds the table cache: old table versions (after DDL) are
@@ -57,6 +59,10 @@ func NewJSON(cfg JSONConfig) (*JSON, error) {
 	}
 	cfg.SkippedOperations = slices.Clone(cfg.SkippedOperations)
 	j := &JSON{cfg: cfg, now: cfg.Now}
+	var err error
+	if j.xf, err = newTransformer(&cfg); err != nil {
+		return nil, err
+	}
 	if j.now == nil {
 		j.now = time.Now
 	}
@@ -89,6 +95,8 @@ type tableEnc struct {
 	dbPart    []byte   // `,"db":"…","sequence":null,"ts_us":`
 	tablePart []byte   // `,"table":"…","server_id":`
 	ncols     int      // len(Table.Columns), to check rows
+
+	plan *tablePlan // what transforms make of the table (transform.go); nil: none
 }
 
 // Topic returns the topic of t's change events: <prefix>.<db>.<table>,
@@ -200,6 +208,12 @@ func (j *JSON) buildTable(t *schema.Table) (*tableEnc, error) {
 	te.dbPart = append(te.dbPart, `,"sequence":null,"ts_us":`...)
 	te.tablePart = appendJSONStr([]byte(`,"table":`), t.Name)
 	te.tablePart = append(te.tablePart, `,"server_id":`...)
+	if j.xf != nil {
+		var err error
+		if te.plan, err = j.xf.plan(j, t, te); err != nil {
+			return nil, &EncodeError{Table: id, Err: err}
+		}
+	}
 	return te, nil
 }
 
@@ -308,6 +322,9 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	te, err := j.table(ev.Table)
 	if err != nil {
 		return recs, buf, err
+	}
+	if te.plan != nil {
+		return j.appendPlanned(recs, buf, te, ev)
 	}
 	switch ev.Op {
 	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:

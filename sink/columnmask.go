@@ -1,0 +1,361 @@
+package sink
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// This file is Debezium's column mappers (debezium-connector-common
+// io/debezium/relational/mapping/ColumnMappers.java, MaskStrings.java,
+// TruncateColumn.java): column.truncate.to.N.chars,
+// column.mask.with.N.chars, column.mask.hash.<algorithm>.with.salt.<salt>
+// and column.mask.hash.v2.<algorithm>.with.salt.<salt>. They apply to the
+// value's columns only (TableSchemaBuilder builds the key without mappers),
+// in snapshot and streaming alike; the first rule matching a column wins,
+// rules being taken in ColumnMappers.create's order: truncate, mask, hash,
+// hash v2.
+
+// ColumnMapperKind is one family of column.* mapper keys.
+type ColumnMapperKind uint8
+
+// Column mapper kinds.
+const (
+	ColumnTruncate   ColumnMapperKind = iota + 1 // column.truncate.to.N.chars
+	ColumnMaskChars                              // column.mask.with.N.chars
+	ColumnMaskHash                               // column.mask.hash.<alg>.with.salt.<salt>
+	ColumnMaskHashV2                             // column.mask.hash.v2.<alg>.with.salt.<salt>
+)
+
+// ColumnMapperConfig is one column mapper key.
+type ColumnMapperConfig struct {
+	Kind ColumnMapperKind
+	// Columns are the key's value: regular expressions matched
+	// case-insensitively against the whole "db.table.column".
+	Columns []string
+	// N is the length of column.truncate.to.N.chars and column.mask.with.N.chars.
+	N int
+	// Algorithm (a Java MessageDigest name such as SHA-256) and Salt of the hash masks.
+	Algorithm, Salt string
+}
+
+type columnRule struct {
+	cfg     ColumnMapperConfig
+	res     []*regexp.Regexp
+	mask    []byte // mask chars: the JSON string of N '*'
+	newHash func() hash.Hash
+	pool    *sync.Pool
+}
+
+// colRule is a rule as it applies to one column.
+type colRule struct {
+	*columnRule
+	active   bool // the value is converted (else only the schema changes)
+	truncLen int  // hash: the column length the hex digest is cut to; 0 none
+}
+
+// digests are the MessageDigest algorithms Go has (names case-insensitive,
+// with Java's aliases).
+var digests = map[string]func() hash.Hash{
+	"MD5":   md5.New,
+	"SHA-1": sha1.New, "SHA1": sha1.New, "SHA": sha1.New,
+	"SHA-224": sha256.New224, "SHA224": sha256.New224,
+	"SHA-256": sha256.New, "SHA256": sha256.New,
+	"SHA-384": sha512.New384, "SHA384": sha512.New384,
+	"SHA-512": sha512.New, "SHA512": sha512.New,
+	"SHA-512/224": sha512.New512_224, "SHA512/224": sha512.New512_224,
+	"SHA-512/256": sha512.New512_256, "SHA512/256": sha512.New512_256,
+	"SHA3-224": func() hash.Hash { return sha3.New224() },
+	"SHA3-256": func() hash.Hash { return sha3.New256() },
+	"SHA3-384": func() hash.Hash { return sha3.New384() },
+	"SHA3-512": func() hash.Hash { return sha3.New512() },
+}
+
+// DigestSupported reports whether a Java MessageDigest algorithm name is available.
+func DigestSupported(alg string) bool { _, ok := digests[strings.ToUpper(alg)]; return ok }
+
+func compileColumnRules(cfgs []ColumnMapperConfig) ([]columnRule, error) {
+	var out []columnRule
+	for _, kind := range []ColumnMapperKind{ColumnTruncate, ColumnMaskChars, ColumnMaskHash, ColumnMaskHashV2} {
+		for _, c := range cfgs {
+			if c.Kind != kind {
+				continue
+			}
+			r := columnRule{cfg: c}
+			for _, p := range c.Columns {
+				re, err := regexp.Compile(`(?i)^(?:` + p + `)$`)
+				if err != nil {
+					return nil, fmt.Errorf("%w: column mapper pattern %q: %w", ErrConfig, p, err)
+				}
+				r.res = append(r.res, re)
+			}
+			switch kind {
+			case ColumnTruncate, ColumnMaskChars:
+				if c.N < 0 {
+					return nil, fmt.Errorf("%w: column mapper length %d is negative", ErrConfig, c.N)
+				}
+				r.mask = appendJSONStr(nil, strings.Repeat("*", c.N))
+			default:
+				nh := digests[strings.ToUpper(c.Algorithm)]
+				if nh == nil {
+					return nil, fmt.Errorf("%w: hash algorithm %q is not supported; use MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256 or SHA3-224/256/384/512", ErrConfig, c.Algorithm)
+				}
+				r.newHash = nh
+				r.pool = &sync.Pool{New: func() any { return &hasher{h: nh()} }}
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ruleFor returns the first rule whose patterns match db.table.column.
+func (x *transformer) ruleFor(t *schema.Table, c *schema.Column) *columnRule {
+	if len(x.mappers) == 0 {
+		return nil
+	}
+	id := t.DB + "." + t.Name + "." + c.Name
+	for i := range x.mappers {
+		for _, re := range x.mappers[i].res {
+			if re.MatchString(id) {
+				return &x.mappers[i]
+			}
+		}
+	}
+	return nil
+}
+
+// isStringColumn is MaskStrings.create's JDBC CHAR/VARCHAR/... test: the
+// character types, ENUM and SET (MySqlAntlrDdlParser maps them to CHAR).
+func isStringColumn(c *schema.Column) bool {
+	switch c.Type {
+	case schema.TypeChar, schema.TypeVarchar, schema.TypeText, schema.TypeEnum, schema.TypeSet:
+		return true
+	}
+	return false
+}
+
+// forColumn applies the rule's schema change to e (alterFieldSchema) and
+// returns how it converts the column's values.
+func (r *columnRule) forColumn(e *colEnc, c *schema.Column) *colRule {
+	cr := &colRule{columnRule: r}
+	params := make([][2]string, len(e.schema.params), len(e.schema.params)+1)
+	copy(params, e.schema.params)
+	// Debezium's length: unknown (-1) where Rivulet has 0.
+	length := c.Length
+	if length <= 0 {
+		length = -1
+	}
+	switch r.cfg.Kind {
+	case ColumnTruncate:
+		// TruncateColumn.isTruncationPossible.
+		if length < 0 || length > r.cfg.N {
+			params = append(params, [2]string{"truncateLength", strconv.Itoa(r.cfg.N)})
+			cr.active = true
+		}
+	default:
+		params = append(params, [2]string{"masked", "true"})
+		cr.active = isStringColumn(c)
+		if r.cfg.Kind != ColumnMaskChars && length > 0 {
+			cr.truncLen = length
+		}
+	}
+	e.schema.params = params
+	return cr
+}
+
+// appendValue writes v of column e through the mapper.
+func (m *colRule) appendValue(dst []byte, e *colEnc, v event.Value) ([]byte, error) {
+	if !m.active {
+		return e.appendValue(dst, v)
+	}
+	switch m.cfg.Kind {
+	case ColumnMaskChars:
+		// MaskingValueConverter returns the mask whatever the value, null too.
+		return append(dst, m.mask...), nil
+	case ColumnMaskHash, ColumnMaskHashV2:
+		if v.Kind == event.KindNull {
+			return append(dst, "null"...), nil
+		}
+		return m.appendHash(dst, v.B), nil
+	}
+	// Truncation: Strings are cut to N UTF-16 units, ByteBuffers (binary
+	// columns in bytes mode) to N bytes; other values pass.
+	if v.Kind == event.KindNull {
+		return append(dst, "null"...), nil
+	}
+	switch e.kind {
+	case kBytes:
+		b := v.B
+		if e.n > len(b) {
+			p := make([]byte, e.n)
+			copy(p, b)
+			b = p
+		}
+		if len(b) > m.cfg.N {
+			b = b[:m.cfg.N]
+		}
+		return appendBase64(dst, b), nil
+	case kDecimalBytes, kUintDecimal, kBits:
+		return e.appendValue(dst, v)
+	}
+	start := len(dst)
+	dst, err := e.appendValue(dst, v)
+	if err != nil || len(dst) == start || dst[start] != '"' {
+		return dst, err
+	}
+	return truncateJSONString(dst, start, m.cfg.N), nil
+}
+
+// truncateJSONString cuts the JSON string at dst[start:] to n UTF-16 code
+// units (String.substring(0, n)); a surrogate pair is not split.
+func truncateJSONString(dst []byte, start, n int) []byte {
+	s := dst[start+1 : len(dst)-1]
+	units := 0
+	for i := 0; i < len(s); {
+		if units >= n {
+			dst = dst[:start+1+i]
+			return append(dst, '"')
+		}
+		w, u := 1, 1
+		switch {
+		case s[i] == '\\':
+			w = 2
+			if i+1 < len(s) && s[i+1] == 'u' {
+				w = 6
+			}
+		case s[i] >= utf8.RuneSelf:
+			_, w = utf8.DecodeRune(s[i:])
+			if w == 4 {
+				u = 2
+			}
+		}
+		if units+u > n {
+			dst = dst[:start+1+i]
+			return append(dst, '"')
+		}
+		units += u
+		i += w
+	}
+	return dst
+}
+
+type hasher struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// appendHash writes MaskStrings.HashValueConverter's lower-case hex digest
+// of salt + the value's bytes: V1 hashes the Java serialization of the
+// String (ObjectOutputStream.writeObject), V2 its UTF-8 bytes (getBytes()
+// with Java 18's UTF-8 default). The digest is cut to the column length
+// when it has one (MaskStrings adds a TruncatingValueConverter).
+func (m *colRule) appendHash(dst, s []byte) []byte {
+	hs := m.pool.Get().(*hasher)
+	defer m.pool.Put(hs)
+	hs.h.Reset()
+	hs.h.Write([]byte(m.cfg.Salt))
+	if m.cfg.Kind == ColumnMaskHashV2 {
+		hs.h.Write(s)
+	} else {
+		hs.buf = appendJavaSerializedString(hs.buf[:0], s)
+		hs.h.Write(hs.buf)
+	}
+	hs.buf = hs.h.Sum(hs.buf[:0])
+	dst = append(dst, '"')
+	n := 0
+	for _, c := range hs.buf {
+		if m.truncLen > 0 && n >= m.truncLen {
+			break
+		}
+		dst = append(dst, hexLower[c>>4])
+		n++
+		if m.truncLen > 0 && n >= m.truncLen {
+			break
+		}
+		dst = append(dst, hexLower[c&0xF])
+		n++
+	}
+	return append(dst, '"')
+}
+
+const hexLower = "0123456789abcdef"
+
+// appendJavaSerializedString writes what ObjectOutputStream.writeObject
+// produces for a String: stream header, TC_STRING with a 2-byte length (or
+// TC_LONGSTRING with 8 bytes above 65535) and the modified UTF-8 bytes
+// (NUL as C0 80, characters outside the BMP as two 3-byte surrogates).
+func appendJavaSerializedString(dst, s []byte) []byte {
+	n := 0
+	for _, r := range string(s) {
+		switch {
+		case r == 0:
+			n += 2
+		case r < 0x80:
+			n++
+		case r < 0x800:
+			n += 2
+		case r < 0x10000:
+			n += 3
+		default:
+			n += 6
+		}
+	}
+	dst = append(dst, 0xAC, 0xED, 0x00, 0x05)
+	if n <= 0xFFFF {
+		dst = append(dst, 0x74)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	} else {
+		dst = append(dst, 0x7C)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	for _, r := range string(s) {
+		switch {
+		case r == 0:
+			dst = append(dst, 0xC0, 0x80)
+		case r < 0x80:
+			dst = append(dst, byte(r))
+		case r < 0x800:
+			dst = append(dst, 0xC0|byte(r>>6), 0x80|byte(r&0x3F))
+		case r < 0x10000:
+			dst = append3(dst, r)
+		default:
+			r -= 0x10000
+			dst = append3(dst, 0xD800+(r>>10))
+			dst = append3(dst, 0xDC00+(r&0x3FF))
+		}
+	}
+	return dst
+}
+
+func append3(dst []byte, r rune) []byte {
+	return append(dst, 0xE0|byte(r>>12), 0x80|byte((r>>6)&0x3F), 0x80|byte(r&0x3F))
+}
+
+// sameMapped reports whether two values give the same mapped value.
+func (m *colRule) sameMapped(e *colEnc, a, b event.Value) bool {
+	if !m.active {
+		return sameRaw(a, b)
+	}
+	if m.cfg.Kind == ColumnMaskChars {
+		return true
+	}
+	var x, y [256]byte
+	xa, err1 := m.appendValue(x[:0], e, a)
+	yb, err2 := m.appendValue(y[:0], e, b)
+	return err1 == nil && err2 == nil && bytes.Equal(xa, yb)
+}

@@ -1,0 +1,672 @@
+package sink
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// TransformKind is a built-in single message transform (SMT) class.
+type TransformKind uint8
+
+// Transform classes Rivulet applies natively.
+const (
+	// TransformUnwrap is io.debezium.transforms.ExtractNewRecordState.
+	TransformUnwrap TransformKind = iota + 1
+	// TransformLogicalTableRouter is io.debezium.transforms.ByLogicalTableRouter.
+	TransformLogicalTableRouter
+	// TransformRegexRouter is org.apache.kafka.connect.transforms.RegexRouter.
+	TransformRegexRouter
+)
+
+// Transform class names, as configured in transforms.<name>.type.
+const (
+	UnwrapClass             = "io.debezium.transforms.ExtractNewRecordState"
+	LogicalTableRouterClass = "io.debezium.transforms.ByLogicalTableRouter"
+	RegexRouterClass        = "org.apache.kafka.connect.transforms.RegexRouter"
+)
+
+// DeleteHandling is ExtractNewRecordState's delete.tombstone.handling.mode.
+// The zero value is Debezium's default, tombstone.
+type DeleteHandling uint8
+
+// Delete handling modes (ExtractNewRecordStateConfigDefinition.DeleteTombstoneHandling).
+const (
+	DeleteTombstone            DeleteHandling = iota // "tombstone": a delete becomes a null-valued record (with a value schema), tombstones are dropped
+	DeleteDrop                                       // "drop": deletes and tombstones are dropped
+	DeleteRewrite                                    // "rewrite": deletes carry the before row and __deleted=true, tombstones are dropped
+	DeleteRewriteWithTombstone                       // "rewrite-with-tombstone": as rewrite, tombstones are kept
+	DeleteToTombstone                                // "delete-to-tombstone": a delete becomes a true tombstone, tombstones are dropped
+)
+
+var deleteHandlingNames = [...]string{
+	DeleteTombstone: "tombstone", DeleteDrop: "drop", DeleteRewrite: "rewrite",
+	DeleteRewriteWithTombstone: "rewrite-with-tombstone", DeleteToTombstone: "delete-to-tombstone",
+}
+
+func (m DeleteHandling) String() string { return modeName(deleteHandlingNames[:], int(m)) }
+
+// ParseDeleteHandling parses a delete.tombstone.handling.mode value (case-insensitive).
+func ParseDeleteHandling(s string) (DeleteHandling, error) {
+	i, err := parseMode("delete.tombstone.handling.mode", deleteHandlingNames[:], s)
+	return DeleteHandling(i), err
+}
+
+// TransformConfig is one entry of `transforms`, with its options already
+// validated (config does that, naming the keys).
+type TransformConfig struct {
+	Name string // the alias in transforms=...
+	Kind TransformKind
+
+	// ExtractNewRecordState.
+	DeleteHandling   DeleteHandling
+	AddFields        []string // add.fields: "op", "source.ts_ms", "table:tbl", ...
+	AddFieldsPrefix  string   // add.fields.prefix (default "__")
+	AddHeaders       []string // add.headers
+	AddHeadersPrefix string   // add.headers.prefix (default "__")
+
+	// Routers: RegexRouter regex/replacement; ByLogicalTableRouter
+	// topic.regex/topic.replacement. Java regular expression and
+	// replacement syntax ($1, ${name}, \$).
+	Regex, Replacement string
+	// ByLogicalTableRouter key options.
+	KeyEnforceUniqueness bool   // key.enforce.uniqueness (default true)
+	KeyFieldName         string // key.field.name (default __dbz__physicalTableIdentifier)
+	KeyFieldRegex        string // key.field.regex
+	KeyFieldReplacement  string // key.field.replacement
+}
+
+// DefaultTransformConfig returns a transform of kind k with Debezium's defaults.
+func DefaultTransformConfig(name string, k TransformKind) TransformConfig {
+	return TransformConfig{
+		Name: name, Kind: k,
+		AddFieldsPrefix: "__", AddHeadersPrefix: "__",
+		KeyEnforceUniqueness: true, KeyFieldName: "__dbz__physicalTableIdentifier",
+	}
+}
+
+// transformer is the compiled transform chain and column mappers.
+type transformer struct {
+	chain         []compiledTransform
+	mappers       []columnRule
+	skipUnchanged bool
+	skipped       atomic.Int64
+}
+
+type compiledTransform struct {
+	cfg     TransformConfig
+	re      *javaRegex // router: topic regex
+	keyRe   *javaRegex // ByLogicalTableRouter: key.field.regex
+	fields  []fieldRef // unwrap: add.fields
+	headers []fieldRef // unwrap: add.headers
+}
+
+// newTransformer compiles cfg's transforms and column mappers; nil when
+// there are none (the plain encoding path).
+func newTransformer(cfg *JSONConfig) (*transformer, error) {
+	if len(cfg.Transforms) == 0 && len(cfg.ColumnMappers) == 0 && !cfg.SkipMessagesWithoutChange {
+		return nil, nil
+	}
+	x := &transformer{skipUnchanged: cfg.SkipMessagesWithoutChange}
+	unwraps := 0
+	for _, t := range cfg.Transforms {
+		ct := compiledTransform{cfg: t}
+		var err error
+		switch t.Kind {
+		case TransformUnwrap:
+			unwraps++
+			if unwraps > 1 {
+				return nil, fmt.Errorf("%w: transforms: %s is a second ExtractNewRecordState, which is not supported yet; keep one", ErrConfig, t.Name)
+			}
+			if ct.fields, err = parseFieldRefs(t.AddFieldsPrefix, t.AddFields); err != nil {
+				return nil, fmt.Errorf("%w: transforms.%s.add.fields: %w", ErrConfig, t.Name, err)
+			}
+			if ct.headers, err = parseFieldRefs(t.AddHeadersPrefix, t.AddHeaders); err != nil {
+				return nil, fmt.Errorf("%w: transforms.%s.add.headers: %w", ErrConfig, t.Name, err)
+			}
+		case TransformRegexRouter, TransformLogicalTableRouter:
+			what := "regex"
+			if t.Kind == TransformLogicalTableRouter {
+				what = "topic.regex"
+			}
+			if ct.re, err = compileJavaRegex(t.Regex, t.Replacement); err != nil {
+				return nil, fmt.Errorf("%w: transforms.%s.%s: %w", ErrConfig, t.Name, what, err)
+			}
+			if t.Kind == TransformLogicalTableRouter && strings.TrimSpace(t.KeyFieldRegex) != "" {
+				if ct.keyRe, err = compileJavaRegex(strings.TrimSpace(t.KeyFieldRegex), t.KeyFieldReplacement); err != nil {
+					return nil, fmt.Errorf("%w: transforms.%s.key.field.regex: %w", ErrConfig, t.Name, err)
+				}
+			}
+		default:
+			return nil, fmt.Errorf("%w: transforms: %s has unknown kind %d", ErrConfig, t.Name, t.Kind)
+		}
+		x.chain = append(x.chain, ct)
+	}
+	var err error
+	if x.mappers, err = compileColumnRules(cfg.ColumnMappers); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// UnchangedSkipped returns how many updates skip.messages.without.change
+// dropped (Debezium's NumberOfUnchangedEventsSkipped); -1 when it is off.
+func (j *JSON) UnchangedSkipped() int64 {
+	if j.xf == nil || !j.xf.skipUnchanged {
+		return -1
+	}
+	return j.xf.skipped.Load()
+}
+
+// keyExtra is a string field a ByLogicalTableRouter appends to the key.
+type keyExtra struct {
+	member []byte // `,"name":"value"`
+	schema []byte // `{"type":"string","optional":false,"field":"name"}`
+}
+
+// tablePlan is what the transforms make of one table version: decided once
+// when the table's encoder is built, so that records only append bytes.
+type tablePlan struct {
+	j      *JSON
+	x      *transformer
+	topic  string
+	cols   []colEnc   // value columns, with the mappers' schema parameters
+	masks  []*colRule // per value column: the mapper applied, or nil
+	extras []keyExtra // key fields added by routers
+	keyPre []byte     // key schema prefix, nil without key schemas or key
+
+	// Envelope output (no unwrap).
+	valuePre []byte
+
+	// ExtractNewRecordState output.
+	unwrap    *compiledTransform
+	unwrapPre []byte // `{"schema":…,"payload":` of the flattened value, or nil
+	// nullValue is the delete in tombstone mode: JsonConverter writes a
+	// null payload with the row's schema (`null` without schemas).
+	nullValue []byte
+}
+
+// plan derives the transformed shape of table t, whose plain encoding te
+// json.go has just built.
+func (x *transformer) plan(j *JSON, t *schema.Table, te *tableEnc) (*tablePlan, error) {
+	p := &tablePlan{j: j, x: x, topic: te.topic}
+	p.cols = make([]colEnc, len(te.cols))
+	copy(p.cols, te.cols)
+	p.masks = make([]*colRule, len(p.cols))
+	for i := range p.cols {
+		c := &p.cols[i]
+		r := x.ruleFor(t, &t.Columns[c.idx])
+		if r == nil {
+			continue
+		}
+		p.masks[i] = r.forColumn(c, &t.Columns[c.idx])
+	}
+
+	keyName := te.topic + ".Key"
+	valueName := te.topic + ".Value"
+	envName := te.topic + ".Envelope"
+	envelope := true
+	for i := range x.chain {
+		ct := &x.chain[i]
+		switch ct.cfg.Kind {
+		case TransformUnwrap:
+			p.unwrap = ct
+			envelope = false
+		case TransformRegexRouter:
+			if nt, ok := ct.re.route(p.topic); ok && nt != "" {
+				p.topic = nt
+			}
+		case TransformLogicalTableRouter:
+			old := p.topic
+			nt, ok := ct.re.route(old)
+			if !ok || nt == "" { // an empty result leaves the record as it is (ToLogicalTopicRouter.apply)
+				continue
+			}
+			p.topic = nt
+			if len(te.keyCols) > 0 {
+				keyName = nt + ".Key"
+				if ct.cfg.KeyEnforceUniqueness {
+					id := old
+					if ct.keyRe != nil {
+						if v, ok := ct.keyRe.route(old); ok {
+							id = v
+						}
+					}
+					var e keyExtra
+					e.member = append(appendJSONStr([]byte{','}, ct.cfg.KeyFieldName), ':')
+					e.member = appendJSONStr(e.member, id)
+					e.schema = append([]byte(`{"type":"string","optional":false,"field":`), appendJSONStr(nil, ct.cfg.KeyFieldName)...)
+					e.schema = append(e.schema, '}')
+					p.extras = append(p.extras, e)
+				}
+			}
+			if envelope {
+				valueName, envName = nt+".Value", nt+".Envelope"
+			}
+		}
+	}
+
+	if j.cfg.KeySchemas && len(te.keyCols) > 0 {
+		b := []byte(`{"schema":{"type":"struct","fields":[`)
+		for i := range te.keyCols {
+			c := &te.keyCols[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = c.schema.appendJSON(b, c.optional(), c.name)
+		}
+		for _, e := range p.extras {
+			b = append(b, ',')
+			b = append(b, e.schema...)
+		}
+		b = append(b, `],"optional":false,"name":`...)
+		b = appendJSONStr(b, keyName)
+		p.keyPre = append(b, `},"payload":`...)
+	}
+	if j.cfg.ValueSchemas {
+		if p.unwrap == nil {
+			b := []byte(`{"schema":`)
+			b = j.appendEnvelopeSchemaNamed(b, p.cols, valueName, envName)
+			p.valuePre = append(b, `,"payload":`...)
+		} else {
+			if err := p.checkUnwrapNames(); err != nil {
+				return nil, err
+			}
+			p.unwrapPre = p.appendUnwrapSchemaPrefix(valueName)
+			b := []byte(`{"schema":`)
+			b = appendRowSchema(b, p.cols, true, valueName, "")
+			p.nullValue = append(b, `,"payload":null}`...)
+		}
+	} else if p.unwrap != nil {
+		if err := p.checkUnwrapNames(); err != nil {
+			return nil, err
+		}
+		p.nullValue = []byte("null")
+	}
+	return p, nil
+}
+
+// appendEnvelopeSchemaNamed is appendEnvelopeSchema with the row and
+// envelope schema names given (routers rename them).
+func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, envName string) []byte {
+	dst = append(dst, `{"type":"struct","fields":[`...)
+	dst = appendRowSchema(dst, cols, true, valueName, "before")
+	dst = append(dst, ',')
+	dst = appendRowSchema(dst, cols, true, valueName, "after")
+	dst = append(dst, ',')
+	dst = append(dst, sourceFields...)
+	dst = appendJSONStr(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
+	dst = append(dst, `,"version":1,"field":"source"},`...)
+	dst = append(dst, envelopeTail...)
+	dst = appendJSONStr(dst, envName)
+	return append(dst, `,"version":2}`...)
+}
+
+// appendPlanned emits the records of ev for a table with transforms, column
+// mappers or skip.messages.without.change. It mirrors appendRecords.
+func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	p := te.plan
+	switch ev.Op {
+	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:
+	case event.OpTruncate:
+		if p.unwrap != nil {
+			return recs, buf, nil // AbstractExtractRecordStrategy.handleTruncateRecord drops it
+		}
+		start := len(buf)
+		buf, _ = j.appendPlannedEnvelope(buf, te, ev, ev.Op, nil, nil)
+		return append(recs, Record{Topic: p.topic, Value: buf[start:len(buf):len(buf)]}), buf, nil
+	default:
+		return recs, buf, j.errorf(ev.Table, "", "%w: unknown op %q", ErrEncode, ev.Op)
+	}
+	if err := te.checkRows(ev); err != nil {
+		return recs, buf, j.errorf(ev.Table, "", "%w", err)
+	}
+	// RelationalChangeRecordEmitter.emitUpdateRecord: an update whose value
+	// struct equals the old one is not emitted.
+	if ev.Op == event.OpUpdate && p.x.skipUnchanged && ev.Before != nil && p.sameValue(ev.Before, ev.After) {
+		p.x.skipped.Add(1)
+		return recs, buf, nil
+	}
+	var err error
+	if ev.Op == event.OpUpdate && ev.Before != nil && len(te.keyCols) > 0 && te.keyChanged(ev.Before, ev.After) {
+		start := len(buf)
+		if buf, err = j.appendPlannedKey(buf, te, ev.Before); err != nil {
+			return recs, buf, err
+		}
+		oldKey := buf[start:len(buf):len(buf)]
+		start = len(buf)
+		if buf, err = j.appendPlannedKey(buf, te, ev.After); err != nil {
+			return recs, buf, err
+		}
+		newKey := buf[start:len(buf):len(buf)]
+		start = len(buf)
+		buf = appendConnectKey(buf, te.keyCols, ev.After)
+		newKeyHdr := []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
+		start = len(buf)
+		buf = appendConnectKey(buf, te.keyCols, ev.Before)
+		oldKeyHdr := []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+		var delHdrs []Header
+		if recs, buf, delHdrs, err = j.emitChange(recs, buf, te, ev, event.OpDelete, oldKey, ev.Before, nil, newKeyHdr); err != nil {
+			return recs, buf, err
+		}
+		if j.cfg.TombstonesOnDelete {
+			recs, buf = j.emitTombstone(recs, buf, te, oldKey, delHdrs)
+		}
+		recs, buf, _, err = j.emitChange(recs, buf, te, ev, event.OpCreate, newKey, nil, ev.After, oldKeyHdr)
+		return recs, buf, err
+	}
+
+	keyRow := ev.After
+	if ev.Op == event.OpDelete {
+		keyRow = ev.Before
+	}
+	var key []byte
+	if len(te.keyCols) > 0 {
+		start := len(buf)
+		if buf, err = j.appendPlannedKey(buf, te, keyRow); err != nil {
+			return recs, buf, err
+		}
+		key = buf[start:len(buf):len(buf)]
+	}
+	before, after := ev.Before, ev.After
+	switch ev.Op {
+	case event.OpCreate, event.OpRead:
+		before = nil
+	case event.OpDelete:
+		after = nil
+	}
+	var hdrs []Header
+	if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, ev.Op, key, before, after, nil); err != nil {
+		return recs, buf, err
+	}
+	if ev.Op == event.OpDelete && j.cfg.TombstonesOnDelete {
+		recs, buf = j.emitTombstone(recs, buf, te, key, hdrs)
+	}
+	return recs, buf, nil
+}
+
+// appendPlannedKey writes the key: the key columns, then the fields routers add.
+func (j *JSON) appendPlannedKey(dst []byte, te *tableEnc, row []event.Value) ([]byte, error) {
+	p := te.plan
+	if p.keyPre != nil {
+		dst = append(dst, p.keyPre...)
+	}
+	var err error
+	if dst, err = j.appendRow(dst, te.keyCols, row); err != nil {
+		return dst, err
+	}
+	if len(p.extras) > 0 {
+		dst = dst[:len(dst)-1]
+		for _, e := range p.extras {
+			dst = append(dst, e.member...)
+		}
+		dst = append(dst, '}')
+	}
+	if p.keyPre != nil {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+// emitChange appends the record of one change (op c, r, u or d) as the
+// transform chain leaves it: an envelope, a flattened row, a null value, or
+// nothing. It returns the record's headers: Debezium's tombstone shares the
+// delete's ConnectHeaders, so it also carries what add.headers put there.
+func (j *JSON) emitChange(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []Header) ([]Record, []byte, []Header, error) {
+	p := te.plan
+	var err error
+	start := len(buf)
+	if p.unwrap == nil {
+		if buf, err = j.appendPlannedEnvelope(buf, te, ev, op, before, after); err != nil {
+			return recs, buf, hdrs, err
+		}
+		return append(recs, Record{Topic: p.topic, Key: key, Value: buf[start:len(buf):len(buf)], Headers: hdrs}), buf, hdrs, nil
+	}
+	u := &p.unwrap.cfg
+	if len(p.unwrap.headers) > 0 {
+		hdrs, buf = p.appendHeaders(hdrs, buf, te, ev, op)
+	}
+	var value []byte
+	if op == event.OpDelete {
+		switch u.DeleteHandling {
+		case DeleteDrop:
+			return recs, buf, hdrs, nil
+		case DeleteTombstone:
+			value = p.nullValue
+		case DeleteToTombstone:
+			value = nil
+		default: // rewrite, rewrite-with-tombstone
+			start = len(buf)
+			if buf, err = j.appendUnwrapped(buf, te, ev, op, before); err != nil {
+				return recs, buf, hdrs, err
+			}
+			value = buf[start:len(buf):len(buf)]
+		}
+	} else {
+		start = len(buf)
+		if buf, err = j.appendUnwrapped(buf, te, ev, op, after); err != nil {
+			return recs, buf, hdrs, err
+		}
+		value = buf[start:len(buf):len(buf)]
+	}
+	return append(recs, Record{Topic: p.topic, Key: key, Value: value, Headers: hdrs}), buf, hdrs, nil
+}
+
+// emitTombstone appends the tombstone after a delete, unless the unwrap
+// transform drops it. hdrs are the delete's headers.
+func (j *JSON) emitTombstone(recs []Record, buf []byte, te *tableEnc, key []byte, hdrs []Header) ([]Record, []byte) {
+	p := te.plan
+	if p.unwrap != nil {
+		if p.unwrap.cfg.DeleteHandling != DeleteRewriteWithTombstone {
+			return recs, buf
+		}
+		// makeHeaders with a null value adds only the op header, as "d".
+		for _, h := range p.unwrap.headers {
+			if h.src == refOp {
+				hdrs = append(hdrs[:len(hdrs):len(hdrs)], Header{Key: h.newName, Value: opD})
+			}
+		}
+	}
+	return append(recs, Record{Topic: p.topic, Key: key, Headers: hdrs}), buf
+}
+
+var opD = []byte("d")
+
+// appendPlannedEnvelope is appendValueChecked with the plan's schema and
+// the column mappers applied to the row images.
+func (j *JSON) appendPlannedEnvelope(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+	p := te.plan
+	start := len(dst)
+	if p.valuePre != nil {
+		dst = append(dst, p.valuePre...)
+	}
+	dst = append(dst, `{"before":`...)
+	var err error
+	if before == nil {
+		dst = append(dst, "null"...)
+	} else if dst, err = p.appendValueRow(dst, before); err != nil {
+		return dst[:start], j.fillTable(err, ev.Table)
+	}
+	dst = append(dst, `,"after":`...)
+	if after == nil {
+		dst = append(dst, "null"...)
+	} else if dst, err = p.appendValueRow(dst, after); err != nil {
+		return dst[:start], j.fillTable(err, ev.Table)
+	}
+	dst = j.appendTail(dst, te, ev, op)
+	if p.valuePre != nil {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+// appendValueRow writes a before/after row with the column mappers applied.
+func (p *tablePlan) appendValueRow(dst []byte, row []event.Value) ([]byte, error) {
+	dst = append(dst, '{')
+	for i := range p.cols {
+		c := &p.cols[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c.key...)
+		var err error
+		if m := p.masks[i]; m != nil {
+			dst, err = m.appendValue(dst, c, row[c.idx])
+		} else {
+			dst, err = c.appendValue(dst, row[c.idx])
+		}
+		if err != nil {
+			return dst, &EncodeError{Column: c.name, Err: err}
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// sameValue reports whether two row images give equal value structs, as
+// Struct.equals compares them after conversion and column mapping.
+func (p *tablePlan) sameValue(before, after []event.Value) bool {
+	for i := range p.cols {
+		c := &p.cols[i]
+		a, b := before[c.idx], after[c.idx]
+		if m := p.masks[i]; m != nil {
+			if m.sameMapped(c, a, b) {
+				continue
+			}
+			return false
+		}
+		if !sameRaw(a, b) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameRaw(a, b event.Value) bool {
+	return a.Kind == b.Kind && a.I == b.I && string(a.B) == string(b.B)
+}
+
+// javaRegex is a java.util.regex pattern used by Matcher.matches() and
+// replaceFirst: the whole input must match, then the first match is
+// replaced with a Java replacement string.
+type javaRegex struct {
+	whole *regexp.Regexp // ^(?:re)$
+	first *regexp.Regexp // re
+	repl  []replPart
+}
+
+// replPart is a literal or a group reference of a replacement string.
+type replPart struct {
+	lit   string
+	group int // -1: literal
+}
+
+func compileJavaRegex(re, replacement string) (*javaRegex, error) {
+	first, err := regexp.Compile(re)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a regular expression Rivulet can run (Go RE2 syntax: no backreferences or lookaround): %w", re, err)
+	}
+	whole, err := regexp.Compile(`^(?:` + re + `)$`)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", re, err)
+	}
+	parts, err := parseJavaReplacement(replacement, first)
+	if err != nil {
+		return nil, err
+	}
+	return &javaRegex{whole: whole, first: first, repl: parts}, nil
+}
+
+// parseJavaReplacement parses Matcher.appendReplacement's syntax: $n (the
+// longest group number that exists), ${name}, and \ escaping the next
+// character.
+func parseJavaReplacement(s string, re *regexp.Regexp) ([]replPart, error) {
+	var parts []replPart
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, replPart{lit: lit.String(), group: -1})
+			lit.Reset()
+		}
+	}
+	groups := re.NumSubexp()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\':
+			i++
+			if i >= len(s) {
+				return nil, fmt.Errorf("replacement %q ends with a lone backslash", s)
+			}
+			lit.WriteByte(s[i])
+		case '$':
+			i++
+			if i >= len(s) {
+				return nil, fmt.Errorf("replacement %q ends with a lone $ (write \\$ for a dollar sign)", s)
+			}
+			if s[i] == '{' {
+				end := strings.IndexByte(s[i:], '}')
+				if end < 0 {
+					return nil, fmt.Errorf("replacement %q has an unclosed ${", s)
+				}
+				name := s[i+1 : i+end]
+				g := re.SubexpIndex(name)
+				if g < 0 {
+					return nil, fmt.Errorf("replacement %q names group %q, which the regex does not have", s, name)
+				}
+				flush()
+				parts = append(parts, replPart{group: g})
+				i += end
+				continue
+			}
+			if s[i] < '0' || s[i] > '9' {
+				return nil, fmt.Errorf("replacement %q: $ must be followed by a group number or {name} (write \\$ for a dollar sign)", s)
+			}
+			g := int(s[i] - '0')
+			if g > groups {
+				return nil, fmt.Errorf("replacement %q refers to group %d; the regex has %d", s, g, groups)
+			}
+			for i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+				n := g*10 + int(s[i+1]-'0')
+				if n > groups {
+					break
+				}
+				g = n
+				i++
+			}
+			flush()
+			parts = append(parts, replPart{group: g})
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	flush()
+	return parts, nil
+}
+
+// route returns the replaced topic when the whole of s matches.
+func (r *javaRegex) route(s string) (string, bool) {
+	if !r.whole.MatchString(s) {
+		return "", false
+	}
+	m := r.first.FindStringSubmatchIndex(s)
+	if m == nil {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString(s[:m[0]])
+	for _, p := range r.repl {
+		if p.group < 0 {
+			b.WriteString(p.lit)
+			continue
+		}
+		if lo, hi := m[2*p.group], m[2*p.group+1]; lo >= 0 {
+			b.WriteString(s[lo:hi])
+		}
+	}
+	b.WriteString(s[m[1]:])
+	return b.String(), true
+}
