@@ -35,6 +35,12 @@ const (
 	kZoned                         // TIMESTAMP: io.debezium.time.ZonedTimestamp string
 	kGeometry                      // io.debezium.data.geometry.Geometry {wkb, srid}
 	kPoint                         // io.debezium.data.geometry.Point {x, y, wkb, srid}
+	kDecimalString                 // DECIMAL string: BigDecimal.toPlainString
+	kDateISO                       // DATE as io.debezium.time.IsoDate "2018-06-20Z"
+	kTimeISO                       // TIME as io.debezium.time.IsoTime "13:37:03.123Z"
+	kDateTimeISO                   // DATETIME as io.debezium.time.IsoTimestamp "2018-06-20T06:37:03Z"
+	kTimeNanos                     // TIME as ns (io.debezium.time.NanoTime)
+	kDateTimeNanos                 // DATETIME as ns (io.debezium.time.NanoTimestamp)
 )
 
 // connectSchema is a Kafka Connect schema as JsonConverter.asJsonSchema
@@ -47,6 +53,7 @@ type connectSchema struct {
 	version int // 0: none
 	doc     string
 	params  [][2]string
+	def     []byte // the "default" member's JSON value, or nil (defaults.go)
 }
 
 func (s *connectSchema) appendJSON(dst []byte, optional bool, field string) []byte {
@@ -82,6 +89,10 @@ func (s *connectSchema) appendJSON(dst []byte, optional bool, field string) []by
 		}
 		dst = append(dst, '}')
 	}
+	if s.def != nil {
+		dst = append(dst, `,"default":`...)
+		dst = append(dst, s.def...)
+	}
 	if field != "" {
 		dst = append(dst, `,"field":`...)
 		dst = appendJSONStr(dst, field)
@@ -103,9 +114,27 @@ type colEnc struct {
 	key      []byte
 	kind     colKind
 	nullable bool
-	n        int // kBits: bytes; kBytes & co: BINARY(n) pad length; kZoned: fsp; decimals: scale
-	schema   connectSchema
+	// inDay: a TIME outside 00:00:00-24:00:00 has no value in this mode
+	// (connect, isostring); it is written as null when the column is
+	// nullable and refused otherwise, as Debezium's converters do.
+	inDay  bool
+	n      int // kBits: bytes; kBytes & co: BINARY(n) pad length; kZoned: fsp; decimals: scale
+	schema connectSchema
 }
+
+// errOutOfRange is wrapped for temporal values the mode cannot represent.
+var errOutOfRange = fmt.Errorf("%w: temporal value out of the range of time.precision.mode", ErrEncode)
+
+// unrepresentable handles a value the mode cannot represent: null for a
+// nullable column (Debezium logs and leaves the field unset), an error otherwise.
+func (e *colEnc) unrepresentable(dst []byte) ([]byte, error) {
+	if e.nullable {
+		return append(dst, "null"...), nil
+	}
+	return dst, errOutOfRange
+}
+
+const microsPerDay = 86_400_000_000
 
 // errValue is wrapped into EncodeError for values that do not fit their column.
 var errValue = fmt.Errorf("%w: value does not match column type", ErrEncode)
@@ -186,13 +215,53 @@ func (e *colEnc) appendValue(dst []byte, v event.Value) ([]byte, error) {
 		case event.KindBytes, event.KindString:
 			return e.appendBinary(dst, v.B), nil
 		}
+	case kDecimalString:
+		if v.Kind == event.KindDecimal {
+			var ok bool
+			if dst, ok = appendPlainDecimal(dst, v.B, e.n); !ok {
+				return dst, fmt.Errorf("%w: decimal %q is malformed", errValue, v.B)
+			}
+			return dst, nil
+		}
 	case kTimeMicros:
 		if v.Kind == event.KindTime {
 			return strconv.AppendInt(dst, v.I, 10), nil
 		}
 	case kTimeMillis:
 		if v.Kind == event.KindTime {
-			return strconv.AppendInt(dst, floorDiv(v.I, 1000), 10), nil
+			if e.inDay && (v.I < 0 || v.I > microsPerDay) {
+				return e.unrepresentable(dst)
+			}
+			// Time.toMilliOfDay: (int) Duration.toMillis(), which wraps past
+			// 596:31:23.647 (MySQL allows 838:59:59).
+			return strconv.AppendInt(dst, int64(int32(floorDiv(v.I, 1000))), 10), nil
+		}
+	case kTimeNanos:
+		if v.Kind == event.KindTime {
+			return strconv.AppendInt(dst, v.I*1000, 10), nil
+		}
+	case kTimeISO:
+		if v.Kind == event.KindTime {
+			if v.I < 0 || v.I > microsPerDay {
+				return e.unrepresentable(dst)
+			}
+			return appendISOTime(dst, v.I), nil
+		}
+	case kDateISO:
+		if v.Kind == event.KindDate {
+			return appendISODate(dst, v.I), nil
+		}
+	case kDateTimeISO:
+		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			return appendISOTimestamp(dst, v.I), nil
+		}
+	case kDateTimeNanos:
+		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			ns, ok := epochNanos(v.I)
+			if !ok {
+				return e.unrepresentable(dst) // NanoTimestamp: outside 1677-2262
+			}
+			return strconv.AppendInt(dst, ns, 10), nil
 		}
 	case kDateTimeMillis:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
@@ -320,4 +389,22 @@ func appendB64(dst, b []byte, url bool) []byte {
 		return b64URL.AppendEncode(dst, b)
 	}
 	return b64Std.AppendEncode(dst, b)
+}
+
+// epochNanos converts micros since the epoch to nanos the way
+// NanoTimestamp.toEpochNanos does: Math.multiplyExact(epochDay,
+// NANOSECONDS_PER_DAY) then Math.addExact of the nano of day; ok is false
+// where Java throws.
+func epochNanos(us int64) (int64, bool) {
+	day := floorDiv(us, microsPerDay)
+	inDay := (us - day*microsPerDay) * 1000
+	const nsPerDay = microsPerDay * 1000
+	if day > math.MaxInt64/nsPerDay || day < math.MinInt64/nsPerDay {
+		return 0, false
+	}
+	base := day * nsPerDay
+	if base > math.MaxInt64-inDay {
+		return 0, false
+	}
+	return base + inDay, true
 }

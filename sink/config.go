@@ -33,7 +33,7 @@ type DecimalMode uint8
 const (
 	DecimalPrecise DecimalMode = iota // "precise": bytes org.apache.kafka.connect.data.Decimal
 	DecimalDouble                     // "double": float64
-	DecimalString                     // "string": not supported yet
+	DecimalString                     // "string": BigDecimal.toPlainString
 )
 
 var decimalModeNames = [...]string{DecimalPrecise: "precise", DecimalDouble: "double", DecimalString: "string"}
@@ -54,9 +54,9 @@ const (
 	TimeAdaptiveMicroseconds TimePrecisionMode = iota // "adaptive_time_microseconds"
 	TimeAdaptive                                      // "adaptive" (deprecated in Debezium)
 	TimeConnect                                       // "connect"
-	TimeISOString                                     // "isostring": not supported yet
-	TimeMicroseconds                                  // "microseconds": not supported yet
-	TimeNanoseconds                                   // "nanoseconds": not supported yet
+	TimeISOString                                     // "isostring": IsoDate, IsoTime, IsoTimestamp strings
+	TimeMicroseconds                                  // "microseconds": MicroTime, MicroTimestamp
+	TimeNanoseconds                                   // "nanoseconds": NanoTime, NanoTimestamp
 )
 
 var timeModeNames = [...]string{
@@ -176,6 +176,15 @@ type JSONConfig struct {
 	BigIntUnsignedMode BigIntUnsignedMode
 	BinaryMode         BinaryMode
 
+	// PropagateSourceTypeColumns is column.propagate.source.type ("db.table.column"
+	// patterns) and PropagateSourceTypeDatatypes datatype.propagate.source.type
+	// ("db.table.TYPENAME" patterns): comma-separated regular expressions
+	// selecting the value fields that get the __debezium.source.column.*
+	// schema parameters (propagate.go).
+	PropagateSourceTypeColumns   string
+	PropagateSourceTypeDatatypes string
+	propagate                    *propagation // compiled by validate
+
 	// Transforms are the transforms=... chain, applied in order;
 	// ColumnMappers the column.truncate.* and column.mask.* keys;
 	// SkipMessagesWithoutChange is skip.messages.without.change. See
@@ -208,6 +217,11 @@ func (c *JSONConfig) validate() error {
 	if err := c.unsupportedModes(); err != nil {
 		return err
 	}
+	p, err := compilePropagation(c.PropagateSourceTypeColumns, c.PropagateSourceTypeDatatypes)
+	if err != nil {
+		return err
+	}
+	c.propagate = p
 	if c.Connector > ConnectorMariaDB {
 		return fmt.Errorf("%w: connector %d is unknown", ErrConfig, c.Connector)
 	}

@@ -44,11 +44,12 @@ func TestParseModes(t *testing.T) {
 
 func TestNewJSON_Config(t *testing.T) {
 	for name, mut := range map[string]func(*JSONConfig){
-		"no prefix":      func(c *JSONConfig) { c.TopicPrefix = "" },
-		"decimal string": func(c *JSONConfig) { c.DecimalMode = DecimalString },
-		"isostring":      func(c *JSONConfig) { c.TimePrecisionMode = TimeISOString },
-		"binary mode":    func(c *JSONConfig) { c.BinaryMode = 9 },
-		"skipped op r":   func(c *JSONConfig) { c.SkippedOperations = []event.Op{event.OpRead} },
+		"no prefix":    func(c *JSONConfig) { c.TopicPrefix = "" },
+		"decimal mode": func(c *JSONConfig) { c.DecimalMode = 9 },
+		"time mode":    func(c *JSONConfig) { c.TimePrecisionMode = 9 },
+		"propagate re": func(c *JSONConfig) { c.PropagateSourceTypeColumns = "db.t.(" },
+		"binary mode":  func(c *JSONConfig) { c.BinaryMode = 9 },
+		"skipped op r": func(c *JSONConfig) { c.SkippedOperations = []event.Op{event.OpRead} },
 	} {
 		cfg := DefaultJSONConfig("p")
 		mut(&cfg)

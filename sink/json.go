@@ -175,6 +175,7 @@ func (j *JSON) buildTable(t *schema.Table) (*tableEnc, error) {
 		}
 		te.cols = append(te.cols, ce)
 	}
+	j.cfg.propagate.apply(t, te.cols) // value fields only (propagate.go)
 	// Key fields are the primary key columns in table order (TableSchemaBuilder
 	// via Table.primaryKeyColumns), or message.key.columns in the order
 	// Debezium's CustomKeyMapper gives; column filters do not drop key columns.

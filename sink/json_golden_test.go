@@ -201,7 +201,17 @@ func goldenCases() []goldenCase {
 // record's bytes or null. Run with -update to rewrite them; testdata/README.md
 // says what each case was checked against.
 func TestJSON_Golden(t *testing.T) {
-	for _, tc := range goldenCases() {
+	runGolden(t, goldenCases())
+}
+
+// TestJSON_GoldenModes is TestJSON_Golden for the cases of every mode,
+// defaults and source type propagation (json_modes_golden_test.go).
+func TestJSON_GoldenModes(t *testing.T) {
+	runGolden(t, modeCases())
+}
+
+func runGolden(t *testing.T, cases []goldenCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultJSONConfig("dbserver1")
 			cfg.Version = "3.2.0.Final"

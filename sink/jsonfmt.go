@@ -450,3 +450,85 @@ func appendZoned(dst []byte, micros int64, fsp int) []byte {
 	dst = time.UnixMicro(micros).UTC().AppendFormat(dst, zonedLayouts[fsp])
 	return append(dst, '"')
 }
+
+// appendPlainDecimal appends the quoted decimal text as
+// BigDecimal.toPlainString prints it at the given scale
+// (decimal.handling.mode=string): no exponent, no leading zeros, the
+// fraction padded to scale digits, no sign on zero. ok is false for text
+// that is not a plain decimal number.
+func appendPlainDecimal(dst, text []byte, scale int) ([]byte, bool) {
+	i := 0
+	neg := false
+	if i < len(text) && (text[i] == '-' || text[i] == '+') {
+		neg = text[i] == '-'
+		i++
+	}
+	intStart := i
+	for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+		i++
+	}
+	intPart := text[intStart:i]
+	var frac []byte
+	if i < len(text) && text[i] == '.' {
+		i++
+		fs := i
+		for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+			i++
+		}
+		frac = text[fs:i]
+	}
+	if i != len(text) || len(intPart)+len(frac) == 0 {
+		return dst, false
+	}
+	for len(intPart) > 0 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	zero := len(intPart) == 0
+	for _, c := range frac {
+		zero = zero && c == '0'
+	}
+	dst = append(dst, '"')
+	if neg && !zero {
+		dst = append(dst, '-')
+	}
+	if len(intPart) == 0 {
+		dst = append(dst, '0')
+	} else {
+		dst = append(dst, intPart...)
+	}
+	if len(frac) > 0 || scale > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, frac...)
+		for k := len(frac); k < scale; k++ {
+			dst = append(dst, '0')
+		}
+	}
+	return append(dst, '"'), true
+}
+
+// appendISODate appends io.debezium.time.IsoDate for days since the epoch:
+// DateTimeFormatter.ISO_OFFSET_DATE in UTC, "2018-06-20Z".
+func appendISODate(dst []byte, days int64) []byte {
+	dst = append(dst, '"')
+	dst = time.Unix(days*86400, 0).UTC().AppendFormat(dst, "2006-01-02Z")
+	return append(dst, '"')
+}
+
+// appendISOTime appends io.debezium.time.IsoTime for micros past midnight
+// (0 to 24h; 24:00:00 wraps to 00:00:00 as LocalTime.plus does):
+// ISO_OFFSET_TIME, seconds always, the fraction with the digits it needs.
+func appendISOTime(dst []byte, us int64) []byte {
+	us %= 86_400_000_000
+	dst = append(dst, '"')
+	dst = time.UnixMicro(us).UTC().AppendFormat(dst, "15:04:05.999999Z")
+	return append(dst, '"')
+}
+
+// appendISOTimestamp appends io.debezium.time.IsoTimestamp for micros since
+// the epoch (wall clock read as UTC): ISO_OFFSET_DATE_TIME, the fraction with
+// the digits it needs, "2018-06-20T06:37:03.5Z".
+func appendISOTimestamp(dst []byte, us int64) []byte {
+	dst = append(dst, '"')
+	dst = time.UnixMicro(us).UTC().AppendFormat(dst, "2006-01-02T15:04:05.999999Z")
+	return append(dst, '"')
+}

@@ -15,7 +15,8 @@ import (
 // mode-dependent choice is one row of a mode table: supporting another mode
 // (decimal.handling.mode=string, time.precision.mode=isostring, …) means
 // adding a row, plus a colKind if the rendering is new. A mode without a row
-// is refused by JSONConfig validation.
+// is refused by JSONConfig validation. Every mode of Debezium 3.x but
+// time.precision.mode=structured (3.7, not released) has its row.
 
 // typeMappers maps a column type to its rendering under the configured modes
 // (sized for every schema.Type: mapping_mariadb.go fills in MariaDB's types).
@@ -75,10 +76,13 @@ var typeMappers = [schema.TypeUUID + 1]func(cfg *JSONConfig, c *schema.Column, e
 	schema.TypeVarbinary: binaryMapper,
 	schema.TypeBlob:      binaryMapper,
 	schema.TypeDate: func(cfg *JSONConfig, _ *schema.Column, e *colEnc) {
-		e.kind, e.schema = kInt, timeModes[cfg.TimePrecisionMode].date
+		m := timeModes[cfg.TimePrecisionMode]
+		e.kind, e.schema = m.dateKind, m.date
 	},
 	schema.TypeTime: func(cfg *JSONConfig, c *schema.Column, e *colEnc) {
-		e.kind, e.schema = timeModes[cfg.TimePrecisionMode].time(c.FSP)
+		m := timeModes[cfg.TimePrecisionMode]
+		e.kind, e.schema = m.time(c.FSP)
+		e.inDay = m.timeInDay
 	},
 	schema.TypeDateTime: func(cfg *JSONConfig, c *schema.Column, e *colEnc) {
 		e.kind, e.schema = timeModes[cfg.TimePrecisionMode].datetime(c.FSP)
@@ -155,7 +159,8 @@ var decimalModes = [...]func(e *colEnc, precision, scale int){
 		e.kind, e.schema = kDecimalBytes, decimalSchema(precision, scale)
 	},
 	DecimalDouble: func(e *colEnc, _, _ int) { e.kind, e.schema = kDecimalDouble, connectSchema{typ: "double"} },
-	DecimalString: nil, // TODO(#5): BigDecimal.toPlainString as string
+	// SpecialValueDecimal.fromLogical: BigDecimal.toPlainString at the column's scale.
+	DecimalString: func(e *colEnc, _, _ int) { e.kind, e.schema = kDecimalString, connectSchema{typ: "string"} },
 }
 
 // binaryModes: binary.handling.mode for BINARY, VARBINARY and BLOBs.
@@ -175,6 +180,12 @@ type temporalMapping struct {
 	date     connectSchema
 	time     func(fsp int) (colKind, connectSchema)
 	datetime func(fsp int) (colKind, connectSchema)
+	// dateKind renders DATE; the zero value kInt writes the days.
+	dateKind colKind
+	// timeInDay: TIME outside 00:00:00-24:00:00 cannot be converted
+	// (JdbcValueConverters.supportsLargeTimeValues is false for connect
+	// and isostring).
+	timeInDay bool
 }
 
 var (
@@ -217,19 +228,45 @@ var timeModes = [...]*temporalMapping{
 		datetime: func(int) (colKind, connectSchema) {
 			return kDateTimeMillis, connectSchema{typ: "int64", name: "org.apache.kafka.connect.data.Timestamp", version: 1}
 		},
+		timeInDay: true,
 	},
-	TimeISOString:    nil, // TODO(#5)
-	TimeMicroseconds: nil, // TODO(#5)
-	TimeNanoseconds:  nil, // TODO(#5)
+	// IsoDate (ISO_OFFSET_DATE), IsoTime (ISO_OFFSET_TIME), IsoTimestamp
+	// (ISO_OFFSET_DATE_TIME): strings in UTC with 'Z', the fraction printed
+	// with as many digits as it needs.
+	TimeISOString: {
+		date: connectSchema{typ: "string", name: "io.debezium.time.IsoDate", version: 1},
+		time: func(int) (colKind, connectSchema) {
+			return kTimeISO, connectSchema{typ: "string", name: "io.debezium.time.IsoTime", version: 1}
+		},
+		datetime: func(int) (colKind, connectSchema) {
+			return kDateTimeISO, connectSchema{typ: "string", name: "io.debezium.time.IsoTimestamp", version: 1}
+		},
+		dateKind:  kDateISO,
+		timeInDay: true,
+	},
+	TimeMicroseconds: {
+		date:     debeziumDate,
+		time:     func(int) (colKind, connectSchema) { return kTimeMicros, microTime },
+		datetime: func(int) (colKind, connectSchema) { return kDateTimeMicros, microTimestamp },
+	},
+	TimeNanoseconds: {
+		date: debeziumDate,
+		time: func(int) (colKind, connectSchema) {
+			return kTimeNanos, connectSchema{typ: "int64", name: "io.debezium.time.NanoTime", version: 1}
+		},
+		datetime: func(int) (colKind, connectSchema) {
+			return kDateTimeNanos, connectSchema{typ: "int64", name: "io.debezium.time.NanoTimestamp", version: 1}
+		},
+	},
 }
 
 // unsupportedModes refuses modes that have no row yet.
 func (c *JSONConfig) unsupportedModes() error {
 	switch {
 	case int(c.DecimalMode) >= len(decimalModes) || decimalModes[c.DecimalMode] == nil:
-		return fmt.Errorf("%w: decimal.handling.mode=%s is not supported yet; use precise or double", ErrConfig, c.DecimalMode)
+		return fmt.Errorf("%w: decimal.handling.mode=%s is unknown", ErrConfig, c.DecimalMode)
 	case int(c.TimePrecisionMode) >= len(timeModes) || timeModes[c.TimePrecisionMode] == nil:
-		return fmt.Errorf("%w: time.precision.mode=%s is not supported yet; use adaptive_time_microseconds, adaptive or connect", ErrConfig, c.TimePrecisionMode)
+		return fmt.Errorf("%w: time.precision.mode=%s is unknown", ErrConfig, c.TimePrecisionMode)
 	case int(c.BigIntUnsignedMode) >= len(bigIntUnsignedModes):
 		return fmt.Errorf("%w: bigint.unsigned.handling.mode=%s is unknown", ErrConfig, c.BigIntUnsignedMode)
 	case int(c.BinaryMode) >= len(binaryModes):
@@ -247,6 +284,7 @@ func newColEnc(cfg *JSONConfig, idx int, c *schema.Column) (colEnc, error) {
 		return e, fmt.Errorf("%w: column type %q (%d) has no mapping", ErrEncode, c.TypeName, c.Type)
 	}
 	typeMappers[c.Type](cfg, c, &e)
+	e.schema.def = defaultJSON(cfg, c, &e)
 	return e, nil
 }
 
