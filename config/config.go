@@ -186,6 +186,15 @@ type Config struct {
 	Snapshot Snapshot
 	// Signal holds the signalling keys (signal.*).
 	Signal Signal
+	// Transforms is Kafka Connect's `transforms` list with each
+	// `transforms.<name>.*`: the single message transforms Rivulet applies
+	// natively (config/transforms.go), in order.
+	Transforms []Transform
+	// ColumnMappers are the `column.truncate.to.N.chars` and `column.mask.*` keys.
+	ColumnMappers []ColumnMapper
+	// SkipMessagesWithoutChange is `skip.messages.without.change`: an update
+	// whose emitted columns did not change produces no record. Default false.
+	SkipMessagesWithoutChange bool
 	// IncludeSchemaChanges is `include.schema.changes`: publish DDL to the
 	// schema change topic named TopicPrefix. Default true.
 	IncludeSchemaChanges bool

@@ -14,6 +14,7 @@ import (
 // *.blacklist) are accepted too but not listed.
 func SupportedKeys() []string {
 	out := append(append(append([]string(nil), supportedKeys...), snapshotKeys...), signalKeys...)
+	out = append(out, transformKeys...)
 	sort.Strings(out)
 	return out
 }
@@ -70,7 +71,6 @@ var fixedKeys = []fixedKey{
 	{key: "event.processing.failure.handling.mode", def: "fail"},
 	{key: "event.deserialization.failure.handling.mode", def: "fail"},
 	{key: "inconsistent.schema.handling.mode", def: "fail"},
-	{key: "skip.messages.without.change", def: "false"},
 	{key: "enable.time.adjuster", def: "true"},
 	{key: "table.ignore.builtin", def: "true"},
 	{key: "binlog.buffer.size", def: "0"},
@@ -93,7 +93,7 @@ var fixedKeys = []fixedKey{
 }
 
 // fixedPrefixes are key families Rivulet does not implement at all.
-var fixedPrefixes = []string{"column.mask.", "column.truncate."}
+var fixedPrefixes []string
 
 // redact hides the values of keys that hold credentials.
 func redact(key, v string) string {
@@ -235,22 +235,9 @@ func (l *loader) aliases() {
 	}
 }
 
-// unsupportedFamilies reports Single Message Transforms and custom
-// converters, naming each, and consumes their <name>.* keys.
+// unsupportedFamilies reports custom converters, naming each, and
+// consumes their <name>.* keys. (Transforms: config/transforms.go.)
 func (l *loader) unsupportedFamilies() {
-	if v, ok := l.take("transforms"); ok {
-		for _, name := range splitServers(v) {
-			typ := strings.TrimSpace(l.m["transforms."+name+".type"])
-			if typ == "" {
-				typ = "no type"
-			}
-			l.fail(&FieldError{Key: "transforms", Value: name, Problem: "(" + typ + ") is not supported yet",
-				Fix: "remove it from transforms and apply it in the consumer", Err: ErrUnsupported})
-		}
-		l.consumePrefix("transforms.")
-		l.consumePrefix("predicates.")
-		l.take("predicates")
-	}
 	if v, ok := l.take("converters"); ok {
 		for _, name := range splitServers(v) {
 			typ := strings.TrimSpace(l.m[name+".type"])
