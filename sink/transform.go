@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -88,6 +89,10 @@ func DefaultTransformConfig(name string, k TransformKind) TransformConfig {
 		KeyEnforceUniqueness: true, KeyFieldName: "__dbz__physicalTableIdentifier",
 	}
 }
+
+// propagatedTypeParam is the schema parameter column.propagate.source.type
+// and datatype.propagate.source.type always add.
+const propagatedTypeParam = "__debezium.source.column.type"
 
 // transformer is the compiled transform chain and column mappers.
 type transformer struct {
@@ -202,6 +207,16 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *tableEnc) (*tablePlan, 
 		r := x.ruleFor(t, &t.Columns[c.idx])
 		if r == nil {
 			continue
+		}
+		// ColumnMappers takes the first matching rule in the order truncate,
+		// mask, column/datatype.propagate.source.type, hash, hash v2.
+		if i := slices.IndexFunc(c.schema.params, func(p [2]string) bool { return p[0] == propagatedTypeParam }); i >= 0 {
+			if r.cfg.Kind == ColumnMaskHash || r.cfg.Kind == ColumnMaskHashV2 {
+				continue // propagation wins
+			}
+			c.schema.params = slices.DeleteFunc(slices.Clone(c.schema.params), func(p [2]string) bool {
+				return strings.HasPrefix(p[0], "__debezium.source.column.")
+			})
 		}
 		p.masks[i] = r.forColumn(c, &t.Columns[c.idx])
 	}
@@ -327,7 +342,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 	}
 	// RelationalChangeRecordEmitter.emitUpdateRecord: an update whose value
 	// struct equals the old one is not emitted.
-	if ev.Op == event.OpUpdate && p.x.skipUnchanged && ev.Before != nil && p.sameValue(ev.Before, ev.After) {
+	if p.skipsUnchanged(ev) {
 		p.x.skipped.Add(1)
 		return recs, buf, nil
 	}
@@ -524,6 +539,12 @@ func (p *tablePlan) appendValueRow(dst []byte, row []event.Value) ([]byte, error
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// skipsUnchanged reports whether skip.messages.without.change drops ev
+// (its rows must match the table).
+func (p *tablePlan) skipsUnchanged(ev *event.ChangeEvent) bool {
+	return ev.Op == event.OpUpdate && p.x.skipUnchanged && ev.Before != nil && ev.After != nil && p.sameValue(ev.Before, ev.After)
 }
 
 // sameValue reports whether two row images give equal value structs, as

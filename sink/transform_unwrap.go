@@ -334,11 +334,25 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *tableEnc, ev *event.Chan
 		return strconv.AppendInt(dst, s.Thread, 10)
 	case refSrcQuery:
 		return str(s.Query)
+	case refTxID, refTxTotalOrder, refTxCollectionOrder:
+		// The transaction block, null unless provide.transaction.metadata
+		// is on (appendTxBlock: the create of a key change counts one more).
+		if ev.Tx.ID == "" {
+			return append(dst, "null"...)
+		}
+		if src == refTxID {
+			return appendJSONStr(dst, ev.Tx.ID)
+		}
+		n := ev.Tx.TotalOrder
+		if src == refTxCollectionOrder {
+			n = ev.Tx.DataCollectionOrder
+		}
+		if ev.Op == event.OpUpdate && op == event.OpCreate {
+			n++
+		}
+		return strconv.AppendInt(dst, n, 10)
 	}
-	// sequence is always null for MySQL; the transaction block is null
-	// unless provide.transaction.metadata is on (not supported with
-	// transforms yet).
-	return append(dst, "null"...)
+	return append(dst, "null"...) // sequence: always null for MySQL
 }
 
 // appendRaw writes the header form of src (SimpleHeaderConverter: the

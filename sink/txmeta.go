@@ -122,6 +122,9 @@ func (j *JSON) DataRecords(ev *event.ChangeEvent) int {
 	}
 	if ev.Op == event.OpUpdate && ev.Before != nil && ev.After != nil {
 		te, err := j.table(ev.Table)
+		if err == nil && te.plan != nil && len(ev.Before) == te.ncols && len(ev.After) == te.ncols && te.plan.skipsUnchanged(ev) {
+			return 0 // skip.messages.without.change: never reaches the TransactionMonitor
+		}
 		if err == nil && len(te.keyCols) > 0 && len(ev.Before) == te.ncols && len(ev.After) == te.ncols &&
 			te.keyChanged(ev.Before, ev.After) {
 			return 2

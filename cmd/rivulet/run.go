@@ -154,6 +154,9 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
 		}
 	}
+	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
+		return nil, err
+	}
 	if cfg.Sink == config.SinkStdout {
 		j, err := sink.NewJSON(enc)
 		if err != nil {
