@@ -192,6 +192,9 @@ type Config struct {
 	Transforms []Transform
 	// ColumnMappers are the `column.truncate.to.N.chars` and `column.mask.*` keys.
 	ColumnMappers []ColumnMapper
+	// Encoding holds the value rendering keys (decimal, time, bigint and
+	// binary handling modes, column/datatype.propagate.source.type).
+	Encoding Encoding
 	// SkipMessagesWithoutChange is `skip.messages.without.change`: an update
 	// whose emitted columns did not change produces no record. Default false.
 	SkipMessagesWithoutChange bool

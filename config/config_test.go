@@ -280,7 +280,7 @@ func TestFromMap_Errors(t *testing.T) {
 		{"log format", []string{"log.format", "logfmt"}, []string{`log.format: "logfmt" is not a log format; set text or json`}, false},
 
 		// Known keys Rivulet implements only at Debezium's default.
-		{"fixed with default", []string{"decimal.handling.mode", "double"}, []string{`decimal.handling.mode: "double" is not supported yet; remove decimal.handling.mode or set it to Debezium's default "precise"`}, true},
+		{"fixed with default", []string{"enable.time.adjuster", "false"}, []string{`enable.time.adjuster: "false" is not supported yet; remove enable.time.adjuster or set it to Debezium's default "true"`}, true},
 		{"fixed without default", []string{"database.initial.statements", "SET x=1"}, []string{`database.initial.statements: "SET x=1" is not supported yet; remove database.initial.statements`}, true},
 		{"fixed secret redacted", []string{"database.ssl.truststore.password", "changeit"}, []string{`database.ssl.truststore.password: "****" is not supported yet; remove database.ssl.truststore.password`}, true},
 		{"snapshot threads out of range", []string{"snapshot.max.threads", "0"}, []string{`snapshot.max.threads: "0" is not an integer in range; set an integer 1-64`}, false},

@@ -15,6 +15,7 @@ import (
 func SupportedKeys() []string {
 	out := append(append(append([]string(nil), supportedKeys...), snapshotKeys...), signalKeys...)
 	out = append(out, transformKeys...)
+	out = append(out, encodingKeys...)
 	sort.Strings(out)
 	return out
 }
@@ -56,10 +57,6 @@ type fixedKey struct {
 }
 
 var fixedKeys = []fixedKey{
-	{key: "decimal.handling.mode", def: "precise"},
-	{key: "time.precision.mode", def: "adaptive_time_microseconds"},
-	{key: "bigint.unsigned.handling.mode", def: "long"},
-	{key: "binary.handling.mode", def: "bytes"},
 	{key: "include.query", def: "false"},
 	{key: "include.schema.comments", def: "false"},
 	{key: "topic.delimiter", def: "."},
@@ -81,8 +78,6 @@ var fixedKeys = []fixedKey{
 	{key: "database.ssl.keystore.password"},
 	{key: "database.ssl.truststore"},
 	{key: "database.ssl.truststore.password"},
-	{key: "column.propagate.source.type"},
-	{key: "datatype.propagate.source.type"},
 	{key: "converters"}, // handled with its <name>.* keys by unsupportedFamilies
 	// Rivulet's snapshot will take no locks at all; "extended" asks for more.
 	{key: "snapshot.locking.mode", def: "minimal", also: []string{"none", "extended", "minimal_percona", "minimal_percona_no_table_locks"}},

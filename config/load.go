@@ -381,6 +381,7 @@ func (l *loader) parse(c *Config) {
 	l.parseSnapshot(c)
 	l.parseSignal(c)
 	l.parseTransforms(c)
+	l.parseEncoding(c)
 	l.boolean("include.schema.changes", &c.IncludeSchemaChanges)
 	l.millis("heartbeat.interval.ms", &c.HeartbeatInterval, 0)
 	l.str("topic.heartbeat.prefix", &c.HeartbeatTopicPrefix)
