@@ -157,6 +157,9 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
 		return nil, err
 	}
+	if err := encodingModes(cfg, &enc); err != nil { // handling modes, source type propagation (encoding.go)
+		return nil, err
+	}
 	if cfg.Sink == config.SinkStdout {
 		j, err := sink.NewJSON(enc)
 		if err != nil {
