@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
 )
@@ -148,8 +149,10 @@ func (e *colEnc) appendValue(dst []byte, v event.Value) ([]byte, error) {
 	switch e.kind {
 	case kInt:
 		switch v.Kind {
-		case event.KindInt, event.KindUint, event.KindDate:
+		case event.KindInt, event.KindUint:
 			return strconv.AppendInt(dst, v.I, 10), nil
+		case event.KindDate:
+			return strconv.AppendInt(dst, adjustDays(v.I), 10), nil
 		}
 	case kBool:
 		switch v.Kind {
@@ -249,14 +252,17 @@ func (e *colEnc) appendValue(dst []byte, v event.Value) ([]byte, error) {
 		}
 	case kDateISO:
 		if v.Kind == event.KindDate {
+			v.I = adjustDays(v.I)
 			return appendISODate(dst, v.I), nil
 		}
 	case kDateTimeISO:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			v.I = adjustMicros(v.I)
 			return appendISOTimestamp(dst, v.I), nil
 		}
 	case kDateTimeNanos:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			v.I = adjustMicros(v.I)
 			ns, ok := epochNanos(v.I)
 			if !ok {
 				return e.unrepresentable(dst) // NanoTimestamp: outside 1677-2262
@@ -265,14 +271,17 @@ func (e *colEnc) appendValue(dst []byte, v event.Value) ([]byte, error) {
 		}
 	case kDateTimeMillis:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			v.I = adjustMicros(v.I)
 			return strconv.AppendInt(dst, floorDiv(v.I, 1000), 10), nil
 		}
 	case kDateTimeMicros:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
+			v.I = adjustMicros(v.I)
 			return strconv.AppendInt(dst, v.I, 10), nil
 		}
 	case kZoned:
 		if v.Kind == event.KindTimestamp || v.Kind == event.KindDateTime {
+			v.I = adjustMicros(v.I)
 			return appendZoned(dst, v.I, e.n), nil
 		}
 	case kGeometry, kPoint:
@@ -407,4 +416,35 @@ func epochNanos(us int64) (int64, bool) {
 		return 0, false
 	}
 	return base + inDay, true
+}
+
+// Debezium's temporal adjuster (enable.time.adjuster, default true;
+// BinlogValueConverters.adjustTemporal), applied by the value converters to
+// every DATE, DATETIME and TIMESTAMP: a year 0-69 is 2000-2069, 70-99 is
+// 1970-1999 (MySQL's two-digit years). Values from year 100 on pass one
+// comparison.
+var (
+	minUnadjustedMicros = time.Date(100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	minUnadjustedDays   = floorDiv(minUnadjustedMicros, microsPerDay)
+)
+
+func adjustMicros(us int64) int64 {
+	if us >= minUnadjustedMicros {
+		return us
+	}
+	t := time.UnixMicro(us).UTC()
+	switch y := t.Year(); {
+	case y >= 0 && y <= 69:
+		return t.AddDate(2000, 0, 0).UnixMicro()
+	case y >= 70 && y <= 99:
+		return t.AddDate(1900, 0, 0).UnixMicro()
+	}
+	return us
+}
+
+func adjustDays(days int64) int64 {
+	if days >= minUnadjustedDays {
+		return days
+	}
+	return floorDiv(adjustMicros(days*microsPerDay), microsPerDay)
 }

@@ -9,8 +9,8 @@ import (
 // that differ between time.precision.mode renderings: a negative TIME and
 // one beyond 24 hours (no value in connect and isostring), fractions with
 // trailing zeros (trimmed by the ISO formatters, not by ZonedTimestamp), a
-// NOT NULL zero date (the epoch) and a DATETIME before 1677 (no
-// NanoTimestamp).
+// NOT NULL zero date (the epoch), a DATETIME before 1677 (no
+// NanoTimestamp), and years 0012 and 0075 (enable.time.adjuster: 2012, 1975).
 func temporalTable() *schema.Table {
 	return &schema.Table{DB: "shop", Name: "temporal", PrimaryKey: []int{0}, Columns: []schema.Column{
 		{Name: "id", Type: schema.TypeInt, TypeName: "INT"},
@@ -27,6 +27,8 @@ func temporalTable() *schema.Table {
 		{Name: "ts0", Type: schema.TypeTimestamp, TypeName: "TIMESTAMP"},
 		{Name: "ts6", Type: schema.TypeTimestamp, TypeName: "TIMESTAMP", FSP: 6, Nullable: true},
 		{Name: "y", Type: schema.TypeYear, TypeName: "YEAR", Nullable: true},
+		{Name: "d_yy", Type: schema.TypeDate, TypeName: "DATE", Nullable: true},
+		{Name: "dt_yy", Type: schema.TypeDateTime, TypeName: "DATETIME", FSP: 6, Nullable: true},
 	}}
 }
 
@@ -49,6 +51,8 @@ func temporalRow() []event.Value {
 		ts("2018-06-20 13:37:03"),
 		ts("2018-06-20 13:37:03.5"),
 		event.Int(2024),
+		{Kind: event.KindDate, I: micros("0012-03-04 00:00:00") / 86_400_000_000},
+		dt("0075-06-07 10:00:00.5"),
 	}
 }
 
