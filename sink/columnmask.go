@@ -59,6 +59,7 @@ type columnRule struct {
 	mask    []byte // mask chars: the JSON string of N '*'
 	newHash func() hash.Hash
 	pool    *sync.Pool
+	salt    []byte
 }
 
 // colRule is a rule as it applies to one column.
@@ -115,6 +116,7 @@ func compileColumnRules(cfgs []ColumnMapperConfig) ([]columnRule, error) {
 					return nil, fmt.Errorf("%w: hash algorithm %q is not supported; use MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256 or SHA3-224/256/384/512", ErrConfig, c.Algorithm)
 				}
 				r.newHash = nh
+				r.salt = []byte(c.Salt) // salt.getBytes(): UTF-8
 				r.pool = &sync.Pool{New: func() any { return &hasher{h: nh()} }}
 			}
 			out = append(out, r)
@@ -268,7 +270,7 @@ func (m *colRule) appendHash(dst, s []byte) []byte {
 	hs := m.pool.Get().(*hasher)
 	defer m.pool.Put(hs)
 	hs.h.Reset()
-	hs.h.Write([]byte(m.cfg.Salt))
+	hs.h.Write(m.salt)
 	if m.cfg.Kind == ColumnMaskHashV2 {
 		hs.h.Write(s)
 	} else {

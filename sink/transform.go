@@ -108,6 +108,8 @@ type compiledTransform struct {
 	keyRe   *javaRegex // ByLogicalTableRouter: key.field.regex
 	fields  []fieldRef // unwrap: add.fields
 	headers []fieldRef // unwrap: add.headers
+
+	fieldsNeedNow, headersNeedNow bool // a field reads ts_ms/ts_us/ts_ns
 }
 
 // newTransformer compiles cfg's transforms and column mappers; nil when
@@ -133,6 +135,7 @@ func newTransformer(cfg *JSONConfig) (*transformer, error) {
 			if ct.headers, err = parseFieldRefs(t.AddHeadersPrefix, t.AddHeaders); err != nil {
 				return nil, fmt.Errorf("%w: transforms.%s.add.headers: %w", ErrConfig, t.Name, err)
 			}
+			ct.fieldsNeedNow, ct.headersNeedNow = needsNow(ct.fields), needsNow(ct.headers)
 		case TransformRegexRouter, TransformLogicalTableRouter:
 			what := "regex"
 			if t.Kind == TransformLogicalTableRouter {

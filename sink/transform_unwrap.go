@@ -245,8 +245,8 @@ func (j *JSON) appendUnwrapped(dst []byte, te *tableEnc, ev *event.ChangeEvent, 
 		}
 	}
 	if len(p.unwrap.fields) > 0 {
-		var tmp refValues
-		tmp.init(j, ev)
+		var srcBuf, nowBuf [24]byte
+		tmp := j.refValuesFor(ev, p.unwrap.fieldsNeedNow, &srcBuf, &nowBuf)
 		for _, r := range p.unwrap.fields {
 			m := r.member
 			if first {
@@ -264,24 +264,31 @@ func (j *JSON) appendUnwrapped(dst []byte, te *tableEnc, ev *event.ChangeEvent, 
 	return dst, nil
 }
 
-// refValues holds the formatted instants of one record.
+// refValues holds the formatted instants of one record: the change time
+// and, when a field asks for it, the processing time.
 type refValues struct {
-	srcDigits, nowDigits [24]byte
-	srcMs, srcUs, srcNs  []byte
-	nowMs, nowUs, nowNs  []byte
-	haveNow              bool
+	srcMs, srcUs, srcNs []byte
+	nowMs, nowUs, nowNs []byte
 }
 
-func (v *refValues) init(j *JSON, ev *event.ChangeEvent) {
-	v.srcMs, v.srcUs, v.srcNs = splitTimeDigits(&v.srcDigits, ev.Source.TsUs)
-}
-
-func (v *refValues) now(j *JSON) {
-	if !v.haveNow {
+func (j *JSON) refValuesFor(ev *event.ChangeEvent, needNow bool, srcBuf, nowBuf *[24]byte) refValues {
+	var v refValues
+	v.srcMs, v.srcUs, v.srcNs = splitTimeDigits(srcBuf, ev.Source.TsUs)
+	if needNow {
 		now := j.now()
-		v.nowMs, v.nowUs, v.nowNs = splitTimeDigitsNs(&v.nowDigits, now.UnixNano(), now)
-		v.haveNow = true
+		v.nowMs, v.nowUs, v.nowNs = splitTimeDigitsNs(nowBuf, now.UnixNano(), now)
 	}
+	return v
+}
+
+// needsNow reports whether one of refs reads the processing time.
+func needsNow(refs []fieldRef) bool {
+	for _, r := range refs {
+		if r.src == refTsMs || r.src == refTsUs || r.src == refTsNs {
+			return true
+		}
+	}
+	return false
 }
 
 // appendJSON writes the JSON value of src for the record.
@@ -296,9 +303,12 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *tableEnc, ev *event.Chan
 	switch src {
 	case refOp:
 		return append(dst, '"', byte(op), '"')
-	case refTsMs, refTsUs, refTsNs:
-		v.now(j)
-		return append(dst, [...][]byte{refTsMs: v.nowMs, refTsUs: v.nowUs, refTsNs: v.nowNs}[src]...)
+	case refTsMs:
+		return append(dst, v.nowMs...)
+	case refTsUs:
+		return append(dst, v.nowUs...)
+	case refTsNs:
+		return append(dst, v.nowNs...)
 	case refSrcVersion:
 		return appendJSONStr(dst, j.version())
 	case refSrcConnector:
@@ -386,9 +396,9 @@ func appendUnquoted(dst, quoted []byte) []byte {
 func (p *tablePlan) appendHeaders(hdrs []Header, buf []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op) ([]Header, []byte) {
 	out := make([]Header, len(hdrs), len(hdrs)+len(p.unwrap.headers))
 	copy(out, hdrs)
-	var tmp refValues
-	tmp.init(nil, ev)
 	j := p.j
+	var srcBuf, nowBuf [24]byte
+	tmp := j.refValuesFor(ev, p.unwrap.headersNeedNow, &srcBuf, &nowBuf)
 	for _, r := range p.unwrap.headers {
 		start := len(buf)
 		var ok bool
