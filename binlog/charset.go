@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -17,65 +16,123 @@ import (
 )
 
 // textDecoder converts column bytes in a MySQL character set to UTF-8.
-// A nil *textDecoder means the bytes are already UTF-8 (utf8mb3, utf8mb4,
-// ascii) and pass through untouched.
+// A nil *textDecoder means the bytes are already UTF-8 (utf8mb3, utf8mb4)
+// and pass through untouched.
 type textDecoder struct {
 	name string
-	// single-byte character sets: table lookup, no state
-	cm *charmap.Charmap
+	// single-byte character sets: the server's table (charset_tables.go), no state
+	table *[256]rune
 	// multi-byte character sets: a stateful transformer owned by one reader loop
 	tr transform.Transformer
 	// asciiCompat: bytes below 0x80 are ASCII characters, so pure-ASCII
 	// input is already UTF-8 and need not be copied.
 	asciiCompat bool
+	// Multi-byte sets the server converts differently from tr for some
+	// characters: seqLen gives the length of the sequence a byte starts,
+	// fix the server's character for a two- or three-byte code where tr
+	// differs.
+	seqLen func(c byte) int
+	fix    func(code uint32) (rune, bool)
 }
+
+// Sequence lengths of the multi-byte sets that have fixes.
+func sjisLen(c byte) int {
+	if c >= 0x81 && c <= 0x9F || c >= 0xE0 && c <= 0xFC {
+		return 2
+	}
+	return 1
+}
+
+func eucJPLen(c byte) int {
+	switch {
+	case c == 0x8F:
+		return 3 // JIS X 0212
+	case c == 0x8E || c >= 0xA1 && c <= 0xFE:
+		return 2
+	}
+	return 1
+}
+
+func dbcsLen(c byte) int { // GB2312, Big5: lead bytes 0x81-0xFE
+	if c >= 0x81 && c <= 0xFE {
+		return 2
+	}
+	return 1
+}
+
+// serverFix returns the fix function of a multi-byte set: the generated
+// differences, then the user-defined area the server maps to private use
+// characters (cp932 F040-F9FC; ujis and eucjpms F5A1-FEFE, then
+// 8FF5A1-8FFEFE), which golang.org/x/text does not decode.
+func serverFix(name string) func(code uint32) (rune, bool) {
+	m := multiByteFixes[name]
+	var pua func(lead, trail byte) (rune, bool)
+	switch name {
+	case "cp932":
+		pua = func(lead, trail byte) (rune, bool) {
+			if lead < 0xF0 || lead > 0xF9 || trail < 0x40 || trail > 0xFC || trail == 0x7F {
+				return 0, false
+			}
+			t := rune(trail) - 0x40
+			if trail > 0x7F {
+				t--
+			}
+			return 0xE000 + rune(lead-0xF0)*188 + t, true
+		}
+	case "ujis", "eucjpms":
+		pua = func(lead, trail byte) (rune, bool) {
+			if lead < 0xF5 || lead > 0xFE || trail < 0xA1 || trail > 0xFE {
+				return 0, false
+			}
+			return 0xE000 + rune(lead-0xF5)*94 + rune(trail-0xA1), true
+		}
+	}
+	return func(code uint32) (rune, bool) {
+		if r, ok := m[code]; ok {
+			return r, true
+		}
+		if pua == nil {
+			return 0, false
+		}
+		r, ok := pua(byte(code>>8), byte(code))
+		if code>>16 == 0x8F && ok {
+			r += 94 * 10 // JIS X 0212's user-defined area follows JIS X 0208's
+		}
+		return r, ok
+	}
+}
+
+// byteTables are singleByteCharsets expanded to one rune per byte.
+var byteTables = func() map[string]*[256]rune {
+	m := make(map[string]*[256]rune, len(singleByteCharsets))
+	for name, chars := range singleByteCharsets {
+		t := new([256]rune)
+		i := 256 - utf8.RuneCountInString(chars)
+		for b := 0; b < i; b++ {
+			t[b] = rune(b)
+		}
+		for _, r := range chars {
+			t[i] = r
+			i++
+		}
+		m[name] = t
+	}
+	return m
+}()
 
 // charsetDecoder returns the decoder for a MySQL character set name. binary is
 // true for the binary character set (the column holds bytes, not text).
 func charsetDecoder(name string) (dec *textDecoder, binary bool, err error) {
 	n := strings.ToLower(name)
+	if t, ok := byteTables[n]; ok {
+		return &textDecoder{name: n, table: t, asciiCompat: n != "swe7"}, false, nil
+	}
 	var enc encoding.Encoding
 	switch n {
-	case "", "utf8", "utf8mb3", "utf8mb4", "ascii":
+	case "", "utf8", "utf8mb3", "utf8mb4":
 		return nil, false, nil
 	case "binary":
 		return nil, true, nil
-	// MySQL's latin1 is Windows-1252 (with the five undefined code points
-	// mapped to C1 controls), not ISO-8859-1.
-	case "latin1":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Windows1252}, false, nil
-	case "latin2":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.ISO8859_2}, false, nil
-	case "latin5":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.ISO8859_9}, false, nil
-	case "latin7":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.ISO8859_13}, false, nil
-	case "greek":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.ISO8859_7}, false, nil
-	case "hebrew":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.ISO8859_8}, false, nil
-	case "cp1250":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Windows1250}, false, nil
-	case "cp1251":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Windows1251}, false, nil
-	case "cp1256":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Windows1256}, false, nil
-	case "cp1257":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Windows1257}, false, nil
-	case "cp850":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.CodePage850}, false, nil
-	case "cp852":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.CodePage852}, false, nil
-	case "cp866":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.CodePage866}, false, nil
-	case "koi8r":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.KOI8R}, false, nil
-	case "koi8u":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.KOI8U}, false, nil
-	case "macroman":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Macintosh}, false, nil
-	case "tis620":
-		return &textDecoder{name: n, asciiCompat: true, cm: charmap.Windows874}, false, nil
 	case "sjis", "cp932":
 		enc = japanese.ShiftJIS
 	case "ujis", "eucjpms":
@@ -98,7 +155,19 @@ func charsetDecoder(name string) (dec *textDecoder, binary bool, err error) {
 		return nil, false, errors.New("character set " + name + " has no UTF-8 converter")
 	}
 	compat := n != "ucs2" && n != "utf16" && n != "utf16le" && n != "utf32"
-	return &textDecoder{name: n, tr: enc.NewDecoder(), asciiCompat: compat}, false, nil
+	d := &textDecoder{name: n, tr: enc.NewDecoder(), asciiCompat: compat}
+	switch n {
+	case "sjis", "cp932":
+		d.seqLen = sjisLen
+	case "ujis", "eucjpms":
+		d.seqLen = eucJPLen
+	case "gb2312", "big5":
+		d.seqLen = dbcsLen
+	}
+	if d.seqLen != nil {
+		d.fix = serverFix(n)
+	}
+	return d, false, nil
 }
 
 // asciiOnly reports whether every byte of b is below 0x80.
@@ -113,14 +182,48 @@ func asciiOnly(b []byte) bool {
 
 // appendUTF8 appends src converted to UTF-8 to dst.
 func (d *textDecoder) appendUTF8(dst, src []byte) ([]byte, error) {
-	if d.cm != nil {
+	if d.table != nil {
 		for _, c := range src {
-			if c < utf8.RuneSelf {
+			if c < utf8.RuneSelf && d.asciiCompat {
 				dst = append(dst, c)
 				continue
 			}
-			dst = utf8.AppendRune(dst, d.cm.DecodeByte(c))
+			dst = utf8.AppendRune(dst, d.table[c])
 		}
+		return dst, nil
+	}
+	if d.fix == nil {
+		return d.transform(dst, src)
+	}
+	// Hand runs without a fixed character to the transformer, whole
+	// sequences only.
+	start := 0
+	for i := 0; i < len(src); {
+		n := d.seqLen(src[i])
+		if n > 1 && i+n <= len(src) {
+			code := uint32(src[i])<<8 | uint32(src[i+1])
+			if n == 3 {
+				code = code<<8 | uint32(src[i+2])
+			}
+			if r, ok := d.fix(code); ok {
+				var err error
+				if dst, err = d.transform(dst, src[start:i]); err != nil {
+					return dst, err
+				}
+				dst = utf8.AppendRune(dst, r)
+				i += n
+				start = i
+				continue
+			}
+		}
+		i += n
+	}
+	return d.transform(dst, src[start:])
+}
+
+// transform appends src converted by the transformer to dst.
+func (d *textDecoder) transform(dst, src []byte) ([]byte, error) {
+	if len(src) == 0 {
 		return dst, nil
 	}
 	d.tr.Reset()

@@ -350,8 +350,53 @@ func TestCharsetDecoder(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := charsetDecoder("armscii8"); err == nil {
-		t.Error("armscii8: want an error")
+	if _, _, err := charsetDecoder("filename"); err == nil {
+		t.Error("filename: want an error")
+	}
+}
+
+// TestCharsetDecoder_ServerTables: text converts as the server does (found
+// comparing every single-byte code and every valid multi-byte code with the
+// server's CONVERT: Go's charmaps turned the C1 controls of ISO 8859-x and
+// latin1's five undefined bytes into U+FFFD, read greek as ISO 8859-7:2003,
+// had no armscii8, dec8, geostd8, hp8, keybcs2, macce or swe7; its
+// multi-byte decoders differ on 396 characters of sjis, ujis, eucjpms, big5
+// and gb2312 and on the user-defined areas of cp932, ujis and eucjpms).
+func TestCharsetDecoder_ServerTables(t *testing.T) {
+	tests := []struct {
+		charset string
+		in      []byte
+		want    string
+	}{
+		{"latin1", []byte{0x80, 0x81, 0x8D, 0x9D, 0xFF}, "€\u0081\u008d\u009dÿ"},
+		{"latin2", []byte{0x80, 0x9F, 0xA3, 0xFF}, "\u0080\u009fŁ˙"},
+		{"greek", []byte{0xA1, 0xA2, 0xA4, 0xC1}, "ʽʼ?Α"},
+		{"hebrew", []byte{0x85, 0xE0}, "\u0085א"},
+		{"swe7", []byte{'[', '\\', ']', '{', '}', 'a'}, "ÄÖÅäåa"},
+		{"armscii8", []byte{0xB2, 0xB3}, "Աա"},
+		{"macce", []byte{0x80, 0x81}, "ÄĀ"},
+		{"keybcs2", []byte{0x80}, "Č"},
+		{"cp1250", []byte{0x81, 0x8A}, "?Š"},
+		{"ascii", []byte{'a', 0x80}, "a?"},
+		// Multi-byte sets: golang.org/x/text decodes Windows-31J and
+		// Big5-HKSCS and no user-defined areas.
+		{"sjis", []byte{0x82, 0xA0, 0x81, 0x60, 0x82, 0xA2, 0x81, 0x5F, 0x81, 0x91}, "あ〜い\\¢"},
+		{"cp932", []byte{0x81, 0x60, 0xF0, 0x40, 0xF9, 0xFC, 'x'}, "～\ue000\ue757x"},
+		{"ujis", []byte{0xA4, 0xA2, 0xA1, 0xC1, 0xF5, 0xA1, 0x8F, 0xF5, 0xA1, 0x8F, 0xA2, 0xB7}, "あ〜\ue000\ue3ac~"},
+		{"eucjpms", []byte{0x8F, 0xF3, 0xF3, 0x8F, 0xA2, 0xC3}, "ⅰ￤"},
+		{"big5", []byte{0xA4, 0xA4, 0xA1, 0x45, 0xC6, 0xA1}, "中•ヾ"},
+		{"gb2312", []byte{0xD6, 0xD0, 0xA1, 0xA4, 0xA1, 0xAA}, "中・―"},
+		{"sjis", []byte{0x82, 0xA0, 0x81}, "あ\ufffd"}, // a truncated sequence stays the transformer's
+	}
+	for _, tt := range tests {
+		dec, _, err := charsetDecoder(tt.charset)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.charset, err)
+		}
+		got, err := dec.appendUTF8(nil, tt.in)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("%s % X: %q, %v; want %q", tt.charset, tt.in, got, err, tt.want)
+		}
 	}
 }
 
