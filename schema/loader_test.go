@@ -120,7 +120,7 @@ func TestLoader_Table_AllTypes(t *testing.T) {
 		},
 		PrimaryKey: []int{0},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, ignoreDefaults); diff != "" { // defaults: TestTracker_Corpus, default_test.go
 		t.Errorf("Table mismatch (-want +got):\n%s", diff)
 	}
 
