@@ -55,6 +55,9 @@ var modes = []mode{
 	{"isostring", map[string]string{"time.precision.mode": "isostring"}},
 	{"microseconds", map[string]string{"time.precision.mode": "microseconds"}},
 	{"nanoseconds", map[string]string{"time.precision.mode": "nanoseconds"}},
+	// Every column's source type in its schema: the snapshot's metadata
+	// (information_schema) and the DDL read from the binlog must agree.
+	{"propagate_source_type", map[string]string{"column.propagate.source.type": ".*"}},
 }
 
 // goldenFile is testdata/<table>.json.
