@@ -1,12 +1,18 @@
 package binlog
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/replication"
+
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 func TestTruncateTarget(t *testing.T) {
@@ -147,5 +153,103 @@ func TestReader_TxMetadata(t *testing.T) {
 	}
 	if replayed != len(parts[0].Events) || replayed+fresh != 20 {
 		t.Errorf("after restart: %d replayed (want %d), %d fresh (want %d)", replayed, len(parts[0].Events), fresh, 20-len(parts[0].Events))
+	}
+}
+
+// TestStream_TxBoundariesMySQL feeds MySQL events (no server needed): a
+// GTID transaction, an anonymous one (id from file and BEGIN position), a
+// TRUNCATE (a DDL group: no transaction, op t), XA (not a Debezium
+// transaction) and a ROLLBACK (BEGIN, no END).
+func TestStream_TxBoundariesMySQL(t *testing.T) {
+	uuid := "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	sid := make([]byte, 16)
+	for i := range sid {
+		var v byte
+		for _, c := range strings.ReplaceAll(uuid, "-", "")[2*i : 2*i+2] {
+			v <<= 4
+			if c >= '0' && c <= '9' {
+				v |= byte(c - '0')
+			} else {
+				v |= byte(c-'a') + 10
+			}
+		}
+		sid[i] = v
+	}
+	tbl := &schema.Table{DB: "shop", Name: "t", Columns: []schema.Column{{Name: "id", Type: schema.TypeInt}}, PrimaryKey: []int{0}}
+	cfg := &Config{TxMetadata: true, Tables: fixedTables{tbl}, MaxBatchSize: 100}
+	s := &stream{cfg: cfg, track: true, obs: nopObserver{}, log: slog.New(slog.DiscardHandler), file: "mysql-bin.000001"}
+	var err error
+	if s.gtids, err = parseGTIDState("", false); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan Batch, 16)
+	h := &replication.EventHeader{Timestamp: 1700000000, ServerID: 7}
+	pos := uint64(4)
+	feed := func(ev replication.Event) {
+		t.Helper()
+		if err := s.handle(context.Background(), &replication.BinlogEvent{Header: h, Event: ev}, pos, pos+50, out); err != nil {
+			t.Fatal(err)
+		}
+		pos += 50
+	}
+	next := func() Batch {
+		t.Helper()
+		select {
+		case b := <-out:
+			return b
+		default:
+			t.Fatal("no batch")
+		}
+		return Batch{}
+	}
+
+	feed(&replication.GTIDEvent{SID: sid, GNO: 5, OriginalCommitTimestamp: 1700000000123456})
+	feed(&replication.QueryEvent{Query: []byte("BEGIN")})
+	feed(&replication.XIDEvent{})
+	if b := next(); b.Tx != (TxBoundary{ID: uuid + ":5", Begin: true, End: true, BeginTsMs: 1700000000123, EndTsMs: 1700000000123}) {
+		t.Errorf("GTID transaction: %+v", b.Tx)
+	}
+
+	feed(&replication.GTIDEvent{SID: make([]byte, 16)}) // anonymous
+	beginAt := pos
+	feed(&replication.QueryEvent{Query: []byte("BEGIN")})
+	feed(&replication.XIDEvent{})
+	if b := next(); b.Tx.ID != fmt.Sprintf("file=mysql-bin.000001,pos=%d", beginAt) || !b.Tx.Begin || !b.Tx.End || b.Tx.BeginTsMs != 1700000000000 {
+		t.Errorf("anonymous transaction: %+v", b.Tx)
+	}
+
+	feed(&replication.GTIDEvent{SID: sid, GNO: 6})
+	truncAt := pos
+	feed(&replication.QueryEvent{Query: []byte("TRUNCATE TABLE t"), Schema: []byte("shop")})
+	b := next()
+	if b.Tx != (TxBoundary{}) || len(b.Events) != 1 {
+		t.Fatalf("truncate batch: %+v", b)
+	}
+	if ev := b.Events[0]; ev.Op != event.OpTruncate || ev.Table != tbl || ev.Source.GTID != uuid+":6" || ev.Source.Pos != truncAt || ev.Source.Thread != -1 || ev.Source.ServerID != 7 {
+		t.Errorf("truncate event: %+v", ev)
+	}
+	feed(&replication.GTIDEvent{SID: sid, GNO: 7})
+	feed(&replication.QueryEvent{Query: []byte("TRUNCATE TABLE other"), Schema: []byte("shop")}) // not captured
+	select {
+	case b := <-out: // a DDL group that changes nothing is only a pending position
+		t.Errorf("truncate of an uncaptured table handed out %+v", b)
+	default:
+	}
+
+	feed(&replication.GTIDEvent{SID: sid, GNO: 8})
+	feed(&replication.QueryEvent{Query: []byte("XA START 'x'")})
+	feed(&replication.QueryEvent{Query: []byte("XA END 'x'")})
+	feed(&replication.GenericEvent{})
+	select {
+	case b := <-out:
+		t.Errorf("XA transaction handed out %+v", b)
+	default:
+	}
+
+	feed(&replication.GTIDEvent{SID: sid, GNO: 9})
+	feed(&replication.QueryEvent{Query: []byte("BEGIN")})
+	feed(&replication.QueryEvent{Query: []byte("ROLLBACK")})
+	if b := next(); b.Tx.ID != uuid+":9" || !b.Tx.Begin || b.Tx.End {
+		t.Errorf("rolled back transaction: %+v (Debezium writes BEGIN, no END)", b.Tx)
 	}
 }
