@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -85,6 +87,9 @@ func NewAvro(cfg JSONConfig, acfg AvroConfig) (*Avro, error) {
 	}
 	if int(acfg.SchemaNames) >= len(nameAdjustNames) || int(acfg.FieldNames) >= len(nameAdjustNames) {
 		return nil, fmt.Errorf("%w: unknown name adjustment mode", ErrConfig)
+	}
+	if len(cfg.Transforms) > 0 || len(cfg.ColumnMappers) > 0 || cfg.SkipMessagesWithoutChange {
+		return nil, fmt.Errorf("%w: transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with the Avro converter", ErrConfig)
 	}
 	cfg.KeySchemas, cfg.ValueSchemas = false, false
 	j, err := NewJSON(cfg)
@@ -347,7 +352,20 @@ func (a *Avro) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op 
 		dst = binary.AppendVarint(dst, s.Thread)
 	}
 	dst = appendOptAvroString(dst, s.Query)
-	dst = append(dst, 0, 2, byte(op)) // transaction null, op
+	if ev.Tx.ID == "" {
+		dst = append(dst, 0)
+	} else {
+		// As appendTxBlock: the create of a primary-key change is the
+		// event's second data record.
+		total, dc := ev.Tx.TotalOrder, ev.Tx.DataCollectionOrder
+		if ev.Op == event.OpUpdate && op == event.OpCreate {
+			total, dc = total+1, dc+1
+		}
+		dst = appendAvroString(append(dst, 2), ev.Tx.ID)
+		dst = binary.AppendVarint(dst, total)
+		dst = binary.AppendVarint(dst, dc)
+	}
+	dst = append(dst, 2, byte(op))
 	ns := a.j.now().UnixNano()
 	dst = append(dst, 2)
 	dst = binary.AppendVarint(dst, floorDiv(ns, 1_000_000))
@@ -378,40 +396,59 @@ func appendOptAvroString(dst []byte, s string) []byte {
 func appendAvroRow(dst []byte, cols []avroCol, row []event.Value) ([]byte, error) {
 	for i := range cols {
 		c := cols[i].c
-		v := row[c.idx]
-		if c.nullable {
-			if v.Kind == event.KindNull {
-				dst = append(dst, 0)
-				continue
-			}
-			dst = append(dst, 2)
-		} else if v.Kind == event.KindNull {
-			return dst, &EncodeError{Column: c.name, Err: fmt.Errorf("%w: NULL in a NOT NULL column", errValue)}
-		}
 		var err error
-		if dst, err = c.appendAvro(dst, v); err != nil {
+		if dst, err = c.appendAvroField(dst, row[c.idx]); err != nil {
 			return dst, &EncodeError{Column: c.name, Err: err}
 		}
 	}
 	return dst, nil
 }
 
-// appendAvro writes the Avro datum of a non-null value: the binary form of
-// the value JSON's appendValue renders as text.
-func (e *colEnc) appendAvro(dst []byte, v event.Value) ([]byte, error) {
+// unionBranches returns the union indexes (zig-zag encoded) of null and of
+// the value for an optional column: ["null", T], or [T, "null"] when the
+// column has a default (AvroData.maybeMakeOptional).
+func (e *colEnc) unionBranches() (null, value byte) {
+	if e.schema.def != nil && e.kind != kGeometry && e.kind != kPoint {
+		return 2, 0
+	}
+	return 0, 2
+}
+
+// appendAvroField writes one field: the union branch of an optional column,
+// then the datum.
+func (e *colEnc) appendAvroField(dst []byte, v event.Value) ([]byte, error) {
+	nullB, valB := e.unionBranches()
+	if v.Kind == event.KindNull {
+		if !e.nullable {
+			return dst, fmt.Errorf("%w: NULL in a NOT NULL column", errValue)
+		}
+		return append(dst, nullB), nil
+	}
+	start := len(dst)
+	if e.nullable {
+		dst = append(dst, valB)
+	}
+	out, isNull, err := e.appendAvro(dst, v)
+	switch {
+	case err != nil:
+		return dst[:start], err
+	case isNull && e.nullable:
+		// A value the mapping renders as null (out of its type's range).
+		return append(dst[:start], nullB), nil
+	case isNull:
+		return dst[:start], errOutOfRange
+	}
+	return out, nil
+}
+
+// appendAvro writes the Avro datum of a non-null value. Binary, floating
+// point, decimal and geometry values are written directly; every other
+// kind is rendered by the JSON mapping (appendValue, a few bytes on the
+// stack) and converted, so that both encoders apply the same conversions
+// (time adjuster, ranges, ISO formats). null reports a value the mapping
+// renders as null.
+func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, err error) {
 	switch e.kind {
-	case kInt:
-		switch v.Kind {
-		case event.KindInt, event.KindUint, event.KindDate:
-			return binary.AppendVarint(dst, v.I), nil
-		}
-	case kBool:
-		switch v.Kind {
-		case event.KindInt, event.KindUint:
-			return append(dst, b2u8(v.I != 0)), nil
-		case event.KindBits:
-			return append(dst, b2u8(len(v.B) > 0 && v.B[len(v.B)-1]&1 != 0)), nil
-		}
 	case kBits:
 		var tmp [8]byte
 		var src []byte
@@ -422,7 +459,7 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) ([]byte, error) {
 			binary.BigEndian.PutUint64(tmp[:], uint64(v.I))
 			src = tmp[:]
 		default:
-			return dst, errValue
+			return dst, false, errValue
 		}
 		dst = binary.AppendVarint(dst, int64(e.n))
 		for i := 0; i < e.n; i++ {
@@ -432,78 +469,108 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) ([]byte, error) {
 			}
 			dst = append(dst, b)
 		}
-		return dst, nil
+		return dst, false, nil
 	case kFloat32:
 		switch v.Kind {
 		case event.KindFloat, event.KindDouble:
-			return binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v.Float64()))), nil
+			return binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v.Float64()))), false, nil
 		}
+		return dst, false, errValue
 	case kFloat64:
 		switch v.Kind {
 		case event.KindFloat, event.KindDouble:
-			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Float64())), nil
+			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Float64())), false, nil
 		}
+		return dst, false, errValue
 	case kDecimalBytes:
 		if v.Kind == event.KindDecimal {
 			var out [33]byte
 			b, ok := decimalUnscaled(&out, v.B, e.n)
 			if !ok {
-				return dst, fmt.Errorf("%w: decimal %q does not fit scale %d", errValue, v.B, e.n)
+				return dst, false, fmt.Errorf("%w: decimal %q does not fit scale %d", errValue, v.B, e.n)
 			}
-			return appendAvroBytes(dst, b), nil
+			return appendAvroBytes(dst, b), false, nil
 		}
+		return dst, false, errValue
 	case kDecimalDouble:
 		if v.Kind == event.KindDecimal {
 			f, err := strconv.ParseFloat(string(v.B), 64)
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return dst, fmt.Errorf("%w: decimal %q: %v", errValue, v.B, err)
+				return dst, false, fmt.Errorf("%w: decimal %q: %v", errValue, v.B, err)
 			}
-			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), nil
+			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), false, nil
 		}
+		return dst, false, errValue
 	case kUintDecimal:
 		switch v.Kind {
 		case event.KindUint, event.KindInt:
 			var out [33]byte
-			return appendAvroBytes(dst, uintUnscaled(&out, uint64(v.I))), nil
+			return appendAvroBytes(dst, uintUnscaled(&out, uint64(v.I))), false, nil
 		}
+		return dst, false, errValue
 	case kString:
 		switch v.Kind {
 		case event.KindString, event.KindJSON, event.KindBytes:
-			return appendAvroBytes(dst, v.B), nil
+			if utf8.Valid(v.B) {
+				return appendAvroBytes(dst, v.B), false, nil
+			}
+			// Invalid UTF-8 becomes what the JSON text holds (U+FFFD).
+			s, err := unquoteJSON(appendJSONString(nil, v.B))
+			if err != nil {
+				return dst, false, err
+			}
+			return appendAvroString(dst, s), false, nil
 		}
+		return dst, false, errValue
 	case kBytes, kBinBase64, kBinBase64URL, kBinHex:
 		switch v.Kind {
 		case event.KindBytes, event.KindString:
-			return e.appendAvroBinary(dst, v.B), nil
+			return e.appendAvroBinary(dst, v.B), false, nil
 		}
-	case kTimeMicros:
-		if v.Kind == event.KindTime {
-			return binary.AppendVarint(dst, v.I), nil
-		}
-	case kTimeMillis:
-		if v.Kind == event.KindTime {
-			return binary.AppendVarint(dst, floorDiv(v.I, 1000)), nil
-		}
-	case kDateTimeMillis:
-		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
-			return binary.AppendVarint(dst, floorDiv(v.I, 1000)), nil
-		}
-	case kDateTimeMicros:
-		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
-			return binary.AppendVarint(dst, v.I), nil
-		}
-	case kZoned:
-		if v.Kind == event.KindTimestamp || v.Kind == event.KindDateTime {
-			var tmp [48]byte
-			s := appendZoned(tmp[:0], v.I, e.n) // a JSON string: strip the quotes
-			return appendAvroBytes(dst, bytes.Trim(s, `"`)), nil
-		}
+		return dst, false, errValue
 	case kGeometry, kPoint:
 		if v.Kind == event.KindBytes {
-			return e.appendAvroGeometry(dst, v.B)
+			out, err := e.appendAvroGeometry(dst, v.B)
+			return out, false, err
 		}
+		return dst, false, errValue
 	}
-	return dst, errValue
+	var tmp [64]byte
+	text, err := e.appendValue(tmp[:0], v)
+	if err != nil {
+		return dst, false, err
+	}
+	if string(text) == "null" {
+		return dst, true, nil
+	}
+	switch e.schema.typ {
+	case "boolean":
+		return append(dst, b2u8(string(text) == "true")), false, nil
+	case "int8", "int16", "int32", "int64":
+		n, err := strconv.ParseInt(string(text), 10, 64)
+		if err != nil {
+			return dst, false, fmt.Errorf("%w: %s is not an integer", errValue, text)
+		}
+		return binary.AppendVarint(dst, n), false, nil
+	case "string":
+		if len(text) >= 2 && text[0] == '"' && bytes.IndexByte(text, '\\') < 0 {
+			return appendAvroBytes(dst, text[1:len(text)-1]), false, nil
+		}
+		s, err := unquoteJSON(text)
+		if err != nil {
+			return dst, false, err
+		}
+		return appendAvroString(dst, s), false, nil
+	}
+	return dst, false, fmt.Errorf("%w: no Avro rendering for Connect type %s", errValue, e.schema.typ)
+}
+
+func unquoteJSON(text []byte) (string, error) {
+	var s string
+	if err := json.Unmarshal(text, &s); err != nil {
+		return "", fmt.Errorf("%w: %s is not a JSON string", errValue, text)
+	}
+	return s, nil
 }
 
 func b2u8(b bool) byte {

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -80,6 +82,13 @@ func (w *avroSchemaWriter) endRecord(doc string, version int, connectName string
 // field writes one record field: `{"name":…,"type":` + typ() + default.
 // optional wraps the type in ["null", T] with default null.
 func (w *avroSchemaWriter) field(i int, name string, optional bool, typ func()) {
+	w.fieldDefault(i, name, optional, nil, typ)
+}
+
+// fieldDefault is field for a Connect schema with a default (def, the
+// Avro JSON of the value, or nil): optional then is [T, "null"] and the
+// field's default is def (AvroData.maybeMakeOptional, addAvroRecordField).
+func (w *avroSchemaWriter) fieldDefault(i int, name string, optional bool, def []byte, typ func()) {
 	if i > 0 {
 		w.raw(",")
 	}
@@ -91,13 +100,23 @@ func (w *avroSchemaWriter) field(i int, name string, optional bool, typ func()) 
 	w.raw(`{"name":`)
 	w.str(name)
 	w.raw(`,"type":`)
-	if optional {
+	switch {
+	case optional && def == nil:
 		w.raw(`["null",`)
 		typ()
 		w.raw(`],"default":null}`)
 		return
+	case optional:
+		w.raw("[")
+		typ()
+		w.raw(`,"null"]`)
+	default:
+		typ()
 	}
-	typ()
+	if def != nil {
+		w.raw(`,"default":`)
+		w.dst = append(w.dst, def...)
+	}
 	w.raw("}")
 }
 
@@ -129,7 +148,8 @@ func (w *avroSchemaWriter) column(c *colEnc) {
 		avroType = "null"
 	}
 	decimal := s.name == "org.apache.kafka.connect.data.Decimal"
-	if s.name == "" && s.doc == "" && s.version == 0 && len(s.params) == 0 && connectType == "" {
+	def := c.avroDefault()
+	if s.name == "" && s.doc == "" && s.version == 0 && len(s.params) == 0 && connectType == "" && def == nil {
 		w.str(avroType)
 		return
 	}
@@ -170,6 +190,10 @@ func (w *avroSchemaWriter) column(c *colEnc) {
 			w.str(p[1])
 		}
 		w.raw("}")
+	}
+	if def != nil {
+		w.raw(`,"connect.default":`)
+		w.dst = append(w.dst, def...)
 	}
 	if s.name != "" {
 		w.keyStr("connect.name", s.name)
@@ -217,7 +241,7 @@ func (w *avroSchemaWriter) row(cols []avroCol, fullName string) {
 	}
 	for i := range cols {
 		c := cols[i].c
-		w.field(i, cols[i].name, c.nullable, func() { w.column(c) })
+		w.fieldDefault(i, cols[i].name, c.nullable, c.avroDefault(), func() { w.column(c) })
 	}
 	w.endRecord("", 0, fullName)
 }
@@ -281,4 +305,32 @@ func avroValueSchema(cols []avroCol, valueName, envelopeName, connector string) 
 	w.raw(envelopeAvroTail)
 	w.endRecord("", 2, envelopeName)
 	return string(w.dst), w.err
+}
+
+// avroDefault converts the column's Connect default (JsonConverter's JSON
+// of it) to the Avro JSON AvroData.defaultValueFromConnect writes: numbers,
+// booleans and strings as they are; bytes (BYTES, Decimal, Bits) as the
+// string of the bytes read as ISO-8859-1 (JsonConverter has base64). A
+// geometry default is not carried (MySQL has none but expressions).
+func (c *colEnc) avroDefault() []byte {
+	def := c.schema.def
+	if def == nil || c.kind == kGeometry || c.kind == kPoint {
+		return nil
+	}
+	if c.schema.typ != "bytes" {
+		return def
+	}
+	var b64 string
+	if err := json.Unmarshal(def, &b64); err != nil {
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil
+	}
+	latin1 := make([]rune, len(raw))
+	for i, b := range raw {
+		latin1[i] = rune(b)
+	}
+	return appendJSONStr(nil, string(latin1))
 }

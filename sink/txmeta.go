@@ -145,7 +145,16 @@ func (k *Kafka) SendTransaction(ctx context.Context, topic string, m *event.Tran
 		done(err)
 		return err
 	}
-	recs, _ := k.enc.AppendTransaction(make([]Record, 0, 1), make([]byte, 0, 256), topic, m)
+	var recs []Record
+	if k.avro != nil {
+		var err error
+		if recs, _, err = k.avro.AppendTransaction(ctx, make([]Record, 0, 1), make([]byte, 0, 256), topic, m); err != nil {
+			done(err)
+			return err
+		}
+	} else {
+		recs, _ = k.enc.AppendTransaction(make([]Record, 0, 1), make([]byte, 0, 256), topic, m)
+	}
 	if err := k.ensureTopics(ctx, recs); err != nil {
 		done(err)
 		return err

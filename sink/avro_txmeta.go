@@ -1,0 +1,67 @@
+package sink
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/rivulet-cdc/rivulet/event"
+)
+
+// The transaction topic's Avro schemas: AvroData of SchemaFactory's
+// transactionKeySchema and transactionValueSchema (see txmeta.go). The
+// optional array of event.collection structs is ["null", array].
+const (
+	avroTxKeySchema = `{"type":"record","name":"TransactionMetadataKey","namespace":"io.debezium.connector.common","fields":[` +
+		`{"name":"id","type":"string"}],` +
+		`"connect.version":1,"connect.name":"io.debezium.connector.common.TransactionMetadataKey"}`
+	avroTxValueSchema = `{"type":"record","name":"TransactionMetadataValue","namespace":"io.debezium.connector.common","fields":[` +
+		`{"name":"status","type":"string"},` +
+		`{"name":"id","type":"string"},` +
+		`{"name":"event_count","type":["null","long"],"default":null},` +
+		`{"name":"data_collections","type":["null",{"type":"array","items":{"type":"record","name":"collection","namespace":"event","fields":[` +
+		`{"name":"data_collection","type":"string"},` +
+		`{"name":"event_count","type":"long"}],` +
+		`"connect.version":1,"connect.name":"event.collection"}}],"default":null},` +
+		`{"name":"ts_ms","type":"long"}],` +
+		`"connect.version":1,"connect.name":"io.debezium.connector.common.TransactionMetadataValue"}`
+)
+
+// AppendTransaction is JSON.AppendTransaction in Avro: the BEGIN or END
+// record m for topic, its schemas registered under <topic>-key and
+// <topic>-value (once; later calls hit the registry client's cache).
+func (a *Avro) AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
+	keyID, err := a.cfg.Registry.Register(ctx, topic+"-key", avroTxKeySchema)
+	if err != nil {
+		return recs, buf, fmt.Errorf("register key schema of %s: %w", topic, err)
+	}
+	valueID, err := a.cfg.Registry.Register(ctx, topic+"-value", avroTxValueSchema)
+	if err != nil {
+		return recs, buf, fmt.Errorf("register value schema of %s: %w", topic, err)
+	}
+	start := len(buf)
+	kh := wireHeader(keyID)
+	buf = appendAvroString(append(buf, kh[:]...), m.ID)
+	key := buf[start:len(buf):len(buf)]
+	start = len(buf)
+	vh := wireHeader(valueID)
+	buf = append(buf, vh[:]...)
+	buf = appendAvroString(buf, m.Status.String())
+	buf = appendAvroString(buf, m.ID)
+	if m.Status == event.TxEnd {
+		buf = binary.AppendVarint(append(buf, 2), m.EventCount)
+		buf = append(buf, 2)
+		if n := len(m.DataCollections); n > 0 {
+			buf = binary.AppendVarint(buf, int64(n))
+			for _, c := range m.DataCollections {
+				buf = appendAvroString(buf, c.DataCollection)
+				buf = binary.AppendVarint(buf, c.EventCount)
+			}
+		}
+		buf = append(buf, 0) // end of the array
+	} else {
+		buf = append(buf, 0, 0)
+	}
+	buf = binary.AppendVarint(buf, m.TsMs)
+	return append(recs, Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)]}), buf, nil
+}
