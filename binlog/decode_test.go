@@ -762,3 +762,18 @@ func TestDecodeHires(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanTable_CompressedColumn: a MariaDB COMPRESSED column (binlog types
+// 140/141, unknown to go-mysql, whose metadata it then misreads) is refused
+// as unsupported, naming the column, not reported as a schema mismatch.
+func TestPlanTable_CompressedColumn(t *testing.T) {
+	for _, typ := range []byte{mariadbVarcharCompressed, mariadbBlobCompressed} {
+		tm := &tableMap{db: "d", name: "t", types: []byte{mysql.MYSQL_TYPE_LONG, typ}, metas: []uint16{0, 0}}
+		tbl := &schema.Table{DB: "d", Name: "t", Columns: []schema.Column{
+			{Name: "id", Type: schema.TypeInt}, {Name: "c", Type: schema.TypeVarchar, Charset: "utf8mb4"}}}
+		_, err := planTable(tm, tbl, "test:4")
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "column c") || !strings.Contains(err.Error(), "COMPRESSED") {
+			t.Errorf("type %d: %v, want ErrUnsupported naming column c and COMPRESSED", typ, err)
+		}
+	}
+}
