@@ -229,6 +229,7 @@ type Config struct {
 
 	KeyConverter   Converter // `key.converter`, `key.converter.schemas.enable`
 	ValueConverter Converter // `value.converter`, `value.converter.schemas.enable`
+	Avro           Avro      // schema registry and name adjustment of the Avro converter (avro.go)
 
 	SchemaHistory SchemaHistory
 	Kafka         Kafka

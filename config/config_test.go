@@ -264,8 +264,9 @@ func TestFromMap_Errors(t *testing.T) {
 		{"snapshot mode unknown", []string{"snapshot.mode", "sometimes"}, []string{`snapshot.mode: "sometimes" is not a snapshot mode; set initial, initial_only, when_needed, always, no_data, recovery, never or configuration_based`}, false},
 		{"heartbeat prefix", []string{"heartbeat.interval.ms", "1000", "topic.heartbeat.prefix", "h b"}, []string{`topic.heartbeat.prefix: "h b" is not a valid topic name prefix; use only A-Z, a-z, 0-9, '.', '_' and '-'`}, false},
 		{"queue not above batch", []string{"max.batch.size", "8192"}, []string{`max.queue.size: "8192" is not larger than max.batch.size (8192); set max.queue.size above max.batch.size, as Debezium requires (defaults 8192 and 2048)`}, false},
-		{"avro value converter", []string{"value.converter", "io.confluent.connect.avro.AvroConverter"}, []string{`value.converter: "io.confluent.connect.avro.AvroConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter`}, true},
-		{"string key converter", []string{"key.converter", "org.apache.kafka.connect.storage.StringConverter"}, []string{`key.converter: "org.apache.kafka.connect.storage.StringConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter`}, true},
+		{"avro without registry", []string{"key.converter", "io.confluent.connect.avro.AvroConverter", "value.converter", "io.confluent.connect.avro.AvroConverter", "include.schema.changes", "false"},
+			[]string{`value.converter.schema.registry.url: is not set; set the schema registry's URL, such as http://schema-registry:8081`}, false},
+		{"string key converter", []string{"key.converter", "org.apache.kafka.connect.storage.StringConverter"}, []string{`key.converter: "org.apache.kafka.connect.storage.StringConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter or io.confluent.connect.avro.AvroConverter`}, true},
 		{"history topic missing", []string{"-schema.history.internal.kafka.topic", ""}, []string{`schema.history.internal.kafka.topic: is not set; set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory`}, false},
 		{"history file missing", []string{"schema.history.internal", "io.debezium.storage.file.history.FileSchemaHistory"}, []string{`schema.history.internal.file.filename: is not set; set the path of the schema history file`}, false},
 		{"history servers", []string{"schema.history.internal.kafka.bootstrap.servers", "kafka"}, []string{`schema.history.internal.kafka.bootstrap.servers: "kafka" is not host:port; set a comma-separated list of host:port, such as kafka:9092`}, false},
@@ -327,7 +328,7 @@ func TestFromMap_AllErrorsAtOnce(t *testing.T) {
 	_, _, err := FromMap(map[string]string{
 		"database.port":      "abc",
 		"database.server.id": "x",
-		"value.converter":    "io.confluent.connect.avro.AvroConverter",
+		"value.converter":    "org.apache.kafka.connect.storage.StringConverter",
 	})
 	want := strings.Join([]string{
 		`database.port: "abc" is not a port number; set an integer 1-65535`,
@@ -336,7 +337,7 @@ func TestFromMap_AllErrorsAtOnce(t *testing.T) {
 		`database.user: is not set; set a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT privileges`,
 		// no second database.server.id error: it already has one
 		`topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)`,
-		`value.converter: "io.confluent.connect.avro.AvroConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter`,
+		`value.converter: "org.apache.kafka.connect.storage.StringConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter or io.confluent.connect.avro.AvroConverter`,
 		`schema.history.internal.kafka.topic: is not set; set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory`,
 		`offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json`,
 	}, "\n")
@@ -355,12 +356,12 @@ func TestFromMap_Warnings(t *testing.T) {
 	}{
 		{
 			name: "unknown keys in one warning",
-			kv: []string{"tasks.max", "1", "errors.log.enable", "true", "key.converter.schema.registry.url", "http://r",
+			kv: []string{"tasks.max", "1", "errors.log.enable", "true", "key.converter.schema.registries", "http://r",
 				"tabel.include.list", "x", "Database.Hostname", "h", "include.schema.change", "false"},
 			want: []Warning{{
-				Keys: []string{"Database.Hostname", "errors.log.enable", "include.schema.change", "key.converter.schema.registry.url", "tabel.include.list", "tasks.max"},
+				Keys: []string{"Database.Hostname", "errors.log.enable", "include.schema.change", "key.converter.schema.registries", "tabel.include.list", "tasks.max"},
 				Message: "ignoring keys that have no effect in Rivulet: Database.Hostname (did you mean database.hostname?), errors.log.enable, " +
-					"include.schema.change (did you mean include.schema.changes?), key.converter.schema.registry.url, " +
+					"include.schema.change (did you mean include.schema.changes?), key.converter.schema.registries, " +
 					"tabel.include.list (did you mean table.include.list?), tasks.max",
 			}},
 		},

@@ -16,6 +16,7 @@ func SupportedKeys() []string {
 	out := append(append(append([]string(nil), supportedKeys...), snapshotKeys...), signalKeys...)
 	out = append(out, transformKeys...)
 	out = append(out, encodingKeys...)
+	out = append(out, avroKeys...)
 	sort.Strings(out)
 	return out
 }
@@ -63,8 +64,6 @@ var fixedKeys = []fixedKey{
 	{key: "topic.naming.strategy", def: "io.debezium.schema.DefaultTopicNamingStrategy"},
 	{key: "topic.heartbeat.name"},
 	{key: "heartbeat.action.query"},
-	{key: "schema.name.adjustment.mode", def: "none"},
-	{key: "field.name.adjustment.mode", def: "none"},
 	{key: "event.processing.failure.handling.mode", def: "fail"},
 	{key: "event.deserialization.failure.handling.mode", def: "fail"},
 	{key: "inconsistent.schema.handling.mode", def: "fail"},

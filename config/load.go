@@ -402,6 +402,7 @@ func (l *loader) parse(c *Config) {
 	l.boolean("key.converter.schemas.enable", &c.KeyConverter.SchemasEnable)
 	l.str("value.converter", &c.ValueConverter.Class)
 	l.boolean("value.converter.schemas.enable", &c.ValueConverter.SchemasEnable)
+	l.parseAvro(c)
 
 	h := &c.SchemaHistory
 	if v, ok := l.take("schema.history.internal"); ok {

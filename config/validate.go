@@ -158,13 +158,8 @@ func (c *Config) validate() []*FieldError {
 		add(invalid("max.queue.size.in.bytes", strconv.FormatInt(c.MaxQueueSizeInBytes, 10), "is negative", "set 0 (no byte limit) or a size in bytes"))
 	}
 
-	for _, cv := range []struct {
-		key string
-		c   Converter
-	}{{"key.converter", c.KeyConverter}, {"value.converter", c.ValueConverter}} {
-		if cv.c.Class != JSONConverterClass {
-			add(unsupported(cv.key, cv.c.Class, "set "+JSONConverterClass))
-		}
+	for _, e := range c.validateConverters() { // avro.go
+		add(e)
 	}
 
 	h := c.SchemaHistory

@@ -1,0 +1,195 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// AvroConverterClass is Confluent's io.confluent.connect.avro.AvroConverter:
+// keys and values in Confluent's Avro wire format, schemas registered in a
+// schema registry.
+const AvroConverterClass = "io.confluent.connect.avro.AvroConverter"
+
+// Avro holds the settings of the Avro converters and of the schema name
+// adjustment that goes with them.
+type Avro struct {
+	// RegistryURLs is `value.converter.schema.registry.url` (else
+	// `key.converter.schema.registry.url`, else the worker-level
+	// `schema.registry.url`), comma-separated. Required with the Avro
+	// converter; keys and values must use the same registry.
+	RegistryURLs []string
+	// User and Password come from `*.basic.auth.user.info` ("user:password")
+	// with `*.basic.auth.credentials.source=USER_INFO`.
+	User     string
+	Password Secret
+	// SchemaNameAdjustmentMode is `schema.name.adjustment.mode` and
+	// FieldNameAdjustmentMode `field.name.adjustment.mode`: none (default),
+	// avro or avro_unicode. Rivulet applies them to Avro schemas only.
+	SchemaNameAdjustmentMode string
+	FieldNameAdjustmentMode  string
+}
+
+// UsesAvro reports whether records are encoded with the Avro converter.
+func (c *Config) UsesAvro() bool {
+	return c.KeyConverter.Class == AvroConverterClass || c.ValueConverter.Class == AvroConverterClass
+}
+
+// avroKeys are the keys parseAvro reads (for SupportedKeys).
+var avroKeys = []string{
+	"schema.registry.url", "key.converter.schema.registry.url", "value.converter.schema.registry.url",
+	"key.converter.basic.auth.credentials.source", "value.converter.basic.auth.credentials.source",
+	"key.converter.basic.auth.user.info", "value.converter.basic.auth.user.info",
+	"schema.name.adjustment.mode", "field.name.adjustment.mode",
+}
+
+// avroFixed are AvroConverter settings Rivulet implements at their default
+// only (Confluent's AbstractKafkaSchemaSerDeConfig / AvroDataConfig).
+var avroFixed = []struct{ key, def string }{
+	{"auto.register.schemas", "true"},
+	{"connect.meta.data", "true"},
+	{"scrub.invalid.names", "false"},
+	{"key.subject.name.strategy", "io.confluent.kafka.serializers.subject.TopicNameStrategy"},
+	{"value.subject.name.strategy", "io.confluent.kafka.serializers.subject.TopicNameStrategy"},
+	{"use.latest.version", "false"},
+}
+
+// avroNoEffect are AvroConverter settings that change nothing in the
+// schemas Debezium's Connect schemas become.
+var avroNoEffect = []string{"enhanced.avro.schema.support", "schemas.cache.config", "latest.compatibility.strict"}
+
+func (l *loader) parseAvro(c *Config) {
+	a := &c.Avro
+	urls := map[string]string{}
+	for _, k := range []string{"schema.registry.url", "key.converter.schema.registry.url", "value.converter.schema.registry.url"} {
+		if v, ok := l.take(k); ok {
+			urls[k] = v
+		}
+	}
+	k, v := "value.converter.schema.registry.url", urls["value.converter.schema.registry.url"]
+	if other := urls["key.converter.schema.registry.url"]; other != "" {
+		if v != "" && !sameURLs(v, other) {
+			l.fail(unsupported("key.converter.schema.registry.url", other,
+				"use the same schema registry for keys and values (value.converter.schema.registry.url is "+v+")"))
+		}
+		if v == "" {
+			k, v = "key.converter.schema.registry.url", other
+		}
+	}
+	if v == "" {
+		k, v = "schema.registry.url", urls["schema.registry.url"]
+	}
+	for _, u := range splitURLs(v) {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			l.fail(invalid(k, v, "holds "+u+", which is not an http:// or https:// URL", "set the registry's base URL, such as http://schema-registry:8081"))
+			l.bad["value.converter.schema.registry.url"] = true // not "not set" as well
+			continue
+		}
+		a.RegistryURLs = append(a.RegistryURLs, strings.TrimRight(u, "/"))
+	}
+
+	for _, side := range []string{"key.converter.", "value.converter."} {
+		if src, ok := l.take(side + "basic.auth.credentials.source"); ok && !strings.EqualFold(src, "USER_INFO") {
+			l.fail(unsupported(side+"basic.auth.credentials.source", src, "set USER_INFO with "+side+"basic.auth.user.info=user:password"))
+		}
+		if info, ok := l.take(side + "basic.auth.user.info"); ok {
+			user, pass, found := strings.Cut(info, ":")
+			if !found {
+				l.fail(invalid(side+"basic.auth.user.info", redacted, "is not user:password", "set user:password"))
+				continue
+			}
+			if a.User != "" && (a.User != user || a.Password.Reveal() != pass) {
+				l.fail(unsupported(side+"basic.auth.user.info", redacted, "use the same registry credentials for keys and values"))
+				continue
+			}
+			a.User, a.Password = user, NewSecret(pass)
+		}
+		for _, f := range avroFixed {
+			if v, ok := l.take(side + f.key); ok && !strings.EqualFold(v, f.def) {
+				l.fail(unsupported(side+f.key, v, "remove it or set "+f.def))
+			}
+		}
+		for _, key := range avroNoEffect {
+			l.take(side + key)
+		}
+	}
+
+	for key, dst := range map[string]*string{
+		"schema.name.adjustment.mode": &a.SchemaNameAdjustmentMode,
+		"field.name.adjustment.mode":  &a.FieldNameAdjustmentMode,
+	} {
+		v, ok := l.lower(key)
+		if !ok {
+			continue
+		}
+		switch v {
+		case "none", "avro", "avro_unicode":
+			*dst = v
+		default:
+			l.fail(invalid(key, v, "is not a known mode", "use none, avro or avro_unicode"))
+		}
+	}
+}
+
+func sameURLs(a, b string) bool {
+	return strings.Join(splitURLs(a), ",") == strings.Join(splitURLs(b), ",")
+}
+
+// splitURLs splits a comma-separated URL list.
+func splitURLs(v string) []string {
+	var out []string
+	for _, u := range strings.Split(v, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// validateConverters checks the converter classes and what the Avro
+// converter does not combine with yet.
+func (c *Config) validateConverters() []*FieldError {
+	var errs []*FieldError
+	add := func(e *FieldError) { errs = append(errs, e) }
+	for _, cv := range []struct {
+		key string
+		c   Converter
+	}{{"key.converter", c.KeyConverter}, {"value.converter", c.ValueConverter}} {
+		switch cv.c.Class {
+		case JSONConverterClass, AvroConverterClass:
+		default:
+			add(unsupported(cv.key, cv.c.Class, "set "+JSONConverterClass+" or "+AvroConverterClass))
+		}
+	}
+	if c.KeyConverter.Class != c.ValueConverter.Class && len(errs) == 0 {
+		add(unsupported("key.converter", c.KeyConverter.Class,
+			"use the same converter for keys and values (value.converter is "+c.ValueConverter.Class+")"))
+	}
+	adjusted := c.Avro.SchemaNameAdjustmentMode != "" && c.Avro.SchemaNameAdjustmentMode != "none" ||
+		c.Avro.FieldNameAdjustmentMode != "" && c.Avro.FieldNameAdjustmentMode != "none"
+	if !c.UsesAvro() {
+		if adjusted && (c.KeyConverter.SchemasEnable || c.ValueConverter.SchemasEnable) {
+			add(unsupported("schema.name.adjustment.mode", c.Avro.SchemaNameAdjustmentMode+"/"+c.Avro.FieldNameAdjustmentMode,
+				"Rivulet applies name adjustment to Avro schemas only; remove it or use "+AvroConverterClass))
+		}
+		return errs
+	}
+	if len(c.Avro.RegistryURLs) == 0 {
+		add(invalid("value.converter.schema.registry.url", "", "is not set", "set the schema registry's URL, such as http://schema-registry:8081"))
+	}
+	if c.Sink != SinkKafka {
+		add(unsupported("sink.type", string(c.Sink), "the Avro converter writes to Kafka only; use sink.type=kafka"))
+	}
+	if len(c.Transforms) > 0 || len(c.ColumnMappers) > 0 || c.SkipMessagesWithoutChange {
+		add(unsupported("value.converter", AvroConverterClass,
+			"transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with Avro; remove them or use "+JSONConverterClass))
+	}
+	if c.IncludeSchemaChanges {
+		add(unsupported("include.schema.changes", "true",
+			"the schema change topic is not written in Avro yet; set include.schema.changes=false with "+AvroConverterClass))
+	}
+	if c.HeartbeatInterval > 0 {
+		add(unsupported("heartbeat.interval.ms", strconv.FormatInt(c.HeartbeatInterval.Milliseconds(), 10),
+			"heartbeat records are not written in Avro yet; set heartbeat.interval.ms=0 with "+AvroConverterClass))
+	}
+	return errs
+}
