@@ -167,8 +167,13 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		}
 		return sink.NewStdout(os.Stdout, j), nil
 	}
+	avro, err := avroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
+	if err != nil {
+		return nil, err
+	}
 	return sink.NewKafka(sink.KafkaConfig{
 		Encoding:    enc,
+		Avro:        avro,
 		Brokers:     cfg.Kafka.BootstrapServers,
 		ClientID:    "rivulet-" + cfg.Name,
 		Compression: string(cfg.Kafka.Compression),

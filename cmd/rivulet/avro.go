@@ -1,0 +1,34 @@
+package main
+
+import (
+	"cmp"
+	"log/slog"
+
+	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/sink"
+)
+
+// avroConfig returns the Kafka sink's Avro settings when the connector uses
+// io.confluent.connect.avro.AvroConverter, else nil (JSON).
+func avroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) {
+	if !cfg.UsesAvro() {
+		return nil, nil
+	}
+	reg, err := sink.NewRegistry(sink.RegistryConfig{
+		URLs: cfg.Avro.RegistryURLs,
+		User: cfg.Avro.User, Password: cfg.Avro.Password.Reveal(),
+		Logger: log.With("component", "schema-registry"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	names, err := sink.ParseNameAdjustment(cmp.Or(cfg.Avro.SchemaNameAdjustmentMode, "none"))
+	if err != nil {
+		return nil, err
+	}
+	fields, err := sink.ParseNameAdjustment(cmp.Or(cfg.Avro.FieldNameAdjustmentMode, "none"))
+	if err != nil {
+		return nil, err
+	}
+	return &sink.AvroConfig{Registry: reg, SchemaNames: names, FieldNames: fields}, nil
+}
