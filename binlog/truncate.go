@@ -113,8 +113,10 @@ func identifier(q []byte) (string, []byte, bool) {
 // The statement is not a schema change: the schema model and the history
 // ignore it, as Debezium's default DDL filter does.
 func (s *stream) truncate(ctx context.Context, e *replication.QueryEvent, h *replication.EventHeader, start uint64) error {
+	// Not subject to Config.GTIDSource: Debezium's GTID source filter
+	// drops row events only, and a TRUNCATE takes the DDL path.
 	db, name, ok := truncateTarget(e.Query, string(e.Schema))
-	if !ok || db == "" || s.tx.ignored {
+	if !ok || db == "" {
 		return nil
 	}
 	if s.cfg.Include != nil && !s.cfg.Include(db, name) {
