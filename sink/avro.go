@@ -535,34 +535,74 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, e
 		}
 		return dst, false, errValue
 	}
-	var tmp [64]byte
-	text, err := e.appendValue(tmp[:0], v)
+	// Render the JSON text at the end of dst, then replace it by its datum
+	// in place: no scratch buffer, nothing allocated.
+	start := len(dst)
+	dst, err = e.appendValue(dst, v)
 	if err != nil {
-		return dst, false, err
+		return dst[:start], false, err
 	}
+	text := dst[start:]
 	if string(text) == "null" {
-		return dst, true, nil
+		return dst[:start], true, nil
 	}
 	switch e.schema.typ {
 	case "boolean":
-		return append(dst, b2u8(string(text) == "true")), false, nil
+		return append(dst[:start], b2u8(string(text) == "true")), false, nil
 	case "int8", "int16", "int32", "int64":
-		n, err := strconv.ParseInt(string(text), 10, 64)
-		if err != nil {
-			return dst, false, fmt.Errorf("%w: %s is not an integer", errValue, text)
+		n, ok := parseJSONInt(text)
+		if !ok {
+			return dst[:start], false, fmt.Errorf("%w: %s is not an integer", errValue, text)
 		}
-		return binary.AppendVarint(dst, n), false, nil
+		return binary.AppendVarint(dst[:start], n), false, nil
 	case "string":
 		if len(text) >= 2 && text[0] == '"' && bytes.IndexByte(text, '\\') < 0 {
-			return appendAvroBytes(dst, text[1:len(text)-1]), false, nil
+			// "body" becomes varint(len) body.
+			n := len(text) - 2
+			var vi [binary.MaxVarintLen64]byte
+			l := binary.PutVarint(vi[:], int64(n))
+			if l > 2 {
+				dst = append(dst, vi[:l-2]...) // room; overwritten below
+			}
+			copy(dst[start+l:], dst[start+1:start+1+n])
+			copy(dst[start:], vi[:l])
+			return dst[:start+l+n], false, nil
 		}
 		s, err := unquoteJSON(text)
 		if err != nil {
-			return dst, false, err
+			return dst[:start], false, err
 		}
-		return appendAvroString(dst, s), false, nil
+		return appendAvroString(dst[:start], s), false, nil
 	}
-	return dst, false, fmt.Errorf("%w: no Avro rendering for Connect type %s", errValue, e.schema.typ)
+	return dst[:start], false, fmt.Errorf("%w: no Avro rendering for Connect type %s", errValue, e.schema.typ)
+}
+
+// parseJSONInt parses a JSON integer without allocating.
+func parseJSONInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u > 1<<63-1 {
+		return 0, false
+	}
+	return int64(u), true
 }
 
 func unquoteJSON(text []byte) (string, error) {
