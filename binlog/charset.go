@@ -2,6 +2,7 @@ package binlog
 
 import (
 	"errors"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -31,8 +32,9 @@ type textDecoder struct {
 	// characters: seqLen gives the length of the sequence a byte starts,
 	// fix the server's character for a two- or three-byte code where tr
 	// differs.
-	seqLen func(c byte) int
-	fix    func(code uint32) (rune, bool)
+	seqLen  func(c byte) int
+	fix     func(code uint32) (rune, bool)
+	fixLead *[256]bool // lead bytes of the codes fix knows (a cheap test before it)
 }
 
 // Sequence lengths of the multi-byte sets that have fixes.
@@ -64,8 +66,12 @@ func dbcsLen(c byte) int { // GB2312, Big5: lead bytes 0x81-0xFE
 // differences, then the user-defined area the server maps to private use
 // characters (cp932 F040-F9FC; ujis and eucjpms F5A1-FEFE, then
 // 8FF5A1-8FFEFE), which golang.org/x/text does not decode.
-func serverFix(name string) func(code uint32) (rune, bool) {
+func serverFix(name string) (func(code uint32) (rune, bool), *[256]bool) {
 	m := multiByteFixes[name]
+	leads := new([256]bool)
+	for code := range m {
+		leads[code>>(8*((bits.Len32(code)-1)/8))] = true
+	}
 	var pua func(lead, trail byte) (rune, bool)
 	switch name {
 	case "cp932":
@@ -79,6 +85,9 @@ func serverFix(name string) func(code uint32) (rune, bool) {
 			}
 			return 0xE000 + rune(lead-0xF0)*188 + t, true
 		}
+		for c := 0xF0; c <= 0xF9; c++ {
+			leads[c] = true
+		}
 	case "ujis", "eucjpms":
 		pua = func(lead, trail byte) (rune, bool) {
 			if lead < 0xF5 || lead > 0xFE || trail < 0xA1 || trail > 0xFE {
@@ -86,6 +95,10 @@ func serverFix(name string) func(code uint32) (rune, bool) {
 			}
 			return 0xE000 + rune(lead-0xF5)*94 + rune(trail-0xA1), true
 		}
+		for c := 0xF5; c <= 0xFE; c++ {
+			leads[c] = true
+		}
+		leads[0x8F] = true
 	}
 	return func(code uint32) (rune, bool) {
 		if r, ok := m[code]; ok {
@@ -99,7 +112,7 @@ func serverFix(name string) func(code uint32) (rune, bool) {
 			r += 94 * 10 // JIS X 0212's user-defined area follows JIS X 0208's
 		}
 		return r, ok
-	}
+	}, leads
 }
 
 // byteTables are singleByteCharsets expanded to one rune per byte.
@@ -165,7 +178,7 @@ func charsetDecoder(name string) (dec *textDecoder, binary bool, err error) {
 		d.seqLen = dbcsLen
 	}
 	if d.seqLen != nil {
-		d.fix = serverFix(n)
+		d.fix, d.fixLead = serverFix(n)
 	}
 	return d, false, nil
 }
@@ -200,7 +213,7 @@ func (d *textDecoder) appendUTF8(dst, src []byte) ([]byte, error) {
 	start := 0
 	for i := 0; i < len(src); {
 		n := d.seqLen(src[i])
-		if n > 1 && i+n <= len(src) {
+		if n > 1 && d.fixLead[src[i]] && i+n <= len(src) {
 			code := uint32(src[i])<<8 | uint32(src[i+1])
 			if n == 3 {
 				code = code<<8 | uint32(src[i+2])
