@@ -99,12 +99,14 @@ func run(o options) error {
 		compression string
 		scrape      time.Duration // GET /metrics this often during the run; 0: never
 		eos         bool          // exactly.once.support=required (Kafka offset store)
+		avro        bool          // AvroConverter with a schema registry (avro.go)
 	}{
-		{"rivulet JSON, no schemas", false, benchCompression, 0, false},
-		{"rivulet JSON, with schemas", true, benchCompression, 0, false},
-		{"rivulet JSON, schemas, lz4", true, "lz4", 0, false},
-		{"no schemas, /metrics scraped", false, benchCompression, scrapeInterval, false},
-		{"no schemas, exactly-once", false, benchCompression, 0, true},
+		{"rivulet JSON, no schemas", false, benchCompression, 0, false, false},
+		{"rivulet JSON, with schemas", true, benchCompression, 0, false, false},
+		{"rivulet JSON, schemas, lz4", true, "lz4", 0, false, false},
+		{"no schemas, /metrics scraped", false, benchCompression, scrapeInterval, false, false},
+		{"no schemas, exactly-once", false, benchCompression, 0, true, false},
+		{"rivulet Avro, schema registry", false, benchCompression, 0, false, true},
 	}
 	results := make([]result, len(variants)+1)
 	for k, v := range variants {
@@ -114,8 +116,11 @@ func run(o options) error {
 	gm.name = "go-mysql alone (full decode)"
 	for i := range o.runs {
 		for k, v := range variants {
+			if variantFilter != nil && !variantFilter.MatchString(v.name) {
+				continue
+			}
 			prefix := fmt.Sprintf("b%d%d", i, k)
-			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, v.eos, changes)
+			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, v.eos, v.avro, changes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
@@ -131,19 +136,24 @@ func run(o options) error {
 		gm.rates = append(gm.rates, rate)
 	}
 
-	snap, err := snapshotBench(o, srv, conn, dir)
-	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
-	}
-
-	p50, p99, n, err := liveLag(o, srv, conn, dir)
-	if err != nil {
-		return fmt.Errorf("live lag: %w", err)
+	var snap *snapshotResult
+	var p50, p99 time.Duration
+	var n int
+	if variantFilter == nil {
+		if snap, err = snapshotBench(o, srv, conn, dir); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if p50, p99, n, err = liveLag(o, srv, conn, dir); err != nil {
+			return fmt.Errorf("live lag: %w", err)
+		}
 	}
 
 	fmt.Printf("\n%d row changes, kfake in a separate process, compression %s unless named, medians of %d runs\n", changes, benchCompression, o.runs)
 	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "events/s", "peak RSS", "vs go-mysql")
 	for _, r := range results {
+		if len(r.rates) == 0 {
+			continue // not selected by -variants
+		}
 		rss := "-"
 		if len(r.rssMiB) > 0 {
 			rss = fmt.Sprintf("%.0f MiB", slices.Max(r.rssMiB))
@@ -156,6 +166,15 @@ func run(o options) error {
 		if v.eos {
 			fmt.Printf("%-30s %12.2f (exactly-once / at-least-once, no schemas)\n", "exactly-once ratio", results[k].median()/results[0].median())
 		}
+		if v.avro && len(results[k].rates) > 0 {
+			fmt.Printf("%-30s %12.2f (Avro / JSON without schemas)\n", "Avro ratio", results[k].median()/results[0].median())
+			if len(results[1].rates) > 0 {
+				fmt.Printf("%-30s %12.2f (Avro / JSON with schemas)\n", "Avro ratio", results[k].median()/results[1].median())
+			}
+		}
+	}
+	if variantFilter != nil {
+		return nil
 	}
 	snap.print()
 	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
@@ -201,7 +220,7 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 
 // rivuletRun streams the workload from start with the rivulet binary and
 // returns events/s (binlog to acknowledged records) and peak RSS in MiB.
-func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, eos bool, want int) (float64, float64, error) {
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, eos, avro bool, want int) (float64, float64, error) {
 	kafka, brokers, err := startKafka(o.rivulet)
 	if err != nil {
 		return 0, 0, err
@@ -224,6 +243,11 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 			return 0, 0, err
 		}
 		extra = append(extra, eosCfg)
+	}
+	if avro {
+		avroCfg, stop := avroBenchConfig()
+		defer stop()
+		extra = append(extra, avroCfg)
 	}
 	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, offsetFile, schemas, compression, extra...)
 	if err != nil {

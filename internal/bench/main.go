@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 )
 
 func main() {
@@ -25,7 +26,11 @@ func main() {
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")
 	flag.StringVar(&benchCompression, "compression", "none", "compression.type of the producer")
 	flag.DurationVar(&scrapeInterval, "scrape-interval", scrapeInterval, "how often the scraped variant GETs /metrics")
+	variants := flag.String("variants", "", "run only the variants whose name matches this regexp, without the snapshot and lag figures")
 	flag.Parse()
+	if *variants != "" {
+		variantFilter = regexp.MustCompile(*variants)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
