@@ -157,11 +157,7 @@ func (r *columnRule) forColumn(e *colEnc, c *schema.Column) *colRule {
 	cr := &colRule{columnRule: r}
 	params := make([][2]string, len(e.schema.params), len(e.schema.params)+1)
 	copy(params, e.schema.params)
-	// Debezium's length: unknown (-1) where Rivulet has 0.
-	length := c.Length
-	if length <= 0 {
-		length = -1
-	}
+	length := debeziumLength(c)
 	switch r.cfg.Kind {
 	case ColumnTruncate:
 		// TruncateColumn.isTruncationPossible.
@@ -178,6 +174,22 @@ func (r *columnRule) forColumn(e *colEnc, c *schema.Column) *colRule {
 	}
 	e.schema.params = params
 	return cr
+}
+
+// debeziumLength is Column.length() as Debezium's MySQL DDL parser sets it
+// (ColumnDefinitionParserListener): ENUM 1, SET the members and commas,
+// else the declared length; -1 (unknown) where Rivulet has none.
+func debeziumLength(c *schema.Column) int {
+	switch c.Type {
+	case schema.TypeEnum:
+		return 1
+	case schema.TypeSet:
+		return max(0, 2*len(c.Values)-1)
+	}
+	if c.Length <= 0 {
+		return -1
+	}
+	return c.Length
 }
 
 // appendValue writes v of column e through the mapper.
