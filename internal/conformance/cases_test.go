@@ -117,13 +117,25 @@ var groups = []group{
 		name: "structured",
 		checked: []string{srcRef3 + ".1", srcBinlogConv + " (JSON → io.debezium.data.Json, ENUM → io.debezium.data.Enum, SET → io.debezium.data.EnumSet with allowed)",
 			"debezium-connector-mariadb: MariaDB JSON is LONGTEXT with a json_valid CHECK; the text is emitted as stored"},
-		ddl: `(id INT PRIMARY KEY, j JSON, e ENUM('a','b','c d'), e2 ENUM('x','y,z') NOT NULL, s SET('x','y','z'), s0 SET('p','q'))`,
+		ddl: `(id INT PRIMARY KEY, j JSON, e ENUM('a','b','c d'), e2 ENUM('x','y,z') NOT NULL, s SET('x','y','z'), s0 SET('p','q'),
+			el ENUM('é','ü','€') CHARACTER SET latin1, s64 SET(` + setMembers(64) + `))`,
 		rows: []string{
-			`(1, '{"k": [1, 2, {"x": null}], "s": "ünï \\"q\\""}', 'c d', 'y,z', 'x,z', '')`,
-			`(2, '` + largeJSON() + `', 'a', 'x', 'x,y,z', 'p,q')`,
-			`(3, '[]', 'b', '', '', 'q')`,
-			`(4, '"scalar"', NULL, 'x', NULL, NULL)`,
-			`(5, NULL, NULL, 'x', NULL, NULL)`,
+			`(1, '{"k": [1, 2, {"x": null}], "s": "ünï \\"q\\""}', 'c d', 'y,z', 'x,z', '', '€', 'm1,m64')`,
+			`(2, '` + largeJSON() + `', 'a', 'x', 'x,y,z', 'p,q', 'é', 'm8,m9,m33')`,
+			`(3, '[]', 'b', '', '', 'q', 'ü', '')`,
+			`(4, '"scalar"', NULL, 'x', NULL, NULL, NULL, NULL)`,
+			`(5, NULL, NULL, 'x', NULL, NULL, NULL, 'm64')`,
+		},
+	},
+	{
+		name:    "compound_keys",
+		checked: []string{"DEBEZIUM-REFERENCE §2.2 (key = primary key columns, in table order)", srcBinlogConv},
+		ddl: `(k1 VARCHAR(10) CHARACTER SET latin1, k2 DATETIME(3), k3 DECIMAL(8,2), k4 BINARY(3), v INT,
+			PRIMARY KEY (k2, k1, k3, k4))`,
+		rows: []string{
+			`('é', '2024-01-01 00:00:00.123', 1.50, X'01', 1)`,
+			`('a', '1969-12-31 23:59:59.999', -0.01, X'FFFFFF', 2)`,
+			`('', '2024-01-01 00:00:00.123', 0, X'000001', NULL)`,
 		},
 	},
 	{
@@ -259,4 +271,13 @@ func charsetGroup(n int) group {
 		ddl:  "(id INT PRIMARY KEY, " + strings.Join(cols, ", ") + ")",
 		rows: []string{"(1, " + strings.Join(row1, ", ") + ")", "(2, " + strings.Join(row2, ", ") + ")"},
 	}
+}
+
+// setMembers returns n SET members m1..mn, quoted and comma separated.
+func setMembers(n int) string {
+	m := make([]string, n)
+	for i := range m {
+		m[i] = fmt.Sprintf("'m%d'", i+1)
+	}
+	return strings.Join(m, ",")
 }
