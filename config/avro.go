@@ -183,10 +183,6 @@ func (c *Config) validateConverters() []*FieldError {
 		add(unsupported("value.converter", AvroConverterClass,
 			"transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with Avro; remove them or use "+JSONConverterClass))
 	}
-	if c.IncludeSchemaChanges {
-		add(unsupported("include.schema.changes", "true",
-			"the schema change topic is not written in Avro yet; set include.schema.changes=false with "+AvroConverterClass))
-	}
 	if c.HeartbeatInterval > 0 {
 		add(unsupported("heartbeat.interval.ms", strconv.FormatInt(c.HeartbeatInterval.Milliseconds(), 10),
 			"heartbeat records are not written in Avro yet; set heartbeat.interval.ms=0 with "+AvroConverterClass))

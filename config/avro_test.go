@@ -11,7 +11,6 @@ import (
 func avroMap(kv ...string) map[string]string {
 	return with(append([]string{
 		"key.converter", AvroConverterClass, "value.converter", AvroConverterClass,
-		"include.schema.changes", "false",
 	}, kv...)...)
 }
 
@@ -54,14 +53,12 @@ func TestFromMap_AvroErrors(t *testing.T) {
 		m    map[string]string
 		want []string
 	}{
-		{"mixed converters", with("value.converter", AvroConverterClass, "schema.registry.url", "http://sr", "include.schema.changes", "false"),
+		{"mixed converters", with("value.converter", AvroConverterClass, "schema.registry.url", "http://sr"),
 			[]string{`key.converter: "org.apache.kafka.connect.json.JsonConverter" is not supported yet; use the same converter for keys and values (value.converter is io.confluent.connect.avro.AvroConverter)`}},
 		{"two registries", avroMap("key.converter.schema.registry.url", "http://a", "value.converter.schema.registry.url", "http://b"),
 			[]string{`key.converter.schema.registry.url: "http://a" is not supported yet; use the same schema registry for keys and values (value.converter.schema.registry.url is http://b)`}},
 		{"not a URL", avroMap("schema.registry.url", "sr:8081"),
 			[]string{`schema.registry.url: "sr:8081" holds sr:8081, which is not an http:// or https:// URL; set the registry's base URL, such as http://schema-registry:8081`}},
-		{"schema change topic", with(append([]string{"key.converter", AvroConverterClass, "value.converter", AvroConverterClass}, reg...)...),
-			[]string{`include.schema.changes: "true" is not supported yet; the schema change topic is not written in Avro yet; set include.schema.changes=false with io.confluent.connect.avro.AvroConverter`}},
 		{"stdout", avroMap(append(reg, "sink.type", "stdout")...),
 			[]string{`sink.type: "stdout" is not supported yet; the Avro converter writes to Kafka only; use sink.type=kafka`}},
 		{"subject strategy", avroMap(append(reg, "value.converter.value.subject.name.strategy", "io.confluent.kafka.serializers.subject.RecordNameStrategy")...),

@@ -19,6 +19,7 @@ import (
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // memRegistrar is an in-memory SchemaRegistrar: one id per distinct schema,
@@ -498,4 +499,47 @@ func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// TestAvro_SchemaChangeRecord: a schema-change event in Avro decodes (goavro)
+// to the JSON encoder's payload, with and without table changes.
+func TestAvro_SchemaChangeRecord(t *testing.T) {
+	cfg := DefaultJSONConfig("dbserver1")
+	cfg.Version = "3.2.0.Final"
+	cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
+	jcfg := cfg
+	jcfg.KeySchemas, jcfg.ValueSchemas = false, false
+	jenc, err := NewJSON(jcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newMemRegistrar()
+	enc, err := NewAvro(cfg, AvroConfig{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := twoKeys()
+	def := &schema.TableDef{Table: orders, Charset: "utf8mb4", Comment: "the orders",
+		Columns: []schema.ColumnDef{{TypeExpression: "varchar(8)"}, {TypeExpression: "decimal(18,8)", HasDefault: true, Default: "0"}, {AutoIncrement: true}},
+		Indexes: []schema.Index{{Name: "PRIMARY", Primary: true, Columns: []string{"order_id", "region"}}}}
+	src := streamSource
+	src.GTID = "0-1-5"
+	for _, c := range []*schema.Change{
+		{DB: "shop", DDL: "CREATE DATABASE shop"},
+		{DB: "shop", DDL: "CREATE TABLE orders (...)", Tables: []schema.TableChange{{Type: schema.ChangeCreate, ID: schema.TableID{DB: "shop", Name: "orders"}, Def: def}}},
+	} {
+		want, err := jenc.SchemaChangeRecord(c, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := enc.SchemaChangeRecord(context.Background(), c, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Topic != "dbserver1" {
+			t.Errorf("topic %s", got.Topic)
+		}
+		compareWithGolden(t, reg, c.DDL+" key", got.Key, want.Key)
+		compareWithGolden(t, reg, c.DDL+" value", got.Value, want.Value)
+	}
 }

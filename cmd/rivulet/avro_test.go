@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,12 @@ type avroRecord struct {
 // consumeAvro reads topic from the start until want records arrived and
 // decodes keys and values with the schemas their ids name in the registry.
 func consumeAvro(t *testing.T, brokers []string, reg *srtest.Registry, want int, topic string) []avroRecord {
+	t.Helper()
+	return consumeAvroFunc(t, brokers, reg, topic, func(recs []avroRecord) bool { return len(recs) >= want })
+}
+
+// consumeAvroFunc reads and decodes topic from the start until done reports true.
+func consumeAvroFunc(t *testing.T, brokers []string, reg *srtest.Registry, topic string, done func([]avroRecord) bool) []avroRecord {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation(),
@@ -63,7 +70,7 @@ func consumeAvro(t *testing.T, brokers []string, reg *srtest.Registry, want int,
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	var out []avroRecord
-	for len(out) < want && ctx.Err() == nil {
+	for !done(out) && ctx.Err() == nil {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
 			var rec avroRecord
 			rec.keyID, rec.key = decode(r.Key)
@@ -73,10 +80,22 @@ func consumeAvro(t *testing.T, brokers []string, reg *srtest.Registry, want int,
 			out = append(out, rec)
 		})
 	}
-	if len(out) < want {
-		t.Fatalf("consumed %d Avro records from %s, want %d", len(out), topic, want)
+	if !done(out) {
+		t.Fatalf("consumed %d Avro records from %s, not what the test waits for", len(out), topic)
 	}
 	return out
+}
+
+// consumeAvroUntil reads topic until found reports true for a record.
+func consumeAvroUntil(t *testing.T, brokers []string, reg *srtest.Registry, topic string, found func(avroRecord) bool) {
+	t.Helper()
+	seen, ok := 0, false
+	consumeAvroFunc(t, brokers, reg, topic, func(recs []avroRecord) bool {
+		for ; !ok && seen < len(recs); seen++ {
+			ok = found(recs[seen])
+		}
+		return ok
+	})
 }
 
 // union unwraps goavro's {"type": value} of an optional field.
@@ -106,7 +125,6 @@ func TestRun_Avro(t *testing.T) {
 		"value.converter":                     "io.confluent.connect.avro.AvroConverter",
 		"key.converter.schema.registry.url":   reg.URL(),
 		"value.converter.schema.registry.url": reg.URL(),
-		"include.schema.changes":              "false",
 	})
 	in := e.start(t, cfg)
 	e.srv.Exec(t, e.db,
@@ -118,6 +136,22 @@ func TestRun_Avro(t *testing.T) {
 	)
 	topic := e.prefix + "." + e.db + ".items"
 	recs := consumeAvro(t, e.brokers, reg, 5, topic) // c, u, d, tombstone, c
+	// include.schema.changes (default true): the ALTER on topic.prefix, keyed by database.
+	var alter map[string]any
+	consumeAvroUntil(t, e.brokers, reg, e.prefix, func(r avroRecord) bool {
+		if strings.HasPrefix(fmt.Sprint(union(r.value["ddl"])), "ALTER TABLE items") {
+			alter = r.value
+			if r.key["databaseName"] != e.db {
+				t.Errorf("schema change key = %v", r.key)
+			}
+		}
+		return alter != nil
+	})
+	changes := alter["tableChanges"].([]any)
+	table := union(changes[0].(map[string]any)["table"]).(map[string]any)
+	if cols := table["columns"].([]any); len(cols) != 5 || cols[4].(map[string]any)["name"] != "note" {
+		t.Errorf("ALTER tableChanges columns = %v", cols)
+	}
 	in.stop()
 
 	ops := ""
