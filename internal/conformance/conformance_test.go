@@ -598,15 +598,8 @@ func afterSchema(t *testing.T, envelope json.RawMessage) json.RawMessage {
 func checkGolden(t *testing.T, g group, got *goldenFile) {
 	t.Helper()
 	path := filepath.Join("testdata", g.name+".json")
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(got); err != nil {
-		t.Fatal(err)
-	}
 	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, formatGolden(t, got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -647,6 +640,87 @@ func checkGolden(t *testing.T, g group, got *goldenFile) {
 			same(t, gm.Mode, "after of row "+strconv.Itoa(i+1), w.Rows[i].After, gm.Rows[i].After)
 		}
 	}
+}
+
+// formatGolden writes a golden file for reading and diffing: the header
+// indented, each mode's schemas with one field per line, each row on one
+// line (key and after as the binary wrote them).
+func formatGolden(t *testing.T, f *goldenFile) []byte {
+	t.Helper()
+	marshal := func(v any) string {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSuffix(buf.String(), "\n")
+	}
+	list := func(indent string, items []string) string {
+		if len(items) == 0 {
+			return "[]"
+		}
+		return "[\n" + indent + "  " + strings.Join(items, ",\n"+indent+"  ") + "\n" + indent + "]"
+	}
+	// schema puts each field of a struct schema on its own line.
+	schema := func(raw json.RawMessage) string {
+		i := bytes.Index(raw, []byte(`"fields":[`))
+		if i < 0 {
+			return string(raw)
+		}
+		var s struct {
+			Fields []json.RawMessage `json:"fields"`
+		}
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		fields := s.Fields
+		n := i + len(`"fields":[`) // past the closing ']' after the loop
+		for _, f := range fields {
+			n += len(f) + 1
+		}
+		items := make([]string, len(fields))
+		for k, f := range fields {
+			items[k] = string(f)
+		}
+		return string(raw[:i]) + `"fields":` + list("      ", items) + string(raw[n:])
+	}
+	var b strings.Builder
+	b.WriteString("{\n")
+	fmt.Fprintf(&b, "  \"table\": %s,\n", marshal(f.Table))
+	items := make([]string, len(f.Checked))
+	for i, c := range f.Checked {
+		items[i] = marshal(c)
+	}
+	fmt.Fprintf(&b, "  \"checked_against\": %s,\n", list("  ", items))
+	fmt.Fprintf(&b, "  \"ddl\": %s,\n", marshal(f.DDL))
+	items = make([]string, len(f.Rows))
+	for i, r := range f.Rows {
+		items[i] = marshal(r)
+	}
+	fmt.Fprintf(&b, "  \"rows\": %s,\n", list("  ", items))
+	modes := make([]string, len(f.Modes))
+	for i, m := range f.Modes {
+		var mb strings.Builder
+		fmt.Fprintf(&mb, "{\n      \"mode\": %s,\n      \"config\": %s", marshal(m.Mode), marshal(m.Config))
+		if m.Error != "" {
+			fmt.Fprintf(&mb, ",\n      \"error\": %s", marshal(m.Error))
+		} else {
+			fmt.Fprintf(&mb, ",\n      \"key_schema\": %s,\n      \"after_schema\": %s", schema(m.KeySchema), schema(m.AfterSchema))
+			rows := make([]string, len(m.Rows))
+			for k, r := range m.Rows {
+				rows[k] = `{"key": ` + string(r.Key) + `, "after": ` + string(r.After) + `}`
+			}
+			fmt.Fprintf(&mb, ",\n      \"rows\": %s", list("      ", rows))
+		}
+		mb.WriteString("\n    }")
+		modes[i] = mb.String()
+	}
+	fmt.Fprintf(&b, "  \"modes\": %s\n}\n", list("  ", modes))
+	if !json.Valid([]byte(b.String())) {
+		t.Fatalf("formatted golden of %s is not JSON", f.Table)
+	}
+	return []byte(b.String())
 }
 
 // same compares a golden fragment (compacted) with the bytes the binary wrote.
