@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -182,10 +181,6 @@ func (c *Config) validateConverters() []*FieldError {
 	if len(c.Transforms) > 0 || len(c.ColumnMappers) > 0 || c.SkipMessagesWithoutChange {
 		add(unsupported("value.converter", AvroConverterClass,
 			"transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with Avro; remove them or use "+JSONConverterClass))
-	}
-	if c.HeartbeatInterval > 0 {
-		add(unsupported("heartbeat.interval.ms", strconv.FormatInt(c.HeartbeatInterval.Milliseconds(), 10),
-			"heartbeat records are not written in Avro yet; set heartbeat.interval.ms=0 with "+AvroConverterClass))
 	}
 	return errs
 }

@@ -543,3 +543,17 @@ func TestAvro_SchemaChangeRecord(t *testing.T) {
 		compareWithGolden(t, reg, c.DDL+" value", got.Value, want.Value)
 	}
 }
+
+// TestAvroHeartbeat: heartbeat records decode to {serverName} and {ts_ms}.
+func TestAvroHeartbeat(t *testing.T) {
+	reg := newMemRegistrar()
+	key, value, err := AvroHeartbeat(context.Background(), reg, "__debezium-heartbeat.dbserver1", "dbserver1", 1718000003123)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareWithGolden(t, reg, "key", key, []byte(`{"serverName":"dbserver1"}`))
+	compareWithGolden(t, reg, "value", value, []byte(`{"ts_ms":1718000003123}`))
+	if _, ok := reg.subjects["__debezium-heartbeat.dbserver1-value"]; !ok {
+		t.Errorf("subjects %v", reg.subjects)
+	}
+}

@@ -32,3 +32,13 @@ func avroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) 
 	}
 	return &sink.AvroConfig{Registry: reg, SchemaNames: names, FieldNames: fields}, nil
 }
+
+// avroHeartbeatRegistry returns the registry client of the heartbeat
+// records when the connector uses the Avro converter, else nil.
+func avroHeartbeatRegistry(cfg *config.Config, log *slog.Logger) (sink.SchemaRegistrar, error) {
+	ac, err := avroConfig(cfg, log)
+	if err != nil || ac == nil {
+		return nil, err
+	}
+	return ac.Registry, nil
+}

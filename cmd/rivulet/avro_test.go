@@ -113,7 +113,8 @@ func union(v any) any {
 // unavailable for its first requests: every change arrives in Confluent's
 // wire format with Debezium's schema names, decodable with goavro; an ALTER
 // TABLE ADD COLUMN registers a second value version that the registry's
-// BACKWARD rule accepted.
+// BACKWARD rule accepted; the schema change and heartbeat topics are Avro
+// too.
 func TestRun_Avro(t *testing.T) {
 	e := newE2E(t)
 	reg := srtest.New()
@@ -125,6 +126,7 @@ func TestRun_Avro(t *testing.T) {
 		"value.converter":                     "io.confluent.connect.avro.AvroConverter",
 		"key.converter.schema.registry.url":   reg.URL(),
 		"value.converter.schema.registry.url": reg.URL(),
+		"heartbeat.interval.ms":               "100",
 	})
 	in := e.start(t, cfg)
 	e.srv.Exec(t, e.db,
@@ -147,6 +149,10 @@ func TestRun_Avro(t *testing.T) {
 		}
 		return alter != nil
 	})
+	hb := consumeAvro(t, e.brokers, reg, 1, "__debezium-heartbeat."+e.prefix)
+	if hb[0].key["serverName"] != e.prefix || hb[0].value["ts_ms"] == nil {
+		t.Errorf("heartbeat = %v / %v", hb[0].key, hb[0].value)
+	}
 	changes := alter["tableChanges"].([]any)
 	table := union(changes[0].(map[string]any)["table"]).(map[string]any)
 	if cols := table["columns"].([]any); len(cols) != 5 || cols[4].(map[string]any)["name"] != "note" {

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // heartbeat produces Debezium's heartbeat records every heartbeat.interval.ms
@@ -29,6 +30,10 @@ type heartbeat struct {
 	schemas  bool
 	interval time.Duration
 	log      *slog.Logger
+	// avro, with the Avro converter, registers and encodes the records
+	// (avro.go); nil: JSON.
+	avro   sink.SchemaRegistrar
+	server string
 }
 
 func newHeartbeat(cfg *config.Config, log *slog.Logger) (*heartbeat, error) {
@@ -37,7 +42,14 @@ func newHeartbeat(cfg *config.Config, log *slog.Logger) (*heartbeat, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg, err := avroHeartbeatRegistry(cfg, log) // nil unless AvroConverter (avro.go)
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
 	return &heartbeat{
+		avro:     reg,
+		server:   cfg.TopicPrefix,
 		cl:       cl,
 		topic:    cfg.HeartbeatTopicPrefix + "." + cfg.TopicPrefix,
 		key:      heartbeatKey(cfg.TopicPrefix, cfg.KeyConverter.SchemasEnable),
@@ -96,7 +108,13 @@ func (h *heartbeat) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		rec := &kgo.Record{Topic: h.topic, Key: h.key, Value: heartbeatValue(time.Now().UnixMilli(), h.schemas)}
-		err := h.cl.ProduceSync(ctx, rec).FirstErr()
+		var err error
+		if h.avro != nil {
+			rec.Key, rec.Value, err = sink.AvroHeartbeat(ctx, h.avro, h.topic, h.server, time.Now().UnixMilli())
+		}
+		if err == nil {
+			err = h.cl.ProduceSync(ctx, rec).FirstErr()
+		}
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			h.log.Warn("heartbeat not produced", "topic", h.topic, "err", err)
