@@ -130,8 +130,12 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 	h := ev.Header
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:
+		prev := s.file
 		s.file = string(e.NextLogName)
-		if h.Flags&replication.LOG_EVENT_ARTIFICIAL_F == 0 && h.Timestamp != 0 && !s.tx.active {
+		real := h.Flags&replication.LOG_EVENT_ARTIFICIAL_F == 0 && h.Timestamp != 0
+		// After a server restart the old file ends with a STOP event, and the
+		// server announces the next one with an artificial rotate.
+		if (real || (prev != "" && prev != s.file)) && !s.tx.active {
 			// A real rotation: the next file starts where the last transaction ended.
 			p := s.position(s.file, e.Position, h)
 			s.setPending(p)
@@ -177,6 +181,14 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 			if err := s.handle(ctx, inner, start, n, out); err != nil {
 				return err
 			}
+		}
+	case *replication.FormatDescriptionEvent, *replication.PreviousGTIDsEvent,
+		*replication.MariadbGTIDListEvent, *replication.MariadbBinlogCheckPointEvent:
+		// The header of the file a real rotation just opened: move the
+		// position past it, or an idle new file's end (a snapshot chunk's
+		// SHOW MASTER STATUS watermark) is never reached until the next write.
+		if s.pending != nil && s.pending.File == s.file && !s.tx.active && next > s.pending.Pos {
+			s.setPending(s.position(s.file, next, h))
 		}
 	case *replication.HeartbeatEvent:
 		if s.pending != nil {
