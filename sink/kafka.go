@@ -299,7 +299,9 @@ func (b *batch) onAck(r *kgo.Record, err error) {
 
 func (k *Kafka) setFailed(err error) {
 	if k.failed.CompareAndSwap(nil, &err) {
-		k.log.Error("kafka sink failed; refusing further events", slog.Any("error", err))
+		// A warning: the engine stops with this error and logs it as the one
+		// ERROR line (RELIABILITY I4); here it only marks the moment.
+		k.log.Warn("kafka sink failed; refusing further events", slog.Any("error", err))
 	}
 }
 
