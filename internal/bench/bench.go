@@ -163,7 +163,7 @@ func run(o options) error {
 	// Exactly-once next to at-least-once: the same run (no schemas) with
 	// each batch group and its offset in one Kafka transaction.
 	for k, v := range variants {
-		if v.eos {
+		if v.eos && len(results[k].rates) > 0 {
 			fmt.Printf("%-30s %12.2f (exactly-once / at-least-once, no schemas)\n", "exactly-once ratio", results[k].median()/results[0].median())
 		}
 		if v.avro && len(results[k].rates) > 0 {
