@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 
@@ -279,6 +280,13 @@ func recordSize(r *kgo.Record) int64 {
 	return int64(n)
 }
 
+// maxRecordBytes is the largest record franz-go buffers with its default
+// ProducerBatchMaxBytes (1,000,012) once a record batch's overhead is
+// counted. franz-go fails a larger record before buffering it, from its
+// promise goroutine, so the records sent after it would still be written:
+// a gap. Send refuses one at once instead (RELIABILITY §3 #16).
+const maxRecordBytes = 1_000_012 - 128
+
 func (k *Kafka) weight(r *kgo.Record) int64 {
 	return min(recordSize(r), k.maxBytes)
 }
@@ -378,6 +386,10 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 			for j, h := range r.Headers {
 				kr.Headers[j] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 			}
+		}
+		if n := recordSize(kr); n > maxRecordBytes {
+			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d: %w", kr.Key, n, maxRecordBytes, kerr.MessageTooLarge))
+			break
 		}
 		w := k.weight(kr)
 		if err = k.recs.Acquire(ctx, 1); err != nil {
