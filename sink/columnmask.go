@@ -9,11 +9,9 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"fmt"
-	"hash"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -54,12 +52,11 @@ type ColumnMapperConfig struct {
 }
 
 type columnRule struct {
-	cfg     ColumnMapperConfig
-	res     []*regexp.Regexp
-	mask    []byte // mask chars: the JSON string of N '*'
-	newHash func() hash.Hash
-	pool    *sync.Pool
-	salt    []byte
+	cfg    ColumnMapperConfig
+	res    []*regexp.Regexp
+	mask   []byte // mask chars: the JSON string of N '*'
+	digest digestAlg
+	salt   []byte
 }
 
 // colRule is a rule as it applies to one column.
@@ -69,21 +66,79 @@ type colRule struct {
 	truncLen int  // hash: the column length the hex digest is cut to; 0 none
 }
 
-// digests are the MessageDigest algorithms Go has (names case-insensitive,
-// with Java's aliases).
-var digests = map[string]func() hash.Hash{
-	"MD5":   md5.New,
-	"SHA-1": sha1.New, "SHA1": sha1.New, "SHA": sha1.New,
-	"SHA-224": sha256.New224, "SHA224": sha256.New224,
-	"SHA-256": sha256.New, "SHA256": sha256.New,
-	"SHA-384": sha512.New384, "SHA384": sha512.New384,
-	"SHA-512": sha512.New, "SHA512": sha512.New,
-	"SHA-512/224": sha512.New512_224, "SHA512/224": sha512.New512_224,
-	"SHA-512/256": sha512.New512_256, "SHA512/256": sha512.New512_256,
-	"SHA3-224": func() hash.Hash { return sha3.New224() },
-	"SHA3-256": func() hash.Hash { return sha3.New256() },
-	"SHA3-384": func() hash.Hash { return sha3.New384() },
-	"SHA3-512": func() hash.Hash { return sha3.New512() },
+// digestAlg is a MessageDigest algorithm Go has.
+type digestAlg uint8
+
+const (
+	digestNone digestAlg = iota
+	digestMD5
+	digestSHA1
+	digestSHA224
+	digestSHA256
+	digestSHA384
+	digestSHA512
+	digestSHA512_224
+	digestSHA512_256
+	digestSHA3_224
+	digestSHA3_256
+	digestSHA3_384
+	digestSHA3_512
+)
+
+// digests maps MessageDigest names (case-insensitive, with Java's aliases).
+var digests = map[string]digestAlg{
+	"MD5":   digestMD5,
+	"SHA-1": digestSHA1, "SHA1": digestSHA1, "SHA": digestSHA1,
+	"SHA-224": digestSHA224, "SHA224": digestSHA224,
+	"SHA-256": digestSHA256, "SHA256": digestSHA256,
+	"SHA-384": digestSHA384, "SHA384": digestSHA384,
+	"SHA-512": digestSHA512, "SHA512": digestSHA512,
+	"SHA-512/224": digestSHA512_224, "SHA512/224": digestSHA512_224,
+	"SHA-512/256": digestSHA512_256, "SHA512/256": digestSHA512_256,
+	"SHA3-224": digestSHA3_224, "SHA3-256": digestSHA3_256, "SHA3-384": digestSHA3_384, "SHA3-512": digestSHA3_512,
+}
+
+// sum writes the digest of b into out (one-shot functions: no allocation).
+func (a digestAlg) sum(out *[64]byte, b []byte) []byte {
+	switch a {
+	case digestMD5:
+		h := md5.Sum(b)
+		return append(out[:0], h[:]...)
+	case digestSHA1:
+		h := sha1.Sum(b)
+		return append(out[:0], h[:]...)
+	case digestSHA224:
+		h := sha256.Sum224(b)
+		return append(out[:0], h[:]...)
+	case digestSHA256:
+		h := sha256.Sum256(b)
+		return append(out[:0], h[:]...)
+	case digestSHA384:
+		h := sha512.Sum384(b)
+		return append(out[:0], h[:]...)
+	case digestSHA512:
+		h := sha512.Sum512(b)
+		return append(out[:0], h[:]...)
+	case digestSHA512_224:
+		h := sha512.Sum512_224(b)
+		return append(out[:0], h[:]...)
+	case digestSHA512_256:
+		h := sha512.Sum512_256(b)
+		return append(out[:0], h[:]...)
+	case digestSHA3_224:
+		h := sha3.Sum224(b)
+		return append(out[:0], h[:]...)
+	case digestSHA3_256:
+		h := sha3.Sum256(b)
+		return append(out[:0], h[:]...)
+	case digestSHA3_384:
+		h := sha3.Sum384(b)
+		return append(out[:0], h[:]...)
+	case digestSHA3_512:
+		h := sha3.Sum512(b)
+		return append(out[:0], h[:]...)
+	}
+	return out[:0]
 }
 
 // DigestSupported reports whether a Java MessageDigest algorithm name is available.
@@ -111,13 +166,12 @@ func compileColumnRules(cfgs []ColumnMapperConfig) ([]columnRule, error) {
 				}
 				r.mask = appendJSONStr(nil, strings.Repeat("*", c.N))
 			default:
-				nh := digests[strings.ToUpper(c.Algorithm)]
-				if nh == nil {
+				df := digests[strings.ToUpper(c.Algorithm)]
+				if df == digestNone {
 					return nil, fmt.Errorf("%w: hash algorithm %q is not supported; use MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256 or SHA3-224/256/384/512", ErrConfig, c.Algorithm)
 				}
-				r.newHash = nh
+				r.digest = df
 				r.salt = []byte(c.Salt) // salt.getBytes(): UTF-8
-				r.pool = &sync.Pool{New: func() any { return &hasher{h: nh()} }}
 			}
 			out = append(out, r)
 		}
@@ -268,41 +322,31 @@ func truncateJSONString(dst []byte, start, n int) []byte {
 	return dst
 }
 
-type hasher struct {
-	h   hash.Hash
-	buf []byte
-}
-
 // appendHash writes MaskStrings.HashValueConverter's lower-case hex digest
 // of salt + the value's bytes: V1 hashes the Java serialization of the
 // String (ObjectOutputStream.writeObject), V2 its UTF-8 bytes (getBytes()
 // with Java 18's UTF-8 default). The digest is cut to the column length
 // when it has one (MaskStrings adds a TruncatingValueConverter).
 func (m *colRule) appendHash(dst, s []byte) []byte {
-	hs := m.pool.Get().(*hasher)
-	defer m.pool.Put(hs)
-	hs.h.Reset()
-	hs.h.Write(m.salt)
+	var in [512]byte
+	data := append(in[:0], m.salt...)
 	if m.cfg.Kind == ColumnMaskHashV2 {
-		hs.h.Write(s)
+		data = append(data, s...)
 	} else {
-		hs.buf = appendJavaSerializedString(hs.buf[:0], s)
-		hs.h.Write(hs.buf)
+		data = appendJavaSerializedString(data, s)
 	}
-	hs.buf = hs.h.Sum(hs.buf[:0])
+	var out [64]byte
+	sum := m.digest.sum(&out, data)
 	dst = append(dst, '"')
 	n := 0
-	for _, c := range hs.buf {
-		if m.truncLen > 0 && n >= m.truncLen {
-			break
+	for _, c := range sum {
+		for _, h := range [2]byte{hexLower[c>>4], hexLower[c&0xF]} {
+			if m.truncLen > 0 && n >= m.truncLen {
+				return append(dst, '"')
+			}
+			dst = append(dst, h)
+			n++
 		}
-		dst = append(dst, hexLower[c>>4])
-		n++
-		if m.truncLen > 0 && n >= m.truncLen {
-			break
-		}
-		dst = append(dst, hexLower[c&0xF])
-		n++
 	}
 	return append(dst, '"')
 }
