@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -436,6 +437,11 @@ func bornUs(v []byte) (int64, bool) {
 	return n, err == nil && n > 0
 }
 
+// runServerIDs gives every run its own database.server.id: the server keeps
+// a stopped run's replica registered until it next writes to it, and
+// Rivulet waits out a registration that holds its id (up to 15 s).
+var runServerIDs atomic.Int32
+
 func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offsetFile string, schemas bool, compression string, extra ...map[string]string) (path, metricsAddr string, err error) {
 	port, err := freePort()
 	if err != nil {
@@ -450,7 +456,7 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 			"database.port":                       strconv.Itoa(srv.Port),
 			"database.user":                       srv.User,
 			"database.password":                   srv.Password,
-			"database.server.id":                  "5501",
+			"database.server.id":                  strconv.Itoa(5501 + int(runServerIDs.Add(1))),
 			"topic.prefix":                        prefix,
 			"table.include.list":                  "bench.t",
 			"snapshot.mode":                       "no_data",
