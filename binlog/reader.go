@@ -374,7 +374,14 @@ type minLevel struct {
 func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= m.min && m.h.Enabled(ctx, l)
 }
-func (m minLevel) Handle(ctx context.Context, r slog.Record) error { return m.h.Handle(ctx, r) }
+
+// Handle logs go-mysql's records at WARN at most: what it calls an error (a
+// dropped connection) is the Reader's to retry or return, and the one ERROR
+// line of a failure is the caller's (RELIABILITY I4).
+func (m minLevel) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = min(r.Level, slog.LevelWarn)
+	return m.h.Handle(ctx, r)
+}
 func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
 	return minLevel{m.min, m.h.WithAttrs(a)}
 }
