@@ -169,6 +169,7 @@ var groups = []group{
 				'9999-12-31', '2020-01-01 00:00:00', '2021-03-14 01:30:00')`,
 		},
 	},
+	fractionsGroup(),
 	{
 		// MariaDB 5.3 temporal formats (mysql56_temporal_format=OFF when the
 		// table is created): the binlog carries MYSQL_TYPE_TIME, DATETIME
@@ -280,4 +281,31 @@ func setMembers(n int) string {
 		m[i] = fmt.Sprintf("'m%d'", i+1)
 	}
 	return strings.Join(m, ",")
+}
+
+// fractionsGroup has TIME, DATETIME and TIMESTAMP at every precision 0-6,
+// written from six-digit fractions the server cuts to each precision
+// (time_round_fractional=OFF, the default, truncates).
+func fractionsGroup() group {
+	var cols []string
+	for fsp := range 7 {
+		cols = append(cols, fmt.Sprintf("t%d TIME(%d), dt%d DATETIME(%d), ts%d TIMESTAMP(%d) NULL", fsp, fsp, fsp, fsp, fsp, fsp))
+	}
+	row := func(id int, t, dt, ts string) string {
+		v := []string{fmt.Sprint(id)}
+		for range 7 {
+			v = append(v, "'"+t+"'", "'"+dt+"'", "'"+ts+"'")
+		}
+		return "(" + strings.Join(v, ", ") + ")"
+	}
+	return group{
+		name:    "fractions",
+		checked: []string{srcRef3 + ".2", "MariaDB truncates a written fraction to the column's precision (time_round_fractional=OFF)"},
+		ddl:     "(id INT PRIMARY KEY, " + strings.Join(cols, ", ") + ")",
+		rows: []string{
+			row(1, "-12:34:56.654321", "2024-05-17 10:11:12.654321", "2024-05-17 10:11:12.654321"),
+			row(2, "00:00:00.000001", "1969-12-31 23:59:59.999999", "1970-01-01 00:00:00.999999"),
+			row(3, "-00:00:00.100000", "2000-02-29 12:00:00.100000", "2038-01-18 20:14:07.100000"),
+		},
+	}
 }
