@@ -383,10 +383,14 @@ func (l *loader) debeziumServer() {
 		"debezium.sink.kafka.producer.bootstrap.servers": "bootstrap.servers",
 		"debezium.format.key.schemas.enable":             "key.converter.schemas.enable",
 		"debezium.format.value.schemas.enable":           "value.converter.schemas.enable",
+		"debezium.transforms":                            "transforms",
+		"debezium.predicates":                            "predicates",
 	}
 	prefixes := []struct{ from, to string }{
 		{"debezium.source.", ""},
 		{"debezium.sink.kafka.producer.", "producer."},
+		{"debezium.transforms.", "transforms."},
+		{"debezium.predicates.", "predicates."},
 	}
 	for _, k := range l.sortedKeys() {
 		to, ok := exact[k]

@@ -132,3 +132,13 @@ func TestTransforms_StrayOptionsWarn(t *testing.T) {
 		t.Errorf("warnings %v: none about transforms.old.type", w)
 	}
 }
+
+// TestTransforms_DebeziumServer: Debezium Server's debezium.transforms.* keys
+// are the same transforms.
+func TestTransforms_DebeziumServer(t *testing.T) {
+	c, _ := mustFromMap(t, with("debezium.transforms", "unwrap", "debezium.transforms.unwrap.type", UnwrapClass,
+		"debezium.transforms.unwrap.add.fields", "op"))
+	if len(c.Transforms) != 1 || c.Transforms[0].Class != UnwrapClass || len(c.Transforms[0].AddFields) != 1 {
+		t.Errorf("Transforms = %+v", c.Transforms)
+	}
+}
