@@ -30,6 +30,9 @@ type KafkaHistory struct {
 	cl  *kgo.Client
 	adm *kadm.Client
 	log *slog.Logger
+	// topicReady: the topic was created or found by an Append (Appends are
+	// serial: the engine records one batch's DDL at a time).
+	topicReady bool
 }
 
 // NewKafkaHistory connects lazily; the topic is created on first Append.
@@ -69,9 +72,37 @@ func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
 }
 
 // Append produces records to partition 0 and waits for their acknowledgement.
+// While Kafka is unreachable it retries (every second, until ctx ends), as
+// the sink waits for its records: a DDL during a Kafka outage must not stop
+// Rivulet (RELIABILITY §3 #14). Errors Kafka calls final (authorization,
+// policy) are returned at once.
 func (h *KafkaHistory) Append(ctx context.Context, records [][]byte) error {
-	if err := h.ensureTopic(ctx); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		err := h.append(ctx, records)
+		var ke *kerr.Error
+		if err == nil || ctx.Err() != nil || (errors.As(err, &ke) && !ke.Retriable) {
+			if err == nil && attempt > 0 {
+				h.log.Info("schema history written after Kafka came back", "topic", h.cfg.Topic, "attempts", attempt+1)
+			}
+			return err
+		}
+		if attempt == 0 {
+			h.log.Warn("schema history write failed; retrying until Kafka answers", "topic", h.cfg.Topic, "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (h *KafkaHistory) append(ctx context.Context, records [][]byte) error {
+	if !h.topicReady {
+		if err := h.ensureTopic(ctx); err != nil {
+			return err
+		}
+		h.topicReady = true
 	}
 	recs := make([]*kgo.Record, len(records))
 	for i, r := range records {
