@@ -161,6 +161,9 @@ func TestChaos_Randomised(t *testing.T) {
 	t.Logf("faults: %v; %d transactions; %d crashes", counts, total, len(crashes))
 	figure(t, "chaos_transactions", float64(total), "tx")
 	figure(t, "chaos_peak_rss_mib", float64(maxRSS)/1024, "MiB")
+	// Every fault here is transient: Rivulet should ride them all out. An
+	// exit is not a loss (the validator below judges that), but is reported.
+	figure(t, "chaos_unexpected_exits", float64(counts["exited by itself"]), "exits")
 	t.Logf("file descriptors: %d at the first retirement, at most %d", fdsFirst, fdsMax)
 	if fdsMax > 4*max(fdsFirst, 16) {
 		t.Errorf("file descriptors grew from %d to %d across restarts", fdsFirst, fdsMax)
