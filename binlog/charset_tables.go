@@ -12,7 +12,11 @@ package binlog
 // Java's charsets (Debezium decodes binlog text with the column's Java
 // charset) but where a byte is undefined: MySQL's latin1 (cp1252) maps
 // 0x81, 0x8D, 0x8F, 0x90 and 0x9D to C1 controls, MariaDB's greek is ISO
-// 8859-7:1987, and unmapped bytes are '?' rather than U+FFFD.
+// 8859-7:1987, and unmapped bytes are '?' rather than U+FFFD. Debezium's
+// MariaDB connector (resources/charset_mappings.json) decodes some sets with
+// another set's Java charset (swe7, hp8, dec8, armscii8 and geostd8 as
+// Cp1252, keybcs2 as Cp852, koi8u as KOI8_R, cp932 as GB2312); Rivulet
+// decodes them as the server does, which is what Debezium's snapshot reads.
 var singleByteCharsets = map[string]string{
 	"ascii": "????????????????????????????????" +
 		"????????????????????????????????" +
