@@ -154,3 +154,12 @@ func (r *Registry) Register(ctx context.Context, subject, schema string) (int, e
 func retryableStatus(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == 0
 }
+
+// Ping asks the registry for its subjects (GET /subjects), once, without
+// retrying: for `rivulet check`.
+func (r *Registry) Ping(ctx context.Context) error {
+	if _, err := r.cl.Subjects(ctx); err != nil {
+		return fmt.Errorf("schema registry %s: %w", strings.Join(r.cfg.URLs, ","), err)
+	}
+	return nil
+}

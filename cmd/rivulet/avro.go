@@ -2,8 +2,12 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
+	"strings"
+	"time"
 
+	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
@@ -41,4 +45,26 @@ func avroHeartbeatRegistry(cfg *config.Config, log *slog.Logger) (sink.SchemaReg
 		return nil, err
 	}
 	return ac.Registry, nil
+}
+
+// registryCheck is `rivulet check`'s schema registry line; ok is false when
+// the connector does not use the Avro converter.
+func registryCheck(ctx context.Context, cfg *config.Config) (r binlog.CheckResult, ok bool) {
+	if !cfg.UsesAvro() {
+		return r, false
+	}
+	r.Name = "schema registry"
+	urls := strings.Join(cfg.Avro.RegistryURLs, ",")
+	reg, err := sink.NewRegistry(sink.RegistryConfig{URLs: cfg.Avro.RegistryURLs, User: cfg.Avro.User,
+		Password: cfg.Avro.Password.Reveal(), Timeout: 10 * time.Second})
+	if err == nil {
+		err = reg.Ping(ctx)
+	}
+	if err != nil {
+		r.Detail = err.Error()
+		r.Fix = "check value.converter.schema.registry.url (" + urls + "), its credentials, and that this host can reach the registry"
+		return r, true
+	}
+	r.OK, r.Detail = true, "reachable at "+urls
+	return r, true
 }

@@ -18,6 +18,9 @@ import (
 func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	results := binlog.Preflight(ctx, preflightConfig(cfg))
 	results = append(results, kafkaCheck(ctx, cfg))
+	if r, ok := registryCheck(ctx, cfg); ok { // AvroConverter (avro.go)
+		results = append(results, r)
+	}
 	code := exitOK
 	for _, r := range results {
 		status := "PASS"
