@@ -33,6 +33,9 @@ type Transform struct {
 	AddFieldsPrefix  string
 	AddHeaders       []string
 	AddHeadersPrefix string
+	// RouteByField is ExtractNewRecordState's `route.by.field`: a string
+	// column whose value becomes the topic.
+	RouteByField string
 
 	// Routers: RegexRouter `regex`/`replacement`, ByLogicalTableRouter
 	// `topic.regex`/`topic.replacement` (Java regex and replacement syntax).
@@ -142,9 +145,7 @@ var unwrapOptions = []transformOption{
 	// Rivulet's row schemas carry no column defaults, so there is nothing
 	// to replace a null with.
 	{"replace.null.with.default", noEffect(isBool, "set true or false")},
-	{"route.by.field", func(l *loader, key, v string, _ *Transform) {
-		l.fail(unsupported(key, v, "remove it and route with RegexRouter or ByLogicalTableRouter"))
-	}},
+	{"route.by.field", stringOpt(func(t *Transform) *string { return &t.RouteByField })},
 }
 
 var logicalRouterOptions = []transformOption{

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -69,6 +71,9 @@ type TransformConfig struct {
 	AddFieldsPrefix  string   // add.fields.prefix (default "__")
 	AddHeaders       []string // add.headers
 	AddHeadersPrefix string   // add.headers.prefix (default "__")
+	// RouteByField is route.by.field: the column whose value (of the
+	// after row, the before row for deletes) becomes the topic.
+	RouteByField string
 
 	// Routers: RegexRouter regex/replacement; ByLogicalTableRouter
 	// topic.regex/topic.replacement. Java regular expression and
@@ -152,6 +157,14 @@ func newTransformer(cfg *JSONConfig) (*transformer, error) {
 		default:
 			return nil, fmt.Errorf("%w: transforms: %s has unknown kind %d", ErrConfig, t.Name, t.Kind)
 		}
+		if t.Kind == TransformLogicalTableRouter {
+			for _, prev := range x.chain {
+				if prev.cfg.Kind == TransformUnwrap && prev.cfg.RouteByField != "" {
+					return nil, fmt.Errorf("%w: transforms: %s (ByLogicalTableRouter) after route.by.field of %s is not supported yet; route before the unwrap",
+						ErrConfig, t.Name, prev.cfg.Name)
+				}
+			}
+		}
 		x.chain = append(x.chain, ct)
 	}
 	var err error
@@ -196,12 +209,19 @@ type tablePlan struct {
 	// nullValue is the delete in tombstone mode: JsonConverter writes a
 	// null payload with the row's schema (`null` without schemas).
 	nullValue []byte
+
+	// route.by.field: the value column naming the topic (-1: none), the
+	// RegexRouters after the unwrap, and the topics seen so far.
+	routeCol   int
+	routeAfter []*compiledTransform
+	routeMu    sync.Mutex
+	routes     map[string]string // rendered field value -> topic
 }
 
 // plan derives the transformed shape of table t, whose plain encoding te
 // json.go has just built.
 func (x *transformer) plan(j *JSON, t *schema.Table, te *tableEnc) (*tablePlan, error) {
-	p := &tablePlan{j: j, x: x, topic: te.topic}
+	p := &tablePlan{j: j, x: x, topic: te.topic, routeCol: -1}
 	p.cols = make([]colEnc, len(te.cols))
 	copy(p.cols, te.cols)
 	p.masks = make([]*colRule, len(p.cols))
@@ -238,6 +258,9 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *tableEnc) (*tablePlan, 
 			if nt, ok := ct.re.route(p.topic); ok && nt != "" {
 				p.topic = nt
 			}
+			if p.unwrap != nil {
+				p.routeAfter = append(p.routeAfter, ct)
+			}
 		case TransformLogicalTableRouter:
 			old := p.topic
 			nt, ok := ct.re.route(old)
@@ -268,6 +291,15 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *tableEnc) (*tablePlan, 
 		}
 	}
 
+	if p.unwrap != nil && p.unwrap.cfg.RouteByField != "" {
+		// Struct.getString: the field must exist and be a string.
+		f := p.unwrap.cfg.RouteByField
+		p.routeCol = slices.IndexFunc(p.cols, func(c colEnc) bool { return c.name == f })
+		if p.routeCol < 0 || p.cols[p.routeCol].schema.typ != "string" {
+			return nil, fmt.Errorf("%w: transforms.%s.route.by.field: %s is not a string column of %s.%s (Debezium fails on it)", ErrConfig, p.unwrap.cfg.Name, f, t.DB, t.Name)
+		}
+		p.routes = make(map[string]string)
+	}
 	if j.cfg.KeySchemas && len(te.keyCols) > 0 {
 		b := []byte(`{"schema":{"type":"struct","fields":[`)
 		for i := range te.keyCols {
@@ -471,7 +503,57 @@ func (j *JSON) emitChange(recs []Record, buf []byte, te *tableEnc, ev *event.Cha
 		}
 		value = buf[start:len(buf):len(buf)]
 	}
-	return append(recs, Record{Topic: p.topic, Key: key, Value: value, Headers: hdrs}), buf, hdrs, nil
+	topic := p.topic
+	if p.routeCol >= 0 {
+		row := after
+		if op == event.OpDelete {
+			row = before
+		}
+		if topic, err = p.routedTopic(row); err != nil {
+			return recs, buf, hdrs, j.fillTable(err, ev.Table)
+		}
+	}
+	return append(recs, Record{Topic: topic, Key: key, Value: value, Headers: hdrs}), buf, hdrs, nil
+}
+
+// maxRoutes bounds the route.by.field topic cache.
+const maxRoutes = 4096
+
+// routedTopic is route.by.field: the (mapped) value of the column names the
+// topic, then the RegexRouters after the unwrap apply; a null or blank value
+// keeps the topic (AbstractExtractNewRecordState.setTopic).
+func (p *tablePlan) routedTopic(row []event.Value) (string, error) {
+	c := &p.cols[p.routeCol]
+	var tmp [128]byte
+	var v []byte
+	var err error
+	if m := p.masks[p.routeCol]; m != nil {
+		v, err = m.appendValue(tmp[:0], c, row[c.idx])
+	} else {
+		v, err = c.appendValue(tmp[:0], row[c.idx])
+	}
+	if err != nil {
+		return "", &EncodeError{Column: c.name, Err: err}
+	}
+	p.routeMu.Lock()
+	defer p.routeMu.Unlock()
+	if t, ok := p.routes[string(v)]; ok {
+		return t, nil
+	}
+	topic := p.topic
+	if s, err := strconv.Unquote(string(v)); err == nil && strings.TrimSpace(s) != "" {
+		topic = s
+		for _, r := range p.routeAfter {
+			if nt, ok := r.re.route(topic); ok && nt != "" {
+				topic = nt
+			}
+		}
+	}
+	if len(p.routes) >= maxRoutes {
+		clear(p.routes)
+	}
+	p.routes[string(v)] = topic
+	return topic, nil
 }
 
 // emitTombstone appends the tombstone after a delete, unless the unwrap

@@ -102,6 +102,13 @@ func transformCases() []transformCase {
 				t.AddHeadersPrefix = "dbz."
 			}))(c)
 		}, events: cudEvents("customers")},
+		{name: "unwrap_route_by_field", cfg: chain(
+			unwrap("unwrap", func(t *TransformConfig) {
+				t.RouteByField = "first_name"
+				t.DeleteHandling = DeleteRewriteWithTombstone
+			}),
+			router("route", TransformRegexRouter, `(.*)y`, "$1ies", nil),
+		), events: cudEvents("customers")},
 		{name: "unwrap_drop", cfg: chain(unwrap("unwrap", func(t *TransformConfig) { t.DeleteHandling = DeleteDrop })), events: cudEvents("customers")},
 		{name: "unwrap_delete_to_tombstone", cfg: chain(unwrap("unwrap", func(t *TransformConfig) { t.DeleteHandling = DeleteToTombstone })), events: cudEvents("customers")},
 		{name: "unwrap_truncate", cfg: func(c *JSONConfig) {
@@ -267,6 +274,10 @@ func TestTransform_Errors(t *testing.T) {
 		},
 		"row field": func(c *JSONConfig) {
 			c.Transforms = []TransformConfig{unwrap("u", func(t *TransformConfig) { t.AddFields = []string{"after.id"} })}
+		},
+		"route.by.field then ByLogicalTableRouter": func(c *JSONConfig) {
+			c.Transforms = []TransformConfig{unwrap("u", func(t *TransformConfig) { t.RouteByField = "first_name" }),
+				router("r", TransformLogicalTableRouter, "(.*)", "x", nil)}
 		},
 		"unknown digest": func(c *JSONConfig) {
 			c.ColumnMappers = []ColumnMapperConfig{{Kind: ColumnMaskHash, Algorithm: "MD2", Columns: []string{"x"}}}

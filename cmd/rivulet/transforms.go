@@ -44,7 +44,8 @@ func encodingTransforms(cfg *config.Config, enc *sink.JSONConfig) error {
 			DeleteHandling: dh,
 			AddFields:      t.AddFields, AddFieldsPrefix: t.AddFieldsPrefix,
 			AddHeaders: t.AddHeaders, AddHeadersPrefix: t.AddHeadersPrefix,
-			Regex: t.Regex, Replacement: t.Replacement,
+			RouteByField: t.RouteByField,
+			Regex:        t.Regex, Replacement: t.Replacement,
 			KeyEnforceUniqueness: t.KeyEnforceUniqueness, KeyFieldName: t.KeyFieldName,
 			KeyFieldRegex: t.KeyFieldRegex, KeyFieldReplacement: t.KeyFieldReplacement,
 		})
