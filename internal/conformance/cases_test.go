@@ -223,6 +223,20 @@ var groups = []group{
 		},
 	},
 	{
+		// Keys the snapshot chunks by server-side comparison (UUID sorts
+		// by its storage order, not its text) and the stream by bytes.
+		name:    "uuid_keys",
+		checked: []string{"debezium-connector-mariadb jdbc/MariaDbValueConverters.java (UUID → io.debezium.data.Uuid)", "DEBEZIUM-REFERENCE §2.2"},
+		ddl:     `(u UUID PRIMARY KEY, i6 INET6 NOT NULL, v INT, UNIQUE KEY (i6))`,
+		rows: []string{
+			`('ceb2897c-a1cf-11ed-8dbd-040300000000', '::1', 1)`,
+			`('123e4567-e89b-42d3-a456-426614174000', '2001:db8::1', 2)`,
+			`('01020304-0506-0708-090a-0b0c0d0e0f10', '::ffff:10.0.0.1', 3)`,
+			`('ffffffff-ffff-ffff-ffff-ffffffffffff', 'fe80::1', 4)`,
+			`('017f22e2-79b0-7cc3-98c4-dc0c0c07398f', '::', 5)`,
+		},
+	},
+	{
 		name: "generated",
 		checked: []string{"debezium-connector-binlog: generated columns are ordinary columns of the table (values from the row image / SELECT)",
 			"MariaDB INVISIBLE columns: in information_schema and the row image, not in SELECT *"},

@@ -240,6 +240,7 @@ func runMode(t *testing.T, bin string, srv *testenv.Server, db string, groups []
 		"topic.prefix":                          "cf",
 		"database.include.list":                 db,
 		"snapshot.mode":                         "initial",
+		"snapshot.fetch.size":                   "2", // chunk boundaries on every key type
 		"schema.history.internal":               "io.debezium.storage.file.history.FileSchemaHistory",
 		"schema.history.internal.file.filename": filepath.Join(dir, "history.dat"),
 		"offset.storage.file.filename":          filepath.Join(dir, "offsets.json"),
