@@ -21,8 +21,10 @@ func TestReliability01_KillNineMidStream(t *testing.T) {
 	cfg := e.config(map[string]string{"max.batch.size": "64", "max.queue.size": "256"})
 	p := e.start(cfg, "")
 	w := e.runCounter(tables, 40, rand.Uint64())
+	began := time.Now()
 	w.waitN(t, int64(500+rand.IntN(1500)))
 	p.kill()
+	rate := float64(w.n.Load()) / time.Since(began).Seconds()
 	cr := e.crash()
 	killedAt := w.n.Load()
 
@@ -33,7 +35,11 @@ func TestReliability01_KillNineMidStream(t *testing.T) {
 	e.caughtUp(p)
 	p.stop()
 	t.Logf("killed after %d transactions, %d in all; durable offset at the kill: %s", killedAt, total, cr.Durable)
-	e.checkCounters(e.read(), tables, []Crash{cr})
+	dup := e.checkCounters(e.read(), tables, []Crash{cr})
+	// In time: the repeated records at the workload's rate, next to the
+	// offset flush interval (100 ms here) that bounds it in principle.
+	figure(t, "duplicate_window_ms", float64(dup.WindowRecords)/rate*1000, "ms")
+	t.Logf("duplicate window: %d records at %.0f tx/s = %.0f ms of changes (offset.flush.interval.ms 100)", dup.WindowRecords, rate, float64(dup.WindowRecords)/rate*1000)
 }
 
 // TestReliability02_KillInsideTransaction (§3 #2): a 10,000-row transaction
