@@ -91,8 +91,10 @@ func run(in io.Reader, out io.Writer, verbose bool) int {
 		}
 		if ev.Test == "" {
 			switch ev.Action {
-			case "output":
+			case "output", "build-output": // build-output: compiler errors (go test -json, Go 1.24+)
 				fmt.Fprint(out, ev.Output)
+			case "build-fail":
+				failed = true
 			case "fail":
 				failed = true
 				packages++
