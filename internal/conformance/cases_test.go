@@ -101,6 +101,21 @@ var groups = []group{
 	},
 	charsetGroup(1), charsetGroup(2), charsetGroup(3), charsetGroup(4), charsetGroup(5), charsetGroup(6), charsetGroup(7),
 	{
+		// CHAR(n) is stored padded and logged with the padding cut: the cut
+		// must take whole space characters of wide sets (U+4E20 is 4E 20 in
+		// UCS-2, U+0120 is 01 20).
+		name:    "fixed_chars",
+		checked: []string{srcRef3 + ".1", srcJdbcConv + " convertString"},
+		ddl: `(id INT PRIMARY KEY, u2 CHAR(4) CHARACTER SET ucs2, u16 CHAR(4) CHARACTER SET utf16,
+			u16le CHAR(4) CHARACTER SET utf16le, u32 CHAR(4) CHARACTER SET utf32, sj CHAR(4) CHARACTER SET sjis,
+			l1 CHAR(4) CHARACTER SET latin1, u8 CHAR(4) CHARACTER SET utf8mb4)`,
+		rows: []string{
+			`(1, 'a丠', 'Ġ丠', '丠 ', ' 丠', '表 ', 'é  ', '丠 😀')`,
+			`(2, '    ', ' ', '', ' a', ' ', ' ', ' ')`,
+			`(3, 'Ġ', '😀', '😀丠', '😀', 'ｱ', 'x', '😀😀😀😀')`,
+		},
+	},
+	{
 		name: "binaries",
 		checked: []string{srcRef3 + ".1", srcBinlogConv + " (BINARY(n) padded to n, DBZ-3912; normalizeBinaryData)",
 			srcJdbcConv + " convertBinary (bytes / base64 / base64-url-safe / hex via HexConverter, upper case)"},
