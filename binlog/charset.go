@@ -29,15 +29,29 @@ type textDecoder struct {
 	// input is already UTF-8 and need not be copied.
 	asciiCompat bool
 	// Multi-byte sets the server converts differently from tr for some
-	// characters: seqLen gives the length of the sequence a byte starts,
+	// characters: seqLen holds the length of the sequence each byte starts,
 	// fix the server's character for a two- or three-byte code where tr
 	// differs.
-	seqLen  func(c byte) int
+	seqLen  *[256]uint8
 	fix     func(code uint32) (rune, bool)
 	fixLead *[256]bool // lead bytes of the codes fix knows (a cheap test before it)
 }
 
-// Sequence lengths of the multi-byte sets that have fixes.
+// Sequence lengths of the multi-byte sets that have fixes, by first byte.
+var (
+	sjisLens  = seqLens(sjisLen)
+	eucJPLens = seqLens(eucJPLen)
+	dbcsLens  = seqLens(dbcsLen)
+)
+
+func seqLens(f func(c byte) int) *[256]uint8 {
+	t := new([256]uint8)
+	for c := range t {
+		t[c] = uint8(f(byte(c)))
+	}
+	return t
+}
+
 func sjisLen(c byte) int {
 	if c >= 0x81 && c <= 0x9F || c >= 0xE0 && c <= 0xFC {
 		return 2
@@ -171,11 +185,11 @@ func charsetDecoder(name string) (dec *textDecoder, binary bool, err error) {
 	d := &textDecoder{name: n, tr: enc.NewDecoder(), asciiCompat: compat}
 	switch n {
 	case "sjis", "cp932":
-		d.seqLen = sjisLen
+		d.seqLen = sjisLens
 	case "ujis", "eucjpms":
-		d.seqLen = eucJPLen
+		d.seqLen = eucJPLens
 	case "gb2312", "big5":
-		d.seqLen = dbcsLen
+		d.seqLen = dbcsLens
 	}
 	if d.seqLen != nil {
 		d.fix, d.fixLead = serverFix(n)
@@ -212,7 +226,7 @@ func (d *textDecoder) appendUTF8(dst, src []byte) ([]byte, error) {
 	// sequences only.
 	start := 0
 	for i := 0; i < len(src); {
-		n := d.seqLen(src[i])
+		n := int(d.seqLen[src[i]])
 		if n > 1 && d.fixLead[src[i]] && i+n <= len(src) {
 			code := uint32(src[i])<<8 | uint32(src[i+1])
 			if n == 3 {
