@@ -115,7 +115,12 @@ func newCollector(s *Stream) *collector {
 	g(str("TotalNumberOfDeleteEventsSeen", "Debezium TotalNumberOfDeleteEventsSeen: delete events since start (0 in the snapshot context)."), streamTotal('d'))
 	g(str("NumberOfEventsFiltered", "Debezium NumberOfEventsFiltered: streaming: binlog rows events skipped because their table is not captured; snapshot: 0 (filters select whole tables)."), i64(&s.filtered))
 	g(str("NumberOfErroneousEvents", "Debezium NumberOfErroneousEvents: events that failed processing (streaming: Rivulet stops on such events instead, so 0)."), func() float64 { return 0 })
-	g(str("NumberOfUnchangedEventsSkipped", "Debezium NumberOfUnchangedEventsSkipped: -1, skip.messages.without.change is not enabled."), func() float64 { return -1 })
+	g(str("NumberOfUnchangedEventsSkipped", "Debezium NumberOfUnchangedEventsSkipped: updates skip.messages.without.change dropped since start; -1 when it is off."), func() float64 {
+		if f := s.unchangedSkipped.Load(); f != nil {
+			return float64((*f)())
+		}
+		return -1
+	})
 	g(str("QueueTotalCapacity", "Debezium QueueTotalCapacity: max.queue.size, the events that may wait for Kafka acknowledgement."), func() float64 { return queueCap })
 	g(str("QueueRemainingCapacity", "Debezium QueueRemainingCapacity: free queue slots; 0 means Kafka is the bottleneck and reading the binlog waits."), remaining(&s.inflight))
 	g(str("MaxQueueSizeInBytes", "Debezium MaxQueueSizeInBytes: max.queue.size.in.bytes, 0 when unset."), func() float64 { return float64(s.opts.MaxQueueBytes) })

@@ -38,6 +38,9 @@ type Stream struct {
 	now  func() time.Time
 	log  *slog.Logger
 
+	// unchangedSkipped reports NumberOfUnchangedEventsSkipped; nil: -1.
+	unchangedSkipped atomic.Pointer[func() int64]
+
 	snapshot *Snapshot
 	history  *SchemaHistory
 
@@ -103,6 +106,11 @@ func (t *TableCounters) Add(op byte, n int) {
 // New registers the collectors on reg (our own registry, never the global
 // one) with default options.
 func New(reg prometheus.Registerer) *Stream { return NewWithOptions(reg, Options{}) }
+
+// SetUnchangedSkipped sets where NumberOfUnchangedEventsSkipped comes from:
+// the encoder's count of updates skip.messages.without.change dropped (-1
+// when it is off, as Debezium reports).
+func (s *Stream) SetUnchangedSkipped(f func() int64) { s.unchangedSkipped.Store(&f) }
 
 // NewWithOptions registers Rivulet's collectors, the Debezium-named ones, and
 // the Go runtime and process collectors on reg.

@@ -29,6 +29,9 @@ func NewStdout(w io.Writer, enc *JSON) *Stdout {
 	return &Stdout{enc: enc, w: w}
 }
 
+// Encoder returns the sink's encoder.
+func (s *Stdout) Encoder() *JSON { return s.enc }
+
 // Send encodes events and writes their records with one Write call; done is
 // called exactly once (with the error Send returns, if any).
 func (s *Stdout) Send(ctx context.Context, events []event.ChangeEvent, done func(error)) error {

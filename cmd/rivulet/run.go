@@ -102,6 +102,9 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		return err
 	}
 	defer func() { err = errors.Join(err, snk.Close()) }()
+	if e, ok := snk.(interface{ Encoder() *sink.JSON }); ok {
+		stream.SetUnchangedSkipped(e.Encoder().UnchangedSkipped)
+	}
 	txs, err := newTransactions(ctx, cfg, snk, stream.PositionCommitted, log)
 	if err != nil {
 		return err

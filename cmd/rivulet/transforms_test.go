@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,6 +77,10 @@ func TestRun_Transforms(t *testing.T) {
 	if len(recs) > 4 {
 		t.Errorf("%d records, want 4 (the unchanged update skipped, the tombstone dropped): %s", len(recs), recs[4].RawVal)
 	}
+	// Debezium's NumberOfUnchangedEventsSkipped counts the dropped update.
+	if got := labelledValue(t, in.metrics, `debezium_metrics_NumberOfUnchangedEventsSkipped{context="streaming"`); got != 1 {
+		t.Errorf("NumberOfUnchangedEventsSkipped = %v, want 1", got)
+	}
 	in.stop()
 
 	// Nothing went to the unrouted topic.
@@ -108,4 +115,24 @@ func TestRun_TransformsUnknownClass(t *testing.T) {
 	if code != 2 || !strings.Contains(out, `transforms.f.type: "io.debezium.transforms.Filter" is not a transform Rivulet implements`) {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
+}
+
+// labelledValue scrapes the first series of /metrics whose line starts with prefix.
+func labelledValue(t *testing.T, addr, prefix string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			return v
+		}
+	}
+	t.Fatalf("no series %s in /metrics", prefix)
+	return 0
 }
