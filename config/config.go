@@ -177,6 +177,10 @@ type Config struct {
 	// TombstonesOnDelete is `tombstones.on.delete`: follow each delete
 	// with a null-valued record for log compaction. Default true.
 	TombstonesOnDelete bool
+	// ExtendedHeaders is `extended.headers.enabled` (Debezium 3.2+, default
+	// true): every change event record carries the
+	// __debezium.context.{connectorLogicalName,taskId,connectorName} headers.
+	ExtendedHeaders bool
 	// SkippedOperations is `skipped.operations`: operations not emitted,
 	// from c, u, d, t or "none". Default "t" (truncates skipped).
 	SkippedOperations Ops
@@ -453,6 +457,7 @@ func Default() *Config {
 			ConnectTimeout: DefaultConnectTimeout,
 		},
 		TombstonesOnDelete:   true,
+		ExtendedHeaders:      true,
 		SkippedOperations:    opTruncate,
 		SnapshotMode:         SnapshotInitial,
 		Snapshot:             Snapshot{MaxThreads: 1},

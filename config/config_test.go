@@ -62,6 +62,7 @@ func TestDefault(t *testing.T) {
 			ConnectTimeout: 30 * time.Second,
 		},
 		TombstonesOnDelete:   true,
+		ExtendedHeaders:      true,
 		SkippedOperations:    Ops(0).With('t'),
 		SnapshotMode:         SnapshotInitial,
 		Snapshot:             Snapshot{MaxThreads: 1},

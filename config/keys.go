@@ -29,7 +29,7 @@ var supportedKeys = []string{
 	"database.include.list", "database.exclude.list",
 	"table.include.list", "table.exclude.list",
 	"column.include.list", "column.exclude.list",
-	"message.key.columns",
+	"message.key.columns", "extended.headers.enabled",
 	"tombstones.on.delete", "skipped.operations", "snapshot.mode",
 	"include.schema.changes", "heartbeat.interval.ms", "topic.heartbeat.prefix",
 	"provide.transaction.metadata", "topic.transaction",

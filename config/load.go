@@ -360,6 +360,7 @@ func (l *loader) parse(c *Config) {
 	l.str("message.key.columns", &f.MessageKeyColumns)
 
 	l.boolean("tombstones.on.delete", &c.TombstonesOnDelete)
+	l.boolean("extended.headers.enabled", &c.ExtendedHeaders)
 	if v, ok := l.take("skipped.operations"); ok {
 		if ops, ok := parseOps(v); ok {
 			c.SkippedOperations = ops

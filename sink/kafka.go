@@ -61,6 +61,10 @@ type KafkaConfig struct {
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
 	Logger *slog.Logger
+	// ContextHeaders are put first on every change event record and
+	// tombstone: Debezium 3.2+'s extended headers
+	// (extended.headers.enabled, see ContextHeaders).
+	ContextHeaders []Header
 	// Opts are appended to the franz-go client options (TLS, SASL, tests).
 	Opts []kgo.Opt
 	// TransactionalID, when set, makes the producer transactional
@@ -91,6 +95,9 @@ type Kafka struct {
 	byts *semaphore.Weighted
 
 	maxBytes int64
+	// ctxHdr is ContextHeaders as franz-go headers, shared read-only by the
+	// records that have no headers of their own.
+	ctxHdr []kgo.RecordHeader
 
 	tmu    sync.Mutex
 	topics map[string]*topicState
@@ -186,6 +193,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
+	}
+	for _, h := range cfg.ContextHeaders {
+		k.ctxHdr = append(k.ctxHdr, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 	}
 	k.batches.New = func() any {
 		b := &batch{k: k}
@@ -380,11 +390,12 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		// record is only failed by Kafka or by Close, never because the
 		// caller's context ended (franz-go cancels buffered records whose
 		// context is done).
-		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg}
+		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg, Headers: k.ctxHdr}
 		if len(r.Headers) > 0 {
-			kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
-			for j, h := range r.Headers {
-				kr.Headers[j] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+			kr.Headers = make([]kgo.RecordHeader, len(k.ctxHdr), len(k.ctxHdr)+len(r.Headers))
+			copy(kr.Headers, k.ctxHdr)
+			for _, h := range r.Headers {
+				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
 		}
 		if n := recordSize(kr); n > maxRecordBytes {

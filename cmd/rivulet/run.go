@@ -188,7 +188,17 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		Logger:             log.With("component", "sink"),
 		Opts:               opts,
 		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
+		ContextHeaders:     contextHeaders(cfg, enc.Connector),
 	})
+}
+
+// contextHeaders are Debezium 3.2+'s extended headers, unless
+// extended.headers.enabled=false.
+func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
+	if !cfg.ExtendedHeaders {
+		return nil
+	}
+	return sink.ContextHeaders(c, cfg.TopicPrefix)
 }
 
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {

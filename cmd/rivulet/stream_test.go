@@ -98,6 +98,13 @@ func TestRun_StreamsChanges(t *testing.T) {
 	if recs[5].Headers["__debezium.oldkey"] != `{"id":2}` || fmt.Sprint(recs[5].Key) != "map[id:3]" {
 		t.Errorf("pk-change create: key %s headers %v", recs[5].RawKey, recs[5].Headers)
 	}
+	// Debezium 3.2+'s extended headers (extended.headers.enabled defaults to true).
+	for _, r := range recs {
+		if r.Headers["__debezium.context.connectorLogicalName"] != e.prefix || r.Headers["__debezium.context.taskId"] != "0" ||
+			r.Headers["__debezium.context.connectorName"] != "mariadb" { // the e2e config names MariaDbConnector
+			t.Errorf("record %s: context headers %v", r.RawKey, r.Headers)
+		}
+	}
 	// One transaction over two tables: same gtid on both events.
 	ord := consume(t, e.brokers, 1, topic("orders"))
 	if g1, g2 := ord[0].Value["source"].(map[string]any)["gtid"], recs[2].Value["source"].(map[string]any)["gtid"]; g1 != g2 {
