@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
 // runBinary runs rivulet with args and returns its combined output and exit code.
@@ -90,7 +92,7 @@ func TestRun_StdoutSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

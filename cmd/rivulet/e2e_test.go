@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,59 +20,17 @@ import (
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// rivuletBinary builds cmd/rivulet once per test binary: end-to-end tests
-// run the real process so that signals, exit codes and kill -9 are real.
-func rivuletBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rivulet-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "rivulet")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// rivuletBinary is cmd/rivulet built with the race detector, once per test binary.
+func rivuletBinary(t *testing.T) string { return testenv.Rivulet(t, "-race") }
 
 // instance is one rivulet process under test.
 type instance struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	log     *lockedBuffer
+	log     *testenv.LogBuffer
 	metrics string
 	exited  chan struct{}
 	err     error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 type e2eEnv struct {
@@ -130,7 +87,7 @@ func (e *e2eEnv) start(t *testing.T, cfgPath string) *instance {
 	}
 	b, _ := os.ReadFile(cfgPath)
 	_ = json.Unmarshal(b, &cfg)
-	in := &instance{t: t, log: &lockedBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
+	in := &instance{t: t, log: &testenv.LogBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
 	in.cmd = exec.Command(rivuletBinary(t), "run", "--config", cfgPath)
 	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
 	if err := in.cmd.Start(); err != nil {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
 // promBin is Debian's Prometheus server (package prometheus).
@@ -48,7 +50,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	var log lockedBuffer
+	var log testenv.LogBuffer
 	cmd := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr,
 		"--log.level=warn")

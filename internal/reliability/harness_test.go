@@ -43,34 +43,10 @@ func figure(t *testing.T, name string, v float64, unit string) {
 	t.Logf("figure: %s=%s %s", name, strconv.FormatFloat(v, 'f', -1, 64), unit)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds cmd/rivulet once with the fault points compiled in
-// (-tags rivuletfault). Without -race: the suite measures memory, and the
-// race detector multiplies it (cmd/rivulet's tests run the raced binary).
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rivulet-reliability-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "rivulet")
-		out, err := exec.Command("go", "build", "-tags", "rivuletfault", "-o", binPath, "../../cmd/rivulet").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// binary is cmd/rivulet with the fault points compiled in (-tags
+// rivuletfault). Without -race: the suite measures memory, and the race
+// detector multiplies it (cmd/rivulet's tests run the raced binary).
+func binary(t *testing.T) string { return testenv.Rivulet(t, "-tags", "rivuletfault") }
 
 var serverIDs atomic.Uint32
 
@@ -252,28 +228,11 @@ func (e *env) checkTable(recs []Record, table, key string, cols ...string) {
 type proc struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	log     *lockedBuffer
+	log     *testenv.LogBuffer
 	metrics string
 	exited  chan struct{}
 	err     error
 	started time.Time
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // launch starts rivulet run with the config at path and RIVULET_FAULT=fault.
@@ -285,7 +244,7 @@ func (e *env) launch(path, fault string) *proc {
 	}
 	b, _ := os.ReadFile(path)
 	_ = json.Unmarshal(b, &cfg)
-	p := &proc{t: t, log: &lockedBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
+	p := &proc{t: t, log: &testenv.LogBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
 	p.cmd = exec.Command(binary(t), "run", "--config", path)
 	p.cmd.Env = append(os.Environ(), "RIVULET_FAULT="+fault)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log

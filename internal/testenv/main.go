@@ -8,13 +8,15 @@ import (
 	"go.uber.org/goleak"
 )
 
-// Main is the body of a package's TestMain: it runs the tests, stops every
-// MariaDB server still running (the shared one in particular), then fails the
-// binary if goroutines leaked, and exits with the result.
+// Main is the body of a package's TestMain: it runs the tests, removes the
+// Rivulet builds, stops every MariaDB server still running (the shared one
+// in particular), then fails the binary if goroutines leaked, and exits with
+// the result.
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	removeBuilds()
 	if err := stopAll(); err != nil {
 		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
 		if code == 0 {
