@@ -375,6 +375,12 @@ type Kafka struct {
 	// `producer.compression.type`, else `compression.type`: none (default),
 	// gzip, snappy, lz4 or zstd.
 	Compression Compression
+	// MaxRequestSize is `producer.override.max.request.size`, else
+	// `producer.max.request.size`, else `max.request.size`: the largest
+	// record batch the producer sends, so the largest record. 0 means the
+	// producer's default (1,000,012 bytes, the broker's default
+	// message.max.bytes).
+	MaxRequestSize int
 }
 
 // Embedded reports whether bootstrap.servers asks for the in-process broker:

@@ -43,6 +43,7 @@ var supportedKeys = []string{
 	"schema.history.internal.store.only.captured.databases.ddl",
 	"bootstrap.servers", "sink.type",
 	"producer.override.compression.type", "producer.compression.type", "compression.type",
+	"producer.override.max.request.size", "producer.max.request.size", "max.request.size",
 	"offset.storage.file.filename", "offset.storage.topic", "offset.flush.interval.ms",
 	"offset.storage.partitions", "offset.storage.replication.factor",
 	"metrics.listen", "log.level", "log.format", "shutdown.timeout",

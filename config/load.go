@@ -450,6 +450,11 @@ func (l *loader) parse(c *Config) {
 			c.Kafka.Compression, compressionSet = Compression(v), true
 		}
 	}
+	for _, key := range []string{"producer.override.max.request.size", "producer.max.request.size", "max.request.size"} {
+		if n, ok := l.integer(key, 1024, math.MaxInt32, "a size in bytes"); ok && c.Kafka.MaxRequestSize == 0 {
+			c.Kafka.MaxRequestSize = int(n)
+		}
+	}
 	if v, ok := l.lower("sink.type"); ok {
 		c.Sink = SinkType(v)
 	}

@@ -37,6 +37,9 @@ type KafkaConfig struct {
 	// Compression is compression.type: "none" (default), "gzip", "snappy",
 	// "lz4" or "zstd".
 	Compression string
+	// MaxRequestBytes is max.request.size: the largest record batch, so the
+	// largest record, the producer sends. 0 means DefaultMaxRequestBytes.
+	MaxRequestBytes int
 	// Linger is linger.ms: how long a partition's batch may wait to fill;
 	// default DefaultLinger. Negative means no lingering.
 	Linger time.Duration
@@ -146,6 +149,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if cfg.MaxBufferedBytes <= 0 {
 		cfg.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
 	if cfg.TopicPartitions == 0 {
 		cfg.TopicPartitions = DefaultTopicPartitions
 	}
@@ -172,6 +178,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		kgo.MaxBufferedRecords(2*cfg.MaxBufferedRecords + 1),
 		kgo.MaxBufferedBytes(2*cfg.MaxBufferedBytes + 1),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.ProducerBatchMaxBytes(int32(cfg.MaxRequestBytes)),
 		kgo.WithLogger(kgoLogger{log}),
 	}
 	if cfg.TransactionalID != "" {
@@ -290,12 +297,16 @@ func recordSize(r *kgo.Record) int64 {
 	return int64(n)
 }
 
-// maxRecordBytes is the largest record franz-go buffers with its default
-// ProducerBatchMaxBytes (1,000,012) once a record batch's overhead is
-// counted. franz-go fails a larger record before buffering it, from its
-// promise goroutine, so the records sent after it would still be written:
-// a gap. Send refuses one at once instead (RELIABILITY §3 #16).
-const maxRecordBytes = 1_000_012 - 128
+// DefaultMaxRequestBytes is franz-go's default ProducerBatchMaxBytes, the
+// broker's default message.max.bytes.
+const DefaultMaxRequestBytes = 1_000_012
+
+// batchOverhead is what a record batch adds to its one record: the largest
+// record franz-go buffers is MaxRequestBytes minus it. franz-go fails a
+// larger record before buffering it, from its promise goroutine, so the
+// records sent after it would still be written: a gap. Send refuses one at
+// once instead (RELIABILITY §3 #16).
+const batchOverhead = 128
 
 func (k *Kafka) weight(r *kgo.Record) int64 {
 	return min(recordSize(r), k.maxBytes)
@@ -398,8 +409,8 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
 		}
-		if n := recordSize(kr); n > maxRecordBytes {
-			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d: %w", kr.Key, n, maxRecordBytes, kerr.MessageTooLarge))
+		if n, limit := recordSize(kr), int64(k.cfg.MaxRequestBytes-batchOverhead); n > limit {
+			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d (max.request.size %d): %w", kr.Key, n, limit, k.cfg.MaxRequestBytes, kerr.MessageTooLarge))
 			break
 		}
 		w := k.weight(kr)

@@ -21,7 +21,7 @@ func classifyProduceError(r *kgo.Record, err error) error {
 func produceHint(err error) string {
 	switch {
 	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
-		return "a record is larger than the topic's max.message.bytes or the broker's message.max.bytes; raise them, or exclude large columns with column.exclude.list"
+		return "a record is larger than the producer's max.request.size, the topic's max.message.bytes or the broker's message.max.bytes; raise them together (producer.override.max.request.size for Rivulet), or exclude large columns with column.exclude.list"
 	case errors.Is(err, kerr.TopicAuthorizationFailed):
 		return "the Kafka principal lacks WRITE on this topic; grant it (and CREATE if Rivulet creates topics)"
 	case errors.Is(err, kerr.ClusterAuthorizationFailed):

@@ -180,6 +180,9 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		Brokers:     cfg.Kafka.BootstrapServers,
 		ClientID:    "rivulet-" + cfg.Name,
 		Compression: string(cfg.Kafka.Compression),
+		// max.request.size bounds the largest record; the topic's
+		// max.message.bytes must allow it too.
+		MaxRequestBytes: cfg.Kafka.MaxRequestSize,
 		// Records handed to Kafka and not yet acknowledged: max.queue.size
 		// of them, and at most 8 MiB unless
 		// max.queue.size.in.bytes asks for another bound.
