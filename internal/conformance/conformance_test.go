@@ -114,7 +114,7 @@ type rowResult struct {
 
 func TestConformance(t *testing.T) {
 	srv := testenv.MariaDB(t)
-	bin := buildBinary(t)
+	bin := testenv.Rivulet(t) // the real process, as a user runs it
 	db := srv.Database(t)
 	groups := selectedGroups(t)
 
@@ -201,18 +201,6 @@ func selectedGroups(t *testing.T) []group {
 		t.Fatalf("-groups %q matches none of the groups", *only)
 	}
 	return out
-}
-
-// buildBinary builds cmd/rivulet into the test's temp dir: the suite runs
-// the real process, as a user would.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "rivulet")
-	out, err := exec.Command("go", "build", "-o", path, "github.com/rivulet-cdc/rivulet/cmd/rivulet").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return path
 }
 
 func freePort(t *testing.T) int {
