@@ -126,8 +126,25 @@ type applier struct {
 	dbNames   map[string]string
 	changes   []TableChange
 	named     []TableID
-	db        string // databaseName of the record
-	temporary bool   // a temporary table statement
+	db        string          // databaseName of the record
+	temporary bool            // a temporary table statement
+	bools     map[string]bool // boolColumns of the statement, once needed
+}
+
+// markBoolean names c BOOLEAN when the statement declared it BOOL or
+// BOOLEAN: the TiDB parser folds both into TINYINT(1), Debezium's DDL parser
+// keeps them as JDBC BOOLEAN (a boolean field). From SHOW CREATE TABLE, which
+// prints tinyint(1), both give INT16.
+func (a *applier) markBoolean(c *Column) {
+	if c.Type != TypeTinyInt || c.Length != 1 {
+		return
+	}
+	if a.bools == nil {
+		a.bools = boolColumns(a.ddl.SQL)
+	}
+	if a.bools[strings.ToLower(c.Name)] {
+		c.TypeName = "BOOLEAN"
+	}
 }
 
 func (a *applier) get(db, name string) *TableDef {
@@ -469,6 +486,7 @@ func (a *applier) addColumn(e *editTable, cd *ast.ColumnDef, pos *ast.ColumnPosi
 	if err != nil {
 		return err
 	}
+	a.markBoolean(&c)
 	if e.colIndex(c.Name) >= 0 {
 		return fmt.Errorf("duplicate column %s", c.Name)
 	}
@@ -715,6 +733,7 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 		if err != nil {
 			return err
 		}
+		a.markBoolean(&c)
 		if j := e.colIndex(c.Name); j >= 0 && j != i {
 			return fmt.Errorf("CHANGE COLUMN %s to %s: a column of that name exists", oldName, c.Name)
 		}

@@ -484,6 +484,24 @@ func tokenize(sql string) []string {
 	return toks
 }
 
+// boolColumns returns the lower-case names of the columns a statement
+// declares BOOL or BOOLEAN: the word before either type keyword (quotes,
+// strings and comments are tokens of their own, so they do not mislead it).
+func boolColumns(sql string) map[string]bool {
+	out := map[string]bool{}
+	prev := ""
+	for _, tok := range tokenize(sql) {
+		if strings.TrimSpace(tok) == "" || strings.HasPrefix(tok, "/*") {
+			continue
+		}
+		if prev != "" && (strings.EqualFold(tok, "BOOL") || strings.EqualFold(tok, "BOOLEAN")) {
+			out[strings.ToLower(unquote(prev))] = true
+		}
+		prev = tok
+	}
+	return out
+}
+
 // guessTables finds the table names a statement refers to from its words,
 // for an error about a statement that did not parse: the name after TABLE
 // (ALTER/CREATE/DROP/TRUNCATE/RENAME) or after ON (CREATE/DROP INDEX).

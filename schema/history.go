@@ -149,7 +149,11 @@ func encodeTable(d *TableDef) *tableJSON {
 		if expr == "" {
 			expr = name
 		}
-		cj := columnJSON{Name: c.Name, JdbcType: jdbcTypes[c.Type], TypeName: name, TypeExpression: expr,
+		jdbc := jdbcTypes[c.Type]
+		if c.Type == TypeTinyInt && (strings.EqualFold(c.TypeName, "BOOLEAN") || strings.EqualFold(c.TypeName, "BOOL")) {
+			jdbc = 16 // Types.BOOLEAN, as Debezium's DDL parser records BOOL/BOOLEAN
+		}
+		cj := columnJSON{Name: c.Name, JdbcType: jdbc, TypeName: name, TypeExpression: expr,
 			CharsetName: strPtr(c.Charset), Position: i + 1, Optional: c.Nullable, AutoIncremented: x.AutoIncrement,
 			Generated: x.Generated || x.AutoIncrement, Comment: strPtr(x.Comment), HasDefaultValue: x.HasDefault,
 			EnumValues: c.Values}
@@ -189,6 +193,26 @@ func typeByName(name string) Type {
 		return TypeJSON
 	case "GEOMETRY", "POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION", "GEOMCOLLECTION":
 		return TypeGeometry
+	// Names Debezium's DDL parser keeps as written (BOOLEAN is its own
+	// JDBC type; the sink renders it boolean by its name).
+	case "BOOL", "BOOLEAN", "INT1":
+		return TypeTinyInt
+	case "INT2":
+		return TypeSmallInt
+	case "INT3", "MIDDLEINT":
+		return TypeMediumInt
+	case "INT4":
+		return TypeInt
+	case "INT8":
+		return TypeBigInt
+	case "DEC", "FIXED":
+		return TypeDecimal
+	case "DOUBLE PRECISION":
+		return TypeDouble
+	case "CHARACTER", "NCHAR", "NATIONAL CHAR":
+		return TypeChar
+	case "CHARACTER VARYING", "NVARCHAR", "NATIONAL VARCHAR":
+		return TypeVarchar
 	}
 	return dataTypes[strings.ToLower(name)]
 }
