@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,7 +47,7 @@ func newE2E(t *testing.T) *e2eEnv {
 
 func (e *e2eEnv) config(t *testing.T, extra map[string]string) string {
 	t.Helper()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	cfg := map[string]string{
 		"connector.class":                     "io.debezium.connector.mariadb.MariaDbConnector",
 		"database.hostname":                   e.srv.Host,
@@ -200,16 +199,6 @@ func consumeUntil(t *testing.T, brokers []string, enough func([]record) bool, to
 		})
 	}
 	return out
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func payload(v map[string]any) map[string]any {

@@ -233,7 +233,7 @@ func TestOffsets_OneWriter(t *testing.T) {
 			// A second `run` with another metrics port.
 			second := filepath.Join(e.dir, "second.json")
 			b, _ := os.ReadFile(cfg)
-			b = bytes.Replace(b, []byte(a.metrics), []byte(fmt.Sprintf("127.0.0.1:%d", freePort(t))), 1)
+			b = bytes.Replace(b, []byte(a.metrics), []byte(fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))), 1)
 			if err := os.WriteFile(second, b, 0o600); err != nil {
 				t.Fatal(err)
 			}

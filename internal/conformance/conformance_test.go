@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,16 +201,6 @@ func selectedGroups(t *testing.T) []group {
 	return out
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // runMode runs the binary once with m over every table: the rows present
 // at start arrive as snapshot reads; then each table's rows are deleted and
 // inserted again, so the same values arrive streamed. It returns per table
@@ -236,7 +225,7 @@ func runMode(t *testing.T, bin string, srv *testenv.Server, db string, groups []
 		"offset.storage.file.filename":          filepath.Join(dir, "offsets.json"),
 		"offset.flush.interval.ms":              "200",
 		"sink.type":                             "stdout",
-		"metrics.listen":                        fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"metrics.listen":                        fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
 		"log.level":                             "info",
 	}
 	for k, v := range m.cfg {

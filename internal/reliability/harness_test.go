@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -95,16 +94,6 @@ func newEnv(t *testing.T, o envOpts) *env {
 	return e
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // config writes the connector JSON (schemas off, file offsets flushed every
 // 100 ms, stream only) with extra on top and returns its path.
 func (e *env) config(extra map[string]string) string {
@@ -128,7 +117,7 @@ func (e *env) config(extra map[string]string) string {
 		"bootstrap.servers":                   strings.Join(e.brokers, ","),
 		"offset.storage.file.filename":        filepath.Join(e.dir, "offsets.json"),
 		"offset.flush.interval.ms":            "100",
-		"metrics.listen":                      fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"metrics.listen":                      fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
 		"key.converter.schemas.enable":        "false",
 		"value.converter.schemas.enable":      "false",
 		"log.level":                           "info",

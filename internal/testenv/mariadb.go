@@ -644,6 +644,17 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// FreePort returns an unused loopback port for a test's listener (metrics,
+// a proxy); like freePort, another process may take it first.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
 // Launch starts a server owned by the caller, outside of a test (benchmarks,
 // the demo): the caller must Close it.
 func Launch(opts ...Option) (*Server, error) {
