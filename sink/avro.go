@@ -282,12 +282,7 @@ func (a *Avro) appendPKChange(recs []Record, buf []byte, at *avroTable, ev *even
 		return recs, buf, err
 	}
 	newKey := buf[start:len(buf):len(buf)]
-	start = len(buf)
-	buf = appendConnectKey(buf, te.keyCols, ev.After)
-	newKeyHdr := []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
-	start = len(buf)
-	buf = appendConnectKey(buf, te.keyCols, ev.Before)
-	oldKeyHdr := []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+	buf, newKeyHdr, oldKeyHdr := appendKeyChangeHeaders(buf, te, ev)
 
 	start = len(buf)
 	if buf, err = a.appendValue(buf, at, ev, event.OpDelete, ev.Before, nil); err != nil {

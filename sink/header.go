@@ -19,6 +19,19 @@ const (
 // {"field":value,...} — strings quoted with only '\' and '"' escaped,
 // numbers with Java's toString, BigDecimal with toString, bytes as quoted
 // base64, null as null (apache/kafka connect/api …/data/Values.java).
+// appendKeyChangeHeaders appends the headers of a primary-key change
+// (RelationalChangeRecordEmitter.emitUpdateAsPrimaryKeyChangeRecord): the
+// delete and its tombstone carry the new key, the create the old one.
+func appendKeyChangeHeaders(buf []byte, te *tableEnc, ev *event.ChangeEvent) (_ []byte, newKeyHdr, oldKeyHdr []Header) {
+	start := len(buf)
+	buf = appendConnectKey(buf, te.keyCols, ev.After)
+	newKeyHdr = []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
+	start = len(buf)
+	buf = appendConnectKey(buf, te.keyCols, ev.Before)
+	oldKeyHdr = []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+	return buf, newKeyHdr, oldKeyHdr
+}
+
 func appendConnectKey(dst []byte, cols []colEnc, row []event.Value) []byte {
 	dst = append(dst, '{')
 	for i := range cols {

@@ -392,12 +392,7 @@ func (j *JSON) appendPKChange(recs []Record, buf []byte, te *tableEnc, ev *event
 	}
 	newKey := buf[start:len(buf):len(buf)]
 
-	start = len(buf)
-	buf = appendConnectKey(buf, te.keyCols, ev.After)
-	newKeyHdr := []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
-	start = len(buf)
-	buf = appendConnectKey(buf, te.keyCols, ev.Before)
-	oldKeyHdr := []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+	buf, newKeyHdr, oldKeyHdr := appendKeyChangeHeaders(buf, te, ev)
 
 	start = len(buf)
 	if buf, err = j.appendValueChecked(buf, te, ev, event.OpDelete, ev.Before, nil); err != nil {

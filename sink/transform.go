@@ -393,12 +393,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 			return recs, buf, err
 		}
 		newKey := buf[start:len(buf):len(buf)]
-		start = len(buf)
-		buf = appendConnectKey(buf, te.keyCols, ev.After)
-		newKeyHdr := []Header{{Key: HeaderNewKey, Value: buf[start:len(buf):len(buf)]}}
-		start = len(buf)
-		buf = appendConnectKey(buf, te.keyCols, ev.Before)
-		oldKeyHdr := []Header{{Key: HeaderOldKey, Value: buf[start:len(buf):len(buf)]}}
+		buf, newKeyHdr, oldKeyHdr := appendKeyChangeHeaders(buf, te, ev)
 		var delHdrs []Header
 		if recs, buf, delHdrs, err = j.emitChange(recs, buf, te, ev, event.OpDelete, oldKey, ev.Before, nil, newKeyHdr); err != nil {
 			return recs, buf, err
