@@ -24,11 +24,20 @@ import (
 func (tr *Tracker) ApplyDDL(ctx context.Context, d DDL) (*Change, error) {
 	c, err := tr.applyDDL(ctx, d)
 	if err == nil {
-		return c, nil
+		return tr.storeRule(c), nil
 	}
 	var de *DDLError
 	if !errors.As(err, &de) {
 		return nil, err
+	}
+	if c, ok := tr.neutralChange(d); ok {
+		// A statement that cannot change columns never stops the
+		// pipeline: it is recorded as Debezium records it (an ALTER of the
+		// table as it stands), logged and counted.
+		if tr.cfg.OnNeutral != nil {
+			tr.cfg.OnNeutral(d, de)
+		}
+		return c, nil
 	}
 	captured := len(de.Tables) == 0 // unknown tables: assume captured
 	for _, id := range de.Tables {
@@ -646,6 +655,9 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 	}
 	old := a.get(id.DB, id.Name)
 	if old == nil {
+		if alterIfExists(a.ddl.SQL) {
+			return nil // MariaDB ALTER TABLE IF EXISTS of a table that is not there
+		}
 		return fmt.Errorf("ALTER TABLE %s: %w: not in the schema model", id, ErrTableNotFound)
 	}
 	e := old.edit()
@@ -942,4 +954,76 @@ func (tr *Tracker) reload(ctx context.Context, d DDL, de *DDLError) (*Change, er
 		}
 	}
 	return out, nil
+}
+
+// neutralChange returns the record of a column-neutral statement the
+// parser could not read (ClassifyNeutral), and whether it is one. A
+// statement that adds a UNIQUE index, or drops a UNIQUE one, to a table
+// without a primary key is not neutral: Debezium's key for such a table is
+// its first UNIQUE index of NOT NULL columns.
+func (tr *Tracker) neutralChange(d DDL) (*Change, bool) {
+	n, ok := ClassifyNeutral(d.SQL, d.DB)
+	if !ok {
+		return nil, false
+	}
+	def := tr.Def(n.Table.DB, n.Table.Name)
+	if def != nil && (n.AddsUnique || len(n.DropsIndexes) > 0) && !hasPrimary(def) {
+		if n.AddsUnique {
+			return nil, false
+		}
+		for _, name := range n.DropsIndexes {
+			for _, ix := range def.Indexes {
+				if ix.Unique && strings.EqualFold(ix.Name, name) {
+					return nil, false
+				}
+			}
+		}
+	}
+	if !tr.tracked(n.Table.DB) {
+		return nil, true
+	}
+	c := &Change{DB: n.Table.DB, DDL: d.SQL}
+	if def != nil {
+		c.Tables = []TableChange{{Type: ChangeAlter, ID: TableID{DB: def.Table.DB, Name: def.Table.Name}, Def: def}}
+	}
+	return tr.storeRule(c), true
+}
+
+func hasPrimary(d *TableDef) bool {
+	for _, ix := range d.Indexes {
+		if ix.Primary {
+			return true
+		}
+	}
+	return false
+}
+
+// storeRule applies schema.history.internal.store.only.captured.tables.ddl:
+// when set, a change is recorded only if it touches a captured table
+// (Debezium's BinlogDatabaseSchema: ddlChanges.anyMatch(filters)), or is a
+// SET statement without a database. The model has moved either way.
+func (tr *Tracker) storeRule(c *Change) *Change {
+	if c == nil || !tr.cfg.StoreOnlyCapturedTablesDDL {
+		return c
+	}
+	if tr.Captured(c) {
+		return c
+	}
+	if c.DB == "" {
+		if w := words(c.DDL, 1); len(w) == 1 && w[0] == "SET" {
+			return c
+		}
+	}
+	return nil
+}
+
+// alterIfExists reports whether sql is MariaDB's ALTER TABLE IF EXISTS.
+func alterIfExists(sql string) bool {
+	t := sigTokens(stripSetStatement(sql), 0)
+	for i := 0; i+3 < len(t) && i < 4; i++ {
+		if strings.EqualFold(t[i], "TABLE") {
+			return strings.EqualFold(t[i+1], "IF") && strings.EqualFold(t[i+2], "EXISTS")
+		}
+	}
+	return false
 }

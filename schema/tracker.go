@@ -68,6 +68,20 @@ type TrackerConfig struct {
 	// binlog (after d) names one of tables: only then is the server's
 	// current definition the one right after d (RELIABILITY.md §4.6).
 	ReloadSafe func(ctx context.Context, d DDL, tables []TableID) error
+	// OnNeutral is called for every statement the parser could not read
+	// that ClassifyNeutral found column-neutral: it is recorded (an ALTER of
+	// the table as it stands) and streaming goes on (to log it at INFO and
+	// count it).
+	OnNeutral func(d DDL, err *DDLError)
+	// StoreOnlyCapturedTablesDDL is
+	// schema.history.internal.store.only.captured.tables.ddl: record only
+	// statements that change a captured table.
+	StoreOnlyCapturedTablesDDL bool
+	// StoreOtherDatabasesDDL is the opposite of
+	// schema.history.internal.store.only.captured.databases.ddl (whose
+	// default is true): when set, tables of every database are tracked and
+	// their DDL recorded, not only those of captured databases.
+	StoreOtherDatabasesDDL bool
 	// OnSkip is called for every skipped statement (to log a warning and
 	// count it); captured tells whether it named a captured table.
 	OnSkip func(d DDL, err *DDLError, captured bool)
@@ -167,7 +181,12 @@ func (tr *Tracker) Captured(c *Change) bool {
 }
 
 // Tracked reports whether tables of database db are tracked.
-func (tr *Tracker) tracked(db string) bool { return tr.cfg.Filter.Database(db) }
+func (tr *Tracker) tracked(db string) bool {
+	if tr.cfg.StoreOtherDatabasesDDL {
+		return !IsSystemDatabase(db)
+	}
+	return tr.cfg.Filter.Database(db)
+}
 
 // ApplyChange applies a recorded change (from the schema history) without
 // parsing: CREATE and ALTER overwrite the table, DROP removes it, a

@@ -21,12 +21,21 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 	tracker := schema.NewTracker(schema.TrackerConfig{
 		Filter:             filter,
 		MariaDB:            cfg.Flavor() == config.FlavorMariaDB,
-		SkipUnparseableDDL: cfg.SchemaHistory.SkipUnparseableDDL,
+		SkipUnparseableDDL:         cfg.SchemaHistory.SkipUnparseableDDL,
+		StoreOnlyCapturedTablesDDL: cfg.SchemaHistory.StoreOnlyCapturedTablesDDL,
+		StoreOtherDatabasesDDL:     !cfg.SchemaHistory.StoreOnlyCapturedDatabasesDDL,
+		OnNeutral: func(d schema.DDL, err *schema.DDLError) {
+			log.Info("DDL statement not parsed: it cannot change columns, recorded as it stands and passed over",
+				"position", d.Pos, "statement", d.SQL, "error", err.Err)
+			if m != nil {
+				m.DDLNeutralUnparsed()
+			}
+		},
 		OnReload: func(d schema.DDL, err *schema.DDLError) {
 			log.Warn("DDL statement could not be parsed: its tables were re-read from the server (unparseable.ddl.fallback=reload)",
 				"position", d.Pos, "statement", d.SQL, "tables", err.Tables, "error", err.Err)
 			if m != nil {
-				m.DDLSkipped()
+				m.DDLFallback("reload")
 			}
 		},
 		OnSkip: func(d schema.DDL, err *schema.DDLError, captured bool) {
