@@ -202,3 +202,52 @@ func TestTracker_NeutralOnServer(t *testing.T) {
 		}
 	}
 }
+
+func TestTracker_StoreOnlyCaptured(t *testing.T) {
+	f, err := NewFilter(FilterConfig{DatabaseIncludeList: "db", TableIncludeList: `db\.t1`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(tr *Tracker, db, sql string) *Change {
+		t.Helper()
+		c, err := tr.ApplyDDL(t.Context(), DDL{DB: db, SQL: sql, Pos: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// store.only.captured.tables.ddl=true: only changes of captured tables.
+	tr := NewTracker(TrackerConfig{Filter: f, StoreOnlyCapturedTablesDDL: true})
+	if c := apply(tr, "db", "CREATE TABLE t1 (a INT)"); c == nil {
+		t.Error("CREATE TABLE of a captured table not recorded")
+	}
+	if c := apply(tr, "db", "CREATE TABLE t2 (a INT)"); c != nil {
+		t.Errorf("CREATE TABLE of a table not captured recorded: %+v", c)
+	}
+	if tr.Def("db", "t2") == nil {
+		t.Error("the model must still follow tables it does not record")
+	}
+	if c := apply(tr, "db", "CREATE DATABASE other"); c != nil {
+		t.Errorf("CREATE DATABASE recorded: %+v", c)
+	}
+	// Default (false): every statement of a captured database.
+	tr = NewTracker(TrackerConfig{Filter: f})
+	if c := apply(tr, "db", "CREATE TABLE t2 (a INT)"); c == nil {
+		t.Error("CREATE TABLE t2 of a captured database not recorded")
+	}
+	// store.only.captured.databases.ddl=true (default): nothing of db2.
+	if c := apply(tr, "db2", "CREATE TABLE x (a INT)"); c != nil {
+		t.Errorf("DDL of a database not captured recorded: %+v", c)
+	}
+	// store.only.captured.databases.ddl=false: db2's DDL too.
+	tr = NewTracker(TrackerConfig{Filter: f, StoreOtherDatabasesDDL: true})
+	if c := apply(tr, "db2", "CREATE TABLE x (a INT)"); c == nil || len(c.Tables) != 1 {
+		t.Errorf("DDL of db2 not recorded with store.only.captured.databases.ddl=false: %+v", c)
+	}
+	if got, err := tr.Table(t.Context(), "db2", "x"); got != nil || err != nil {
+		t.Errorf("db2.x is tracked but not captured: Table gives %v, %v", got, err)
+	}
+	if c := apply(tr, "db2", "ALTER TABLE x ADD COLUMN b INT"); c == nil || len(c.Tables[0].Def.Table.Columns) != 2 {
+		t.Errorf("ALTER of db2.x: %+v", c)
+	}
+}
