@@ -19,8 +19,8 @@ import (
 func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.Filter, m *metrics.SchemaHistory, log *slog.Logger) (*schema.Tracker, *engine.History, error) {
 	log = log.With("component", "schema-history")
 	tracker := schema.NewTracker(schema.TrackerConfig{
-		Filter:             filter,
-		MariaDB:            cfg.Flavor() == config.FlavorMariaDB,
+		Filter:                     filter,
+		MariaDB:                    cfg.Flavor() == config.FlavorMariaDB,
 		SkipUnparseableDDL:         cfg.SchemaHistory.SkipUnparseableDDL,
 		StoreOnlyCapturedTablesDDL: cfg.SchemaHistory.StoreOnlyCapturedTablesDDL,
 		StoreOtherDatabasesDDL:     !cfg.SchemaHistory.StoreOnlyCapturedDatabasesDDL,
