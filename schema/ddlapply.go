@@ -49,14 +49,11 @@ func (tr *Tracker) ApplyDDL(ctx context.Context, d DDL) (*Change, error) {
 		if tr.cfg.Reload == nil || d.fromServer {
 			return nil, err
 		}
-		c, rerr := tr.reload(ctx, d, de)
-		if rerr != nil {
-			return nil, fmt.Errorf("%w; reloading its tables from the server failed too: %w", err, rerr)
+		c, ferr := tr.fallback(ctx, d, de)
+		if ferr != nil {
+			return nil, fmt.Errorf("%w; no fallback holds: %w", err, ferr)
 		}
-		if tr.cfg.OnReload != nil {
-			tr.cfg.OnReload(d, de)
-		}
-		return c, nil
+		return tr.storeRule(c), nil
 	}
 	if tr.cfg.OnSkip != nil {
 		tr.cfg.OnSkip(d, de, captured)
@@ -114,6 +111,7 @@ func (tr *Tracker) applyDDL(_ context.Context, d DDL) (c *Change, err error) {
 			tr.tables[k] = def
 		}
 	}
+	tr.moveStale(a.changes)
 	c = &Change{DB: a.db, DDL: d.SQL, Tables: a.changes}
 	if c.DB == "" {
 		c.DB = d.DB
@@ -499,7 +497,7 @@ func (a *applier) addColumn(e *editTable, cd *ast.ColumnDef, pos *ast.ColumnPosi
 	if e.colIndex(c.Name) >= 0 {
 		return fmt.Errorf("duplicate column %s", c.Name)
 	}
-	at, err := e.position(pos, len(e.cols))
+	at, err := e.position(pos, e.appendAt())
 	if err != nil {
 		return err
 	}
@@ -925,36 +923,6 @@ func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
 	return nil
 }
 
-// reload is the fallback for a statement the parser cannot take: the tables
-// it names are read again from the server and recorded as ALTERed (CREATEd
-// when new) by it. It refuses when the statement names no table, or a table
-// the server no longer has (the statement, or a later one, dropped or
-// renamed it: the server's state cannot stand for the one after it).
-func (tr *Tracker) reload(ctx context.Context, d DDL, de *DDLError) (*Change, error) {
-	if len(de.Tables) == 0 {
-		return nil, errors.New("the statement names no table")
-	}
-	if tr.cfg.ReloadSafe != nil {
-		if err := tr.cfg.ReloadSafe(ctx, d, de.Tables); err != nil {
-			return nil, err
-		}
-	}
-	out := &Change{DB: de.Tables[0].DB, DDL: d.SQL}
-	for _, id := range de.Tables {
-		existed := tr.Def(id.DB, id.Name) != nil
-		c, err := tr.loadTable(ctx, tr.cfg.Reload, id.DB, id.Name)
-		if err != nil {
-			return nil, err
-		}
-		for _, tc := range c.Tables {
-			if existed {
-				tc.Type = ChangeAlter
-			}
-			out.Tables = append(out.Tables, tc)
-		}
-	}
-	return out, nil
-}
 
 // neutralChange returns the record of a column-neutral statement the
 // parser could not read (ClassifyNeutral), and whether it is one. A
@@ -1026,4 +994,16 @@ func alterIfExists(sql string) bool {
 		}
 	}
 	return false
+}
+
+// appendAt is where a column added without FIRST/AFTER goes: the end, but
+// before MariaDB's implicit system-versioning columns row_start and row_end
+// (the server keeps them last, as the row images show).
+func (e *editTable) appendAt() int {
+	n := len(e.cols)
+	if n >= 2 && strings.EqualFold(e.cols[n-2].Name, "row_start") && strings.EqualFold(e.cols[n-1].Name, "row_end") &&
+		e.xs[n-2].Generated && e.xs[n-1].Generated {
+		return n - 2
+	}
+	return n
 }
