@@ -923,7 +923,6 @@ func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
 	return nil
 }
 
-
 // neutralChange returns the record of a column-neutral statement the
 // parser could not read (ClassifyNeutral), and whether it is one. A
 // statement that adds a UNIQUE index, or drops a UNIQUE one, to a table
