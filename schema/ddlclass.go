@@ -386,3 +386,10 @@ func sigTokens(sql string, depth int) []string {
 	}
 	return out
 }
+
+// NeedsParse reports whether a Query event's statement is table or
+// database DDL that the tracker parses; false for what it recognises from
+// its first words and passes over without parsing (transaction control,
+// views, routines, triggers, users, grants, maintenance, TRUNCATE, ...).
+// The DDL corpus counts statements by it.
+func NeedsParse(sql string) bool { return classify(sql) == classTable }

@@ -1,0 +1,21 @@
+// Package ddlcorpus replays DDL corpora against a real MariaDB while
+// Rivulet's binlog reader and schema tracker stream (issue 17), and checks
+// that the tracked model equals information_schema for every table left
+// after each file and that the last row of every table with rows decoded.
+//
+// The corpus is MariaDB's own mysql-test suite (Debian's mariadb-test
+// package: /usr/share/mysql/mysql-test), every *.test file replayed with
+// the suite's own interpreter, mariadb-test (mysqltest), run with
+// --continue-on-error as a user without SUPER, SHUTDOWN, RELOAD and BINLOG
+// ADMIN so that no file can stop the server, purge the binlog or switch the
+// binlog format. It prints statements seen, parsed, passed over without a
+// parse, column-neutral statements the parser could not read, statements
+// resolved by each fallback, and stops (statements that would have stopped
+// Rivulet).
+//
+// RIVULET_DDL_CORPUS selects the files: unset, a small sample (make test);
+// "all", every file (make ddl-corpus); otherwise a comma-separated list of
+// globs relative to the mysql-test directory ("main/alter*.test").
+//
+// It is a test-only package: nothing here is imported by Rivulet.
+package ddlcorpus
