@@ -313,6 +313,12 @@ type editTable struct {
 	xs                          []ColumnDef
 	idx                         []Index
 	charset, collation, comment string
+	// orig holds, beside cols, each column's name before this ALTER TABLE
+	// ("" for columns it added): CHANGE, MODIFY, RENAME COLUMN, DROP and
+	// ALTER COLUMN name the columns of the table as it was, so that
+	// "RENAME COLUMN a TO b, RENAME COLUMN b TO a" swaps them as the
+	// server does. Nil outside ALTER TABLE.
+	orig []string
 }
 
 func (d *TableDef) edit() *editTable {
@@ -328,6 +334,34 @@ func (d *TableDef) edit() *editTable {
 		e.idx[i] = ix
 	}
 	return e
+}
+
+// oldIndex finds a column by the name it had before this ALTER TABLE,
+// else by its current name.
+func (e *editTable) oldIndex(name string) int {
+	for i, n := range e.orig {
+		if n != "" && strings.EqualFold(n, name) {
+			return i
+		}
+	}
+	return e.colIndex(name)
+}
+
+// insertCol and deleteCol keep cols, xs and orig aligned.
+func (e *editTable) insertCol(at int, c Column, x ColumnDef, orig string) {
+	e.cols = slices.Insert(e.cols, at, c)
+	e.xs = slices.Insert(e.xs, at, x)
+	if e.orig != nil {
+		e.orig = slices.Insert(e.orig, at, orig)
+	}
+}
+
+func (e *editTable) deleteCol(i int) {
+	e.cols = slices.Delete(e.cols, i, i+1)
+	e.xs = slices.Delete(e.xs, i, i+1)
+	if e.orig != nil {
+		e.orig = slices.Delete(e.orig, i, i+1)
+	}
 }
 
 func (e *editTable) colIndex(name string) int {
@@ -366,9 +400,15 @@ func (e *editTable) def() *TableDef {
 			t.PrimaryKey = pick(ix, false)
 		}
 	}
-	if t.PrimaryKey == nil {
+	// The server orders unique NOT NULL keys with a prefix part after the
+	// full ones (sort_keys), and SHOW CREATE TABLE prints them in that
+	// order, so the first full one wins over an earlier partial one.
+	for _, partial := range []bool{false, true} {
+		if t.PrimaryKey != nil {
+			break
+		}
 		for _, ix := range e.idx {
-			if ix.Unique && !ix.Primary {
+			if ix.Unique && !ix.Primary && ix.Partial == partial {
 				if k := pick(ix, true); len(k) > 0 {
 					t.PrimaryKey = k
 					break
@@ -501,8 +541,7 @@ func (a *applier) addColumn(e *editTable, cd *ast.ColumnDef, pos *ast.ColumnPosi
 	if err != nil {
 		return err
 	}
-	e.cols = slices.Insert(e.cols, at, c)
-	e.xs = slices.Insert(e.xs, at, x)
+	e.insertCol(at, c, x, "")
 	e.inlineKeys(cd)
 	return nil
 }
@@ -561,6 +600,20 @@ func (e *editTable) position(pos *ast.ColumnPosition, def int) (int, error) {
 	return def, nil
 }
 
+// partial reports whether a key part is a prefix shorter than its column.
+func (e *editTable) partial(keys []*ast.IndexPartSpecification) bool {
+	for _, k := range keys {
+		if k == nil || k.Column == nil || k.Length <= 0 {
+			continue
+		}
+		i := e.colIndex(k.Column.Name.O)
+		if i < 0 || e.cols[i].Length <= 0 || int64(k.Length) < int64(e.cols[i].Length) {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *editTable) addConstraint(c *ast.Constraint) error {
 	cols := make([]string, 0, len(c.Keys))
 	for _, k := range c.Keys {
@@ -589,7 +642,7 @@ func (e *editTable) addConstraint(c *ast.Constraint) error {
 			name = e.indexName(cols[0])
 		}
 		unique := c.Tp == ast.ConstraintUniq || c.Tp == ast.ConstraintUniqKey || c.Tp == ast.ConstraintUniqIndex
-		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols})
+		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols, Partial: e.partial(c.Keys)})
 	case ast.ConstraintCheck:
 		if c.Expr != nil {
 			if f, ok := c.Expr.(*ast.FuncCallExpr); ok && f.FnName.L == "json_valid" && len(f.Args) == 1 {
@@ -617,8 +670,7 @@ func (e *editTable) dropIndex(name string, ifExists bool) error {
 // columns disappear.
 func (e *editTable) dropColumn(i int) {
 	name := e.cols[i].Name
-	e.cols = slices.Delete(e.cols, i, i+1)
-	e.xs = slices.Delete(e.xs, i, i+1)
+	e.deleteCol(i)
 	for j := range e.idx {
 		e.idx[j].Columns = slices.DeleteFunc(e.idx[j].Columns, func(c string) bool { return strings.EqualFold(c, name) })
 	}
@@ -659,10 +711,21 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 		return fmt.Errorf("ALTER TABLE %s: %w: not in the schema model", id, ErrTableNotFound)
 	}
 	e := old.edit()
+	e.orig = make([]string, len(e.cols))
+	for i, c := range e.cols {
+		e.orig[i] = c.Name
+	}
 	newID := id
 	for _, sp := range s.Specs {
 		if err := a.alterSpec(e, sp, &newID); err != nil {
 			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
+		}
+	}
+	for i := range e.cols {
+		for j := i + 1; j < len(e.cols); j++ {
+			if strings.EqualFold(e.cols[i].Name, e.cols[j].Name) {
+				return fmt.Errorf("ALTER TABLE %s: two columns named %s", id, e.cols[i].Name)
+			}
 		}
 	}
 	tc := TableChange{Type: ChangeAlter, ID: newID}
@@ -709,7 +772,7 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 	case ast.AlterTableAddConstraint:
 		return e.addConstraint(sp.Constraint)
 	case ast.AlterTableDropColumn:
-		i := e.colIndex(sp.OldColumnName.Name.O)
+		i := e.oldIndex(sp.OldColumnName.Name.O)
 		if i < 0 {
 			if sp.IfExists {
 				return nil
@@ -731,7 +794,7 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 		if len(sp.NewColumns) != 1 {
 			return fmt.Errorf("MODIFY/CHANGE COLUMN %s without a definition", oldName)
 		}
-		i := e.colIndex(oldName)
+		i := e.oldIndex(oldName)
 		if i < 0 {
 			if sp.IfExists {
 				return nil
@@ -744,9 +807,6 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 			return err
 		}
 		a.markBoolean(&c)
-		if j := e.colIndex(c.Name); j >= 0 && j != i {
-			return fmt.Errorf("CHANGE COLUMN %s to %s: a column of that name exists", oldName, c.Name)
-		}
 		if inPrimary(e, e.cols[i].Name) {
 			c.Nullable = false
 		}
@@ -754,18 +814,20 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 		if sp.Position == nil || sp.Position.Tp == ast.ColumnPositionNone {
 			e.cols[i], e.xs[i] = c, x
 		} else {
-			e.cols = slices.Delete(e.cols, i, i+1)
-			e.xs = slices.Delete(e.xs, i, i+1)
+			orig := ""
+			if e.orig != nil {
+				orig = e.orig[i]
+			}
+			e.deleteCol(i)
 			at, err := e.position(sp.Position, i)
 			if err != nil {
 				return err
 			}
-			e.cols = slices.Insert(e.cols, at, c)
-			e.xs = slices.Insert(e.xs, at, x)
+			e.insertCol(at, c, x, orig)
 		}
 		e.inlineKeys(cd)
 	case ast.AlterTableRenameColumn:
-		i := e.colIndex(sp.OldColumnName.Name.O)
+		i := e.oldIndex(sp.OldColumnName.Name.O)
 		if i < 0 {
 			return fmt.Errorf("RENAME COLUMN %s: no such column", sp.OldColumnName.Name.O)
 		}
@@ -785,7 +847,7 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 			return nil
 		}
 		cd := sp.NewColumns[0]
-		i := e.colIndex(cd.Name.Name.O)
+		i := e.oldIndex(cd.Name.Name.O)
 		if i < 0 {
 			return fmt.Errorf("ALTER COLUMN %s: no such column", cd.Name.Name.O)
 		}

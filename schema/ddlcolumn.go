@@ -279,6 +279,12 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			str(TypeSet, "SET")
 		}
 		c.Values = append([]string(nil), tp.GetElems()...)
+		// The server stores ENUM/SET values and their default without
+		// trailing spaces (the parser trims the values already).
+		if c.Default != nil && c.Charset != "binary" {
+			d := strings.TrimRight(*c.Default, " ")
+			c.Default = &d
+		}
 	case mysql.TypeJSON:
 		c.Type, c.TypeName = TypeJSON, "JSON"
 		if mariadb {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -240,6 +241,24 @@ func (tr *Tracker) adopt(id TableID, def *TableDef) TableChange {
 	nd := *def
 	nt := *def.Table
 	nt.DB, nt.Name = id.DB, id.Name
+	// The row metadata carries no defaults: a column the model knew under
+	// the same name and type keeps its default; another has one when it is
+	// nullable (Debezium's hasDefaultValue: an implicit DEFAULT NULL).
+	var known *Table
+	if od := tr.Def(id.DB, id.Name); od != nil {
+		known = od.Table
+	}
+	nt.Columns = slices.Clone(nt.Columns)
+	for i := range nt.Columns {
+		c := &nt.Columns[i]
+		c.HasDefault = c.HasDefault || c.Nullable
+		if known == nil {
+			continue
+		}
+		if j := known.ColumnIndex(c.Name); j >= 0 && known.Columns[j].TypeName == c.TypeName {
+			c.HasDefault, c.Default = known.Columns[j].HasDefault, known.Columns[j].Default
+		}
+	}
 	nd.Table = &nt
 	if nd.Charset == "" {
 		nd.Charset = tr.dbCharset(id.DB)

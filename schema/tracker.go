@@ -40,6 +40,11 @@ type Index struct {
 	Primary bool
 	Unique  bool
 	Columns []string
+	// Partial is set when a key part is a prefix shorter than its column
+	// (b(1) of a CHAR(10)): the server sorts such unique keys after the
+	// full ones, and takes the first full UNIQUE NOT NULL key as the
+	// table's implicit primary key (MariaDB sql_table.cc sort_keys).
+	Partial bool
 }
 
 // TrackerConfig configures a Tracker.
