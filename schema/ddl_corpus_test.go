@@ -122,6 +122,16 @@ var ddlCorpus = []string{
 	"ALTER TABLE cmt ADD COLUMN c INT NOT NULL, ADD UNIQUE KEY (c)",
 	"CREATE TABLE IF NOT EXISTS quoted (`a` INT)",
 	"DROP TABLE `odd name`",
+	// Found by the mysql-test corpus (internal/ddlcorpus, issue 17).
+	"CREATE TABLE swap (k INT, l INT, m INT, KEY (k), UNIQUE KEY (m))",
+	"ALTER TABLE swap RENAME COLUMN k TO l, RENAME COLUMN l TO k",
+	"ALTER TABLE swap CHANGE k l BIGINT, CHANGE l k INT NOT NULL",
+	"ALTER TABLE swap CHANGE m mm INT, ALGORITHM=NOCOPY",
+	"ALTER TABLE swap RENAME COLUMN IF EXISTS nothere TO x, RENAME COLUMN IF EXISTS mm TO m",
+	"CREATE TABLE readd (c CHAR(10), i INT UNSIGNED AUTO_INCREMENT NOT NULL PRIMARY KEY)",
+	"ALTER TABLE readd DROP i, ADD i INT UNSIGNED NOT NULL AUTO_INCREMENT, AUTO_INCREMENT = 1",
+	"CREATE TABLE prefixkey (a INT NOT NULL, KEY aa (a), b CHAR(10) NOT NULL, UNIQUE KEY bb (b(1)), c CHAR(4) NOT NULL, UNIQUE KEY cc (c))",
+	"CREATE TABLE dtdef (a DATETIME DEFAULT '2002-02-02', b DATETIME(3) DEFAULT '2002-02-02', c TIMESTAMP NULL DEFAULT '2010-01-01', e ENUM('a','b ') DEFAULT 'b ')",
 }
 
 // corpusGaps are statements the tracker is known not to handle; each is

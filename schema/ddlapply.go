@@ -347,6 +347,50 @@ func (e *editTable) oldIndex(name string) int {
 	return e.colIndex(name)
 }
 
+// nameBefore is column i's name before this ALTER TABLE (its current
+// name when it was added or outside ALTER TABLE).
+func (e *editTable) nameBefore(i int) string {
+	if i < len(e.orig) && e.orig[i] != "" {
+		return e.orig[i]
+	}
+	return e.cols[i].Name
+}
+
+// rebindIndexes ends an ALTER TABLE as the server does
+// (mysql_prepare_alter_table): a key part names the column that had that
+// name before the statement (under its new name when CHANGE or RENAME
+// COLUMN renamed it), else a column of that name added or renamed by the
+// statement; key parts of columns gone are dropped, and indexes left
+// without parts disappear. So "DROP i, ADD i ..." keeps the keys on i.
+func (e *editTable) rebindIndexes() {
+	for j := range e.idx {
+		parts := e.idx[j].Columns[:0]
+		for _, p := range e.idx[j].Columns {
+			if p == "" { // an expression part
+				parts = append(parts, p)
+				continue
+			}
+			name := ""
+			for i, o := range e.orig {
+				if o != "" && strings.EqualFold(o, p) {
+					name = e.cols[i].Name
+					break
+				}
+			}
+			if name == "" {
+				if i := e.colIndex(p); i >= 0 {
+					name = e.cols[i].Name
+				}
+			}
+			if name != "" {
+				parts = append(parts, name)
+			}
+		}
+		e.idx[j].Columns = parts
+	}
+	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return len(ix.Columns) == 0 })
+}
+
 // insertCol and deleteCol keep cols, xs and orig aligned.
 func (e *editTable) insertCol(at int, c Column, x ColumnDef, orig string) {
 	e.cols = slices.Insert(e.cols, at, c)
@@ -671,6 +715,9 @@ func (e *editTable) dropIndex(name string, ifExists bool) error {
 func (e *editTable) dropColumn(i int) {
 	name := e.cols[i].Name
 	e.deleteCol(i)
+	if e.orig != nil {
+		return // ALTER TABLE: rebindIndexes at the end of the statement
+	}
 	for j := range e.idx {
 		e.idx[j].Columns = slices.DeleteFunc(e.idx[j].Columns, func(c string) bool { return strings.EqualFold(c, name) })
 	}
@@ -678,6 +725,9 @@ func (e *editTable) dropColumn(i int) {
 }
 
 func (e *editTable) renameColumnInIndexes(old, name string) {
+	if e.orig != nil {
+		return // ALTER TABLE: rebindIndexes at the end of the statement
+	}
 	for j := range e.idx {
 		for k, c := range e.idx[j].Columns {
 			if strings.EqualFold(c, old) {
@@ -721,6 +771,7 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
 		}
 	}
+	e.rebindIndexes()
 	for i := range e.cols {
 		for j := i + 1; j < len(e.cols); j++ {
 			if strings.EqualFold(e.cols[i].Name, e.cols[j].Name) {
@@ -807,7 +858,7 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 			return err
 		}
 		a.markBoolean(&c)
-		if inPrimary(e, e.cols[i].Name) {
+		if inPrimary(e, e.nameBefore(i)) {
 			c.Nullable = false
 		}
 		e.renameColumnInIndexes(e.cols[i].Name, c.Name)
@@ -828,6 +879,9 @@ func (a *applier) alterSpec(e *editTable, sp *ast.AlterTableSpec, newID *TableID
 		e.inlineKeys(cd)
 	case ast.AlterTableRenameColumn:
 		i := e.oldIndex(sp.OldColumnName.Name.O)
+		if i < 0 && renameIfExists(a.ddl.SQL) {
+			return nil
+		}
 		if i < 0 {
 			return fmt.Errorf("RENAME COLUMN %s: no such column", sp.OldColumnName.Name.O)
 		}
@@ -1044,6 +1098,19 @@ func (tr *Tracker) storeRule(c *Change) *Change {
 		}
 	}
 	return nil
+}
+
+// renameIfExists reports whether sql holds MariaDB's RENAME COLUMN IF
+// EXISTS (the rewrite drops IF EXISTS before the parse).
+func renameIfExists(sql string) bool {
+	t := sigTokens(stripSetStatement(sql), 0)
+	for i := 0; i+3 < len(t); i++ {
+		if strings.EqualFold(t[i], "RENAME") && strings.EqualFold(t[i+1], "COLUMN") &&
+			strings.EqualFold(t[i+2], "IF") && strings.EqualFold(t[i+3], "EXISTS") {
+			return true
+		}
+	}
+	return false
 }
 
 // alterIfExists reports whether sql is MariaDB's ALTER TABLE IF EXISTS.

@@ -310,6 +310,17 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		c.Type, c.TypeName = TypeUnknown, strings.ToUpper(types.TypeToStr(tp.GetType(), tp.GetCharset()))
 	}
 	x.TypeExpression = tp.CompactStr()
+	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && isDateOnly(*c.Default) {
+		// The server stores a date-only DEFAULT of a DATETIME/TIMESTAMP
+		// with its time ('2002-02-02' is '2002-02-02 00:00:00', with the
+		// column's fractional digits), as information_schema and SHOW
+		// CREATE TABLE print it; the value converted is the same.
+		d := *c.Default + " 00:00:00"
+		if c.FSP > 0 {
+			d += "." + strings.Repeat("0", c.FSP)
+		}
+		c.Default = &d
+	}
 	return c, x, nil
 }
 
@@ -433,4 +444,17 @@ func escapeDefault(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// isDateOnly reports whether s is a YYYY-MM-DD literal.
+func isDateOnly(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i, b := range []byte(s) {
+		if i != 4 && i != 7 && (b < '0' || b > '9') {
+			return false
+		}
+	}
+	return true
 }

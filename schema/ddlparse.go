@@ -261,6 +261,15 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "NOWAIT":
 			continue
+		case up == "NOCOPY" && (prevWord(1) == "ALGORITHM" || prevWord(1) == "=" && prevWord(2) == "ALGORITHM"):
+			// MariaDB ALGORITHM=NOCOPY: how the server rebuilds, not what.
+			b.WriteString("INPLACE")
+			continue
+		case up == "IF" && prevWord(1) == "COLUMN" && prevWord(2) == "RENAME" && nextWord(toks, i, up) == "EXISTS":
+			// MariaDB RENAME COLUMN IF EXISTS: the applier treats a column
+			// it does not hold as the server did (renameIfExists).
+			i = skipWords(toks, i, 2)
+			continue
 		case up == "SRID" && i+2 < len(toks) && isNumber(strings.TrimSpace(toks[i+2])):
 			i += 2 // MySQL 8 spatial reference of a column: no effect on the row image
 			continue
