@@ -44,11 +44,13 @@ apt_install() {
 	return "$rc"
 }
 
-# ensure_tools: installs mariadb-server, kcat and promtool when absent.
+# ensure_tools: installs mariadb-server, kcat, promtool and mariadb-test when absent.
 ensure_tools() {
 	local pkgs=()
 	have_cmd mariadbd || pkgs+=(mariadb-server)
 	have_cmd kcat || pkgs+=(kcat)
 	have_cmd promtool || pkgs+=(prometheus)
+	# mariadb-test: mysql-test suite and mariadb-test, the DDL corpus (internal/ddlcorpus)
+	have_cmd mariadb-test || pkgs+=(mariadb-test)
 	apt_install "${pkgs[@]}"
 }

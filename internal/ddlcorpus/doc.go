@@ -13,9 +13,17 @@
 // resolved by each fallback, and stops (statements that would have stopped
 // Rivulet).
 //
+// Tables are compared at checkpoints: mariadb-test calls back into the
+// test (an --exec inserted into a copy of each file) before every
+// statement that drops tables, and once more at the end of the file, so
+// the tables a file builds are compared before its own cleanup drops them.
+//
 // RIVULET_DDL_CORPUS selects the files: unset, a small sample (make test);
-// "all", every file (make ddl-corpus); otherwise a comma-separated list of
-// globs relative to the mysql-test directory ("main/alter*.test").
+// "all", every file (make test-ddl-corpus); otherwise a comma-separated
+// list of globs relative to the mysql-test directory ("main/alter*.test").
+// RIVULET_DDL_CORPUS_STRIDE=n replays every n-th file of the selection,
+// RIVULET_DDL_CORPUS_BUDGET=30m stops starting new files after that long,
+// RIVULET_DDL_CORPUS_VERBOSE=1 logs every file and mariadb-test's output.
 //
 // It is a test-only package: nothing here is imported by Rivulet.
 package ddlcorpus
