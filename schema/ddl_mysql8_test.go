@@ -31,6 +31,19 @@ func TestTracker_MySQL8Syntax(t *testing.T) {
 		{"RENAME TABLES s TO s2", "s2", []string{"a", "b", "c", "p", "e"}},
 		{"CREATE TABLE l LIKE s2", "l", []string{"a", "b", "c", "p", "e"}},
 		{"DROP TABLE IF EXISTS l", "", nil},
+		// Documented MySQL 8 forms (CREATE TABLE / ALTER TABLE reference, 8.0-8.4).
+		{"CREATE TABLE k8 (a INT NOT NULL, b VARCHAR(20), c INT CHECK (c > 0), INDEX ia (a DESC, b ASC), INDEX ie ((a + 1) DESC), UNIQUE KEY ub ((UPPER(b))), CONSTRAINT ck CHECK (a <> c) ENFORCED) AUTOEXTEND_SIZE=4M SECONDARY_ENGINE=RAPID", "k8", []string{"a", "b", "c"}},
+		{"ALTER TABLE k8 ADD COLUMN d INT DEFAULT (RAND() * 10), ALGORITHM=INSTANT", "k8", []string{"a", "b", "c", "d"}},
+		{"ALTER TABLE k8 ALTER COLUMN d SET INVISIBLE, ALTER COLUMN c SET VISIBLE", "k8", []string{"a", "b", "c", "d"}},
+		{"ALTER TABLE k8 RENAME KEY ia TO ia2, ALTER INDEX ie INVISIBLE, ALTER CHECK ck NOT ENFORCED, LOCK=SHARED", "k8", []string{"a", "b", "c", "d"}},
+		{"ALTER TABLE k8 DROP CONSTRAINT ck, ADD CONSTRAINT ck2 CHECK (a > 1) NOT ENFORCED", "k8", []string{"a", "b", "c", "d"}},
+		{"ALTER TABLE k8 ADD COLUMN e INT GENERATED ALWAYS AS (a + 1) STORED NOT NULL FIRST", "k8", []string{"e", "a", "b", "c", "d"}},
+		{"ALTER TABLE k8 MODIFY COLUMN b VARCHAR(30) INVISIBLE, ALGORITHM=INPLACE, LOCK=NONE", "k8", []string{"e", "a", "b", "c", "d"}},
+		{"ALTER TABLE k8 ENGINE_ATTRIBUTE='{}', SECONDARY_ENGINE_ATTRIBUTE='{}', STATS_AUTO_RECALC=1", "k8", []string{"e", "a", "b", "c", "d"}},
+		{"CREATE TABLE e8 (id BINARY(16) NOT NULL DEFAULT (UUID_TO_BIN(UUID())), ts TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3), PRIMARY KEY (id)) ENCRYPTION='N' ROW_FORMAT=DYNAMIC", "e8", []string{"id", "ts"}},
+		{"CREATE TABLE p8 (a INT, b INT) PARTITION BY RANGE COLUMNS (a, b) (PARTITION p0 VALUES LESS THAN (10, 10), PARTITION p1 VALUES LESS THAN (MAXVALUE, MAXVALUE))", "p8", []string{"a", "b"}},
+		{"ALTER TABLE p8 ADD COLUMN c JSON, ADD INDEX ((CAST(c->'$.zip' AS UNSIGNED ARRAY)))", "p8", []string{"a", "b", "c"}},
+		{"ALTER TABLE p8 TRUNCATE PARTITION p0", "p8", []string{"a", "b", "c"}},
 	}
 	handled := 0
 	for _, st := range steps {
