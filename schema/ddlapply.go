@@ -309,6 +309,7 @@ func dbOptionsCharset(opts []*ast.DatabaseOption) string {
 type editTable struct {
 	db, name                    string
 	versioned                   bool // WITH SYSTEM VERSIONING in this statement
+	unversioned                 bool // DROP SYSTEM VERSIONING in this statement
 	cols                        []Column
 	xs                          []ColumnDef
 	idx                         []Index
@@ -345,6 +346,32 @@ func (e *editTable) oldIndex(name string) int {
 		}
 	}
 	return e.colIndex(name)
+}
+
+// implicitPeriod adds MariaDB's implicit period columns row_start and
+// row_end (invisible, but in every row image) when the statement makes the
+// table system-versioned without explicit period columns, and removes them
+// when it drops system versioning (MariaDB refuses DROP SYSTEM VERSIONING
+// of explicit period columns without their DROP COLUMN).
+func (e *editTable) implicitPeriod() {
+	explicit := false
+	for _, x := range e.xs {
+		explicit = explicit || x.PeriodColumn
+	}
+	if e.versioned && !e.unversioned && !explicit && e.colIndex("row_start") < 0 {
+		for _, n := range []string{"row_start", "row_end"} {
+			e.insertCol(len(e.cols), Column{Name: n, Type: TypeTimestamp, TypeName: "TIMESTAMP", FSP: 6},
+				ColumnDef{Generated: true, TypeExpression: "timestamp(6)"}, "")
+		}
+	}
+	if e.unversioned {
+		for i := len(e.cols) - 1; i >= 0; i-- {
+			implicit := e.xs[i].Generated && (strings.EqualFold(e.cols[i].Name, "row_start") || strings.EqualFold(e.cols[i].Name, "row_end"))
+			if implicit { // explicit period columns need their own DROP COLUMN
+				e.deleteCol(i)
+			}
+		}
+	}
 }
 
 // nameBefore is column i's name before this ALTER TABLE (its current
@@ -508,13 +535,7 @@ func (a *applier) createTable(s *ast.CreateTableStmt) error {
 			return err
 		}
 	}
-	if e.versioned && e.colIndex("row_start") < 0 {
-		// MariaDB's implicit period columns: invisible, but in every row image.
-		for _, n := range []string{"row_start", "row_end"} {
-			e.cols = append(e.cols, Column{Name: n, Type: TypeTimestamp, TypeName: "TIMESTAMP", FSP: 6})
-			e.xs = append(e.xs, ColumnDef{Generated: true, TypeExpression: "timestamp(6)"})
-		}
-	}
+	e.implicitPeriod()
 	a.record(TableChange{Type: ChangeCreate, ID: id, Def: e.def()})
 	return nil
 }
@@ -544,6 +565,10 @@ func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool
 		case ast.TableOptionComment:
 			if o.StrValue == versionedMarker {
 				e.versioned = true
+				continue
+			}
+			if o.StrValue == unversionedMarker {
+				e.unversioned = true
 				continue
 			}
 			e.comment = o.StrValue
@@ -679,6 +704,15 @@ func (e *editTable) addConstraint(c *ast.Constraint) error {
 	case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex,
 		ast.ConstraintKey, ast.ConstraintIndex, ast.ConstraintFulltext:
 		name := c.Name
+		if name == periodIndex {
+			// PERIOD FOR name (start, end), rewritten: both NOT NULL.
+			for _, n := range cols {
+				if i := e.colIndex(n); i >= 0 {
+					e.cols[i].Nullable = false
+				}
+			}
+			return nil
+		}
 		if c.IfNotExists && name != "" && e.hasIndex(name) {
 			return nil
 		}
@@ -772,6 +806,7 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 		}
 	}
 	e.rebindIndexes()
+	e.implicitPeriod()
 	for i := range e.cols {
 		for j := i + 1; j < len(e.cols); j++ {
 			if strings.EqualFold(e.cols[i].Name, e.cols[j].Name) {

@@ -143,7 +143,11 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			x.Default = restoreExpr(o.Expr)
 			c.HasDefault, c.Default = true, debeziumDefault(o.Expr)
 		case ast.ColumnOptionComment:
-			x.Comment = restoreString(o.Expr)
+			if cm := restoreString(o.Expr); cm == periodMarker {
+				x.PeriodColumn = true
+			} else {
+				x.Comment = cm
+			}
 		case ast.ColumnOptionGenerated:
 			x.Generated = true
 		case ast.ColumnOptionCollate:
@@ -153,6 +157,9 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 				jsonCheck = true
 			}
 		}
+	}
+	if x.PeriodColumn {
+		c.Nullable = false // the server makes system-time period columns NOT NULL
 	}
 	if charset == "" && collate != "" {
 		charset = charsetOfCollation(collate)

@@ -348,6 +348,47 @@ func rewriteMariaDB(sql string) string {
 			// compression, CONNECT, Spider, ...) do not change columns.
 			i = skipWords(toks, i, 3)
 			continue
+		case (up == "ADD" || up == "DROP") && nextWord(toks, i, up) == "SYSTEM" && wordAt(toks, i, 3) == "VERSIONING":
+			// ALTER TABLE ... ADD|DROP SYSTEM VERSIONING: the applier adds or
+			// removes the implicit row_start/row_end columns.
+			i = skipWords(toks, i, 3)
+			if up == "ADD" {
+				b.WriteString(" COMMENT '" + versionedMarker + "' ")
+			} else {
+				b.WriteString(" COMMENT '" + unversionedMarker + "' ")
+			}
+			continue
+		case up == "GENERATED" && wordAt(toks, i, 2) == "ALWAYS" && wordAt(toks, i, 3) == "AS" && wordAt(toks, i, 4) == "ROW" &&
+			(wordAt(toks, i, 5) == "START" || wordAt(toks, i, 5) == "END"):
+			// An explicit system-time period column: a TIMESTAMP(6) or
+			// BIGINT UNSIGNED in every row image like any other column.
+			i = skipWords(toks, i, 5)
+			b.WriteString(" COMMENT '" + periodMarker + "' ")
+			continue
+		case up == "AS" && wordAt(toks, i, 2) == "ROW" && (wordAt(toks, i, 3) == "START" || wordAt(toks, i, 3) == "END"):
+			i = skipWords(toks, i, 3)
+			b.WriteString(" COMMENT '" + periodMarker + "' ")
+			continue
+		case up == "PERIOD" && nextWord(toks, i, up) == "FOR" && prevWord(1) == ",":
+			// PERIOD FOR name (start, end) in a table definition: no column
+			// of its own, but the server makes both columns NOT NULL. A
+			// marker index on them takes its place (the comma before it is
+			// written already); addConstraint turns it back.
+			j := skipWords(toks, i, 3) // the period's name
+			k := j + 1
+			for k < len(toks) && toks[k] != "(" {
+				k++
+			}
+			m := k + 1
+			for m < len(toks) && toks[m] != ")" {
+				m++
+			}
+			if k >= len(toks) || m >= len(toks) {
+				break
+			}
+			b.WriteString(" INDEX " + periodIndex + " " + strings.Join(toks[k:m+1], ""))
+			i = m
+			continue
 		case (up == "WITH" || up == "WITHOUT") && nextWord(toks, i, up) == "SYSTEM":
 			// WITH SYSTEM VERSIONING as a table option: the hidden row_start
 			// and row_end columns are added by the applier (see versioned).
@@ -375,9 +416,30 @@ var engineOptions = map[string]bool{
 	"ORIGIN": true, "LATID": true, "DESTID": true, "WEIGHT": true, "BLOCK_SIZE": true, "CLUSTERING": true,
 }
 
-// versionedMarker stands for WITH SYSTEM VERSIONING in a rewritten table
-// comment.
-const versionedMarker = "rivulet:system-versioned"
+// versionedMarker stands for WITH SYSTEM VERSIONING (and ALTER TABLE ADD
+// SYSTEM VERSIONING) in a rewritten table comment, unversionedMarker for
+// DROP SYSTEM VERSIONING, periodMarker for GENERATED ALWAYS AS ROW
+// START|END in a rewritten column comment.
+const (
+	versionedMarker   = "rivulet:system-versioned"
+	unversionedMarker = "rivulet:system-unversioned"
+	periodMarker      = "rivulet:period-column"
+	periodIndex       = "rivulet_period_for"
+)
+
+// wordAt is the n-th word from token i (i's own word is the first), upper
+// case; "" past the end.
+func wordAt(toks []string, i, n int) string {
+	for j := i; j < len(toks); j++ {
+		if s := strings.TrimSpace(toks[j]); s != "" && !strings.HasPrefix(s, "/*") {
+			n--
+			if n == 0 {
+				return strings.ToUpper(s)
+			}
+		}
+	}
+	return ""
+}
 
 // markerTypes are column types the TiDB parser lacks; they are rewritten to
 // VECTOR(n) with n from this table and turned back by buildDefColumn.

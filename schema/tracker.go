@@ -32,6 +32,9 @@ type ColumnDef struct {
 	Comment       string
 	// TypeExpression is the type as declared ("varchar(10)", "int(10) unsigned").
 	TypeExpression string
+	// PeriodColumn marks MariaDB's explicit system-time period columns
+	// (GENERATED ALWAYS AS ROW START|END).
+	PeriodColumn bool
 }
 
 // Index is one index of a table. Columns are names ("" for an expression part).
