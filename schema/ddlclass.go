@@ -203,9 +203,8 @@ func specNeutral(sp []string) (kind string, uniq bool, drop string, ok bool) {
 			return "constraint", false, "", true
 		case "PARTITION":
 			return "partition", false, "", true
-		case "PERIOD":
-			return "constraint", false, "", true
 		}
+		// ADD PERIOD FOR makes its columns NOT NULL: not neutral.
 		return "", false, "", false
 	case "DROP":
 		switch up(1) {

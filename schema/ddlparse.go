@@ -369,7 +369,7 @@ func rewriteMariaDB(sql string) string {
 			i = skipWords(toks, i, 3)
 			b.WriteString(" COMMENT '" + periodMarker + "' ")
 			continue
-		case up == "PERIOD" && nextWord(toks, i, up) == "FOR" && prevWord(1) == ",":
+		case up == "PERIOD" && nextWord(toks, i, up) == "FOR" && (prevWord(1) == "," || prevWord(1) == "ADD"):
 			// PERIOD FOR name (start, end) in a table definition: no column
 			// of its own, but the server makes both columns NOT NULL. A
 			// marker index on them takes its place (the comma before it is
