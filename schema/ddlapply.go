@@ -309,7 +309,6 @@ func dbOptionsCharset(opts []*ast.DatabaseOption) string {
 type editTable struct {
 	db, name                    string
 	versioned                   bool // WITH SYSTEM VERSIONING in this statement
-	unversioned                 bool // DROP SYSTEM VERSIONING in this statement
 	cols                        []Column
 	xs                          []ColumnDef
 	idx                         []Index
@@ -350,26 +349,16 @@ func (e *editTable) oldIndex(name string) int {
 
 // implicitPeriod adds MariaDB's implicit period columns row_start and
 // row_end (invisible, but in every row image) when the statement makes the
-// table system-versioned without explicit period columns, and removes them
-// when it drops system versioning (MariaDB refuses DROP SYSTEM VERSIONING
-// of explicit period columns without their DROP COLUMN).
+// table system-versioned without explicit period columns.
 func (e *editTable) implicitPeriod() {
 	explicit := false
 	for _, x := range e.xs {
 		explicit = explicit || x.PeriodColumn
 	}
-	if e.versioned && !e.unversioned && !explicit && e.colIndex("row_start") < 0 {
+	if e.versioned && !explicit && e.colIndex("row_start") < 0 {
 		for _, n := range []string{"row_start", "row_end"} {
 			e.insertCol(len(e.cols), Column{Name: n, Type: TypeTimestamp, TypeName: "TIMESTAMP", FSP: 6},
 				ColumnDef{Generated: true, TypeExpression: "timestamp(6)"}, "")
-		}
-	}
-	if e.unversioned {
-		for i := len(e.cols) - 1; i >= 0; i-- {
-			implicit := e.xs[i].Generated && (strings.EqualFold(e.cols[i].Name, "row_start") || strings.EqualFold(e.cols[i].Name, "row_end"))
-			if implicit { // explicit period columns need their own DROP COLUMN
-				e.deleteCol(i)
-			}
 		}
 	}
 }
@@ -565,10 +554,6 @@ func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool
 		case ast.TableOptionComment:
 			if o.StrValue == versionedMarker {
 				e.versioned = true
-				continue
-			}
-			if o.StrValue == unversionedMarker {
-				e.unversioned = true
 				continue
 			}
 			e.comment = o.StrValue
