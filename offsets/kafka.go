@@ -186,13 +186,9 @@ func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	deadline := time.Now().Add(s.cfg.LeaseTimeout + 2*time.Second)
 	logged := false
 	for {
-		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+		g, err := s.describeLease(ctx)
 		if err != nil {
-			return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
-		}
-		g := gs[s.leaseGroup()]
-		if g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
-			return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), g.Err)
+			return err
 		}
 		if len(g.Members) == 0 || g.State == "Dead" || g.State == "Empty" {
 			return nil
@@ -220,6 +216,38 @@ func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	}
 }
 
+// describeLease describes the lease group. A real broker answers
+// COORDINATOR_NOT_AVAILABLE (or LOAD_IN_PROGRESS) while it creates
+// __consumer_offsets on first use or loads it after a restart: such
+// retriable errors are retried for up to leaseDescribeRetry. A group that
+// does not exist is returned without error and without members.
+func (s *KafkaStore) describeLease(ctx context.Context) (kadm.DescribedGroup, error) {
+	deadline := time.Now().Add(leaseDescribeRetry)
+	for {
+		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+		g := gs[s.leaseGroup()]
+		if err == nil && g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
+			err = g.Err
+		}
+		if err == nil {
+			return g, nil
+		}
+		if !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return g, fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+		}
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return g, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// leaseDescribeRetry bounds the retries of describeLease.
+const leaseDescribeRetry = 30 * time.Second
+
 // awaitMembership returns once lease is a member of the lease group, so
 // that a process starting after Lock returned sees this one. Another member
 // found there (two processes started at the same time) fails it with
@@ -229,13 +257,13 @@ func (s *KafkaStore) awaitMembership(ctx context.Context, lease *kgo.Client) err
 	for {
 		id, _ := lease.GroupMetadata()
 		if id != "" {
-			gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+			g, err := s.describeLease(ctx)
 			if err != nil {
-				return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+				return err
 			}
 			var mine bool
 			var others []string
-			for _, m := range gs[s.leaseGroup()].Members {
+			for _, m := range g.Members {
 				switch {
 				case m.MemberID == id:
 					mine = true

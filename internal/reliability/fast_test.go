@@ -262,8 +262,9 @@ func TestReliability08_ConnectionReset(t *testing.T) {
 	}
 }
 
-// TestReliability14_KafkaOutage (§3 #14): every broker goes down (the gate
-// resets all connections and refuses new ones) under a counter workload.
+// TestReliability14_KafkaOutage (§3 #14): the broker, a real Apache Kafka
+// of the test's own, is killed (SIGKILL) under a counter workload and
+// started again after the outage.
 // Rivulet turns unready, the stored offset does not move, memory stays
 // bounded by max.queue.size(.in.bytes); once the brokers are back it
 // continues with nothing lost and nothing repeated (one producer session).
@@ -276,7 +277,7 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("RIVULET_KAFKA_OUTAGE")); err == nil {
 		outage = d
 	}
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{ownKafka: true})
 	tables := e.counterTables(3, 50)
 	cfg := e.config(map[string]string{"max.queue.size": "8192", "max.queue.size.in.bytes": "8388608"})
 	p := e.start(cfg, "")
@@ -284,7 +285,7 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 	w.waitN(t, 500)
 	rssBefore := p.status("VmRSS")
 
-	e.gate.Down(true)
+	e.kafka.KillNode(t, 1)
 	down := time.Now()
 	unready := poll(t, 60*time.Second, "/readyz unready during the Kafka outage", func() bool { return !p.ready() })
 	figure(t, "fault_to_unready_seconds", unready.Seconds(), "s")
@@ -301,7 +302,7 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 		t.Errorf("the stored offset moved during the outage: %s -> %s", held.String(), now.String())
 	}
 	queued := w.n.Load()
-	e.gate.Down(false)
+	e.kafka.StartNode(t, 1)
 	back := poll(t, 120*time.Second, "/readyz ready after the outage", p.ready)
 	t.Logf("outage %s: unready after %s, ready %s after the brokers came back; %d transactions written meanwhile",
 		outage, unready.Round(time.Millisecond), back.Round(time.Millisecond), queued)
