@@ -62,6 +62,9 @@ type envOpts struct {
 	// ownKafka gives the test a real broker of its own (it may be killed and
 	// restarted) instead of the broker shared by the test binary.
 	ownKafka bool
+	// kafkaNodes, with ownKafka, is the number of nodes of that cluster
+	// (3: replication factor 3, min.insync.replicas 2).
+	kafkaNodes int
 }
 
 // env is one connector under test: database, Kafka behind a Gate, a
@@ -96,7 +99,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		e.kc = testenv.KafkaCluster(t, append([]kfake.Opt{kfake.ListenFn(e.gate.Listen)}, o.kafka...)...)
 		e.brokers, e.prefix = e.kc.ListenAddrs(), "rel"
 	case o.ownKafka:
-		e.kafka = testenv.StartApacheKafka(t)
+		e.kafka = testenv.StartApacheKafka(t, testenv.KafkaNodes(max(o.kafkaNodes, 1)))
 		e.brokers, e.prefix = e.kafka.Brokers(), "rel"
 	default:
 		// The shared broker: topics, connector name and transactional id
@@ -447,6 +450,7 @@ func (e *env) counterTables(n, keys int) []string {
 // lost connections (database restarts, proxy faults) by reconnecting.
 type workload struct {
 	done  atomic.Bool
+	pace  time.Duration // pause after each transaction; 0: full speed
 	n     atomic.Int64
 	errs  atomic.Int64
 	wg    sync.WaitGroup
@@ -457,6 +461,13 @@ type workload struct {
 // inserts are streamed and each key's counter starts at 0 in its topic),
 // then starts the workload.
 func (e *env) runCounter(tables []string, keys int, seed uint64) *workload {
+	return e.runCounterPaced(tables, keys, seed, 0)
+}
+
+// runCounterPaced is runCounter with a pause after each transaction, for
+// faults that last long enough for a full-speed workload to pile up more
+// changes than the test should wait for.
+func (e *env) runCounterPaced(tables []string, keys int, seed uint64, pace time.Duration) *workload {
 	for _, tb := range tables {
 		var b strings.Builder
 		fmt.Fprintf(&b, "INSERT INTO %s (id, n) VALUES ", tb)
@@ -468,7 +479,7 @@ func (e *env) runCounter(tables []string, keys int, seed uint64) *workload {
 		}
 		e.srv.Exec(e.t, e.db, b.String())
 	}
-	w := &workload{}
+	w := &workload{pace: pace}
 	w.start(e, tables, keys, seed)
 	return w
 }
@@ -506,6 +517,9 @@ func (w *workload) start(e *env, tables []string, keys int, seed uint64) {
 				res.Close()
 			}
 			w.n.Add(1)
+			if w.pace > 0 {
+				time.Sleep(w.pace)
+			}
 		}
 	}()
 }
