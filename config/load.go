@@ -434,7 +434,13 @@ func (l *loader) parse(c *Config) {
 	l.boolean("schema.history.internal.store.only.captured.tables.ddl", &h.StoreOnlyCapturedTablesDDL)
 	l.boolean("schema.history.internal.store.only.captured.databases.ddl", &h.StoreOnlyCapturedDatabasesDDL)
 
+	if v, ok := l.m["bootstrap.servers"]; ok {
+		l.parseServerProtocol(c, v)
+	}
 	l.servers("bootstrap.servers", &c.Kafka.BootstrapServers)
+	l.parseKafkaClients(c) // security.protocol, sasl.*, ssl.*, client.id per client role (kafkaclient.go)
+	l.parseProducer(c)     // acks, linger.ms, buffer.memory, delivery.timeout.ms (producer.go)
+	l.parseTopicCreation(c)
 	if !historyServersSet {
 		h.KafkaBootstrapServers = append([]string(nil), c.Kafka.BootstrapServers...)
 	}
