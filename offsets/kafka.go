@@ -49,7 +49,11 @@ type KafkaConfig struct {
 	// ClientID names this process to the brokers; default "rivulet".
 	ClientID string
 	// Opts are appended to every Kafka client the store makes (TLS, SASL).
-	Opts   []kgo.Opt
+	Opts []kgo.Opt
+	// ProducerOpts, when set, replace Opts for the store's transactional
+	// producer (the producer.* client settings, where they differ from the
+	// consumer's).
+	ProducerOpts []kgo.Opt
 	Logger *slog.Logger
 }
 
@@ -119,6 +123,15 @@ func NewKafkaStore(cfg KafkaConfig) (*KafkaStore, error) {
 func (s *KafkaStore) opts(extra ...kgo.Opt) []kgo.Opt {
 	o := []kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID(s.cfg.ClientID)}
 	o = append(o, s.cfg.Opts...)
+	return append(o, extra...)
+}
+
+func (s *KafkaStore) producerOpts(extra ...kgo.Opt) []kgo.Opt {
+	if s.cfg.ProducerOpts == nil {
+		return s.opts(extra...)
+	}
+	o := []kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID(s.cfg.ClientID)}
+	o = append(o, s.cfg.ProducerOpts...)
 	return append(o, extra...)
 }
 
@@ -270,7 +283,7 @@ func (s *KafkaStore) producerClient() (*kgo.Client, error) {
 	if s.producer != nil {
 		return s.producer, nil
 	}
-	p, err := kgo.NewClient(s.opts(
+	p, err := kgo.NewClient(s.producerOpts(
 		kgo.TransactionalID(s.txID),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)), // murmur2 of the key, as Kafka Connect

@@ -66,8 +66,17 @@ func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 		if len(brokers) == 0 || (config.Kafka{BootstrapServers: brokers}).Embedded() {
 			brokers = cfg.Kafka.BootstrapServers // the embedded broker's real address
 		}
+		producer, err := kafkaOpts(cfg, config.RoleHistoryProducer)
+		if err != nil {
+			return nil, "", err
+		}
+		consumer, err := kafkaOpts(cfg, config.RoleHistoryConsumer)
+		if err != nil {
+			return nil, "", err
+		}
 		k, err := schema.NewKafkaHistory(schema.KafkaHistoryConfig{
 			Brokers: brokers, Topic: h.KafkaTopic, ClientID: "rivulet-" + cfg.Name + "-schemahistory", Logger: log,
+			Opts: producer, ConsumerOpts: consumer,
 		})
 		if err != nil {
 			return nil, "", err
