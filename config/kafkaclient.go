@@ -271,7 +271,7 @@ func (l *loader) parseKafkaClients(c *Config) {
 			for _, full := range append([]string{k}, prefixed(rolePrefixes[r], k)...) {
 				if v, ok := l.m[full]; ok {
 					consumed[full] = true
-					if strings.TrimSpace(v) == "" {
+					if strings.TrimSpace(v) == "" && k != "ssl.endpoint.identification.algorithm" {
 						continue // blank means the default, as in Connect
 					}
 					p.vals[k], p.sources[k] = v, full
