@@ -400,21 +400,22 @@ func (l *loader) parseServerProtocol(c *Config, raw string) {
 	if found == "" {
 		return
 	}
-	set := ""
-	for _, k := range append([]string{"security.protocol"}, prefixed(rolePrefixes[RoleProducer], "security.protocol")...) {
-		if l.has(k) {
-			set = k
+	anySet := ""
+	for _, k := range l.sortedKeys() {
+		if (k == "security.protocol" || strings.HasSuffix(k, ".security.protocol")) && l.has(k) {
+			anySet = k
 		}
 	}
-	switch {
-	case set == "":
+	switch bare := strings.TrimSpace(l.m["security.protocol"]); {
+	case bare != "" && !strings.EqualFold(bare, string(found)):
+		l.fail(invalid("bootstrap.servers", raw, "names the "+string(found)+" listener but security.protocol is "+bare,
+			"make them agree: the prefix is only a hint, security.protocol decides"))
+	case bare == "":
+		// Clients whose security.protocol is not set use the prefix's.
 		c.Kafka.ServerProtocol = found
-		if found != Plaintext {
+		if anySet == "" && found != Plaintext {
 			l.warn(fmt.Sprintf("bootstrap.servers names the %s listener but security.protocol is not set: Rivulet connects with %s (Kafka clients ignore the prefix and would use PLAINTEXT); set security.protocol=%s", found, found, found), "bootstrap.servers", "security.protocol")
 		}
-	case !strings.EqualFold(strings.TrimSpace(l.m[set]), string(found)):
-		l.fail(invalid("bootstrap.servers", raw, "names the "+string(found)+" listener but "+set+" is "+strings.TrimSpace(l.m[set]),
-			"make them agree: the prefix is only a hint, security.protocol decides"))
 	}
 }
 

@@ -264,7 +264,6 @@ producer.compression.type=lz4
 	}
 }
 
-
 func testCA(t *testing.T) (ca, clientFile string, certs *testenv.Certs) {
 	c := testenv.TLSCerts(t)
 	return c.CAPEM, c.ClientFile, c

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // parseTrustStore returns the CA certificates of a Kafka truststore file.
@@ -72,8 +73,8 @@ func pemKeyPair(data []byte, keyPassword Secret) (tls.Certificate, error) {
 		case b.Type == "CERTIFICATE":
 			certPEM = append(certPEM, pem.EncodeToMemory(b)...)
 		case b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "":
-			return tls.Certificate{}, errors.New("holds an encrypted private key, which Rivulet cannot decrypt (ssl.key.password)")
-		case len(b.Type) > len("PRIVATE KEY") && b.Type[len(b.Type)-len("PRIVATE KEY"):] == "PRIVATE KEY":
+			return tls.Certificate{}, errors.New("holds an encrypted private key, which Rivulet cannot decrypt yet (ssl.key.password); store the key unencrypted in a Kubernetes Secret (openssl pkcs8 -topk8 -nocrypt)")
+		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
 			keyPEM = pem.EncodeToMemory(b)
 		}
 	}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
+)
+
+// Secrets of the secure Kafka tests: none may appear in any output.
+const (
+	plainPassword = "pl41n-S3cret-pw"
+	scramPassword = "scr4m-S3cret-pw"
+)
+
+// secureCase is one way of securing the brokers: the cluster's options,
+// the worker file's keys, and the options of an independent test client.
+type secureCase struct {
+	name    string
+	cluster func(c *testenv.Certs) []kfake.Opt
+	worker  func(c *testenv.Certs) map[string]string
+	client  func(c *testenv.Certs) []kgo.Opt
+}
+
+func secureCases() []secureCase {
+	jaas := func(module, user, pass string) string {
+		return module + ` required username="` + user + `" password="` + pass + `";`
+	}
+	return []secureCase{
+		{
+			name:    "tls",
+			cluster: func(c *testenv.Certs) []kfake.Opt { return []kfake.Opt{kfake.TLS(c.ServerTLS(false))} },
+			worker: func(c *testenv.Certs) map[string]string {
+				return map[string]string{"security.protocol": "SSL", "ssl.truststore.location": c.CAFile, "ssl.truststore.type": "PEM"}
+			},
+			client: func(c *testenv.Certs) []kgo.Opt { return []kgo.Opt{kgo.DialTLSConfig(c.ClientTLS())} },
+		},
+		{
+			name:    "mtls",
+			cluster: func(c *testenv.Certs) []kfake.Opt { return []kfake.Opt{kfake.TLS(c.ServerTLS(true))} },
+			worker: func(c *testenv.Certs) map[string]string {
+				return map[string]string{"security.protocol": "SSL", "ssl.truststore.location": c.CAFile,
+					"ssl.keystore.location": c.ClientFile, "ssl.keystore.type": "PEM"}
+			},
+			client: func(c *testenv.Certs) []kgo.Opt { return []kgo.Opt{kgo.DialTLSConfig(c.ClientTLS())} },
+		},
+		{
+			name: "sasl_ssl plain",
+			cluster: func(c *testenv.Certs) []kfake.Opt {
+				return []kfake.Opt{kfake.TLS(c.ServerTLS(false)), kfake.EnableSASL(), kfake.Superuser("PLAIN", "alice", plainPassword)}
+			},
+			worker: func(c *testenv.Certs) map[string]string {
+				return map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN",
+					"sasl.jaas.config":            jaas("org.apache.kafka.common.security.plain.PlainLoginModule", "alice", plainPassword),
+					"ssl.truststore.certificates": c.CAPEM, "ssl.truststore.type": "PEM"}
+			},
+			client: func(c *testenv.Certs) []kgo.Opt {
+				return []kgo.Opt{kgo.DialTLSConfig(c.ClientTLS()), kgo.SASL(plain.Auth{User: "alice", Pass: plainPassword}.AsMechanism())}
+			},
+		},
+		{
+			name: "sasl_plaintext scram-sha-256",
+			cluster: func(*testenv.Certs) []kfake.Opt {
+				return []kfake.Opt{kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "bob", scramPassword)}
+			},
+			worker: func(*testenv.Certs) map[string]string {
+				return map[string]string{"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-256",
+					"sasl.jaas.config": jaas("org.apache.kafka.common.security.scram.ScramLoginModule", "bob", scramPassword)}
+			},
+			client: func(*testenv.Certs) []kgo.Opt {
+				return []kgo.Opt{kgo.SASL(scram.Auth{User: "bob", Pass: scramPassword}.AsSha256Mechanism())}
+			},
+		},
+		{
+			// The worker's SCRAM-SHA-512 login over mTLS, given with a
+			// SASL_SSL:// bootstrap prefix and producer./consumer. copies
+			// as a real Connect worker file has them.
+			name: "sasl_ssl scram-sha-512 mtls",
+			cluster: func(c *testenv.Certs) []kfake.Opt {
+				return []kfake.Opt{kfake.TLS(c.ServerTLS(true)), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "carol", scramPassword)}
+			},
+			worker: func(c *testenv.Certs) map[string]string {
+				m := map[string]string{"sasl.mechanism": "SCRAM-SHA-512",
+					"sasl.jaas.config":        jaas("org.apache.kafka.common.security.scram.ScramLoginModule", "carol", scramPassword),
+					"ssl.truststore.location": c.CAFile, "ssl.keystore.location": c.ClientFile, "ssl.keystore.type": "PEM",
+				}
+				for _, p := range []string{"producer.", "consumer."} {
+					m[p+"security.protocol"] = "SASL_SSL"
+					m[p+"sasl.mechanism"] = m["sasl.mechanism"]
+					m[p+"sasl.jaas.config"] = m["sasl.jaas.config"]
+				}
+				return m
+			},
+			client: func(c *testenv.Certs) []kgo.Opt {
+				return []kgo.Opt{kgo.DialTLSConfig(c.ClientTLS()), kgo.SASL(scram.Auth{User: "carol", Pass: scramPassword}.AsSha512Mechanism())}
+			},
+		},
+	}
+}
+
+// TestKafkaSecurity_EndToEnd runs Rivulet against a kfake cluster secured
+// each way, configured the way a Connect user has it: the connector JSON
+// plus the worker file (--worker) with bootstrap.servers, the security keys
+// and offset.storage.topic. Snapshot rows, a streamed insert, the schema
+// history, the offsets topic, heartbeats and a Kafka signal (an incremental
+// snapshot) all go through the secured listener; a client without the
+// credentials is refused; no secret appears in Rivulet's output.
+func TestKafkaSecurity_EndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MariaDB and Rivulet")
+	}
+	srv := testenv.MariaDB(t)
+	for _, tc := range secureCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			certs := testenv.TLSCerts(t)
+			cluster := testenv.KafkaCluster(t, tc.cluster(certs)...)
+			brokers := cluster.ListenAddrs()
+			clientOpts := tc.client(certs)
+			db := srv.Database(t)
+			srv.Exec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))`, `INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c')`)
+
+			dir := t.TempDir()
+			worker := tc.worker(certs)
+			servers := strings.Join(brokers, ",")
+			if _, ok := worker["security.protocol"]; !ok {
+				servers = "SASL_SSL://" + strings.Join(brokers, ",SASL_SSL://")
+			}
+			worker["bootstrap.servers"] = servers
+			worker["offset.storage.topic"] = "it-offsets"
+			worker["offset.storage.partitions"] = "1"
+			worker["group.id"] = "connect-cluster"
+			workerFile := writeProperties(t, filepath.Join(dir, "connect-distributed.properties"), worker)
+			metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+			connector := writeConnector(t, filepath.Join(dir, "connector.json"), map[string]string{
+				"connector.class":   "io.debezium.connector.mariadb.MariaDbConnector",
+				"database.hostname": srv.Host, "database.port": strconv.Itoa(srv.Port),
+				"database.user": srv.User, "database.password": srv.Password, "database.server.id": "5611",
+				"topic.prefix": "it", "database.include.list": db,
+				"schema.history.internal.kafka.topic": "it.history",
+				"signal.enabled.channels":             "source,kafka", "signal.kafka.topic": "it-signal",
+				"heartbeat.interval.ms": "100", "offset.flush.interval.ms": "100",
+				"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
+				"metrics.listen": metricsAddr,
+			})
+
+			in := startWith(t, metricsAddr, "run", "--config", connector, "--worker", workerFile)
+			topic := "it." + db + ".t"
+			consumeSecure(t, brokers, clientOpts, 3, topic)
+			srv.Exec(t, db, `INSERT INTO t VALUES (4,'d')`)
+			consumeSecure(t, brokers, clientOpts, 4, topic)
+			produceSecure(t, brokers, clientOpts, "it-signal", "it",
+				`{"type":"execute-snapshot","data":{"data-collections":["`+db+`.t"],"type":"incremental"}}`)
+			waitLog(t, in, "incremental snapshot complete", 1)
+			for _, tp := range []string{"it.history", "it-offsets", "__debezium-heartbeat.it"} {
+				consumeSecure(t, brokers, clientOpts, 1, tp)
+			}
+			in.stop()
+
+			// The listener really is secured: a client without the
+			// credentials gets nothing.
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			bare, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DialTimeout(time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bare.Close()
+			if err := bare.Ping(ctx); err == nil {
+				t.Errorf("a client without TLS/SASL reached the cluster: the test proves nothing")
+			}
+
+			out := in.log.String()
+			for _, s := range []string{plainPassword, scramPassword, certs.ClientKeyPEM[40:80]} {
+				if strings.Contains(out, s) {
+					t.Errorf("rivulet's output holds a secret %q", s)
+				}
+			}
+			// check goes through the admin client with the same settings.
+			chk := exec.Command(rivuletBinary(t), "check", "--config", connector, "--worker", workerFile)
+			b, _ := chk.CombinedOutput()
+			if !strings.Contains(string(b), "PASS  kafka") {
+				t.Errorf("check did not pass kafka:\n%s", b)
+			}
+			for _, s := range []string{plainPassword, scramPassword} {
+				if strings.Contains(string(b), s) {
+					t.Errorf("check output holds a secret")
+				}
+			}
+		})
+	}
+}
+
+// startWith starts rivulet with args and waits until it is ready.
+func startWith(t *testing.T, metricsAddr string, args ...string) *instance {
+	t.Helper()
+	in := &instance{t: t, log: &testenv.LogBuffer{}, metrics: metricsAddr, exited: make(chan struct{})}
+	in.cmd = exec.Command(rivuletBinary(t), args...)
+	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
+	if err := in.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { in.err = in.cmd.Wait(); close(in.exited) }()
+	t.Cleanup(func() {
+		_ = in.cmd.Process.Kill()
+		<-in.exited
+		if t.Failed() {
+			t.Logf("rivulet log:\n%s", in.log.String())
+		}
+	})
+	in.waitReady()
+	return in
+}
+
+func writeProperties(t *testing.T, name string, m map[string]string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, k := range slicesSorted(m) {
+		v := strings.ReplaceAll(m[k], `\`, `\\`)
+		v = strings.ReplaceAll(v, "\n", `\n`)
+		fmt.Fprintf(&b, "%s=%s\n", k, v)
+	}
+	if err := os.WriteFile(name, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func writeConnector(t *testing.T, name string, cfg map[string]string) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"name": "it-connector", "config": cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func slicesSorted(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// consumeSecure reads topics from the start with opts until want records
+// arrived (or 60s).
+func consumeSecure(t *testing.T, brokers []string, opts []kgo.Opt, want int, topics ...string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	if len(out) < want {
+		t.Fatalf("consumed %d records from %v, want %d", len(out), topics, want)
+	}
+	return out
+}
+
+func produceSecure(t *testing.T, brokers []string, opts []kgo.Opt, topic, key, value string) {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.AllowAutoTopicCreation()}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte(key), Value: []byte(value)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
