@@ -64,7 +64,7 @@ func TestFromMap_AvroErrors(t *testing.T) {
 		{"subject strategy", avroMap(append(reg, "value.converter.value.subject.name.strategy", "io.confluent.kafka.serializers.subject.RecordNameStrategy")...),
 			[]string{`value.converter.value.subject.name.strategy: "io.confluent.kafka.serializers.subject.RecordNameStrategy" is not supported yet; remove it or set io.confluent.kafka.serializers.subject.TopicNameStrategy`}},
 		{"credentials source", avroMap(append(reg, "value.converter.basic.auth.credentials.source", "SASL_INHERIT")...),
-			[]string{`value.converter.basic.auth.credentials.source: "SASL_INHERIT" is not supported yet; set USER_INFO with value.converter.basic.auth.user.info=user:password`}},
+			[]string{`basic.auth.credentials.source: "SASL_INHERIT" needs the Kafka producer to log in with SASL PLAIN or SCRAM; set basic.auth.user.info with USER_INFO instead`}},
 		{"name mode", avroMap(append(reg, "schema.name.adjustment.mode", "elastic")...),
 			[]string{`schema.name.adjustment.mode: "elastic" is not a known mode; use none, avro or avro_unicode`}},
 		{"name mode with JSON schemas", with("schema.name.adjustment.mode", "avro"),

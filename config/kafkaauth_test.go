@@ -361,4 +361,3 @@ func TestMSKIAM_CredentialChain(t *testing.T) {
 		}
 	})
 }
-
