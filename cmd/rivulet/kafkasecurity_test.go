@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -129,78 +132,172 @@ func TestKafkaSecurity_EndToEnd(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			certs := testenv.TLSCerts(t)
 			cluster := testenv.KafkaCluster(t, tc.cluster(certs)...)
-			brokers := cluster.ListenAddrs()
-			clientOpts := tc.client(certs)
-			db := srv.Database(t)
-			srv.Exec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))`, `INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c')`)
-
-			dir := t.TempDir()
 			worker := tc.worker(certs)
-			servers := strings.Join(brokers, ",")
 			if _, ok := worker["security.protocol"]; !ok {
-				servers = "SASL_SSL://" + strings.Join(brokers, ",SASL_SSL://")
+				worker["bootstrap.servers"] = "SASL_SSL://" + strings.Join(cluster.ListenAddrs(), ",SASL_SSL://")
 			}
-			worker["bootstrap.servers"] = servers
-			worker["offset.storage.topic"] = "it-offsets"
-			worker["offset.storage.partitions"] = "1"
-			worker["group.id"] = "connect-cluster"
-			workerFile := writeProperties(t, filepath.Join(dir, "connect-distributed.properties"), worker)
-			metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-			connector := writeConnector(t, filepath.Join(dir, "connector.json"), map[string]string{
-				"connector.class":   "io.debezium.connector.mariadb.MariaDbConnector",
-				"database.hostname": srv.Host, "database.port": strconv.Itoa(srv.Port),
-				"database.user": srv.User, "database.password": srv.Password, "database.server.id": "5611",
-				"topic.prefix": "it", "database.include.list": db,
-				"schema.history.internal.kafka.topic": "it.history",
-				"signal.enabled.channels":             "source,kafka", "signal.kafka.topic": "it-signal",
-				"heartbeat.interval.ms": "100", "offset.flush.interval.ms": "100",
-				"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
-				"metrics.listen": metricsAddr,
-			})
+			runSecure(t, srv, cluster.ListenAddrs(), worker, tc.client(certs), certs)
+		})
+	}
+}
 
-			in := startWith(t, metricsAddr, "run", "--config", connector, "--worker", workerFile)
-			topic := "it." + db + ".t"
-			consumeSecure(t, brokers, clientOpts, 3, topic)
-			srv.Exec(t, db, `INSERT INTO t VALUES (4,'d')`)
-			consumeSecure(t, brokers, clientOpts, 4, topic)
-			produceSecure(t, brokers, clientOpts, "it-signal", "it",
-				`{"type":"execute-snapshot","data":{"data-collections":["`+db+`.t"],"type":"incremental"}}`)
-			waitLog(t, in, "incremental snapshot complete", 1)
-			for _, tp := range []string{"it.history", "it-offsets", "__debezium-heartbeat.it"} {
-				consumeSecure(t, brokers, clientOpts, 1, tp)
-			}
-			in.stop()
+// runSecure runs Rivulet with the worker file's keys against brokers (the
+// secured listener) and checks every client it opens got through: snapshot
+// and streamed rows, the schema history, the offsets topic, heartbeats, a
+// Kafka signal, `check`. A client without credentials must be refused, and
+// no secret may appear in Rivulet's output, its metrics or its records.
+func runSecure(t *testing.T, srv *testenv.Server, brokers []string, worker map[string]string, clientOpts []kgo.Opt, certs *testenv.Certs) {
+	t.Helper()
+	db := srv.Database(t)
+	prefix := testenv.TopicPrefix(t)
+	srv.Exec(t, db, `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))`, `INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c')`)
 
-			// The listener really is secured: a client without the
-			// credentials gets nothing.
-			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-			defer cancel()
-			bare, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DialTimeout(time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bare.Close()
-			if err := bare.Ping(ctx); err == nil {
-				t.Errorf("a client without TLS/SASL reached the cluster: the test proves nothing")
-			}
+	dir := t.TempDir()
+	if worker["bootstrap.servers"] == "" {
+		worker["bootstrap.servers"] = strings.Join(brokers, ",")
+	}
+	worker["offset.storage.topic"] = prefix + "-offsets"
+	worker["offset.storage.partitions"] = "1"
+	worker["group.id"] = "connect-cluster"
+	workerFile := writeProperties(t, filepath.Join(dir, "connect-distributed.properties"), worker)
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	connector := writeConnector(t, filepath.Join(dir, "connector.json"), map[string]string{
+		"connector.class":   "io.debezium.connector.mariadb.MariaDbConnector",
+		"database.hostname": srv.Host, "database.port": strconv.Itoa(srv.Port),
+		"database.user": srv.User, "database.password": srv.Password, "database.server.id": "5611",
+		"topic.prefix": prefix, "database.include.list": db,
+		"schema.history.internal.kafka.topic": prefix + ".history",
+		"signal.enabled.channels":             "source,kafka", "signal.kafka.topic": prefix + "-signal",
+		"heartbeat.interval.ms": "100", "offset.flush.interval.ms": "100",
+		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
+		"metrics.listen": metricsAddr,
+	})
 
-			out := in.log.String()
-			for _, s := range []string{plainPassword, scramPassword, certs.ClientKeyPEM[40:80]} {
-				if strings.Contains(out, s) {
-					t.Errorf("rivulet's output holds a secret %q", s)
-				}
+	in := startWith(t, metricsAddr, "run", "--config", connector, "--worker", workerFile)
+	topic := prefix + "." + db + ".t"
+	consumeSecure(t, brokers, clientOpts, 3, topic)
+	srv.Exec(t, db, `INSERT INTO t VALUES (4,'d')`)
+	consumeSecure(t, brokers, clientOpts, 4, topic)
+	produceSecure(t, brokers, clientOpts, prefix+"-signal", prefix,
+		`{"type":"execute-snapshot","data":{"data-collections":["`+db+`.t"],"type":"incremental"}}`)
+	waitLog(t, in, "incremental snapshot complete", 1)
+	var records strings.Builder
+	for _, tp := range []string{topic, prefix + ".history", prefix + "-offsets", "__debezium-heartbeat." + prefix} {
+		for _, r := range consumeSecure(t, brokers, clientOpts, 1, tp) {
+			records.Write(r.Key)
+			records.Write(r.Value)
+			for _, h := range r.Headers {
+				records.Write(h.Value)
 			}
-			// check goes through the admin client with the same settings.
-			chk := exec.Command(rivuletBinary(t), "check", "--config", connector, "--worker", workerFile)
-			b, _ := chk.CombinedOutput()
-			if !strings.Contains(string(b), "PASS  kafka") {
-				t.Errorf("check did not pass kafka:\n%s", b)
+		}
+	}
+	metrics := scrape(t, metricsAddr)
+	in.stop()
+
+	// The listener really is secured: a client without the credentials
+	// gets nothing.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	bare, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DialTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	if err := bare.Ping(ctx); err == nil {
+		t.Errorf("a client without TLS/SASL reached the cluster: the test proves nothing")
+	}
+
+	// check goes through the admin client with the same settings.
+	chk := exec.Command(rivuletBinary(t), "check", "--config", connector, "--worker", workerFile)
+	b, _ := chk.CombinedOutput()
+	if !strings.Contains(string(b), "PASS  kafka") {
+		t.Errorf("check did not pass kafka:\n%s", b)
+	}
+	for what, out := range map[string]string{"log": in.log.String(), "check output": string(b), "metrics": metrics, "records": records.String()} {
+		for _, s := range []string{plainPassword, scramPassword, certs.ClientKeyPEM[40:80]} {
+			if strings.Contains(out, s) {
+				t.Errorf("the %s holds a secret %q", what, s)
 			}
-			for _, s := range []string{plainPassword, scramPassword} {
-				if strings.Contains(string(b), s) {
-					t.Errorf("check output holds a secret")
-				}
-			}
+		}
+	}
+}
+
+// scrape returns the /metrics page.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "rivulet_") {
+		t.Fatalf("/metrics holds no rivulet metric")
+	}
+	return string(b)
+}
+
+// TestKafkaSecurity_ApacheKafka is the same run against the real Apache
+// Kafka broker, with a SASL_SSL listener (SCRAM-SHA-512 users created
+// through the admin API, PLAIN users in the broker's JAAS) and an SSL
+// listener that requires client certificates.
+func TestKafkaSecurity_ApacheKafka(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	certs := testenv.TLSCerts(t)
+	dir := t.TempDir()
+	serverPEM := filepath.Join(dir, "server.pem")
+	if err := os.WriteFile(serverPEM, []byte(certs.ServerKeyPEM+certs.ServerCertPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	saslPort, sslPort := testenv.FreePort(t), testenv.FreePort(t)
+	listeners := fmt.Sprintf("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller.port},SASL_SSL://127.0.0.1:%d,SSL://127.0.0.1:%d", saslPort, sslPort)
+	opt := testenv.KafkaProperty
+	k := testenv.StartApacheKafka(t,
+		opt("listeners", listeners),
+		opt("advertised.listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:%d,SSL://127.0.0.1:%d", saslPort, sslPort)),
+		opt("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL"),
+		opt("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512"),
+		opt("listener.name.sasl_ssl.plain.sasl.jaas.config", `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-pw" user_alice="`+plainPassword+`";`),
+		opt("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", `org.apache.kafka.common.security.scram.ScramLoginModule required;`),
+		opt("ssl.keystore.type", "PEM"), opt("ssl.keystore.location", serverPEM),
+		opt("ssl.truststore.type", "PEM"), opt("ssl.truststore.location", certs.CAFile),
+		opt("listener.name.ssl.ssl.client.auth", "required"),
+	)
+	adm, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	if _, err := kadm.NewClient(adm).AlterUserSCRAMs(t.Context(), nil, []kadm.UpsertSCRAM{{
+		User: "carol", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: scramPassword,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	sasl := []string{fmt.Sprintf("127.0.0.1:%d", saslPort)}
+	ssl := []string{fmt.Sprintf("127.0.0.1:%d", sslPort)}
+	for _, tc := range []struct {
+		name    string
+		brokers []string
+		worker  map[string]string
+		client  []kgo.Opt
+	}{
+		{"sasl_ssl scram-sha-512", sasl, map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
+			"sasl.jaas.config":        `org.apache.kafka.common.security.scram.ScramLoginModule required username="carol" password="` + scramPassword + `";`,
+			"ssl.truststore.location": certs.CAFile, "ssl.truststore.type": "PEM"},
+			[]kgo.Opt{kgo.DialTLSConfig(certs.ClientTLS()), kgo.SASL(scram.Auth{User: "carol", Pass: scramPassword}.AsSha512Mechanism())}},
+		{"sasl_ssl plain", sasl, map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN",
+			"sasl.jaas.config":            `org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="` + plainPassword + `";`,
+			"ssl.truststore.certificates": certs.CAPEM},
+			[]kgo.Opt{kgo.DialTLSConfig(certs.ClientTLS()), kgo.SASL(plain.Auth{User: "alice", Pass: plainPassword}.AsMechanism())}},
+		{"mtls", ssl, map[string]string{"security.protocol": "SSL", "ssl.truststore.location": certs.CAFile,
+			"ssl.keystore.location": certs.ClientFile, "ssl.keystore.type": "PEM"},
+			[]kgo.Opt{kgo.DialTLSConfig(certs.ClientTLS())}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runSecure(t, srv, tc.brokers, tc.worker, tc.client, certs)
 		})
 	}
 }

@@ -97,7 +97,7 @@ func TestRegistry_TLSAndAuth(t *testing.T) {
 			return h.Get("Authorization") == "Bearer oauth-registry-token" && h.Get("target-sr-cluster") == "lsrc-1"
 		}, func(base string) map[string]string {
 			return map[string]string{"value.converter.schema.registry.url": base,
-				"value.converter.bearer.auth.credentials.source": "OAUTHBEARER",
+				"value.converter.bearer.auth.credentials.source":  "OAUTHBEARER",
 				"value.converter.bearer.auth.issuer.endpoint.url": idp.URL, "value.converter.bearer.auth.client.id": "sr-app",
 				"value.converter.bearer.auth.client.secret": registryClient, "value.converter.bearer.auth.logical.cluster": "lsrc-1"}
 		}},
