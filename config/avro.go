@@ -170,12 +170,19 @@ func (c *Config) validateConverters() []*FieldError {
 		add(unsupported("key.converter", c.KeyConverter.Class,
 			"use the same converter for keys and values (value.converter is "+c.ValueConverter.Class+")"))
 	}
-	adjusted := c.Avro.SchemaNameAdjustmentMode != "" && c.Avro.SchemaNameAdjustmentMode != "none" ||
-		c.Avro.FieldNameAdjustmentMode != "" && c.Avro.FieldNameAdjustmentMode != "none"
+	schemaAdjusted := c.Avro.SchemaNameAdjustmentMode != "" && c.Avro.SchemaNameAdjustmentMode != "none"
+	fieldAdjusted := c.Avro.FieldNameAdjustmentMode != "" && c.Avro.FieldNameAdjustmentMode != "none"
 	if !c.UsesAvro() {
-		if adjusted && (c.KeyConverter.SchemasEnable || c.ValueConverter.SchemasEnable) {
-			add(unsupported("schema.name.adjustment.mode", c.Avro.SchemaNameAdjustmentMode+"/"+c.Avro.FieldNameAdjustmentMode,
+		// Schema names appear in JSON only with schemas enabled; field names
+		// are the payload's keys either way, so Debezium's adjusted names
+		// would differ from the columns Rivulet writes.
+		if schemaAdjusted && (c.KeyConverter.SchemasEnable || c.ValueConverter.SchemasEnable) {
+			add(unsupported("schema.name.adjustment.mode", c.Avro.SchemaNameAdjustmentMode,
 				"Rivulet applies name adjustment to Avro schemas only; remove it or use "+AvroConverterClass))
+		}
+		if fieldAdjusted {
+			add(unsupported("field.name.adjustment.mode", c.Avro.FieldNameAdjustmentMode,
+				"Rivulet adjusts field names in Avro only and writes JSON fields under their column names; remove it or use "+AvroConverterClass))
 		}
 		return errs
 	}

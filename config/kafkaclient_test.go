@@ -268,3 +268,20 @@ func testCA(t *testing.T) (ca, clientFile string, certs *testenv.Certs) {
 	c := testenv.TLSCerts(t)
 	return c.CAPEM, c.ClientFile, c
 }
+
+// TestFromMap_NoSilentKeys: options that change nothing in Rivulet say so.
+func TestFromMap_NoSilentKeys(t *testing.T) {
+	_, w := mustFromMap(t, with("snapshot.mode", "configuration_based",
+		"snapshot.mode.configuration.based.snapshot.data", "true", "snapshot.mode.configuration.based.snapshot.schema", "false"))
+	if !hasWarning(w, "snapshot.schema=false has no effect") {
+		t.Errorf("warnings = %v, want snapshot.schema=false explained", w)
+	}
+	_, w = mustFromMap(t, with("transforms", "unwrap", "transforms.unwrap.type", "io.debezium.transforms.ExtractNewRecordState",
+		"transforms.unwrap.drop.fields.header.name", "changed", "transforms.unwrap.replace.null.with.default", "false",
+		"key.converter.schemas.enable", "false", "value.converter.schemas.enable", "false"))
+	for _, k := range []string{"transforms.unwrap.drop.fields.header.name has no effect", "transforms.unwrap.replace.null.with.default has no effect"} {
+		if !hasWarning(w, k) {
+			t.Errorf("warnings = %v, want %q", w, k)
+		}
+	}
+}

@@ -21,7 +21,7 @@ import (
 // returns exitFailure if any failed.
 func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	results := binlog.Preflight(ctx, preflightConfig(cfg))
-	results = append(results, kafkaCheck(ctx, cfg))
+	results = append(results, kafkaChecks(ctx, cfg)...)
 	if r, ok := registryCheck(ctx, cfg); ok { // AvroConverter (avro.go)
 		results = append(results, r)
 	}
@@ -43,20 +43,57 @@ func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	return code
 }
 
-// kafkaCheck connects to bootstrap.servers and asks for cluster metadata.
-func kafkaCheck(ctx context.Context, cfg *config.Config) binlog.CheckResult {
-	r := binlog.CheckResult{Name: "kafka"}
+// kafkaChecks connects every distinct Kafka client Rivulet opens (the
+// admin client, then each role whose brokers or security differ: the
+// producer with its producer.override.* keys, the schema history's and the
+// signal consumer's) and asks for cluster metadata: one line each.
+func kafkaChecks(ctx context.Context, cfg *config.Config) []binlog.CheckResult {
 	switch {
-	case cfg.Sink == config.SinkStdout:
-		r.OK, r.Detail = true, "sink.type=stdout: Kafka is not used"
-		return r
+	case cfg.Sink == config.SinkStdout && (cfg.Offsets.Topic == "" || cfg.Offsets.FileFilename != "") && cfg.SchemaHistory.Store != config.HistoryKafka:
+		return []binlog.CheckResult{{Name: "kafka", OK: true, Detail: "sink.type=stdout: Kafka is not used"}}
 	case cfg.Kafka.Embedded():
-		r.OK, r.Detail = true, "bootstrap.servers=embedded: an in-process broker is started by run"
-		return r
+		return []binlog.CheckResult{{Name: "kafka", OK: true, Detail: "bootstrap.servers=embedded: an in-process broker is started by run"}}
 	}
-	servers := strings.Join(cfg.Kafka.BootstrapServers, ",")
-	client := cfg.Kafka.Client(config.RoleAdmin)
-	opts, err := kafkaOpts(cfg, config.RoleAdmin, kgo.SeedBrokers(cfg.Kafka.BootstrapServers...), kgo.DialTimeout(5*time.Second))
+	type target struct {
+		name    string
+		role    config.KafkaRole
+		brokers []string
+	}
+	targets := []target{{"kafka", config.RoleAdmin, cfg.Kafka.BootstrapServers}}
+	if cfg.Sink == config.SinkKafka {
+		targets = append(targets, target{"kafka producer", config.RoleProducer, cfg.Kafka.BootstrapServers})
+	}
+	if cfg.SchemaHistory.Store == config.HistoryKafka && len(cfg.SchemaHistory.KafkaBootstrapServers) > 0 {
+		targets = append(targets,
+			target{"kafka schema history", config.RoleHistoryProducer, cfg.SchemaHistory.KafkaBootstrapServers},
+			target{"kafka schema history", config.RoleHistoryConsumer, cfg.SchemaHistory.KafkaBootstrapServers})
+	}
+	if cfg.Signal.Kafka {
+		b := cfg.Signal.KafkaBootstrapServers
+		if len(b) == 0 {
+			b = cfg.Kafka.BootstrapServers
+		}
+		targets = append(targets, target{"kafka signals", config.RoleSignalConsumer, b})
+	}
+	seen := map[string]bool{}
+	var out []binlog.CheckResult
+	for _, tg := range targets {
+		id := strings.Join(tg.brokers, ",") + " " + cfg.Kafka.Client(tg.role).Describe()
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, kafkaCheck(ctx, cfg, tg.name, tg.role, tg.brokers))
+	}
+	return out
+}
+
+// kafkaCheck connects one client role to brokers and asks for metadata.
+func kafkaCheck(ctx context.Context, cfg *config.Config, name string, role config.KafkaRole, brokers []string) binlog.CheckResult {
+	r := binlog.CheckResult{Name: name}
+	servers := strings.Join(brokers, ",")
+	client := cfg.Kafka.Client(role)
+	opts, err := kafkaOpts(cfg, role, kgo.SeedBrokers(brokers...), kgo.DialTimeout(5*time.Second))
 	if err != nil {
 		r.Detail, r.Fix = err.Error(), "check the ssl.* keys"
 		return r
