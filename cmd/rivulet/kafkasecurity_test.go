@@ -171,6 +171,12 @@ func runSecure(t *testing.T, srv *testenv.Server, brokers []string, worker map[s
 		"heartbeat.interval.ms": "100", "offset.flush.interval.ms": "100",
 		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
 		"metrics.listen": metricsAddr,
+		// Connect's topic creation and producer keys, with the connector's names.
+		"topic.creation.default.partitions": "2", "topic.creation.default.replication.factor": "1",
+		"topic.creation.groups": "history", "topic.creation.history.include": `.*\.history`,
+		"topic.creation.history.partitions": "1", "topic.creation.default.cleanup.policy": "compact",
+		"producer.override.acks": "all", "producer.override.linger.ms": "0", "producer.override.delivery.timeout.ms": "120000",
+		"producer.override.client.id": prefix + "-producer",
 	})
 
 	in := startWith(t, metricsAddr, "run", "--config", connector, "--worker", workerFile)
@@ -193,6 +199,36 @@ func runSecure(t *testing.T, srv *testenv.Server, brokers []string, worker map[s
 	}
 	metrics := scrape(t, metricsAddr)
 	in.stop()
+
+	// The change topic was created by topic.creation.default.*.
+	adm, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, clientOpts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	ka := kadm.NewClient(adm)
+	details, err := ka.ListTopics(t.Context(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(details[topic].Partitions); n != 2 {
+		t.Errorf("%s has %d partitions, want topic.creation.default.partitions=2", topic, n)
+	}
+	rcs, err := ka.DescribeTopicConfigs(t.Context(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := ""
+	for _, rc := range rcs {
+		for _, c := range rc.Configs {
+			if c.Key == "cleanup.policy" && c.Value != nil {
+				policy = *c.Value
+			}
+		}
+	}
+	if policy != "compact" {
+		t.Errorf("%s cleanup.policy = %q, want topic.creation.default.cleanup.policy=compact", topic, policy)
+	}
 
 	// The listener really is secured: a client without the credentials
 	// gets nothing.
