@@ -246,6 +246,11 @@ func newCollector(s *Stream) *collector {
 	g(rv("rivulet_offset_committed_binlog_position", "Binlog position (within its file) of the last committed offset."), i64(&s.commitPos))
 	g(rv("rivulet_snapshot_running", "1 while the initial snapshot runs."), bl(&sn.running))
 	ctr(rv("rivulet_ddl_skipped_total", "DDL statements skipped because they could not be parsed (schema.history.internal.skip.unparseable.ddl)."), i64(&h.ddlSkipped))
+	ctr(rv("rivulet_ddl_unparsed_neutral_total", "DDL statements the parser could not read that cannot change columns (indexes, constraints, partitions, table options): recorded and passed over."), i64(&h.ddlNeutral))
+	for i, kind := range DDLFallbackKinds {
+		ctr(prometheus.NewDesc("rivulet_ddl_fallback_total", "DDL statements (or table maps of tables the history lacked) resolved by a fallback, by kind: binlog_metadata (TABLE_MAP full row metadata), reload (the live table), dropped_later (dropped or renamed before any row).",
+			nil, prometheus.Labels{"kind": kind}), i64(&h.ddlFallback[i]))
+	}
 	return c
 }
 
