@@ -3,6 +3,7 @@ package binlog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -389,6 +390,9 @@ func (s *stream) tableMap(ctx context.Context, e *replication.TableMapEvent, sta
 		return nil
 	}
 	t, err := s.cfg.Tables.Table(ctx, te.db, te.name)
+	if err != nil && errors.Is(err, schema.ErrTableNotFound) {
+		t, err = s.tableFromRowMetadata(ctx, e, te, start, err)
+	}
 	if err != nil {
 		return fmt.Errorf("load table %s for the table map at %s: %w", te.id, s.posString(start), err)
 	}
