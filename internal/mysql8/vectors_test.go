@@ -302,6 +302,11 @@ func TestVectors_EndToEnd(t *testing.T) {
 				t.Fatalf("ReadArchive: %v", res.err)
 			}
 			t.Logf("%s: events %v; %d change events", v.file, ref.events, len(res.events))
+			for typ := range ref.events {
+				if !accounted[typ] {
+					t.Errorf("%s: event type %s is not one the reader is known to handle", v.file, typ)
+				}
+			}
 			if len(res.events) != len(ref.rows) {
 				t.Fatalf("%d change events, go-mysql reads %d rows", len(res.events), len(ref.rows))
 			}
@@ -354,6 +359,21 @@ var handRead = map[string][]string{
 		`{"e":[0,1,true,false]}`,
 		`{"e":null}`,
 	},
+}
+
+// accounted lists the event types in the files and what the reader does
+// with each (binlog/stream.go handle): rows events become change events
+// (counted against go-mysql's rows below); GTID events give source.gtid and
+// the GTID set of positions; QUERY events are BEGIN, COMMIT or DDL for the
+// schema history; XID commits; ROTATE and STOP move the position to the
+// next file; FORMAT_DESCRIPTION, PREVIOUS_GTIDS, TABLE_MAP and ROWS_QUERY
+// (include.query is off) feed decoding only; TRANSACTION_PAYLOAD is unpacked
+// and its inner events take these paths.
+var accounted = map[string]bool{
+	"FormatDescriptionEvent": true, "PreviousGTIDsEvent": true, "GTIDEvent": true, "AnonymousGTIDEvent": true,
+	"Gtid_tagged_log_event": true, "QueryEvent": true, "TableMapEvent": true, "WriteRowsEventV2": true,
+	"UpdateRowsEventV2": true, "DeleteRowsEventV2": true, "PartialUpdateRowsEvent": true, "XIDEvent": true,
+	"RotateEvent": true, "StopEvent": true, "RowsQueryEvent": true, "TransactionPayloadEvent": true,
 }
 
 // compareImage compares Rivulet's values with go-mysql's for one row image.
