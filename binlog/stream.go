@@ -659,16 +659,25 @@ type TableResolver interface {
 // table it lacks; notFound is the lookup's error, returned when the model
 // cannot resolve tables.
 func (s *stream) resolveTable(ctx context.Context, e *replication.TableMapEvent, start, next uint64, notFound error) (*schema.Table, error) {
+	unknown := func(err error) error {
+		return &Error{Kind: ErrSchemaMismatch, Err: err,
+			Msg: fmt.Sprintf("rows of %s.%s at %s, a table the schema history does not know", e.Schema, e.Table, s.posString(start)),
+			Hint: "the history lacks its CREATE TABLE (an incomplete history, or a table created while DDL was not recorded): " +
+				"set binlog_row_metadata=FULL on the server so Rivulet can build it from the table map, or take a new snapshot"}
+	}
 	r, ok := s.cfg.Tables.(TableResolver)
 	if !ok || s.cfg.DDL == nil {
-		return nil, notFound
+		return nil, unknown(notFound)
 	}
-	def, err := schema.TableFromMap(e, s.mariadb)
+	def, err := TableFromMap(e, s.mariadb)
 	if err != nil {
 		def = nil
 	}
 	t, c, err := r.ResolveTable(ctx, string(e.Schema), string(e.Table), def,
 		schema.DDL{DB: string(e.Schema), Pos: s.posString(start), File: s.file, NextPos: next})
+	if errors.Is(err, schema.ErrTableNotFound) {
+		return nil, unknown(err)
+	}
 	if err != nil {
 		return nil, err
 	}
