@@ -497,7 +497,7 @@ func Default() *Config {
 		ExtendedHeaders:      true,
 		SkippedOperations:    opTruncate,
 		SnapshotMode:         SnapshotInitial,
-		Snapshot:             Snapshot{MaxThreads: 1},
+		Snapshot:             Snapshot{MaxThreads: 1, ProgressInterval: DefaultProgressInterval},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
 		TransactionTopic:     "transaction",

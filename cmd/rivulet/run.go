@@ -57,6 +57,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	srv.ServeStatus(stream) // /status, read by `rivulet status` and `rivulet verify`
 	log.Info("metrics endpoint listening", "addr", srv.Addr())
 
 	filter, err := schema.NewFilter(filterConfig(cfg))
