@@ -20,6 +20,12 @@ require (
 )
 
 require (
+	github.com/pavlo-v-chernykh/keystore-go/v4 v4.5.0 // indirect
+	golang.org/x/crypto v0.51.0 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
+)
+
+require (
 	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
