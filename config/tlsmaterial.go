@@ -51,11 +51,16 @@ type TLSStore struct {
 	// PKCS#8 (encrypted with KeyPassword when that is set), PKCS#1 or SEC 1.
 	Key    string
 	KeyKey string
+	// KeyLocation is a PEM file holding the keystore's private key when
+	// Location (a PEM file) holds only the certificate chain, as
+	// database.ssl.cert and database.ssl.key (tls.crt, tls.key).
+	KeyLocation    string
+	KeyLocationKey string
 }
 
 // IsZero reports whether nothing is configured for the store.
 func (s TLSStore) IsZero() bool {
-	return s.Location == "" && s.Certificates == "" && s.Key == ""
+	return s.Location == "" && s.Certificates == "" && s.Key == "" && s.KeyLocation == ""
 }
 
 // TLSFiles is the trust and identity material of one TLS client.
@@ -329,9 +334,24 @@ func loadKeystore(s TLSStore, keyPassword Secret, keyPasswordKey string) (tls.Ce
 	case inline:
 		return pemKeyPair([]byte(s.Certificates), []byte(s.Key), keyPassword, keyPasswordKey, s.CertificatesKey, s.KeyKey, "")
 	}
+	if s.Location == "" {
+		return tls.Certificate{}, storeErr(s.LocationKey, "", "is not set, but "+orKey(s.KeyLocationKey, "the key file")+" is",
+			"set both the certificate and the private key")
+	}
 	data, typ, err := readStore(s, "keystore")
 	if err != nil {
 		return tls.Certificate{}, err
+	}
+	if s.KeyLocation != "" {
+		if typ != StorePEM {
+			return tls.Certificate{}, storeErr(s.KeyLocationKey, s.KeyLocation, "needs a PEM certificate file beside it, but "+s.Location+" is "+typ,
+				"give the certificate as PEM, or the key and certificate together in a JKS or PKCS12 keystore")
+		}
+		keyData, rerr := os.ReadFile(s.KeyLocation)
+		if rerr != nil {
+			return tls.Certificate{}, storeErr(s.KeyLocationKey, s.KeyLocation, "cannot be read ("+pathErrText(rerr)+")", "mount the private key file at that path or fix the path")
+		}
+		return pemKeyPair(data, keyData, keyPassword, keyPasswordKey, s.LocationKey, s.KeyLocationKey, s.Location)
 	}
 	kpw := keyPassword
 	if kpw.IsZero() {
