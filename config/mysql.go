@@ -410,4 +410,3 @@ func (m *MySQL) trustSource() string {
 	}
 	return "the system's roots (no " + keySSLTruststore + " is set)"
 }
-
