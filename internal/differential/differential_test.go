@@ -1,6 +1,7 @@
 package differential
 
 import (
+	"os"
 	"testing"
 
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
@@ -24,3 +25,7 @@ func TestDifferential_Basic(t *testing.T) {
 	})
 	reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
 }
+
+// full reports whether the whole suite runs (make differential sets
+// RIVULET_DIFFERENTIAL=full); make test runs a subset.
+func full() bool { return os.Getenv("RIVULET_DIFFERENTIAL") == "full" }

@@ -32,6 +32,9 @@ type scenario struct {
 	stream [][]string
 	// compareHistory also compares the schema history files line by line.
 	compareHistory bool
+	// emptyMarker leaves the marker table empty at the snapshot (it is
+	// the last table read); by default it holds row 0.
+	emptyMarker bool
 }
 
 // result is what both sides wrote.
@@ -48,8 +51,11 @@ var serverIDs = struct{ next uint32 }{next: 7000}
 func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	t.Helper()
 	db := srv.Database(t)
-	stmts := append([]string{"CREATE TABLE " + markerTable + " (id INT PRIMARY KEY)"}, sc.setup...)
-	srv.Exec(t, db, stmts...)
+	srv.Exec(t, db, sc.setup...)
+	srv.Exec(t, db, "CREATE TABLE "+markerTable+" (id INT PRIMARY KEY)")
+	if !sc.emptyMarker {
+		srv.Exec(t, db, "INSERT INTO "+markerTable+" VALUES (0)")
+	}
 
 	dir := t.TempDir()
 	base := map[string]string{
