@@ -1,16 +1,16 @@
 package differential
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"io/fs"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +30,7 @@ import (
 
 type javaBuilds struct {
 	once    sync.Once
-	classes string // compiled classes and log4j2.properties
+	classes string   // compiled classes and log4j2.properties
 	jars    []string // directories of jars, in classpath order
 	err     error
 }
@@ -154,10 +154,10 @@ type Header struct {
 
 // refLine is one line of the reference's output file.
 type refLine struct {
-	Topic     string      `json:"topic"`
-	Partition *int32      `json:"partition"`
-	Key       *string     `json:"key"`
-	Value     *string     `json:"value"`
+	Topic     string       `json:"topic"`
+	Partition *int32       `json:"partition"`
+	Key       *string      `json:"key"`
+	Value     *string      `json:"value"`
 	Headers   [][2]*string `json:"headers"`
 }
 

@@ -59,15 +59,15 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 
 	dir := t.TempDir()
 	base := map[string]string{
-		"connector.class":         "io.debezium.connector.mariadb.MariaDbConnector",
-		"database.hostname":       srv.Host,
-		"database.port":           strconv.Itoa(srv.Port),
-		"database.user":           srv.User,
-		"database.password":       srv.Password,
-		"topic.prefix":            prefix,
-		"database.include.list":   db,
-		"snapshot.mode":           "initial",
-		"schema.history.internal": "io.debezium.storage.file.history.FileSchemaHistory",
+		"connector.class":          "io.debezium.connector.mariadb.MariaDbConnector",
+		"database.hostname":        srv.Host,
+		"database.port":            strconv.Itoa(srv.Port),
+		"database.user":            srv.User,
+		"database.password":        srv.Password,
+		"topic.prefix":             prefix,
+		"database.include.list":    db,
+		"snapshot.mode":            "initial",
+		"schema.history.internal":  "io.debezium.storage.file.history.FileSchemaHistory",
 		"offset.flush.interval.ms": "100",
 	}
 	maps.Copy(base, sc.cfg)
