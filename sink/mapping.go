@@ -280,6 +280,11 @@ func newColEnc(cfg *JSONConfig, idx int, c *schema.Column) (colEnc, error) {
 	e := colEnc{idx: idx, name: c.Name, nullable: c.Nullable}
 	e.key = appendJSONStr(nil, c.Name)
 	e.key = append(e.key, ':')
+	if isVector(c) {
+		vectorMapper(cfg, c, &e)
+		e.schema.def = defaultJSON(cfg, c, &e)
+		return e, nil
+	}
 	if int(c.Type) >= len(typeMappers) || typeMappers[c.Type] == nil {
 		return e, fmt.Errorf("%w: column type %q (%d) has no mapping", ErrEncode, c.TypeName, c.Type)
 	}

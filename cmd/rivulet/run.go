@@ -58,6 +58,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	srv.ServeStatus(stream) // /status, read by `rivulet status` and `rivulet verify`
 	log.Info("metrics endpoint listening", "addr", srv.Addr())
 
 	filter, err := schema.NewFilter(filterConfig(cfg))
@@ -175,7 +176,10 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 	if err != nil {
 		return nil, err
 	}
-	return sink.NewKafka(sink.KafkaConfig{
+	if opts, err = kafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
+		return nil, err
+	}
+	kc := sink.KafkaConfig{
 		Encoding:    enc,
 		Avro:        avro,
 		Brokers:     cfg.Kafka.BootstrapServers,
@@ -193,7 +197,9 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		Opts:               opts,
 		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
 		ContextHeaders:     contextHeaders(cfg, enc.Connector),
-	})
+	}
+	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafkaclient.go)
+	return sink.NewKafka(kc)
 }
 
 // contextHeaders are Debezium 3.2+'s extended headers, unless
