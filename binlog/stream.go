@@ -34,7 +34,7 @@ type tableEntry struct {
 type txState struct {
 	active     bool
 	file       string
-	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: Source.Pos and restart point
+	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: the restart point
 	gtid       string // "" when none
 	mysqlSID   string // for adding to the GTID state at commit
 	mysqlGNO   int64
@@ -497,7 +497,7 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 	if s.tx.commitTsUs > 0 {
 		tsUs = s.tx.commitTsUs
 	}
-	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: s.tx.beginPos, Thread: s.tx.thread}
+	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: start, Thread: s.tx.thread}
 	if s.tx.events == nil {
 		s.tx.events = make([]event.ChangeEvent, 0, min(nrows, s.cfg.MaxBatchSize)+1)
 	}

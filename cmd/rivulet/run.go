@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -207,7 +208,7 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 	if !cfg.ExtendedHeaders {
 		return nil
 	}
-	return sink.ContextHeaders(c, cfg.TopicPrefix)
+	return sink.ContextHeaders(c, cfg.TopicPrefix, sink.NewRunID(time.Now()))
 }
 
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
