@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -87,7 +86,7 @@ func (o *observedSink) Send(ctx context.Context, events []event.ChangeEvent, don
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Op == event.OpUpdate && !o.skip['u'] && keyChanged(e) {
+		if e.Op == event.OpUpdate && !o.skip['u'] && e.KeyChanged() {
 			// Sent as a delete and a create (whatever skipped.operations
 			// says of those), as Debezium does and counts it.
 			flush()
@@ -255,19 +254,3 @@ func kafkaMetrics(reg prometheus.Registerer) kgo.Opt {
 			kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming)))
 }
 
-// keyChanged reports an update that changes the primary key.
-func keyChanged(e *event.ChangeEvent) bool {
-	if e.Before == nil || e.After == nil {
-		return false
-	}
-	for _, i := range e.Table.PrimaryKey {
-		if i >= len(e.Before) || i >= len(e.After) {
-			return false
-		}
-		a, b := e.Before[i], e.After[i]
-		if a.Kind != b.Kind || a.I != b.I || !bytes.Equal(a.B, b.B) {
-			return true
-		}
-	}
-	return false
-}
