@@ -253,4 +253,3 @@ func kafkaMetrics(reg prometheus.Registerer) kgo.Opt {
 		kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Batches, kprom.Records,
 			kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming)))
 }
-
