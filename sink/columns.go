@@ -319,10 +319,11 @@ func (e *colEnc) appendBinary(dst, b []byte) []byte {
 		dst = appendB64(dst, b, true)
 		return append(dst, '"')
 	case kBinHex:
-		// HexConverter.convertToHexString: upper-case hex digits.
+		// HexConverter.convertToHexString: lower-case hex digits (Debezium
+		// 3.6.1 writes "00ff10" for X'00FF10', seen by the differential suite).
 		dst = append(dst, '"')
 		for _, c := range b {
-			dst = append(dst, hexUpper[c>>4], hexUpper[c&0xF])
+			dst = append(dst, hexLower[c>>4], hexLower[c&0xF])
 		}
 		return append(dst, '"')
 	}

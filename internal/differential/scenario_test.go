@@ -120,7 +120,7 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 		res.dbzHistory = readLines(t, dcfg["schema.history.internal.file.filename"])
 		res.rivHistory = readLines(t, rcfg["schema.history.internal.file.filename"])
 	}
-	if t.Failed() {
+	if t.Failed() || os.Getenv("RIVULET_DIFFERENTIAL_LOGS") != "" {
 		t.Logf("rivulet log:\n%s", riv.log.String())
 		t.Logf("debezium log:\n%s", dbz.log.String())
 	}
