@@ -116,6 +116,9 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	dbz.stop()
 	res.debezium = dbz.poll()
 	res.rivulet = riv.finish()
+	if d := os.Getenv("RIVULET_DIFFERENTIAL_DUMP"); d != "" {
+		dump(t, filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")), res)
+	}
 	if sc.compareHistory {
 		res.dbzHistory = readLines(t, dcfg["schema.history.internal.file.filename"])
 		res.rivHistory = readLines(t, rcfg["schema.history.internal.file.filename"])
@@ -206,4 +209,30 @@ func summary(recs []Record) string {
 		fmt.Fprintf(&b, "  %s %s %s\n", r.Topic, clip(r.Key), clip(r.Value))
 	}
 	return b.String()
+}
+
+// dump writes both sides' records to dir (RIVULET_DIFFERENTIAL_DUMP, for
+// reading a difference in full): debezium.txt and rivulet.txt, one record a
+// line as topic, key, value and headers.
+func dump(t *testing.T, dir string, res *result) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, recs := range map[string][]Record{"debezium.txt": res.debezium, "rivulet.txt": res.rivulet} {
+		var b strings.Builder
+		for _, r := range recs {
+			fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", r.Topic, orNull(r.Key), orNull(r.Value), headerText(r.Headers))
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func orNull(b []byte) string {
+	if b == nil {
+		return "null"
+	}
+	return string(b)
 }
