@@ -25,6 +25,9 @@ const markerTable = "zz_marker"
 type scenario struct {
 	// cfg is added to both sides' connector configuration.
 	cfg map[string]string
+	// dbzCfg is added to Debezium's only: driver settings Rivulet has no
+	// use for, each with its reason.
+	dbzCfg map[string]string
 	// setup runs in the scenario's database before both start (the snapshot's data).
 	setup []string
 	// stream runs once both are streaming; each element is one session
@@ -74,6 +77,7 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	serverIDs.next += 2
 
 	dcfg := maps.Clone(base)
+	maps.Copy(dcfg, sc.dbzCfg)
 	dcfg["name"] = "differential"
 	dcfg["database.server.id"] = strconv.FormatUint(uint64(serverIDs.next), 10)
 	dcfg["offset.storage"] = "org.apache.kafka.connect.storage.FileOffsetBackingStore"
@@ -122,6 +126,11 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	if sc.compareHistory {
 		res.dbzHistory = readLines(t, dcfg["schema.history.internal.file.filename"])
 		res.rivHistory = readLines(t, rcfg["schema.history.internal.file.filename"])
+		if d := os.Getenv("RIVULET_DIFFERENTIAL_DUMP"); d != "" {
+			dir := filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_"))
+			_ = os.WriteFile(filepath.Join(dir, "debezium-history.txt"), []byte(strings.Join(res.dbzHistory, "\n")), 0o644)
+			_ = os.WriteFile(filepath.Join(dir, "rivulet-history.txt"), []byte(strings.Join(res.rivHistory, "\n")), 0o644)
+		}
 	}
 	if t.Failed() || os.Getenv("RIVULET_DIFFERENTIAL_LOGS") != "" {
 		t.Logf("rivulet log:\n%s", riv.log.String())

@@ -51,6 +51,7 @@ func typesScenario(tables []conformance.Table, cfg map[string]string) scenario {
 		sc.cfg = map[string]string{}
 	}
 	sc.cfg["database.connectionTimeZone"] = conformance.ServerZone
+	sc.dbzCfg = map[string]string{"database.timezone": conformance.ServerZone}
 	sc.setup = conformance.SessionSetup()
 	for _, tb := range tables {
 		sc.setup = append(sc.setup, tb.Global...)
