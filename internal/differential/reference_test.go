@@ -172,6 +172,9 @@ type debezium struct {
 	exited chan struct{}
 	err    error
 
+	refuses string // scenario.dbzRefuses
+	refused bool   // it stopped with refuses
+
 	read int64    // bytes of out parsed so far
 	recs []Record // records parsed so far
 }
