@@ -49,8 +49,12 @@ type KafkaConfig struct {
 	// ClientID names this process to the brokers; default "rivulet".
 	ClientID string
 	// Opts are appended to every Kafka client the store makes (TLS, SASL).
-	Opts   []kgo.Opt
-	Logger *slog.Logger
+	Opts []kgo.Opt
+	// ProducerOpts, when set, replace Opts for the store's transactional
+	// producer (the producer.* client settings, where they differ from the
+	// consumer's).
+	ProducerOpts []kgo.Opt
+	Logger       *slog.Logger
 }
 
 // KafkaStore keeps the position in a Kafka topic exactly as Kafka Connect
@@ -119,6 +123,15 @@ func NewKafkaStore(cfg KafkaConfig) (*KafkaStore, error) {
 func (s *KafkaStore) opts(extra ...kgo.Opt) []kgo.Opt {
 	o := []kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID(s.cfg.ClientID)}
 	o = append(o, s.cfg.Opts...)
+	return append(o, extra...)
+}
+
+func (s *KafkaStore) producerOpts(extra ...kgo.Opt) []kgo.Opt {
+	if s.cfg.ProducerOpts == nil {
+		return s.opts(extra...)
+	}
+	o := []kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID(s.cfg.ClientID)}
+	o = append(o, s.cfg.ProducerOpts...)
 	return append(o, extra...)
 }
 
@@ -235,12 +248,8 @@ func (s *KafkaStore) describeLease(ctx context.Context) (kadm.DescribedGroup, er
 		if !kerr.IsRetriable(err) || time.Now().After(deadline) {
 			return g, fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
 		}
-		t := time.NewTimer(200 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return g, ctx.Err()
-		case <-t.C:
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return g, err
 		}
 	}
 }
@@ -298,7 +307,7 @@ func (s *KafkaStore) producerClient() (*kgo.Client, error) {
 	if s.producer != nil {
 		return s.producer, nil
 	}
-	p, err := kgo.NewClient(s.opts(
+	p, err := kgo.NewClient(s.producerOpts(
 		kgo.TransactionalID(s.txID),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)), // murmur2 of the key, as Kafka Connect
@@ -523,4 +532,16 @@ func (s *KafkaStore) Close() error {
 	}
 	s.meta.Close()
 	return nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

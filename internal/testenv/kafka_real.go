@@ -80,6 +80,9 @@ func KafkaNodes(n int) KafkaOption { return func(c *kafkaConfig) { c.nodes = n }
 
 // KafkaProperty sets a server.properties entry on every node, after the
 // defaults (so it overrides them), e.g. KafkaProperty("auto.create.topics.enable", "false").
+// In the value, {port} and {controller.port} stand for the node's PLAINTEXT
+// and CONTROLLER ports, so that a test can add listeners:
+// KafkaProperty("listeners", "PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller.port},SASL_SSL://127.0.0.1:9096").
 func KafkaProperty(key, value string) KafkaOption {
 	return func(c *kafkaConfig) { c.props[key] = value }
 }
@@ -312,6 +315,11 @@ func (k *KRaftCluster) serverProperties(n *kafkaNode) map[string]string {
 		"broker.heartbeat.interval.ms": "500",
 	}
 	maps.Copy(p, k.cfg.props)
+	// KafkaProperty values may name the node's own ports (extra listeners).
+	ports := strings.NewReplacer("{port}", strconv.Itoa(n.port), "{controller.port}", strconv.Itoa(n.ctrlPort))
+	for key, v := range p {
+		p[key] = ports.Replace(v)
+	}
 	return p
 }
 
