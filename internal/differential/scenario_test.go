@@ -66,9 +66,15 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 		srv.Exec(t, db, "INSERT INTO "+markerTable+" VALUES (0)")
 	}
 
+	reference(t)
+	connector := "io.debezium.connector.mariadb.MariaDbConnector"
+	if javaBuild.mysql {
+		connector = "io.debezium.connector.mysql.MySqlConnector"
+		t.Logf("reference: Debezium's MySqlConnector with the MariaDB shim, because: %s", javaBuild.fallback)
+	}
 	dir := t.TempDir()
 	base := map[string]string{
-		"connector.class":          "io.debezium.connector.mariadb.MariaDbConnector",
+		"connector.class":          connector,
 		"database.hostname":        srv.Host,
 		"database.port":            strconv.Itoa(srv.Port),
 		"database.user":            srv.User,
@@ -84,6 +90,9 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 
 	dcfg := maps.Clone(base)
 	maps.Copy(dcfg, sc.dbzCfg)
+	if javaBuild.mysql {
+		dcfg["driver.propertiesTransform"] = testenv.MariaDBShim
+	}
 	dcfg["name"] = "differential"
 	dcfg["database.server.id"] = strconv.FormatUint(uint64(serverIDs.next), 10)
 	dcfg["offset.storage"] = "org.apache.kafka.connect.storage.FileOffsetBackingStore"
