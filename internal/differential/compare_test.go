@@ -42,6 +42,9 @@ var normalised = []normalisation{
 	{topic: "change", path: []string{"source", "ts_ms"}, when: isSnapshotRead, why: "a snapshot read's source.ts_ms is the time the row was read (Debezium: SnapshotChangeRecordEmitter clock), not a binlog time"},
 	{topic: "change", path: []string{"source", "ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read"},
 	{topic: "change", path: []string{"source", "ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read"},
+	{topic: "change", path: []string{"__source_ts_ms"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened by ExtractNewRecordState add.fields=source.ts_ms"},
+	{topic: "change", path: []string{"__source_ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
+	{topic: "change", path: []string{"__source_ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
 	// Known differences (README, "schema change details"), not intended:
 	// Rivulet's schema-change records carry the DDL, the key, the database
@@ -56,7 +59,9 @@ var normalised = []normalisation{
 	{topic: "schema", path: []string{"tableChanges", "*", "table"}, why: "README known differences: schema change details (Debezium keeps the DDL's own type expressions, no length or enumValues where the DDL gave none)"},
 }
 
-func isSnapshotRead(p *node) bool { return p.get("op").str() == "r" }
+// isSnapshotRead: the envelope's op, or ExtractNewRecordState's __op
+// (add.fields=op), is "r".
+func isSnapshotRead(p *node) bool { return p.get("op").str() == "r" || p.get("__op").str() == "r" }
 
 func isStreamed(p *node) bool { return p.get("op").str() != "r" }
 

@@ -6,31 +6,33 @@ import (
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
+// operations is a workload of every kind of row change.
+var operations = scenario{
+	setup: []string{
+		"CREATE TABLE a (id INT PRIMARY KEY, name VARCHAR(20), n BIGINT)",
+		"CREATE TABLE b (k1 INT, k2 VARCHAR(8), v TEXT, PRIMARY KEY (k2, k1))",
+		"CREATE TABLE nokey (x INT, y VARCHAR(10))",
+		"INSERT INTO a VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)",
+		"INSERT INTO b VALUES (1, 'x', 'bx1'), (2, 'y', 'by2')",
+		"INSERT INTO nokey VALUES (1, 'p'), (1, 'p')",
+	},
+	stream: [][]string{
+		{"INSERT INTO a VALUES (4, 'four', 40)"},
+		{"UPDATE a SET name = 'uno', n = NULL WHERE id = 1"},
+		{"UPDATE a SET id = 10 WHERE id = 2"},
+		{"UPDATE b SET k2 = 'z' WHERE k1 = 1"},
+		{"DELETE FROM a WHERE id = 3"},
+		{"BEGIN", "INSERT INTO a VALUES (5, 'five', 50)", "UPDATE a SET n = n + 1", "DELETE FROM b", "INSERT INTO b VALUES (3, 'w', NULL)", "COMMIT"},
+		{"UPDATE nokey SET y = 'q'", "DELETE FROM nokey WHERE x = 1", "INSERT INTO nokey VALUES (2, NULL)"},
+	},
+}
+
 // TestDifferential_Operations: inserts, updates, deletes with their
 // tombstones, primary-key changes (delete, tombstone, create and the
 // __debezium.oldkey/newkey headers), multi-statement transactions, with
 // and without transaction metadata, and with schemas off.
 func TestDifferential_Operations(t *testing.T) {
 	srv := testenv.MariaDB(t)
-	work := scenario{
-		setup: []string{
-			"CREATE TABLE a (id INT PRIMARY KEY, name VARCHAR(20), n BIGINT)",
-			"CREATE TABLE b (k1 INT, k2 VARCHAR(8), v TEXT, PRIMARY KEY (k2, k1))",
-			"CREATE TABLE nokey (x INT, y VARCHAR(10))",
-			"INSERT INTO a VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)",
-			"INSERT INTO b VALUES (1, 'x', 'bx1'), (2, 'y', 'by2')",
-			"INSERT INTO nokey VALUES (1, 'p'), (1, 'p')",
-		},
-		stream: [][]string{
-			{"INSERT INTO a VALUES (4, 'four', 40)"},
-			{"UPDATE a SET name = 'uno', n = NULL WHERE id = 1"},
-			{"UPDATE a SET id = 10 WHERE id = 2"},
-			{"UPDATE b SET k2 = 'z' WHERE k1 = 1"},
-			{"DELETE FROM a WHERE id = 3"},
-			{"BEGIN", "INSERT INTO a VALUES (5, 'five', 50)", "UPDATE a SET n = n + 1", "DELETE FROM b", "INSERT INTO b VALUES (3, 'w', NULL)", "COMMIT"},
-			{"UPDATE nokey SET y = 'q'", "DELETE FROM nokey WHERE x = 1", "INSERT INTO nokey VALUES (2, NULL)"},
-		},
-	}
 	modes := []struct {
 		name string
 		cfg  map[string]string
@@ -45,7 +47,7 @@ func TestDifferential_Operations(t *testing.T) {
 			if !full() && m.name != "default" && m.name != "tx_metadata" {
 				t.Skip("fast subset: RIVULET_DIFFERENTIAL=full runs every mode (make differential)")
 			}
-			sc := work
+			sc := operations
 			sc.cfg = m.cfg
 			res := run(t, srv, sc)
 			reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
@@ -88,4 +90,48 @@ func TestDifferential_DDL(t *testing.T) {
 	}
 	res := run(t, srv, sc)
 	reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
+}
+
+// TestDifferential_Transforms: the operations workload through
+// ExtractNewRecordState in each delete.tombstone.handling.mode with
+// add.fields and add.headers, the routers, column masks and truncation,
+// and message.key.columns. Debezium runs the transforms inside its engine.
+func TestDifferential_Transforms(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	unwrap := func(extra map[string]string) map[string]string {
+		m := map[string]string{"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState"}
+		for k, v := range extra {
+			m["transforms.unwrap."+k] = v
+		}
+		return m
+	}
+	modes := []struct {
+		name string
+		cfg  map[string]string
+	}{
+		{"unwrap", unwrap(nil)},
+		{"unwrap_rewrite_fields", unwrap(map[string]string{"delete.tombstone.handling.mode": "rewrite", "add.fields": "op,table,source.ts_ms", "add.headers": "db,op"})},
+		{"unwrap_tombstone", unwrap(map[string]string{"delete.tombstone.handling.mode": "tombstone"})},
+		{"unwrap_rewrite_with_tombstone", unwrap(map[string]string{"delete.tombstone.handling.mode": "rewrite-with-tombstone"})},
+		{"unwrap_drop_schemas_off", func() map[string]string {
+			m := unwrap(map[string]string{"delete.tombstone.handling.mode": "drop"})
+			m["key.converter.schemas.enable"], m["value.converter.schemas.enable"] = "false", "false"
+			return m
+		}()},
+		{"regex_router", map[string]string{"transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+			"transforms.route.regex": `([^.]+)\.([^.]+)\.([^.]+)`, "transforms.route.replacement": "$1.routed.$3"}},
+		{"masks", map[string]string{"column.mask.with.12.chars": `.*\.a\.name`, "column.truncate.to.3.chars": `.*\.b\.v`}},
+		{"message_key_columns", map[string]string{"message.key.columns": `.*\.nokey:x;.*\.a:name`}},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			if !full() && m.name != "unwrap_rewrite_fields" {
+				t.Skip("fast subset: RIVULET_DIFFERENTIAL=full runs every mode (make differential)")
+			}
+			sc := operations
+			sc.cfg = m.cfg
+			res := run(t, srv, sc)
+			reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
+		})
+	}
 }
