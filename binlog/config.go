@@ -102,16 +102,6 @@ type Config struct {
 	// applied and the position (and GTID set) moves past it, as Debezium's
 	// GTID source filter does. Default nil: every transaction is emitted.
 	GTIDSource func(src string) bool
-	// TablesFromRowMetadata: when Tables reports a captured table it does
-	// not know (an error wrapping schema.ErrTableNotFound: no DDL for it in
-	// the schema history) and the table's TABLE_MAP carries full row
-	// metadata (binlog_row_metadata=FULL), the table is built from the
-	// TABLE_MAP (TableFromMap), handed to DDL when it can take a recorded
-	// change (schema.Tracker's ApplyChange) and recorded in Batch.Schema as a
-	// CREATE, so the schema history holds it from then on. Default false:
-	// the stream stops with an error naming this option, as Debezium does
-	// (inconsistent.schema.handling.mode=fail).
-	TablesFromRowMetadata bool
 	// MaxBatchSize is the number of change events after which a batch is
 	// handed out inside a large transaction (at the next rows-event
 	// boundary). Default DefaultMaxBatchSize.

@@ -1,9 +1,7 @@
 package binlog
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 
@@ -353,44 +351,4 @@ func collationByID(id uint64, mariadb bool) (cs, coll string, maxLen int, err er
 		maxLen = info.Maxlen
 	}
 	return name, strings.ToLower(c.Name), maxLen, nil
-}
-
-// changeApplier is the side of Config.DDL that takes a recorded change
-// (schema.Tracker.ApplyChange).
-type changeApplier interface {
-	ApplyChange(c *schema.Change)
-}
-
-// tableFromRowMetadata stands in for a captured table the schema history
-// does not hold (notFound) with the table its TABLE_MAP describes, when
-// Config.TablesFromRowMetadata allows it.
-func (s *stream) tableFromRowMetadata(ctx context.Context, e *replication.TableMapEvent, te *tableEntry, start uint64, notFound error) (*schema.Table, error) {
-	if !s.cfg.TablesFromRowMetadata {
-		return nil, &Error{Kind: ErrSchemaMismatch, Err: notFound,
-			Msg: fmt.Sprintf("rows of %s at %s, a table the schema history does not know", te.id, s.posString(start)),
-			Hint: "the history lacks its CREATE TABLE (an incomplete history, or a table created while DDL was not recorded): take a new snapshot, or set " +
-				"rivulet.schema.from.row.metadata=true to build the table from the binlog's table map (needs binlog_row_metadata=FULL on the server)"}
-	}
-	def, err := TableFromMap(e, s.mariadb)
-	if err != nil {
-		return nil, fmt.Errorf("%w; and the table map at %s cannot stand in for it: %w", notFound, s.posString(start), err)
-	}
-	ch := &schema.Change{DB: te.db,
-		DDL:    "/* rivulet: table " + te.id + " built from the binlog's row metadata (binlog_row_metadata=FULL); the schema history held no DDL for it */",
-		Tables: []schema.TableChange{{Type: schema.ChangeCreate, ID: schema.TableID{DB: te.db, Name: te.name}, Def: def}}}
-	t := def.Table
-	if ca, ok := s.cfg.DDL.(changeApplier); ok {
-		ca.ApplyChange(ch)
-		// Ask again: the tracker applies the column filters and key choice.
-		if t, err = s.cfg.Tables.Table(ctx, te.db, te.name); err != nil {
-			return nil, err
-		}
-		if t == nil {
-			return nil, nil
-		}
-	}
-	s.tx.ddl = append(s.tx.ddl, ch)
-	s.log.Warn("table built from the binlog's row metadata: the schema history held no DDL for it",
-		slog.String(keyTable, te.id), slog.String(keyBinlogFile, s.file), slog.Uint64(keyBinlogPos, start))
-	return t, nil
 }

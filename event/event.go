@@ -45,7 +45,7 @@ type Source struct {
 	ServerID uint32
 	GTID     string // current transaction's GTID, "" for none
 	File     string
-	Pos      uint64 // position of the event group (the transaction's BEGIN)
+	Pos      uint64 // start of the rows (or DDL) event, as Debezium's EventHeaderV4.getPosition
 	Row      int32  // row index inside the rows event
 	Thread   int64  // thread id of the transaction's QUERY event; -1 when unknown
 	Query    string // original SQL, "" unless include.query is on

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
-	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -57,7 +56,7 @@ func field(p map[string]any, image, col string) string {
 // go-mysql's decoding, which TestVectors_EndToEnd compares row by row.
 func TestVectors_Specifics(t *testing.T) {
 	read := func(t *testing.T, file string, ddl ...string) runResult {
-		res := readArchive(t, archiveOf(t, file), newTracker(t, ddl), false, offsets.Position{})
+		res := readArchive(t, archiveOf(t, file), newTracker(t, ddl), offsets.Position{})
 		if res.err != nil {
 			t.Fatal(res.err)
 		}
@@ -210,27 +209,22 @@ func afterDDL(t *testing.T, file string) uint64 {
 // TestVectors_TableWithoutDDL reads the files written with FULL row
 // metadata from after their DDL, with a schema history that holds none of
 // their tables:
-//   - by default the stream stops, naming the table and the option;
-//   - with TablesFromRowMetadata the tables are built from the table maps,
+//   - the schema tracker's first fallback builds the tables from the table maps,
 //     recorded as CREATE changes (Batch.Schema) and every row decodes to the
 //     values the run with the logged DDL gives;
-//   - without FULL metadata (minimal_row_metadata.000001) the option cannot
-//     help: the error names binlog_row_metadata=FULL.
+//   - without FULL metadata (minimal_row_metadata.000001) and no server to
+//     reload the table from, the stream stops naming binlog_row_metadata=FULL.
 func TestVectors_TableWithoutDDL(t *testing.T) {
 	for _, file := range []string{"mysql-enum-string-set.000001", "mysql_type_bit.000001", "binlog-invisible-columns.000001", "json-opaque.binlog", "vector.binlog"} {
 		t.Run(file, func(t *testing.T) {
 			dir := archiveOf(t, file)
 			start := offsets.Position{File: file, Pos: afterDDL(t, file)}
-			full := readArchive(t, dir, newTracker(t, nil), false, offsets.Position{})
+			full := readArchive(t, dir, newTracker(t, nil), offsets.Position{})
 			if full.err != nil {
 				t.Fatal(full.err)
 			}
-			res := readArchive(t, dir, newTracker(t, nil), false, start)
-			if !errors.Is(res.err, schema.ErrTableNotFound) || !strings.Contains(res.err.Error(), "rivulet.schema.from.row.metadata=true") {
-				t.Fatalf("without the option: err = %v, want ErrTableNotFound naming rivulet.schema.from.row.metadata=true", res.err)
-			}
 			tr := newTracker(t, nil)
-			res = readArchive(t, dir, tr, true, start)
+			res := readArchive(t, dir, tr, start)
 			if file == "vector.binlog" && res.err != nil {
 				// The file drops and recreates its database after the first
 				// rows; DROP DATABASE of a database the history never saw
@@ -243,7 +237,7 @@ func TestVectors_TableWithoutDDL(t *testing.T) {
 			var creates int
 			for _, b := range res.batches {
 				for _, c := range b.Schema {
-					if strings.Contains(c.DDL, "built from the binlog's row metadata") {
+					if strings.Contains(c.DDL, "rebuilt at the table map") {
 						creates++
 					}
 				}
@@ -267,9 +261,9 @@ func TestVectors_TableWithoutDDL(t *testing.T) {
 		})
 	}
 	t.Run("minimal metadata", func(t *testing.T) {
-		res := readArchive(t, archiveOf(t, "minimal_row_metadata.000001"), newTracker(t, []string{"CREATE DATABASE noria"}), true, offsets.Position{})
-		if !errors.Is(res.err, binlog.ErrNoRowMetadata) || !strings.Contains(res.err.Error(), "binlog_row_metadata=FULL") {
-			t.Fatalf("err = %v, want ErrNoRowMetadata naming binlog_row_metadata=FULL", res.err)
+		res := readArchive(t, archiveOf(t, "minimal_row_metadata.000001"), newTracker(t, []string{"CREATE DATABASE noria"}), offsets.Position{})
+		if !errors.Is(res.err, schema.ErrTableNotFound) || !strings.Contains(res.err.Error(), "binlog_row_metadata=FULL") {
+			t.Fatalf("err = %v, want ErrTableNotFound naming binlog_row_metadata=FULL", res.err)
 		}
 	})
 }

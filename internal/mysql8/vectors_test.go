@@ -101,9 +101,9 @@ func newTracker(t *testing.T, ddl []string) *schema.Tracker {
 	return tr
 }
 
-func readArchive(t *testing.T, dir string, tr *schema.Tracker, fromMeta bool, start offsets.Position) runResult {
+func readArchive(t *testing.T, dir string, tr *schema.Tracker, start offsets.Position) runResult {
 	t.Helper()
-	r, err := binlog.NewReader(binlog.Config{Tables: tr, DDL: tr, Flavor: binlog.FlavorMySQL, TablesFromRowMetadata: fromMeta, MaxBatchSize: 1 << 20})
+	r, err := binlog.NewReader(binlog.Config{Tables: tr, DDL: tr, Flavor: binlog.FlavorMySQL, MaxBatchSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestVectors_EndToEnd(t *testing.T) {
 		t.Run(v.file, func(t *testing.T) {
 			ref := readReference(t, v.file)
 			tr := newTracker(t, v.ddl)
-			res := readArchive(t, archiveOf(t, v.file), tr, false, offsets.Position{})
+			res := readArchive(t, archiveOf(t, v.file), tr, offsets.Position{})
 			if v.file == "json.binlog.000001" {
 				// The PARTIAL_UPDATE_ROWS_EVENT has a minimal before image:
 				// refused, naming the setting (TestPartialJSON covers it).
