@@ -84,6 +84,7 @@ type Primary struct {
 	files   []file
 	purged  string
 	queries []string
+	dumps   []string
 	conns   map[net.Conn]chan struct{}
 	wg      sync.WaitGroup
 	closed  bool
@@ -112,8 +113,26 @@ func Start(opts Options) (*Primary, error) {
 		}
 		p.files = append(p.files, f)
 	}
-	if len(p.files) > 0 {
-		p.purged = p.files[0].prevGTIDs
+	// Files of several servers make one history: what their
+	// PREVIOUS_GTIDS name together counts as purged before the first file,
+	// and each file's previous set is that plus the GTIDs of the files
+	// before it, as on one primary. The files' bytes are served unchanged:
+	// only this primary's answers (gtid_purged, gtid_executed, the file a
+	// GTID dump starts in) use the computed sets.
+	base := mysql.NewMysqlGTIDSet()
+	for _, f := range p.files {
+		if f.prevGTIDs != "" {
+			if err := base.Update(f.prevGTIDs); err != nil {
+				return nil, fmt.Errorf("previous GTIDs of %s: %w", f.name, err)
+			}
+		}
+	}
+	p.purged = base.String()
+	for i := range p.files {
+		p.files[i].prevGTIDs = base.String()
+		if p.files[i].gtids != "" {
+			_ = base.Update(p.files[i].gtids)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -165,6 +184,38 @@ func (p *Primary) Heartbeats() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.beats
+}
+
+// Add appends a binlog file, as if the primary rotated to it and wrote it:
+// later dumps serve it (a dump already running does not).
+func (p *Primary) Add(path string) error {
+	f, err := loadFile(path)
+	if err != nil {
+		return err
+	}
+	if n, ok := p.opts.Rename[f.name]; ok {
+		f.name = n
+	}
+	_, executed, _ := p.state()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f.prevGTIDs = executed
+	p.files = append(p.files, f)
+	return nil
+}
+
+// Dumps returns the dump requests received so far: "gtid <set>" for
+// COM_BINLOG_DUMP_GTID, "pos <file>:<pos>" for COM_BINLOG_DUMP.
+func (p *Primary) Dumps() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.dumps...)
+}
+
+func (p *Primary) logDump(d string) {
+	p.mu.Lock()
+	p.dumps = append(p.dumps, d)
+	p.mu.Unlock()
 }
 
 // Purge removes the files before name, as PURGE BINARY LOGS TO does:
@@ -515,6 +566,7 @@ func result(names []string, rows [][]any) (*mysql.Result, error) {
 
 // HandleBinlogDump serves COM_BINLOG_DUMP from a file and position.
 func (h *handler) HandleBinlogDump(pos mysql.Position) (*replication.BinlogStreamer, error) {
+	h.p.logDump(fmt.Sprintf("pos %s:%d", pos.Name, pos.Pos))
 	files, _, _ := h.p.state()
 	for i, f := range files {
 		if f.name == pos.Name {
@@ -532,6 +584,7 @@ func (h *handler) HandleBinlogDump(pos mysql.Position) (*replication.BinlogStrea
 // transactions in the set. A set missing purged GTIDs, or holding GTIDs
 // this primary never executed, is refused with error 1236 as MySQL does.
 func (h *handler) HandleBinlogDumpGTID(set *mysql.MysqlGTIDSet) (*replication.BinlogStreamer, error) {
+	h.p.logDump("gtid " + set.String())
 	files, executed, purged := h.p.state()
 	ex, _ := mysql.ParseMysqlGTIDSet(executed)
 	if !ex.Contain(set) {
