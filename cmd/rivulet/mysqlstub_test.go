@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -203,5 +205,97 @@ func TestStub_RunResumesFromGTIDSetAfterKill9(t *testing.T) {
 	dumps := p.Dumps()[dumpsBefore:]
 	if len(dumps) == 0 || !strings.HasPrefix(dumps[0], "gtid ") || !strings.Contains(dumps[0], uuidApecloud+":1-13") {
 		t.Errorf("restart dumps %q: want COM_BINLOG_DUMP_GTID with %s:1-13", dumps, uuidApecloud)
+	}
+}
+
+// runUntilExit runs `rivulet run` and waits for it to exit on its own (60 s
+// at most); it returns the exit code and the log.
+func runUntilExit(t *testing.T, cfgPath string) (int, string) {
+	t.Helper()
+	code, out, errOut := 0, "", ""
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		out, errOut, code = cliTimeout(t, 60*time.Second, "run", "--config", cfgPath)
+	}()
+	<-done
+	return code, out + errOut
+}
+
+// cliTimeout is cli with a deadline: a run that does not exit is killed.
+func cliTimeout(t *testing.T, d time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb strings.Builder
+	cmd := exec.Command(rivuletBinary(t), args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(d, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return out.String(), errb.String(), ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+// TestStub_GTIDPurgedDetected: the connector stops after the apecloud file
+// (stored set 76f3e7be…:1-13); the primary then writes two more files and
+// purges up to the last one, so gtid_purged holds the tagged transaction
+// 55778904…:mytag:3 the stored set lacks. `rivulet check` fails the stored
+// position naming the purged GTIDs and the remedy, `rivulet offsets show`
+// explains the gap, and `rivulet run` refuses to start instead of skipping
+// the purged changes.
+//
+// The stub stands for the server here as far as MySQL's answers go
+// (@@gtid_purged, @@gtid_executed, SHOW BINARY LOGS); that PURGE BINARY
+// LOGS moves gtid_purged to the PREVIOUS_GTIDS of the new first file is
+// MySQL's documented behaviour, reproduced by Primary.Purge.
+func TestStub_GTIDPurgedDetected(t *testing.T) {
+	p := startStub(t, mysqlstub.Options{Version: "8.0.40", UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}})
+	e := newStubEnv(t, p)
+	cfg := e.config(t, nil)
+	in := e.start(t, cfg)
+	consume(t, e.brokers, 2, e.prefix+".a.test_table_3")
+	e.storedOffset(t, `"gtids":"`+uuidApecloud+`:1-13"`)
+	in.stop()
+
+	out, stderr, code := cli(t, "check", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "PASS  stored position") {
+		t.Fatalf("check before the purge: exit %d, want a passing stored position\n%s%s", code, out, stderr)
+	}
+	for _, f := range []string{stubTagged, "mysql_type_bit.000001"} {
+		if err := p.Add(stubFile(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Purge("mysql_type_bit.000001"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, stderr, code = cli(t, "check", "--config", cfg)
+	t.Logf("check:\n%s", out)
+	if code != exitFailure || !strings.Contains(out, "FAIL  stored position") ||
+		!strings.Contains(out, "were purged") || !strings.Contains(out, uuidTagged+":mytag:3") || !strings.Contains(out, "rivulet offsets reset") {
+		t.Errorf("check after the purge: exit %d, want a failing stored position naming %s:mytag:3 and the remedy\n%s%s", code, uuidTagged, out, stderr)
+	}
+	out, stderr, code = cli(t, "offsets", "show", "--config", cfg)
+	t.Logf("offsets show:\n%s", out)
+	if code != exitOK || !strings.Contains(out, "server:   CANNOT continue") || !strings.Contains(out, uuidTagged+":mytag:3") {
+		t.Errorf("offsets show after the purge: exit %d, want the gap explained\n%s%s", code, out, stderr)
+	}
+	code, log := runUntilExit(t, cfg)
+	if code == exitOK || !strings.Contains(log, "were purged") || !strings.Contains(log, uuidTagged+":mytag:3") {
+		t.Errorf("run after the purge: exit %d, want a refusal naming the purged GTIDs\n%s", code, log)
+	}
+	for _, d := range p.Dumps() {
+		if strings.Contains(d, "mytag") {
+			t.Errorf("run asked for a dump after the purge (%s): it must refuse before streaming", d)
+		}
 	}
 }

@@ -161,6 +161,9 @@ func (r offsetsRequest) run(ctx context.Context, cfg *config.Config, out io.Writ
 		if found && cur.TsSec > 0 {
 			fmt.Fprintf(out, "time:     %s (last event read)\n", time.Unix(cur.TsSec, 0).UTC().Format(time.RFC3339))
 		}
+		if found {
+			showServer(ctx, cfg, cur, out)
+		}
 		return nil
 	case "reset":
 		if !found {
@@ -262,4 +265,24 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("--time %q is not an RFC 3339 time (2026-11-21T22:00:00Z) or Unix seconds", s)
+}
+
+// showServer says whether the server can continue from the stored position
+// (binlog.CheckStart, as `rivulet run` checks before streaming): a gap its
+// binlogs no longer cover is explained with the server's earliest position
+// and the remedies.
+func showServer(ctx context.Context, cfg *config.Config, pos offsets.Position, out io.Writer) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+	if err == nil {
+		fmt.Fprintln(out, "server:   can continue from this position")
+		return
+	}
+	var be *binlog.Error
+	if errors.As(err, &be) && (errors.Is(err, binlog.ErrPositionNotFound) || errors.Is(err, binlog.ErrServerChanged)) {
+		fmt.Fprintf(out, "server:   CANNOT continue from this position: %s\nfix:      %s\n", be.Msg, be.Hint)
+		return
+	}
+	fmt.Fprintf(out, "server:   not checked: %v\n", err)
 }
