@@ -348,8 +348,10 @@ type Filters struct {
 	ColumnExclude   []string // `column.exclude.list` (1.x `column.blacklist`)
 	// GTIDSourceInclude and GTIDSourceExclude are `gtid.source.includes` and
 	// `gtid.source.excludes`: regexes matched against the source of each
-	// transaction's GTID (MySQL: the server UUID; MariaDB, a Rivulet
-	// equivalent: "<domain>-<server>", so "2-.*" is GTID domain 2). Rows of
+	// transaction's GTID (MySQL: the server UUID, and "<uuid>:<tag>" for a
+	// tagged GTID of 8.3+, which a pattern naming the UUID alone matches
+	// too; MariaDB, a Rivulet equivalent: "<domain>-<server>", so "2-.*" is
+	// GTID domain 2). Rows of
 	// transactions from other sources are not emitted; the position still
 	// moves past them.
 	GTIDSourceInclude []string

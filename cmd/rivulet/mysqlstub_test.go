@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/internal/mysqlstub"
+	"github.com/rivulet-cdc/rivulet/internal/reliability"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -297,5 +299,55 @@ func TestStub_GTIDPurgedDetected(t *testing.T) {
 		if strings.Contains(d, "mytag") {
 			t.Errorf("run asked for a dump after the purge (%s): it must refuse before streaming", d)
 		}
+	}
+}
+
+// TestStub_GTIDSourceFilters runs the two servers' history (apecloud's
+// 76f3e7be…:11-13, then the tagged 55778904…:mytag:3) through
+// gtid.source.includes/excludes naming server UUIDs and a tag: the rows of
+// the transactions from other sources are not emitted, and the stored GTID
+// set still moves past every transaction, as Debezium's GTID source filter
+// does. The source of a tagged GTID is "<uuid>:<tag>"; a pattern naming the
+// UUID alone covers its tags.
+//
+// The stub serves the files as one primary would if both servers'
+// transactions had reached it (a multi-source or former replica): the
+// filter reads only the GTID events, which are the real servers' bytes.
+func TestStub_GTIDSourceFilters(t *testing.T) {
+	all := []string{"a.b " + uuidApecloud + ":12", "a.test_table_3 " + uuidApecloud + ":13", "a.test_table_3 " + uuidApecloud + ":13", "test.orders " + uuidTagged + ":mytag:3"}
+	for i, tt := range []struct {
+		name string
+		keys map[string]string
+		want []string
+	}{
+		{"none", nil, all},
+		{"include uuid", map[string]string{"gtid.source.includes": uuidApecloud}, all[:3]},
+		{"include uuid covers its tags", map[string]string{"gtid.source.includes": uuidTagged}, all[3:]},
+		{"include other tag", map[string]string{"gtid.source.includes": uuidTagged + ":othertag"}, nil},
+		{"exclude tag", map[string]string{"gtid.source.excludes": uuidTagged + ":mytag"}, all[:3]},
+		{"exclude uuid pattern", map[string]string{"gtid.source.excludes": "76F3E7BE-.*"}, all[3:]},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startStub(t, mysqlstub.Options{Version: "9.6.0", UUID: uuidTagged, Files: []string{stubFile(stubApecloud), stubFile(stubTagged)}})
+			e := newStubEnv(t, p)
+			e.prefix = fmt.Sprintf("gf%d", i)
+			in := e.start(t, e.config(t, tt.keys))
+			e.storedOffset(t, `"gtids":"`+uuidTagged+`:1-13:mytag:1-3,`+uuidApecloud+`:1-13"`)
+			in.stop()
+			recs, err := reliability.ReadTopics(t.Context(), e.brokers, func(s string) bool { return strings.HasPrefix(s, e.prefix+".") })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range recs {
+				if r.Streamed() {
+					got = append(got, strings.TrimPrefix(r.Topic, e.prefix+".")+" "+r.Source.GTID)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("records by topic and GTID:\n got %q\nwant %q", got, tt.want)
+			}
+		})
 	}
 }
