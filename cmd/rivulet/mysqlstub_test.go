@@ -351,3 +351,77 @@ func TestStub_GTIDSourceFilters(t *testing.T) {
 		})
 	}
 }
+
+// TestStub_FailoverToPrimaryWithSameGTIDHistory: rivulet streams from
+// primary A, stops, and is pointed at primary B (another server UUID and
+// server_id, its own binlog file names) that holds the same transactions
+// and the ones written since: `check` passes the stored position on B by
+// its GTID set although B has no file of that name, and `run` resumes on B
+// with COM_BINLOG_DUMP_GTID: the new transaction arrives, nothing is sent
+// twice, and the stored position names B's files. A server that lacks
+// transactions of the stored set (another server's history) is refused.
+//
+// Where the stub cannot stand for the server: B serves A's binlog bytes
+// under its own file names, while a real replica would have re-logged the
+// transactions with its own server_id in the event headers; Rivulet's
+// resume reads only the GTIDs, which are the same either way.
+func TestStub_FailoverToPrimaryWithSameGTIDHistory(t *testing.T) {
+	a := startStub(t, mysqlstub.Options{Version: "8.0.40", ServerID: 1, UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}})
+	e := newStubEnv(t, a)
+	in := e.start(t, e.config(t, nil))
+	consume(t, e.brokers, 2, e.prefix+".a.test_table_3")
+	e.storedOffset(t, `"file":"apecloud-mysql-bin.000057","pos":1283,"gtids":"`+uuidApecloud+`:1-13"`)
+	in.stop()
+
+	b := startStub(t, mysqlstub.Options{Version: "8.0.40", ServerID: 2, UUID: "0b0b0b0b-0000-4000-8000-00000000000b",
+		Files:  []string{stubFile(stubApecloud)},
+		Rename: map[string]string{stubApecloud: "b-bin.000001", stubTagged: "b-bin.000002", "binlog.000005": "b-bin.000003"}})
+	// B's history is A's (what A logged before the file is purged on B
+	// too), then the tagged transaction written after the failover: added,
+	// so that its file's own PREVIOUS_GTIDS (its real server's past) do not
+	// count as B's.
+	if err := b.Add(stubFile(stubTagged)); err != nil {
+		t.Fatal(err)
+	}
+	e.stub = b
+	cfg := e.config(t, nil)
+	out, stderr, code := cli(t, "check", "--config", cfg)
+	if code != exitOK || !strings.Contains(out, "PASS  stored position") {
+		t.Fatalf("check against B: exit %d, want the stored position to pass by its GTID set\n%s%s", code, out, stderr)
+	}
+	in = e.start(t, cfg)
+	recs := consume(t, e.brokers, 3, e.prefix+".a.test_table_3", e.prefix+".test.orders")
+	e.storedOffset(t, `"file":"b-bin.000003","pos":4`)
+	in.stop()
+	var orders, table3 int
+	for _, r := range recs {
+		switch r.Topic {
+		case e.prefix + ".test.orders":
+			orders++
+		case e.prefix + ".a.test_table_3":
+			table3++
+		}
+	}
+	if orders != 1 || table3 != 2 {
+		t.Errorf("after failover: %d orders and %d test_table_3 records, want 1 and 2 (A's two, not repeated by B)", orders, table3)
+	}
+	if d := b.Dumps(); len(d) == 0 || d[0] != "gtid "+uuidApecloud+":1-13" {
+		t.Errorf("B's dumps %q: want one COM_BINLOG_DUMP_GTID from %s:1-13", d, uuidApecloud)
+	}
+
+	// C never executed A's transactions: resuming there would skip or
+	// repeat changes, so check and run refuse.
+	c := startStub(t, mysqlstub.Options{Version: "8.0.40", ServerID: 3, UUID: "b9b88c66-0755-11f1-9899-4a9da94c4d71",
+		Files: []string{stubFile("binlog_transaction_previous_GTID_no_tag.000001")}})
+	e.stub = c
+	cfg = e.config(t, nil)
+	out, _, code = cli(t, "check", "--config", cfg)
+	t.Logf("check against C:\n%s", out)
+	if code != exitFailure || !strings.Contains(out, "FAIL  stored position") || !strings.Contains(out, "has not executed transactions") {
+		t.Errorf("check against C: exit %d, want a failing stored position (C lacks the stored transactions)\n%s", code, out)
+	}
+	code, log := runUntilExit(t, cfg)
+	if code == exitOK || !strings.Contains(log, "has not executed transactions") || len(c.Dumps()) != 0 {
+		t.Errorf("run against C: exit %d, dumps %q; want a refusal before streaming\n%s", code, c.Dumps(), log)
+	}
+}
