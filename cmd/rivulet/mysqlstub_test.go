@@ -425,3 +425,35 @@ func TestStub_FailoverToPrimaryWithSameGTIDHistory(t *testing.T) {
 		t.Errorf("run against C: exit %d, dumps %q; want a refusal before streaming\n%s", code, c.Dumps(), log)
 	}
 }
+
+// TestStub_MySQL84StatementNames: MySQL 8.4 removed SHOW MASTER STATUS and
+// SHOW SLAVE HOSTS (the stub answers them with a syntax error from 8.4 on,
+// as the server does); `check` and `run` use SHOW BINARY LOG STATUS and
+// SHOW REPLICAS there, pass every check and stream.
+//
+// Where the stub cannot stand for the server: the snapshot's watermarks
+// (snapshot/conn.go, with the same fallback) need row reads the stub does
+// not serve, so they are not exercised here.
+func TestStub_MySQL84StatementNames(t *testing.T) {
+	for _, v := range []string{"8.4.3", "9.6.0"} {
+		t.Run(v, func(t *testing.T) {
+			p := startStub(t, mysqlstub.Options{Version: v, UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}})
+			e := newStubEnv(t, p)
+			e.prefix = "v" + strings.ReplaceAll(v, ".", "")
+			cfg := e.config(t, nil)
+			out, stderr, code := cli(t, "check", "--config", cfg)
+			if code != exitOK || strings.Contains(out, "FAIL") || strings.Contains(out, "WARN") {
+				t.Errorf("check against MySQL %s: exit %d, want every check to pass\n%s%s", v, code, out, stderr)
+			}
+			in := e.start(t, cfg)
+			consume(t, e.brokers, 2, e.prefix+".a.test_table_3")
+			in.stop()
+			q := p.Queries()
+			for _, want := range []string{"SHOW BINARY LOG STATUS", "SHOW REPLICAS"} {
+				if !slices.Contains(q, want) {
+					t.Errorf("MySQL %s: %q never sent; statements: %q", v, want, q)
+				}
+			}
+		})
+	}
+}
