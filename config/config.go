@@ -243,6 +243,14 @@ type Config struct {
 
 	Offsets Offsets
 
+	// BinlogArchiveDir is `rivulet.binlog.archive.dir` (Rivulet): a
+	// directory of binlog files copied from the server (mysqlbinlog
+	// --read-from-remote-server --raw, a binlog server, a backup). A stored
+	// position the archive holds is read from the files, then the server
+	// continues where they end; `check` and `offsets show` explain a gap
+	// neither covers. Default "": the server alone.
+	BinlogArchiveDir string
+
 	// MetricsListen is `metrics.listen` (Rivulet): the address of the HTTP
 	// server for /metrics, /healthz and /readyz. Default ":9404".
 	MetricsListen string

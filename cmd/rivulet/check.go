@@ -77,9 +77,9 @@ func storedPositionCheck(ctx context.Context, cfg *config.Config) binlog.CheckRe
 		r.OK, r.Detail = true, fmt.Sprintf("none in %s: the first start begins as snapshot.mode=%s says", where, cfg.SnapshotMode)
 		return r
 	}
-	err = binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+	how, err := checkStored(ctx, cfg, pos)
 	if err == nil {
-		r.OK, r.Detail = true, "the server can continue from "+pos.String()
+		r.OK, r.Detail = true, how
 		return r
 	}
 	r.Detail = err.Error()

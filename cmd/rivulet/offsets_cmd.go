@@ -274,9 +274,9 @@ func parseTime(s string) (time.Time, error) {
 func showServer(ctx context.Context, cfg *config.Config, pos offsets.Position, out io.Writer) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+	how, err := checkStored(ctx, cfg, pos)
 	if err == nil {
-		fmt.Fprintln(out, "server:   can continue from this position")
+		fmt.Fprintf(out, "server:   %s\n", how)
 		return
 	}
 	var be *binlog.Error

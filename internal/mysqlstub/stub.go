@@ -89,6 +89,7 @@ type Primary struct {
 	wg      sync.WaitGroup
 	closed  bool
 	beats   int // heartbeats sent, on every connection
+	hold    bool
 }
 
 // Start listens on a free local port and serves opts.Files.
@@ -202,6 +203,16 @@ func (p *Primary) Add(path string) error {
 	f.prevGTIDs = executed
 	p.files = append(p.files, f)
 	return nil
+}
+
+// Hold makes later dumps send no event of the files, only heartbeats: a
+// primary with nothing written since the position asked for. A connector
+// started fresh on a holding primary stores the files' start as its
+// position and reads nothing.
+func (p *Primary) Hold(on bool) {
+	p.mu.Lock()
+	p.hold = on
+	p.mu.Unlock()
 }
 
 // Dumps returns the dump requests received so far: "gtid <set>" for
@@ -634,6 +645,15 @@ func (h *handler) stream(files []file, off int, skip *mysql.MysqlGTIDSet) *repli
 		id := h.p.opts.ServerID
 		var last file
 		rotated := false
+		h.p.mu.Lock()
+		hold := h.p.hold
+		h.p.mu.Unlock()
+		if hold && len(files) > 0 {
+			if !send(rotateEvent(id, files[0].name, uint64(off), true, false)) {
+				return
+			}
+			last, files = file{name: files[0].name, data: make([]byte, off)}, nil
+		}
 		for i, f := range files {
 			last = f
 			from := 4
