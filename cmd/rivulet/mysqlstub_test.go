@@ -457,3 +457,179 @@ func TestStub_MySQL84StatementNames(t *testing.T) {
 		})
 	}
 }
+
+// archiveNames give the vectors one primary's numbering: the tagged file
+// follows apecloud's, and the file its ROTATE names follows it.
+var archiveNames = map[string]string{stubTagged: "apecloud-mysql-bin.000058", "binlog.000005": "apecloud-mysql-bin.000059",
+	"mysql_type_bit.000001": "apecloud-mysql-bin.000059"}
+
+// archiveDir copies vectors into a new directory under the names given.
+func archiveDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for src, name := range files {
+		b, err := os.ReadFile(stubFile(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// comparable is a change record without the processing time and the
+// connector's name, which differ between two runs.
+func comparable(r reliability.Record) string {
+	var v map[string]any
+	if err := json.Unmarshal(r.RawValue, &v); err != nil {
+		return "not JSON: " + string(r.RawValue)
+	}
+	v = payload(v)
+	for _, k := range []string{"ts_ms", "ts_us", "ts_ns"} {
+		delete(v, k)
+	}
+	if src, ok := v["source"].(map[string]any); ok {
+		delete(src, "name") // the topic prefix, which differs between the two connectors
+	}
+	b, _ := json.Marshal(v)
+	return r.Topic[strings.IndexByte(r.Topic, '.')+1:] + " " + string(r.RawKey) + " " + string(b)
+}
+
+// TestStub_ArchiveThenServer: the connector stored apecloud-mysql-bin.000057:4
+// (GTIDs 76f3e7be…:1-10) and was stopped; meanwhile the primary purged
+// 000057 (and, in the first half, 000058). With the file copied to a
+// directory named by rivulet.binlog.archive.dir:
+//
+//   - an archive that starts after the stored position (only 000058) does
+//     not cover it and the server purged it: check fails naming both gaps,
+//     offsets show explains them;
+//   - an archive holding 000057, while the server purged 000058 too: the
+//     files end at GTID 13 where the server cannot continue (mytag:3 is
+//     gone): check fails naming the archive's end and the purged GTIDs, run
+//     refuses before reading anything;
+//   - an archive holding 000057 and a server that still has 000058: check
+//     passes saying the archive holds the position and where the server
+//     continues; run emits 000057's changes from the files and 000058's
+//     from the server (COM_BINLOG_DUMP_GTID from the archive's end), and
+//     the records equal, field for field but the processing time, those a
+//     connector streaming the same history from a server produced.
+//
+// The files are real MySQL 8.0.31 and 9.6.0 binlogs renamed into one
+// primary's numbering (the stub serves them as one history); the stub
+// stands for the server only in the continuation after the files.
+func TestStub_ArchiveThenServer(t *testing.T) {
+	// The reference: the same history streamed from a primary that kept it.
+	ref := startStub(t, mysqlstub.Options{Version: "8.0.40", UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}, Rename: archiveNames})
+	if err := ref.Add(stubFile(stubTagged)); err != nil {
+		t.Fatal(err)
+	}
+	re := newStubEnv(t, ref)
+	re.prefix = "ref"
+	in := re.start(t, re.config(t, nil))
+	re.storedOffset(t, uuidTagged+":mytag:3")
+	in.stop()
+
+	p := startStub(t, mysqlstub.Options{Version: "8.0.40", UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}, Rename: archiveNames})
+	e := newStubEnv(t, p)
+	e.prefix = "arc"
+	p.Hold(true)
+	in = e.start(t, e.config(t, nil))
+	e.storedOffset(t, `"file":"apecloud-mysql-bin.000057","pos":4,"gtids":"`+uuidApecloud+`:1-10"`)
+	in.stop()
+	p.Hold(false)
+	for _, f := range []string{stubTagged, "mysql_type_bit.000001"} {
+		if err := p.Add(stubFile(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Purge("apecloud-mysql-bin.000059"); err != nil {
+		t.Fatal(err)
+	}
+
+	// An archive that starts too late.
+	late := archiveDir(t, map[string]string{stubTagged: "apecloud-mysql-bin.000058"})
+	cfg := e.config(t, map[string]string{"rivulet.binlog.archive.dir": late})
+	out, _, code := cli(t, "check", "--config", cfg)
+	t.Logf("check, archive from 000058:\n%s", out)
+	if code != exitFailure || !strings.Contains(out, "FAIL  stored position") || !strings.Contains(out, "neither the binlog archive nor the server holds") ||
+		!strings.Contains(out, "the archive starts with apecloud-mysql-bin.000058, later than apecloud-mysql-bin.000057") {
+		t.Errorf("check with an archive starting after the stored position: exit %d, want both gaps named", code)
+	}
+	out, _, _ = cli(t, "offsets", "show", "--config", cfg)
+	if !strings.Contains(out, "server:   CANNOT continue") || !strings.Contains(out, "neither the binlog archive nor the server holds") {
+		t.Errorf("offsets show with an archive starting after the stored position: want the gaps explained\n%s", out)
+	}
+
+	// An archive the server cannot continue after.
+	arc := archiveDir(t, map[string]string{stubApecloud: stubApecloud})
+	cfg = e.config(t, map[string]string{"rivulet.binlog.archive.dir": arc})
+	out, _, code = cli(t, "check", "--config", cfg)
+	t.Logf("check, archive 000057, server from 000059:\n%s", out)
+	if code != exitFailure || !strings.Contains(out, "FAIL  stored position") ||
+		!strings.Contains(out, "ends at apecloud-mysql-bin.000057:1283") || !strings.Contains(out, uuidTagged+":mytag:3") {
+		t.Errorf("check with an archive the server cannot continue after: exit %d, want the archive's end and the purged GTIDs named", code)
+	}
+	code, log := runUntilExit(t, cfg)
+	if code == exitOK || !strings.Contains(log, "where the server cannot continue") {
+		t.Errorf("run with an archive the server cannot continue after: exit %d, want a refusal\n%s", code, log)
+	}
+	recs, err := reliability.ReadTopics(t.Context(), e.brokers, func(s string) bool { return strings.HasPrefix(s, "arc.") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Streamed() {
+			t.Errorf("the refused run produced a change record (%s %s): it must refuse before reading the archive", r.Topic, r.Source.GTID)
+		}
+	}
+
+	// A server that still has 000058 continues where the archive ends.
+	q := startStub(t, mysqlstub.Options{Version: "8.0.40", UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}, Rename: archiveNames})
+	if err := q.Add(stubFile(stubTagged)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Purge("apecloud-mysql-bin.000058"); err != nil {
+		t.Fatal(err)
+	}
+	e.stub = q
+	cfg = e.config(t, map[string]string{"rivulet.binlog.archive.dir": arc})
+	out, _, code = cli(t, "check", "--config", cfg)
+	t.Logf("check, archive 000057, server from 000058:\n%s", out)
+	if code != exitOK || !strings.Contains(out, "PASS  stored position") || !strings.Contains(out, "the server continues where they end, at apecloud-mysql-bin.000057:1283") {
+		t.Errorf("check with an archive the server continues after: exit %d, want a pass naming the archive's end", code)
+	}
+	in = e.start(t, cfg)
+	e.storedOffset(t, uuidTagged+":mytag:3")
+	in.stop()
+	if d := q.Dumps(); len(d) != 1 || d[0] != "gtid "+uuidApecloud+":1-13" {
+		t.Errorf("server dumps %q: want one COM_BINLOG_DUMP_GTID from the archive's end, %s:1-13", d, uuidApecloud)
+	}
+	if !strings.Contains(in.log.String(), "archived binlogs read; continuing from the server") {
+		t.Errorf("run log does not say it continued from the server after the archive")
+	}
+
+	read := func(e *stubEnv) []string {
+		prefix := e.prefix
+		recs, err := reliability.ReadTopics(t.Context(), e.brokers, func(s string) bool { return strings.HasPrefix(s, prefix+".") && strings.Count(s, ".") == 2 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range recs {
+			if r.Streamed() {
+				out = append(out, comparable(r))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	got, want := read(e), read(re)
+	if len(want) != 4 {
+		t.Fatalf("reference run produced %d records, want 4 (a.b, two test_table_3, orders): %q", len(want), want)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("archive-then-server records differ from the server stream's:\n got %q\nwant %q", got, want)
+	}
+}
