@@ -632,4 +632,16 @@ func TestStub_ArchiveThenServer(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("archive-then-server records differ from the server stream's:\n got %q\nwant %q", got, want)
 	}
+
+	// offsets set accepts a position only the archive holds, and without
+	// the archive refuses it.
+	back := []string{"offsets", "set", "--config", cfg, "--file", stubApecloud, "--pos", "4", "--gtids", uuidApecloud + ":1-10", "--dry-run"}
+	out, stderr, code := cli(t, back...)
+	if code != exitOK || !strings.Contains(out, "source:   the binlog archive") {
+		t.Errorf("offsets set to an archived position: exit %d, want it accepted\n%s%s", code, out, stderr)
+	}
+	back[3] = e.config(t, nil)
+	if out, stderr, code := cli(t, back...); code == exitOK || !strings.Contains(stderr, "purged") {
+		t.Errorf("offsets set to a purged position without the archive: exit %d, want a refusal\n%s%s", code, out, stderr)
+	}
 }
