@@ -22,7 +22,7 @@ import (
 func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	results := binlog.Preflight(ctx, preflightConfig(cfg))
 	results = append(results, kafkaChecks(ctx, cfg)...)
-	results = append(results, storedPositionCheck(ctx, cfg))
+	results = append(results, storedPositionCheck(ctx, cfg, results))
 	if r, ok := registryCheck(ctx, cfg); ok { // AvroConverter (avro.go)
 		results = append(results, r)
 	}
@@ -54,11 +54,20 @@ const CheckStoredPosition = "stored position"
 // server's binlogs no longer cover (purged) or a server that never had the
 // position fails with the remedies; with a snapshot mode that takes a new
 // snapshot or starts afresh then, it warns instead.
-func storedPositionCheck(ctx context.Context, cfg *config.Config) binlog.CheckResult {
+func storedPositionCheck(ctx context.Context, cfg *config.Config, before []binlog.CheckResult) binlog.CheckResult {
 	r := binlog.CheckResult{Name: CheckStoredPosition}
 	if cfg.Offsets.FileFilename == "" && cfg.Kafka.Embedded() {
 		r.OK, r.Detail = true, "offsets live in the embedded broker inside `rivulet run`: not checked"
 		return r
+	}
+	// Without the server, or the Kafka cluster that holds the offsets, the
+	// lines above already fail: do not wait on them a second time.
+	kafkaStore := cfg.Offsets.FileFilename == "" && cfg.Offsets.Topic != ""
+	for _, b := range before {
+		if !b.OK && (b.Name == binlog.CheckConnection || kafkaStore && strings.HasPrefix(b.Name, "kafka")) {
+			r.OK, r.Warning, r.Detail = true, true, "not checked: "+b.Name+" failed"
+			return r
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -86,6 +95,11 @@ func storedPositionCheck(ctx context.Context, cfg *config.Config) binlog.CheckRe
 	var be *binlog.Error
 	if errors.As(err, &be) {
 		r.Detail, r.Fix = be.Msg, be.Hint
+	}
+	if !errors.Is(err, binlog.ErrPositionNotFound) && !errors.Is(err, binlog.ErrServerChanged) &&
+		!errors.Is(err, binlog.ErrConfig) && !errors.Is(err, binlog.ErrCorruptEvent) {
+		// Not a verdict on the position (the server could not be asked).
+		r.OK, r.Warning, r.Detail = true, true, "not checked: "+err.Error()
 	}
 	if errors.Is(err, binlog.ErrPositionNotFound) {
 		switch cfg.Plan().OnPurged {
