@@ -645,3 +645,47 @@ func TestStub_ArchiveThenServer(t *testing.T) {
 		t.Errorf("offsets set to a purged position without the archive: exit %d, want a refusal\n%s%s", code, out, stderr)
 	}
 }
+
+// TestStub_PurgedWhileStreaming: the binlogs are purged past the
+// connector's position while it runs, and the connection drops (a server
+// restart): the reconnect's COM_BINLOG_DUMP_GTID is refused by the primary
+// with error 1236, and `rivulet run` stops with the purged-binlog error and
+// its remedy instead of retrying forever or skipping the gap.
+//
+// The 1236 message is the one MySQL 8.0 sends (ER_MASTER_HAS_PURGED_REQUIRED_GTIDS
+// is reported through ER_MASTER_FATAL_ERROR_READING_BINLOG); the stub
+// decides to send it exactly as the server does, from gtid_purged and the
+// client's set.
+func TestStub_PurgedWhileStreaming(t *testing.T) {
+	p := startStub(t, mysqlstub.Options{Version: "8.0.40", UUID: uuidApecloud, Files: []string{stubFile(stubApecloud)}})
+	e := newStubEnv(t, p)
+	in := e.start(t, e.config(t, nil))
+	consume(t, e.brokers, 2, e.prefix+".a.test_table_3")
+	e.storedOffset(t, `"gtids":"`+uuidApecloud+`:1-13"`)
+	for _, f := range []string{stubTagged, "mysql_type_bit.000001"} {
+		if err := p.Add(stubFile(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Purge("mysql_type_bit.000001"); err != nil {
+		t.Fatal(err)
+	}
+	p.Disconnect()
+	select {
+	case <-in.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("rivulet still runs 60s after its position was purged")
+	}
+	log := in.log.String()
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "1236") {
+			t.Logf("%s", l)
+		}
+	}
+	if in.err == nil || !strings.Contains(log, "1236") || !strings.Contains(log, "purged") {
+		t.Errorf("run after a purge while streaming: exit %v, want an error naming server error 1236 and the purge\n%s", in.err, log)
+	}
+	if d := p.Dumps(); len(d) != 2 || d[1] != "gtid "+uuidApecloud+":1-13" {
+		t.Errorf("dumps %q: want the reconnect to ask for %s:1-13", d, uuidApecloud)
+	}
+}

@@ -244,6 +244,16 @@ func (p *Primary) Purge(name string) error {
 	return fmt.Errorf("no binlog %s", name)
 }
 
+// Disconnect ends every open connection, as a server restart or a network
+// cut does; the primary keeps listening.
+func (p *Primary) Disconnect() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for nc := range p.conns {
+		nc.Close()
+	}
+}
+
 // Close stops listening and ends every connection; it waits for them.
 func (p *Primary) Close() error {
 	p.mu.Lock()
