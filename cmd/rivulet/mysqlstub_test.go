@@ -689,3 +689,55 @@ func TestStub_PurgedWhileStreaming(t *testing.T) {
 		t.Errorf("dumps %q: want the reconnect to ask for %s:1-13", d, uuidApecloud)
 	}
 }
+
+// TestStub_TableWithoutDDL: the stream starts after a table's CREATE TABLE
+// (the schema history and the server's table list do not have it). With
+// binlog_row_metadata=FULL (json-opaque.binlog, MySQL 9.0.1) Rivulet builds
+// the table from the TABLE_MAP: the 8 records, schemas included, equal
+// those of a connector that read the CREATE TABLE. With MINIMAL metadata
+// (time_issue.000001, MySQL 8.0.40) and a server that does not have the
+// table either, run stops naming binlog_row_metadata=FULL.
+//
+// Where the stub cannot stand for the server: with MINIMAL metadata a real
+// server that still has the table lets Rivulet reload it (the ddl branch's
+// fallback, tested against MariaDB); the stub's table list is fixed at
+// start, so that path is not shown here.
+func TestStub_TableWithoutDDL(t *testing.T) {
+	full := func(prefix string, startPos int) []string {
+		p := startStub(t, mysqlstub.Options{Version: "9.0.1", UUID: uuidApecloud, Files: []string{stubFile("json-opaque.binlog")},
+			Tables: map[string]string{}, StartPos: startPos})
+		e := newStubEnv(t, p)
+		e.prefix = prefix
+		in := e.start(t, e.config(t, map[string]string{"database.include.list": "foo", "value.converter.schemas.enable": "true"}))
+		recs := consume(t, e.brokers, 8, prefix+".foo.test")
+		in.stop()
+		var out []string
+		for _, r := range recs {
+			var v map[string]any
+			if err := json.Unmarshal(r.RawVal, &v); err != nil {
+				t.Fatal(err)
+			}
+			pl := v["payload"].(map[string]any)
+			for _, k := range []string{"ts_ms", "ts_us", "ts_ns"} {
+				delete(pl, k)
+			}
+			delete(pl["source"].(map[string]any), "name")
+			b, _ := json.Marshal(v)
+			out = append(out, strings.ReplaceAll(string(b), prefix+".", "<prefix>."))
+		}
+		return out
+	}
+	// json-opaque.binlog: CREATE TABLE foo.test at 340-529, the inserts after.
+	want := full("ddl", 0)
+	got := full("meta", 529)
+	if !slices.Equal(got, want) {
+		t.Errorf("records of the table built from the TABLE_MAP differ from those with its DDL:\n got %q\nwant %q", got, want)
+	}
+
+	p := startStub(t, mysqlstub.Options{Version: "8.0.40", UUID: uuidApecloud, Files: []string{stubFile("time_issue.000001")}, Tables: map[string]string{}})
+	e := newStubEnv(t, p)
+	code, log := runUntilExit(t, e.config(t, map[string]string{"database.include.list": "noria"}))
+	if code == exitOK || !strings.Contains(log, "noria.t") || !strings.Contains(log, "binlog_row_metadata=FULL") {
+		t.Errorf("run on a table without DDL and MINIMAL metadata: exit %d, want a stop naming binlog_row_metadata=FULL\n%s", code, log)
+	}
+}

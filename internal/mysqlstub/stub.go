@@ -64,6 +64,10 @@ type Options struct {
 	// ReportEnd makes SHOW BINARY LOG STATUS report the end of the last
 	// file (a primary at rest); the default reports the first file's start.
 	ReportEnd bool
+	// StartPos, when set, is the position in the first file SHOW BINARY LOG
+	// STATUS reports instead of its start (an event boundary): a fresh start
+	// streams from there, after the statements before it.
+	StartPos int
 }
 
 // file is one served binlog file.
@@ -86,6 +90,7 @@ type Primary struct {
 	queries []string
 	dumps   []string
 	conns   map[net.Conn]chan struct{}
+	ids     map[uint32]net.Conn // connection id -> connection, for KILL
 	wg      sync.WaitGroup
 	closed  bool
 	beats   int // heartbeats sent, on every connection
@@ -103,7 +108,7 @@ func Start(opts Options) (*Primary, error) {
 	if opts.ServerID == 0 {
 		opts.ServerID = 1
 	}
-	p := &Primary{opts: opts, conns: map[net.Conn]chan struct{}{}}
+	p := &Primary{opts: opts, conns: map[net.Conn]chan struct{}{}, ids: map[uint32]net.Conn{}}
 	for _, path := range opts.Files {
 		f, err := loadFile(path)
 		if err != nil {
@@ -244,6 +249,17 @@ func (p *Primary) Purge(name string) error {
 	return fmt.Errorf("no binlog %s", name)
 }
 
+// kill closes the connection with that id (KILL); false if there is none.
+func (p *Primary) kill(id uint32) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	nc, ok := p.ids[id]
+	if ok {
+		nc.Close()
+	}
+	return ok
+}
+
 // Disconnect ends every open connection, as a server restart or a network
 // cut does; the primary keeps listening.
 func (p *Primary) Disconnect() {
@@ -308,6 +324,15 @@ func (p *Primary) serve(nc net.Conn) {
 	if err != nil {
 		return
 	}
+	id := c.ConnectionID()
+	p.mu.Lock()
+	p.ids[id] = nc
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.ids, id)
+		p.mu.Unlock()
+	}()
 	for {
 		if err := c.HandleCommand(); err != nil || c.Closed() {
 			return
@@ -462,6 +487,13 @@ func (h *handler) HandleQuery(q string) (*mysql.Result, error) {
 	new84 := !strings.HasPrefix(p.opts.Version, "8.0") && !strings.HasPrefix(p.opts.Version, "5.")
 	one := func(name string, v any) (*mysql.Result, error) { return result([]string{name}, [][]any{{v}}) }
 	switch {
+	case strings.HasPrefix(up, "KILL "):
+		// go-mysql's binlog syncer ends its dump connection this way on Close.
+		id, err := strconv.ParseUint(strings.TrimSpace(up[len("KILL "):]), 10, 32)
+		if err != nil || !p.kill(uint32(id)) {
+			return nil, mysql.NewError(mysql.ER_NO_SUCH_THREAD, fmt.Sprintf("Unknown thread id: %s", strings.TrimSpace(q[len("KILL "):])))
+		}
+		return &mysql.Result{}, nil
 	case strings.HasPrefix(up, "SET "):
 		if m := reHeartbeat.FindStringSubmatch(q); m != nil {
 			if ns, err := strconv.ParseInt(m[1], 10, 64); err == nil && ns > 0 {
@@ -498,7 +530,7 @@ func (h *handler) HandleQuery(q string) (*mysql.Result, error) {
 			last := files[len(files)-1]
 			return result(names, [][]any{{last.name, len(last.data), "", "", executed}})
 		}
-		return result(names, [][]any{{files[0].name, 4, "", "", files[0].prevGTIDs}})
+		return result(names, [][]any{{files[0].name, max(4, p.opts.StartPos), "", "", files[0].prevGTIDs}})
 	case up == "SHOW BINARY LOGS" || up == "SHOW MASTER LOGS":
 		var rows [][]any
 		for _, f := range files {
