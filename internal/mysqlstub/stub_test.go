@@ -176,3 +176,47 @@ func TestStub_PurgedGTIDs(t *testing.T) {
 		t.Errorf("err %v: want server code 1236 and a hint about purged binlogs", err)
 	}
 }
+
+// TestStub_HeartbeatsKeepAnIdleStreamConnected: the Reader asks for
+// heartbeats every 100 ms (SET @master_heartbeat_period) and gives a silent
+// connection 300 ms; the stub has nothing more to send after its file, so
+// only its heartbeats keep the one connection alive for well over that.
+func TestStub_HeartbeatsKeepAnIdleStreamConnected(t *testing.T) {
+	p := startStub(t, Options{Version: "8.0.31", UUID: apecloudUUID, Files: []string{filepath.Join(vectors, apecloud)}})
+	cfg := readerConfig(p, tracker(t))
+	cfg.ReadTimeout = 300 * time.Millisecond
+	beats := p.Heartbeats()
+	r, err := binlog.NewReader(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan binlog.Batch)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, offsets.Position{GTIDSet: apecloudUUID + ":1-13"}, out) }()
+	// 15 heartbeats at 100 ms: five times the read timeout.
+	deadline := time.After(10 * time.Second)
+	for p.Heartbeats() < beats+15 {
+		select {
+		case <-deadline:
+			t.Fatalf("%d heartbeats in 10 s", p.Heartbeats()-beats)
+		case err := <-done:
+			t.Fatalf("Run returned while idle: %v", err)
+		case <-out:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	if d := p.Dumps(); len(d) != 1 {
+		t.Errorf("dumps %q: want one connection for the whole idle time (heartbeats reset the read timeout)", d)
+	}
+	for _, q := range p.Queries() {
+		if strings.Contains(q, "@master_heartbeat_period") {
+			return
+		}
+	}
+	t.Errorf("the Reader never asked for heartbeats (SET @master_heartbeat_period); statements: %q", p.Queries())
+}
