@@ -220,3 +220,43 @@ func TestStub_HeartbeatsKeepAnIdleStreamConnected(t *testing.T) {
 	}
 	t.Errorf("the Reader never asked for heartbeats (SET @master_heartbeat_period); statements: %q", p.Queries())
 }
+
+// TestStub_GTIDResumeInsideTransaction: with one event per batch, the
+// batch after GTID 13's UPDATE (inside the transaction's
+// TRANSACTION_PAYLOAD, with the INSERT) ends inside the transaction: the
+// GTID set before it and one event to skip, as Debezium stores it. Resuming
+// there asks the stub for the transactions after 76f3e7be…:1-12
+// (COM_BINLOG_DUMP_GTID) and emits exactly the INSERT.
+func TestStub_GTIDResumeInsideTransaction(t *testing.T) {
+	p := startStub(t, Options{Version: "8.0.31", UUID: apecloudUUID, Files: []string{filepath.Join(vectors, apecloud)}})
+	ddl := []string{"CREATE DATABASE a CHARACTER SET utf8mb3", "USE a", strings.Replace(testTable3, "`test_table_3`", "a.test_table_3", 1)}
+	cfg := readerConfig(p, tracker(t, ddl...))
+	cfg.MaxBatchSize = 1
+	all, err := collect(t, p, cfg, offsets.Position{File: apecloud, Pos: 4, GTIDSet: apecloudUUID + ":1-10"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mid offsets.Position
+	for _, b := range all {
+		if len(b.Events) == 1 && b.Events[0].Op == event.OpUpdate {
+			mid = b.End
+		}
+	}
+	t.Logf("after the UPDATE: %s", mid)
+	if mid.GTIDSet != apecloudUUID+":1-12" || mid.Event != 1 {
+		t.Fatalf("position after GTID 13's first event = %s; want the set before it (%s:1-12) and one event to skip", mid, apecloudUUID)
+	}
+	dumps := len(p.Dumps())
+	cfg = readerConfig(p, tracker(t, ddl...))
+	got, err := collect(t, p, cfg, offsets.Position{GTIDSet: mid.GTIDSet, Event: mid.Event, Row: mid.Row}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := events(got)
+	if len(evs) != 1 || evs[0].Op != event.OpCreate || evs[0].Source.GTID != apecloudUUID+":13" {
+		t.Errorf("resumed inside GTID 13: %d events %v, want exactly its INSERT", len(evs), evs)
+	}
+	if d := p.Dumps()[dumps:]; len(d) == 0 || d[0] != "gtid "+apecloudUUID+":1-12" {
+		t.Errorf("resume dumps %q, want COM_BINLOG_DUMP_GTID from %s:1-12", d, apecloudUUID)
+	}
+}
