@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -171,6 +172,9 @@ type debezium struct {
 	exited chan struct{}
 	err    error
 
+	refuses string // scenario.dbzRefuses
+	refused bool   // it stopped with refuses
+
 	read int64    // bytes of out parsed so far
 	recs []Record // records parsed so far
 }
@@ -193,7 +197,8 @@ func startDebezium(t testing.TB, dir string, props map[string]string) *debezium 
 		t.Fatal(err)
 	}
 	d := &debezium{t: t, out: filepath.Join(dir, "debezium.jsonl"), log: &testenv.LogBuffer{}, exited: make(chan struct{})}
-	d.cmd = exec.Command("java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
+	java, _ := referenceJava()
+	d.cmd = exec.Command(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
 		"-Dlog4j2.configurationFile="+filepath.Join(javaBuild.classes, "log4j2.properties"),
 		"-cp", cp, "rivulet.differential.Reference", propsPath, d.out)
 	d.cmd.Dir = dir
@@ -301,3 +306,52 @@ func (d *debezium) stop() {
 
 // cloneRecords is a copy safe from later polls.
 func cloneRecords(r []Record) []Record { return slices.Clone(r) }
+
+// referenceJava picks the JVM the reference runs on: $RIVULET_REFERENCE_JAVA
+// (a java binary), else the newest JDK under /usr/lib/jvm, else java from
+// PATH; and its feature version (0: unknown). The JDK decides how a float
+// is printed: Float.toString and Double.toString give the shortest
+// round-trip digits since JDK 19 (JDK-4511638), as Rivulet does; JDK 17
+// prints 1.17549435E-38 where JDK 19+ prints 1.1754944E-38 (see
+// normalised, oldJDKFloats).
+var referenceJava = sync.OnceValues(func() (string, int) {
+	if p := os.Getenv("RIVULET_REFERENCE_JAVA"); p != "" {
+		return p, javaFeature(filepath.Join(filepath.Dir(filepath.Dir(p)), "release"))
+	}
+	best, bestV := "", 0
+	releases, _ := filepath.Glob("/usr/lib/jvm/*/release")
+	for _, r := range releases {
+		bin := filepath.Join(filepath.Dir(r), "bin", "java")
+		if _, err := os.Stat(bin); err != nil {
+			continue
+		}
+		if v := javaFeature(r); v > bestV {
+			best, bestV = bin, v
+		}
+	}
+	if best != "" {
+		return best, bestV
+	}
+	return "java", 0
+})
+
+// javaFeature reads JAVA_VERSION="21.0.2" from a JDK's release file.
+func javaFeature(release string) int {
+	b, err := os.ReadFile(release)
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "JAVA_VERSION="); ok {
+			v = strings.Trim(v, `"`)
+			major, _, _ := strings.Cut(v, ".")
+			n, _ := strconv.Atoi(major)
+			return n
+		}
+	}
+	return 0
+}
+
+// oldJDKFloats reports a reference JVM older than 19, whose float texts
+// are compared as float32 values (normalised).
+func oldJDKFloats() bool { _, v := referenceJava(); return v < 19 }
