@@ -93,7 +93,15 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
-	src, err := withSnapshot(cfg, reader, loader, stream.Snapshot(), log)
+	var src engine.Source = reader
+	if cfg.BinlogArchiveDir != "" { // rivulet.binlog.archive.dir: archived files, then the server
+		a, err := binlog.OpenArchive(cfg.BinlogArchiveDir)
+		if err != nil {
+			return err
+		}
+		src = &binlog.ArchiveSource{Reader: reader, Archive: a, Check: serverCheck(cfg), Logger: log.With("component", "binlog")}
+	}
+	src, err = withSnapshot(cfg, src, loader, stream.Snapshot(), log)
 	if err != nil {
 		return err
 	}
