@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"metrics":     {},
 	"config":      {},
 	"engine":      {"binlog", "snapshot", "schema", "sink", "offsets", "metrics", "config", "event"},
+	"verify":      {"schema", "snapshot", "sink", "event", "offsets"},
 	"cmd/rivulet": {"*"},
 }
 

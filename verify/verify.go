@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -103,28 +101,6 @@ type Result struct {
 // Equal reports whether the table and its topic agree.
 func (r *Result) Equal() bool {
 	return r.Skipped == "" && r.MissingN == 0 && r.ExtraN == 0 && r.DifferN == 0
-}
-
-// RepairConditions returns SQL conditions selecting the rows an
-// incremental snapshot must send again to repair r (keys missing from the
-// topic or with differing values), at most n keys per condition.
-func (r *Result) RepairConditions(t *schema.Table, n int) ([]string, error) {
-	var conds []string
-	var cur []string
-	for _, d := range slices.Concat(r.Missing, r.Differ) {
-		c, err := KeyCondition(t, []byte(d.Key))
-		if err != nil {
-			return nil, err
-		}
-		cur = append(cur, c)
-		if len(cur) == n {
-			conds, cur = append(conds, strings.Join(cur, " OR ")), nil
-		}
-	}
-	if len(cur) > 0 {
-		conds = append(conds, strings.Join(cur, " OR "))
-	}
-	return conds, nil
 }
 
 // Run compares every table of cfg.Tables with its topic, one table at a
@@ -500,10 +476,11 @@ func (v *tableRun) comparePartition(db, top *spill, dbSum sum) error {
 			return fmt.Errorf("read %s: %w", top.name, err)
 		}
 		rawLen := int(br.off - rawAt)
-		key, _, err := br.next()
+		kb, _, err := br.next()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", top.name, err)
 		}
+		key := string(kb) // the next field reuses the buffer
 		e := topicEntry{rawAt: rawAt, rawLen: rawLen}
 		if op == 'c' || op == 'u' || op == 'r' {
 			e.live = true
@@ -516,7 +493,7 @@ func (v *tableRun) comparePartition(db, top *spill, dbSum sum) error {
 			}
 			e.afterLen = int(br.off - e.afterAt)
 		}
-		state[string(key)] = e
+		state[key] = e
 	}
 	var ts sum
 	for k, e := range state {
