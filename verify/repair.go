@@ -46,7 +46,7 @@ func (r *Result) RepairCondition(t *schema.Table, maxLen int) (cond string, ok b
 // column as "`id` IN (…)" or, to fit maxLen, as ranges merged across the
 // smallest gaps.
 func intKeyCondition(t *schema.Table, keys []Diff, maxLen int) (string, bool) {
-	ck := t.ChunkKey()
+	ck := t.Key()
 	if len(ck) != 1 {
 		return "", false
 	}
@@ -74,8 +74,8 @@ func intKeyCondition(t *schema.Table, keys []Diff, maxLen int) (string, bool) {
 	slices.Sort(vals)
 	vals = slices.Compact(vals)
 	name := quoteIdent(col.Name)
-	// Merge neighbours closer than gap into one range; find the smallest
-	// gap whose rendering fits.
+	// Merge neighbours at most gap apart into one range (a run of fewer
+	// than three keys stays in the IN list, which is shorter).
 	render := func(gap int64) string {
 		var in []string
 		var ranges []string
@@ -84,8 +84,10 @@ func intKeyCondition(t *schema.Table, keys []Diff, maxLen int) (string, bool) {
 			for j+1 < len(vals) && vals[j+1]-vals[j] <= gap {
 				j++
 			}
-			if i == j {
-				in = append(in, strconv.FormatInt(vals[i], 10))
+			if j-i < 2 {
+				for k := i; k <= j; k++ {
+					in = append(in, strconv.FormatInt(vals[k], 10))
+				}
 			} else {
 				ranges = append(ranges, name+" BETWEEN "+strconv.FormatInt(vals[i], 10)+" AND "+strconv.FormatInt(vals[j], 10))
 			}
@@ -99,14 +101,25 @@ func intKeyCondition(t *schema.Table, keys []Diff, maxLen int) (string, bool) {
 	if c := render(0); len(c) <= maxLen {
 		return c, true
 	}
-	lo, hi := int64(1), int64(1)<<62
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if len(render(mid)) <= maxLen {
-			hi = mid
-		} else {
-			lo = mid + 1
+	// The candidate gaps are the distances between neighbours. The length
+	// mostly shrinks as the gap grows: search for the smallest gap that
+	// fits, then walk on where the search landed on one that does not.
+	gaps := make([]int64, 0, len(vals))
+	for i := 1; i < len(vals); i++ {
+		gaps = append(gaps, vals[i]-vals[i-1])
+	}
+	slices.Sort(gaps)
+	gaps = slices.Compact(gaps)
+	i, _ := slices.BinarySearchFunc(gaps, maxLen, func(g int64, maxLen int) int {
+		if len(render(g)) <= maxLen {
+			return 1
+		}
+		return -1
+	})
+	for ; i < len(gaps); i++ {
+		if c := render(gaps[i]); len(c) <= maxLen {
+			return c, true
 		}
 	}
-	return render(lo), true
+	return "", false // not even one range fits: the caller says what to do
 }

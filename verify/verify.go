@@ -91,6 +91,10 @@ type Result struct {
 	// NotRechecked counts differing keys that could not be read again by
 	// key (ErrKeyType): reported from the first comparison.
 	NotRechecked int64
+	// DuplicateKeys counts rows whose record key another row of the table
+	// has too (message.key.columns that are not unique): the topic can
+	// hold only one row per key, so these rows are not compared.
+	DuplicateKeys int64
 	// Rounds is the re-check rounds run; Took the time spent.
 	Rounds int
 	Took   time.Duration
@@ -171,8 +175,8 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 		return v.res, err
 	}
 	v.res.Topic = topic
-	if len(t.ChunkKey()) == 0 {
-		v.res.Skipped = "no primary key, non-null unique key or message.key.columns: records cannot be matched to rows"
+	if len(t.Key()) == 0 {
+		v.res.Skipped = "no primary key and no message.key.columns: its records have no key to match them to rows"
 		return v.res, nil
 	}
 	snap, err := snapshot.New(cfg.Snapshot)
@@ -183,7 +187,11 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	if err != nil {
 		return v.res, err
 	}
-	v.parts = min(maxPartitions, max(1, int(est[t.ID()]/int64(cfg.Snapshot.ChunkSize))+1))
+	// About ChunkSize keys per partition: the larger of the server's
+	// estimate (which can be far off right after bulk changes) and the
+	// topic's record count (at least its keys).
+	n := max(est[t.ID()], v.topicRecords(ctx))
+	v.parts = min(maxPartitions, max(1, int(n/int64(cfg.Snapshot.ChunkSize))+1))
 	dir, err := os.MkdirTemp(cfg.Dir, "rivulet-verify-")
 	if err != nil {
 		return v.res, fmt.Errorf("create a work directory in %s: %w (set --work-dir)", cfg.Dir, err)
@@ -363,6 +371,27 @@ func (v *tableRun) endOffsets(ctx context.Context) (map[int32]int64, error) {
 	return out, nil
 }
 
+// topicRecords returns the records the topic holds now (end minus start
+// offsets), 0 when it cannot tell.
+func (v *tableRun) topicRecords(ctx context.Context) int64 {
+	adm := kadm.NewClient(v.cfg.Kafka)
+	starts, err := adm.ListStartOffsets(ctx, v.res.Topic)
+	if err != nil {
+		return 0
+	}
+	ends, err := adm.ListEndOffsets(ctx, v.res.Topic)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	ends.Each(func(e kadm.ListedOffset) {
+		if s, ok := starts.Lookup(e.Topic, e.Partition); ok && e.Err == nil && s.Err == nil && e.Offset > s.Offset {
+			n += e.Offset - s.Offset
+		}
+	})
+	return n
+}
+
 // readTopic reads the topic's partitions from from (nil: the start) up to
 // to, calling rec for each record in partition order.
 func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec func(*kgo.Record, *Canon)) error {
@@ -522,6 +551,12 @@ func (v *tableRun) comparePartition(db, top *spill, dbSum sum) error {
 			return err
 		}
 		k := string(key)
+		if _, dup := seen[k]; dup {
+			// Several rows share one record key (message.key.columns that
+			// are not unique): the topic keeps one of them per key.
+			v.res.DuplicateKeys++
+			continue
+		}
 		seen[k] = struct{}{}
 		e, ok := state[k]
 		switch {

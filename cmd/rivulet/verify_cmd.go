@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/event"
@@ -90,6 +91,41 @@ func (e jsonEncoder) AppendRecords(_ context.Context, recs []sink.Record, buf []
 	return e.JSON.AppendRecords(recs, buf, ev)
 }
 
+// verifyEncoding returns the encoder verify writes database rows with and
+// the codec that reads both sides: the connector's JSON encoder and
+// JSONCodec, or with the AvroConverter its Avro encoder and an AvroCodec
+// reading schemas from the same registry (registering a schema the
+// connector registered already changes nothing).
+func verifyEncoding(ctx context.Context, cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger) (verify.Encoder, verify.Codec, error) {
+	if !cfg.UsesAvro() {
+		enc, err := sink.NewJSON(encCfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return jsonEncoder{enc}, verify.JSONCodec{KeySchemas: cfg.KeyConverter.SchemasEnable, ValueSchemas: cfg.ValueConverter.SchemasEnable}, nil
+	}
+	ac, err := avroConfig(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := sink.NewAvro(encCfg, *ac)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []sr.ClientOpt{sr.URLs(cfg.Avro.RegistryURLs...)}
+	if cfg.Avro.User != "" {
+		opts = append(opts, sr.BasicAuth(cfg.Avro.User, cfg.Avro.Password.Reveal()))
+	}
+	src, err := sr.NewClient(opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("schema registry client for %s: %w", strings.Join(cfg.Avro.RegistryURLs, ","), err)
+	}
+	return enc, verify.NewAvroCodec(func(ctx context.Context, id int) (string, error) {
+		s, err := src.SchemaByID(ctx, id)
+		return s.Schema, err
+	}), nil
+}
+
 // newVerifyKafka is the Kafka client of `rivulet verify`: it reads the
 // table topics (partitions added and removed as it goes, no group) and,
 // with --repair, writes tombstones and the Kafka signal.
@@ -109,8 +145,8 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	if cfg.Kafka.Embedded() {
 		return false, fmt.Errorf("%w: the embedded broker lives only inside `rivulet run`; verify needs a real Kafka", config.ErrUnsupported)
 	}
-	if cfg.UsesAvro() {
-		return false, fmt.Errorf("%w: verify reads JSON topics only so far (key/value.converter is Avro); TODO(#18)", config.ErrUnsupported)
+	if cfg.UsesAvro() && (cfg.KeyConverter.Class != config.AvroConverterClass || cfg.ValueConverter.Class != config.AvroConverterClass) {
+		return false, fmt.Errorf("%w: verify reads keys and values in one format: set key.converter and value.converter both to %s or both to JSON", config.ErrUnsupported, config.AvroConverterClass)
 	}
 	for _, t := range cfg.Transforms {
 		if t.Class != config.UnwrapClass {
@@ -121,7 +157,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	if err != nil {
 		return false, err
 	}
-	enc, err := sink.NewJSON(encCfg)
+	enc, codec, err := verifyEncoding(ctx, cfg, encCfg, log)
 	if err != nil {
 		return false, err
 	}
@@ -177,8 +213,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 	}
 	results, err := verify.Run(ctx, verify.Config{
-		Tables: tables, Snapshot: snapCfg, Encoder: jsonEncoder{enc},
-		Codec: verify.JSONCodec{KeySchemas: cfg.KeyConverter.SchemasEnable, ValueSchemas: cfg.ValueConverter.SchemasEnable},
+		Tables: tables, Snapshot: snapCfg, Encoder: enc, Codec: codec,
 		Kafka: cl, WaitPosition: wait, Dir: o.workDir, MaxKeys: o.maxKeys, Logger: log,
 	})
 	if err != nil {
@@ -257,6 +292,9 @@ func printVerify(out io.Writer, cfg *config.Config, tables []*schema.Table, resu
 		printKeys(out, "keys whose values differ:    ", r.DifferN, r.Differ, show)
 		if r.Changing > 0 {
 			fmt.Fprintf(out, "  changing while verified:     %d (changed by the stream during the last re-check: not judged)\n", r.Changing)
+		}
+		if r.DuplicateKeys > 0 {
+			fmt.Fprintf(out, "  rows sharing a record key:   %d (message.key.columns is not unique: the topic holds one row per key; not compared)\n", r.DuplicateKeys)
 		}
 		if r.NotRechecked > 0 {
 			fmt.Fprintf(out, "  not re-read by key:          %d (key type; reported from the first comparison)\n", r.NotRechecked)
