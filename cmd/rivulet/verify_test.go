@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/internal/srtest"
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
 // verifyRun runs `rivulet verify` with args and returns its output and exit code.
@@ -64,7 +68,7 @@ func TestVerify_LiveDamagedRepaired(t *testing.T) {
 		"table.include.list":     e.db + `\.items`,
 	})
 	in := e.start(t, cfg)
-	stop := startWriter(t, e, rows)
+	stop := startWriter(t, e, rows, 2*time.Millisecond)
 	waitLog(t, in, "initial snapshot complete", 1)
 	// While the writer runs: every difference is a change in flight.
 	out, code := verifyRun(t, cfg, "--tables", e.db+".items")
@@ -173,8 +177,8 @@ func TestVerify_Formats(t *testing.T) {
 		{name: "json unwrap", key: `{"id":6}`, extra: func(e *e2eEnv) map[string]string {
 			return map[string]string{
 				"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
-				"transforms":                                       "unwrap",
-				"transforms.unwrap.type":                           "io.debezium.transforms.ExtractNewRecordState",
+				"transforms":             "unwrap",
+				"transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 				"transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
 				"transforms.unwrap.add.fields":                     "op,source.ts_ms",
 			}
@@ -235,5 +239,78 @@ func TestVerify_Formats(t *testing.T) {
 			wantLines(t, out, "keys whose values differ:     "+n, tc.key+" columns: note")
 			in.stop()
 		})
+	}
+}
+
+// TestVerify_MemoryBoundedByChunk verifies two tables of 1 KB rows, one
+// eight times the other (8,000 and 64,000 rows: about 8 and 64 MB on each
+// side), with snapshot.fetch.size=500, and compares the peak RSS of the
+// two verify processes (built without the race detector, whose shadow
+// memory would blur the figure): it must not grow with the table, since
+// verify holds one chunk and one partition (about a chunk of keys) at a
+// time and spills the rest to disk.
+func TestVerify_MemoryBoundedByChunk(t *testing.T) {
+	e := newE2E(t)
+	e.srv.Exec(t, e.db,
+		"CREATE TABLE small (id INT PRIMARY KEY, s VARCHAR(1000))",
+		"CREATE TABLE large (id INT PRIMARY KEY, s VARCHAR(1000))",
+		"INSERT INTO small SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000) FROM seq_1_to_8000",
+		"INSERT INTO large SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000) FROM seq_1_to_64000")
+	cfg := e.config(t, map[string]string{
+		"snapshot.mode": "initial_only", "snapshot.fetch.size": "500",
+		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
+	})
+	bin := testenv.Rivulet(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, bin, "run", "--config", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("rivulet run (initial_only): %v\n%s", err, out)
+	}
+	rss := map[string]int64{}
+	for _, tbl := range []string{"small", "large"} {
+		cmd := exec.CommandContext(ctx, bin, "verify", "--config", cfg, "--tables", e.db+"."+tbl, "--work-dir", t.TempDir())
+		out, peak, err := runPeak(cmd)
+		if err != nil {
+			t.Fatalf("verify %s: %v\n%s", tbl, err, out)
+		}
+		wantLines(t, out, "): EQUAL")
+		rss[tbl] = peak
+		t.Logf("verify of %s: peak RSS %d MiB\n%s", tbl, rss[tbl], out)
+	}
+	if rss["large"] > rss["small"]+24 {
+		t.Errorf("verify's memory grew with the table: peak RSS %d MiB for 64,000 rows, %d MiB for 8,000 (the 56 MB more rows on each side must stay on disk)",
+			rss["large"], rss["small"])
+	}
+}
+
+// runPeak runs cmd and returns its combined output and its peak RSS in MiB,
+// read from /proc/<pid>/status (VmHWM) while it runs: the rusage of a child
+// counts the parent's memory at the fork too, so it cannot tell.
+func runPeak(cmd *exec.Cmd) (string, int64, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	var peak int64
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(status); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+					peak = max(peak, kb/1024)
+				}
+			}
+		}
+		select {
+		case err := <-done:
+			return out.String(), peak, err
+		case <-tick.C:
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -93,7 +92,23 @@ func verifyBench(o options, srv *testenv.Server, conn *client.Conn, dir string) 
 		cmd := exec.Command(o.rivulet, "verify", "--config", cfgFile, "--work-dir", dir)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		t0 := time.Now()
-		err = cmd.Run()
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		// VmHWM while it runs: a child's rusage counts the parent's memory
+		// at the fork too.
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		rss := 0.0
+	wait:
+		for {
+			rss = max(rss, peakRSS(cmd.Process.Pid))
+			select {
+			case err = <-done:
+				break wait
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
 		elapsed := time.Since(t0)
 		if err != nil {
 			return nil, fmt.Errorf("rivulet verify: %w\n%s", err, out.String())
@@ -104,7 +119,6 @@ func verifyBench(o options, srv *testenv.Server, conn *client.Conn, dir string) 
 		}
 		dbCPU = cpuSeconds(srv.Pid()) - dbCPU
 		n := float64(r.rows)
-		rss := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 		cpu := cmd.ProcessState.UserTime().Seconds() + cmd.ProcessState.SystemTime().Seconds()
 		stmts := after["Com_select"] - before["Com_select"] + after["Com_show_binlog_status"] - before["Com_show_binlog_status"] +
 			after["Com_show_master_status"] - before["Com_show_master_status"]
