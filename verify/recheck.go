@@ -64,7 +64,7 @@ func (v *tableRun) recheck(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = v.readTopic(ctx, v.topicEnd, end, func(r *kgo.Record, c *Canon) {
+		reached, err := v.readTopic(ctx, v.topicEnd, end, func(r *kgo.Record, c *Canon) {
 			if c.Op == 't' {
 				for _, cd := range v.cands {
 					cd.topicLive, cd.topicAfter, cd.changed = false, nil, true
@@ -86,7 +86,7 @@ func (v *tableRun) recheck(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		v.topicEnd = end
+		v.topicEnd = reached
 		resolved := 0
 		for k, c := range v.cands {
 			if c.noRecheck {

@@ -232,7 +232,7 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	if err != nil {
 		return v.res, err
 	}
-	err = v.readTopic(ctx, nil, end, func(r *kgo.Record, c *Canon) {
+	v.topicEnd, err = v.readTopic(ctx, nil, end, func(r *kgo.Record, c *Canon) {
 		if c.Op == 't' {
 			for _, s := range topicParts {
 				s.raw([]byte{'t'})
@@ -252,7 +252,6 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	if err != nil {
 		return v.res, err
 	}
-	v.topicEnd = end
 	v.log.Info("topic read", "topic", v.res.Topic, "records", v.res.Records)
 
 	// 3. Partition by partition: checksums, and keys where they differ.
@@ -393,23 +392,31 @@ func (v *tableRun) topicRecords(ctx context.Context) int64 {
 }
 
 // readTopic reads the topic's partitions from from (nil: the start) up to
-// to, calling rec for each record in partition order.
-func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec func(*kgo.Record, *Canon)) error {
+// to, calling rec for each record in partition order. It returns where
+// each partition was read to: to, or, for a partition that stopped
+// returning records before it (its last offsets are transaction markers,
+// or the broker is slow), the offset after its last record, so that the
+// next read starts there again.
+func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec func(*kgo.Record, *Canon)) (map[int32]int64, error) {
 	cl := v.cfg.Kafka
 	assign := map[int32]kgo.Offset{}
 	left := map[int32]int64{}
+	reached := make(map[int32]int64, len(to))
 	for p, end := range to {
 		start := int64(0)
 		if from != nil {
 			start = from[p]
 		}
+		reached[p] = max(start, 0)
 		if start < end {
 			assign[p] = kgo.NewOffset().At(start)
 			left[p] = end
+		} else {
+			reached[p] = end
 		}
 	}
 	if len(assign) == 0 {
-		return nil
+		return reached, nil
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{v.res.Topic: assign})
 	defer func() {
@@ -425,7 +432,7 @@ func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec 
 		fs := cl.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
@@ -434,7 +441,7 @@ func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec 
 			}
 		})
 		if ferr != nil {
-			return fmt.Errorf("read %s: %w", v.res.Topic, ferr)
+			return nil, fmt.Errorf("read %s: %w", v.res.Topic, ferr)
 		}
 		n := 0
 		var derr error
@@ -450,28 +457,37 @@ func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec 
 				derr = fmt.Errorf("%s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
 				return
 			}
+			reached[r.Partition] = r.Offset + 1
+			if r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
 			if c.Op != 't' && c.Key == nil {
 				return // a record without key (a keyless table's): cannot be matched
 			}
 			rec(r, &c)
-			if r.Offset+1 >= end {
-				delete(left, r.Partition)
-			}
 		})
 		if derr != nil {
-			return derr
+			return nil, derr
 		}
 		if n == 0 {
 			// Transaction markers take offsets no record is returned for:
 			// after a few idle polls the partitions are read to their end.
 			if idle++; idle >= 3 {
-				return nil
+				break
 			}
 		} else {
 			idle = 0
 		}
 	}
-	return nil
+	for p := range left {
+		v.log.Debug("partition read up to its last record", "partition", p, "offset", reached[p], "end", left[p])
+	}
+	for p, end := range to {
+		if _, open := left[p]; !open {
+			reached[p] = end
+		}
+	}
+	return reached, nil
 }
 
 // topicEntry is a key's last record in one partition file.

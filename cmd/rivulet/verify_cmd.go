@@ -96,7 +96,7 @@ func (e jsonEncoder) AppendRecords(_ context.Context, recs []sink.Record, buf []
 // JSONCodec, or with the AvroConverter its Avro encoder and an AvroCodec
 // reading schemas from the same registry (registering a schema the
 // connector registered already changes nothing).
-func verifyEncoding(ctx context.Context, cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger) (verify.Encoder, verify.Codec, error) {
+func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger) (verify.Encoder, verify.Codec, error) {
 	if !cfg.UsesAvro() {
 		enc, err := sink.NewJSON(encCfg)
 		if err != nil {
@@ -157,7 +157,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	if err != nil {
 		return false, err
 	}
-	enc, codec, err := verifyEncoding(ctx, cfg, encCfg, log)
+	enc, codec, err := verifyEncoding(cfg, encCfg, log)
 	if err != nil {
 		return false, err
 	}
