@@ -17,6 +17,7 @@ func SupportedKeys() []string {
 	out = append(out, transformKeys...)
 	out = append(out, encodingKeys...)
 	out = append(out, avroKeys...)
+	out = append(out, databaseTLSKeys...)
 	sort.Strings(out)
 	return out
 }
@@ -24,7 +25,7 @@ func SupportedKeys() []string {
 var supportedKeys = []string{
 	"name", "connector.class",
 	"database.hostname", "database.port", "database.user", "database.password",
-	"database.server.id", "database.ssl.mode", "connect.timeout.ms",
+	"database.server.id", "connect.timeout.ms",
 	"topic.prefix",
 	"database.include.list", "database.exclude.list",
 	"table.include.list", "table.exclude.list",
@@ -74,10 +75,6 @@ var fixedKeys = []fixedKey{
 	{key: "notification.enabled.channels"},
 	{key: "read.only", def: "false"},
 	{key: "database.initial.statements"},
-	{key: "database.ssl.keystore"},
-	{key: "database.ssl.keystore.password"},
-	{key: "database.ssl.truststore"},
-	{key: "database.ssl.truststore.password"},
 	{key: "converters"}, // handled with its <name>.* keys by unsupportedFamilies
 	// Rivulet's snapshot will take no locks at all; "extended" asks for more.
 	{key: "snapshot.locking.mode", def: "minimal", also: []string{"none", "extended", "minimal_percona", "minimal_percona_no_table_locks"}},
@@ -281,16 +278,13 @@ func (l *loader) fixed() {
 		case hasAnyPrefix(k, fixedPrefixes):
 			delete(l.m, k)
 			l.fail(unsupported(k, redact(k, v), "remove "+k))
-		case k == "security.protocol" || strings.HasSuffix(k, ".security.protocol"):
+		case v != "" && (strings.HasSuffix(k, ".security.protocol") || strings.HasSuffix(k, ".sasl.jaas.config") ||
+			strings.HasSuffix(k, ".sasl.mechanism") || strings.Contains(k, ".ssl.")) && !strings.Contains(k, "schema.registry"):
+			// A security key under a prefix no client reads must not be
+			// mistaken for one that secures a connection.
 			delete(l.m, k)
-			if v != "" && !strings.EqualFold(v, "PLAINTEXT") {
-				l.fail(unsupported(k, v, "Kafka TLS and SASL are not implemented yet; use a PLAINTEXT listener"))
-			}
-		case k == "sasl.jaas.config" || strings.HasSuffix(k, ".sasl.jaas.config"):
-			delete(l.m, k)
-			if v != "" {
-				l.fail(unsupported(k, redacted, "Kafka SASL is not implemented yet; use a PLAINTEXT listener"))
-			}
+			l.fail(invalid(k, redact(k, v), "is not read by any Kafka client Rivulet opens",
+				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
 		}
 	}
 }

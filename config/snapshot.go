@@ -140,6 +140,12 @@ func (l *loader) parseSnapshot(c *Config) {
 		if l.has(configBasedPrefix+f.key) && c.SnapshotMode != SnapshotConfigurationBased {
 			l.warn(configBasedPrefix+f.key+" is read only with snapshot.mode=configuration_based; it is ignored", configBasedPrefix+f.key)
 		}
+		if f.key == "snapshot.schema" && c.SnapshotMode == SnapshotConfigurationBased && strings.EqualFold(strings.TrimSpace(l.m[configBasedPrefix+f.key]), "false") {
+			// Debezium then leaves the schema out of the snapshot and relies
+			// on the stored history; Rivulet records the schema of every
+			// snapshotted table, because it decodes the rows with it.
+			l.warn(configBasedPrefix+"snapshot.schema=false has no effect: Rivulet records the schema of the tables it snapshots (it cannot decode rows without it), so the schema history gets those tables' DDL as with true; remove the key", configBasedPrefix+"snapshot.schema")
+		}
 		l.boolean(configBasedPrefix+f.key, f.dst)
 	}
 	if v, ok := l.take(overridesKey); ok {

@@ -23,9 +23,6 @@ var allowed = map[string][]string{
 }
 
 func TestDependencyRule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
 	const mod = "github.com/rivulet-cdc/rivulet/"
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, mod+"...").Output()
 	if err != nil {

@@ -250,6 +250,11 @@ func newCollector(s *Stream) *collector {
 	c.snapEstimated = prometheus.NewDesc("rivulet_snapshot_table_rows_estimated", "Rows the server estimates a snapshotted table holds (information_schema TABLES.TABLE_ROWS, approximate for InnoDB), read when the snapshot starts; compare with debezium_metrics_RowsScanned.", []string{"table"}, nil)
 	c.snapETA = prometheus.NewDesc("rivulet_snapshot_table_eta_seconds", "Seconds until a table's snapshot is read at the rate since its first chunk, from the estimate; 0 once the table is done, absent while unknown.", []string{"table"}, nil)
 	ctr(rv("rivulet_ddl_skipped_total", "DDL statements skipped because they could not be parsed (schema.history.internal.skip.unparseable.ddl)."), i64(&h.ddlSkipped))
+	ctr(rv("rivulet_ddl_unparsed_neutral_total", "DDL statements the parser could not read that cannot change columns (indexes, constraints, partitions, table options): recorded and passed over."), i64(&h.ddlNeutral))
+	for i, kind := range DDLFallbackKinds {
+		ctr(prometheus.NewDesc("rivulet_ddl_fallback_total", "DDL statements (or table maps of tables the history lacked) resolved by a fallback, by kind: binlog_metadata (TABLE_MAP full row metadata), reload (the live table), dropped_later (dropped or renamed before any row).",
+			nil, prometheus.Labels{"kind": kind}), i64(&h.ddlFallback[i]))
+	}
 	return c
 }
 

@@ -157,7 +157,13 @@ type SchemaHistory struct {
 	recovered, applied             atomic.Int64
 	lastRecoveredNs, lastAppliedNs atomic.Int64
 	ddlSkipped                     atomic.Int64
+	ddlNeutral                     atomic.Int64
+	ddlFallback                    [len(DDLFallbackKinds)]atomic.Int64
 }
+
+// DDLFallbackKinds are the ways a DDL statement the parser could not read is
+// resolved (schema.Tracker), the kind label of rivulet_ddl_fallback_total.
+var DDLFallbackKinds = [...]string{"binlog_metadata", "reload", "dropped_later"}
 
 // Schema history states (Debezium SchemaHistoryMXBean Status).
 const (
@@ -195,3 +201,19 @@ func (h *SchemaHistory) ChangeApplied() {
 // DDLSkipped counts one DDL statement skipped because it could not be parsed
 // (schema.history.internal.skip.unparseable.ddl=true).
 func (h *SchemaHistory) DDLSkipped() { h.ddlSkipped.Add(1) }
+
+// DDLNeutralUnparsed counts one statement the parser could not read that
+// cannot change columns (an index, constraint, partition or table-option
+// change): recorded and passed over.
+func (h *SchemaHistory) DDLNeutralUnparsed() { h.ddlNeutral.Add(1) }
+
+// DDLFallback counts one statement, or one table map of a table the history
+// lacked, resolved by fallback kind (one of DDLFallbackKinds; others are
+// not counted).
+func (h *SchemaHistory) DDLFallback(kind string) {
+	for i, k := range DDLFallbackKinds {
+		if k == kind {
+			h.ddlFallback[i].Add(1)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -159,7 +160,10 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 	if err != nil {
 		return nil, err
 	}
-	return sink.NewKafka(sink.KafkaConfig{
+	if opts, err = kafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
+		return nil, err
+	}
+	kc := sink.KafkaConfig{
 		Encoding:    enc,
 		Avro:        avro,
 		Brokers:     cfg.Kafka.BootstrapServers,
@@ -177,7 +181,9 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		Opts:               opts,
 		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
 		ContextHeaders:     contextHeaders(cfg, enc.Connector),
-	})
+	}
+	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafkaclient.go)
+	return sink.NewKafka(kc)
 }
 
 // encoderConfig is the record encoding cfg asks for: envelope, converters,
@@ -213,7 +219,7 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 	if !cfg.ExtendedHeaders {
 		return nil
 	}
-	return sink.ContextHeaders(c, cfg.TopicPrefix)
+	return sink.ContextHeaders(c, cfg.TopicPrefix, sink.NewRunID(time.Now()))
 }
 
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {

@@ -30,11 +30,12 @@ func statusCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "connector configuration (JSON or .properties)")
 	asJSON := fs.Bool("json", false, "print the endpoint's JSON as is")
+	worker := fs.String("worker", "", workerUsage)
 	addr := fs.String("addr", "", "host:port of the instance's HTTP endpoint (default: from metrics.listen)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, _, code := loadConfig(stderr, "status", *path, false)
+	cfg, _, code := loadConfig(stderr, "status", *path, *worker, false)
 	if code != exitOK {
 		return code
 	}

@@ -44,6 +44,7 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "connector configuration (JSON or .properties)")
+	worker := fs.String("worker", "", workerUsage)
 	tables := fs.String("tables", "", "comma-separated db.table names to verify (default: every captured table)")
 	var o verifyOptions
 	fs.BoolVar(&o.repair, "repair", false, "ask the running instance for an incremental snapshot of the differing keys (signal channel) and write tombstones for keys only in the topic")
@@ -55,7 +56,7 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, log, code := loadConfig(stderr, "verify", *path, false)
+	cfg, log, code := loadConfig(stderr, "verify", *path, *worker, false)
 	if code != exitOK {
 		return code
 	}

@@ -596,6 +596,10 @@ func installDB(dir string) error {
 		"--auth-root-authentication-method=normal",
 		"--datadir=" + filepath.Join(dir, "data"),
 		"--skip-test-db",
+		// The bootstrap's temporary tables in the server's own directory:
+		// in the shared /tmp, parallel installs failed on each other's
+		// "#sql-temptable-*" files ("Error on delete of '/tmp/#sql-temptable…'").
+		"--tmpdir=" + dir,
 	}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
