@@ -127,12 +127,17 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 	}), nil
 }
 
-// newVerifyKafka is the Kafka client of `rivulet verify`: it reads the
-// table topics (partitions added and removed as it goes, no group) and,
-// with --repair, writes tombstones and the Kafka signal.
-func newVerifyKafka(cfg *config.Config, brokers []string) (*kgo.Client, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-verify-"+cfg.Name),
+// newVerifyKafka is a Kafka client of `rivulet verify` with the settings
+// (TLS, SASL) of role: the consumer's to read the table topics (partitions
+// added and removed as it goes, no group), the producer's to write
+// tombstones and the Kafka signal with --repair.
+func newVerifyKafka(cfg *config.Config, role config.KafkaRole, brokers []string) (*kgo.Client, error) {
+	opts, err := kafkaOpts(cfg, role, kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-verify-"+cfg.Name),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(500*time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client for %s: %w", strings.Join(brokers, ","), err)
 	}
@@ -187,7 +192,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 			tables = append(tables, all[i])
 		}
 	}
-	cl, err := newVerifyKafka(cfg, cfg.Kafka.BootstrapServers)
+	cl, err := newVerifyKafka(cfg, config.RoleConsumer, cfg.Kafka.BootstrapServers)
 	if err != nil {
 		return false, err
 	}
@@ -225,7 +230,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 		if serr != nil {
 			return false, fmt.Errorf("--repair needs the running instance (it reads the signal and re-sends the rows); none answers at %s", addr)
 		}
-		if err := repair(ctx, cfg, cl, snapCfg, tables, results, out); err != nil {
+		if err := repair(ctx, cfg, snapCfg, tables, results, out); err != nil {
 			return false, fmt.Errorf("repair: %w", err)
 		}
 	}
@@ -376,7 +381,21 @@ const (
 // connector reads, for one incremental snapshot of exactly the differing
 // key ranges of every differing table, and writes a tombstone for each key
 // only in the topic (no snapshot can remove a key whose row is gone).
-func repair(ctx context.Context, cfg *config.Config, cl *kgo.Client, sc snapshot.Config, tables []*schema.Table, results []verify.Result, out io.Writer) error {
+func repair(ctx context.Context, cfg *config.Config, sc snapshot.Config, tables []*schema.Table, results []verify.Result, out io.Writer) error {
+	var cl *kgo.Client // the producer, opened for the first write
+	defer func() {
+		if cl != nil {
+			cl.Close()
+		}
+	}()
+	producer := func(brokers []string) (*kgo.Client, error) {
+		if cl == nil {
+			var err error
+			cl, err = newVerifyKafka(cfg, config.RoleProducer, brokers)
+			return cl, err
+		}
+		return cl, nil
+	}
 	maxLen := signalTableMaxCondition
 	if cfg.Signal.Kafka {
 		maxLen = signalKafkaMaxCondition
@@ -406,6 +425,10 @@ func repair(ctx context.Context, cfg *config.Config, cl *kgo.Client, sc snapshot
 			}
 		}
 		if len(recs) > 0 {
+			cl, err := producer(cfg.Kafka.BootstrapServers)
+			if err != nil {
+				return err
+			}
 			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 				return fmt.Errorf("write tombstones to %s: %w", r.Topic, err)
 			}
@@ -431,10 +454,13 @@ func repair(ctx context.Context, cfg *config.Config, cl *kgo.Client, sc snapshot
 		}
 		value, _ := json.Marshal(map[string]any{"type": "execute-snapshot", "data": json.RawMessage(data)})
 		sig := &kgo.Record{Topic: cfg.Signal.KafkaTopic, Partition: 0, Key: []byte(cfg.TopicPrefix), Value: value}
-		scl := cl
-		if !slices.Equal(brokers, cfg.Kafka.BootstrapServers) {
-			var err error
-			if scl, err = newVerifyKafka(cfg, brokers); err != nil {
+		var scl *kgo.Client
+		if slices.Equal(brokers, cfg.Kafka.BootstrapServers) {
+			if scl, err = producer(brokers); err != nil {
+				return err
+			}
+		} else {
+			if scl, err = newVerifyKafka(cfg, config.RoleProducer, brokers); err != nil {
 				return err
 			}
 			defer scl.Close()
