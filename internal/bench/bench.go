@@ -166,11 +166,15 @@ func run(o options) error {
 	}
 
 	var snap *snapshotResult
+	var ver *verifyResult
 	var p50, p99 time.Duration
 	var n int
 	if variantFilter == nil {
 		if snap, err = snapshotBench(o, srv, conn, dir); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
+		}
+		if ver, err = verifyBench(o, srv, conn, dir); err != nil {
+			return fmt.Errorf("verify: %w", err)
 		}
 		if p50, p99, n, err = liveLag(o, srv, conn, dir); err != nil {
 			return fmt.Errorf("live lag: %w", err)
@@ -209,6 +213,7 @@ func run(o options) error {
 		printSideBySide(results[1], dbz, changes)
 	}
 	snap.print()
+	ver.print()
 	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
 		o.liveRate, o.liveFor, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
 	return nil
