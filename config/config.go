@@ -283,10 +283,53 @@ type Database struct {
 	// requires it; when absent Load picks a random id in 5400-6399 as
 	// Debezium 1.x did, and warns.
 	ServerID uint32
-	// SSLMode is `database.ssl.mode`. Default "preferred".
+	// SSLMode is `database.ssl.mode`. Default "preferred". The MariaDB
+	// connector's spellings are read as their equivalents: disable
+	// (disabled), trust (required), verify-ca (verify_ca), verify-full
+	// (verify_identity).
 	SSLMode SSLMode
+	// SSLTruststore and SSLTruststorePassword are `database.ssl.truststore`
+	// and `.password`: the CA certificates that verify_ca and
+	// verify_identity check the server certificate against, in a JKS,
+	// PKCS12 or PEM file (told apart by content). Unset: the system roots.
+	SSLTruststore         string
+	SSLTruststorePassword Secret
+	// SSLKeystore and SSLKeystorePassword are `database.ssl.keystore` and
+	// `.password`: the client certificate and key (JKS, PKCS12 or PEM), for
+	// users that REQUIRE X509.
+	SSLKeystore         string
+	SSLKeystorePassword Secret
+	// SSLCA, SSLCert and SSLKey are `database.ssl.ca`, `database.ssl.cert`
+	// and `database.ssl.key` (Rivulet): PEM files, the alternative to the
+	// Java stores that a Kubernetes TLS Secret mounts (ca.crt, tls.crt,
+	// tls.key). SSLCA replaces SSLTruststore, SSLCert and SSLKey replace
+	// SSLKeystore.
+	SSLCA, SSLCert, SSLKey string
+	// SSLKeyPassword is `database.ssl.key.password` (Rivulet): the password
+	// of an encrypted PEM key, or of a JKS key entry whose password differs
+	// from the keystore's.
+	SSLKeyPassword Secret
+	// IAM is RDS/Aurora IAM database authentication (database.iam.*).
+	IAM IAM
 	// ConnectTimeout is `connect.timeout.ms`. Default 30s.
 	ConnectTimeout time.Duration
+}
+
+// IAM configures RDS/Aurora IAM database authentication: instead of
+// database.password, each new connection sends a short-lived token (valid
+// 15 minutes) signed with the AWS credentials of the standard chain
+// (environment, shared config and profile, EKS IRSA web identity, ECS and
+// EC2 instance roles), over TLS only.
+type IAM struct {
+	// Enabled is `database.iam.authentication.enabled` (Rivulet). Default false.
+	Enabled bool
+	// Region is `database.iam.region`: the database's AWS region. Default:
+	// taken from an RDS host name (<name>.<id>.<region>.rds.amazonaws.com),
+	// else AWS_REGION or the profile's region.
+	Region string
+	// Profile is `database.iam.profile`: the shared config profile whose
+	// credentials sign the token. Default: AWS_PROFILE, else "default".
+	Profile string
 }
 
 // Filters select what is captured. Each list holds regular expressions

@@ -255,7 +255,7 @@ func TestFromMap_Errors(t *testing.T) {
 		{"hostname missing", []string{"-database.hostname", ""}, []string{`database.hostname: is not set; set the host name or IP address of the MySQL or MariaDB server`}, false},
 		{"hostname spaces", []string{"database.hostname", "my host"}, []string{`database.hostname: "my host" contains spaces; set a host name or IP address`}, false},
 		{"user missing", []string{"database.user", ""}, []string{`database.user: is not set; set a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT privileges`}, false},
-		{"ssl mode", []string{"database.ssl.mode", "on"}, []string{`database.ssl.mode: "on" is not an SSL mode; set disabled, preferred, required, verify_ca or verify_identity`}, false},
+		{"ssl mode", []string{"database.ssl.mode", "on"}, []string{`database.ssl.mode: "on" is not an SSL mode; set disabled, preferred, required, verify_ca or verify_identity (MariaDB connector spellings: disable, trust, verify-ca, verify-full)`}, false},
 		{"topic prefix missing", []string{"-topic.prefix", ""}, []string{`topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)`}, false},
 		{"topic prefix chars", []string{"topic.prefix", "db/server 1"}, []string{`topic.prefix: "db/server 1" contains characters other than A-Z, a-z, 0-9, '.', '_' and '-'; use only those characters, as Kafka topic names do`}, false},
 		{"topic prefix long", []string{"topic.prefix", strings.Repeat("p", 250)}, []string{`topic.prefix: "` + strings.Repeat("p", 250) + `" is longer than 249 characters; use a shorter prefix; Kafka limits topic names to 249 characters`}, false},
@@ -287,7 +287,7 @@ func TestFromMap_Errors(t *testing.T) {
 		// Known keys Rivulet implements only at Debezium's default.
 		{"fixed with default", []string{"enable.time.adjuster", "false"}, []string{`enable.time.adjuster: "false" is not supported yet; remove enable.time.adjuster or set it to Debezium's default "true"`}, true},
 		{"fixed without default", []string{"database.initial.statements", "SET x=1"}, []string{`database.initial.statements: "SET x=1" is not supported yet; remove database.initial.statements`}, true},
-		{"fixed secret redacted", []string{"database.ssl.truststore.password", "changeit"}, []string{`database.ssl.truststore.password: "****" is not supported yet; remove database.ssl.truststore.password`}, true},
+		{"truststore unreadable", []string{"database.ssl.mode", "verify_ca", "database.ssl.truststore", "/nonexistent/trust.jks", "database.ssl.truststore.password", "changeit"}, []string{`database.ssl.truststore: "/nonexistent/trust.jks" cannot be read (no such file or directory); mount the truststore file at that path or fix the path`}, false},
 		{"snapshot threads out of range", []string{"snapshot.max.threads", "0"}, []string{`snapshot.max.threads: "0" is not an integer in range; set an integer 1-64`}, false},
 		{"snapshot override without statement", []string{"snapshot.select.statement.overrides", "db.t"}, []string{`snapshot.select.statement.overrides: "db.t" names db.t without a statement; set snapshot.select.statement.overrides.db.t to the SELECT to use for that table`}, false},
 		{"column mask", []string{"column.mask.hash.MD2.with.salt.x", "inventory.customers.email"}, []string{`column.mask.hash.MD2.with.salt.x: "inventory.customers.email" names hash algorithm MD2, which Rivulet does not have; use one of MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256, SHA3-224, SHA3-256, SHA3-384, SHA3-512`}, false},

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -63,10 +62,12 @@ func (l *loader) kafkaTLS(kc *KafkaClient, p clientProps) {
 	}
 	if kc.Protocol.TLS() {
 		if _, err := t.Config(); err != nil {
-			var fe *FieldError
-			if errors.As(err, &fe) {
-				fe.Key = kc.Source(fe.Key)
-				l.failOnce(fe)
+			for _, e := range joined(err) {
+				var fe *FieldError
+				if errors.As(e, &fe) {
+					fe.Key = kc.Source(fe.Key)
+					l.failOnce(fe)
+				}
 			}
 		}
 	} else if t.TruststoreLocation != "" || t.KeystoreLocation != "" || t.TruststoreCertificates != "" {
@@ -75,7 +76,8 @@ func (l *loader) kafkaTLS(kc *KafkaClient, p clientProps) {
 }
 
 // Config returns the crypto/tls client configuration: the truststore (or
-// the system roots), the keystore's certificate for mutual TLS, and
+// the system roots), the keystore's certificate for mutual TLS (JKS,
+// PKCS12 or PEM, read by LoadTLSMaterial), and
 // hostname checking unless NoHostnameCheck. The server name is left empty:
 // franz-go sets it to each broker's host. Errors are *FieldError naming
 // the worker-level key.
@@ -84,18 +86,12 @@ func (t KafkaTLS) Config() (*tls.Config, error) {
 	if c.MinVersion == 0 {
 		c.MinVersion = tls.VersionTLS12
 	}
-	roots, err := t.roots()
+	mat, err := LoadTLSMaterial(t.files())
 	if err != nil {
 		return nil, err
 	}
-	c.RootCAs = roots
-	cert, ok, err := t.keyPair()
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		c.Certificates = []tls.Certificate{cert}
-	}
+	roots := mat.RootCAs
+	c.RootCAs, c.Certificates = roots, mat.Certificates
 	if t.NoHostnameCheck {
 		// Kafka's empty ssl.endpoint.identification.algorithm: the chain is
 		// still verified against the roots, only the name is not.
@@ -115,65 +111,31 @@ func (t KafkaTLS) Config() (*tls.Config, error) {
 	return c, nil
 }
 
-func (t KafkaTLS) roots() (*x509.CertPool, error) {
-	switch {
-	case t.TruststoreCertificates != "" && t.TruststoreLocation != "":
-		return nil, invalid("ssl.truststore.certificates", "", "is set together with ssl.truststore.location", "set only one of them")
-	case t.TruststoreCertificates != "":
-		if t.TruststoreType != "" && t.TruststoreType != "PEM" {
-			return nil, invalid("ssl.truststore.type", t.TruststoreType, "does not go with ssl.truststore.certificates", "set PEM or leave it unset")
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(t.TruststoreCertificates)) {
-			return nil, invalid("ssl.truststore.certificates", "", "holds no PEM certificate", "paste the CA certificates, -----BEGIN CERTIFICATE----- included")
-		}
-		return pool, nil
-	case t.TruststoreLocation != "":
-		data, err := os.ReadFile(t.TruststoreLocation)
-		if err != nil {
-			return nil, invalid("ssl.truststore.location", t.TruststoreLocation, "cannot be read ("+err.Error()+")", "mount the truststore or fix the path")
-		}
-		certs, err := parseTrustStore(data, t.TruststoreType, t.TruststorePassword)
-		if err != nil {
-			return nil, invalid("ssl.truststore.location", t.TruststoreLocation, err.Error(), "check ssl.truststore.type and ssl.truststore.password")
-		}
-		pool := x509.NewCertPool()
-		for _, c := range certs {
-			pool.AddCert(c)
-		}
-		return pool, nil
+// files names t's material for LoadTLSMaterial with the worker-level keys;
+// kafkaTLS renames them to the key as written.
+func (t KafkaTLS) files() TLSFiles {
+	return TLSFiles{
+		Truststore: TLSStore{
+			Location: t.TruststoreLocation, LocationKey: "ssl.truststore.location",
+			Type: t.TruststoreType, TypeKey: "ssl.truststore.type",
+			Password: t.TruststorePassword, PasswordKey: "ssl.truststore.password",
+			Certificates: t.TruststoreCertificates, CertificatesKey: "ssl.truststore.certificates",
+		},
+		Keystore: TLSStore{
+			Location: t.KeystoreLocation, LocationKey: "ssl.keystore.location",
+			Type: t.KeystoreType, TypeKey: "ssl.keystore.type",
+			Password: t.KeystorePassword, PasswordKey: "ssl.keystore.password",
+			Certificates: t.KeystoreCertificateChain, CertificatesKey: "ssl.keystore.certificate.chain",
+			Key: t.KeystoreKey.Reveal(), KeyKey: "ssl.keystore.key",
+		},
+		KeyPassword: t.KeyPassword, KeyPasswordKey: "ssl.key.password",
 	}
-	return nil, nil // the system roots
 }
 
-func (t KafkaTLS) keyPair() (tls.Certificate, bool, error) {
-	switch {
-	case t.KeystoreCertificateChain != "" || !t.KeystoreKey.IsZero():
-		if t.KeystoreLocation != "" {
-			return tls.Certificate{}, false, invalid("ssl.keystore.certificate.chain", "", "is set together with ssl.keystore.location", "set only one of them")
-		}
-		if t.KeystoreCertificateChain == "" || t.KeystoreKey.IsZero() {
-			return tls.Certificate{}, false, invalid("ssl.keystore.key", redacted, "needs ssl.keystore.certificate.chain and ssl.keystore.key together", "set both, in PEM")
-		}
-		cert, err := pemKeyPair([]byte(t.KeystoreCertificateChain+"\n"+t.KeystoreKey.Reveal()), t.KeyPassword)
-		if err != nil {
-			return tls.Certificate{}, false, invalid("ssl.keystore.key", redacted, err.Error(), "set the client certificate chain and its unencrypted private key in PEM")
-		}
-		return cert, true, nil
-	case t.KeystoreLocation != "":
-		data, err := os.ReadFile(t.KeystoreLocation)
-		if err != nil {
-			return tls.Certificate{}, false, invalid("ssl.keystore.location", t.KeystoreLocation, "cannot be read ("+err.Error()+")", "mount the keystore or fix the path")
-		}
-		cert, err := parseKeyStore(data, t.KeystoreType, t.KeystorePassword, t.KeyPassword)
-		if err != nil {
-			return tls.Certificate{}, false, invalid("ssl.keystore.location", t.KeystoreLocation, err.Error(), "check ssl.keystore.type, ssl.keystore.password and ssl.key.password")
-		}
-		return cert, true, nil
+// joined returns the errors errors.Join put together, or err alone.
+func joined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
 	}
-	return tls.Certificate{}, false, nil
-}
-
-func isPEM(data []byte) bool {
-	return strings.Contains(string(data), "-----BEGIN ")
+	return []error{err}
 }

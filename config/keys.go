@@ -19,6 +19,7 @@ func SupportedKeys() []string {
 	out = append(out, encodingKeys...)
 	out = append(out, avroKeys...)
 	out = append(out, kafkaKeys()...)
+	out = append(out, databaseTLSKeys...)
 	sort.Strings(out)
 	return slices.Compact(out)
 }
@@ -57,7 +58,7 @@ func kafkaKeys() []string {
 var supportedKeys = []string{
 	"name", "connector.class",
 	"database.hostname", "database.port", "database.user", "database.password",
-	"database.server.id", "database.ssl.mode", "connect.timeout.ms",
+	"database.server.id", "connect.timeout.ms",
 	"topic.prefix",
 	"database.include.list", "database.exclude.list",
 	"table.include.list", "table.exclude.list",
@@ -107,10 +108,6 @@ var fixedKeys = []fixedKey{
 	{key: "notification.enabled.channels"},
 	{key: "read.only", def: "false"},
 	{key: "database.initial.statements"},
-	{key: "database.ssl.keystore"},
-	{key: "database.ssl.keystore.password"},
-	{key: "database.ssl.truststore"},
-	{key: "database.ssl.truststore.password"},
 	{key: "converters"}, // handled with its <name>.* keys by unsupportedFamilies
 	// Rivulet's snapshot will take no locks at all; "extended" asks for more.
 	{key: "snapshot.locking.mode", def: "minimal", also: []string{"none", "extended", "minimal_percona", "minimal_percona_no_table_locks"}},

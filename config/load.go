@@ -341,9 +341,7 @@ func (l *loader) parse(c *Config) {
 	if n, ok := l.integer("database.server.id", 1, math.MaxUint32, "a server id"); ok {
 		d.ServerID = uint32(n)
 	}
-	if v, ok := l.lower("database.ssl.mode"); ok {
-		d.SSLMode = SSLMode(v)
-	}
+	l.parseDatabaseTLS(d)
 	l.millis("connect.timeout.ms", &d.ConnectTimeout, 1)
 
 	l.str("topic.prefix", &c.TopicPrefix)

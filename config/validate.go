@@ -63,11 +63,7 @@ func (c *Config) validate() []*FieldError {
 	if d.ServerID == 0 {
 		add(invalid("database.server.id", "", "is not set", "set an integer 1-4294967295, unique among the server's replicas"))
 	}
-	switch d.SSLMode {
-	case SSLDisabled, SSLPreferred, SSLRequired, SSLVerifyCA, SSLVerifyIdentity:
-	default:
-		add(invalid("database.ssl.mode", string(d.SSLMode), "is not an SSL mode", "set disabled, preferred, required, verify_ca or verify_identity"))
-	}
+	errs = append(errs, d.validateDatabaseTLS()...)
 	if d.ConnectTimeout <= 0 {
 		add(invalid("connect.timeout.ms", strconv.FormatInt(d.ConnectTimeout.Milliseconds(), 10), "is not a positive timeout", "set a number of milliseconds such as 30000"))
 	}
