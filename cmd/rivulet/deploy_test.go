@@ -86,32 +86,22 @@ func helmBinary(t *testing.T) string {
 	return ""
 }
 
-// TestDeploy_HelmChart renders deploy/helm/rivulet with helm and checks what
-// Kubernetes gets: the connector config loads with Rivulet's own loader, the
-// password comes from the Secret, one replica with Recreate, probes on
-// /healthz and /readyz, scrape annotations, resources.
-func TestDeploy_HelmChart(t *testing.T) {
-	helm := helmBinary(t)
-	render := func(args ...string) (string, error) {
-		cmd := exec.Command(helm, append([]string{"template", "r", "../../deploy/helm/rivulet"}, args...)...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if err != nil {
-			return errb.String(), err
-		}
-		return out.String(), nil
+// helmRender runs helm template on deploy/helm/rivulet with args; on a
+// failure it returns helm's stderr.
+func helmRender(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(helmBinary(t), append([]string{"template", "r", "../../deploy/helm/rivulet"}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return errb.String(), err
 	}
-	if msg, err := render(); err == nil || !strings.Contains(msg, "set password") {
-		t.Errorf("rendering without a password: err %v, %s; want a failure asking for it", err, msg)
-	}
-	if msg, err := render("--set", "password=x", "--set-string", "connector.config.database\\.password=y"); err == nil {
-		t.Errorf("a password in the ConfigMap was accepted: %s", msg)
-	}
-	out, err := render("--set", "password=s3cret")
-	if err != nil {
-		t.Fatalf("helm template: %v\n%s", err, out)
-	}
+	return out.String(), nil
+}
+
+// helmDocs splits rendered manifests by kind.
+func helmDocs(t *testing.T, out string) map[string]map[string]any {
+	t.Helper()
 	docs := map[string]map[string]any{}
 	for _, doc := range strings.Split(out, "\n---\n") {
 		var m map[string]any
@@ -123,45 +113,91 @@ func TestDeploy_HelmChart(t *testing.T) {
 		}
 		docs[m["kind"].(string)] = m
 	}
+	return docs
+}
+
+// dig walks a decoded YAML document by map keys and list indexes.
+func dig(m any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			mm, _ := m.(map[any]any)
+			if mm == nil {
+				if ms, ok := m.(map[string]any); ok {
+					m = ms[k]
+					continue
+				}
+				return nil
+			}
+			m = mm[k]
+		case int:
+			l, _ := m.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			m = l[k]
+		}
+	}
+	return m
+}
+
+// loadRendered loads the rendered ConfigMap's connector.json and
+// worker.properties (when present) with Rivulet's loader, as the pod does.
+func loadRendered(t *testing.T, cm map[string]any) (*config.Config, []config.Warning, error) {
+	t.Helper()
+	dir := t.TempDir()
+	cj, _ := dig(cm, "data", "connector.json").(string)
+	connector := filepath.Join(dir, "connector.json")
+	if err := os.WriteFile(connector, []byte(cj), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wp, ok := dig(cm, "data", "worker.properties").(string)
+	if !ok {
+		return config.Load(connector)
+	}
+	worker := filepath.Join(dir, "worker.properties")
+	if err := os.WriteFile(worker, []byte(wp), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config.LoadWithWorker(worker, connector)
+}
+
+// TestDeploy_HelmChart renders deploy/helm/rivulet with helm and checks what
+// Kubernetes gets: the connector config and worker file load with Rivulet's
+// own loader, the password comes from the Secret, one replica with
+// Recreate, probes on /healthz and /readyz, scrape annotations, resources.
+func TestDeploy_HelmChart(t *testing.T) {
+	render := func(args ...string) (string, error) { return helmRender(t, args...) }
+	if msg, err := render(); err == nil || !strings.Contains(msg, "set password") {
+		t.Errorf("rendering without a password: err %v, %s; want a failure asking for it", err, msg)
+	}
+	if msg, err := render("--set", "password=x", "--set-string", "connector.config.database\\.password=y"); err == nil {
+		t.Errorf("a password in the ConfigMap was accepted: %s", msg)
+	}
+	out, err := render("--set", "password=s3cret")
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, out)
+	}
+	docs := helmDocs(t, out)
 	for _, kind := range []string{"ConfigMap", "Secret", "Deployment", "Service", "PersistentVolumeClaim", "ServiceAccount"} {
 		if docs[kind] == nil {
 			t.Errorf("no %s rendered", kind)
 		}
 	}
-	get := func(m any, path ...any) any {
-		for _, p := range path {
-			switch k := p.(type) {
-			case string:
-				mm, _ := m.(map[any]any)
-				if mm == nil {
-					if ms, ok := m.(map[string]any); ok {
-						m = ms[k]
-						continue
-					}
-					return nil
-				}
-				m = mm[k]
-			case int:
-				l, _ := m.([]any)
-				if k >= len(l) {
-					return nil
-				}
-				m = l[k]
-			}
-		}
-		return m
-	}
+	get := dig
 
 	// The ConfigMap's connector.json is a valid Rivulet configuration once
 	// the Secret's value is in the environment.
-	cj, _ := get(docs["ConfigMap"], "data", "connector.json").(string)
 	t.Setenv("DATABASE_PASSWORD", "s3cret")
-	cfg, _, err := config.Parse([]byte(cj))
+	cfg, _, err := loadRendered(t, docs["ConfigMap"])
 	if err != nil {
-		t.Fatalf("rendered connector.json does not load: %v\n%s", err, cj)
+		t.Fatalf("rendered connector.json and worker.properties do not load: %v\n%v", err, docs["ConfigMap"])
 	}
 	if cfg.Database.Password.Reveal() != "s3cret" || cfg.MetricsListen != ":9404" {
 		t.Errorf("password from env %q, metrics.listen %q", cfg.Database.Password.Reveal(), cfg.MetricsListen)
+	}
+	if got := strings.Join(cfg.Kafka.BootstrapServers, ","); got != "kafka:9092" || cfg.Offsets.FileFilename != "/var/lib/rivulet/offsets.json" {
+		t.Errorf("from the worker file: bootstrap.servers %q, offset.storage.file.filename %q", got, cfg.Offsets.FileFilename)
 	}
 
 	dep := docs["Deployment"]
@@ -176,6 +212,7 @@ func TestDeploy_HelmChart(t *testing.T) {
 		{"port annotation", get(dep, "spec", "template", "metadata", "annotations", "prometheus.io/port"), "9404"},
 		{"liveness", get(dep, "spec", "template", "spec", "containers", 0, "livenessProbe", "httpGet", "path"), "/healthz"},
 		{"readiness", get(dep, "spec", "template", "spec", "containers", 0, "readinessProbe", "httpGet", "path"), "/readyz"},
+		{"worker flag", get(dep, "spec", "template", "spec", "containers", 0, "args", 3), "--worker"},
 		{"password env", get(dep, "spec", "template", "spec", "containers", 0, "env", 0, "valueFrom", "secretKeyRef", "key"), "database.password"},
 		{"non-root", get(dep, "spec", "template", "spec", "securityContext", "runAsNonRoot"), true},
 		{"memory limit", get(dep, "spec", "template", "spec", "containers", 0, "resources", "limits", "memory"), "1Gi"},
