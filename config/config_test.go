@@ -380,6 +380,15 @@ func TestFromMap_Warnings(t *testing.T) {
 			}},
 		},
 		{
+			name: "Kafka client keys franz-go or Go already cover, prefixed or not",
+			kv:   []string{"client.dns.lookup", "use_all_dns_ips", "consumer.sasl.login.refresh.buffer.seconds", "300"},
+			want: []Warning{{
+				Keys: []string{"client.dns.lookup", "consumer.sasl.login.refresh.buffer.seconds"},
+				Message: "Kafka client keys with no effect in Rivulet: client.dns.lookup (Go's dialer tries every address a broker's name resolves to, as use_all_dns_ips does), " +
+					"consumer.sasl.login.refresh.buffer.seconds (Rivulet fetches a new token at 80% of its lifetime, Kafka's default)",
+			}},
+		},
+		{
 			name:  "database.server.name alias",
 			kv:    []string{"-topic.prefix", "", "database.server.name", "legacy"},
 			want:  []Warning{{Keys: []string{"database.server.name"}, Message: "database.server.name is deprecated since Debezium 2.0; rename it to topic.prefix"}},
