@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
 // TestDeploy_ConnectorConfigs loads the connector configurations shipped for
@@ -143,7 +145,8 @@ func dig(m any, path ...any) any {
 
 // loadRendered loads the rendered ConfigMap's connector.json and
 // worker.properties (when present) with Rivulet's loader, as the pod does.
-func loadRendered(t *testing.T, cm map[string]any) (*config.Config, []config.Warning, error) {
+// fix (optional) rewrites the worker file first, as a mount would.
+func loadRendered(t *testing.T, cm map[string]any, fix ...func(string) string) (*config.Config, []config.Warning, error) {
 	t.Helper()
 	dir := t.TempDir()
 	cj, _ := dig(cm, "data", "connector.json").(string)
@@ -154,6 +157,9 @@ func loadRendered(t *testing.T, cm map[string]any) (*config.Config, []config.War
 	wp, ok := dig(cm, "data", "worker.properties").(string)
 	if !ok {
 		return config.Load(connector)
+	}
+	for _, f := range fix {
+		wp = f(wp)
 	}
 	worker := filepath.Join(dir, "worker.properties")
 	if err := os.WriteFile(worker, []byte(wp), 0o600); err != nil {
@@ -226,5 +232,132 @@ func TestDeploy_HelmChart(t *testing.T) {
 	}
 	if cfg.ShutdownTimeout.Seconds() >= 45 {
 		t.Errorf("shutdown.timeout %s is not below the grace period 45s", cfg.ShutdownTimeout)
+	}
+}
+
+// TestDeploy_HelmChartKafkaSecurity renders the chart with each example of
+// deploy/helm/rivulet/examples (Amazon MSK with IAM and IRSA, SCRAM, mutual
+// TLS; Confluent Cloud) and checks what the pod gets: --worker with the
+// rendered worker.properties, every credential as an environment variable
+// from a Secret, the keystore Secret mounted read-only, the IRSA role on
+// the ServiceAccount; the rendered files load with Rivulet's loader once
+// the Secrets' values are in the environment and the keystore (a real
+// keytool JKS) at its mount path. Secrets in clear and mounts over the
+// config volume are refused.
+func TestDeploy_HelmChartKafkaSecurity(t *testing.T) {
+	helmBinary(t)
+	stores := makeJavaStores(t, testenv.TLSCerts(t))
+	mount := t.TempDir() // stands for /etc/rivulet-secrets/kafka-tls
+	jks, err := os.ReadFile(stores.KeyJKS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mount, "kafka.client.keystore.jks"), jks, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	atMount := func(s string) string { return strings.ReplaceAll(s, "/etc/rivulet-secrets/kafka-tls/", mount+"/") }
+	env := map[string]string{"DATABASE_PASSWORD": "db", "KAFKA_PASSWORD": "k", "KEYSTORE_PASSWORD": keyStorePassword,
+		"KEY_PASSWORD": privateKeyPassword, "CC_API_KEY": "ck", "CC_API_SECRET": "cs", "SR_API_KEY": "sk", "SR_API_SECRET": "ss"}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	tests := []struct {
+		example string
+		envs    []string // the secretEnv names, in order
+		mounts  []string // the secretMounts Secrets
+		role    string   // the IRSA role
+		check   func(t *testing.T, c *config.Config)
+	}{
+		{"msk-iam", nil, nil, "arn:aws:iam::123456789012:role/rivulet-msk", func(t *testing.T, c *config.Config) {
+			if m := c.Kafka.Client(config.RoleProducer).SASL.Mechanism; m != config.MechanismMSKIAM {
+				t.Errorf("mechanism %s", m)
+			}
+		}},
+		{"msk-scram", []string{"KAFKA_PASSWORD"}, nil, "", func(t *testing.T, c *config.Config) {
+			if s := c.Kafka.Client(config.RoleConsumer).SASL; s.Mechanism != config.MechanismSCRAM512 || s.Password.Reveal() != "k" {
+				t.Errorf("SASL %s, password from the Secret %v", s.Mechanism, s.Password.Reveal() == "k")
+			}
+		}},
+		{"msk-tls", []string{"KEYSTORE_PASSWORD", "KEY_PASSWORD"}, []string{"kafka-tls"}, "", func(t *testing.T, c *config.Config) {
+			tc, err := c.Kafka.Client(config.RoleAdmin).TLS.Config()
+			if err != nil || len(tc.Certificates) != 1 {
+				t.Errorf("client certificate from the mounted JKS keystore: %v", err)
+			}
+		}},
+		{"confluent-cloud", []string{"CC_API_KEY", "CC_API_SECRET", "SR_API_KEY", "SR_API_SECRET"}, nil, "", func(t *testing.T, c *config.Config) {
+			if c.Avro.User != "sk" || c.Avro.Password.Reveal() != "ss" || c.Kafka.Client(config.RoleProducer).SASL.User != "ck" {
+				t.Errorf("registry user %q, Kafka user %q", c.Avro.User, c.Kafka.Client(config.RoleProducer).SASL.User)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.example, func(t *testing.T) {
+			out, err := helmRender(t, "-f", "../../deploy/helm/rivulet/examples/"+tc.example+".yaml", "--set", "existingSecret=db")
+			if err != nil {
+				t.Fatalf("helm template: %v\n%s", err, out)
+			}
+			docs := helmDocs(t, out)
+			if docs["Secret"] != nil {
+				t.Errorf("a Secret was rendered although existingSecret is set")
+			}
+			c0 := dig(docs["Deployment"], "spec", "template", "spec", "containers", 0)
+			if args := fmt.Sprint(dig(c0, "args")); args != "[run --config /etc/rivulet/connector.json --worker /etc/rivulet/worker.properties]" {
+				t.Errorf("args %s", args)
+			}
+			for i, name := range tc.envs {
+				e := dig(c0, "env", i+1)
+				if dig(e, "name") != name || dig(e, "valueFrom", "secretKeyRef", "name") == nil || dig(e, "value") != nil {
+					t.Errorf("env %d = %v, want %s from a Secret", i+1, e, name)
+				}
+			}
+			for i, secret := range tc.mounts {
+				vol := dig(docs["Deployment"], "spec", "template", "spec", "volumes", 2+i)
+				vm := dig(c0, "volumeMounts", 2+i)
+				if dig(vol, "secret", "secretName") != secret || dig(vm, "name") != dig(vol, "name") ||
+					dig(vm, "readOnly") != true || dig(vm, "mountPath") != "/etc/rivulet-secrets/"+secret {
+					t.Errorf("Secret %s: volume %v, mount %v", secret, vol, vm)
+				}
+			}
+			if got := dig(docs["ServiceAccount"], "metadata", "annotations", "eks.amazonaws.com/role-arn"); (tc.role != "" || got != nil) && got != tc.role {
+				t.Errorf("IRSA role annotation %v, want %q", got, tc.role)
+			}
+			c, w, err := loadRendered(t, docs["ConfigMap"], atMount)
+			if err != nil {
+				t.Fatalf("the rendered configuration does not load: %v", err)
+			}
+			for _, x := range w {
+				if !strings.Contains(x.Message, "client.dns.lookup") {
+					t.Errorf("warning: %s", x.Message)
+				}
+			}
+			if c.Offsets.Topic != "rivulet-offsets" || c.Offsets.FileFilename != "" {
+				t.Errorf("offsets topic %q, file %q", c.Offsets.Topic, c.Offsets.FileFilename)
+			}
+			tc.check(t, c)
+		})
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"SASL password in clear", []string{"--set-string", `worker.sasl\.jaas\.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="pw";`},
+			"worker.sasl.jaas.config holds a password or clientSecret in clear"},
+		{"keystore password in clear", []string{"--set-string", `worker.producer\.ssl\.keystore\.password=pw`}, "worker.producer.ssl.keystore.password holds a secret in clear"},
+		{"registry user info in clear", []string{"--set-string", `connector.config.value\.converter\.basic\.auth\.user\.info=u:pw`},
+			"connector.config.value.converter.basic.auth.user.info holds a secret in clear"},
+		{"mount over the config volume", []string{"--set", "secretMounts[0].secretName=tls", "--set", "secretMounts[0].mountPath=/etc/rivulet/tls"},
+			"mountPath /etc/rivulet/tls is inside the config or data volume"},
+		{"IRSA without the chart's ServiceAccount", []string{"--set", "serviceAccount.create=false", "--set", "serviceAccount.awsRoleArn=arn:aws:iam::1:role/r"},
+			"serviceAccount.awsRoleArn needs serviceAccount.create=true"},
+		{"two offset stores", []string{"--set-string", `worker.offset\.storage\.topic=o`}, "set worker.offset.storage.file.filename to null"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, err := helmRender(t, append([]string{"--set", "password=x"}, tc.args...)...)
+			if err == nil || !strings.Contains(msg, tc.want) {
+				t.Errorf("err %v, %s\nwant a failure saying %q", err, msg, tc.want)
+			}
+		})
 	}
 }
