@@ -41,7 +41,7 @@ const (
 var rolePrefixes = [numKafkaRoles][]string{
 	RoleProducer:        {"producer.", "producer.override."},
 	RoleConsumer:        {"consumer."},
-	RoleAdmin:           {"admin."},
+	RoleAdmin:           {"admin.", "admin.override."}, // admin.override.: a source connector's topic creation client in Connect
 	RoleHistoryProducer: {"schema.history.internal.producer."},
 	RoleHistoryConsumer: {"schema.history.internal.consumer."},
 	RoleSignalConsumer:  {"signal.consumer."},

@@ -317,7 +317,7 @@ func (l *loader) fixed() {
 			// mistaken for one that secures a connection.
 			delete(l.m, k)
 			l.fail(invalid(k, redact(k, v), "is not read by any Kafka client Rivulet opens",
-				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
+				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., admin.override., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
 		}
 	}
 }
