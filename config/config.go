@@ -390,14 +390,17 @@ type SchemaHistory struct {
 	// SkipUnparseableDDL is `schema.history.internal.skip.unparseable.ddl`.
 	// Default false.
 	SkipUnparseableDDL bool
-	// ReloadUnparseableDDL is `schema.history.internal.unparseable.ddl.fallback=reload`
-	// (Rivulet; default `fail`): a statement the parser cannot take on a
-	// captured table is replaced by the named tables' SHOW CREATE TABLE
-	// from the server. That is the table right after the statement when no
-	// later DDL changed it (Rivulet caught up); every later table map is
-	// checked against it, so a table that changed again stops the stream
-	// rather than misaligning columns.
-	ReloadUnparseableDDL bool
+	// FailUnparseableDDL is `schema.history.internal.unparseable.ddl.fallback=fail`
+	// (Rivulet): a statement the parser cannot read that may change the
+	// columns of a captured table stops the stream at once. The default,
+	// `auto` (`reload` is its older name), resolves it first: (1) the
+	// table as the next TABLE_MAP's full row metadata describes it, (2) the
+	// server's definition when no later statement in the binlog names the
+	// table, (3) the last known definition when a later statement drops or
+	// renames the table before any row of it; it stops only when none
+	// holds. A TABLE_MAP of a table the history lacks goes through (1) and
+	// (2) as well. Every later table map is checked against the model.
+	FailUnparseableDDL bool
 	// StoreOnlyCapturedTablesDDL is
 	// `schema.history.internal.store.only.captured.tables.ddl`. Default false.
 	StoreOnlyCapturedTablesDDL bool
@@ -537,7 +540,7 @@ func Default() *Config {
 		ExtendedHeaders:      true,
 		SkippedOperations:    opTruncate,
 		SnapshotMode:         SnapshotInitial,
-		Snapshot:             Snapshot{MaxThreads: 1},
+		Snapshot:             Snapshot{MaxThreads: 1, ProgressInterval: DefaultProgressInterval},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
 		TransactionTopic:     "transaction",

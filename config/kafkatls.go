@@ -62,12 +62,18 @@ func (l *loader) kafkaTLS(kc *KafkaClient, p clientProps) {
 	}
 	if kc.Protocol.TLS() {
 		if _, err := t.Config(); err != nil {
-			for _, e := range joined(err) {
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, err := range errs {
 				var fe *FieldError
-				if errors.As(e, &fe) {
+				if !errors.As(err, &fe) {
+					fe = invalid(kc.Source("ssl.truststore.location"), "", err.Error(), "check the ssl.* keys of this client")
+				} else {
 					fe.Key = kc.Source(fe.Key)
-					l.failOnce(fe)
 				}
+				l.failOnce(fe)
 			}
 		}
 	} else if t.TruststoreLocation != "" || t.KeystoreLocation != "" || t.TruststoreCertificates != "" {
@@ -76,8 +82,7 @@ func (l *loader) kafkaTLS(kc *KafkaClient, p clientProps) {
 }
 
 // Config returns the crypto/tls client configuration: the truststore (or
-// the system roots), the keystore's certificate for mutual TLS (JKS,
-// PKCS12 or PEM, read by LoadTLSMaterial), and
+// the system roots), the keystore's certificate for mutual TLS, and
 // hostname checking unless NoHostnameCheck. The server name is left empty:
 // franz-go sets it to each broker's host. Errors are *FieldError naming
 // the worker-level key.
@@ -86,12 +91,12 @@ func (t KafkaTLS) Config() (*tls.Config, error) {
 	if c.MinVersion == 0 {
 		c.MinVersion = tls.VersionTLS12
 	}
-	mat, err := LoadTLSMaterial(t.files())
+	m, err := LoadTLSMaterial(t.files())
 	if err != nil {
 		return nil, err
 	}
-	roots := mat.RootCAs
-	c.RootCAs, c.Certificates = roots, mat.Certificates
+	roots := m.RootCAs // nil: the system roots
+	c.RootCAs, c.Certificates = roots, m.Certificates
 	if t.NoHostnameCheck {
 		// Kafka's empty ssl.endpoint.identification.algorithm: the chain is
 		// still verified against the roots, only the name is not.
@@ -111,8 +116,9 @@ func (t KafkaTLS) Config() (*tls.Config, error) {
 	return c, nil
 }
 
-// files names t's material for LoadTLSMaterial with the worker-level keys;
-// kafkaTLS renames them to the key as written.
+// files is the one TLS material loader's view of these keys (LoadTLSMaterial:
+// JKS, PKCS12 and PEM files, inline PEM, encrypted keys), named by their
+// worker-level keys.
 func (t KafkaTLS) files() TLSFiles {
 	return TLSFiles{
 		Truststore: TLSStore{
@@ -130,12 +136,4 @@ func (t KafkaTLS) files() TLSFiles {
 		},
 		KeyPassword: t.KeyPassword, KeyPasswordKey: "ssl.key.password",
 	}
-}
-
-// joined returns the errors errors.Join put together, or err alone.
-func joined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

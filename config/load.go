@@ -422,11 +422,11 @@ func (l *loader) parse(c *Config) {
 	if v, ok := l.lower("schema.history.internal.unparseable.ddl.fallback"); ok {
 		switch v {
 		case "fail":
-		case "reload":
-			h.ReloadUnparseableDDL = true
+			h.FailUnparseableDDL = true
+		case "auto", "reload":
 		default:
-			l.fail(invalid("schema.history.internal.unparseable.ddl.fallback", v, "is not fail or reload",
-				"set fail (stop, the default) or reload (re-read the tables from the server)"))
+			l.fail(invalid("schema.history.internal.unparseable.ddl.fallback", v, "is not auto, reload or fail",
+				"set auto (the default: the binlog's row metadata, then the live table, then a later drop; reload is its older name) or fail (stop at once)"))
 		}
 	}
 	l.boolean("schema.history.internal.store.only.captured.tables.ddl", &h.StoreOnlyCapturedTablesDDL)

@@ -77,7 +77,7 @@ type KafkaConfig struct {
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
 	Logger *slog.Logger
-	// ContextHeaders are put first on every change event record and
+	// ContextHeaders are put after a record's own headers on every change event record and
 	// tombstone: Debezium 3.2+'s extended headers
 	// (extended.headers.enabled, see ContextHeaders).
 	ContextHeaders []Header
@@ -445,11 +445,14 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		// context is done).
 		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg, Headers: k.ctxHdr}
 		if len(r.Headers) > 0 {
-			kr.Headers = make([]kgo.RecordHeader, len(k.ctxHdr), len(k.ctxHdr)+len(r.Headers))
-			copy(kr.Headers, k.ctxHdr)
+			// The record's own headers (a key change's) come first, the
+			// context headers after them, as EventDispatcher.getExtendedHeaders
+			// appends them.
+			kr.Headers = make([]kgo.RecordHeader, 0, len(r.Headers)+len(k.ctxHdr))
 			for _, h := range r.Headers {
 				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
+			kr.Headers = append(kr.Headers, k.ctxHdr...)
 		}
 		if n, limit := recordSize(kr), int64(k.cfg.MaxRequestBytes-batchOverhead); n > limit {
 			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d (max.request.size %d): %w", kr.Key, n, limit, k.cfg.MaxRequestBytes, kerr.MessageTooLarge))

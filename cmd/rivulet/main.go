@@ -42,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return offsetsCmd(rest, stdout, stderr)
 	case "schema":
 		return schemaCmd(rest, stdout, stderr)
+	case "status":
+		return statusCmd(rest, stdout, stderr)
 	case "dev-kafka":
 		return devKafkaCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -129,6 +131,9 @@ commands:
                         show or change the stored binlog position (rivulet offsets -h)
   schema show|history --config FILE
                         print the tracked tables at the stored offset, or the recorded DDL
+  status --config FILE [--json]
+                        the running instance's phase, snapshot progress, lag, queue,
+                        offsets, last DDL and error (exit 3 when none runs)
   version               print the version
 
 FILE is the Debezium MySQL connector JSON as POSTed to Kafka Connect, or a

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -57,6 +58,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	srv.ServeStatus(stream) // /status, read by `rivulet status` and `rivulet verify`
 	log.Info("metrics endpoint listening", "addr", srv.Addr())
 
 	filter, err := schema.NewFilter(filterConfig(cfg))
@@ -206,7 +208,7 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 	if !cfg.ExtendedHeaders {
 		return nil
 	}
-	return sink.ContextHeaders(c, cfg.TopicPrefix)
+	return sink.ContextHeaders(c, cfg.TopicPrefix, sink.NewRunID(time.Now()))
 }
 
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
