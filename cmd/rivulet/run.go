@@ -36,6 +36,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		log.Info("embedded kafka started (in-memory, for development only)", "bootstrap_servers", strings.Join(cfg.Kafka.BootstrapServers, ","))
 	}
 
+	// Wrong Kafka credentials or trust stop here, naming the key to fix.
+	if err := kafkaLogin(ctx, cfg); err != nil {
+		return err
+	}
 	// One process per connector: refuse before anything is read.
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
