@@ -24,6 +24,18 @@ type PreflightConfig struct {
 	User     string // database.user
 	Password string // database.password; never printed
 	ServerID uint32 // database.server.id
+	// Connector, when set, opens the connections (TLS per
+	// database.ssl.mode, IAM tokens); User and Password then only name the
+	// account in messages. Default: plaintext with User and Password.
+	Connector Connector
+}
+
+// connector returns c.Connector or the plaintext default.
+func (c PreflightConfig) connector(addr string) Connector {
+	if c.Connector != nil {
+		return c.Connector
+	}
+	return plainConnector{schema.PlainConnector{Addr: addr, User: c.User, Password: c.Password}}
 }
 
 // CheckResult is the outcome of one preflight check. A failing result
@@ -84,7 +96,8 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(port))
 	results := make([]CheckResult, 0, 1+len(preflightChecks))
 
-	conn, err := preflightDial(ctx, addr, c.User, c.Password)
+	cn := c.connector(addr)
+	conn, err := preflightDial(ctx, cn)
 	if err != nil {
 		results = append(results, preflightConnectionFailure(addr, c.User, err))
 		for _, name := range preflightChecks {
@@ -95,7 +108,7 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 	}
 	defer conn.close()
 
-	p := &preflight{ctx: ctx, conn: conn, cfg: c}
+	p := &preflight{ctx: ctx, conn: conn, cfg: c, security: describe(cn, conn.c)}
 	p.load()
 	results = append(results,
 		p.connection(addr),
@@ -115,9 +128,10 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 // preflight holds what the checks share: the connection and the server facts
 // read once up front.
 type preflight struct {
-	ctx  context.Context
-	conn *preflightConn
-	cfg  PreflightConfig
+	ctx      context.Context
+	conn     *preflightConn
+	cfg      PreflightConfig
+	security string // how the connection is protected, for the connection check
 
 	serverVer   string // SELECT VERSION()
 	currentUser string // SELECT CURRENT_USER(), "user@host"
@@ -197,11 +211,21 @@ func (p *preflight) connection(addr string) CheckResult {
 	if p.currentUser != "" {
 		d += " (account " + p.account() + ")"
 	}
+	if p.security != "" {
+		d += "; " + p.security
+	}
 	return CheckResult{Name: CheckConnection, OK: true, Detail: d}
 }
 
 func preflightConnectionFailure(addr, user string, err error) CheckResult {
 	r := CheckResult{Name: CheckConnection}
+	var h interface{ ConnHint() string }
+	if errors.As(err, &h) && h.ConnHint() != "" {
+		// The connector explained it (TLS, secure transport, IAM).
+		r.Detail = err.Error()
+		r.Fix = h.ConnHint()
+		return r
+	}
 	switch preflightErrorCode(err) {
 	case mysql.ER_ACCESS_DENIED_ERROR:
 		r.Detail = fmt.Sprintf("access denied for user %q connecting to %s: check database.user/database.password (%v)", user, addr, err)
@@ -769,8 +793,8 @@ func (c *preflightConn) query(ctx context.Context, q string) ([][]string, error)
 }
 
 // preflightDial connects, bounding the handshake by ctx and preflightTimeout.
-func preflightDial(ctx context.Context, addr, user, password string) (*preflightConn, error) {
-	c, err := schema.Dial(ctx, addr, user, password, preflightTimeout)
+func preflightDial(ctx context.Context, cn Connector) (*preflightConn, error) {
+	c, err := schema.Dial(ctx, cn, preflightTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -203,6 +204,8 @@ func (m *MySQL) Replication(ctx context.Context) (user, password string, tlsConf
 	}
 	tlsConfig = m.tls
 	if tlsConfig != nil && m.optional() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
 		c, err := m.Connect(ctx, nil)
 		if err != nil {
 			return "", "", nil, err
@@ -336,6 +339,9 @@ func (e *ConnError) Error() string {
 
 func (e *ConnError) Unwrap() error { return e.Err }
 
+// ConnHint returns Hint; stages test for it to add no hint of their own.
+func (e *ConnError) ConnHint() string { return e.Hint }
+
 // connError explains a failed connection. encrypted tells whether TLS was
 // requested on it; offered whether the server offered TLS.
 func (m *MySQL) connError(err error, encrypted, offered bool) error {
@@ -394,6 +400,9 @@ func (m *MySQL) connError(err error, encrypted, offered bool) error {
 		default:
 			ce.Hint = "check database.user and database.password (and that the client certificate in " + keySSLKeystore + " is the one the user REQUIREs)"
 		}
+	}
+	if ce.Hint == "" {
+		return err
 	}
 	return ce
 }
