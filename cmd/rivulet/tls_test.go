@@ -181,3 +181,66 @@ func TestCheck_TLSFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_RequireSecureTransportX509 is the RDS-like setup: the server
+// refuses plaintext (require_secure_transport=ON) and the user is REQUIRE
+// X509. With the Java stores a Debezium user already has (a JKS
+// truststore, a PKCS12 keystore) check passes and run streams; with
+// database.ssl.mode=disabled both stop with the setting to change.
+func TestRun_RequireSecureTransportX509(t *testing.T) {
+	ca := testenv.NewCA(t, "rds-like CA")
+	cert := ca.Issue(t, "mariadb", testenv.CertOptions{Hosts: []string{"localhost"}})
+	client := ca.Issue(t, "cdc-client", testenv.CertOptions{Client: true})
+	srv := testenv.StartMariaDB(t, testenv.WithTLS(ca.CertPath, cert.CertPath, cert.KeyPath), testenv.WithRequireSecureTransport())
+	srv.Exec(t, "",
+		"CREATE USER '"+cdcUser+"'@'%' IDENTIFIED BY '"+cdcPassword+"' REQUIRE X509",
+		"GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT, BINLOG MONITOR ON *.* TO '"+cdcUser+"'@'%'",
+	)
+	const storePass = "store-pw-k3j4h5"
+	jks := ca.Dir + "/truststore.jks"
+	testenv.Keytool(t, "-importcert", "-noprompt", "-alias", "ca", "-file", ca.CertPath,
+		"-keystore", jks, "-storetype", "JKS", "-storepass", storePass)
+	p12 := ca.Dir + "/keystore.p12"
+	testenv.OpenSSL(t, "pkcs12", "-export", "-in", client.CertPath, "-inkey", client.KeyPath,
+		"-certfile", ca.CertPath, "-name", "cdc", "-out", p12, "-passout", "pass:"+storePass)
+
+	e := &e2eEnv{srv: srv, db: srv.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "rds"}
+	srv.Exec(t, e.db, `CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))`)
+	base := map[string]string{
+		"database.hostname": "localhost", "database.user": cdcUser, "database.password": cdcPassword,
+		"database.ssl.mode": "verify_identity",
+		"database.ssl.truststore": jks, "database.ssl.truststore.password": storePass,
+		"database.ssl.keystore": p12, "database.ssl.keystore.password": storePass,
+		"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false",
+	}
+	cfg := e.config(t, base)
+	out, code := runBinary(t, "check", "--config", cfg)
+	if code != 0 || !regexp.MustCompile(`(?m)^PASS\s+connection.*server certificate verified`).MatchString(out) {
+		t.Fatalf("check exit %d, want 0 and a verified TLS connection:\n%s", code, out)
+	}
+	for _, s := range []string{cdcPassword, storePass} {
+		if strings.Contains(out, s) {
+			t.Errorf("check prints a secret:\n%s", out)
+		}
+	}
+	in := e.start(t, cfg)
+	srv.Exec(t, e.db, `INSERT INTO t VALUES (1, 'over tls')`)
+	recs := consume(t, e.brokers, 1, e.prefix+"."+e.db+".t")
+	if after := payload(recs[0].Value)["after"].(map[string]any); after["v"] != "over tls" {
+		t.Errorf("record %s", recs[0].RawVal)
+	}
+	in.stop()
+
+	base["database.ssl.mode"] = "disabled"
+	delete(base, "database.ssl.truststore")
+	delete(base, "database.ssl.truststore.password")
+	delete(base, "database.ssl.keystore")
+	delete(base, "database.ssl.keystore.password")
+	bad := e.config(t, base)
+	for _, cmd := range []string{"check", "run"} {
+		out, code := runBinary(t, cmd, "--config", bad)
+		if code != 1 || !strings.Contains(out, "require_secure_transport") || !strings.Contains(out, "database.ssl.mode=required") {
+			t.Errorf("%s with database.ssl.mode=disabled: exit %d, want 1 and the setting to change:\n%s", cmd, code, out)
+		}
+	}
+}
