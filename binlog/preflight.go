@@ -54,6 +54,7 @@ type CheckResult struct {
 // Names of the preflight checks, in the order Preflight reports them.
 const (
 	CheckConnection             = "connection"
+	CheckReplicationConnection  = "replication connection"
 	CheckServerVersion          = "server version"
 	CheckLogBin                 = "log_bin"
 	CheckBinlogFormat           = "binlog_format"
@@ -68,7 +69,7 @@ const (
 
 // preflightChecks lists every check after CheckConnection.
 var preflightChecks = []string{
-	CheckServerVersion, CheckLogBin, CheckBinlogFormat, CheckBinlogRowImage, CheckBinlogRowValueOptions,
+	CheckReplicationConnection, CheckServerVersion, CheckLogBin, CheckBinlogFormat, CheckBinlogRowImage, CheckBinlogRowValueOptions,
 	CheckPrivileges, CheckGTIDMode, CheckBinlogRetention, CheckServerID,
 }
 
@@ -112,6 +113,7 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 	p.load()
 	results = append(results,
 		p.connection(addr),
+		p.replicationConnection(cn, addr),
 		p.version(),
 		p.logBin(),
 		p.binlogFormat(),
@@ -215,6 +217,40 @@ func (p *preflight) connection(addr string) CheckResult {
 		d += "; " + p.security
 	}
 	return CheckResult{Name: CheckConnection, OK: true, Detail: d}
+}
+
+// replicationConnection opens a connection the way the binlog reader's
+// go-mysql BinlogSyncer does (Connector.Replication: user, password or a
+// fresh IAM token, TLS configuration) and says how it is protected, so
+// that check reports each kind of connection Rivulet opens.
+func (p *preflight) replicationConnection(cn Connector, addr string) CheckResult {
+	r := CheckResult{Name: CheckReplicationConnection}
+	ctx, cancel := context.WithTimeout(p.ctx, preflightTimeout)
+	defer cancel()
+	user, password, tlsConfig, err := cn.Replication(ctx)
+	if err == nil {
+		d := net.Dialer{Timeout: preflightTimeout}
+		var c *client.Conn
+		c, err = client.ConnectWithDialer(ctx, "tcp", addr, user, password, "", d.DialContext, func(c *client.Conn) error {
+			if tlsConfig != nil {
+				c.SetTLSConfig(tlsConfig)
+			}
+			return nil
+		})
+		if err == nil {
+			r.OK, r.Detail = true, "the binlog reader's settings: "+describe(cn, c)
+			_ = c.Close()
+			return r
+		}
+	}
+	r.Detail = fmt.Sprintf("cannot open the replication connection to %s: %v", addr, err)
+	r.Fix = "the replication connection uses the same database.* and database.ssl.* settings as the connection check; fix what the error names"
+	if schema.Explained(err) {
+		var h interface{ ConnHint() string }
+		errors.As(err, &h)
+		r.Fix = h.ConnHint()
+	}
+	return r
 }
 
 func preflightConnectionFailure(addr, user string, err error) CheckResult {

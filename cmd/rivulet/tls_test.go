@@ -138,8 +138,11 @@ func TestRun_TLSEveryConnectionEncrypted(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("check exit %d:\n%s", code, out)
 	}
-	if !regexp.MustCompile(`(?m)^PASS\s+connection.*TLS 1\.[23] \([A-Z0-9_]+\), server certificate verified \(database\.ssl\.mode=verify_identity\)`).MatchString(out) {
-		t.Errorf("check does not report the connection as TLS and verified:\n%s", out)
+	t.Logf("rivulet check:\n%s", out)
+	for _, name := range []string{"connection", "replication connection"} {
+		if !regexp.MustCompile(`(?m)^PASS\s+` + name + `\s.*TLS 1\.[23] \([A-Z0-9_]+\), server certificate verified \(database\.ssl\.mode=verify_identity\)`).MatchString(out) {
+			t.Errorf("check does not report the %s as TLS and verified:\n%s", name, out)
+		}
 	}
 	if strings.Contains(out, cdcPassword) {
 		t.Errorf("check prints the database password:\n%s", out)
