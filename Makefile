@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: all build test test-short lint vet fmt bench demo chaos validate-deploy clean
+.PHONY: all build test test-short lint vet fmt bench demo chaos validate-deploy clean testdeps
 
 all: lint build test
 
@@ -14,9 +14,15 @@ all: lint build test
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rivulet
 
-## test: vet, then every test with the race detector (starts its own mariadbd and kfake); prints
-##       the reliability table (RELIABILITY.md §3: test, invariant, result) and its figures at the end
-test: vet
+## testdeps: the Java test dependencies (Apache Kafka 4.3.0 broker and Connect, Debezium 3.6.1.Final)
+##           fetched with Maven into $${RIVULET_TESTDEPS:-~/.cache/rivulet-testdeps}; a no-op when present
+testdeps:
+	@bash scripts/testdeps.sh >/dev/null
+
+## test: vet, then every test with the race detector (starts its own mariadbd, Apache Kafka broker
+##       and kfake); prints the reliability table (RELIABILITY.md §3: test, invariant, result) and its
+##       figures at the end
+test: vet testdeps
 	$(GO) test -race -count=1 -timeout 15m -json $(PKGS) | $(GO) run ./internal/reliability/reltable
 
 ## test-short: unit tests only (integration tests skip under -short)
@@ -31,9 +37,9 @@ lint: vet
 	@out="$$(gofmt -l .)"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-## bench: end-to-end figures (internal/bench: 1M row changes, binlog -> kfake in its own process),
-##        then the decode/encode micro-benchmarks
-bench: build
+## bench: end-to-end figures (internal/bench: 1M row changes, binlog -> Apache Kafka, Rivulet and
+##        Debezium side by side), then the decode/encode micro-benchmarks
+bench: build testdeps
 	$(GO) run ./internal/bench -rivulet $(BIN)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./binlog ./sink ./offsets
 
@@ -45,7 +51,7 @@ demo:
 ##        of the table, the slow ones included, plus the randomised run (SIGKILLs, mariadbd restarts,
 ##        connection drops, broker stalls under a counter + DDL workload) for RIVULET_CHAOS_DURATION
 ##        (default 3m); prints the table and the figures
-chaos:
+chaos: testdeps
 	RIVULET_CHAOS=1 $(GO) test -race -count=1 -timeout 60m -json -run "$$($(GO) run ./internal/reliability/reltable -regex)" $(PKGS) | $(GO) run ./internal/reliability/reltable -v
 
 ## validate-deploy: syntax-check docker-compose.yml and deploy configs (no docker engine needed)

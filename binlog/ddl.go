@@ -57,6 +57,13 @@ const (
 // status variables. It stops at the first code it does not know (their
 // lengths are not self-describing); what was read so far stands.
 func statusVars(b []byte) (sqlMode uint64, hasMode bool, collServer uint16) {
+	sqlMode, hasMode, _, collServer = statusVarsClient(b)
+	return sqlMode, hasMode, collServer
+}
+
+// statusVarsClient is statusVars that also returns the collation id of
+// character_set_client (0 when absent), the first of Q_CHARSET_CODE's three.
+func statusVarsClient(b []byte) (sqlMode uint64, hasMode bool, collClient, collServer uint16) {
 	for len(b) > 0 {
 		code := b[0]
 		b = b[1:]
@@ -77,6 +84,7 @@ func statusVars(b []byte) (sqlMode uint64, hasMode bool, collServer uint16) {
 			n = 4
 		case qCharset:
 			if len(b) >= 6 {
+				collClient = binary.LittleEndian.Uint16(b)
 				collServer = binary.LittleEndian.Uint16(b[4:])
 			}
 			n = 6
@@ -117,11 +125,11 @@ func statusVars(b []byte) (sqlMode uint64, hasMode bool, collServer uint16) {
 			n = 1
 		}
 		if n < 0 || n > len(b) {
-			return sqlMode, hasMode, collServer
+			return sqlMode, hasMode, collClient, collServer
 		}
 		b = b[n:]
 	}
-	return sqlMode, hasMode, collServer
+	return sqlMode, hasMode, collClient, collServer
 }
 
 // applyDDL hands a DDL Query event to the schema model. The table-id cache
@@ -130,7 +138,7 @@ func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start,
 	clear(s.tables)
 	mode, hasMode, coll := statusVars(e.StatusVars)
 	c, err := s.cfg.DDL.ApplyDDL(ctx, schema.DDL{
-		DB: string(e.Schema), SQL: string(e.Query),
+		DB: string(e.Schema), SQL: decodeQuery(e),
 		SQLMode: mode, HasSQLMode: hasMode, CollationServer: coll,
 		Pos:  s.posString(start),
 		File: s.file, NextPos: next,
@@ -143,4 +151,35 @@ func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start,
 		s.tx.ddl = append(s.tx.ddl, c)
 	}
 	return nil
+}
+
+// decodeQuery returns a Query event's statement as text, read in the
+// event's own character_set_client (Q_CHARSET_CODE) exactly as the server
+// read it: a latin1 client that sends the UTF-8 bytes of "t中文" names the
+// table "tä¸­æ–‡". Statements from utf8mb3/utf8mb4 (or binary) clients,
+// pure-ASCII statements and events without the status variable are taken
+// as they are. Literals with a character set introducer (_utf8mb4'...')
+// are read in the client's set too.
+//
+// The event's default database is not decoded: the server logs it in its
+// system character set (UTF-8) already.
+func decodeQuery(e *replication.QueryEvent) string {
+	b := e.Query
+	if asciiOnly(b) {
+		return string(b)
+	}
+	_, _, client, _ := statusVarsClient(e.StatusVars)
+	if client == 0 {
+		return string(b)
+	}
+	cs := schema.CollationCharset(uint64(client))
+	dec, bin, err := charsetDecoder(cs)
+	if cs == "" || err != nil || bin || dec == nil {
+		return string(b)
+	}
+	out, err := dec.appendUTF8(make([]byte, 0, len(b)*2), b)
+	if err != nil {
+		return string(b)
+	}
+	return string(out)
 }

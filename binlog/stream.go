@@ -3,6 +3,7 @@ package binlog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -33,7 +34,7 @@ type tableEntry struct {
 type txState struct {
 	active     bool
 	file       string
-	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: Source.Pos and restart point
+	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: the restart point
 	gtid       string // "" when none
 	mysqlSID   string // for adding to the GTID state at commit
 	mysqlGNO   int64
@@ -166,7 +167,7 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 		s.tx.committed = true
 		return s.commit(ctx, h, next, out)
 	case *replication.TableMapEvent:
-		return s.tableMap(ctx, e, start)
+		return s.tableMap(ctx, e, start, next)
 	case *replication.RowsEvent:
 		return s.rows(ctx, ev, e, start, out)
 	case *replication.TransactionPayloadEvent:
@@ -375,7 +376,7 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 	return s.commit(ctx, h, next, out)
 }
 
-func (s *stream) tableMap(ctx context.Context, e *replication.TableMapEvent, start uint64) error {
+func (s *stream) tableMap(ctx context.Context, e *replication.TableMapEvent, start, next uint64) error {
 	s.beginImplicit(start)
 	if te, ok := s.tables[e.TableID]; ok && te.db == string(e.Schema) && te.name == string(e.Table) &&
 		bytes.Equal(te.types, e.ColumnType) && equalMetas(te.metas, e.ColumnMeta) {
@@ -389,6 +390,9 @@ func (s *stream) tableMap(ctx context.Context, e *replication.TableMapEvent, sta
 		return nil
 	}
 	t, err := s.cfg.Tables.Table(ctx, te.db, te.name)
+	if err != nil && errors.Is(err, schema.ErrTableNotFound) {
+		t, err = s.resolveTable(ctx, e, start, next, err)
+	}
 	if err != nil {
 		return fmt.Errorf("load table %s for the table map at %s: %w", te.id, s.posString(start), err)
 	}
@@ -493,7 +497,7 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 	if s.tx.commitTsUs > 0 {
 		tsUs = s.tx.commitTsUs
 	}
-	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: s.tx.beginPos, Thread: s.tx.thread}
+	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: start, Thread: s.tx.thread}
 	if s.tx.events == nil {
 		s.tx.events = make([]event.ChangeEvent, 0, min(nrows, s.cfg.MaxBatchSize)+1)
 	}
@@ -640,4 +644,45 @@ func (s *stream) resumePosition() offsets.Position {
 		return *s.pending
 	}
 	return s.resume
+}
+
+// TableResolver is implemented by a Tables that can resolve a TABLE_MAP of
+// a table it does not hold (schema.Tracker.ResolveTable): from the event's
+// full row metadata (fromMap, nil when absent), else from the server when
+// nothing later in the binlog changes the table. The change returned is
+// recorded in the schema history with the transaction.
+type TableResolver interface {
+	ResolveTable(ctx context.Context, db, name string, fromMap *schema.TableDef, at schema.DDL) (*schema.Table, *schema.Change, error)
+}
+
+// resolveTable runs the table-map fallback of a DDL-tracked model for a
+// table it lacks; notFound is the lookup's error, returned when the model
+// cannot resolve tables.
+func (s *stream) resolveTable(ctx context.Context, e *replication.TableMapEvent, start, next uint64, notFound error) (*schema.Table, error) {
+	unknown := func(err error) error {
+		return &Error{Kind: ErrSchemaMismatch, Err: err,
+			Msg: fmt.Sprintf("rows of %s.%s at %s, a table the schema history does not know", e.Schema, e.Table, s.posString(start)),
+			Hint: "the history lacks its CREATE TABLE (an incomplete history, or a table created while DDL was not recorded): " +
+				"set binlog_row_metadata=FULL on the server so Rivulet can build it from the table map, or take a new snapshot"}
+	}
+	r, ok := s.cfg.Tables.(TableResolver)
+	if !ok || s.cfg.DDL == nil {
+		return nil, unknown(notFound)
+	}
+	def, err := TableFromMap(e, s.mariadb)
+	if err != nil {
+		def = nil
+	}
+	t, c, err := r.ResolveTable(ctx, string(e.Schema), string(e.Table), def,
+		schema.DDL{DB: string(e.Schema), Pos: s.posString(start), File: s.file, NextPos: next})
+	if errors.Is(err, schema.ErrTableNotFound) {
+		return nil, unknown(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		s.tx.ddl = append(s.tx.ddl, c)
+	}
+	return t, nil
 }

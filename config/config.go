@@ -390,14 +390,17 @@ type SchemaHistory struct {
 	// SkipUnparseableDDL is `schema.history.internal.skip.unparseable.ddl`.
 	// Default false.
 	SkipUnparseableDDL bool
-	// ReloadUnparseableDDL is `schema.history.internal.unparseable.ddl.fallback=reload`
-	// (Rivulet; default `fail`): a statement the parser cannot take on a
-	// captured table is replaced by the named tables' SHOW CREATE TABLE
-	// from the server. That is the table right after the statement when no
-	// later DDL changed it (Rivulet caught up); every later table map is
-	// checked against it, so a table that changed again stops the stream
-	// rather than misaligning columns.
-	ReloadUnparseableDDL bool
+	// FailUnparseableDDL is `schema.history.internal.unparseable.ddl.fallback=fail`
+	// (Rivulet): a statement the parser cannot read that may change the
+	// columns of a captured table stops the stream at once. The default,
+	// `auto` (`reload` is its older name), resolves it first: (1) the
+	// table as the next TABLE_MAP's full row metadata describes it, (2) the
+	// server's definition when no later statement in the binlog names the
+	// table, (3) the last known definition when a later statement drops or
+	// renames the table before any row of it; it stops only when none
+	// holds. A TABLE_MAP of a table the history lacks goes through (1) and
+	// (2) as well. Every later table map is checked against the model.
+	FailUnparseableDDL bool
 	// StoreOnlyCapturedTablesDDL is
 	// `schema.history.internal.store.only.captured.tables.ddl`. Default false.
 	StoreOnlyCapturedTablesDDL bool
@@ -409,11 +412,28 @@ type SchemaHistory struct {
 
 // Kafka is the producer side (Kafka Connect worker keys).
 type Kafka struct {
-	// BootstrapServers is `bootstrap.servers` (comma-separated host:port).
-	// Default "localhost:9092", as Kafka Connect. The single value
+	// BootstrapServers is `bootstrap.servers` (comma-separated host:port),
+	// usually from the Connect worker file (--worker). Required with the
+	// Kafka sink or a Kafka store: no default, so that a missing worker file
+	// is not mistaken for a broker on localhost. A listener prefix such as
+	// "SASL_SSL://" is removed (see ServerProtocol). The single value
 	// "embedded" (or "embedded:PORT") starts an in-process broker for
 	// development.
 	BootstrapServers []string
+	// ServerProtocol is the security protocol named by a listener prefix
+	// of bootstrap.servers, used by clients whose security.protocol is
+	// not set (Kafka clients ignore the prefix; Rivulet warns). "" if none.
+	ServerProtocol SecurityProtocol
+	// Clients are the connection and authentication settings of each client
+	// role (security.protocol, sasl.*, ssl.*, client.id,
+	// request.timeout.ms), resolved with Kafka Connect's precedence: see
+	// KafkaRole and Client.
+	Clients [numKafkaRoles]KafkaClient
+	// Producer holds the change-event producer's tuning keys.
+	Producer Producer
+	// TopicCreation is Kafka Connect's topic.creation.* for the topics
+	// change events go to.
+	TopicCreation TopicCreation
 	// Compression is `producer.override.compression.type`, else
 	// `producer.compression.type`, else `compression.type`: none (default),
 	// gzip, snappy, lz4 or zstd.
@@ -424,6 +444,18 @@ type Kafka struct {
 	// producer's default (1,000,012 bytes, the broker's default
 	// message.max.bytes).
 	MaxRequestSize int
+}
+
+// Client returns the setting of the client role r.
+func (k Kafka) Client(r KafkaRole) KafkaClient {
+	if r >= numKafkaRoles {
+		return KafkaClient{Protocol: Plaintext}
+	}
+	c := k.Clients[r]
+	if c.Protocol == "" {
+		c.Protocol = Plaintext
+	}
+	return c
 }
 
 // Embedded reports whether bootstrap.servers asks for the in-process broker:
@@ -489,7 +521,6 @@ const (
 	DefaultOffsetFlushInterval  = 60 * time.Second
 	DefaultShutdownTimeout      = 30 * time.Second
 	DefaultMetricsListen        = ":9404"
-	DefaultBootstrapServers     = "localhost:9092"
 	DefaultHeartbeatTopicPrefix = "__debezium-heartbeat"
 )
 
@@ -509,7 +540,7 @@ func Default() *Config {
 		ExtendedHeaders:      true,
 		SkippedOperations:    opTruncate,
 		SnapshotMode:         SnapshotInitial,
-		Snapshot:             Snapshot{MaxThreads: 1},
+		Snapshot:             Snapshot{MaxThreads: 1, ProgressInterval: DefaultProgressInterval},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
 		TransactionTopic:     "transaction",
@@ -519,12 +550,12 @@ func Default() *Config {
 		ValueConverter:       Converter{Class: JSONConverterClass, SchemasEnable: true},
 		SchemaHistory: SchemaHistory{
 			Store:                         HistoryKafka,
-			KafkaBootstrapServers:         []string{DefaultBootstrapServers},
 			StoreOnlyCapturedDatabasesDDL: true,
 		},
 		Kafka: Kafka{
-			BootstrapServers: []string{DefaultBootstrapServers},
-			Compression:      CompressionNone,
+			Compression: CompressionNone,
+			Producer:    Producer{Acks: -1, Idempotent: true},
+			Clients:     defaultClients(),
 		},
 		Sink:            SinkKafka,
 		Offsets:         Offsets{FlushInterval: DefaultOffsetFlushInterval, TopicPartitions: 25, TopicReplicationFactor: -1},

@@ -278,16 +278,13 @@ func (l *loader) fixed() {
 		case hasAnyPrefix(k, fixedPrefixes):
 			delete(l.m, k)
 			l.fail(unsupported(k, redact(k, v), "remove "+k))
-		case k == "security.protocol" || strings.HasSuffix(k, ".security.protocol"):
+		case v != "" && (strings.HasSuffix(k, ".security.protocol") || strings.HasSuffix(k, ".sasl.jaas.config") ||
+			strings.HasSuffix(k, ".sasl.mechanism") || strings.Contains(k, ".ssl.")) && !strings.Contains(k, "schema.registry"):
+			// A security key under a prefix no client reads must not be
+			// mistaken for one that secures a connection.
 			delete(l.m, k)
-			if v != "" && !strings.EqualFold(v, "PLAINTEXT") {
-				l.fail(unsupported(k, v, "Kafka TLS and SASL are not implemented yet; use a PLAINTEXT listener"))
-			}
-		case k == "sasl.jaas.config" || strings.HasSuffix(k, ".sasl.jaas.config"):
-			delete(l.m, k)
-			if v != "" {
-				l.fail(unsupported(k, redacted, "Kafka SASL is not implemented yet; use a PLAINTEXT listener"))
-			}
+			l.fail(invalid(k, redact(k, v), "is not read by any Kafka client Rivulet opens",
+				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -90,6 +91,7 @@ type SnapshotObserver interface {
 	Started(tables []string)
 	TableCompleted(table string)
 	RowsScanned(table string, n int)
+	RowsEstimated(table string, n int64)
 	ChunkCompleted(table string)
 	Completed()
 	Aborted()
@@ -118,6 +120,11 @@ type SnapshotConfig struct {
 	// position interval (1s), so it fires only when the binlog moved
 	// without a transaction (a rotation).
 	HighWaitLimit time.Duration
+	// ProgressInterval is how often, at most, one INFO line per table
+	// reports its progress (rivulet.snapshot.progress.interval.ms);
+	// zero means DefaultProgressInterval, negative no progress lines
+	// (the per-table totals are logged still).
+	ProgressInterval time.Duration
 }
 
 // WithSnapshot returns a Source that runs the initial snapshot, merged with
@@ -137,6 +144,9 @@ func WithSnapshot(src Source, cfg SnapshotConfig) Source {
 	}
 	if cfg.HighWaitLimit <= 0 {
 		cfg.HighWaitLimit = 5 * time.Second
+	}
+	if cfg.ProgressInterval == 0 {
+		cfg.ProgressInterval = DefaultProgressInterval
 	}
 	return &snapshotSource{inner: src, cfg: cfg}
 }
@@ -228,6 +238,15 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 		ids[i] = t.ID()
 	}
 	s.cfg.Observer.Started(ids)
+	prg := newProgress(log, s.cfg.ProgressInterval, s.cfg.Now)
+	if est, err := s.cfg.Snapshotter.EstimateRows(ctx, tables); err != nil {
+		log.Warn("could not read the tables' row estimates: progress lines show no total or ETA", "err", err)
+	} else {
+		prg.estimate(est)
+		for id, n := range est {
+			s.cfg.Observer.RowsEstimated(id, n)
+		}
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	streamCtx, stopStream := context.WithCancel(gctx)
@@ -241,7 +260,7 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 		s: s, out: out, snap: s.cfg.Snapshotter, tables: tables, log: log,
 		processed: streamStart, last: start, progress: start.SnapshotProgress,
 		firstDone: !prog.IsZero(), changed: make(map[string]offsets.Position),
-		snapPos: streamStart, began: s.cfg.Now(),
+		snapPos: streamStart, began: s.cfg.Now(), prg: prg,
 	}
 	g.Go(func() error {
 		m.cur = m.startSnap(gctx, prog, streamStart)
@@ -284,6 +303,8 @@ type merger struct {
 	cur       *snapRun        // the chunk reader, nil once it finished
 	ddl       bool            // a captured table changed: restart the reader
 	restarts  int             // restarts after read failures
+	prg       *progress       // progress lines; nil: none
+	chunks    int64           // chunks emitted
 }
 
 // definitionsChanged reports whether a captured table's columns or key
@@ -584,6 +605,10 @@ func (m *merger) emit(ctx context.Context, ch *snapshot.Chunk) error {
 	obs := m.s.cfg.Observer
 	obs.RowsScanned(ch.Table.ID(), len(ch.Rows))
 	obs.ChunkCompleted(ch.Table.ID())
+	m.chunks++
+	if m.prg != nil {
+		m.prg.chunk(ctx, ch.Table, len(ch.Rows))
+	}
 	// Every batch but the chunk's last keeps the previous progress: a
 	// chunk counts as done only when all of its rows are acknowledged.
 	for len(events) > m.s.cfg.MaxBatch {
@@ -605,7 +630,11 @@ func (m *merger) emit(ctx context.Context, ch *snapshot.Chunk) error {
 	}
 	if ch.TableLast {
 		obs.TableCompleted(ch.Table.ID())
-		m.log.Info("table snapshot complete", "table", ch.Table.ID())
+		if m.prg != nil {
+			m.prg.tableDone(ctx, ch.Table)
+		} else {
+			m.log.Info("table snapshot complete", "table", ch.Table.ID())
+		}
 	}
 	if final {
 		m.complete()
@@ -628,8 +657,9 @@ func (m *merger) complete() {
 	m.done = true
 	m.s.cfg.Observer.Completed()
 	clear(m.changed)
+	took := m.s.cfg.Now().Sub(m.began)
 	m.log.Info("initial snapshot complete", "rows", m.rows, "rows_superseded_by_stream", m.dropped,
-		"took", m.s.cfg.Now().Sub(m.began).Round(time.Millisecond))
+		"chunks", m.chunks, "rows_per_sec", math.Round(ratePerSec(m.rows, took)), "took", took.Round(time.Millisecond))
 }
 
 func (m *merger) send(ctx context.Context, b binlog.Batch) error {
@@ -643,9 +673,10 @@ func (m *merger) send(ctx context.Context, b binlog.Batch) error {
 
 type nopSnapshotObserver struct{}
 
-func (nopSnapshotObserver) Started([]string)        {}
-func (nopSnapshotObserver) TableCompleted(string)   {}
-func (nopSnapshotObserver) RowsScanned(string, int) {}
-func (nopSnapshotObserver) ChunkCompleted(string)   {}
-func (nopSnapshotObserver) Completed()              {}
-func (nopSnapshotObserver) Aborted()                {}
+func (nopSnapshotObserver) Started([]string)            {}
+func (nopSnapshotObserver) TableCompleted(string)       {}
+func (nopSnapshotObserver) RowsScanned(string, int)     {}
+func (nopSnapshotObserver) ChunkCompleted(string)       {}
+func (nopSnapshotObserver) RowsEstimated(string, int64) {}
+func (nopSnapshotObserver) Completed()                  {}
+func (nopSnapshotObserver) Aborted()                    {}

@@ -28,6 +28,10 @@ type Snapshot struct {
 
 type snapshotTable struct {
 	rows, chunks, chunksDone atomic.Int64
+	// estimated is the server's row estimate (information_schema
+	// TABLES.TABLE_ROWS), -1 when unknown; startNs and endNs the wall clock
+	// of the table's first rows and of its completion (0: not yet).
+	estimated, startNs, endNs atomic.Int64
 }
 
 func (sn *Snapshot) table(id string) *snapshotTable {
@@ -39,6 +43,7 @@ func (sn *Snapshot) table(id string) *snapshotTable {
 	t := sn.tables[id]
 	if t == nil {
 		t = &snapshotTable{}
+		t.estimated.Store(-1)
 		sn.tables[id] = t
 	}
 	return t
@@ -61,13 +66,25 @@ func (sn *Snapshot) Started(tables []string) {
 }
 
 // TableCompleted records one table fully read.
-func (sn *Snapshot) TableCompleted(string) { sn.remainingTables.Add(-1) }
+func (sn *Snapshot) TableCompleted(table string) {
+	sn.remainingTables.Add(-1)
+	t := sn.table(table)
+	now := sn.s.now().UnixNano()
+	t.startNs.CompareAndSwap(0, now)
+	t.endNs.Store(now)
+}
 
 // RowsScanned adds n rows read from table (Debezium RowsScanned map).
 func (sn *Snapshot) RowsScanned(table string, n int) {
-	sn.table(table).rows.Add(int64(n))
-	sn.lastEventNs.Store(sn.s.now().UnixNano())
+	t := sn.table(table)
+	now := sn.s.now().UnixNano()
+	t.startNs.CompareAndSwap(0, now)
+	t.rows.Add(int64(n))
+	sn.lastEventNs.Store(now)
 }
+
+// RowsEstimated records the server's estimate of table's rows (-1: unknown).
+func (sn *Snapshot) RowsEstimated(table string, n int64) { sn.table(table).estimated.Store(n) }
 
 // ChunksPlanned records that table is read in n chunks (TableChunkCounts).
 func (sn *Snapshot) ChunksPlanned(table string, n int) { sn.table(table).chunks.Store(int64(n)) }
@@ -140,7 +157,13 @@ type SchemaHistory struct {
 	recovered, applied             atomic.Int64
 	lastRecoveredNs, lastAppliedNs atomic.Int64
 	ddlSkipped                     atomic.Int64
+	ddlNeutral                     atomic.Int64
+	ddlFallback                    [len(DDLFallbackKinds)]atomic.Int64
 }
+
+// DDLFallbackKinds are the ways a DDL statement the parser could not read is
+// resolved (schema.Tracker), the kind label of rivulet_ddl_fallback_total.
+var DDLFallbackKinds = [...]string{"binlog_metadata", "reload", "dropped_later"}
 
 // Schema history states (Debezium SchemaHistoryMXBean Status).
 const (
@@ -178,3 +201,19 @@ func (h *SchemaHistory) ChangeApplied() {
 // DDLSkipped counts one DDL statement skipped because it could not be parsed
 // (schema.history.internal.skip.unparseable.ddl=true).
 func (h *SchemaHistory) DDLSkipped() { h.ddlSkipped.Add(1) }
+
+// DDLNeutralUnparsed counts one statement the parser could not read that
+// cannot change columns (an index, constraint, partition or table-option
+// change): recorded and passed over.
+func (h *SchemaHistory) DDLNeutralUnparsed() { h.ddlNeutral.Add(1) }
+
+// DDLFallback counts one statement, or one table map of a table the history
+// lacked, resolved by fallback kind (one of DDLFallbackKinds; others are
+// not counted).
+func (h *SchemaHistory) DDLFallback(kind string) {
+	for i, k := range DDLFallbackKinds {
+		if k == kind {
+			h.ddlFallback[i].Add(1)
+		}
+	}
+}

@@ -49,7 +49,11 @@ type KafkaConfig struct {
 	// ClientID names this process to the brokers; default "rivulet".
 	ClientID string
 	// Opts are appended to every Kafka client the store makes (TLS, SASL).
-	Opts   []kgo.Opt
+	Opts []kgo.Opt
+	// ProducerOpts, when set, replace Opts for the store's transactional
+	// producer (the producer.* client settings, where they differ from the
+	// consumer's).
+	ProducerOpts []kgo.Opt
 	Logger *slog.Logger
 }
 
@@ -122,6 +126,15 @@ func (s *KafkaStore) opts(extra ...kgo.Opt) []kgo.Opt {
 	return append(o, extra...)
 }
 
+func (s *KafkaStore) producerOpts(extra ...kgo.Opt) []kgo.Opt {
+	if s.cfg.ProducerOpts == nil {
+		return s.opts(extra...)
+	}
+	o := []kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID(s.cfg.ClientID)}
+	o = append(o, s.cfg.ProducerOpts...)
+	return append(o, extra...)
+}
+
 // Topic returns the offsets topic.
 func (s *KafkaStore) Topic() string { return s.cfg.Topic }
 
@@ -184,15 +197,29 @@ func (s *KafkaStore) Lock(ctx context.Context) error {
 // when one stays longer than a session timeout (a live process heartbeats).
 func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	deadline := time.Now().Add(s.cfg.LeaseTimeout + 2*time.Second)
+	// A fresh cluster creates __consumer_offsets on the first group request
+	// and answers COORDINATOR_NOT_AVAILABLE until it is loaded: retry
+	// retriable errors for a while, as a consumer would.
+	retryUntil := time.Now().Add(30 * time.Second)
 	logged := false
 	for {
 		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
-		if err != nil {
-			return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+		var g kadm.DescribedGroup
+		if err == nil {
+			g = gs[s.leaseGroup()]
+			err = g.Err
+			if errors.Is(err, kerr.GroupIDNotFound) {
+				err = nil
+			}
 		}
-		g := gs[s.leaseGroup()]
-		if g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
-			return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), g.Err)
+		if err != nil {
+			if !kerr.IsRetriable(err) || time.Now().After(retryUntil) {
+				return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+			}
+			if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+				return err
+			}
+			continue
 		}
 		if len(g.Members) == 0 || g.State == "Dead" || g.State == "Empty" {
 			return nil
@@ -270,7 +297,7 @@ func (s *KafkaStore) producerClient() (*kgo.Client, error) {
 	if s.producer != nil {
 		return s.producer, nil
 	}
-	p, err := kgo.NewClient(s.opts(
+	p, err := kgo.NewClient(s.producerOpts(
 		kgo.TransactionalID(s.txID),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)), // murmur2 of the key, as Kafka Connect
@@ -495,4 +522,16 @@ func (s *KafkaStore) Close() error {
 	}
 	s.meta.Close()
 	return nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -24,11 +24,20 @@ import (
 func (tr *Tracker) ApplyDDL(ctx context.Context, d DDL) (*Change, error) {
 	c, err := tr.applyDDL(ctx, d)
 	if err == nil {
-		return c, nil
+		return tr.storeRule(c), nil
 	}
 	var de *DDLError
 	if !errors.As(err, &de) {
 		return nil, err
+	}
+	if c, ok := tr.neutralChange(d); ok {
+		// A statement that cannot change columns never stops the
+		// pipeline: it is recorded as Debezium records it (an ALTER of the
+		// table as it stands), logged and counted.
+		if tr.cfg.OnNeutral != nil {
+			tr.cfg.OnNeutral(d, de)
+		}
+		return c, nil
 	}
 	captured := len(de.Tables) == 0 // unknown tables: assume captured
 	for _, id := range de.Tables {
@@ -40,14 +49,11 @@ func (tr *Tracker) ApplyDDL(ctx context.Context, d DDL) (*Change, error) {
 		if tr.cfg.Reload == nil || d.fromServer {
 			return nil, err
 		}
-		c, rerr := tr.reload(ctx, d, de)
-		if rerr != nil {
-			return nil, fmt.Errorf("%w; reloading its tables from the server failed too: %w", err, rerr)
+		c, ferr := tr.fallback(ctx, d, de)
+		if ferr != nil {
+			return nil, fmt.Errorf("%w; no fallback holds: %w", err, ferr)
 		}
-		if tr.cfg.OnReload != nil {
-			tr.cfg.OnReload(d, de)
-		}
-		return c, nil
+		return tr.storeRule(c), nil
 	}
 	if tr.cfg.OnSkip != nil {
 		tr.cfg.OnSkip(d, de, captured)
@@ -105,6 +111,7 @@ func (tr *Tracker) applyDDL(_ context.Context, d DDL) (c *Change, err error) {
 			tr.tables[k] = def
 		}
 	}
+	tr.moveStale(a.changes)
 	c = &Change{DB: a.db, DDL: d.SQL, Tables: a.changes}
 	if c.DB == "" {
 		c.DB = d.DB
@@ -490,7 +497,7 @@ func (a *applier) addColumn(e *editTable, cd *ast.ColumnDef, pos *ast.ColumnPosi
 	if e.colIndex(c.Name) >= 0 {
 		return fmt.Errorf("duplicate column %s", c.Name)
 	}
-	at, err := e.position(pos, len(e.cols))
+	at, err := e.position(pos, e.appendAt())
 	if err != nil {
 		return err
 	}
@@ -646,6 +653,9 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 	}
 	old := a.get(id.DB, id.Name)
 	if old == nil {
+		if alterIfExists(a.ddl.SQL) {
+			return nil // MariaDB ALTER TABLE IF EXISTS of a table that is not there
+		}
 		return fmt.Errorf("ALTER TABLE %s: %w: not in the schema model", id, ErrTableNotFound)
 	}
 	e := old.edit()
@@ -913,33 +923,86 @@ func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
 	return nil
 }
 
-// reload is the fallback for a statement the parser cannot take: the tables
-// it names are read again from the server and recorded as ALTERed (CREATEd
-// when new) by it. It refuses when the statement names no table, or a table
-// the server no longer has (the statement, or a later one, dropped or
-// renamed it: the server's state cannot stand for the one after it).
-func (tr *Tracker) reload(ctx context.Context, d DDL, de *DDLError) (*Change, error) {
-	if len(de.Tables) == 0 {
-		return nil, errors.New("the statement names no table")
+// neutralChange returns the record of a column-neutral statement the
+// parser could not read (ClassifyNeutral), and whether it is one. A
+// statement that adds a UNIQUE index, or drops a UNIQUE one, to a table
+// without a primary key is not neutral: Debezium's key for such a table is
+// its first UNIQUE index of NOT NULL columns.
+func (tr *Tracker) neutralChange(d DDL) (*Change, bool) {
+	n, ok := ClassifyNeutral(d.SQL, d.DB)
+	if !ok {
+		return nil, false
 	}
-	if tr.cfg.ReloadSafe != nil {
-		if err := tr.cfg.ReloadSafe(ctx, d, de.Tables); err != nil {
-			return nil, err
+	def := tr.Def(n.Table.DB, n.Table.Name)
+	if def != nil && (n.AddsUnique || len(n.DropsIndexes) > 0) && !hasPrimary(def) {
+		if n.AddsUnique {
+			return nil, false
 		}
-	}
-	out := &Change{DB: de.Tables[0].DB, DDL: d.SQL}
-	for _, id := range de.Tables {
-		existed := tr.Def(id.DB, id.Name) != nil
-		c, err := tr.loadTable(ctx, tr.cfg.Reload, id.DB, id.Name)
-		if err != nil {
-			return nil, err
-		}
-		for _, tc := range c.Tables {
-			if existed {
-				tc.Type = ChangeAlter
+		for _, name := range n.DropsIndexes {
+			for _, ix := range def.Indexes {
+				if ix.Unique && strings.EqualFold(ix.Name, name) {
+					return nil, false
+				}
 			}
-			out.Tables = append(out.Tables, tc)
 		}
 	}
-	return out, nil
+	if !tr.tracked(n.Table.DB) {
+		return nil, true
+	}
+	c := &Change{DB: n.Table.DB, DDL: d.SQL}
+	if def != nil {
+		c.Tables = []TableChange{{Type: ChangeAlter, ID: TableID{DB: def.Table.DB, Name: def.Table.Name}, Def: def}}
+	}
+	return tr.storeRule(c), true
+}
+
+func hasPrimary(d *TableDef) bool {
+	for _, ix := range d.Indexes {
+		if ix.Primary {
+			return true
+		}
+	}
+	return false
+}
+
+// storeRule applies schema.history.internal.store.only.captured.tables.ddl:
+// when set, a change is recorded only if it touches a captured table
+// (Debezium's BinlogDatabaseSchema: ddlChanges.anyMatch(filters)), or is a
+// SET statement without a database. The model has moved either way.
+func (tr *Tracker) storeRule(c *Change) *Change {
+	if c == nil || !tr.cfg.StoreOnlyCapturedTablesDDL {
+		return c
+	}
+	if tr.Captured(c) {
+		return c
+	}
+	if c.DB == "" {
+		if w := words(c.DDL, 1); len(w) == 1 && w[0] == "SET" {
+			return c
+		}
+	}
+	return nil
+}
+
+// alterIfExists reports whether sql is MariaDB's ALTER TABLE IF EXISTS.
+func alterIfExists(sql string) bool {
+	t := sigTokens(stripSetStatement(sql), 0)
+	for i := 0; i+3 < len(t) && i < 4; i++ {
+		if strings.EqualFold(t[i], "TABLE") {
+			return strings.EqualFold(t[i+1], "IF") && strings.EqualFold(t[i+2], "EXISTS")
+		}
+	}
+	return false
+}
+
+// appendAt is where a column added without FIRST/AFTER goes: the end, but
+// before MariaDB's implicit system-versioning columns row_start and row_end
+// (the server keeps them last, as the row images show).
+func (e *editTable) appendAt() int {
+	n := len(e.cols)
+	if n >= 2 && strings.EqualFold(e.cols[n-2].Name, "row_start") && strings.EqualFold(e.cols[n-1].Name, "row_end") &&
+		e.xs[n-2].Generated && e.xs[n-1].Generated {
+		return n - 2
+	}
+	return n
 }

@@ -272,6 +272,30 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "INVISIBLE" && !inIndexContext(toks, i):
 			continue
+		case up == "SPATIAL" && prevWord(1) != "CREATE" && prevWord(1) != "OR" && prevWord(1) != "ONLINE" && prevWord(1) != "OFFLINE":
+			// SPATIAL [INDEX|KEY] in a table definition: an index like any
+			// other for the model (the parser lacks the keyword there).
+			if n := nextWord(toks, i, up); n == "INDEX" || n == "KEY" {
+				i = skipWords(toks, i, 2) - 1
+				continue
+			}
+			b.WriteString("INDEX")
+			continue
+		case up == "IGNORED" && prevWord(1) == "NOT":
+			// MariaDB 10.6 NOT IGNORED index: visibility, which the parser
+			// knows as VISIBLE ("NOT" was already written: drop it below).
+			b.WriteString("VISIBLE")
+			continue
+		case up == "NOT" && nextWord(toks, i, up) == "IGNORED":
+			continue
+		case up == "IGNORED":
+			b.WriteString("INVISIBLE")
+			continue
+		case up == "IF" && prevWord(1) == "TABLE" && prevWord(2) == "ALTER" && nextWord(toks, i, up) == "EXISTS":
+			// MariaDB ALTER TABLE IF EXISTS: the applier treats a table it
+			// does not hold as the server did (no change).
+			i = skipWords(toks, i, 2)
+			continue
 		case up == "COMPRESSED" && prevWord(1) != "=" && prevWord(1) != "ROW_FORMAT":
 			continue
 		case up == "PERSISTENT":

@@ -58,16 +58,30 @@ type TrackerConfig struct {
 	// skip a statement that cannot be applied even when it names a captured
 	// table (the table map check then catches rows that no longer fit).
 	SkipUnparseableDDL bool
-	// Reload, when set, is the fallback for a statement that cannot be
-	// applied to a captured table: the tables it names are re-read from the
-	// server (SHOW CREATE TABLE) as their definitions after it. OnReload is
-	// called for each such statement (to log and count it).
-	Reload   *Loader
-	OnReload func(d DDL, err *DDLError)
-	// ReloadSafe, when set, must return nil only if no later DDL in the
-	// binlog (after d) names one of tables: only then is the server's
-	// current definition the one right after d (RELIABILITY.md §4.6).
-	ReloadSafe func(ctx context.Context, d DDL, tables []TableID) error
+	// Reload, when set, turns on the fallbacks for a statement that may
+	// change the columns of a captured table and cannot be parsed (see
+	// Tracker.fallback): it is the connection the live table is read from,
+	// and LookAhead reads the binlog after the statement. OnFallback is
+	// called for each table resolved (to log it at WARN and count it by
+	// kind: FallbackMetadata, FallbackReload, FallbackDropped); err is nil
+	// for a TABLE_MAP of a table the model lacked (ResolveTable).
+	Reload     *Loader
+	LookAhead  LookAheadFunc
+	OnFallback func(d DDL, kind string, table TableID, err *DDLError)
+	// OnNeutral is called for every statement the parser could not read
+	// that ClassifyNeutral found column-neutral: it is recorded (an ALTER of
+	// the table as it stands) and streaming goes on (to log it at INFO and
+	// count it).
+	OnNeutral func(d DDL, err *DDLError)
+	// StoreOnlyCapturedTablesDDL is
+	// schema.history.internal.store.only.captured.tables.ddl: record only
+	// statements that change a captured table.
+	StoreOnlyCapturedTablesDDL bool
+	// StoreOtherDatabasesDDL is the opposite of
+	// schema.history.internal.store.only.captured.databases.ddl (whose
+	// default is true): when set, tables of every database are tracked and
+	// their DDL recorded, not only those of captured databases.
+	StoreOtherDatabasesDDL bool
 	// OnSkip is called for every skipped statement (to log a warning and
 	// count it); captured tells whether it named a captured table.
 	OnSkip func(d DDL, err *DDLError, captured bool)
@@ -84,6 +98,10 @@ type Tracker struct {
 	dbs    map[string]string // lower-case db name -> default charset
 	dbName map[string]string // lower-case -> as created
 	tables map[tableKey]*TableDef
+	// stale marks tables whose definition an unparsed statement may have
+	// changed (kept because the table is dropped or renamed away before any
+	// row of it): Table refuses them, so a TABLE_MAP resolves them again.
+	stale  map[tableKey]bool
 	parser *ddlParser
 }
 
@@ -104,6 +122,7 @@ func NewTracker(cfg TrackerConfig) *Tracker {
 		dbs:    make(map[string]string),
 		dbName: make(map[string]string),
 		tables: make(map[tableKey]*TableDef),
+		stale:  make(map[tableKey]bool),
 		parser: newDDLParser(),
 	}
 }
@@ -116,10 +135,13 @@ func (tr *Tracker) Table(_ context.Context, db, name string) (*Table, error) {
 		return nil, nil
 	}
 	tr.mu.RLock()
-	d := tr.tables[keyOf(db, name)]
+	d, stale := tr.tables[keyOf(db, name)], tr.stale[keyOf(db, name)]
 	tr.mu.RUnlock()
 	if d == nil {
 		return nil, fmt.Errorf("%w: %s.%s is not in the schema history", ErrTableNotFound, db, name)
+	}
+	if stale {
+		return nil, fmt.Errorf("%w: %s.%s was changed by a statement that could not be parsed", ErrTableNotFound, db, name)
 	}
 	return d.Table, nil
 }
@@ -167,7 +189,12 @@ func (tr *Tracker) Captured(c *Change) bool {
 }
 
 // Tracked reports whether tables of database db are tracked.
-func (tr *Tracker) tracked(db string) bool { return tr.cfg.Filter.Database(db) }
+func (tr *Tracker) tracked(db string) bool {
+	if tr.cfg.StoreOtherDatabasesDDL {
+		return !IsSystemDatabase(db)
+	}
+	return tr.cfg.Filter.Database(db)
+}
 
 // ApplyChange applies a recorded change (from the schema history) without
 // parsing: CREATE and ALTER overwrite the table, DROP removes it, a
@@ -242,11 +269,12 @@ func (tr *Tracker) withFilter(d *TableDef) *TableDef {
 	return &nd
 }
 
-// SetReload turns on the reload fallback (TrackerConfig.Reload and ReloadSafe).
-func (tr *Tracker) SetReload(l *Loader, safe func(ctx context.Context, d DDL, tables []TableID) error) {
+// SetReload turns on the fallbacks for unparseable statements
+// (TrackerConfig.Reload and LookAhead).
+func (tr *Tracker) SetReload(l *Loader, look LookAheadFunc) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	tr.cfg.Reload, tr.cfg.ReloadSafe = l, safe
+	tr.cfg.Reload, tr.cfg.LookAhead = l, look
 }
 
 // TablesNamed returns the tables a DDL statement names, as far as its words

@@ -42,6 +42,7 @@ const (
 	kDateTimeISO                   // DATETIME as io.debezium.time.IsoTimestamp "2018-06-20T06:37:03Z"
 	kTimeNanos                     // TIME as ns (io.debezium.time.NanoTime)
 	kDateTimeNanos                 // DATETIME as ns (io.debezium.time.NanoTimestamp)
+	kFloatVector                   // MySQL VECTOR: io.debezium.data.FloatVector, array of floats (vector.go)
 )
 
 // connectSchema is a Kafka Connect schema as JsonConverter.asJsonSchema
@@ -288,6 +289,8 @@ func (e *colEnc) appendValue(dst []byte, v event.Value) ([]byte, error) {
 		if v.Kind == event.KindBytes {
 			return e.appendGeometry(dst, v.B)
 		}
+	case kFloatVector:
+		return appendFloatVector(dst, v)
 	}
 	return dst, errValue
 }

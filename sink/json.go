@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -434,8 +433,7 @@ func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {
 // key Structs would.
 func (te *tableEnc) keyChanged(before, after []event.Value) bool {
 	for i := range te.keyCols {
-		a, b := before[te.keyCols[i].idx], after[te.keyCols[i].idx]
-		if a.Kind != b.Kind || a.I != b.I || !bytes.Equal(a.B, b.B) {
+		if !before[te.keyCols[i].idx].Equal(after[te.keyCols[i].idx]) {
 			return true
 		}
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
@@ -17,7 +21,7 @@ import (
 // returns exitFailure if any failed.
 func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	results := binlog.Preflight(ctx, preflightConfig(cfg))
-	results = append(results, kafkaCheck(ctx, cfg))
+	results = append(results, kafkaChecks(ctx, cfg)...)
 	if r, ok := registryCheck(ctx, cfg); ok { // AvroConverter (avro.go)
 		results = append(results, r)
 	}
@@ -39,19 +43,62 @@ func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	return code
 }
 
-// kafkaCheck connects to bootstrap.servers and asks for cluster metadata.
-func kafkaCheck(ctx context.Context, cfg *config.Config) binlog.CheckResult {
-	r := binlog.CheckResult{Name: "kafka"}
+// kafkaChecks connects every distinct Kafka client Rivulet opens (the
+// admin client, then each role whose brokers or security differ: the
+// producer with its producer.override.* keys, the schema history's and the
+// signal consumer's) and asks for cluster metadata: one line each.
+func kafkaChecks(ctx context.Context, cfg *config.Config) []binlog.CheckResult {
 	switch {
-	case cfg.Sink == config.SinkStdout:
-		r.OK, r.Detail = true, "sink.type=stdout: Kafka is not used"
-		return r
+	case cfg.Sink == config.SinkStdout && (cfg.Offsets.Topic == "" || cfg.Offsets.FileFilename != "") && cfg.SchemaHistory.Store != config.HistoryKafka:
+		return []binlog.CheckResult{{Name: "kafka", OK: true, Detail: "sink.type=stdout: Kafka is not used"}}
 	case cfg.Kafka.Embedded():
-		r.OK, r.Detail = true, "bootstrap.servers=embedded: an in-process broker is started by run"
+		return []binlog.CheckResult{{Name: "kafka", OK: true, Detail: "bootstrap.servers=embedded: an in-process broker is started by run"}}
+	}
+	type target struct {
+		name    string
+		role    config.KafkaRole
+		brokers []string
+	}
+	targets := []target{{"kafka", config.RoleAdmin, cfg.Kafka.BootstrapServers}}
+	if cfg.Sink == config.SinkKafka {
+		targets = append(targets, target{"kafka producer", config.RoleProducer, cfg.Kafka.BootstrapServers})
+	}
+	if cfg.SchemaHistory.Store == config.HistoryKafka && len(cfg.SchemaHistory.KafkaBootstrapServers) > 0 {
+		targets = append(targets,
+			target{"kafka schema history", config.RoleHistoryProducer, cfg.SchemaHistory.KafkaBootstrapServers},
+			target{"kafka schema history", config.RoleHistoryConsumer, cfg.SchemaHistory.KafkaBootstrapServers})
+	}
+	if cfg.Signal.Kafka {
+		b := cfg.Signal.KafkaBootstrapServers
+		if len(b) == 0 {
+			b = cfg.Kafka.BootstrapServers
+		}
+		targets = append(targets, target{"kafka signals", config.RoleSignalConsumer, b})
+	}
+	seen := map[string]bool{}
+	var out []binlog.CheckResult
+	for _, tg := range targets {
+		id := strings.Join(tg.brokers, ",") + " " + cfg.Kafka.Client(tg.role).Describe()
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, kafkaCheck(ctx, cfg, tg.name, tg.role, tg.brokers))
+	}
+	return out
+}
+
+// kafkaCheck connects one client role to brokers and asks for metadata.
+func kafkaCheck(ctx context.Context, cfg *config.Config, name string, role config.KafkaRole, brokers []string) binlog.CheckResult {
+	r := binlog.CheckResult{Name: name}
+	servers := strings.Join(brokers, ",")
+	client := cfg.Kafka.Client(role)
+	opts, err := kafkaOpts(cfg, role, kgo.SeedBrokers(brokers...), kgo.DialTimeout(5*time.Second))
+	if err != nil {
+		r.Detail, r.Fix = err.Error(), "check the ssl.* keys"
 		return r
 	}
-	servers := strings.Join(cfg.Kafka.BootstrapServers, ",")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Kafka.BootstrapServers...), kgo.DialTimeout(5*time.Second))
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		r.Detail, r.Fix = err.Error(), "check bootstrap.servers"
 		return r
@@ -60,10 +107,38 @@ func kafkaCheck(ctx context.Context, cfg *config.Config) binlog.CheckResult {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := cl.Ping(pctx); err != nil {
-		r.Detail = fmt.Sprintf("cannot reach %s: %v", servers, err)
-		r.Fix = "check bootstrap.servers, that the brokers run, and that this host can reach them"
+		r.Detail = fmt.Sprintf("cannot reach %s (%s): %v", servers, client.Describe(), err)
+		r.Fix = kafkaFix(client, err)
 		return r
 	}
-	r.OK, r.Detail = true, "reachable at "+servers
+	r.OK, r.Detail = true, "reachable at "+servers+" ("+client.Describe()+")"
 	return r
+}
+
+// kafkaFix names the setting to change for a failed connection: a TLS or
+// SASL failure says so, anything else is about reaching the brokers.
+func kafkaFix(c config.KafkaClient, err error) string {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		certErr   x509.CertificateInvalidError
+		header    tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknownCA):
+		return "the broker's certificate is not signed by a CA in " + c.Source("ssl.truststore.location") + " (or the system roots); set " + c.Source("ssl.truststore.location") + " or " + c.Source("ssl.truststore.certificates") + " to the CA that signed it"
+	case errors.As(err, &hostErr):
+		return "the broker's certificate does not name the host in bootstrap.servers; use the name it was issued for, or set " + c.Source("ssl.endpoint.identification.algorithm") + "= (empty) to skip the host name check, as Kafka does"
+	case errors.As(err, &certErr):
+		return "the broker's certificate is not valid (" + certErr.Error() + "); renew it on the broker"
+	case errors.As(err, &header):
+		return "the listener does not speak TLS; set " + c.Source("security.protocol") + " to PLAINTEXT or SASL_PLAINTEXT, or use the broker's TLS port"
+	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.IllegalSaslState):
+		return "the broker refused the SASL login; check the user and password (or token, or IAM policy) in " + c.Source("sasl.jaas.config") + " and " + c.Source("sasl.mechanism")
+	case errors.Is(err, kerr.UnsupportedSaslMechanism):
+		return "the listener does not offer " + c.SASL.Mechanism + "; set " + c.Source("sasl.mechanism") + " to one it offers"
+	case errors.Is(err, io.EOF) && c.Protocol == config.Plaintext:
+		return "the broker closed the connection: if the listener needs TLS or SASL, set security.protocol (SSL, SASL_SSL or SASL_PLAINTEXT) and its keys"
+	}
+	return "check bootstrap.servers, " + c.Source("security.protocol") + ", that the brokers run, and that this host can reach them"
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
@@ -19,14 +18,34 @@ import (
 func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.Filter, m *metrics.SchemaHistory, log *slog.Logger) (*schema.Tracker, *engine.History, error) {
 	log = log.With("component", "schema-history")
 	tracker := schema.NewTracker(schema.TrackerConfig{
-		Filter:             filter,
-		MariaDB:            cfg.Flavor() == config.FlavorMariaDB,
-		SkipUnparseableDDL: cfg.SchemaHistory.SkipUnparseableDDL,
-		OnReload: func(d schema.DDL, err *schema.DDLError) {
-			log.Warn("DDL statement could not be parsed: its tables were re-read from the server (unparseable.ddl.fallback=reload)",
-				"position", d.Pos, "statement", d.SQL, "tables", err.Tables, "error", err.Err)
+		Filter:                     filter,
+		MariaDB:                    cfg.Flavor() == config.FlavorMariaDB,
+		SkipUnparseableDDL:         cfg.SchemaHistory.SkipUnparseableDDL,
+		StoreOnlyCapturedTablesDDL: cfg.SchemaHistory.StoreOnlyCapturedTablesDDL,
+		StoreOtherDatabasesDDL:     !cfg.SchemaHistory.StoreOnlyCapturedDatabasesDDL,
+		OnNeutral: func(d schema.DDL, err *schema.DDLError) {
+			log.Info("DDL statement not parsed: it cannot change columns, recorded as it stands and passed over",
+				"position", d.Pos, "statement", d.SQL, "error", err.Err)
 			if m != nil {
-				m.DDLSkipped()
+				m.DDLNeutralUnparsed()
+			}
+		},
+		OnFallback: func(d schema.DDL, kind string, table schema.TableID, err *schema.DDLError) {
+			args := []any{"kind", kind, "table", table.String(), "position", d.Pos, "statement", d.SQL}
+			if err != nil {
+				args = append(args, "error", err.Err)
+			}
+			msg := map[string]string{
+				schema.FallbackMetadata: "DDL statement could not be parsed: the table was rebuilt from the binlog's full row metadata (TABLE_MAP)",
+				schema.FallbackReload:   "DDL statement could not be parsed: the table was re-read from the server (no later statement changes it)",
+				schema.FallbackDropped:  "DDL statement could not be parsed: the table is dropped or renamed away before any row of it, its last known definition is kept",
+			}[kind]
+			if err == nil {
+				msg = "table map of a table the schema history lacks: resolved by fallback " + kind
+			}
+			log.Warn(msg, args...)
+			if m != nil {
+				m.DDLFallback(kind)
 			}
 		},
 		OnSkip: func(d schema.DDL, err *schema.DDLError, captured bool) {
@@ -38,8 +57,8 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 			}
 		},
 	})
-	if cfg.SchemaHistory.ReloadUnparseableDDL {
-		tracker.SetReload(loader, reloadSafe(cfg))
+	if !cfg.SchemaHistory.FailUnparseableDDL {
+		tracker.SetReload(loader, lookAhead(cfg))
 	}
 	store, where, err := openHistoryStore(cfg, log)
 	if err != nil {
@@ -66,8 +85,17 @@ func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 		if len(brokers) == 0 || (config.Kafka{BootstrapServers: brokers}).Embedded() {
 			brokers = cfg.Kafka.BootstrapServers // the embedded broker's real address
 		}
+		producer, err := kafkaOpts(cfg, config.RoleHistoryProducer)
+		if err != nil {
+			return nil, "", err
+		}
+		consumer, err := kafkaOpts(cfg, config.RoleHistoryConsumer)
+		if err != nil {
+			return nil, "", err
+		}
 		k, err := schema.NewKafkaHistory(schema.KafkaHistoryConfig{
 			Brokers: brokers, Topic: h.KafkaTopic, ClientID: "rivulet-" + cfg.Name + "-schemahistory", Logger: log,
+			Opts: producer, ConsumerOpts: consumer,
 		})
 		if err != nil {
 			return nil, "", err
@@ -89,32 +117,19 @@ func schemaChangeSink(cfg *config.Config, snk engine.Sink) engine.SchemaChangeSi
 	return nil
 }
 
-// reloadSafe checks, for the unparseable-DDL reload fallback, that no later
-// statement in the binlog names a table to reload: only then is the server's
-// definition the one right after the statement (RELIABILITY.md §4.6).
-func reloadSafe(cfg *config.Config) func(ctx context.Context, d schema.DDL, tables []schema.TableID) error {
-	return func(ctx context.Context, d schema.DDL, tables []schema.TableID) error {
+// lookAhead reads the binlog after a statement for the unparseable-DDL
+// fallbacks (RELIABILITY.md §4.6): the first TABLE_MAP of each table and the
+// first later statement naming it.
+func lookAhead(cfg *config.Config) schema.LookAheadFunc {
+	return func(ctx context.Context, d schema.DDL, tables []schema.TableID) ([]schema.Later, error) {
 		if d.File == "" {
-			return errors.New("the statement's binlog position is unknown")
+			return nil, errors.New("the statement's binlog position is unknown")
 		}
 		pc := preflightConfig(cfg)
 		// A replica id of its own for the look-ahead: reusing the reader's
 		// would make the server drop the streaming connection.
 		pc.ServerID = lookaheadServerID(cfg.Database.ServerID)
-		later, err := binlog.LaterDDL(ctx, pc, d.File, d.NextPos)
-		if err != nil {
-			return fmt.Errorf("read the binlog after the statement: %w", err)
-		}
-		for _, st := range later {
-			for _, named := range schema.TablesNamed(st.SQL, st.DB) {
-				for _, t := range tables {
-					if strings.EqualFold(named.DB, t.DB) && strings.EqualFold(named.Name, t.Name) {
-						return fmt.Errorf("a later statement changes %s.%s again (%s): the server's definition is not the one after this statement", t.DB, t.Name, st.String())
-					}
-				}
-			}
-		}
-		return nil
+		return binlog.LookAhead(ctx, pc, d.File, d.NextPos, tables)
 	}
 }
 

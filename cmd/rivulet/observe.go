@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -86,7 +85,7 @@ func (o *observedSink) Send(ctx context.Context, events []event.ChangeEvent, don
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Op == event.OpUpdate && !o.skip['u'] && keyChanged(e) {
+		if e.Op == event.OpUpdate && !o.skip['u'] && e.KeyChanged() {
 			// Sent as a delete and a create (whatever skipped.operations
 			// says of those), as Debezium does and counts it.
 			flush()
@@ -252,21 +251,4 @@ func kafkaMetrics(reg prometheus.Registerer) kgo.Opt {
 	return kgo.WithHooks(kprom.NewMetrics("rivulet", kprom.Subsystem("kafka"), kprom.Registerer(reg),
 		kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Batches, kprom.Records,
 			kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming)))
-}
-
-// keyChanged reports an update that changes the primary key.
-func keyChanged(e *event.ChangeEvent) bool {
-	if e.Before == nil || e.After == nil {
-		return false
-	}
-	for _, i := range e.Table.PrimaryKey {
-		if i >= len(e.Before) || i >= len(e.After) {
-			return false
-		}
-		a, b := e.Before[i], e.After[i]
-		if a.Kind != b.Kind || a.I != b.I || !bytes.Equal(a.B, b.B) {
-			return true
-		}
-	}
-	return false
 }

@@ -51,6 +51,7 @@ func offsetsCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("offsets "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "connector configuration (Debezium JSON or .properties)")
+	worker := fs.String("worker", "", workerUsage)
 	file := fs.String("file", "", "binlog file name, such as mysql-bin.000003")
 	pos := fs.Uint64("pos", 0, "position in the binlog file (the start of a transaction or event)")
 	gtids := fs.String("gtids", "", "GTID set of the transactions already delivered")
@@ -67,7 +68,7 @@ func offsetsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rivulet offsets %s: %s\n", sub, msg)
 		return exitUsage
 	}
-	cfg, log, code := loadConfig(stderr, "offsets "+sub, *path, false)
+	cfg, log, code := loadConfig(stderr, "offsets "+sub, *path, *worker, false)
 	if code != exitOK {
 		return code
 	}

@@ -50,14 +50,15 @@ func TestSchema_RecoveryRebuildsLostHistory(t *testing.T) {
 	}
 }
 
-// TestSchema_UnparseableDDLStopsThenReloads: a statement the parser cannot
-// take on a captured table stops the stream with the choices; with
-// schema.history.internal.unparseable.ddl.fallback=reload the restart
-// re-reads the table from the server and streams on with its new columns.
+// TestSchema_UnparseableDDLStopsThenReloads: with
+// schema.history.internal.unparseable.ddl.fallback=fail a statement the
+// parser cannot take on a captured table stops the stream with the choices;
+// with the default fallbacks the restart rebuilds the table (from the next
+// TABLE_MAP's full row metadata) and streams on with its new columns.
 func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
 	e := newE2E(t)
 	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))")
-	base := map[string]string{"value.converter.schemas.enable": "false"}
+	base := map[string]string{"value.converter.schemas.enable": "false", "schema.history.internal.unparseable.ddl.fallback": "fail"}
 	in := e.start(t, e.config(t, base))
 	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (1, 'x')", "ALTER TABLE t ADD SYSTEM VERSIONING", "INSERT INTO t VALUES (2, 'y')")
 	select {
@@ -75,10 +76,7 @@ func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
 		t.Errorf("rivulet exited 0 on an unparseable DDL")
 	}
 
-	reload := map[string]string{"schema.history.internal.unparseable.ddl.fallback": "reload"}
-	for k, v := range base {
-		reload[k] = v
-	}
+	reload := map[string]string{"value.converter.schemas.enable": "false"}
 	in = e.start(t, e.config(t, reload))
 	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (3, 'z')")
 	topic := e.prefix + "." + e.db + ".t"
@@ -90,25 +88,32 @@ func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
 			t.Errorf("row %d after = %v, want a=%s", i+1, a, want)
 		}
 	}
-	if !strings.Contains(in.log.String(), "re-read from the server") {
+	if !strings.Contains(in.log.String(), "rebuilt from the binlog's full row metadata") {
 		t.Errorf("the fallback was not logged:\n%s", in.log.String())
 	}
 	in.stop()
 }
 
-// TestSchema_ReloadRefusedWhenChangedLater: the reload fallback is refused
-// when a later statement in the binlog changes the same table again (the
-// server's definition is then not the one after the unparseable statement).
+// TestSchema_ReloadRefusedWhenChangedLater: no fallback holds when a later
+// statement changes the same table again before any row of it (the
+// server's definition is then not the one after the unparseable statement,
+// and no TABLE_MAP tells it): the stream stops naming the later statement.
+// With a row in between, the row's TABLE_MAP metadata resolves it.
 func TestSchema_ReloadRefusedWhenChangedLater(t *testing.T) {
 	e := newE2E(t)
-	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))")
-	cfg := map[string]string{"value.converter.schemas.enable": "false", "schema.history.internal.unparseable.ddl.fallback": "reload"}
+	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))", "CREATE TABLE u (id INT PRIMARY KEY, a VARCHAR(10))")
+	cfg := map[string]string{"value.converter.schemas.enable": "false"}
 	in := e.start(t, e.config(t, cfg))
 	in.stop()
-	e.srv.Exec(t, e.db, "ALTER TABLE t ADD SYSTEM VERSIONING", "INSERT INTO t VALUES (1, 'x')",
+	e.srv.Exec(t, e.db, "ALTER TABLE u ADD SYSTEM VERSIONING", "INSERT INTO u VALUES (1, 'x')",
+		"SET SESSION system_versioning_alter_history = KEEP", "ALTER TABLE u ADD COLUMN b INT", "INSERT INTO u VALUES (2, 'y', 2)")
+	e.srv.Exec(t, e.db, "ALTER TABLE t ADD SYSTEM VERSIONING",
 		"SET SESSION system_versioning_alter_history = KEEP", "ALTER TABLE t ADD COLUMN b INT", "INSERT INTO t VALUES (2, 'y', 2)")
 	out, code := runBinary(t, "run", "--config", e.config(t, cfg))
-	if code != 1 || !strings.Contains(out, "a later statement changes") || !strings.Contains(out, "ADD COLUMN b INT") {
-		t.Fatalf("reload with a later ALTER: exit %d, want 1 naming the later statement:\n%s", code, out)
+	if code != 1 || !strings.Contains(out, "a later statement changes") || !strings.Contains(out, "ALTER TABLE t ADD COLUMN b INT") {
+		t.Fatalf("fallback with a later ALTER: exit %d, want 1 naming the later statement:\n%s", code, out)
+	}
+	if !strings.Contains(out, "rebuilt from the binlog's full row metadata") || !strings.Contains(out, "table="+e.db+".u") {
+		t.Errorf("table u (a row between the statements) was not rebuilt from the row metadata:\n%s", out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -57,6 +58,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	srv.ServeStatus(stream) // /status, read by `rivulet status` and `rivulet verify`
 	log.Info("metrics endpoint listening", "addr", srv.Addr())
 
 	filter, err := schema.NewFilter(filterConfig(cfg))
@@ -174,7 +176,10 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 	if err != nil {
 		return nil, err
 	}
-	return sink.NewKafka(sink.KafkaConfig{
+	if opts, err = kafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
+		return nil, err
+	}
+	kc := sink.KafkaConfig{
 		Encoding:    enc,
 		Avro:        avro,
 		Brokers:     cfg.Kafka.BootstrapServers,
@@ -192,7 +197,9 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		Opts:               opts,
 		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
 		ContextHeaders:     contextHeaders(cfg, enc.Connector),
-	})
+	}
+	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafkaclient.go)
+	return sink.NewKafka(kc)
 }
 
 // contextHeaders are Debezium 3.2+'s extended headers, unless
@@ -201,7 +208,7 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 	if !cfg.ExtendedHeaders {
 		return nil
 	}
-	return sink.ContextHeaders(c, cfg.TopicPrefix)
+	return sink.ContextHeaders(c, cfg.TopicPrefix, sink.NewRunID(time.Now()))
 }
 
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {

@@ -37,7 +37,17 @@ func newStore(cfg *config.Config, log *slog.Logger) (offsetStore, string, error)
 	if cfg.Offsets.FileFilename != "" || cfg.Offsets.Topic == "" {
 		return offsets.NewFileStore(cfg.Offsets.FileFilename, cfg.Name, cfg.TopicPrefix), "file " + cfg.Offsets.FileFilename, nil
 	}
+	consumer, err := kafkaOpts(cfg, config.RoleConsumer)
+	if err != nil {
+		return nil, "", err
+	}
+	producer, err := kafkaOpts(cfg, config.RoleProducer)
+	if err != nil {
+		return nil, "", err
+	}
 	s, err := offsets.NewKafkaStore(offsets.KafkaConfig{
+		Opts:              consumer,
+		ProducerOpts:      producer,
 		Brokers:           cfg.Kafka.BootstrapServers,
 		Topic:             cfg.Offsets.Topic,
 		ConnectorName:     cfg.Name,
