@@ -59,6 +59,7 @@ func mysqlFor(t *testing.T, srv *testenv.Server, kv ...string) *config.MySQL {
 		"topic.prefix":                        "tls",
 		"schema.history.internal.kafka.topic": "h",
 		"offset.storage.file.filename":        "/nonexistent/offsets.json",
+		"bootstrap.servers":                   "kafka:9092",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]

@@ -37,9 +37,9 @@ const (
 	webIdentity  = "eyJ-kubernetes-projected-sa-token"
 )
 
-// stsStub answers AssumeRoleWithWebIdentity as AWS STS does, for the one
+// rdsSTSStub answers AssumeRoleWithWebIdentity as AWS STS does, for the one
 // role and token above.
-func stsStub(t *testing.T) (*httptest.Server, *int) {
+func rdsSTSStub(t *testing.T) (*httptest.Server, *int) {
 	t.Helper()
 	var mu sync.Mutex
 	calls := new(int)
@@ -246,7 +246,7 @@ func startRDSStub(t *testing.T, tlsCfg *tls.Config, region string, now func() ti
 // token, every connection (query and replication) sends a fresh token
 // signed for rds-db:connect over TLS, and a token is never sent in clear.
 func TestMySQL_RDSIAM(t *testing.T) {
-	sts, stsCalls := stsStub(t)
+	sts, stsCalls := rdsSTSStub(t)
 	irsaEnv(t, sts.URL)
 	clock := time.Now()
 	var clockMu sync.Mutex
