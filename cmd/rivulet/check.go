@@ -139,6 +139,12 @@ func kafkaFix(c config.KafkaClient, err error) string {
 		return "the listener does not offer " + c.SASL.Mechanism + "; set " + c.Source("sasl.mechanism") + " to one it offers"
 	case errors.Is(err, io.EOF) && c.Protocol == config.Plaintext:
 		return "the broker closed the connection: if the listener needs TLS or SASL, set security.protocol (SSL, SASL_SSL or SASL_PLAINTEXT) and its keys"
+	case c.Protocol.TLS() && (errors.Is(err, io.EOF) || errors.Is(err, context.DeadlineExceeded)) && strings.Contains(err.Error(), "unable to dial"):
+		return "no TLS handshake with the broker: check that bootstrap.servers names the TLS listener's port (or set " + c.Source("security.protocol") +
+			" to PLAINTEXT or SASL_PLAINTEXT for a plain listener), and that this host can reach it"
+	case errors.Is(err, io.EOF) && c.SASL.Mechanism != "":
+		return "the broker closed the connection, as some do after a failed SASL login: check the credentials in " + c.Source("sasl.jaas.config") +
+			", that the listener offers " + c.SASL.Mechanism + " (" + c.Source("sasl.mechanism") + "), and that it is a SASL listener"
 	}
 	return "check bootstrap.servers, " + c.Source("security.protocol") + ", that the brokers run, and that this host can reach them"
 }
