@@ -28,11 +28,18 @@ import (
 // resume-snapshot, read from the signal table's INSERTs seen in the stream
 // (signal.data.collection, columns id, type, data) and from the Kafka
 // signal channel. An incremental snapshot is the initial snapshot's DBLog
-// merge (see snapshot.go) started at runtime for the requested tables: the
-// chunk reader reads them between watermarks, a chunk is emitted once the
-// stream passed its high watermark, and rows whose key the stream changed
-// since the chunk's Window are dropped. Rows are op "r" events with
-// source.snapshot "incremental".
+// merge (the same snapshot.Merge) started at runtime for the requested
+// tables: the chunk reader reads them between watermarks, a chunk is
+// emitted once the stream passed its high watermark, and rows whose key the
+// stream changed since the chunk's Window are dropped. Rows are op "r"
+// events with source.snapshot "incremental".
+//
+// A DDL statement on a table being read (seen in the stream's Batch.Schema,
+// or first as a failed chunk read while its definition changed) stops the
+// chunk reader, drops the chunks read with the old definition, and reads
+// again after the last emitted chunk with the new one, as Debezium does
+// (AbstractIncrementalSnapshotChangeEventSource.processSchemaChange clears
+// the open window and re-reads the chunk) and as the initial snapshot does.
 //
 // Its state (tables left, the last emitted chunk's key, paused, tables
 // queued by later signals, the next Kafka signal offset) is in

@@ -27,7 +27,9 @@ import (
 //  2. The binlog stream runs from P0 for the whole snapshot, and every
 //     change it reads is emitted as usual, in binlog order.
 //  3. Chunks are read with keyset SELECTs, each between a low watermark L
-//     and a high watermark H (SHOW MASTER STATUS). A chunk is emitted, as
+//     and a high watermark H (SHOW MASTER STATUS), and merged by the rule
+//     of snapshot/merge.go (snapshot.Merge), which the incremental snapshot
+//     shares. A chunk is emitted, as
 //     op "r" events, only once the stream has passed H; before that, every
 //     row whose key the stream saw changed at or after the chunk's Window
 //     (the low watermark of the previous chunk read on the same connection,
