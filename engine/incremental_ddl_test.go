@@ -18,7 +18,9 @@ import (
 // feedSource is a Source whose batches the test hands in.
 type feedSource struct{ feed chan binlog.Batch }
 
-func (f *feedSource) Start(_ context.Context, p offsets.Position) (offsets.Position, error) { return p, nil }
+func (f *feedSource) Start(_ context.Context, p offsets.Position) (offsets.Position, error) {
+	return p, nil
+}
 
 func (f *feedSource) Run(ctx context.Context, _ offsets.Position, out chan<- binlog.Batch) error {
 	for {
