@@ -215,14 +215,10 @@ type incMerger struct {
 }
 
 func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-chan Signal) error {
-	stale := time.NewTimer(time.Hour)
-	stale.Stop()
-	defer stale.Stop()
-	timedOut := false
+	wait := newHighWait(m.s.cfg.HighWaitLimit)
+	defer wait.stop()
 	for {
-		if m.merge.Held() != nil && (timedOut || m.merge.Due()) {
-			timedOut = false
-			stale.Stop()
+		if ok, _ := wait.release(m.merge); ok {
 			if err := m.emit(ctx); err != nil {
 				return err
 			}
@@ -241,7 +237,7 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 				return err
 			}
 			if m.merge.Held() != nil {
-				stale.Reset(m.s.cfg.HighWaitLimit)
+				wait.arm()
 			}
 		case sig := <-kafka:
 			m.window = m.merge.Position()
@@ -254,23 +250,17 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 			}
 		case ch, ok := <-chunkCh:
 			if !ok {
-				err := <-m.run.errc
+				readErr := <-m.run.errc
 				m.run = nil
+				retried, err := readEnded(ctx, "incremental snapshot", readErr, &m.restarts, m.redefined, func(ctx context.Context) error {
+					m.log.Warn("incremental snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
+					return m.restartRun(ctx)
+				})
 				if err != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					// As in the initial snapshot: a chunk read can meet a
-					// DDL statement before the stream does.
-					if m.restarts < 5 && m.redefined(ctx) {
-						m.restarts++
-						m.log.Warn("incremental snapshot read failed after a table definition changed: continuing with the new definition", "error", err)
-						if err := m.restartRun(ctx); err != nil {
-							return err
-						}
-						continue
-					}
-					return fmt.Errorf("incremental snapshot: %w", err)
+					return err
+				}
+				if retried {
+					continue
 				}
 				if err := m.finishRun(ctx); err != nil {
 					return err
@@ -278,9 +268,9 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 				continue
 			}
 			m.merge.Hold(ch)
-			stale.Reset(m.s.cfg.HighWaitLimit)
-		case <-stale.C:
-			timedOut = m.merge.Held() != nil
+			wait.arm()
+		case <-wait.C():
+			wait.fired(m.merge)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

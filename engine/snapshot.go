@@ -391,14 +391,8 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 		m.lastTable = m.tables[len(m.tables)-1]
 	}
 	m.merge.Begin(m.tables, m.snap)
-	// stale fires when a chunk waited HighWaitLimit for the stream to pass
-	// its high watermark with no batch arriving: the binlog can move with
-	// no transaction to hand out (a rotation's new file header), and then
-	// nothing would pass it until the next write.
-	stale := time.NewTimer(time.Hour)
-	stale.Stop()
-	defer stale.Stop()
-	timedOut := false
+	wait := newHighWait(m.s.cfg.HighWaitLimit)
+	defer wait.stop()
 	for {
 		if m.ddl {
 			m.ddl = false
@@ -408,13 +402,11 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 				}
 			}
 		}
-		if held := m.merge.Held(); held != nil && (timedOut || m.merge.Due()) {
-			if timedOut {
+		if ok, late := wait.release(m.merge); ok {
+			if late {
 				m.log.Debug("stream did not pass a chunk's high watermark: emitting it at the stream's position",
-					"high", held.High.String(), "stream", m.merge.Position().String())
+					"high", m.merge.Held().High.String(), "stream", m.merge.Position().String())
 			}
-			timedOut = false
-			stale.Stop()
 			if err := m.emit(ctx); err != nil {
 				return err
 			}
@@ -433,28 +425,21 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 				return err
 			}
 			if m.merge.Held() != nil {
-				stale.Reset(m.s.cfg.HighWaitLimit)
+				wait.arm()
 			}
 		case ch, ok := <-chunkCh:
 			if !ok {
-				err := <-m.cur.errc
+				readErr := <-m.cur.errc
 				m.cur = nil
+				retried, err := readEnded(ctx, "snapshot", readErr, &m.restarts, m.definitionsChanged, func(ctx context.Context) error {
+					m.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
+					return m.restart(ctx)
+				})
 				if err != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					// A chunk read can meet a DDL statement before the stream
-					// does (unknown column): if a definition changed, go on
-					// with the new one, a few times at most.
-					if m.restarts < 5 && m.definitionsChanged(ctx) {
-						m.restarts++
-						m.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", err)
-						if err := m.restart(ctx); err != nil {
-							return err
-						}
-						continue
-					}
-					return fmt.Errorf("snapshot: %w", err)
+					return err
+				}
+				if retried {
+					continue
 				}
 				if !m.done {
 					// No tables, or every table was done before a restart.
@@ -469,9 +454,9 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 				continue
 			}
 			m.merge.Hold(ch)
-			stale.Reset(m.s.cfg.HighWaitLimit)
-		case <-stale.C:
-			timedOut = m.merge.Held() != nil
+			wait.arm()
+		case <-wait.C():
+			wait.fired(m.merge)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
