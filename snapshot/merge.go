@@ -65,6 +65,8 @@ type Merge struct {
 	changed map[string]offsets.Position // table+key -> position of its latest change
 	pruneAt int
 	keyBuf  []byte
+	seen    *schema.Table // the last table Record looked up, and whether it is read
+	seenOK  bool
 	held    *Chunk           // read, waiting for the stream to pass its High
 	stream  offsets.Position // the stream's position: End of the last batch
 	dropped int64
@@ -80,7 +82,7 @@ func NewMerge(at offsets.Position) *Merge {
 // definition change goes on with the same stream. A held chunk is dropped.
 func (m *Merge) Begin(tables []*schema.Table, floor Floorer) {
 	m.Discard()
-	m.floor = floor
+	m.floor, m.seen = floor, nil
 	m.tables = make(map[schema.TableID]struct{}, len(tables))
 	for _, t := range tables {
 		m.tables[schema.TableID{DB: t.DB, Name: t.Name}] = struct{}{}
@@ -91,7 +93,7 @@ func (m *Merge) Begin(tables []*schema.Table, floor Floorer) {
 // recorded changes forgotten, and later batches no longer recorded.
 func (m *Merge) End() {
 	m.Discard()
-	m.tables, m.floor = nil, nil
+	m.tables, m.floor, m.seen = nil, nil, nil
 	clear(m.changed)
 	m.pruneAt = 0
 }
@@ -134,8 +136,14 @@ func (m *Merge) Record(events []event.ChangeEvent) {
 	}
 	for i := range events {
 		ev := &events[i]
-		if ev.Table == nil || ev.Op == event.OpRead || len(ev.Table.ChunkKey()) == 0 ||
-			!m.reads(schema.TableID{DB: ev.Table.DB, Name: ev.Table.Name}) {
+		if ev.Table == nil || ev.Op == event.OpRead {
+			continue
+		}
+		if ev.Table != m.seen { // a batch's events mostly share one table
+			m.seen = ev.Table
+			m.seenOK = len(ev.Table.ChunkKey()) > 0 && m.reads(schema.TableID{DB: ev.Table.DB, Name: ev.Table.Name})
+		}
+		if !m.seenOK {
 			continue
 		}
 		at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
