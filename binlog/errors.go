@@ -38,6 +38,10 @@ var (
 	// ErrPrivileges: the user lacks REPLICATION SLAVE / REPLICATION CLIENT or
 	// another needed privilege (server errors 1227, 1044, 1142).
 	ErrPrivileges = errors.New("missing privileges")
+	// ErrNoRowMetadata: a TABLE_MAP event lacks the optional metadata a
+	// step needs (column names, character sets, ENUM/SET members): the server
+	// logs binlog_row_metadata=MINIMAL.
+	ErrNoRowMetadata = errors.New("binlog table map without full row metadata")
 	// ErrServerID: another replica uses the same server id or server uuid.
 	ErrServerID = errors.New("replica server id in use")
 )
@@ -162,7 +166,7 @@ func IsRetryable(err error) bool {
 		return false
 	}
 	for _, fatal := range []error{ErrConfig, ErrCorruptEvent, ErrSchemaMismatch, ErrStatementBased,
-		ErrUnsupported, ErrPositionNotFound, ErrAccessDenied, ErrPrivileges, ErrServerID, ErrDDL} {
+		ErrUnsupported, ErrPositionNotFound, ErrAccessDenied, ErrPrivileges, ErrServerID, ErrDDL, ErrNoRowMetadata} {
 		if errors.Is(err, fatal) {
 			return false
 		}

@@ -39,7 +39,7 @@ func LookAhead(ctx context.Context, c PreflightConfig, file string, pos uint64, 
 					continue
 				}
 				out[i].RowsBefore = true
-				if def, err := schema.TableFromMap(ev, s.mariadb); err == nil {
+				if def, err := TableFromMap(ev, s.mariadb); err == nil {
 					out[i].Map = def
 				}
 			}

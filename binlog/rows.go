@@ -150,6 +150,23 @@ type rowDecoder struct {
 	cols      []colPlan
 	arena     []byte
 	arenaHint int
+	// While the after image of a PARTIAL_UPDATE_ROWS_EVENT row with
+	// partial JSON values is decoded: the partial bits (one per JSON
+	// column), the before image's columns bitmap and values.
+	partialBits   []byte
+	partialBefore []byte
+	beforeRow     []event.Value
+}
+
+// jsonCols counts the table's JSON columns (the partial bits).
+func (d *rowDecoder) jsonCols() int {
+	n := 0
+	for i := range d.cols {
+		if d.cols[i].typ == mysql.MYSQL_TYPE_JSON {
+			n++
+		}
+	}
+	return n
 }
 
 // resetArena starts a new arena for a rows event of size bytes. The previous
@@ -196,7 +213,27 @@ func (d *rowDecoder) decodeImage(vals []event.Value, data, present []byte, missi
 	nulls := data[:nullLen]
 	pos := nullLen
 	ni := 0
+	ji := -1 // index of the JSON column among the table's JSON columns
 	for i := range d.cols {
+		if d.partialBits != nil && d.cols[i].typ == mysql.MYSQL_TYPE_JSON {
+			// The partial bit comes before the presence check: every JSON
+			// column has one (Rows_log_event::print_verbose_one_row).
+			ji++
+			if d.partialBits[ji>>3]&(1<<(ji&7)) != 0 && present[i>>3]&(1<<(i&7)) != 0 {
+				isNull := nulls[ni>>3]&(1<<(ni&7)) != 0
+				ni++
+				if isNull {
+					vals[i] = event.Null
+					continue
+				}
+				n, err := d.partialJSON(&vals[i], i, data[pos:])
+				if err != nil {
+					return 0, err
+				}
+				pos += n
+				continue
+			}
+		}
 		if present[i>>3]&(1<<(i&7)) == 0 {
 			vals[i] = event.Null
 			*missing = true

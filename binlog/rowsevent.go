@@ -116,9 +116,16 @@ func (d *rowDecoder) decodeRows(vals []event.Value, op event.Op, partial bool, b
 					}
 					pos += n
 					if opts&1 != 0 {
-						return vals, rows, missing, &Error{Kind: ErrUnsupported,
-							Msg:  "partial JSON update in the binlog",
-							Hint: "SET GLOBAL binlog_row_value_options='' so that updates log full JSON documents"}
+						// PARTIAL_JSON_UPDATES: a bit per JSON column of the
+						// table says which after values are diffs.
+						nb := (d.jsonCols() + 7) / 8
+						if len(data)-pos < nb {
+							return vals, rows, missing, errTruncated
+						}
+						d.partialBits = data[pos : pos+nb]
+						d.partialBefore = before
+						d.beforeRow = vals[len(vals)-ncols:]
+						pos += nb
 					}
 				}
 			}
@@ -128,6 +135,7 @@ func (d *rowDecoder) decodeRows(vals []event.Value, op event.Op, partial bool, b
 			start := len(vals)
 			vals = growValues(vals, ncols)
 			n, err := d.decodeImage(vals[start:start+ncols], data[pos:], bitmap, &missing)
+			d.partialBits, d.partialBefore, d.beforeRow = nil, nil, nil
 			if err != nil {
 				return vals[:start], rows, missing, fmt.Errorf("row %d: %w", rows, err)
 			}

@@ -34,7 +34,7 @@ type tableEntry struct {
 type txState struct {
 	active     bool
 	file       string
-	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: Source.Pos and restart point
+	beginPos   uint64 // BEGIN query (MySQL) or GTID event (MariaDB) start: the restart point
 	gtid       string // "" when none
 	mysqlSID   string // for adding to the GTID state at commit
 	mysqlGNO   int64
@@ -148,6 +148,10 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 		if tag := e.Tag.String(); s.tx.mysqlSID != "" && tag != "" {
 			s.tx.mysqlSID += ":" + tag
 			s.tx.gtid = s.tx.mysqlSID + ":" + strconv.FormatInt(e.GNO, 10)
+			if s.cfg.GTIDSource != nil {
+				// The source of a tagged GTID is "<uuid>:<tag>".
+				s.tx.ignored = !s.gtidSourceOK(s.tx.mysqlSID)
+			}
 		}
 	case *replication.MariadbGTIDEvent:
 		s.tx = txState{file: s.file, beginPos: start, thread: -1, hasMaria: true,
@@ -497,7 +501,7 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 	if s.tx.commitTsUs > 0 {
 		tsUs = s.tx.commitTsUs
 	}
-	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: s.tx.beginPos, Thread: s.tx.thread}
+	src := event.Source{TsUs: tsUs, ServerID: h.ServerID, GTID: s.tx.gtid, File: s.tx.file, Pos: start, Thread: s.tx.thread}
 	if s.tx.events == nil {
 		s.tx.events = make([]event.ChangeEvent, 0, min(nrows, s.cfg.MaxBatchSize)+1)
 	}
@@ -659,16 +663,25 @@ type TableResolver interface {
 // table it lacks; notFound is the lookup's error, returned when the model
 // cannot resolve tables.
 func (s *stream) resolveTable(ctx context.Context, e *replication.TableMapEvent, start, next uint64, notFound error) (*schema.Table, error) {
+	unknown := func(err error) error {
+		return &Error{Kind: ErrSchemaMismatch, Err: err,
+			Msg: fmt.Sprintf("rows of %s.%s at %s, a table the schema history does not know", e.Schema, e.Table, s.posString(start)),
+			Hint: "the history lacks its CREATE TABLE (an incomplete history, or a table created while DDL was not recorded): " +
+				"set binlog_row_metadata=FULL on the server so Rivulet can build it from the table map, or take a new snapshot"}
+	}
 	r, ok := s.cfg.Tables.(TableResolver)
 	if !ok || s.cfg.DDL == nil {
-		return nil, notFound
+		return nil, unknown(notFound)
 	}
-	def, err := schema.TableFromMap(e, s.mariadb)
+	def, err := TableFromMap(e, s.mariadb)
 	if err != nil {
 		def = nil
 	}
 	t, c, err := r.ResolveTable(ctx, string(e.Schema), string(e.Table), def,
 		schema.DDL{DB: string(e.Schema), Pos: s.posString(start), File: s.file, NextPos: next})
+	if errors.Is(err, schema.ErrTableNotFound) {
+		return nil, unknown(err)
+	}
 	if err != nil {
 		return nil, err
 	}

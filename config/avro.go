@@ -17,10 +17,23 @@ type Avro struct {
 	// `schema.registry.url`), comma-separated. Required with the Avro
 	// converter; keys and values must use the same registry.
 	RegistryURLs []string
-	// User and Password come from `*.basic.auth.user.info` ("user:password")
-	// with `*.basic.auth.credentials.source=USER_INFO`.
+	// User and Password are HTTP basic auth: `basic.auth.user.info`
+	// ("user:password", also `schema.registry.basic.auth.user.info`, each
+	// bare as in a worker file or under key.converter./value.converter.)
+	// with `basic.auth.credentials.source=USER_INFO` (the default); the
+	// user info of the URL with URL; the Kafka producer's SASL PLAIN or
+	// SCRAM login with SASL_INHERIT.
 	User     string
 	Password Secret
+	// InheritSASL is basic.auth.credentials.source=SASL_INHERIT: User and
+	// Password are the Kafka producer's SASL username and password.
+	InheritSASL bool
+	// Bearer is bearer.auth.*: a token sent as Authorization: Bearer.
+	Bearer RegistryBearer
+	// TLS is `schema.registry.ssl.*` (a private CA, a client certificate)
+	// for https URLs; nil means the system roots.
+	TLS *KafkaTLS
+
 	// SchemaNameAdjustmentMode is `schema.name.adjustment.mode` and
 	// FieldNameAdjustmentMode `field.name.adjustment.mode`: none (default),
 	// avro or avro_unicode. Rivulet applies them to Avro schemas only.
@@ -58,6 +71,8 @@ var avroNoEffect = []string{"enhanced.avro.schema.support", "schemas.cache.confi
 
 func (l *loader) parseAvro(c *Config) {
 	a := &c.Avro
+	var urlUser string
+	var urlPassword Secret
 	urls := map[string]string{}
 	for _, k := range []string{"schema.registry.url", "key.converter.schema.registry.url", "value.converter.schema.registry.url"} {
 		if v, ok := l.take(k); ok {
@@ -83,25 +98,17 @@ func (l *loader) parseAvro(c *Config) {
 			l.bad["value.converter.schema.registry.url"] = true // not "not set" as well
 			continue
 		}
-		a.RegistryURLs = append(a.RegistryURLs, strings.TrimRight(u, "/"))
+		clean, user, pass := splitURLUser(u)
+		if user != "" {
+			// Credentials in the URL (basic.auth.credentials.source=URL)
+			// are taken out of it, so that no message prints them.
+			urlUser, urlPassword = user, NewSecret(pass)
+		}
+		a.RegistryURLs = append(a.RegistryURLs, strings.TrimRight(clean, "/"))
 	}
 
+	l.parseRegistryAuth(c, urlUser, urlPassword) // basic and bearer auth, TLS (registry.go)
 	for _, side := range []string{"key.converter.", "value.converter."} {
-		if src, ok := l.take(side + "basic.auth.credentials.source"); ok && !strings.EqualFold(src, "USER_INFO") {
-			l.fail(unsupported(side+"basic.auth.credentials.source", src, "set USER_INFO with "+side+"basic.auth.user.info=user:password"))
-		}
-		if info, ok := l.take(side + "basic.auth.user.info"); ok {
-			user, pass, found := strings.Cut(info, ":")
-			if !found {
-				l.fail(invalid(side+"basic.auth.user.info", redacted, "is not user:password", "set user:password"))
-				continue
-			}
-			if a.User != "" && (a.User != user || a.Password.Reveal() != pass) {
-				l.fail(unsupported(side+"basic.auth.user.info", redacted, "use the same registry credentials for keys and values"))
-				continue
-			}
-			a.User, a.Password = user, NewSecret(pass)
-		}
 		for _, f := range avroFixed {
 			if v, ok := l.take(side + f.key); ok && !strings.EqualFold(v, f.def) {
 				l.fail(unsupported(side+f.key, v, "remove it or set "+f.def))
@@ -163,12 +170,19 @@ func (c *Config) validateConverters() []*FieldError {
 		add(unsupported("key.converter", c.KeyConverter.Class,
 			"use the same converter for keys and values (value.converter is "+c.ValueConverter.Class+")"))
 	}
-	adjusted := c.Avro.SchemaNameAdjustmentMode != "" && c.Avro.SchemaNameAdjustmentMode != "none" ||
-		c.Avro.FieldNameAdjustmentMode != "" && c.Avro.FieldNameAdjustmentMode != "none"
+	schemaAdjusted := c.Avro.SchemaNameAdjustmentMode != "" && c.Avro.SchemaNameAdjustmentMode != "none"
+	fieldAdjusted := c.Avro.FieldNameAdjustmentMode != "" && c.Avro.FieldNameAdjustmentMode != "none"
 	if !c.UsesAvro() {
-		if adjusted && (c.KeyConverter.SchemasEnable || c.ValueConverter.SchemasEnable) {
-			add(unsupported("schema.name.adjustment.mode", c.Avro.SchemaNameAdjustmentMode+"/"+c.Avro.FieldNameAdjustmentMode,
+		// Schema names appear in JSON only with schemas enabled; field names
+		// are the payload's keys either way, so Debezium's adjusted names
+		// would differ from the columns Rivulet writes.
+		if schemaAdjusted && (c.KeyConverter.SchemasEnable || c.ValueConverter.SchemasEnable) {
+			add(unsupported("schema.name.adjustment.mode", c.Avro.SchemaNameAdjustmentMode,
 				"Rivulet applies name adjustment to Avro schemas only; remove it or use "+AvroConverterClass))
+		}
+		if fieldAdjusted {
+			add(unsupported("field.name.adjustment.mode", c.Avro.FieldNameAdjustmentMode,
+				"Rivulet adjusts field names in Avro only and writes JSON fields under their column names; remove it or use "+AvroConverterClass))
 		}
 		return errs
 	}
@@ -177,6 +191,21 @@ func (c *Config) validateConverters() []*FieldError {
 	}
 	if c.Sink != SinkKafka {
 		add(unsupported("sink.type", string(c.Sink), "the Avro converter writes to Kafka only; use sink.type=kafka"))
+	}
+	switch m := c.Kafka.Client(RoleProducer).SASL.Mechanism; {
+	case c.Avro.InheritSASL && m != MechanismPlain && m != MechanismSCRAM256 && m != MechanismSCRAM512:
+		add(invalid("basic.auth.credentials.source", "SASL_INHERIT", "needs the Kafka producer to log in with SASL PLAIN or SCRAM", "set basic.auth.user.info with USER_INFO instead"))
+	case c.Avro.Bearer.Source == "SASL_OAUTHBEARER_INHERIT" && m != MechanismOAuthBearer:
+		add(invalid("bearer.auth.credentials.source", "SASL_OAUTHBEARER_INHERIT", "needs the Kafka producer to log in with OAUTHBEARER", "set OAUTHBEARER with bearer.auth.issuer.endpoint.url, or STATIC_TOKEN"))
+	}
+	if c.Avro.TLS != nil {
+		https := false
+		for _, u := range c.Avro.RegistryURLs {
+			https = https || strings.HasPrefix(u, "https://")
+		}
+		if !https {
+			add(invalid("schema.registry.ssl.truststore.location", c.Avro.TLS.TruststoreLocation, "is set but the registry URL is not https", "use the registry's https:// URL, or remove the schema.registry.ssl.* keys"))
+		}
 	}
 	if len(c.Transforms) > 0 || len(c.ColumnMappers) > 0 || c.SkipMessagesWithoutChange {
 		add(unsupported("value.converter", AvroConverterClass,

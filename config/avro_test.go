@@ -64,11 +64,13 @@ func TestFromMap_AvroErrors(t *testing.T) {
 		{"subject strategy", avroMap(append(reg, "value.converter.value.subject.name.strategy", "io.confluent.kafka.serializers.subject.RecordNameStrategy")...),
 			[]string{`value.converter.value.subject.name.strategy: "io.confluent.kafka.serializers.subject.RecordNameStrategy" is not supported yet; remove it or set io.confluent.kafka.serializers.subject.TopicNameStrategy`}},
 		{"credentials source", avroMap(append(reg, "value.converter.basic.auth.credentials.source", "SASL_INHERIT")...),
-			[]string{`value.converter.basic.auth.credentials.source: "SASL_INHERIT" is not supported yet; set USER_INFO with value.converter.basic.auth.user.info=user:password`}},
+			[]string{`basic.auth.credentials.source: "SASL_INHERIT" needs the Kafka producer to log in with SASL PLAIN or SCRAM; set basic.auth.user.info with USER_INFO instead`}},
 		{"name mode", avroMap(append(reg, "schema.name.adjustment.mode", "elastic")...),
 			[]string{`schema.name.adjustment.mode: "elastic" is not a known mode; use none, avro or avro_unicode`}},
 		{"name mode with JSON schemas", with("schema.name.adjustment.mode", "avro"),
-			[]string{`schema.name.adjustment.mode: "avro/" is not supported yet; Rivulet applies name adjustment to Avro schemas only; remove it or use io.confluent.connect.avro.AvroConverter`}},
+			[]string{`schema.name.adjustment.mode: "avro" is not supported yet; Rivulet applies name adjustment to Avro schemas only; remove it or use io.confluent.connect.avro.AvroConverter`}},
+		{"field name mode with schemaless JSON", with("field.name.adjustment.mode", "avro_unicode", "key.converter.schemas.enable", "false", "value.converter.schemas.enable", "false"),
+			[]string{`field.name.adjustment.mode: "avro_unicode" is not supported yet; Rivulet adjusts field names in Avro only and writes JSON fields under their column names; remove it or use io.confluent.connect.avro.AvroConverter`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

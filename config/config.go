@@ -243,6 +243,14 @@ type Config struct {
 
 	Offsets Offsets
 
+	// BinlogArchiveDir is `rivulet.binlog.archive.dir` (Rivulet): a
+	// directory of binlog files copied from the server (mysqlbinlog
+	// --read-from-remote-server --raw, a binlog server, a backup). A stored
+	// position the archive holds is read from the files, then the server
+	// continues where they end; `check` and `offsets show` explain a gap
+	// neither covers. Default "": the server alone.
+	BinlogArchiveDir string
+
 	// MetricsListen is `metrics.listen` (Rivulet): the address of the HTTP
 	// server for /metrics, /healthz and /readyz. Default ":9404".
 	MetricsListen string
@@ -283,10 +291,53 @@ type Database struct {
 	// requires it; when absent Load picks a random id in 5400-6399 as
 	// Debezium 1.x did, and warns.
 	ServerID uint32
-	// SSLMode is `database.ssl.mode`. Default "preferred".
+	// SSLMode is `database.ssl.mode`. Default "preferred". The MariaDB
+	// connector's spellings are read as their equivalents: disable
+	// (disabled), trust (required), verify-ca (verify_ca), verify-full
+	// (verify_identity).
 	SSLMode SSLMode
+	// SSLTruststore and SSLTruststorePassword are `database.ssl.truststore`
+	// and `.password`: the CA certificates that verify_ca and
+	// verify_identity check the server certificate against, in a JKS,
+	// PKCS12 or PEM file (told apart by content). Unset: the system roots.
+	SSLTruststore         string
+	SSLTruststorePassword Secret
+	// SSLKeystore and SSLKeystorePassword are `database.ssl.keystore` and
+	// `.password`: the client certificate and key (JKS, PKCS12 or PEM), for
+	// users that REQUIRE X509.
+	SSLKeystore         string
+	SSLKeystorePassword Secret
+	// SSLCA, SSLCert and SSLKey are `database.ssl.ca`, `database.ssl.cert`
+	// and `database.ssl.key` (Rivulet): PEM files, the alternative to the
+	// Java stores that a Kubernetes TLS Secret mounts (ca.crt, tls.crt,
+	// tls.key). SSLCA replaces SSLTruststore, SSLCert and SSLKey replace
+	// SSLKeystore.
+	SSLCA, SSLCert, SSLKey string
+	// SSLKeyPassword is `database.ssl.key.password` (Rivulet): the password
+	// of an encrypted PEM key, or of a JKS key entry whose password differs
+	// from the keystore's.
+	SSLKeyPassword Secret
+	// IAM is RDS/Aurora IAM database authentication (database.iam.*).
+	IAM IAM
 	// ConnectTimeout is `connect.timeout.ms`. Default 30s.
 	ConnectTimeout time.Duration
+}
+
+// IAM configures RDS/Aurora IAM database authentication: instead of
+// database.password, each new connection sends a short-lived token (valid
+// 15 minutes) signed with the AWS credentials of the standard chain
+// (environment, shared config and profile, EKS IRSA web identity, ECS and
+// EC2 instance roles), over TLS only.
+type IAM struct {
+	// Enabled is `database.iam.authentication.enabled` (Rivulet). Default false.
+	Enabled bool
+	// Region is `database.iam.region`: the database's AWS region. Default:
+	// taken from an RDS host name (<name>.<id>.<region>.rds.amazonaws.com),
+	// else AWS_REGION or the profile's region.
+	Region string
+	// Profile is `database.iam.profile`: the shared config profile whose
+	// credentials sign the token. Default: AWS_PROFILE, else "default".
+	Profile string
 }
 
 // Filters select what is captured. Each list holds regular expressions
@@ -305,8 +356,10 @@ type Filters struct {
 	ColumnExclude   []string // `column.exclude.list` (1.x `column.blacklist`)
 	// GTIDSourceInclude and GTIDSourceExclude are `gtid.source.includes` and
 	// `gtid.source.excludes`: regexes matched against the source of each
-	// transaction's GTID (MySQL: the server UUID; MariaDB, a Rivulet
-	// equivalent: "<domain>-<server>", so "2-.*" is GTID domain 2). Rows of
+	// transaction's GTID (MySQL: the server UUID, and "<uuid>:<tag>" for a
+	// tagged GTID of 8.3+, which a pattern naming the UUID alone matches
+	// too; MariaDB, a Rivulet equivalent: "<domain>-<server>", so "2-.*" is
+	// GTID domain 2). Rows of
 	// transactions from other sources are not emitted; the position still
 	// moves past them.
 	GTIDSourceInclude []string
@@ -369,11 +422,28 @@ type SchemaHistory struct {
 
 // Kafka is the producer side (Kafka Connect worker keys).
 type Kafka struct {
-	// BootstrapServers is `bootstrap.servers` (comma-separated host:port).
-	// Default "localhost:9092", as Kafka Connect. The single value
+	// BootstrapServers is `bootstrap.servers` (comma-separated host:port),
+	// usually from the Connect worker file (--worker). Required with the
+	// Kafka sink or a Kafka store: no default, so that a missing worker file
+	// is not mistaken for a broker on localhost. A listener prefix such as
+	// "SASL_SSL://" is removed (see ServerProtocol). The single value
 	// "embedded" (or "embedded:PORT") starts an in-process broker for
 	// development.
 	BootstrapServers []string
+	// ServerProtocol is the security protocol named by a listener prefix
+	// of bootstrap.servers, used by clients whose security.protocol is
+	// not set (Kafka clients ignore the prefix; Rivulet warns). "" if none.
+	ServerProtocol SecurityProtocol
+	// Clients are the connection and authentication settings of each client
+	// role (security.protocol, sasl.*, ssl.*, client.id,
+	// request.timeout.ms), resolved with Kafka Connect's precedence: see
+	// KafkaRole and Client.
+	Clients [numKafkaRoles]KafkaClient
+	// Producer holds the change-event producer's tuning keys.
+	Producer Producer
+	// TopicCreation is Kafka Connect's topic.creation.* for the topics
+	// change events go to.
+	TopicCreation TopicCreation
 	// Compression is `producer.override.compression.type`, else
 	// `producer.compression.type`, else `compression.type`: none (default),
 	// gzip, snappy, lz4 or zstd.
@@ -384,6 +454,18 @@ type Kafka struct {
 	// producer's default (1,000,012 bytes, the broker's default
 	// message.max.bytes).
 	MaxRequestSize int
+}
+
+// Client returns the setting of the client role r.
+func (k Kafka) Client(r KafkaRole) KafkaClient {
+	if r >= numKafkaRoles {
+		return KafkaClient{Protocol: Plaintext}
+	}
+	c := k.Clients[r]
+	if c.Protocol == "" {
+		c.Protocol = Plaintext
+	}
+	return c
 }
 
 // Embedded reports whether bootstrap.servers asks for the in-process broker:
@@ -449,7 +531,6 @@ const (
 	DefaultOffsetFlushInterval  = 60 * time.Second
 	DefaultShutdownTimeout      = 30 * time.Second
 	DefaultMetricsListen        = ":9404"
-	DefaultBootstrapServers     = "localhost:9092"
 	DefaultHeartbeatTopicPrefix = "__debezium-heartbeat"
 )
 
@@ -469,7 +550,7 @@ func Default() *Config {
 		ExtendedHeaders:      true,
 		SkippedOperations:    opTruncate,
 		SnapshotMode:         SnapshotInitial,
-		Snapshot:             Snapshot{MaxThreads: 1},
+		Snapshot:             Snapshot{MaxThreads: 1, ProgressInterval: DefaultProgressInterval},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: DefaultHeartbeatTopicPrefix,
 		TransactionTopic:     "transaction",
@@ -479,12 +560,12 @@ func Default() *Config {
 		ValueConverter:       Converter{Class: JSONConverterClass, SchemasEnable: true},
 		SchemaHistory: SchemaHistory{
 			Store:                         HistoryKafka,
-			KafkaBootstrapServers:         []string{DefaultBootstrapServers},
 			StoreOnlyCapturedDatabasesDDL: true,
 		},
 		Kafka: Kafka{
-			BootstrapServers: []string{DefaultBootstrapServers},
-			Compression:      CompressionNone,
+			Compression: CompressionNone,
+			Producer:    Producer{Acks: -1, Idempotent: true},
+			Clients:     defaultClients(),
 		},
 		Sink:            SinkKafka,
 		Offsets:         Offsets{FlushInterval: DefaultOffsetFlushInterval, TopicPartitions: 25, TopicReplicationFactor: -1},

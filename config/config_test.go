@@ -26,6 +26,7 @@ func validMap() map[string]string {
 		"topic.prefix":                        "dbserver1",
 		"schema.history.internal.kafka.topic": "schema-changes",
 		"offset.storage.file.filename":        "/var/lib/rivulet/offsets.json",
+		"bootstrap.servers":                   "localhost:9092",
 	}
 }
 
@@ -65,7 +66,7 @@ func TestDefault(t *testing.T) {
 		ExtendedHeaders:      true,
 		SkippedOperations:    Ops(0).With('t'),
 		SnapshotMode:         SnapshotInitial,
-		Snapshot:             Snapshot{MaxThreads: 1},
+		Snapshot:             Snapshot{MaxThreads: 1, ProgressInterval: 30 * time.Second},
 		IncludeSchemaChanges: true,
 		HeartbeatTopicPrefix: "__debezium-heartbeat",
 		TransactionTopic:     "transaction",
@@ -73,8 +74,8 @@ func TestDefault(t *testing.T) {
 		MaxQueueSize:         8192,
 		KeyConverter:         Converter{Class: "org.apache.kafka.connect.json.JsonConverter", SchemasEnable: true},
 		ValueConverter:       Converter{Class: "org.apache.kafka.connect.json.JsonConverter", SchemasEnable: true},
-		SchemaHistory:        SchemaHistory{Store: HistoryKafka, KafkaBootstrapServers: []string{"localhost:9092"}, StoreOnlyCapturedDatabasesDDL: true},
-		Kafka:                Kafka{BootstrapServers: []string{"localhost:9092"}, Compression: CompressionNone},
+		SchemaHistory:        SchemaHistory{Store: HistoryKafka, StoreOnlyCapturedDatabasesDDL: true},
+		Kafka:                Kafka{Compression: CompressionNone, Producer: Producer{Acks: -1, Idempotent: true}, Clients: defaultClients()},
 		Sink:                 SinkKafka,
 		Offsets:              Offsets{FlushInterval: time.Minute, TopicPartitions: 25, TopicReplicationFactor: -1},
 		MetricsListen:        ":9404",
@@ -98,7 +99,8 @@ func TestDefault_Validate(t *testing.T) {
 		"database.server.id: is not set; set an integer 1-4294967295, unique among the server's replicas",
 		"topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)",
 		"schema.history.internal.kafka.topic: is not set; set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory",
-		"offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json",
+		"bootstrap.servers: is not set; pass the Kafka Connect worker properties with --worker connect-distributed.properties, or set bootstrap.servers to a comma-separated list of host:port, such as kafka:9092",
+		"offset.storage.file.filename: is not set; pass the Kafka Connect worker properties with --worker connect-distributed.properties (its offset.storage.topic keeps offsets in Kafka, as Connect does), or set offset.storage.topic, or the path of an offsets file, such as /var/lib/rivulet/offsets.json",
 	}
 	if diff := cmp.Diff(strings.Join(want, "\n"), fmt.Sprint(err)); diff != "" {
 		t.Errorf("Default().Validate() (-want +got)\n%s", diff)
@@ -121,6 +123,7 @@ func TestFromMap_Minimal(t *testing.T) {
 	want.TopicPrefix = "dbserver1"
 	want.SchemaHistory.KafkaTopic = "schema-changes"
 	want.SchemaHistory.KafkaBootstrapServers = []string{"localhost:9092"}
+	want.Kafka.BootstrapServers = []string{"localhost:9092"}
 	want.Offsets.FileFilename = "/var/lib/rivulet/offsets.json"
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
@@ -156,6 +159,8 @@ func TestFromMap_Fields(t *testing.T) {
 		{"snapshot always", []string{"snapshot.mode", "always"}, func(c *Config) any { return c.SnapshotMode }, SnapshotAlways},
 		{"snapshot initial_only", []string{"snapshot.mode", "initial_only"}, func(c *Config) any { return c.SnapshotMode }, SnapshotInitialOnly},
 		{"snapshot when_needed", []string{"snapshot.mode", "when_needed"}, func(c *Config) any { return c.SnapshotMode }, SnapshotWhenNeeded},
+		{"snapshot progress interval", []string{"rivulet.snapshot.progress.interval.ms", "5000"}, func(c *Config) any { return c.Snapshot.ProgressInterval }, 5 * time.Second},
+		{"snapshot progress off", []string{"rivulet.snapshot.progress.interval.ms", "0"}, func(c *Config) any { return c.Snapshot.ProgressInterval }, time.Duration(0)},
 		{"snapshot threads", []string{"snapshot.max.threads", "4"}, func(c *Config) any { return c.Snapshot.MaxThreads }, 4},
 		{"snapshot fetch size", []string{"snapshot.fetch.size", "500", "incremental.snapshot.chunk.size", "70"}, func(c *Config) any { return c.Snapshot.ChunkSize }, 500},
 		{"snapshot chunk size", []string{"incremental.snapshot.chunk.size", "70"}, func(c *Config) any { return c.Snapshot.ChunkSize }, 70},
@@ -252,7 +257,7 @@ func TestFromMap_Errors(t *testing.T) {
 		{"hostname missing", []string{"-database.hostname", ""}, []string{`database.hostname: is not set; set the host name or IP address of the MySQL or MariaDB server`}, false},
 		{"hostname spaces", []string{"database.hostname", "my host"}, []string{`database.hostname: "my host" contains spaces; set a host name or IP address`}, false},
 		{"user missing", []string{"database.user", ""}, []string{`database.user: is not set; set a user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT privileges`}, false},
-		{"ssl mode", []string{"database.ssl.mode", "on"}, []string{`database.ssl.mode: "on" is not an SSL mode; set disabled, preferred, required, verify_ca or verify_identity`}, false},
+		{"ssl mode", []string{"database.ssl.mode", "on"}, []string{`database.ssl.mode: "on" is not an SSL mode; set disabled, preferred, required, verify_ca or verify_identity (MariaDB connector spellings: disable, trust, verify-ca, verify-full)`}, false},
 		{"topic prefix missing", []string{"-topic.prefix", ""}, []string{`topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)`}, false},
 		{"topic prefix chars", []string{"topic.prefix", "db/server 1"}, []string{`topic.prefix: "db/server 1" contains characters other than A-Z, a-z, 0-9, '.', '_' and '-'; use only those characters, as Kafka topic names do`}, false},
 		{"topic prefix long", []string{"topic.prefix", strings.Repeat("p", 250)}, []string{`topic.prefix: "` + strings.Repeat("p", 250) + `" is longer than 249 characters; use a shorter prefix; Kafka limits topic names to 249 characters`}, false},
@@ -277,19 +282,20 @@ func TestFromMap_Errors(t *testing.T) {
 		{"sink type", []string{"sink.type", "s3"}, []string{`sink.type: "s3" is not a sink type; set kafka or stdout`}, false},
 		{"offset topic name", []string{"-offset.storage.file.filename", "", "offset.storage.topic", "connect offsets"}, []string{`offset.storage.topic: "connect offsets" is not a valid topic name; use only A-Z, a-z, 0-9, '.', '_' and '-'`}, false},
 		{"offset topic replication", []string{"-offset.storage.file.filename", "", "offset.storage.topic", "connect-offsets", "offset.storage.replication.factor", "0"}, []string{`offset.storage.replication.factor: "0" is not a replication factor; set a positive number, or -1 for the broker default`}, false},
-		{"offset file missing", []string{"-offset.storage.file.filename", ""}, []string{`offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json`}, false},
+		{"offset file missing", []string{"-offset.storage.file.filename", ""}, []string{`offset.storage.file.filename: is not set; pass the Kafka Connect worker properties with --worker connect-distributed.properties (its offset.storage.topic keeps offsets in Kafka, as Connect does), or set offset.storage.topic, or the path of an offsets file, such as /var/lib/rivulet/offsets.json`}, false},
 		{"metrics listen", []string{"metrics.listen", "9404"}, []string{`metrics.listen: "9404" is not a listen address; set host:port or :port, such as ":9404"`}, false},
 		{"log format", []string{"log.format", "logfmt"}, []string{`log.format: "logfmt" is not a log format; set text or json`}, false},
 
 		// Known keys Rivulet implements only at Debezium's default.
 		{"fixed with default", []string{"enable.time.adjuster", "false"}, []string{`enable.time.adjuster: "false" is not supported yet; remove enable.time.adjuster or set it to Debezium's default "true"`}, true},
 		{"fixed without default", []string{"database.initial.statements", "SET x=1"}, []string{`database.initial.statements: "SET x=1" is not supported yet; remove database.initial.statements`}, true},
-		{"fixed secret redacted", []string{"database.ssl.truststore.password", "changeit"}, []string{`database.ssl.truststore.password: "****" is not supported yet; remove database.ssl.truststore.password`}, true},
+		{"snapshot progress negative", []string{"rivulet.snapshot.progress.interval.ms", "-1"}, []string{`rivulet.snapshot.progress.interval.ms: "-1" is not a number of milliseconds; set a non-negative integer`}, false},
+		{"truststore unreadable", []string{"database.ssl.mode", "verify_ca", "database.ssl.truststore", "/nonexistent/trust.jks", "database.ssl.truststore.password", "changeit"}, []string{`database.ssl.truststore: "/nonexistent/trust.jks" cannot be read (no such file or directory); mount the truststore file at that path or fix the path`}, false},
 		{"snapshot threads out of range", []string{"snapshot.max.threads", "0"}, []string{`snapshot.max.threads: "0" is not an integer in range; set an integer 1-64`}, false},
 		{"snapshot override without statement", []string{"snapshot.select.statement.overrides", "db.t"}, []string{`snapshot.select.statement.overrides: "db.t" names db.t without a statement; set snapshot.select.statement.overrides.db.t to the SELECT to use for that table`}, false},
 		{"column mask", []string{"column.mask.hash.MD2.with.salt.x", "inventory.customers.email"}, []string{`column.mask.hash.MD2.with.salt.x: "inventory.customers.email" names hash algorithm MD2, which Rivulet does not have; use one of MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256, SHA3-224, SHA3-256, SHA3-384, SHA3-512`}, false},
-		{"kafka tls", []string{"producer.override.security.protocol", "SASL_SSL"}, []string{`producer.override.security.protocol: "SASL_SSL" is not supported yet; Kafka TLS and SASL are not implemented yet; use a PLAINTEXT listener`}, true},
-		{"kafka sasl", []string{"sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"x\";"}, []string{`sasl.jaas.config: "****" is not supported yet; Kafka SASL is not implemented yet; use a PLAINTEXT listener`}, true},
+		{"kafka kerberos", []string{"producer.override.security.protocol", "SASL_SSL", "producer.override.sasl.mechanism", "GSSAPI"}, []string{`producer.override.sasl.mechanism: "GSSAPI" is not supported yet; Kerberos is not implemented; use SCRAM-SHA-512, OAUTHBEARER or AWS_MSK_IAM`}, true},
+		{"kafka sasl without user", []string{"security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"x\";"}, []string{`sasl.jaas.config: "****" has no username or no password; write it as org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";`}, false},
 		{"transforms", []string{"transforms", "unwrap, route", "transforms.unwrap.type", "io.debezium.transforms.ExtractNewRecordState", "transforms.unwrap.drop.tombstones", "false", "transforms.route.predicate", "p", "predicates", "p", "predicates.p.type", "x"},
 			[]string{
 				`transforms.unwrap.drop.tombstones: "false" was removed in Debezium 3.2 (DBZ-6068); 3.x ignores it; set delete.tombstone.handling.mode instead (drop.tombstones=false keeps tombstones: rewrite-with-tombstone)`,
@@ -340,7 +346,8 @@ func TestFromMap_AllErrorsAtOnce(t *testing.T) {
 		`topic.prefix: is not set; set the logical server name that prefixes every topic, such as dbserver1 (Debezium 1.x: database.server.name)`,
 		`value.converter: "org.apache.kafka.connect.storage.StringConverter" is not supported yet; set org.apache.kafka.connect.json.JsonConverter or io.confluent.connect.avro.AvroConverter`,
 		`schema.history.internal.kafka.topic: is not set; set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory`,
-		`offset.storage.file.filename: is not set; set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json`,
+		`bootstrap.servers: is not set; pass the Kafka Connect worker properties with --worker connect-distributed.properties, or set bootstrap.servers to a comma-separated list of host:port, such as kafka:9092`,
+		`offset.storage.file.filename: is not set; pass the Kafka Connect worker properties with --worker connect-distributed.properties (its offset.storage.topic keeps offsets in Kafka, as Connect does), or set offset.storage.topic, or the path of an offsets file, such as /var/lib/rivulet/offsets.json`,
 	}, "\n")
 	if diff := cmp.Diff(want, fmt.Sprint(err)); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
@@ -364,6 +371,24 @@ func TestFromMap_Warnings(t *testing.T) {
 				Message: "ignoring keys that have no effect in Rivulet: Database.Hostname (did you mean database.hostname?), errors.log.enable, " +
 					"include.schema.change (did you mean include.schema.changes?), key.converter.schema.registries, " +
 					"tabel.include.list (did you mean table.include.list?), tasks.max",
+			}},
+		},
+		{
+			name: "misspelled Kafka client and registry keys suggest the real one",
+			kv:   []string{"producer.override.linger.msec", "5", "ssl.trustsore.location", "/x", "value.converter.basic.auth.user.inf", "u:p"},
+			want: []Warning{{
+				Keys: []string{"producer.override.linger.msec", "ssl.trustsore.location", "value.converter.basic.auth.user.inf"},
+				Message: "ignoring keys that have no effect in Rivulet: producer.override.linger.msec (did you mean producer.override.linger.ms?), " +
+					"ssl.trustsore.location (did you mean ssl.truststore.location?), value.converter.basic.auth.user.inf (did you mean value.converter.basic.auth.user.info?)",
+			}},
+		},
+		{
+			name: "Kafka client keys franz-go or Go already cover, prefixed or not",
+			kv:   []string{"client.dns.lookup", "use_all_dns_ips", "consumer.sasl.login.refresh.buffer.seconds", "300"},
+			want: []Warning{{
+				Keys: []string{"client.dns.lookup", "consumer.sasl.login.refresh.buffer.seconds"},
+				Message: "Kafka client keys with no effect in Rivulet: client.dns.lookup (Go's dialer tries every address a broker's name resolves to, as use_all_dns_ips does), " +
+					"consumer.sasl.login.refresh.buffer.seconds (Rivulet fetches a new token at 80% of its lifetime, Kafka's default)",
 			}},
 		},
 		{
@@ -479,7 +504,8 @@ func TestParse_JSON(t *testing.T) {
 	    "tombstones.on.delete": false, "include.schema.changes": true,
 	    "max.queue.size.in.bytes": 1048576, "heartbeat.interval.ms": null,
 	    "schema.history.internal.kafka.topic": "h",
-	    "offset.storage.file.filename": "/o.json", "offset.flush.interval.ms": 1000
+	    "offset.storage.file.filename": "/o.json", "offset.flush.interval.ms": 1000,
+	    "bootstrap.servers": "kafka:9092"
 	  }
 	}`
 	c, w, err := Parse([]byte(doc))
@@ -499,7 +525,7 @@ func TestParse_JSON(t *testing.T) {
 func TestParse_JSONFlat(t *testing.T) {
 	// GET /connectors/<name>/config returns the flat map, name included.
 	doc := "\ufeff" + `  {"name":"flat","database.hostname":"db","database.user":"u","database.server.id":"1","topic.prefix":"p",
-	 "schema.history.internal.kafka.topic":"h","offset.storage.file.filename":"/o"}`
+	 "schema.history.internal.kafka.topic":"h","offset.storage.file.filename":"/o","bootstrap.servers":"kafka:9092"}`
 	c, _, err := Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -701,7 +727,11 @@ func TestSupportedKeys(t *testing.T) {
 		}
 	}
 	// Every supported key is consumed: none of them is reported unknown.
+	// Topic creation needs its two default keys whenever any of its keys
+	// is present, as in Kafka Connect.
 	m := validMap()
+	m["topic.creation.default.partitions"] = "3"
+	m["topic.creation.default.replication.factor"] = "-1"
 	for _, k := range keys {
 		if _, ok := m[k]; !ok {
 			m[k] = ""

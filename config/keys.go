@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -17,14 +18,47 @@ func SupportedKeys() []string {
 	out = append(out, transformKeys...)
 	out = append(out, encodingKeys...)
 	out = append(out, avroKeys...)
+	out = append(out, kafkaKeys()...)
+	out = append(out, databaseTLSKeys...)
 	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// kafkaKeys are the Kafka client, producer, topic creation and registry
+// keys: each client key bare and with every role's prefixes, each producer
+// key bare, producer. and producer.override., the registry keys bare and
+// under key.converter./value.converter.
+func kafkaKeys() []string {
+	var out []string
+	for _, k := range clientKeys {
+		out = append(out, k)
+		for r := range numKafkaRoles {
+			out = append(out, prefixed(rolePrefixes[r], k)...)
+		}
+		if sub, ok := strings.CutPrefix(k, "ssl."); ok {
+			for _, side := range registrySides {
+				out = append(out, side+"schema.registry.ssl."+sub)
+			}
+		}
+	}
+	for _, k := range producerKeys {
+		out = append(out, k, "producer."+k, "producer.override."+k)
+	}
+	out = append(out, "topic.creation.enable", "topic.creation.groups", "topic.creation.default.partitions", "topic.creation.default.replication.factor")
+	for _, k := range []string{"basic.auth.credentials.source", "basic.auth.user.info", "bearer.auth.credentials.source", "bearer.auth.token",
+		"bearer.auth.issuer.endpoint.url", "bearer.auth.client.id", "bearer.auth.client.secret", "bearer.auth.scope",
+		"bearer.auth.logical.cluster", "bearer.auth.identity.pool.id"} {
+		for _, side := range registrySides {
+			out = append(out, side+k, side+"schema.registry."+k)
+		}
+	}
 	return out
 }
 
 var supportedKeys = []string{
 	"name", "connector.class",
 	"database.hostname", "database.port", "database.user", "database.password",
-	"database.server.id", "database.ssl.mode", "connect.timeout.ms",
+	"database.server.id", "connect.timeout.ms",
 	"topic.prefix",
 	"database.include.list", "database.exclude.list",
 	"table.include.list", "table.exclude.list",
@@ -47,6 +81,7 @@ var supportedKeys = []string{
 	"offset.storage.file.filename", "offset.storage.topic", "offset.flush.interval.ms",
 	"offset.storage.partitions", "offset.storage.replication.factor",
 	"metrics.listen", "log.level", "log.format", "shutdown.timeout",
+	"rivulet.binlog.archive.dir",
 }
 
 // fixedKey is a Debezium key whose behaviour Rivulet implements only at
@@ -74,10 +109,6 @@ var fixedKeys = []fixedKey{
 	{key: "notification.enabled.channels"},
 	{key: "read.only", def: "false"},
 	{key: "database.initial.statements"},
-	{key: "database.ssl.keystore"},
-	{key: "database.ssl.keystore.password"},
-	{key: "database.ssl.truststore"},
-	{key: "database.ssl.truststore.password"},
 	{key: "converters"}, // handled with its <name>.* keys by unsupportedFamilies
 	// Rivulet's snapshot will take no locks at all; "extended" asks for more.
 	{key: "snapshot.locking.mode", def: "minimal", also: []string{"none", "extended", "minimal_percona", "minimal_percona_no_table_locks"}},
@@ -281,16 +312,13 @@ func (l *loader) fixed() {
 		case hasAnyPrefix(k, fixedPrefixes):
 			delete(l.m, k)
 			l.fail(unsupported(k, redact(k, v), "remove "+k))
-		case k == "security.protocol" || strings.HasSuffix(k, ".security.protocol"):
+		case v != "" && (strings.HasSuffix(k, ".security.protocol") || strings.HasSuffix(k, ".sasl.jaas.config") ||
+			strings.HasSuffix(k, ".sasl.mechanism") || strings.Contains(k, ".ssl.")) && !strings.Contains(k, "schema.registry"):
+			// A security key under a prefix no client reads must not be
+			// mistaken for one that secures a connection.
 			delete(l.m, k)
-			if v != "" && !strings.EqualFold(v, "PLAINTEXT") {
-				l.fail(unsupported(k, v, "Kafka TLS and SASL are not implemented yet; use a PLAINTEXT listener"))
-			}
-		case k == "sasl.jaas.config" || strings.HasSuffix(k, ".sasl.jaas.config"):
-			delete(l.m, k)
-			if v != "" {
-				l.fail(unsupported(k, redacted, "Kafka SASL is not implemented yet; use a PLAINTEXT listener"))
-			}
+			l.fail(invalid(k, redact(k, v), "is not read by any Kafka client Rivulet opens",
+				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., admin.override., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
 		}
 	}
 }
@@ -313,6 +341,7 @@ func (l *loader) leftovers() {
 	}
 	known := make([]string, 0, len(supportedKeys)+len(fixedKeys))
 	known = append(known, supportedKeys...)
+	known = append(known, kafkaKeys()...)
 	for _, f := range fixedKeys {
 		known = append(known, f.key)
 	}

@@ -341,9 +341,7 @@ func (l *loader) parse(c *Config) {
 	if n, ok := l.integer("database.server.id", 1, math.MaxUint32, "a server id"); ok {
 		d.ServerID = uint32(n)
 	}
-	if v, ok := l.lower("database.ssl.mode"); ok {
-		d.SSLMode = SSLMode(v)
-	}
+	l.parseDatabaseTLS(d)
 	l.millis("connect.timeout.ms", &d.ConnectTimeout, 1)
 
 	l.str("topic.prefix", &c.TopicPrefix)
@@ -434,7 +432,13 @@ func (l *loader) parse(c *Config) {
 	l.boolean("schema.history.internal.store.only.captured.tables.ddl", &h.StoreOnlyCapturedTablesDDL)
 	l.boolean("schema.history.internal.store.only.captured.databases.ddl", &h.StoreOnlyCapturedDatabasesDDL)
 
+	if v, ok := l.m["bootstrap.servers"]; ok {
+		l.parseServerProtocol(c, v)
+	}
 	l.servers("bootstrap.servers", &c.Kafka.BootstrapServers)
+	l.parseKafkaClients(c) // security.protocol, sasl.*, ssl.*, client.id per client role (kafkaclient.go)
+	l.parseProducer(c)     // acks, linger.ms, buffer.memory, delivery.timeout.ms (producer.go)
+	l.parseTopicCreation(c)
 	if !historyServersSet {
 		h.KafkaBootstrapServers = append([]string(nil), c.Kafka.BootstrapServers...)
 	}
@@ -478,6 +482,7 @@ func (l *loader) parse(c *Config) {
 	}
 
 	l.str("metrics.listen", &c.MetricsListen)
+	l.str("rivulet.binlog.archive.dir", &c.BinlogArchiveDir)
 	if v, ok := l.take("log.level"); ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil || strings.ContainsAny(v, "+-") {
 			l.fail(invalid("log.level", v, "is not a log level", "set debug, info, warn or error"))
@@ -583,4 +588,78 @@ func splitServers(v string) []string {
 		}
 	}
 	return out
+}
+
+// LoadWithWorker reads a Kafka Connect worker properties file
+// (connect-distributed.properties) and then the connector configuration at
+// path, whose keys override the worker's, as in Connect. From the worker
+// Rivulet takes what a worker gives its connectors: bootstrap.servers, the
+// client security and tuning keys (bare and with the producer., consumer.
+// and admin. prefixes), offset storage, converters, topic.creation.enable
+// and config providers. The worker's other keys configure Connect's own
+// cluster (group.id, config.storage.topic, rest.*, ...) and are listed in
+// one warning; a Debezium key in the worker file (heartbeat.interval.ms
+// is also the group heartbeat there) is not applied either.
+func LoadWithWorker(worker, path string) (*Config, []Warning, error) {
+	data, err := os.ReadFile(worker)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read worker configuration: %w", err)
+	}
+	wm, err := parseDocument(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", worker, err)
+	}
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read configuration: %w", err)
+	}
+	cm, err := parseDocument(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	l := &loader{m: make(map[string]string, len(wm)+len(cm)), bad: make(map[string]bool), lookupEnv: os.LookupEnv}
+	var unused []string
+	for k, v := range wm {
+		if workerKey(k) {
+			l.m[k] = v
+		} else {
+			unused = append(unused, k)
+		}
+	}
+	for k, v := range cm {
+		l.m[k] = v
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		l.warn("worker keys that configure Kafka Connect itself, not used by Rivulet: "+strings.Join(unused, ", "), unused...)
+	}
+	return l.run()
+}
+
+// workerKey reports whether a worker file's key is one a Connect worker
+// passes on to its connectors' clients and offsets.
+func workerKey(k string) bool {
+	switch k {
+	case "bootstrap.servers", "offset.storage.topic", "offset.storage.file.filename", "offset.storage.partitions",
+		"offset.storage.replication.factor", "offset.flush.interval.ms", "topic.creation.enable",
+		"key.converter", "value.converter", "key.converter.schemas.enable", "value.converter.schemas.enable",
+		"compression.type", "max.request.size", "schema.registry.url":
+		return true
+	}
+	for _, p := range []string{"producer.", "consumer.", "admin.", "key.converter.", "value.converter.", "config.providers", "schema.registry."} {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	for _, ck := range clientKeys {
+		if k == ck {
+			return true
+		}
+	}
+	for _, pk := range producerKeys {
+		if k == pk {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"math"
 	"strings"
+	"time"
 )
 
 // Snapshot modes added with the chunked snapshot (issue #4).
@@ -98,17 +99,29 @@ type Snapshot struct {
 	Overrides map[string]string
 	// ConfigurationBased holds the snapshot.mode.configuration.based.* keys.
 	ConfigurationBased ConfigurationBased
+	// ProgressInterval is `rivulet.snapshot.progress.interval.ms`
+	// (Rivulet): during a snapshot, at most one progress line per table
+	// per interval (rows of the estimated total, rate, ETA, chunks).
+	// Default DefaultProgressInterval; 0 turns the lines off (the per-table
+	// totals are still logged).
+	ProgressInterval time.Duration
 }
+
+// DefaultProgressInterval is the default of rivulet.snapshot.progress.interval.ms.
+const DefaultProgressInterval = 30 * time.Second
+
+const progressKey = "rivulet.snapshot.progress.interval.ms"
 
 const overridesKey = "snapshot.select.statement.overrides"
 
 // snapshotKeys are the keys parseSnapshot reads (for SupportedKeys).
-var snapshotKeys = []string{"snapshot.max.threads", "snapshot.fetch.size", "incremental.snapshot.chunk.size", overridesKey,
+var snapshotKeys = []string{progressKey, "snapshot.max.threads", "snapshot.fetch.size", "incremental.snapshot.chunk.size", overridesKey,
 	configBasedPrefix + "snapshot.data", configBasedPrefix + "snapshot.schema", configBasedPrefix + "start.stream",
 	configBasedPrefix + "snapshot.on.schema.error", configBasedPrefix + "snapshot.on.data.error"}
 
 func (l *loader) parseSnapshot(c *Config) {
 	s := &c.Snapshot
+	l.millis(progressKey, &s.ProgressInterval, 0)
 	l.intField("snapshot.max.threads", &s.MaxThreads, 1, 64)
 	var incr int
 	l.intField("incremental.snapshot.chunk.size", &incr, 1, math.MaxInt32)
@@ -126,6 +139,12 @@ func (l *loader) parseSnapshot(c *Config) {
 	} {
 		if l.has(configBasedPrefix+f.key) && c.SnapshotMode != SnapshotConfigurationBased {
 			l.warn(configBasedPrefix+f.key+" is read only with snapshot.mode=configuration_based; it is ignored", configBasedPrefix+f.key)
+		}
+		if f.key == "snapshot.schema" && c.SnapshotMode == SnapshotConfigurationBased && strings.EqualFold(strings.TrimSpace(l.m[configBasedPrefix+f.key]), "false") {
+			// Debezium then leaves the schema out of the snapshot and relies
+			// on the stored history; Rivulet records the schema of every
+			// snapshotted table, because it decodes the rows with it.
+			l.warn(configBasedPrefix+"snapshot.schema=false has no effect: Rivulet records the schema of the tables it snapshots (it cannot decode rows without it), so the schema history gets those tables' DDL as with true; remove the key", configBasedPrefix+"snapshot.schema")
 		}
 		l.boolean(configBasedPrefix+f.key, f.dst)
 	}

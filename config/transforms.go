@@ -111,11 +111,17 @@ func regexOpt(dst func(*Transform) *string) func(*loader, string, string, *Trans
 	}
 }
 
-// noEffect accepts an option whose value makes no difference in Rivulet.
-func noEffect(check func(string) bool, fix string) func(*loader, string, string, *Transform) {
+// noEffect accepts an option whose value makes no difference in Rivulet;
+// a value other than Debezium's default def ("" for none) is reported in a
+// warning that gives the reason.
+func noEffect(check func(string) bool, fix, def, reason string) func(*loader, string, string, *Transform) {
 	return func(l *loader, key, v string, _ *Transform) {
 		if check != nil && !check(v) {
 			l.fail(invalid(key, v, "is not valid", fix))
+			return
+		}
+		if def == "" || !strings.EqualFold(strings.TrimSpace(v), def) {
+			l.warn(key+" has no effect in Rivulet: "+reason+"; remove it", key)
 		}
 	}
 }
@@ -139,12 +145,12 @@ var unwrapOptions = []transformOption{
 	// another transform (ExtractChangedRecordState) puts there; Rivulet has
 	// none that does, so the header is never present and, as in Debezium
 	// without it, nothing is dropped.
-	{"drop.fields.header.name", noEffect(nil, "")},
-	{"drop.fields.from.key", noEffect(isBool, "set true or false")},
-	{"drop.fields.keep.schema.compatible", noEffect(isBool, "set true or false")},
+	{"drop.fields.header.name", noEffect(nil, "", "", "no Rivulet transform writes the header it names (ExtractChangedRecordState), so, as in Debezium without that header, no field is dropped")},
+	{"drop.fields.from.key", noEffect(isBool, "set true or false", "false", "it acts only on the fields drop.fields.header.name lists, and that header is never present")},
+	{"drop.fields.keep.schema.compatible", noEffect(isBool, "set true or false", "true", "it acts only on the fields drop.fields.header.name lists, and that header is never present")},
 	// Rivulet's row schemas carry no column defaults, so there is nothing
 	// to replace a null with.
-	{"replace.null.with.default", noEffect(isBool, "set true or false")},
+	{"replace.null.with.default", noEffect(isBool, "set true or false", "true", "Rivulet's row schemas carry no column defaults, so a null stays null either way")},
 	{"route.by.field", stringOpt(func(t *Transform) *string { return &t.RouteByField })},
 }
 
@@ -160,8 +166,8 @@ var logicalRouterOptions = []transformOption{
 			l.fail(unsupported(key, v, "remove it or set none (the default)"))
 		}
 	}},
-	{"logical.table.cache.size", noEffect(isPositiveInt, "set a positive integer")},
-	{"logical.destination.cache.size", noEffect(isPositiveInt, "set a positive integer")},
+	{"logical.table.cache.size", noEffect(isPositiveInt, "set a positive integer", "16", "Rivulet computes each topic once per table and keeps no such cache")},
+	{"logical.destination.cache.size", noEffect(isPositiveInt, "set a positive integer", "16", "Rivulet computes each topic once per table and keeps no such cache")},
 }
 
 var regexRouterOptions = []transformOption{

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ func (c *Config) Validate() error {
 	if len(fes) == 0 {
 		return nil
 	}
+
 	errs := make([]error, len(fes))
 	for i, e := range fes {
 		errs[i] = e
@@ -62,11 +64,7 @@ func (c *Config) validate() []*FieldError {
 	if d.ServerID == 0 {
 		add(invalid("database.server.id", "", "is not set", "set an integer 1-4294967295, unique among the server's replicas"))
 	}
-	switch d.SSLMode {
-	case SSLDisabled, SSLPreferred, SSLRequired, SSLVerifyCA, SSLVerifyIdentity:
-	default:
-		add(invalid("database.ssl.mode", string(d.SSLMode), "is not an SSL mode", "set disabled, preferred, required, verify_ca or verify_identity"))
-	}
+	errs = append(errs, d.validateDatabaseTLS()...)
 	if d.ConnectTimeout <= 0 {
 		add(invalid("connect.timeout.ms", strconv.FormatInt(d.ConnectTimeout.Milliseconds(), 10), "is not a positive timeout", "set a number of milliseconds such as 30000"))
 	}
@@ -105,6 +103,12 @@ func (c *Config) validate() []*FieldError {
 		}
 	}
 
+	if d := c.BinlogArchiveDir; d != "" {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			add(invalid("rivulet.binlog.archive.dir", d, "is not a readable directory",
+				"point it at the directory holding the archived binlog files (mysqlbinlog --read-from-remote-server --raw output), or unset it"))
+		}
+	}
 	if len(f.GTIDSourceInclude) > 0 && len(f.GTIDSourceExclude) > 0 {
 		add(invalid("gtid.source.excludes", strings.Join(f.GTIDSourceExclude, ","), "cannot be used together with gtid.source.includes", "set only one of gtid.source.includes and gtid.source.excludes"))
 	}
@@ -168,8 +172,12 @@ func (c *Config) validate() []*FieldError {
 		if h.KafkaTopic == "" {
 			add(invalid("schema.history.internal.kafka.topic", "", "is not set", "set the topic that keeps the schema history (one partition, infinite retention), such as schema-changes.inventory"))
 		}
-		for _, e := range checkServers("schema.history.internal.kafka.bootstrap.servers", h.KafkaBootstrapServers) {
-			add(e)
+		if len(h.KafkaBootstrapServers) == 0 && len(c.Kafka.BootstrapServers) == 0 {
+			add(noBootstrap())
+		} else {
+			for _, e := range checkServers("schema.history.internal.kafka.bootstrap.servers", h.KafkaBootstrapServers) {
+				add(e)
+			}
 		}
 	case HistoryFile:
 		if h.FileFilename == "" {
@@ -204,7 +212,7 @@ func (c *Config) validate() []*FieldError {
 			}
 		}
 	case o.FileFilename == "":
-		add(invalid("offset.storage.file.filename", "", "is not set", "set offset.storage.topic to keep offsets in Kafka (as Kafka Connect does), or the path of an offsets file, such as /var/lib/rivulet/offsets.json"))
+		add(invalid("offset.storage.file.filename", "", "is not set", "pass the Kafka Connect worker properties with --worker connect-distributed.properties (its offset.storage.topic keeps offsets in Kafka, as Connect does), or set offset.storage.topic, or the path of an offsets file, such as /var/lib/rivulet/offsets.json"))
 	}
 	if o.ExactlyOnce && (o.FileFilename != "" || o.Topic == "" || c.Sink != SinkKafka) {
 		add(invalid("exactly.once.support", "required", "needs the Kafka sink and the Kafka offset store", "set offset.storage.topic and remove offset.storage.file.filename (the offset is written in the same transaction as the events), with sink.type=kafka"))
@@ -227,12 +235,36 @@ func (c *Config) validate() []*FieldError {
 	if c.ShutdownTimeout <= 0 {
 		add(invalid("shutdown.timeout", c.ShutdownTimeout.String(), "is not a positive duration", `set a Go duration such as "30s"`))
 	}
-	return errs
+	return dedupe(errs)
+}
+
+// noBootstrap is the error of a missing bootstrap.servers: most often the
+// worker file, where Connect users keep it, was not given.
+func noBootstrap() *FieldError {
+	return invalid("bootstrap.servers", "", "is not set",
+		"pass the Kafka Connect worker properties with --worker connect-distributed.properties, or set bootstrap.servers to a comma-separated list of host:port, such as kafka:9092")
+}
+
+// dedupe drops repeated errors (the same key and problem found by two
+// checks), keeping the first.
+func dedupe(fes []*FieldError) []*FieldError {
+	seen := map[string]bool{}
+	out := fes[:0]
+	for _, e := range fes {
+		if id := e.Key + "\x00" + e.Problem; !seen[id] {
+			seen[id] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // checkServers validates a bootstrap server list.
 func checkServers(key string, servers []string) []*FieldError {
 	if len(servers) == 0 {
+		if key == "bootstrap.servers" {
+			return []*FieldError{noBootstrap()}
+		}
 		return []*FieldError{invalid(key, "", "is not set", "set a comma-separated list of host:port, such as kafka:9092")}
 	}
 	if (Kafka{BootstrapServers: servers}).Embedded() {

@@ -35,6 +35,13 @@ type Observer interface {
 	OffsetCommitted(pos uint64)
 }
 
+// AckObserver is an Observer that also wants the highest position whose
+// every record was acknowledged, as it moves (before it is committed,
+// FlushInterval later). Called from the sink's callbacks: must not block.
+type AckObserver interface {
+	PositionAcked(file string, pos uint64)
+}
+
 // Config holds what the run loop needs; zero means default.
 type Config struct {
 	// FlushInterval is how often acknowledged positions are written to the
@@ -127,6 +134,15 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		return runTransactional(ctx, cfg, src, snk, start)
 	}
 	tr := newTracker(start)
+	if ao, ok := cfg.Observer.(AckObserver); ok {
+		tr.onAck = ao.PositionAcked
+		// Everything before the start was acknowledged by an earlier run:
+		// say so now, not only once a new change arrives (`rivulet verify`
+		// waits for the acknowledged position to pass its reads).
+		if start.File != "" {
+			ao.PositionAcked(start.File, start.Pos)
+		}
+	}
 	txm := newTxMeta(cfg.TxMetadata)
 	in := startIntake(ctx, cfg, src, start)
 	defer in.release()
@@ -223,6 +239,7 @@ type tracker struct {
 	dirty   bool             // best moved since the last commit
 	err     error
 	fail    chan struct{}
+	onAck   func(file string, pos uint64) // nil: none; called when best moves
 }
 
 func newTracker(start offsets.Position) *tracker {
@@ -260,6 +277,9 @@ func (t *tracker) done(seq uint64, err error) {
 		delete(t.pending, t.low)
 		t.low++
 		t.dirty = true
+	}
+	if t.dirty && t.onAck != nil && t.best.File != "" {
+		t.onAck(t.best.File, t.best.Pos)
 	}
 }
 

@@ -39,6 +39,12 @@ type HistoryObserver interface {
 	ChangeApplied()
 }
 
+// DDLObserver is a HistoryObserver that also wants the text of the last
+// DDL statement recorded (for `rivulet status`).
+type DDLObserver interface {
+	DDLRecorded(db, ddl string)
+}
+
 // SchemaChangeSink publishes schema-change events to the topic named
 // topic.prefix (sink.Kafka). done is called once, without blocking, after
 // every record was acknowledged or once one failed.
@@ -214,6 +220,10 @@ func (h *History) Record(ctx context.Context, pos offsets.Position, changes []*s
 	if h.Observer != nil {
 		for range changes {
 			h.Observer.ChangeApplied()
+		}
+		if d, ok := h.Observer.(DDLObserver); ok {
+			last := changes[len(changes)-1]
+			d.DDLRecorded(last.DB, last.DDL)
 		}
 	}
 	return nil

@@ -45,8 +45,27 @@ type Source struct {
 	ServerID uint32
 	GTID     string // current transaction's GTID, "" for none
 	File     string
-	Pos      uint64 // position of the event group (the transaction's BEGIN)
+	Pos      uint64 // start of the rows (or DDL) event, as Debezium's EventHeaderV4.getPosition
 	Row      int32  // row index inside the rows event
 	Thread   int64  // thread id of the transaction's QUERY event; -1 when unknown
 	Query    string // original SQL, "" unless include.query is on
+}
+
+// KeyChanged reports an update that changes the record key: the columns of
+// Table.Key() (message.key.columns, else the primary key), the columns the
+// sink builds the key from, so that the metrics and the delete + create the
+// sink writes for it agree.
+func (e *ChangeEvent) KeyChanged() bool {
+	if e.Op != OpUpdate || e.Before == nil || e.After == nil || e.Table == nil {
+		return false
+	}
+	for _, i := range e.Table.Key() {
+		if i >= len(e.Before) || i >= len(e.After) {
+			return false
+		}
+		if !e.Before[i].Equal(e.After[i]) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,9 @@
 package event
 
-import "math"
+import (
+	"bytes"
+	"math"
+)
 
 // Kind says how a Value is to be read. The kinds are MySQL semantics; how they
 // are rendered (Debezium modes) is decided by sink.
@@ -43,6 +46,12 @@ type Value struct {
 	Kind Kind
 	I    int64
 	B    []byte
+}
+
+// Equal reports whether v and o hold the same value, as Objects.equals on
+// the Connect values they become (a NULL equals only a NULL).
+func (v Value) Equal(o Value) bool {
+	return v.Kind == o.Kind && v.I == o.I && bytes.Equal(v.B, o.B)
 }
 
 // Null is the NULL value.

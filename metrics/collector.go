@@ -37,6 +37,8 @@ type collector struct {
 	}
 	events        *prometheus.Desc // rivulet_events_total{table,op}
 	historyStatus *prometheus.Desc
+	snapEstimated *prometheus.Desc // rivulet_snapshot_table_rows_estimated{table}
+	snapETA       *prometheus.Desc // rivulet_snapshot_table_eta_seconds{table}
 }
 
 func b2f(b bool) float64 {
@@ -245,6 +247,8 @@ func newCollector(s *Stream) *collector {
 	})
 	g(rv("rivulet_offset_committed_binlog_position", "Binlog position (within its file) of the last committed offset."), i64(&s.commitPos))
 	g(rv("rivulet_snapshot_running", "1 while the initial snapshot runs."), bl(&sn.running))
+	c.snapEstimated = prometheus.NewDesc("rivulet_snapshot_table_rows_estimated", "Rows the server estimates a snapshotted table holds (information_schema TABLES.TABLE_ROWS, approximate for InnoDB), read when the snapshot starts; compare with debezium_metrics_RowsScanned.", []string{"table"}, nil)
+	c.snapETA = prometheus.NewDesc("rivulet_snapshot_table_eta_seconds", "Seconds until a table's snapshot is read at the rate since its first chunk, from the estimate; 0 once the table is done, absent while unknown.", []string{"table"}, nil)
 	ctr(rv("rivulet_ddl_skipped_total", "DDL statements skipped because they could not be parsed (schema.history.internal.skip.unparseable.ddl)."), i64(&h.ddlSkipped))
 	ctr(rv("rivulet_ddl_unparsed_neutral_total", "DDL statements the parser could not read that cannot change columns (indexes, constraints, partitions, table options): recorded and passed over."), i64(&h.ddlNeutral))
 	for i, kind := range DDLFallbackKinds {
@@ -301,6 +305,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	ch <- c.events
 	ch <- c.historyStatus
+	ch <- c.snapEstimated
+	ch <- c.snapETA
 }
 
 // Collect reads the atomics into samples.
@@ -321,10 +327,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		return true
 	})
 	sn := c.s.snapshot
+	now := c.s.now().UnixNano()
 	sn.mu.Lock()
 	for id, t := range sn.tables {
 		for _, ts := range c.snapTables {
 			ch <- prometheus.MustNewConstMetric(ts.desc, prometheus.GaugeValue, ts.value(t), id)
+		}
+		st := t.status(id, now)
+		if st.Estimated >= 0 {
+			ch <- prometheus.MustNewConstMetric(c.snapEstimated, prometheus.GaugeValue, float64(st.Estimated), id)
+		}
+		if st.ETASeconds >= 0 {
+			ch <- prometheus.MustNewConstMetric(c.snapETA, prometheus.GaugeValue, st.ETASeconds, id)
 		}
 	}
 	sn.mu.Unlock()

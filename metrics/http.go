@@ -13,12 +13,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server serves /metrics, /healthz (the process is alive) and /readyz (ready
-// reports true: connected and streaming).
+// Server serves /metrics, /healthz (the process is alive), /readyz (ready
+// reports true: connected and streaming) and, once ServeStatus was called,
+// /status (Stream.Status as JSON, read by `rivulet status`).
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
+	mux *http.ServeMux
 }
+
+// StatusPath is where ServeStatus answers.
+const StatusPath = "/status"
+
+// ServeStatus answers GET /status with s.Status() as JSON. Call it before Run.
+func (srv *Server) ServeStatus(s *Stream) { srv.mux.Handle(StatusPath, statusHandler(s)) }
 
 // Listen binds addr (e.g. ":9404") so that a port clash fails at start-up.
 func Listen(addr string, g prometheus.Gatherer, ready func() bool) (*Server, error) {
@@ -39,7 +47,7 @@ func Listen(addr string, g prometheus.Gatherer, ready func() bool) (*Server, err
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}, nil
+	return &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln, mux: mux}, nil
 }
 
 // Addr is the bound address.

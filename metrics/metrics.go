@@ -75,6 +75,11 @@ type Stream struct {
 	kafkaUp atomic.Bool
 	dbUp    atomic.Bool
 
+	ackFile atomic.Pointer[string] // highest acknowledged position (PositionAcked)
+	ackPos  atomic.Int64
+	lastDDL stampedVal // last DDL recorded in the schema history
+	lastErr stampedVal // last error a stage reported
+
 	readyMu   sync.Mutex
 	lastReady bool
 }
@@ -154,7 +159,8 @@ func (s *Stream) Connected() {
 }
 
 // Disconnected records a dropped connection.
-func (s *Stream) Disconnected(error) {
+func (s *Stream) Disconnected(err error) {
+	s.Error(err)
 	s.connected.Store(false)
 	s.disconnects.Add(1)
 	s.readyChanged("binlog disconnected")

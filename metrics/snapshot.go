@@ -28,6 +28,10 @@ type Snapshot struct {
 
 type snapshotTable struct {
 	rows, chunks, chunksDone atomic.Int64
+	// estimated is the server's row estimate (information_schema
+	// TABLES.TABLE_ROWS), -1 when unknown; startNs and endNs the wall clock
+	// of the table's first rows and of its completion (0: not yet).
+	estimated, startNs, endNs atomic.Int64
 }
 
 func (sn *Snapshot) table(id string) *snapshotTable {
@@ -39,6 +43,7 @@ func (sn *Snapshot) table(id string) *snapshotTable {
 	t := sn.tables[id]
 	if t == nil {
 		t = &snapshotTable{}
+		t.estimated.Store(-1)
 		sn.tables[id] = t
 	}
 	return t
@@ -61,13 +66,25 @@ func (sn *Snapshot) Started(tables []string) {
 }
 
 // TableCompleted records one table fully read.
-func (sn *Snapshot) TableCompleted(string) { sn.remainingTables.Add(-1) }
+func (sn *Snapshot) TableCompleted(table string) {
+	sn.remainingTables.Add(-1)
+	t := sn.table(table)
+	now := sn.s.now().UnixNano()
+	t.startNs.CompareAndSwap(0, now)
+	t.endNs.Store(now)
+}
 
 // RowsScanned adds n rows read from table (Debezium RowsScanned map).
 func (sn *Snapshot) RowsScanned(table string, n int) {
-	sn.table(table).rows.Add(int64(n))
-	sn.lastEventNs.Store(sn.s.now().UnixNano())
+	t := sn.table(table)
+	now := sn.s.now().UnixNano()
+	t.startNs.CompareAndSwap(0, now)
+	t.rows.Add(int64(n))
+	sn.lastEventNs.Store(now)
 }
+
+// RowsEstimated records the server's estimate of table's rows (-1: unknown).
+func (sn *Snapshot) RowsEstimated(table string, n int64) { sn.table(table).estimated.Store(n) }
 
 // ChunksPlanned records that table is read in n chunks (TableChunkCounts).
 func (sn *Snapshot) ChunksPlanned(table string, n int) { sn.table(table).chunks.Store(int64(n)) }

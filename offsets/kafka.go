@@ -49,8 +49,12 @@ type KafkaConfig struct {
 	// ClientID names this process to the brokers; default "rivulet".
 	ClientID string
 	// Opts are appended to every Kafka client the store makes (TLS, SASL).
-	Opts   []kgo.Opt
-	Logger *slog.Logger
+	Opts []kgo.Opt
+	// ProducerOpts, when set, replace Opts for the store's transactional
+	// producer (the producer.* client settings, where they differ from the
+	// consumer's).
+	ProducerOpts []kgo.Opt
+	Logger       *slog.Logger
 }
 
 // KafkaStore keeps the position in a Kafka topic exactly as Kafka Connect
@@ -122,6 +126,15 @@ func (s *KafkaStore) opts(extra ...kgo.Opt) []kgo.Opt {
 	return append(o, extra...)
 }
 
+func (s *KafkaStore) producerOpts(extra ...kgo.Opt) []kgo.Opt {
+	if s.cfg.ProducerOpts == nil {
+		return s.opts(extra...)
+	}
+	o := []kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID(s.cfg.ClientID)}
+	o = append(o, s.cfg.ProducerOpts...)
+	return append(o, extra...)
+}
+
 // Topic returns the offsets topic.
 func (s *KafkaStore) Topic() string { return s.cfg.Topic }
 
@@ -186,13 +199,9 @@ func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	deadline := time.Now().Add(s.cfg.LeaseTimeout + 2*time.Second)
 	logged := false
 	for {
-		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+		g, err := s.describeLease(ctx)
 		if err != nil {
-			return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
-		}
-		g := gs[s.leaseGroup()]
-		if g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
-			return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), g.Err)
+			return err
 		}
 		if len(g.Members) == 0 || g.State == "Dead" || g.State == "Empty" {
 			return nil
@@ -220,6 +229,34 @@ func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	}
 }
 
+// describeLease describes the lease group. A real broker answers
+// COORDINATOR_NOT_AVAILABLE (or LOAD_IN_PROGRESS) while it creates
+// __consumer_offsets on first use or loads it after a restart: such
+// retriable errors are retried for up to leaseDescribeRetry. A group that
+// does not exist is returned without error and without members.
+func (s *KafkaStore) describeLease(ctx context.Context) (kadm.DescribedGroup, error) {
+	deadline := time.Now().Add(leaseDescribeRetry)
+	for {
+		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+		g := gs[s.leaseGroup()]
+		if err == nil && g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
+			err = g.Err
+		}
+		if err == nil {
+			return g, nil
+		}
+		if !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return g, fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+		}
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return g, err
+		}
+	}
+}
+
+// leaseDescribeRetry bounds the retries of describeLease.
+const leaseDescribeRetry = 30 * time.Second
+
 // awaitMembership returns once lease is a member of the lease group, so
 // that a process starting after Lock returned sees this one. Another member
 // found there (two processes started at the same time) fails it with
@@ -229,13 +266,13 @@ func (s *KafkaStore) awaitMembership(ctx context.Context, lease *kgo.Client) err
 	for {
 		id, _ := lease.GroupMetadata()
 		if id != "" {
-			gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+			g, err := s.describeLease(ctx)
 			if err != nil {
-				return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+				return err
 			}
 			var mine bool
 			var others []string
-			for _, m := range gs[s.leaseGroup()].Members {
+			for _, m := range g.Members {
 				switch {
 				case m.MemberID == id:
 					mine = true
@@ -270,7 +307,7 @@ func (s *KafkaStore) producerClient() (*kgo.Client, error) {
 	if s.producer != nil {
 		return s.producer, nil
 	}
-	p, err := kgo.NewClient(s.opts(
+	p, err := kgo.NewClient(s.producerOpts(
 		kgo.TransactionalID(s.txID),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)), // murmur2 of the key, as Kafka Connect
@@ -495,4 +532,16 @@ func (s *KafkaStore) Close() error {
 	}
 	s.meta.Close()
 	return nil
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -30,6 +30,10 @@ type FilterConfig struct {
 	// MessageKeyColumns is message.key.columns: "<table regex>:<col>,<col>"
 	// entries separated by ';', e.g. "inv.customers:email;(.*).orders:ref".
 	MessageKeyColumns string
+	// IncludeBuiltin is table.ignore.builtin=false: the server's own
+	// databases (mysql, sys, performance_schema, information_schema) are
+	// filtered like any other instead of never captured.
+	IncludeBuiltin bool
 }
 
 // Filter decides which databases, tables and columns are captured. It is
@@ -42,6 +46,8 @@ type Filter struct {
 	// keyColumns are message.key.columns as "table regex.column" patterns,
 	// in the order given (Debezium's CustomKeyMapper).
 	keyColumns []*regexp.Regexp
+	// builtin: table.ignore.builtin=false.
+	builtin bool
 }
 
 // systemDatabases are never captured (Debezium's BUILT_IN_DB_NAMES with
@@ -66,7 +72,7 @@ func IsSystemDatabase(db string) bool {
 // lists use in practice (alternation, classes, quantifiers) but not Java's
 // look-arounds, back-references or possessive quantifiers.
 func NewFilter(c FilterConfig) (*Filter, error) {
-	f := &Filter{}
+	f := &Filter{builtin: c.IncludeBuiltin}
 	lists := []struct {
 		key string
 		val string
@@ -214,7 +220,7 @@ func included(include, exclude []*regexp.Regexp, id string) bool {
 // Database reports whether tables of database db may be captured: db is not
 // a system database and passes database.include.list/exclude.list.
 func (f *Filter) Database(db string) bool {
-	if IsSystemDatabase(db) {
+	if IsSystemDatabase(db) && (f == nil || !f.builtin) {
 		return false
 	}
 	if f == nil {

@@ -18,8 +18,12 @@ type KafkaHistoryConfig struct {
 	Topic    string   // schema.history.internal.kafka.topic
 	ClientID string
 	Logger   *slog.Logger
-	// Opts are extra franz-go options (tests).
+	// Opts are extra franz-go options (TLS, SASL, client.id) of the
+	// client that writes the history and creates its topic.
 	Opts []kgo.Opt
+	// ConsumerOpts, when set, replace Opts for the client that reads the
+	// history (schema.history.internal.consumer.*).
+	ConsumerOpts []kgo.Opt
 }
 
 // KafkaHistory is Debezium's KafkaSchemaHistory: records on partition 0 of
@@ -153,7 +157,7 @@ func (h *KafkaHistory) Read(ctx context.Context, fn func([]byte) error) error {
 		kgo.ClientID(h.cfg.ClientID),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{h.cfg.Topic: {0: kgo.NewOffset().At(start)}}),
 		kgo.FetchMaxWait(200 * time.Millisecond),
-	}, h.cfg.Opts...)...)
+	}, h.consumerOpts()...)...)
 	if err != nil {
 		return fmt.Errorf("%w: kafka client: %w", ErrHistory, err)
 	}
@@ -185,6 +189,13 @@ func (h *KafkaHistory) Read(ctx context.Context, fn func([]byte) error) error {
 		}
 	}
 	return nil
+}
+
+func (h *KafkaHistory) consumerOpts() []kgo.Opt {
+	if h.cfg.ConsumerOpts != nil {
+		return h.cfg.ConsumerOpts
+	}
+	return h.cfg.Opts
 }
 
 // Close closes the client.

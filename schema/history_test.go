@@ -77,6 +77,14 @@ func TestTracker_Recover(t *testing.T) {
 			t.Cleanup(func() { _ = h.Close() })
 			return h
 		}},
+		{"apache-kafka", func(t *testing.T) HistoryStore {
+			h, err := NewKafkaHistory(KafkaHistoryConfig{Brokers: testenv.ApacheKafka(t).Brokers(), Topic: testenv.TopicPrefix(t) + ".history"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = h.Close() })
+			return h
+		}},
 	} {
 		t.Run(store.name, func(t *testing.T) {
 			h := store.new(t)

@@ -44,10 +44,14 @@ apt_install() {
 	return "$rc"
 }
 
-# ensure_tools: installs mariadb-server, kcat, promtool and mariadb-test when absent.
+# ensure_tools: installs mariadb-server, kcat, promtool, a JDK (java, javac:
+# Apache Kafka and Debezium run beside the tests), Maven and mariadb-test (the
+# mysql-test suite the DDL corpus replays) when absent.
 ensure_tools() {
 	local pkgs=()
 	have_cmd mariadbd || pkgs+=(mariadb-server)
+	have_cmd javac || pkgs+=(openjdk-17-jdk-headless)
+	have_cmd mvn || pkgs+=(maven)
 	have_cmd kcat || pkgs+=(kcat)
 	have_cmd promtool || pkgs+=(prometheus)
 	# mariadb-test: mysql-test suite and mariadb-test, the DDL corpus (internal/ddlcorpus)

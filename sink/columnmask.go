@@ -305,6 +305,11 @@ func truncateJSONString(dst []byte, start, n int) []byte {
 			w = 2
 			if i+1 < len(s) && s[i+1] == 'u' {
 				w = 6
+				// A surrogate pair (a character outside the BMP) is
+				// written as two escapes: one character of two units.
+				if i+12 <= len(s) && (s[i+2] == 'D' || s[i+2] == 'd') && s[i+3] >= '8' && s[i+3] <= 'B' && s[i+6] == '\\' {
+					w, u = 12, 2
+				}
 			}
 		case s[i] >= utf8.RuneSelf:
 			_, w = utf8.DecodeRune(s[i:])

@@ -64,6 +64,8 @@ func TestColumnMask_TruncateJSONString(t *testing.T) {
 		{`"é€x"`, 2, `"é€"`},
 		{`"a😀b"`, 2, `"a"`}, // a surrogate pair is not split
 		{`"a😀b"`, 3, `"a😀"`},
+		{`"a\uD83D\uDE00b"`, 2, `"a"`}, // as appendJSONString writes it
+		{`"a\uD83D\uDE00b"`, 3, `"a\uD83D\uDE00"`},
 		{`""`, 0, `""`},
 		{`"abc"`, 0, `""`},
 	}

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -17,7 +18,8 @@ import (
 // jsonEscape[c] is 0 for ASCII bytes written as they are, the character after
 // '\' for the short escapes, and 'u' for \u00XX. Jackson's
 // CharTypes.sOutputEscapes128: control characters, '"' and '\\'; '/' and DEL
-// are not escaped, non-ASCII is written as UTF-8.
+// are not escaped, non-ASCII is written as UTF-8 but for characters outside
+// the BMP, written as two \u escapes (appendJSONStringBody).
 var jsonEscape = func() (t [utf8.RuneSelf]byte) {
 	for i := 0; i < 0x20; i++ {
 		t[i] = 'u'
@@ -77,9 +79,28 @@ func appendJSONStringBody(dst, s []byte) []byte {
 			start = i
 			continue
 		}
+		if n == 4 {
+			// A character outside the BMP is a surrogate pair in the Java
+			// String, and UTF8JsonGenerator escapes each half (its
+			// COMBINE_UNICODE_SURROGATES_IN_UTF8 feature is off by default;
+			// Debezium 3.6.1 through Kafka 4.3's JsonConverter writes 😀 as
+			// \uD83D\uDE00, seen by the differential suite).
+			dst = append(dst, s[start:i]...)
+			hi, lo := utf16.EncodeRune(r)
+			dst = appendUEscape(dst, hi)
+			dst = appendUEscape(dst, lo)
+			i += n
+			start = i
+			continue
+		}
 		i += n
 	}
 	return append(dst, s[start:]...)
+}
+
+// appendUEscape appends \uXXXX with upper-case hex digits (Jackson's HC).
+func appendUEscape(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u', hexUpper[r>>12&0xF], hexUpper[r>>8&0xF], hexUpper[r>>4&0xF], hexUpper[r&0xF])
 }
 
 var (

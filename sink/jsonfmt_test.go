@@ -57,7 +57,8 @@ func TestAppendJSONString(t *testing.T) {
 		{`q"b\s/`, `"q\"b\\s/"`},
 		{"\b\t\n\f\r", `"\b\t\n\f\r"`},
 		{"\x00\x1f\x7f", `"\u0000\u001F` + "\x7f" + `"`},
-		{"héllo ✓ 😀", `"héllo ✓ 😀"`},
+		{"héllo ✓ 😀", `"héllo ✓ \uD83D\uDE00"`}, // Jackson escapes both surrogates
+		{"\U0010FFFF", `"\uDBFF\uDFFF"`},
 		{"\u2028", "\"\u2028\""},
 		{"bad\xffbyte", "\"bad\uFFFDbyte\""},
 	}

@@ -55,6 +55,19 @@ type KafkaConfig struct {
 	TopicReplication int16
 	// NoTopicCreation leaves topic creation to the broker (or the operator).
 	NoTopicCreation bool
+	// TopicGroups, when set, choose each created topic's partitions,
+	// replication factor and configs (Kafka Connect's topic.creation
+	// groups): the first group whose Match accepts the topic. A topic no
+	// group matches gets TopicPartitions and TopicReplication.
+	TopicGroups []TopicGroup
+	// Acks is acks: "" or "all" (the default), "1" or "0". With "1" or "0"
+	// the producer is not idempotent.
+	Acks string
+	// NoIdempotence is enable.idempotence=false.
+	NoIdempotence bool
+	// DeliveryTimeout is delivery.timeout.ms: a record not acknowledged in
+	// that time fails the sink. 0 (the default) retries until Kafka answers.
+	DeliveryTimeout time.Duration
 	// Encoding configures the record encoder.
 	Encoding JSONConfig
 	// Avro, when set, encodes keys and values in Confluent's Avro wire
@@ -64,7 +77,7 @@ type KafkaConfig struct {
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
 	Logger *slog.Logger
-	// ContextHeaders are put first on every change event record and
+	// ContextHeaders are put after a record's own headers on every change event record and
 	// tombstone: Debezium 3.2+'s extended headers
 	// (extended.headers.enabled, see ContextHeaders).
 	ContextHeaders []Header
@@ -75,6 +88,16 @@ type KafkaConfig struct {
 	// BeginTransaction and CommitTransaction, and a newer producer with the
 	// same id fences this one. Default "": idempotent, not transactional.
 	TransactionalID string
+}
+
+// TopicGroup is the creation setting of the topics Match accepts.
+type TopicGroup struct {
+	Match func(topic string) bool
+	// Partitions and Replication: -1 means the broker's default.
+	Partitions  int32
+	Replication int16
+	// Configs are topic configs (cleanup.policy, retention.ms, ...).
+	Configs map[string]string
 }
 
 // Kafka is the Kafka transport: it encodes events with JSON and produces
@@ -166,10 +189,23 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	acks := kgo.AllISRAcks()
+	switch cfg.Acks {
+	case "", "all", "-1":
+	case "1":
+		acks = kgo.LeaderAck()
+	case "0":
+		acks = kgo.NoAck()
+	default:
+		return nil, fmt.Errorf("%w: acks %q; use all, 1 or 0", ErrConfig, cfg.Acks)
+	}
+	if cfg.TransactionalID != "" && (cfg.Acks == "1" || cfg.Acks == "0" || cfg.NoIdempotence) {
+		return nil, fmt.Errorf("%w: exactly-once delivery needs acks=all and the idempotent producer", ErrConfig)
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID(cfg.ClientID),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RequiredAcks(acks),
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.ProducerBatchCompression(codec),
 		// Our own semaphores bound what is in flight (and honour the
@@ -183,6 +219,12 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	}
 	if cfg.TransactionalID != "" {
 		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID), kgo.TransactionTimeout(time.Minute))
+	}
+	if cfg.NoIdempotence || (cfg.Acks != "" && cfg.Acks != "all" && cfg.Acks != "-1") {
+		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	if cfg.DeliveryTimeout > 0 {
+		opts = append(opts, kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout))
 	}
 	opts = append(opts, cfg.Opts...)
 	cl, err := kgo.NewClient(opts...)
@@ -403,9 +445,16 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		// context is done).
 		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg, Headers: k.ctxHdr}
 		if len(r.Headers) > 0 {
-			kr.Headers = make([]kgo.RecordHeader, len(k.ctxHdr), len(k.ctxHdr)+len(r.Headers))
-			copy(kr.Headers, k.ctxHdr)
-			for _, h := range r.Headers {
+			// The record's own headers (a key change's) come first, the
+			// context headers after them, as EventDispatcher.getExtendedHeaders
+			// appends them, then what a transform added.
+			kr.Headers = make([]kgo.RecordHeader, 0, len(r.Headers)+len(k.ctxHdr))
+			own := len(r.Headers) - r.SMTHeaders
+			for _, h := range r.Headers[:own] {
+				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+			}
+			kr.Headers = append(kr.Headers, k.ctxHdr...)
+			for _, h := range r.Headers[own:] {
 				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
 		}
@@ -480,7 +529,7 @@ func (k *Kafka) ensureTopic(ctx context.Context, topic string) error {
 		st = &topicState{done: make(chan struct{})}
 		k.topics[topic] = st
 		k.tmu.Unlock()
-		st.err = k.createTopic(ctx, topic)
+		st.err = k.createTopicRetrying(ctx, topic)
 		close(st.done)
 		return st.err
 	}
@@ -490,6 +539,36 @@ func (k *Kafka) ensureTopic(ctx context.Context, topic string) error {
 		return st.err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// createTopicRetrying is createTopic, retried with capped backoff for as
+// long as the brokers cannot be reached or answer with a retriable error
+// (a broker restarting, a leader election, __consumer_offsets loading), as
+// franz-go retries the records themselves: a Kafka outage while a new
+// table's first event waits for its topic makes Rivulet unready, not fail.
+// Errors that retrying cannot fix (authorization, policy, invalid
+// configuration) and the end of ctx return at once.
+func (k *Kafka) createTopicRetrying(ctx context.Context, topic string) error {
+	backoff := 250 * time.Millisecond
+	var warned time.Time
+	for {
+		err := k.createTopic(ctx, topic)
+		if err == nil || !transientBrokerErr(err) || k.closed.Load() {
+			return err
+		}
+		if time.Since(warned) > 30*time.Second {
+			warned = time.Now()
+			k.log.Warn("topic not created yet: Kafka unreachable or busy; retrying", slog.String("topic", topic), slog.Any("err", err))
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
@@ -503,7 +582,8 @@ func (k *Kafka) createTopic(ctx context.Context, topic string) error {
 	if details.Has(topic) {
 		return nil
 	}
-	resp, err := k.adm.CreateTopic(ctx, k.cfg.TopicPartitions, k.cfg.TopicReplication, nil, topic)
+	parts, repl, configs := k.topicSpec(topic)
+	resp, err := k.adm.CreateTopic(ctx, parts, repl, configs, topic)
 	switch {
 	case err == nil:
 		k.log.Info("created topic", slog.String("topic", topic),
@@ -513,6 +593,26 @@ func (k *Kafka) createTopic(ctx context.Context, topic string) error {
 		return nil
 	}
 	return &ProduceError{Topic: topic, Partition: -1, Err: fmt.Errorf("create topic: %w", err), Hint: topicHint(err)}
+}
+
+// topicSpec returns the partitions, replication factor and configs of a
+// topic the sink creates: the first matching TopicGroup's, else the
+// defaults.
+func (k *Kafka) topicSpec(topic string) (int32, int16, map[string]*string) {
+	for _, g := range k.cfg.TopicGroups {
+		if g.Match == nil || !g.Match(topic) {
+			continue
+		}
+		var configs map[string]*string
+		if len(g.Configs) > 0 {
+			configs = make(map[string]*string, len(g.Configs))
+			for key, v := range g.Configs {
+				configs[key] = kadm.StringPtr(v)
+			}
+		}
+		return g.Partitions, g.Replication, configs
+	}
+	return k.cfg.TopicPartitions, k.cfg.TopicReplication, nil
 }
 
 // Flush waits until every record handed to Kafka so far is acknowledged or

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,15 @@ type RegistryConfig struct {
 	// User and Password, when User is set, authenticate with HTTP basic auth
 	// (basic.auth.credentials.source=USER_INFO, basic.auth.user.info=user:password).
 	User, Password string
+	// Bearer, when set, gives the token sent as Authorization: Bearer on
+	// every request (bearer.auth.*); it is called per request and caches.
+	Bearer func(context.Context) (string, error)
+	// Headers are sent on every request (Confluent Cloud's
+	// target-sr-cluster and Confluent-Identity-Pool-Id).
+	Headers map[string]string
+	// TLS, when set, is the client TLS configuration for https URLs
+	// (schema.registry.ssl.*: a private CA, a client certificate).
+	TLS *tls.Config
 	// MinBackoff and MaxBackoff bound the wait between attempts while the
 	// registry is unavailable (doubling from MinBackoff); defaults
 	// DefaultRegistryMinBackoff and DefaultRegistryMaxBackoff.
@@ -89,13 +99,34 @@ func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultRegistryTimeout
 	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.TLS != nil {
+		transport.TLSClientConfig = cfg.TLS
+	}
 	opts := []sr.ClientOpt{
 		sr.URLs(cfg.URLs...),
-		sr.HTTPClient(&http.Client{Timeout: cfg.Timeout}),
+		sr.HTTPClient(&http.Client{Timeout: cfg.Timeout, Transport: transport}),
 		sr.UserAgent("rivulet"),
 	}
 	if cfg.User != "" {
 		opts = append(opts, sr.BasicAuth(cfg.User, cfg.Password))
+	}
+	if cfg.Bearer != nil || len(cfg.Headers) > 0 {
+		bearer, headers := cfg.Bearer, cfg.Headers
+		opts = append(opts, sr.PreReq(func(req *http.Request) error {
+			for k, v := range headers {
+				req.Header.Set(k, v)
+			}
+			if bearer == nil {
+				return nil
+			}
+			tok, err := bearer(req.Context())
+			if err != nil {
+				return fmt.Errorf("schema registry bearer token: %w", err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return nil
+		}))
 	}
 	cl, err := sr.NewClient(opts...)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // dial opens a session for snapshot reads: UTF-8 results (text columns of
@@ -21,8 +22,12 @@ func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	c, err := client.ConnectWithContext(dctx, addr, s.cfg.User, s.cfg.Password, "", s.cfg.ConnectTimeout)
+	d := net.Dialer{Timeout: s.cfg.ConnectTimeout}
+	c, err := s.cfg.Connector.Connect(dctx, d.DialContext)
 	if err != nil {
+		if schema.Explained(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	for _, q := range []string{"SET NAMES utf8mb4", "SET time_zone = '+00:00'"} {
@@ -116,4 +121,57 @@ func (s *Snapshotter) BinlogAvailable(ctx context.Context, file string) (bool, e
 		return nil
 	})
 	return found, err
+}
+
+// EstimateRows returns the server's estimate of the rows of each table
+// ("db.table" -> rows) from information_schema.TABLES.TABLE_ROWS: exact
+// for MyISAM/Aria, a statistics-based approximation for InnoDB (it can be
+// off by tens of percent), read without touching the tables. Tables the
+// server has no figure for are missing from the map.
+func (s *Snapshotter) EstimateRows(ctx context.Context, tables []*schema.Table) (map[string]int64, error) {
+	out := make(map[string]int64, len(tables))
+	if len(tables) == 0 {
+		return out, nil
+	}
+	c, err := s.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	err = withConn(ctx, c, func() error {
+		for _, t := range tables {
+			var n int64 = -1
+			err := stream(c, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+				[]any{t.DB, t.Name}, func(fv []mysql.FieldValue) error {
+					if fv[0].Type != mysql.FieldValueTypeNull {
+						n = int64(fv[0].AsUint64())
+					}
+					return nil
+				})
+			if err != nil {
+				return fmt.Errorf("estimate rows of %s: %w", t.ID(), err)
+			}
+			if n >= 0 {
+				out[t.ID()] = n
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Exec runs one statement with args on a new session of the snapshot's
+// connection settings (e.g. `rivulet verify --repair` inserting a signal).
+func (s *Snapshotter) Exec(ctx context.Context, query string, args ...any) error {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return withConn(ctx, c, func() error {
+		if _, err := c.Execute(query, args...); err != nil {
+			return fmt.Errorf("%s: %w", query, err)
+		}
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -18,11 +19,12 @@ func avroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) 
 	if !cfg.UsesAvro() {
 		return nil, nil
 	}
-	reg, err := sink.NewRegistry(sink.RegistryConfig{
-		URLs: cfg.Avro.RegistryURLs,
-		User: cfg.Avro.User, Password: cfg.Avro.Password.Reveal(),
-		Logger: log.With("component", "schema-registry"),
-	})
+	rc, err := registryConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc.Logger = log.With("component", "schema-registry")
+	reg, err := sink.NewRegistry(rc)
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +57,12 @@ func registryCheck(ctx context.Context, cfg *config.Config) (r binlog.CheckResul
 	}
 	r.Name = "schema registry"
 	urls := strings.Join(cfg.Avro.RegistryURLs, ",")
-	reg, err := sink.NewRegistry(sink.RegistryConfig{URLs: cfg.Avro.RegistryURLs, User: cfg.Avro.User,
-		Password: cfg.Avro.Password.Reveal(), Timeout: 10 * time.Second})
+	rc, err := registryConfig(cfg)
+	var reg *sink.Registry
+	if err == nil {
+		rc.Timeout = 10 * time.Second
+		reg, err = sink.NewRegistry(rc)
+	}
 	if err == nil {
 		err = reg.Ping(ctx)
 	}
@@ -65,6 +71,55 @@ func registryCheck(ctx context.Context, cfg *config.Config) (r binlog.CheckResul
 		r.Fix = "check value.converter.schema.registry.url (" + urls + "), its credentials, and that this host can reach the registry"
 		return r, true
 	}
-	r.OK, r.Detail = true, "reachable at "+urls
+	r.OK, r.Detail = true, "reachable at "+urls+" ("+registryAuth(cfg)+")"
 	return r, true
+}
+
+// registryConfig is the schema registry client's setting: URLs (without
+// credentials), basic or bearer auth, TLS.
+func registryConfig(cfg *config.Config) (sink.RegistryConfig, error) {
+	a := cfg.Avro
+	rc := sink.RegistryConfig{URLs: a.RegistryURLs, User: a.User, Password: a.Password.Reveal(), Bearer: cfg.BearerToken()}
+	if a.InheritSASL {
+		s := cfg.Kafka.Client(config.RoleProducer).SASL
+		rc.User, rc.Password = s.User, s.Password.Reveal()
+	}
+	if a.Bearer.LogicalCluster != "" || a.Bearer.IdentityPoolID != "" {
+		rc.Headers = map[string]string{}
+		if a.Bearer.LogicalCluster != "" {
+			rc.Headers["target-sr-cluster"] = a.Bearer.LogicalCluster
+		}
+		if a.Bearer.IdentityPoolID != "" {
+			rc.Headers["Confluent-Identity-Pool-Id"] = a.Bearer.IdentityPoolID
+		}
+	}
+	if a.TLS != nil {
+		tc, err := a.TLS.Config()
+		if err != nil {
+			return rc, fmt.Errorf("%w: schema registry TLS: %w", config.ErrInvalid, err)
+		}
+		rc.TLS = tc
+	}
+	return rc, nil
+}
+
+// registryAuth says how Rivulet authenticates to the registry, without
+// credentials.
+func registryAuth(cfg *config.Config) string {
+	a := cfg.Avro
+	var parts []string
+	switch {
+	case a.Bearer.Source != "":
+		parts = append(parts, "bearer token ("+a.Bearer.Source+")")
+	case a.InheritSASL:
+		parts = append(parts, "basic auth as the Kafka SASL user")
+	case a.User != "":
+		parts = append(parts, "basic auth as user "+a.User)
+	default:
+		parts = append(parts, "no authentication")
+	}
+	if a.TLS != nil {
+		parts = append(parts, "TLS with schema.registry.ssl.*")
+	}
+	return strings.Join(parts, ", ")
 }

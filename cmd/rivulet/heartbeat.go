@@ -37,8 +37,12 @@ type heartbeat struct {
 }
 
 func newHeartbeat(cfg *config.Config, log *slog.Logger) (*heartbeat, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Kafka.BootstrapServers...), kgo.ClientID("rivulet-"+cfg.Name+"-heartbeat"),
+	opts, err := kafkaOpts(cfg, config.RoleProducer, kgo.SeedBrokers(cfg.Kafka.BootstrapServers...), kgo.ClientID("rivulet-"+cfg.Name+"-heartbeat"),
 		kgo.RecordDeliveryTimeout(cfg.HeartbeatInterval+10*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}

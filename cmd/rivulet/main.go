@@ -42,6 +42,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return offsetsCmd(rest, stdout, stderr)
 	case "schema":
 		return schemaCmd(rest, stdout, stderr)
+	case "status":
+		return statusCmd(rest, stdout, stderr)
+	case "verify":
+		return verifyCmd(rest, stdout, stderr)
 	case "dev-kafka":
 		return devKafkaCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -56,10 +60,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "connector configuration: Debezium JSON ({\"name\":..., \"config\":{...}}) or .properties")
+	worker := fs.String("worker", "", workerUsage)
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
-	cfg, log, code := loadConfig(stderr, cmd, *path, true)
+	cfg, log, code := loadConfig(stderr, cmd, *path, *worker, true)
 	if code != exitOK {
 		return code
 	}
@@ -79,17 +84,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// loadConfig reads --config for the command named cmd and builds its logger.
-// A non-zero code is the exit status: usage for a missing flag or an invalid
-// configuration, failure for an unreadable file. Warnings (unknown keys,
-// deprecated names) are logged when warn is set.
-func loadConfig(stderr io.Writer, cmd, path string, warn bool) (*config.Config, *slog.Logger, int) {
+// workerUsage is the --worker flag's help.
+const workerUsage = "Kafka Connect worker properties (connect-distributed.properties): bootstrap.servers, security, offset.storage.topic; the connector's keys override the worker's, as in Connect"
+
+// loadConfig reads --worker (optional) then --config for the command named
+// cmd and builds its logger. A non-zero code is the exit status: usage for a
+// missing flag or an invalid configuration, failure for an unreadable file.
+// Warnings (unknown keys, deprecated names) are logged when warn is set,
+// and printed before the errors of an invalid configuration.
+func loadConfig(stderr io.Writer, cmd, path, worker string, warn bool) (*config.Config, *slog.Logger, int) {
 	if path == "" {
 		fmt.Fprintf(stderr, "rivulet %s: --config is required (the Debezium connector JSON or .properties file)\n", cmd)
 		return nil, nil, exitUsage
 	}
-	cfg, warnings, err := config.Load(path)
+	load := func() (*config.Config, []config.Warning, error) { return config.Load(path) }
+	if worker != "" {
+		load = func() (*config.Config, []config.Warning, error) { return config.LoadWithWorker(worker, path) }
+	}
+	cfg, warnings, err := load()
 	if err != nil {
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "rivulet: warning: %s\n", w.Message)
+		}
 		fmt.Fprintf(stderr, "rivulet: %v\n", err)
 		if errors.Is(err, config.ErrInvalid) {
 			return nil, nil, exitUsage
@@ -109,16 +125,27 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: rivulet <command> [flags]
 
 commands:
-  run   --config FILE   stream binlog changes to Kafka until SIGTERM
-  check --config FILE   preflight the database and Kafka, one line per check
+  run   --config FILE [--worker WORKER]
+                        stream binlog changes to Kafka until SIGTERM
+  check --config FILE [--worker WORKER]
+                        preflight the database and Kafka, one line per check
   offsets show|set|reset --config FILE
                         show or change the stored binlog position (rivulet offsets -h)
   schema show|history --config FILE
                         print the tracked tables at the stored offset, or the recorded DDL
+  status --config FILE [--json]
+                        the running instance's phase, snapshot progress, lag, queue,
+                        offsets, last DDL and error (exit 3 when none runs)
+  verify --config FILE [--tables db.t,...] [--repair]
+                        compare each captured table with the state its topic implies
+                        (exit 0 equal, 1 different); --repair re-sends the differing keys
   version               print the version
 
 FILE is the Debezium MySQL connector JSON as POSTed to Kafka Connect, or a
-.properties file with the same keys.
+.properties file with the same keys. WORKER is the Kafka Connect worker
+properties file (connect-distributed.properties) where bootstrap.servers,
+the security settings and offset.storage.topic usually live; the
+connector's keys override the worker's, as in Connect.
 `)
 }
 

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -87,7 +85,7 @@ func (o *observedSink) Send(ctx context.Context, events []event.ChangeEvent, don
 	}
 	for i := range events {
 		e := &events[i]
-		if e.Op == event.OpUpdate && !o.skip['u'] && keyChanged(e) {
+		if e.Op == event.OpUpdate && !o.skip['u'] && e.KeyChanged() {
 			// Sent as a delete and a create (whatever skipped.operations
 			// says of those), as Debezium does and counts it.
 			flush()
@@ -173,10 +171,10 @@ func watchHealth(ctx context.Context, cfg *config.Config, snk engine.Sink, m *me
 		}
 		var err error
 		if conn == nil {
-			addr := net.JoinHostPort(cfg.Database.Hostname, strconv.Itoa(cfg.Database.Port))
 			// Every read and write bounded: a query on a black-holed connection
 			// would otherwise hang this loop (and the shutdown that waits for it).
-			conn, err = client.ConnectWithContext(cctx, addr, cfg.Database.User, cfg.Database.Password.Reveal(), "", healthInterval,
+			d := net.Dialer{Timeout: healthInterval}
+			conn, err = mysqlFor(cfg).Connect(cctx, d.DialContext,
 				func(c *client.Conn) error { c.ReadTimeout, c.WriteTimeout = healthInterval, healthInterval; return nil })
 		}
 		if err == nil {
@@ -253,21 +251,4 @@ func kafkaMetrics(reg prometheus.Registerer) kgo.Opt {
 	return kgo.WithHooks(kprom.NewMetrics("rivulet", kprom.Subsystem("kafka"), kprom.Registerer(reg),
 		kprom.FetchAndProduceDetail(kprom.ByNode, kprom.ByTopic, kprom.Batches, kprom.Records,
 			kprom.CompressedBytes, kprom.UncompressedBytes, kprom.ConsistentNaming)))
-}
-
-// keyChanged reports an update that changes the primary key.
-func keyChanged(e *event.ChangeEvent) bool {
-	if e.Before == nil || e.After == nil {
-		return false
-	}
-	for _, i := range e.Table.PrimaryKey {
-		if i >= len(e.Before) || i >= len(e.After) {
-			return false
-		}
-		a, b := e.Before[i], e.After[i]
-		if a.Kind != b.Kind || a.I != b.I || !bytes.Equal(a.B, b.B) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -35,6 +36,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		log.Info("embedded kafka started (in-memory, for development only)", "bootstrap_servers", strings.Join(cfg.Kafka.BootstrapServers, ","))
 	}
 
+	// Wrong Kafka credentials or trust stop here, naming the key to fix.
+	if err := kafkaLogin(ctx, cfg); err != nil {
+		return err
+	}
 	// One process per connector: refuse before anything is read.
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -57,6 +62,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
+	srv.ServeStatus(stream) // /status, read by `rivulet status` and `rivulet verify`
 	log.Info("metrics endpoint listening", "addr", srv.Addr())
 
 	filter, err := schema.NewFilter(filterConfig(cfg))
@@ -65,7 +71,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 	loader := schema.NewLoader(schema.LoaderConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		Filter: filter, Logger: log.With("component", "schema"),
 	})
 	defer loader.Close()
@@ -77,7 +83,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 
 	reader, err := binlog.NewReader(binlog.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
 		Tables:   tracker, DDL: tracker, Include: filter.Table,
 		GTIDSource:   cfg.Filters.GTIDSource(), // gtid.source.includes/excludes
@@ -91,7 +97,15 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
-	src, err := withSnapshot(cfg, reader, loader, stream.Snapshot(), log)
+	var src engine.Source = reader
+	if cfg.BinlogArchiveDir != "" { // rivulet.binlog.archive.dir: archived files, then the server
+		a, err := binlog.OpenArchive(cfg.BinlogArchiveDir)
+		if err != nil {
+			return err
+		}
+		src = &binlog.ArchiveSource{Reader: reader, Archive: a, Check: serverCheck(cfg), Logger: log.With("component", "binlog")}
+	}
+	src, err = withSnapshot(cfg, src, loader, stream.Snapshot(), log)
 	if err != nil {
 		return err
 	}
@@ -143,24 +157,8 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 }
 
 func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink, error) {
-	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
-	enc.Version = version
-	if cfg.Flavor() == config.FlavorMariaDB {
-		enc.Connector = sink.ConnectorMariaDB
-	}
-	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
-	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
-	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
-	enc.SkippedOperations = nil
-	for _, op := range []byte{'c', 'u', 'd', 't'} {
-		if cfg.SkippedOperations.Has(op) {
-			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
-		}
-	}
-	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
-		return nil, err
-	}
-	if err := encodingModes(cfg, &enc); err != nil { // handling modes, source type propagation (encoding.go)
+	enc, err := encoderConfig(cfg)
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Sink == config.SinkStdout {
@@ -174,7 +172,10 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 	if err != nil {
 		return nil, err
 	}
-	return sink.NewKafka(sink.KafkaConfig{
+	if opts, err = kafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
+		return nil, err
+	}
+	kc := sink.KafkaConfig{
 		Encoding:    enc,
 		Avro:        avro,
 		Brokers:     cfg.Kafka.BootstrapServers,
@@ -192,7 +193,36 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		Opts:               opts,
 		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
 		ContextHeaders:     contextHeaders(cfg, enc.Connector),
-	})
+	}
+	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafkaclient.go)
+	return sink.NewKafka(kc)
+}
+
+// encoderConfig is the record encoding cfg asks for: envelope, converters,
+// tombstones, skipped operations, transforms, masks and handling modes. The
+// sink and `rivulet verify` (which encodes rows to compare them) share it.
+func encoderConfig(cfg *config.Config) (sink.JSONConfig, error) {
+	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
+	enc.Version = version
+	if cfg.Flavor() == config.FlavorMariaDB {
+		enc.Connector = sink.ConnectorMariaDB
+	}
+	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
+	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
+	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
+	enc.SkippedOperations = nil
+	for _, op := range []byte{'c', 'u', 'd', 't'} {
+		if cfg.SkippedOperations.Has(op) {
+			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
+		}
+	}
+	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
+		return enc, err
+	}
+	if err := encodingModes(cfg, &enc); err != nil { // handling modes, source type propagation (encoding.go)
+		return enc, err
+	}
+	return enc, nil
 }
 
 // contextHeaders are Debezium 3.2+'s extended headers, unless
@@ -201,13 +231,13 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 	if !cfg.ExtendedHeaders {
 		return nil
 	}
-	return sink.ContextHeaders(c, cfg.TopicPrefix)
+	return sink.ContextHeaders(c, cfg.TopicPrefix, sink.NewRunID(time.Now()))
 }
 
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
 	return binlog.PreflightConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID,
 	}
 }

@@ -40,10 +40,11 @@ func schemaCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("schema "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "connector configuration (Debezium JSON or .properties)")
+	worker := fs.String("worker", "", workerUsage)
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	cfg, log, code := loadConfig(stderr, "schema "+sub, *path, false)
+	cfg, log, code := loadConfig(stderr, "schema "+sub, *path, *worker, false)
 	if code != exitOK {
 		return code
 	}

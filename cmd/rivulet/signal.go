@@ -29,7 +29,7 @@ func withSignals(cfg *config.Config, src engine.Source, cat snapshot.Catalog, fi
 		Catalog: cat,
 		Snapshot: snapshot.Config{
 			Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-			User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+			User: cfg.Database.User, Connector: mysqlFor(cfg),
 			ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 			Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 			Logger: log.With("component", "snapshot"),
@@ -50,7 +50,7 @@ func withSignals(cfg *config.Config, src engine.Source, cat snapshot.Catalog, fi
 		if len(brokers) == 0 {
 			brokers = cfg.Kafka.BootstrapServers
 		}
-		scfg.Kafka = kafkaSignals(brokers, sc.KafkaTopic, cfg.TopicPrefix, log.With("component", "signals"))
+		scfg.Kafka = kafkaSignals(cfg, brokers, sc.KafkaTopic, cfg.TopicPrefix, log.With("component", "signals"))
 	}
 	return engine.WithSignals(src, scfg)
 }
@@ -67,10 +67,14 @@ func withSignalTable(cfg *config.Config, include []string) []string {
 // kafkaSignals reads Debezium's Kafka signal channel: partition 0 of topic,
 // records keyed by the topic prefix with a JSON value {"type":...,
 // "data":{...}}; records with another key are ignored, as Debezium does.
-func kafkaSignals(brokers []string, topic, prefix string, log *slog.Logger) engine.KafkaSignals {
+func kafkaSignals(cfg *config.Config, brokers []string, topic, prefix string, log *slog.Logger) engine.KafkaSignals {
 	return func(ctx context.Context, from int64, out chan<- engine.Signal) error {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-signals"),
+		opts, err := kafkaOpts(cfg, config.RoleSignalConsumer, kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-signals"),
 			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(from)}}))
+		if err != nil {
+			return fmt.Errorf("signal.kafka: %w", err)
+		}
+		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return fmt.Errorf("signal.kafka: %w", err)
 		}

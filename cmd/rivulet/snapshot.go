@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
@@ -34,7 +35,7 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 	}
 	snap, err := snapshot.New(snapshot.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 		Logger: log.With("component", "snapshot"),
@@ -44,6 +45,20 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 	}
 	return engine.WithSnapshot(src, engine.SnapshotConfig{
 		Mode: mode, StopAfter: !plan.Stream, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
-		Logger: log.With("component", "snapshot"), Observer: obs,
+		Logger: log.With("component", "snapshot"), Observer: obs, ProgressInterval: progressInterval(cfg),
 	}), nil
+}
+
+var (
+	_ engine.AckObserver = (*metrics.Stream)(nil)
+	_ engine.DDLObserver = (*metrics.SchemaHistory)(nil)
+)
+
+// progressInterval maps rivulet.snapshot.progress.interval.ms (0: off) to
+// engine.SnapshotConfig.ProgressInterval (negative: off).
+func progressInterval(cfg *config.Config) time.Duration {
+	if cfg.Snapshot.ProgressInterval == 0 {
+		return -1
+	}
+	return cfg.Snapshot.ProgressInterval
 }

@@ -162,6 +162,17 @@ ts("Chunks completed by table",
     (f'debezium_metrics_TableChunkCounts{{context="snapshot", {DZ}}}', "planned {{table}}")],
    "Chunked snapshot progress: chunks read so far against chunks planned, per table.", 12)
 y += 8
+ts("Snapshot progress by table (rows read of the estimate)",
+   [(f'max by (table) (debezium_metrics_RowsScanned{{context="snapshot", {DZ}}}) / on (table) '
+     f'max by (table) (rivulet_snapshot_table_rows_estimated{{{SEL}}} > 0)', "{{table}}")],
+   "Rows the snapshot read per table divided by the server's estimate (information_schema TABLE_ROWS, "
+   "approximate for InnoDB, so it may end a little above or below 100%). The same figures as the "
+   "'snapshot progress' log lines and `rivulet status`.", 0, unit="percentunit")
+ts("Snapshot ETA by table",
+   [(f'max by (table) (rivulet_snapshot_table_eta_seconds{{{SEL}}})', "{{table}}")],
+   "Seconds until each table is read at its rate so far, from the estimate; 0 once done. "
+   "Rising while the rate falls: the database or Kafka slows the snapshot down (see the rate panel).", 12, unit="s")
+y += 8
 
 # ---------------------------------------------------------------- schema history
 row("Schema history")

@@ -9,18 +9,20 @@ import (
 )
 
 // Main is the body of a package's TestMain: it runs the tests, removes the
-// Rivulet builds, stops every MariaDB server still running (the shared one
-// in particular), then fails the binary if goroutines leaked, and exits with
-// the result.
+// Rivulet builds, stops every Kafka Connect worker, Apache Kafka cluster and
+// MariaDB server still running (the shared ones in particular), then fails
+// the binary if goroutines leaked, and exits with the result.
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
 	removeBuilds()
-	if err := stopAll(); err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
-		if code == 0 {
-			code = 1
+	for _, stop := range []func() error{stopAllConnect, stopAllKafka, stopAll} {
+		if err := stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
 	if code == 0 {

@@ -1,4 +1,4 @@
-package schema
+package binlog
 
 import (
 	"path/filepath"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // TestTracker_MySQL8Binlogs replays the DDL of binlogs written by real
@@ -25,7 +27,7 @@ func TestTracker_MySQL8Binlogs(t *testing.T) {
 		if strings.HasSuffix(f, ".md") {
 			continue
 		}
-		tr := NewTracker(TrackerConfig{})
+		tr := schema.NewTracker(schema.TrackerConfig{})
 		var onEvent func(e *replication.BinlogEvent) error
 		onEvent = func(e *replication.BinlogEvent) error {
 			switch ev := e.Event.(type) {
@@ -41,7 +43,7 @@ func TestTracker_MySQL8Binlogs(t *testing.T) {
 					return nil
 				}
 				stmts++
-				if _, err := tr.ApplyDDL(t.Context(), DDL{DB: userDB(ev.Schema), SQL: q, Pos: f}); err != nil {
+				if _, err := tr.ApplyDDL(t.Context(), schema.DDL{DB: userDB(ev.Schema), SQL: q, Pos: f}); err != nil {
 					t.Errorf("%s: %.200s: would stop Rivulet: %v", f, q, err)
 				}
 			case *replication.TableMapEvent:
@@ -58,7 +60,7 @@ func TestTracker_MySQL8Binlogs(t *testing.T) {
 				compared++
 				want := fromMap.Table
 				if len(got.Columns) != len(want.Columns) {
-					t.Errorf("%s: %s.%s: tracker columns %v, table map %v", f, ev.Schema, ev.Table, columnNames(got), columnNames(want))
+					t.Errorf("%s: %s.%s: tracker columns %v, table map %v", f, ev.Schema, ev.Table, names(got), names(want))
 					return nil
 				}
 				for i := range want.Columns {
@@ -87,4 +89,12 @@ func userDB(db []byte) string {
 		return "app8"
 	}
 	return string(db)
+}
+
+func names(t *schema.Table) []string {
+	var n []string
+	for _, c := range t.Columns {
+		n = append(n, c.Name)
+	}
+	return n
 }

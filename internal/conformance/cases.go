@@ -118,7 +118,7 @@ var groups = []group{
 	{
 		name: "binaries",
 		checked: []string{srcRef3 + ".1", srcBinlogConv + " (BINARY(n) padded to n, DBZ-3912; normalizeBinaryData)",
-			srcJdbcConv + " convertBinary (bytes / base64 / base64-url-safe / hex via HexConverter, upper case)"},
+			srcJdbcConv + " convertBinary (bytes / base64 / base64-url-safe / hex via HexConverter, lower case as Debezium 3.6.1 writes it, seen by internal/differential)"},
 		ddl: `(id INT PRIMARY KEY, bn BINARY(4), vb VARBINARY(16), ch CHAR(4) CHARACTER SET binary,
 			tb TINYBLOB, bl BLOB, mb MEDIUMBLOB, lb LONGBLOB)`,
 		rows: []string{
@@ -337,4 +337,43 @@ func fractionsGroup() group {
 			row(3, "-00:00:00.100000", "2000-02-29 12:00:00.100000", "2038-01-18 20:14:07.100000"),
 		},
 	}
+}
+
+// Table is one table of the suite for other suites (the differential suite
+// runs the same tables through Debezium): CREATE TABLE <Name> <DDL>, then
+// INSERT INTO <Name> VALUES <Rows...>, with Global run before the CREATE
+// TABLE (server-wide settings) and Reset after it.
+type Table struct {
+	Name          string
+	DDL           string
+	Rows          []string
+	Global, Reset []string
+}
+
+// Tables returns every table of the suite.
+func Tables() []Table {
+	out := make([]Table, len(groups))
+	for i, g := range groups {
+		out[i] = Table{Name: g.name, DDL: g.ddl, Rows: g.rows, Global: g.global, Reset: g.reset}
+	}
+	return out
+}
+
+// ServerZone is the time zone of the server and the inserting sessions the
+// tables' TIMESTAMP rows are written for.
+const ServerZone = serverZone
+
+// serverZone is the server's (and the inserting sessions') time zone:
+// TIMESTAMP values are written as wall clock in this zone and must come out
+// as the same instant in UTC (DEBEZIUM-REFERENCE §3.2, DZ-MY "2018-06-20
+// 06:37:03 (server −07:00) → 2018-06-20T13:37:03Z").
+const serverZone = "-07:00"
+
+// SessionSetup are the statements each inserting session runs first.
+func SessionSetup() []string { return sessionSetup() }
+
+// sessionSetup makes inserting sessions write what the tables expect: UTF-8
+// literals, zero dates allowed, TIMESTAMP literals in serverZone.
+func sessionSetup() []string {
+	return []string{"SET NAMES utf8mb4", "SET SESSION sql_mode = ''", "SET SESSION time_zone = '" + serverZone + "'"}
 }
