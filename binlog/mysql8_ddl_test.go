@@ -11,14 +11,14 @@ import (
 )
 
 // TestTracker_MySQL8Binlogs replays the DDL of binlogs written by real
-// MySQL 8.0 and 9.0 servers (testdata/mysql8-binlog: invisible columns,
+// MySQL 8.0 and 9.0 servers (testdata/mysql8: invisible columns,
 // JSON with generated columns, ENUM/SET, BIT, VECTOR, SERIAL, compressed
 // transaction payloads) through the tracker, as the stream would: no
 // statement may stop it, and every TABLE_MAP that carries full row
 // metadata (binlog_row_metadata=FULL) must name the columns, in order and
 // with the types, the tracker holds for that table.
 func TestTracker_MySQL8Binlogs(t *testing.T) {
-	files, err := filepath.Glob("testdata/mysql8-binlog/*")
+	files, err := filepath.Glob("testdata/mysql8/*")
 	if err != nil {
 		t.Fatal(err)
 	}
