@@ -246,6 +246,15 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 			t.Logf("%d/%d files, %s", i+1, len(files), time.Since(began).Round(time.Second))
 		}
 	}
+	running := true
+	select {
+	case err := <-h.sm.done:
+		h.sm.done <- err
+		running = false
+		st.add(func(s *stats) { s.readerStops = append(s.readerStops, fmt.Sprintf("at the end: %v", err)) })
+	default:
+	}
+	fmt.Printf("DDL corpus: reader (Rivulet) still running at the end: %v\n", running)
 	report(t, st, time.Since(began))
 }
 
