@@ -307,6 +307,7 @@ type index struct {
 	name    string
 	unique  bool
 	columns []string // in SEQ_IN_INDEX order; "" for an expression part
+	partial bool     // a key part is a column prefix (Sub_part set)
 }
 
 // indexes returns the table's indexes in the server's key order, which is
@@ -328,6 +329,7 @@ func (l *Loader) indexes(ctx context.Context, id TableID) ([]index, error) {
 	keyCol, err1 := res.NameIndex("Key_name")
 	nonUniqueCol, err2 := res.NameIndex("Non_unique")
 	columnCol, err3 := res.NameIndex("Column_name")
+	subCol, subErr := res.NameIndex("Sub_part")
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, fmt.Errorf("show index: unexpected result columns %v", res.FieldNames)
 	}
@@ -350,6 +352,11 @@ func (l *Loader) indexes(ctx context.Context, id TableID) ([]index, error) {
 		}
 		last := &out[len(out)-1]
 		last.columns = append(last.columns, strings.Clone(column))
+		if subErr == nil {
+			if sub, err := res.GetInt(r, subCol); err == nil && sub > 0 {
+				last.partial = true
+			}
+		}
 	}
 	return out, nil
 }

@@ -114,7 +114,7 @@ func (tr *Tracker) loadTable(ctx context.Context, l *Loader, db, name string) (*
 	}
 	def := &TableDef{Table: t, Charset: tr.dbCharset(db), Columns: make([]ColumnDef, len(t.Columns))}
 	for _, ix := range idx {
-		def.Indexes = append(def.Indexes, Index{Name: ix.name, Primary: ix.name == "PRIMARY", Unique: ix.unique, Columns: ix.columns})
+		def.Indexes = append(def.Indexes, Index{Name: ix.name, Primary: ix.name == "PRIMARY", Unique: ix.unique, Columns: ix.columns, Partial: ix.partial})
 	}
 	id := TableID{db, name}
 	c = &Change{DB: db, DDL: ddl, Tables: []TableChange{{Type: ChangeCreate, ID: id, Def: def}}}
