@@ -131,6 +131,7 @@ var ddlCorpus = []string{
 	"CREATE TABLE readd (c CHAR(10), i INT UNSIGNED AUTO_INCREMENT NOT NULL PRIMARY KEY)",
 	"ALTER TABLE readd DROP i, ADD i INT UNSIGNED NOT NULL AUTO_INCREMENT, AUTO_INCREMENT = 1",
 	"CREATE TABLE prefixkey (a INT NOT NULL, KEY aa (a), b CHAR(10) NOT NULL, UNIQUE KEY bb (b(1)), c CHAR(4) NOT NULL, UNIQUE KEY cc (c))",
+	"CREATE TABLE benum (a ENUM('a','a ') CHARACTER SET binary, b SET('x ','y') CHARACTER SET binary DEFAULT 'x ', c ENUM('p ','q') DEFAULT 'p ')",
 	"CREATE TABLE prefixkey2 (a INT NOT NULL, b CHAR(10) NOT NULL, UNIQUE KEY bb (b(1)))",
 	"ALTER TABLE prefixkey2 ADD UNIQUE KEY aa (a)",
 	"CREATE TABLE per (a INT, d1 DATE, d2 DATE, PERIOD FOR p(d1, d2))",

@@ -286,6 +286,15 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			str(TypeSet, "SET")
 		}
 		c.Values = append([]string(nil), tp.GetElems()...)
+		for i, v := range c.Values {
+			if strings.IndexByte(v, trailingSpace) >= 0 {
+				if c.Charset == "binary" {
+					c.Values[i] = strings.ReplaceAll(v, string(trailingSpace), " ")
+				} else {
+					c.Values[i] = strings.TrimRight(v, string(trailingSpace))
+				}
+			}
+		}
 		// The server stores ENUM/SET values and their default without
 		// trailing spaces (the parser trims the values already).
 		if c.Default != nil && c.Charset != "binary" {

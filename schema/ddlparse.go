@@ -387,6 +387,32 @@ func rewriteMariaDB(sql string) string {
 				b.WriteString(" COMMENT '" + versionedMarker + "' ")
 			}
 			continue
+		case (up == "ENUM" || up == "SET") && nextWord(toks, i, up) == "(":
+			// ENUM/SET values: the parser trims their trailing spaces, which
+			// the server keeps for a binary column. They travel as
+			// trailingSpace bytes; buildDefColumn decides.
+			b.WriteString(t)
+			depth := 0
+			for i++; i < len(toks); i++ {
+				x := toks[i]
+				switch {
+				case x == "(":
+					depth++
+				case x == ")":
+					depth--
+				case len(x) >= 2 && x[0] == '\'' && x[len(x)-1] == '\'':
+					body := x[1 : len(x)-1]
+					n := len(body) - len(strings.TrimRight(body, " "))
+					if n > 0 {
+						x = "'" + body[:len(body)-n] + strings.Repeat(string(trailingSpace), n) + "'"
+					}
+				}
+				b.WriteString(x)
+				if depth == 0 && x == ")" {
+					break
+				}
+			}
+			continue
 		case markerTypes[up] != 0 && isTypePosition(toks, i):
 			b.WriteString(fmt.Sprintf("VECTOR(%d)", markerTypes[up]))
 			continue
@@ -416,6 +442,10 @@ const (
 	periodMarker    = "rivulet:period-column"
 	periodIndex     = "rivulet_period_for"
 )
+
+// trailingSpace stands for a trailing space of an ENUM/SET value in the
+// rewritten statement.
+const trailingSpace = '\x1f'
 
 // wordAt is the n-th word from token i (i's own word is the first), upper
 // case; "" past the end.

@@ -61,7 +61,6 @@ type stats struct {
 	rowFailures                   []string
 	checkpoints                   int
 	serverCrashes                 []string
-	gaps                          []string
 	fallbackStmts                 []string
 	harnessErrs                   []string
 }
@@ -465,15 +464,7 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 		case got == nil:
 			diff = "not tracked"
 		default:
-			g := withoutImplicitPeriod(got, want)
-			diff = cmp.Diff(want, g, columnEq)
-			if diff != "" {
-				if gap := knownGap(want, g); gap != "" {
-					f := file
-					st.add(func(s *stats) { s.gaps = append(s.gaps, fmt.Sprintf("%s: %s: %s", f, id, gap)) })
-					continue
-				}
-			}
+			diff = cmp.Diff(want, withoutImplicitPeriod(got, want), columnEq)
 		}
 		key := strings.ToLower(id.DB + "." + id.Name)
 		st.add(func(s *stats) {
@@ -509,27 +500,6 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 		})
 	}
 	return nil
-}
-
-// knownGap names a difference the tracker is known to have, "" for any
-// other. Keep it short: each is a gap to close, not a pass.
-func knownGap(want, got *schema.Table) string {
-	w := *want
-	w.Columns = slices.Clone(want.Columns)
-	for i := range w.Columns {
-		c := &w.Columns[i]
-		if (c.Type == schema.TypeEnum || c.Type == schema.TypeSet) && c.Charset == "binary" {
-			vs := make([]string, len(c.Values))
-			for j, v := range c.Values {
-				vs[j] = strings.TrimRight(v, " ")
-			}
-			c.Values = vs
-		}
-	}
-	if cmp.Equal(&w, got, columnEq) {
-		return "ENUM/SET values of a binary column keep trailing spaces on the server; the TiDB parser trims them"
-	}
-	return ""
 }
 
 // withoutImplicitPeriod drops MariaDB's implicit row_start/row_end from the
@@ -706,7 +676,6 @@ func report(t *testing.T, st *stats, took time.Duration) {
 		st.seen, st.parsed, st.notParsed, st.neutral, st.fallbackTotal(), strings.Join(kinds, " "), len(st.stops), len(st.readerStops))
 	fmt.Printf("DDL corpus: server crashes (mariadbd, restarted) %d\n", len(st.serverCrashes))
 	fmt.Printf("DDL corpus: %d checkpoints (before statements that drop tables, and at the end of each file)\n", st.checkpoints)
-	fmt.Printf("DDL corpus: known gaps %d (listed below; neither right nor wrong)\n", len(st.gaps))
 	fmt.Printf("DDL corpus: tables right %d of %d (%.3f%%); tables with rows %d: last row (after the table's last DDL) decoded with the server's columns %d, no row event since the table's last DDL %d, wrong %d\n",
 		st.tablesRight, st.tables, pct, st.rowTables, st.rowsOK, st.rowsUnseen, len(st.rowFailures))
 	show := func(what string, list []string) {
@@ -724,7 +693,6 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	show("row", st.rowFailures)
 	show("harness error", st.harnessErrs)
 	show("server crash", st.serverCrashes)
-	show("known gap", st.gaps)
 	show("fallback", st.fallbackStmts)
 	if os.Getenv("RIVULET_DDL_CORPUS") == "" {
 		// The sample is held to the goals: nothing stops, every table right.
