@@ -387,6 +387,11 @@ func rewriteMariaDB(sql string) string {
 				b.WriteString(" COMMENT '" + versionedMarker + "' ")
 			}
 			continue
+		case (prevWord(1) == "(" || prevWord(1) == ",") && nextWord(toks, i, up) == "VALUES" && isIdentToken(t) && up != "PARTITION" && up != "SUBPARTITION":
+			// MariaDB lets a partition definition leave out PARTITION
+			// ("p1 VALUES LESS THAN (10)").
+			b.WriteString("PARTITION " + t)
+			continue
 		case (up == "ENUM" || up == "SET") && nextWord(toks, i, up) == "(":
 			// ENUM/SET values: the parser trims their trailing spaces, which
 			// the server keeps for a binary column. They travel as
