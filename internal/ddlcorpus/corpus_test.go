@@ -735,9 +735,14 @@ var (
 	// statement (--error, --disable_warnings, ...) or stands alone.
 	directive = regexp.MustCompile(`(?i)^\s*(--|(error|disable_\w+|enable_\w+|replace_\w+|sorted_result|echo)\b)`)
 	delimCmd  = regexp.MustCompile(`(?i)^\s*(--)?\s*delimiter\s+(\S+)`)
+	// serverRestart sources an include that stops, kills or restarts the
+	// server: the corpus user may not, and each waits a minute for a
+	// server that does not go away. The statements around it still run.
+	serverRestart = regexp.MustCompile(`(?i)^\s*(--)?\s*source\s+\S*(restart_mysqld|shutdown_mysqld|kill_mysqld|kill_and_restart_mysqld|start_mysqld|mysqladmin_shutdown|rpl_restart_server|wait_until_disconnected|wait_until_connected_again)\.inc`)
 )
 
-// instrument inserts a checkpoint (an --exec of url) before every
+// instrument comments out server restarts (serverRestart) and inserts a
+// checkpoint (an --exec of url) before every
 // statement of a mysqltest file that drops tables, ahead of the directives
 // that apply to that statement, and only where the delimiter is ';' and a
 // new statement starts. Consecutive drops share one checkpoint.
@@ -748,6 +753,9 @@ func instrument(src, url string) string {
 	atStart, dirty := true, true
 	cmd := "--exec curl -s -o /dev/null " + url + " || true"
 	for _, l := range lines {
+		if serverRestart.MatchString(l) {
+			l = "# rivulet: " + l
+		}
 		tl := strings.TrimSpace(l)
 		if m := delimCmd.FindStringSubmatch(l); m != nil {
 			d := m[2]
