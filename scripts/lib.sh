@@ -56,5 +56,6 @@ ensure_tools() {
 	have_cmd promtool || pkgs+=(prometheus)
 	# mariadb-test: mysql-test suite and mariadb-test, the DDL corpus (internal/ddlcorpus)
 	have_cmd mariadb-test || pkgs+=(mariadb-test)
+	have_cmd curl || pkgs+=(curl) # the corpus files call the test back with it
 	apt_install "${pkgs[@]}"
 }
