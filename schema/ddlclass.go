@@ -15,7 +15,8 @@ type Neutral struct {
 	// example ALTER TABLE without a database selected).
 	Table TableID
 	// Kind names the statement for logs and metrics: "index", "constraint",
-	// "partition", "table_options", "maintenance".
+	// "partition", "table_options", "maintenance", "database_options" (then
+	// Table names only the database).
 	Kind string
 	// AddsUnique is set when a UNIQUE index is added, and DropsIndexes lists
 	// the indexes dropped: either may change the key Debezium derives for a
@@ -46,6 +47,31 @@ func ClassifyNeutral(sql, db string) (Neutral, bool) {
 		return ""
 	}
 	i := 0
+	if up(0) == "ALTER" && (up(1) == "DATABASE" || up(1) == "SCHEMA") {
+		// ALTER DATABASE [name] COMMENT [=] 'x': a comment only.
+		i = 2
+		n := Neutral{Table: TableID{DB: db}, Kind: "database_options"}
+		if up(i) != "COMMENT" && i < len(toks) && isIdentToken(toks[i]) {
+			n.Table.DB = unquote(toks[i])
+			i++
+		}
+		seen := false
+		for i < len(toks) {
+			if up(i) != "COMMENT" {
+				return Neutral{}, false
+			}
+			i++
+			if i < len(toks) && toks[i] == "=" {
+				i++
+			}
+			if i >= len(toks) || len(toks[i]) < 2 || (toks[i][0] != '\'' && toks[i][0] != '"') {
+				return Neutral{}, false
+			}
+			i++
+			seen = true
+		}
+		return n, seen && n.Table.DB != ""
+	}
 	switch up(0) {
 	case "ALTER":
 		i = 1

@@ -234,9 +234,23 @@ func rewriteMariaDB(sql string) string {
 	var b strings.Builder
 	b.Grow(len(sql))
 	toks := tokenize(sql)
+	// CREATE|ALTER DATABASE|SCHEMA ... COMMENT 'x' (MariaDB 10.5): the
+	// comment changes no table; the parser lacks it.
+	dbStmt := (wordAt(toks, 0, 1) == "CREATE" || wordAt(toks, 0, 1) == "ALTER") &&
+		(wordAt(toks, 0, 2) == "DATABASE" || wordAt(toks, 0, 2) == "SCHEMA")
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		up := strings.ToUpper(t)
+		if dbStmt && up == "COMMENT" {
+			j := i + 1
+			for j < len(toks) && (strings.TrimSpace(toks[j]) == "" || toks[j] == "=") {
+				j++
+			}
+			if j < len(toks) && len(toks[j]) >= 2 && (toks[j][0] == '\'' || toks[j][0] == '"') {
+				i = j
+				continue
+			}
+		}
 		prevWord := func(k int) string {
 			for j := i - 1; j >= 0; j-- {
 				if s := strings.TrimSpace(toks[j]); s != "" {
