@@ -326,6 +326,26 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		c.Type, c.TypeName = TypeUnknown, strings.ToUpper(types.TypeToStr(tp.GetType(), tp.GetCharset()))
 	}
 	x.TypeExpression = tp.CompactStr()
+	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && *c.Default == "0" {
+		d := "0000-00-00" // DEFAULT 0 is the zero date, as the server stores it
+		c.Default = &d
+	}
+	if c.Type == TypeDecimal && c.Default != nil && c.Scale > 0 {
+		// The server stores a DECIMAL default with the column's scale
+		// ('3.141592' in DECIMAL(10,8) is '3.14159200').
+		if d := *c.Default; isPlainDecimal(d) {
+			frac := 0
+			if k := strings.IndexByte(d, '.'); k >= 0 {
+				frac = len(d) - k - 1
+			} else {
+				d += "."
+			}
+			if frac < c.Scale {
+				d += strings.Repeat("0", c.Scale-frac)
+				c.Default = &d
+			}
+		}
+	}
 	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && isDateOnly(*c.Default) {
 		// The server stores a date-only DEFAULT of a DATETIME/TIMESTAMP
 		// with its time ('2002-02-02' is '2002-02-02 00:00:00', with the
@@ -473,4 +493,19 @@ func isDateOnly(s string) bool {
 		}
 	}
 	return true
+}
+
+// isPlainDecimal reports whether s is [-]digits[.digits].
+func isPlainDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		case s[i] < '0' || s[i] > '9':
+			return false
+		}
+	}
+	return s != ""
 }
