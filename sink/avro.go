@@ -231,20 +231,9 @@ func (a *Avro) appendRecords(ctx context.Context, recs []Record, buf []byte, ev 
 	}); err != nil {
 		return recs, buf, err
 	}
-	for i := range s.n {
-		st := &s.steps[i]
-		if st.tombstone {
-			recs = append(recs, Record{Topic: te.topic, Key: s.keys[i], Headers: s.hdrs[i]})
-			continue
-		}
-		before, after := st.images(ev)
-		start := len(buf)
-		if buf, err = a.appendValue(buf, at, ev, st.op, before, after); err != nil {
-			return recs, buf, err
-		}
-		recs = append(recs, Record{Topic: te.topic, Key: s.keys[i], Value: buf[start:len(buf):len(buf)], Headers: s.hdrs[i]})
-	}
-	return recs, buf, nil
+	return s.appendRecords(recs, buf, ev, te.topic, func(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+		return a.appendValue(dst, at, ev, op, before, after)
+	})
 }
 
 func appendAvroKey(dst []byte, at *avroTable, row []event.Value) ([]byte, error) {

@@ -338,20 +338,9 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	}); err != nil {
 		return recs, buf, err
 	}
-	for i := range s.n {
-		st := &s.steps[i]
-		if st.tombstone {
-			recs = append(recs, Record{Topic: te.topic, Key: s.keys[i], Headers: s.hdrs[i]})
-			continue
-		}
-		before, after := st.images(ev)
-		start := len(buf)
-		if buf, err = j.appendValueChecked(buf, te, ev, st.op, before, after); err != nil {
-			return recs, buf, err
-		}
-		recs = append(recs, Record{Topic: te.topic, Key: s.keys[i], Value: buf[start:len(buf):len(buf)], Headers: s.hdrs[i]})
-	}
-	return recs, buf, nil
+	return s.appendRecords(recs, buf, ev, te.topic, func(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+		return j.appendValueChecked(dst, te, ev, op, before, after)
+	})
 }
 
 func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {

@@ -166,6 +166,27 @@ func (s *sequence) appendKeys(buf []byte, te *tableEnc, ev *event.ChangeEvent, a
 	return buf, nil
 }
 
+// appendRecords appends the planned records to recs once appendKeys has
+// run: each value rendered by appendValue (the format's envelope of op
+// with those images), a tombstone with a null value.
+func (s *sequence) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent, topic string, appendValue func(dst []byte, op event.Op, before, after []event.Value) ([]byte, error)) ([]Record, []byte, error) {
+	var err error
+	for i := range s.n {
+		st := &s.steps[i]
+		if st.tombstone {
+			recs = append(recs, Record{Topic: topic, Key: s.keys[i], Headers: s.hdrs[i]})
+			continue
+		}
+		before, after := st.images(ev)
+		start := len(buf)
+		if buf, err = appendValue(buf, st.op, before, after); err != nil {
+			return recs, buf, err
+		}
+		recs = append(recs, Record{Topic: topic, Key: s.keys[i], Value: buf[start:len(buf):len(buf)], Headers: s.hdrs[i]})
+	}
+	return recs, buf, nil
+}
+
 // txOrders returns the transaction block's total_order and
 // data_collection_order of the record of ev whose envelope op is op: the
 // create of a key change is the event's second data record (Debezium's
