@@ -22,6 +22,7 @@ import (
 func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 	results := binlog.Preflight(ctx, preflightConfig(cfg))
 	results = append(results, kafkaChecks(ctx, cfg)...)
+	results = append(results, storedPositionCheck(ctx, cfg, results))
 	if r, ok := registryCheck(ctx, cfg); ok { // AvroConverter (avro.go)
 		results = append(results, r)
 	}
@@ -41,6 +42,76 @@ func checkCmd(ctx context.Context, cfg *config.Config, w io.Writer) int {
 		fmt.Fprintln(w, line)
 	}
 	return code
+}
+
+// CheckStoredPosition names the check of the stored offsets against the
+// server's binlogs.
+const CheckStoredPosition = "stored position"
+
+// storedPositionCheck reads the stored offsets (without locking: a running
+// connector may hold them) and says whether the server can continue from
+// them, as `rivulet run` checks before streaming (checkStart): a gap the
+// server's binlogs no longer cover (purged) or a server that never had the
+// position fails with the remedies; with a snapshot mode that takes a new
+// snapshot or starts afresh then, it warns instead.
+func storedPositionCheck(ctx context.Context, cfg *config.Config, before []binlog.CheckResult) binlog.CheckResult {
+	r := binlog.CheckResult{Name: CheckStoredPosition}
+	if cfg.Offsets.FileFilename == "" && cfg.Kafka.Embedded() {
+		r.OK, r.Detail = true, "offsets live in the embedded broker inside `rivulet run`: not checked"
+		return r
+	}
+	// Without the server, or the Kafka cluster that holds the offsets, the
+	// lines above already fail: do not wait on them a second time.
+	kafkaStore := cfg.Offsets.FileFilename == "" && cfg.Offsets.Topic != ""
+	for _, b := range before {
+		if !b.OK && (b.Name == binlog.CheckConnection || kafkaStore && strings.HasPrefix(b.Name, "kafka")) {
+			r.OK, r.Warning, r.Detail = true, true, "not checked: "+b.Name+" failed"
+			return r
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	store, where, err := newStore(cfg, newLogger(io.Discard, cfg))
+	if err != nil {
+		r.OK, r.Warning, r.Detail = true, true, "cannot open the offsets store: "+err.Error()
+		return r
+	}
+	defer store.Close()
+	pos, found, err := store.Load(ctx)
+	switch {
+	case err != nil:
+		r.OK, r.Warning, r.Detail = true, true, "cannot read the stored offsets from "+where+": "+err.Error()
+		return r
+	case !found:
+		r.OK, r.Detail = true, fmt.Sprintf("none in %s: the first start begins as snapshot.mode=%s says", where, cfg.SnapshotMode)
+		return r
+	}
+	how, err := checkStored(ctx, cfg, pos)
+	if err == nil {
+		r.OK, r.Detail = true, how
+		return r
+	}
+	r.Detail = err.Error()
+	var be *binlog.Error
+	if errors.As(err, &be) {
+		r.Detail, r.Fix = be.Msg, be.Hint
+	}
+	if !errors.Is(err, binlog.ErrPositionNotFound) && !errors.Is(err, binlog.ErrServerChanged) &&
+		!errors.Is(err, binlog.ErrConfig) && !errors.Is(err, binlog.ErrCorruptEvent) {
+		// Not a verdict on the position (the server could not be asked).
+		r.OK, r.Warning, r.Detail = true, true, "not checked: "+err.Error()
+	}
+	if errors.Is(err, binlog.ErrPositionNotFound) {
+		switch cfg.Plan().OnPurged {
+		case "snapshot":
+			r.OK, r.Warning = true, true
+			r.Detail += fmt.Sprintf("; snapshot.mode=%s takes a new snapshot then", cfg.SnapshotMode)
+		case "current":
+			r.OK, r.Warning = true, true
+			r.Detail += "; snapshot.on.data.error starts afresh from the current position then: the changes in between are NOT captured"
+		}
+	}
+	return r
 }
 
 // kafkaTarget is one Kafka client Rivulet opens: its role and brokers.
