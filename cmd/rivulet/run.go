@@ -71,7 +71,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 	loader := schema.NewLoader(schema.LoaderConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		Filter: filter, Logger: log.With("component", "schema"),
 	})
 	defer loader.Close()
@@ -83,7 +83,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 
 	reader, err := binlog.NewReader(binlog.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
 		Tables:   tracker, DDL: tracker, Include: filter.Table,
 		GTIDSource:   cfg.Filters.GTIDSource(), // gtid.source.includes/excludes
@@ -237,7 +237,7 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
 	return binlog.PreflightConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID,
 	}
 }

@@ -62,3 +62,12 @@ write a password or clientSecret in clear. Call with (list "where" $map).
 {{- end -}}
 {{- $p -}}
 {{- end -}}
+
+{{/*
+rivulet.iam is "true" when the connector authenticates to RDS/Aurora with
+IAM (database.iam.authentication.enabled): no database password then, the
+pod signs a token with its AWS identity (IRSA: serviceAccount.awsRoleArn).
+*/}}
+{{- define "rivulet.iam" -}}
+{{- if eq (lower (toString (index .Values.connector.config "database.iam.authentication.enabled"))) "true" -}}true{{- end -}}
+{{- end -}}
