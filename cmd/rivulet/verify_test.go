@@ -156,8 +156,8 @@ func TestVerify_LiveDamagedRepaired(t *testing.T) {
 // each record format and the options that change what a topic holds:
 // JSON with schemas plus an excluded column, a masked column and
 // message.key.columns; JSON without schemas flattened by
-// ExtractNewRecordState (rewrite mode, added fields); Avro through a schema
-// registry. Each is equal after the run; a change the binlog never saw is
+// ExtractNewRecordState (rewrite mode, added fields); JSON in a topic of
+// three partitions; Avro through a schema registry. Each is equal after the run; a change the binlog never saw is
 // found and named by column, except in the masked column, which is
 // compared masked (the output says so).
 func TestVerify_Formats(t *testing.T) {
@@ -183,6 +183,19 @@ func TestVerify_Formats(t *testing.T) {
 				"transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
 				"transforms.unwrap.add.fields":                     "op,source.ts_ms",
 			}
+		}},
+		{name: "json three partitions", key: `{"id":6}`, extra: func(e *e2eEnv) map[string]string {
+			// The table's topic exists with three partitions: keys spread
+			// over them, each key in one.
+			cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			if _, err := kadm.NewClient(cl).CreateTopic(t.Context(), 3, 1, nil, e.prefix+"."+e.db+".items"); err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"}
 		}},
 		{name: "avro", key: `{"id":6}`, extra: func(e *e2eEnv) map[string]string {
 			reg := srtest.New()
