@@ -22,8 +22,12 @@ func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	c, err := client.ConnectWithContext(dctx, addr, s.cfg.User, s.cfg.Password, "", s.cfg.ConnectTimeout)
+	d := net.Dialer{Timeout: s.cfg.ConnectTimeout}
+	c, err := s.cfg.Connector.Connect(dctx, d.DialContext)
 	if err != nil {
+		if schema.Explained(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	for _, q := range []string{"SET NAMES utf8mb4", "SET time_zone = '+00:00'"} {

@@ -36,6 +36,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		log.Info("embedded kafka started (in-memory, for development only)", "bootstrap_servers", strings.Join(cfg.Kafka.BootstrapServers, ","))
 	}
 
+	// Wrong Kafka credentials or trust stop here, naming the key to fix.
+	if err := kafkaLogin(ctx, cfg); err != nil {
+		return err
+	}
 	// One process per connector: refuse before anything is read.
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -67,7 +71,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 	loader := schema.NewLoader(schema.LoaderConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		Filter: filter, Logger: log.With("component", "schema"),
 	})
 	defer loader.Close()
@@ -79,7 +83,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 
 	reader, err := binlog.NewReader(binlog.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
 		Tables:   tracker, DDL: tracker, Include: filter.Table,
 		GTIDSource:   cfg.Filters.GTIDSource(), // gtid.source.includes/excludes
@@ -93,7 +97,15 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
-	src, err := withSnapshot(cfg, reader, loader, stream.Snapshot(), log)
+	var src engine.Source = reader
+	if cfg.BinlogArchiveDir != "" { // rivulet.binlog.archive.dir: archived files, then the server
+		a, err := binlog.OpenArchive(cfg.BinlogArchiveDir)
+		if err != nil {
+			return err
+		}
+		src = &binlog.ArchiveSource{Reader: reader, Archive: a, Check: serverCheck(cfg), Logger: log.With("component", "binlog")}
+	}
+	src, err = withSnapshot(cfg, src, loader, stream.Snapshot(), log)
 	if err != nil {
 		return err
 	}
@@ -225,7 +237,7 @@ func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
 func preflightConfig(cfg *config.Config) binlog.PreflightConfig {
 	return binlog.PreflightConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID,
 	}
 }

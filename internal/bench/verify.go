@@ -44,14 +44,13 @@ func serverCounters(conn *client.Conn) (map[string]float64, error) {
 }
 
 // verifyBench snapshots bench.t (o.snapshotRows rows, JSON without
-// schemas) into a fresh kfake with snapshot.mode=initial_only, then runs
+// schemas) into the emptied Apache Kafka broker with snapshot.mode=initial_only, then runs
 // `rivulet verify` on it o.runs times with no instance running.
 func verifyBench(o options, srv *testenv.Server, conn *client.Conn, dir string) (*verifyResult, error) {
-	kafka, brokers, err := startKafka(o.rivulet)
+	brokers, err := kafka.fresh()
 	if err != nil {
 		return nil, err
 	}
-	defer stopProcess(kafka)
 	prefix := "verify"
 	cfgFile, _, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
 		map[string]string{"snapshot.mode": "initial_only"})
