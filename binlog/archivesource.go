@@ -127,7 +127,11 @@ func archiveCovers(ctx context.Context, a *Archive, start offsets.Position, chec
 		if idx == len(a.Files) {
 			return false, nil
 		}
-		return true, a.checkContiguous(idx)
+		if err := a.checkContiguous(idx); err != nil {
+			return true, &Error{Kind: ErrPositionNotFound, Msg: "the binlog archive cannot be read through from " + posString(start), Err: err,
+				Hint: "add the missing binlog files to " + a.Dir + " (mysqlbinlog --read-from-remote-server --raw from a server or backup that still has them), or take a new snapshot (`rivulet offsets reset --config ...`)"}
+		}
+		return true, nil
 	}
 	var gap *ArchiveGapError
 	if !errors.As(err, &gap) || check == nil {

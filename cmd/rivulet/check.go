@@ -94,7 +94,7 @@ func storedPositionCheck(ctx context.Context, cfg *config.Config, before []binlo
 	r.Detail = err.Error()
 	var be *binlog.Error
 	if errors.As(err, &be) {
-		r.Detail, r.Fix = be.Msg, be.Hint
+		r.Detail, r.Fix = errMsg(be), be.Hint
 	}
 	if !errors.Is(err, binlog.ErrPositionNotFound) && !errors.Is(err, binlog.ErrServerChanged) &&
 		!errors.Is(err, binlog.ErrConfig) && !errors.Is(err, binlog.ErrCorruptEvent) {
@@ -212,4 +212,13 @@ func kafkaFix(c config.KafkaClient, err error) string {
 		return "the broker closed the connection: if the listener needs TLS or SASL, set security.protocol (SSL, SASL_SSL or SASL_PLAINTEXT) and its keys"
 	}
 	return "check bootstrap.servers, " + c.Source("security.protocol") + ", that the brokers run, and that this host can reach them"
+}
+
+// errMsg is a binlog error's message and cause without its hint (printed
+// on its own line).
+func errMsg(e *binlog.Error) string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
 }
