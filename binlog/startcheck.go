@@ -53,7 +53,7 @@ func ReadServerState(ctx context.Context, c PreflightConfig) (ServerState, error
 		port = DefaultPort
 	}
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(port))
-	conn, err := preflightDial(ctx, addr, c.User, c.Password)
+	conn, err := preflightDial(ctx, c.connector(addr))
 	if err != nil {
 		return st, mapServerError(fmt.Errorf("connect to %s: %w", addr, err), "")
 	}
