@@ -370,3 +370,26 @@ func TestVerify_RepairThroughKafkaSignal(t *testing.T) {
 	wantLines(t, out, "summary: 1 table(s), 0 different")
 	in.stop()
 }
+
+// TestVerify_Usage: bad invocations exit 2 with the problem and its fix.
+func TestVerify_Usage(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config(t, nil)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify"}, "--config is required"},
+		{[]string{"verify", "--config", cfg, "--tables", "items"}, `--tables "items": name tables as db.table`},
+		{[]string{"verify", "--config", cfg, "--tables", e.db + ".nosuch"}, "is not a captured table (check table.include.list"},
+	} {
+		out, code := runBinary(t, tc.args...)
+		if code != 2 || !strings.Contains(out, tc.want) {
+			t.Errorf("rivulet %s: exit %d, want 2 and %q in:\n%s", strings.Join(tc.args, " "), code, tc.want, out)
+		}
+	}
+	stdout := e.config(t, map[string]string{"sink.type": "stdout"})
+	if out, code := runBinary(t, "verify", "--config", stdout); code != 2 || !strings.Contains(out, "writes no topic to verify") {
+		t.Errorf("verify of a stdout sink: exit %d\n%s", code, out)
+	}
+}
