@@ -226,14 +226,22 @@ func (a *Avro) appendRecords(ctx context.Context, recs []Record, buf []byte, ev 
 	}
 	// The key-change headers are the JSON encoder's: Connect's
 	// SimpleHeaderConverter renders them whatever the converter.
-	if buf, err = s.appendKeys(buf, te, ev, func(dst []byte, row []event.Value) ([]byte, error) {
-		return appendAvroKey(dst, at, row)
-	}); err != nil {
-		return recs, buf, err
-	}
-	return s.appendRecords(recs, buf, ev, te.topic, func(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
-		return a.appendValue(dst, at, ev, op, before, after)
-	})
+	return appendRecords(&s, avroRender{a, at, ev}, recs, buf, te, ev, te.topic)
+}
+
+// avroRender renders planned records in Confluent's Avro wire format.
+type avroRender struct {
+	a  *Avro
+	at *avroTable
+	ev *event.ChangeEvent
+}
+
+func (r avroRender) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+	return appendAvroKey(dst, r.at, row)
+}
+
+func (r avroRender) appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+	return r.a.appendValue(dst, r.at, r.ev, op, before, after)
 }
 
 func appendAvroKey(dst []byte, at *avroTable, row []event.Value) ([]byte, error) {

@@ -333,14 +333,22 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, j.errorf(ev.Table, "", "%w", err)
 	}
-	if buf, err = s.appendKeys(buf, te, ev, func(dst []byte, row []event.Value) ([]byte, error) {
-		return j.appendKey(dst, te, row)
-	}); err != nil {
-		return recs, buf, err
-	}
-	return s.appendRecords(recs, buf, ev, te.topic, func(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
-		return j.appendValueChecked(dst, te, ev, op, before, after)
-	})
+	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, te, ev, te.topic)
+}
+
+// jsonRender renders planned records as JsonConverter does.
+type jsonRender struct {
+	j  *JSON
+	te *tableEnc
+	ev *event.ChangeEvent
+}
+
+func (r jsonRender) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+	return r.j.appendKey(dst, r.te, row)
+}
+
+func (r jsonRender) appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+	return r.j.appendValueChecked(dst, r.te, r.ev, op, before, after)
 }
 
 func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {

@@ -374,9 +374,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 		return recs, buf, nil
 	}
 	var err error
-	if buf, err = s.appendKeys(buf, te, ev, func(dst []byte, row []event.Value) ([]byte, error) {
-		return j.appendPlannedKey(dst, te, row)
-	}); err != nil {
+	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, te, ev); err != nil {
 		return recs, buf, err
 	}
 	// hdrs are the headers of the record before a tombstone, a transform's
@@ -394,6 +392,16 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 		}
 	}
 	return recs, buf, nil
+}
+
+// plannedKey is the key of a table with a plan.
+type plannedKey struct {
+	j  *JSON
+	te *tableEnc
+}
+
+func (k plannedKey) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+	return k.j.appendPlannedKey(dst, k.te, row)
 }
 
 // appendPlannedKey writes the key: the key columns, then the fields routers add.
