@@ -136,9 +136,12 @@ type keyer interface {
 }
 
 // renderer is a format's half of rendering a sequence: the key and the
-// value envelope of op with those images. The encoders pass small structs
-// by value, each its own instantiation of appendRecords: closures in their
-// place cost about 10 ns an event (6%) on BenchmarkEncode/narrow.
+// value envelope of op with those images: the small interface a format
+// implements. The encoders pass small structs by value (jsonRender,
+// avroRender), so nothing escapes; Go still calls their methods through
+// the instantiation's dictionary. Cost: a planned sequence adds about
+// 5-10 ns an event to BenchmarkEncode/narrow (~170 ns); loops written out
+// in each encoder with direct calls measured about 5 ns less.
 type renderer interface {
 	keyer
 	appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error)
