@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: all build test test-short lint vet fmt bench demo chaos differential validate-deploy clean testdeps
+.PHONY: all build test test-short test-verify-large lint vet fmt bench demo chaos differential validate-deploy clean testdeps
 
 all: lint build test
 
@@ -25,6 +25,11 @@ testdeps:
 ##       figures at the end
 test: vet testdeps
 	$(GO) test -race -count=1 -timeout 15m -json $(PKGS) | $(GO) run ./internal/reliability/reltable
+
+## test-verify-large: `rivulet verify` over 1,000,000-row tables after a streaming run and after a
+##        snapshot under concurrent writes (binaries without -race; several minutes, so outside `make test`)
+test-verify-large:
+	RIVULET_VERIFY_ROWS=$${RIVULET_VERIFY_ROWS:-1000000} $(GO) test -count=1 -timeout 40m -v -run '^TestVerify_Large$$' ./cmd/rivulet
 
 ## test-short: unit tests only (integration tests skip under -short)
 test-short:
