@@ -75,7 +75,7 @@ func TestVerify_LiveDamagedRepaired(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("verify under concurrent writes: exit %d, want 0 (no false difference)", code)
 	}
-	wantLines(t, out, "instance: running at", "table "+e.db+".items (topic it."+e.db+".items): EQUAL")
+	wantLines(t, out, "instance: running at", "table "+e.db+".items (topic "+e.prefix+"."+e.db+".items): EQUAL")
 	t.Logf("writer ran %d transactions", stop())
 	out, code = verifyRun(t, cfg)
 	if code != 0 {
