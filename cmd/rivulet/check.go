@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ func storedPositionCheck(ctx context.Context, cfg *config.Config, before []binlo
 	r.Detail = err.Error()
 	var be *binlog.Error
 	if errors.As(err, &be) {
-		r.Detail, r.Fix = be.Msg, be.Hint
+		r.Detail, r.Fix = errMsg(be), be.Hint
 	}
 	if !errors.Is(err, binlog.ErrPositionNotFound) && !errors.Is(err, binlog.ErrServerChanged) &&
 		!errors.Is(err, binlog.ErrConfig) && !errors.Is(err, binlog.ErrCorruptEvent) {
@@ -221,17 +222,25 @@ func kafkaPing(ctx context.Context, cfg *config.Config, role config.KafkaRole, b
 // kafkaLogin connects every distinct Kafka client once before run opens its
 // stores, so that a TLS or SASL failure stops Rivulet at once with the
 // setting to change, instead of surfacing later as a failed topic creation.
-// Other failures (a broker not up yet) are left to the stages' own retries.
-func kafkaLogin(ctx context.Context, cfg *config.Config) error {
+// Other failures (a broker not up yet) are left to the stages' own retries,
+// logged once here with what to check should they not pass; the start waits
+// at most one ping timeout (10 s) for them.
+func kafkaLogin(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	for _, tg := range kafkaTargets(cfg) {
 		err := kafkaPing(ctx, cfg, tg.role, tg.brokers)
 		if err == nil {
 			continue
 		}
 		client := cfg.Kafka.Client(tg.role)
-		if fix, permanent := kafkaFix(client, err); permanent {
+		fix, permanent := kafkaFix(client, err)
+		if permanent {
 			return fmt.Errorf("%w: %s cannot log in to %s (%s): %w; %s", config.ErrInvalid, tg.name, strings.Join(tg.brokers, ","), client.Describe(), err, fix)
 		}
+		// The others would most likely wait out the same outage: leave
+		// them to the stages rather than delay the start further.
+		log.Warn(tg.name+" not reachable yet; retrying in the stages that use it", "brokers", strings.Join(tg.brokers, ","),
+			"client", client.Describe(), "err", err, "fix", fix)
+		return nil
 	}
 	return nil
 }
@@ -273,4 +282,13 @@ func kafkaFix(c config.KafkaClient, err error) (fix string, permanent bool) {
 			", that the listener offers " + c.SASL.Mechanism + " (" + c.Source("sasl.mechanism") + "), and that it is a SASL listener", false
 	}
 	return "check bootstrap.servers, " + c.Source("security.protocol") + ", that the brokers run, and that this host can reach them", false
+}
+
+// errMsg is a binlog error's message and cause without its hint (printed
+// on its own line).
+func errMsg(e *binlog.Error) string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
 }
