@@ -232,6 +232,10 @@ func (a *applier) stmt(st ast.StmtNode) error {
 		if a.dbExists(s.Name.O) && s.IfNotExists {
 			return nil
 		}
+		if orReplaceDatabase(a.ddl.SQL) {
+			// MariaDB CREATE OR REPLACE DATABASE drops the old one first.
+			a.dropDatabaseTables(k)
+		}
 		cs := dbOptionsCharset(s.Options)
 		if cs == "" {
 			cs = collationCharset(a.ddl.CollationServer)
@@ -260,6 +264,16 @@ func (a *applier) stmt(st ast.StmtNode) error {
 		k := strings.ToLower(s.Name.O)
 		a.dbs[k] = nil
 		a.db = s.Name.O
+		a.dropDatabaseTables(k)
+		return nil
+	}
+	return nil // other statements (SET, views in a multi-statement event): no table change
+}
+
+// dropDatabaseTables drops every table of database k (lower case) from the
+// model, recording each drop.
+func (a *applier) dropDatabaseTables(k string) {
+	{
 		var drop []*TableDef
 		for tk, d := range a.tr.tables {
 			if tk.db == k {
@@ -278,9 +292,7 @@ func (a *applier) stmt(st ast.StmtNode) error {
 			a.put(d.Table.DB, d.Table.Name, nil)
 			a.changes = append(a.changes, TableChange{Type: ChangeDrop, ID: TableID{d.Table.DB, d.Table.Name}, Def: d})
 		}
-		return nil
 	}
-	return nil // other statements (SET, views in a multi-statement event): no table change
 }
 
 func (a *applier) setDBName(k, name string) {
@@ -1118,6 +1130,14 @@ func (tr *Tracker) storeRule(c *Change) *Change {
 		}
 	}
 	return nil
+}
+
+// orReplaceDatabase reports whether sql is MariaDB's CREATE OR REPLACE
+// DATABASE|SCHEMA (the rewrite drops OR REPLACE before the parse).
+func orReplaceDatabase(sql string) bool {
+	t := sigTokens(stripSetStatement(sql), 0)
+	return len(t) > 3 && strings.EqualFold(t[0], "CREATE") && strings.EqualFold(t[1], "OR") &&
+		strings.EqualFold(t[2], "REPLACE") && (strings.EqualFold(t[3], "DATABASE") || strings.EqualFold(t[3], "SCHEMA"))
 }
 
 // renameIfExists reports whether sql holds MariaDB's RENAME COLUMN IF

@@ -324,6 +324,12 @@ func rewriteMariaDB(sql string) string {
 		case up == "PERSISTENT":
 			b.WriteString("STORED")
 			continue
+		case up == "OR" && prevWord(1) == "CREATE" && nextWord(toks, i, up) == "REPLACE" &&
+			(wordAt(toks, i, 3) == "DATABASE" || wordAt(toks, i, 3) == "SCHEMA"):
+			// CREATE OR REPLACE DATABASE: the applier drops the old
+			// database's tables (orReplaceDatabase).
+			i = skipWords(toks, i, 2)
+			continue
 		case up == "OR" && prevWord(1) == "CREATE" && nextWord(toks, i, up) == "REPLACE" && nextWord(toks, skipWords(toks, i, 2), "") == "TABLE":
 			// CREATE OR REPLACE TABLE replaces the definition, which CREATE
 			// TABLE does in the model anyway.
