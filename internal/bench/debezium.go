@@ -194,6 +194,14 @@ func debeziumMeasure(brokers []string, offsetsFile string, connector map[string]
 	return r, nil
 }
 
+// wantDebezium reports whether the run includes Debezium's streaming runs:
+// always unless -debezium-runs 0; with -variants only when the pattern
+// matches "debezium" (e.g. -variants 'with schemas$|debezium' for the
+// streaming side by side alone).
+func wantDebezium(o options) bool {
+	return o.dbzRuns > 0 && (variantFilter == nil || variantFilter.MatchString("debezium"))
+}
+
 // medianRun is the run with the median rate.
 func medianRun(runs []measured) measured {
 	s := slices.Clone(runs)

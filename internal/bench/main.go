@@ -29,7 +29,7 @@ func main() {
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")
 	flag.StringVar(&benchCompression, "compression", "none", "compression.type of the producer")
 	flag.DurationVar(&scrapeInterval, "scrape-interval", scrapeInterval, "how often the scraped variant GETs /metrics")
-	variants := flag.String("variants", "", "run only the variants whose name matches this regexp, without the snapshot and lag figures")
+	variants := flag.String("variants", "", "run only the variants whose name matches this regexp (Debezium's streaming runs if it matches \"debezium\"), without the snapshot and lag figures")
 	flag.Parse()
 	if *variants != "" {
 		variantFilter = regexp.MustCompile(*variants)
