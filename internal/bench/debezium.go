@@ -182,7 +182,7 @@ func debeziumMeasure(brokers []string, offsetsFile string, connector map[string]
 			return measured{}, fmt.Errorf("debezium exited with %d of %d records; log:\n%s", n, want, w.LogTail())
 		}
 		if time.Since(begin) > 15*time.Minute {
-			return measured{}, fmt.Errorf("debezium: only %d of %d records after 15 minutes", n, want)
+			return measured{}, fmt.Errorf("debezium: only %d of %d records after 15 minutes; log:\n%s", n, want, w.LogTail())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
