@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +77,11 @@ type Config struct {
 	// and SELECT (MariaDB ≥10.5: also BINLOG MONITOR).
 	User     string
 	Password string
+	// Connector, when set, opens every connection to the server, the
+	// replication connection included (TLS per database.ssl.mode, IAM
+	// tokens refreshed on each reconnect); User and Password then only name
+	// the account in messages. Default: plaintext with User and Password.
+	Connector Connector
 	// ServerID is the id this replica registers with; it must differ from
 	// the server's and from every other replica's (Debezium:
 	// database.server.id). Default: a random id in [5400, 6400), as Debezium.
@@ -96,7 +103,8 @@ type Config struct {
 	Include func(db, table string) bool
 	// GTIDSource, when set, reports whether the rows of a transaction from
 	// GTID source src are emitted (gtid.source.includes/excludes): src is
-	// the server UUID of a MySQL GTID, and "<domain>-<server>" of a MariaDB
+	// the server UUID of a MySQL GTID ("<uuid>:<tag>" of a tagged one, MySQL
+	// 8.3+), and "<domain>-<server>" of a MariaDB
 	// GTID (so "2-.*" names every transaction of domain 2). A transaction
 	// whose source is rejected emits no change events, but its DDL is
 	// applied and the position (and GTID set) moves past it, as Debezium's
@@ -185,6 +193,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.Connector == nil {
+		c.Connector = plainConnector{schema.PlainConnector{Addr: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), User: c.User, Password: c.Password}}
 	}
 	c.Flavor = strings.ToLower(c.Flavor)
 

@@ -72,9 +72,14 @@ func (s *scanner) scan(ctx context.Context, file string, pos uint64, fn func(e s
 	if file == endFile && pos >= endPos {
 		return nil
 	}
+	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
+	user, password, tlsConfig, err := s.cfg.connector(addr).Replication(ctx)
+	if err != nil {
+		return mapServerError(fmt.Errorf("connect to %s: %w", addr, err), "")
+	}
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID: s.cfg.ServerID, Flavor: s.st.Flavor,
-		Host: s.cfg.Host, Port: uint16(s.cfg.Port), User: s.cfg.User, Password: s.cfg.Password,
+		Host: s.cfg.Host, Port: uint16(s.cfg.Port), User: user, Password: password, TLSConfig: tlsConfig,
 		Localhost: "rivulet-offsets", HeartbeatPeriod: time.Second, ReadTimeout: 30 * time.Second,
 		DisableRetrySync: true, DiscardGTIDSet: true, FillZeroLogPos: s.mariadb,
 		Logger:              slog.New(slog.DiscardHandler),

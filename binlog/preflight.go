@@ -24,6 +24,18 @@ type PreflightConfig struct {
 	User     string // database.user
 	Password string // database.password; never printed
 	ServerID uint32 // database.server.id
+	// Connector, when set, opens the connections (TLS per
+	// database.ssl.mode, IAM tokens); User and Password then only name the
+	// account in messages. Default: plaintext with User and Password.
+	Connector Connector
+}
+
+// connector returns c.Connector or the plaintext default.
+func (c PreflightConfig) connector(addr string) Connector {
+	if c.Connector != nil {
+		return c.Connector
+	}
+	return plainConnector{schema.PlainConnector{Addr: addr, User: c.User, Password: c.Password}}
 }
 
 // CheckResult is the outcome of one preflight check. A failing result
@@ -42,6 +54,7 @@ type CheckResult struct {
 // Names of the preflight checks, in the order Preflight reports them.
 const (
 	CheckConnection             = "connection"
+	CheckReplicationConnection  = "replication connection"
 	CheckServerVersion          = "server version"
 	CheckLogBin                 = "log_bin"
 	CheckBinlogFormat           = "binlog_format"
@@ -56,7 +69,7 @@ const (
 
 // preflightChecks lists every check after CheckConnection.
 var preflightChecks = []string{
-	CheckServerVersion, CheckLogBin, CheckBinlogFormat, CheckBinlogRowImage, CheckBinlogRowValueOptions,
+	CheckReplicationConnection, CheckServerVersion, CheckLogBin, CheckBinlogFormat, CheckBinlogRowImage, CheckBinlogRowValueOptions,
 	CheckPrivileges, CheckGTIDMode, CheckBinlogRetention, CheckServerID,
 }
 
@@ -84,7 +97,8 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(port))
 	results := make([]CheckResult, 0, 1+len(preflightChecks))
 
-	conn, err := preflightDial(ctx, addr, c.User, c.Password)
+	cn := c.connector(addr)
+	conn, err := preflightDial(ctx, cn)
 	if err != nil {
 		results = append(results, preflightConnectionFailure(addr, c.User, err))
 		for _, name := range preflightChecks {
@@ -95,10 +109,11 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 	}
 	defer conn.close()
 
-	p := &preflight{ctx: ctx, conn: conn, cfg: c}
+	p := &preflight{ctx: ctx, conn: conn, cfg: c, security: describe(cn, conn.c)}
 	p.load()
 	results = append(results,
 		p.connection(addr),
+		p.replicationConnection(cn, addr),
 		p.version(),
 		p.logBin(),
 		p.binlogFormat(),
@@ -115,9 +130,10 @@ func Preflight(ctx context.Context, c PreflightConfig) []CheckResult {
 // preflight holds what the checks share: the connection and the server facts
 // read once up front.
 type preflight struct {
-	ctx  context.Context
-	conn *preflightConn
-	cfg  PreflightConfig
+	ctx      context.Context
+	conn     *preflightConn
+	cfg      PreflightConfig
+	security string // how the connection is protected, for the connection check
 
 	serverVer   string // SELECT VERSION()
 	currentUser string // SELECT CURRENT_USER(), "user@host"
@@ -197,11 +213,55 @@ func (p *preflight) connection(addr string) CheckResult {
 	if p.currentUser != "" {
 		d += " (account " + p.account() + ")"
 	}
+	if p.security != "" {
+		d += "; " + p.security
+	}
 	return CheckResult{Name: CheckConnection, OK: true, Detail: d}
+}
+
+// replicationConnection opens a connection the way the binlog reader's
+// go-mysql BinlogSyncer does (Connector.Replication: user, password or a
+// fresh IAM token, TLS configuration) and says how it is protected, so
+// that check reports each kind of connection Rivulet opens.
+func (p *preflight) replicationConnection(cn Connector, addr string) CheckResult {
+	r := CheckResult{Name: CheckReplicationConnection}
+	ctx, cancel := context.WithTimeout(p.ctx, preflightTimeout)
+	defer cancel()
+	user, password, tlsConfig, err := cn.Replication(ctx)
+	if err == nil {
+		d := net.Dialer{Timeout: preflightTimeout}
+		var c *client.Conn
+		c, err = client.ConnectWithDialer(ctx, "tcp", addr, user, password, "", d.DialContext, func(c *client.Conn) error {
+			if tlsConfig != nil {
+				c.SetTLSConfig(tlsConfig)
+			}
+			return nil
+		})
+		if err == nil {
+			r.OK, r.Detail = true, "the binlog reader's settings: "+describe(cn, c)
+			_ = c.Close()
+			return r
+		}
+	}
+	r.Detail = fmt.Sprintf("cannot open the replication connection to %s: %v", addr, err)
+	r.Fix = "the replication connection uses the same database.* and database.ssl.* settings as the connection check; fix what the error names"
+	if schema.Explained(err) {
+		var h interface{ ConnHint() string }
+		errors.As(err, &h)
+		r.Fix = h.ConnHint()
+	}
+	return r
 }
 
 func preflightConnectionFailure(addr, user string, err error) CheckResult {
 	r := CheckResult{Name: CheckConnection}
+	var h interface{ ConnHint() string }
+	if errors.As(err, &h) && h.ConnHint() != "" {
+		// The connector explained it (TLS, secure transport, IAM).
+		r.Detail = err.Error()
+		r.Fix = h.ConnHint()
+		return r
+	}
 	switch preflightErrorCode(err) {
 	case mysql.ER_ACCESS_DENIED_ERROR:
 		r.Detail = fmt.Sprintf("access denied for user %q connecting to %s: check database.user/database.password (%v)", user, addr, err)
@@ -769,8 +829,8 @@ func (c *preflightConn) query(ctx context.Context, q string) ([][]string, error)
 }
 
 // preflightDial connects, bounding the handshake by ctx and preflightTimeout.
-func preflightDial(ctx context.Context, addr, user, password string) (*preflightConn, error) {
-	c, err := schema.Dial(ctx, addr, user, password, preflightTimeout)
+func preflightDial(ctx context.Context, cn Connector) (*preflightConn, error) {
+	c, err := schema.Dial(ctx, cn, preflightTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,8 @@ func (r *Reader) addr() string {
 func (r *Reader) query(ctx context.Context) (*client.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
 	defer cancel()
-	c, err := client.ConnectWithContext(ctx, r.addr(), r.cfg.User, r.cfg.Password, "", r.cfg.ConnectTimeout)
+	d := net.Dialer{Timeout: r.cfg.ConnectTimeout}
+	c, err := r.cfg.Connector.Connect(ctx, d.DialContext)
 	if err != nil {
 		return nil, mapServerError(fmt.Errorf("connect to %s: %w", r.addr(), err), "")
 	}
@@ -260,13 +261,18 @@ func (r *Reader) stream(ctx context.Context, s *stream, out chan<- Batch) error 
 		return err
 	}
 	dialer := &net.Dialer{Timeout: r.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	user, password, tlsConfig, err := r.cfg.Connector.Replication(ctx)
+	if err != nil {
+		return mapServerError(fmt.Errorf("connect to %s: %w", r.addr(), err), "")
+	}
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID:            r.cfg.ServerID,
 		Flavor:              s.flavor,
 		Host:                r.cfg.Host,
 		Port:                uint16(r.cfg.Port),
-		User:                r.cfg.User,
-		Password:            r.cfg.Password,
+		User:                user,
+		Password:            password,
+		TLSConfig:           tlsConfig,
 		Localhost:           r.instance,
 		Logger:              slog.New(minLevel{slog.LevelWarn, r.log.With("component", "go-mysql").Handler()}),
 		HeartbeatPeriod:     r.cfg.HeartbeatPeriod,
@@ -288,7 +294,6 @@ func (r *Reader) stream(ctx context.Context, s *stream, out chan<- Batch) error 
 	defer syncer.Close()
 
 	var st *replication.BinlogStreamer
-	var err error
 	useGTID := s.track && pos.GTIDSet != ""
 	if useGTID {
 		var set mysql.GTIDSet

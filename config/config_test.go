@@ -374,6 +374,24 @@ func TestFromMap_Warnings(t *testing.T) {
 			}},
 		},
 		{
+			name: "misspelled Kafka client and registry keys suggest the real one",
+			kv:   []string{"producer.override.linger.msec", "5", "ssl.trustsore.location", "/x", "value.converter.basic.auth.user.inf", "u:p"},
+			want: []Warning{{
+				Keys: []string{"producer.override.linger.msec", "ssl.trustsore.location", "value.converter.basic.auth.user.inf"},
+				Message: "ignoring keys that have no effect in Rivulet: producer.override.linger.msec (did you mean producer.override.linger.ms?), " +
+					"ssl.trustsore.location (did you mean ssl.truststore.location?), value.converter.basic.auth.user.inf (did you mean value.converter.basic.auth.user.info?)",
+			}},
+		},
+		{
+			name: "Kafka client keys franz-go or Go already cover, prefixed or not",
+			kv:   []string{"client.dns.lookup", "use_all_dns_ips", "consumer.sasl.login.refresh.buffer.seconds", "300"},
+			want: []Warning{{
+				Keys: []string{"client.dns.lookup", "consumer.sasl.login.refresh.buffer.seconds"},
+				Message: "Kafka client keys with no effect in Rivulet: client.dns.lookup (Go's dialer tries every address a broker's name resolves to, as use_all_dns_ips does), " +
+					"consumer.sasl.login.refresh.buffer.seconds (Rivulet fetches a new token at 80% of its lifetime, Kafka's default)",
+			}},
+		},
+		{
 			name:  "database.server.name alias",
 			kv:    []string{"-topic.prefix", "", "database.server.name", "legacy"},
 			want:  []Warning{{Keys: []string{"database.server.name"}, Message: "database.server.name is deprecated since Debezium 2.0; rename it to topic.prefix"}},
@@ -709,7 +727,11 @@ func TestSupportedKeys(t *testing.T) {
 		}
 	}
 	// Every supported key is consumed: none of them is reported unknown.
+	// Topic creation needs its two default keys whenever any of its keys
+	// is present, as in Kafka Connect.
 	m := validMap()
+	m["topic.creation.default.partitions"] = "3"
+	m["topic.creation.default.replication.factor"] = "-1"
 	for _, k := range keys {
 		if _, ok := m[k]; !ok {
 			m[k] = ""

@@ -30,9 +30,9 @@ import (
 // saslStub makes a kfake cluster answer the SASL handshake for mechanism
 // and hand every authentication payload to check; a payload check refuses
 // closes the connection, as a broker does.
-func saslStub(t *testing.T, mechanism string, check func([]byte) error) *kfake.Cluster {
+func saslStub(t *testing.T, mechanism string, check func([]byte) error, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c := testenv.KafkaCluster(t)
+	c := testenv.KafkaCluster(t, opts...)
 	c.ControlKey(int16(kmsg.SASLHandshake), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		r := req.(*kmsg.SASLHandshakeRequest)

@@ -41,7 +41,7 @@ const (
 var rolePrefixes = [numKafkaRoles][]string{
 	RoleProducer:        {"producer.", "producer.override."},
 	RoleConsumer:        {"consumer."},
-	RoleAdmin:           {"admin."},
+	RoleAdmin:           {"admin.", "admin.override."}, // admin.override.: a source connector's topic creation client in Connect
 	RoleHistoryProducer: {"schema.history.internal.producer."},
 	RoleHistoryConsumer: {"schema.history.internal.consumer."},
 	RoleSignalConsumer:  {"signal.consumer."},
@@ -232,7 +232,7 @@ var clientKeys = []string{
 	"ssl.keystore.location", "ssl.keystore.password", "ssl.keystore.type",
 	"ssl.keystore.key", "ssl.keystore.certificate.chain", "ssl.key.password",
 	"ssl.endpoint.identification.algorithm", "ssl.protocol", "ssl.enabled.protocols",
-	"client.id", "request.timeout.ms",
+	"client.id", "request.timeout.ms", "client.dns.lookup",
 }
 
 // clientKeysNoEffect are client keys whose work franz-go does on its own
@@ -246,6 +246,18 @@ var clientKeysNoEffect = map[string]string{
 	"sasl.login.refresh.buffer.seconds":     "Rivulet fetches a new token at 80% of its lifetime, Kafka's default",
 	"sasl.login.retry.backoff.ms":           "a failed token request fails the connection attempt, which franz-go retries with its own backoff",
 	"sasl.login.retry.backoff.max.ms":       "a failed token request fails the connection attempt, which franz-go retries with its own backoff",
+	"client.dns.lookup":                     "Go's dialer tries every address a broker's name resolves to, as use_all_dns_ips does",
+}
+
+// noEffectReason is the reason of clientKeysNoEffect for k, which may carry
+// a role prefix.
+func noEffectReason(k string) string {
+	for base, why := range clientKeysNoEffect {
+		if k == base || strings.HasSuffix(k, "."+base) {
+			return why
+		}
+	}
+	return ""
 }
 
 // clientProps is one role's client keys: value and the key as written.
@@ -305,7 +317,7 @@ func (l *loader) parseKafkaClients(c *Config) {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = k + " (" + clientKeysNoEffect[k[strings.LastIndex(k, "sasl."):]] + ")"
+			parts[i] = k + " (" + noEffectReason(k) + ")"
 		}
 		l.warn("Kafka client keys with no effect in Rivulet: "+strings.Join(parts, ", "), keys...)
 	}

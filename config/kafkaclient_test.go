@@ -65,6 +65,7 @@ func TestFromMap_KafkaClientPrecedence(t *testing.T) {
 		"schema.history.internal.consumer.sasl.jaas.config", `org.apache.kafka.common.security.plain.PlainLoginModule required username="history" password="h";`,
 		"signal.consumer.client.id", "sig",
 		"admin.request.timeout.ms", "5000",
+		"admin.override.sasl.jaas.config", `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin-override" password="a";`,
 	))
 	for _, tc := range []struct {
 		role       KafkaRole
@@ -73,7 +74,7 @@ func TestFromMap_KafkaClientPrecedence(t *testing.T) {
 	}{
 		{RoleProducer, "SCRAM-SHA-512", "connector", "producer.override.sasl.jaas.config"},
 		{RoleConsumer, "PLAIN", "worker", "sasl.jaas.config"},
-		{RoleAdmin, "PLAIN", "worker", "sasl.jaas.config"},
+		{RoleAdmin, "PLAIN", "admin-override", "admin.override.sasl.jaas.config"},
 		{RoleHistoryProducer, "PLAIN", "worker", "sasl.jaas.config"},
 		{RoleHistoryConsumer, "PLAIN", "history", "schema.history.internal.consumer.sasl.jaas.config"},
 		{RoleSignalConsumer, "PLAIN", "worker", "sasl.jaas.config"},

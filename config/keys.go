@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -17,8 +18,40 @@ func SupportedKeys() []string {
 	out = append(out, transformKeys...)
 	out = append(out, encodingKeys...)
 	out = append(out, avroKeys...)
+	out = append(out, kafkaKeys()...)
 	out = append(out, databaseTLSKeys...)
 	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// kafkaKeys are the Kafka client, producer, topic creation and registry
+// keys: each client key bare and with every role's prefixes, each producer
+// key bare, producer. and producer.override., the registry keys bare and
+// under key.converter./value.converter.
+func kafkaKeys() []string {
+	var out []string
+	for _, k := range clientKeys {
+		out = append(out, k)
+		for r := range numKafkaRoles {
+			out = append(out, prefixed(rolePrefixes[r], k)...)
+		}
+		if sub, ok := strings.CutPrefix(k, "ssl."); ok {
+			for _, side := range registrySides {
+				out = append(out, side+"schema.registry.ssl."+sub)
+			}
+		}
+	}
+	for _, k := range producerKeys {
+		out = append(out, k, "producer."+k, "producer.override."+k)
+	}
+	out = append(out, "topic.creation.enable", "topic.creation.groups", "topic.creation.default.partitions", "topic.creation.default.replication.factor")
+	for _, k := range []string{"basic.auth.credentials.source", "basic.auth.user.info", "bearer.auth.credentials.source", "bearer.auth.token",
+		"bearer.auth.issuer.endpoint.url", "bearer.auth.client.id", "bearer.auth.client.secret", "bearer.auth.scope",
+		"bearer.auth.logical.cluster", "bearer.auth.identity.pool.id"} {
+		for _, side := range registrySides {
+			out = append(out, side+k, side+"schema.registry."+k)
+		}
+	}
 	return out
 }
 
@@ -48,6 +81,7 @@ var supportedKeys = []string{
 	"offset.storage.file.filename", "offset.storage.topic", "offset.flush.interval.ms",
 	"offset.storage.partitions", "offset.storage.replication.factor",
 	"metrics.listen", "log.level", "log.format", "shutdown.timeout",
+	"rivulet.binlog.archive.dir",
 }
 
 // fixedKey is a Debezium key whose behaviour Rivulet implements only at
@@ -284,7 +318,7 @@ func (l *loader) fixed() {
 			// mistaken for one that secures a connection.
 			delete(l.m, k)
 			l.fail(invalid(k, redact(k, v), "is not read by any Kafka client Rivulet opens",
-				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
+				"set it without a prefix (every client), or with producer., producer.override., consumer., admin., admin.override., schema.history.internal.producer., schema.history.internal.consumer. or signal.consumer."))
 		}
 	}
 }
@@ -307,6 +341,7 @@ func (l *loader) leftovers() {
 	}
 	known := make([]string, 0, len(supportedKeys)+len(fixedKeys))
 	known = append(known, supportedKeys...)
+	known = append(known, kafkaKeys()...)
 	for _, f := range fixedKeys {
 		known = append(known, f.key)
 	}

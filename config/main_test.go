@@ -1,9 +1,11 @@
-package config
+package config_test
 
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain stops the MariaDB servers of the connection tests and checks
+// for leaked goroutines.
+func TestMain(m *testing.M) { testenv.Main(m) }

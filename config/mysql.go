@@ -12,6 +12,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -203,6 +205,8 @@ func (m *MySQL) Replication(ctx context.Context) (user, password string, tlsConf
 	}
 	tlsConfig = m.tls
 	if tlsConfig != nil && m.optional() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
 		c, err := m.Connect(ctx, nil)
 		if err != nil {
 			return "", "", nil, err
@@ -336,6 +340,9 @@ func (e *ConnError) Error() string {
 
 func (e *ConnError) Unwrap() error { return e.Err }
 
+// ConnHint returns Hint; stages test for it to add no hint of their own.
+func (e *ConnError) ConnHint() string { return e.Hint }
+
 // connError explains a failed connection. encrypted tells whether TLS was
 // requested on it; offered whether the server offered TLS.
 func (m *MySQL) connError(err error, encrypted, offered bool) error {
@@ -376,6 +383,18 @@ func (m *MySQL) connError(err error, encrypted, offered bool) error {
 		if strings.Contains(msg, "certificate") {
 			ce.Hint += " (client certificate): set " + keySSLKeystore + " (or " + keySSLCert + " and " + keySSLKey + ") to a certificate signed by a CA the server trusts (ssl_ca)"
 		}
+	case encrypted && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
+		strings.Contains(msg, "connection reset by peer") || strings.Contains(msg, "broken pipe")):
+		// With TLS 1.3 the server checks the client certificate after the
+		// client's handshake returned: a rejection shows as a reset on the
+		// first write or read, not as an alert.
+		ce.TLS = true
+		ce.Hint = "the server closed the TLS connection during the handshake"
+		if m.tls != nil && len(m.tls.Certificates) > 0 {
+			ce.Hint += ": it most likely rejected the client certificate; set " + keySSLKeystore + " (or " + keySSLCert + " and " + keySSLKey + ") to a certificate signed by a CA the server trusts (ssl_ca)"
+		} else {
+			ce.Hint += "; check the server's TLS settings and database.ssl.*"
+		}
 	case errors.As(err, &recordHd) || strings.Contains(msg, "tls: "):
 		ce.TLS = true
 		ce.Hint = "the TLS handshake failed; check the server's TLS settings and database.ssl.*"
@@ -388,12 +407,15 @@ func (m *MySQL) connError(err error, encrypted, offered bool) error {
 			ce.Hint = "check that database.user is the IAM-enabled user (IDENTIFIED WITH AWSAuthenticationPlugin) and that the AWS identity may rds-db:connect to it, in database.iam.region"
 		case !encrypted:
 			ce.TLS = !offered || m.Mode == SSLDisabled
-			ce.Hint = "check database.user and database.password; the connection was not encrypted (database.ssl.mode=" + string(m.Mode) + "): if the user must connect with TLS (REQUIRE SSL or X509), set database.ssl.mode=required or stricter"
+			ce.Hint = "check database.user and database.password; the connection was not encrypted (database.ssl.mode=" + string(m.Mode) + "): if the server requires secure transport (require_secure_transport=ON, as RDS and Aurora can; MariaDB answers access denied) or the user must connect with TLS (REQUIRE SSL or X509), set database.ssl.mode=required or stricter"
 		case m.tls != nil && len(m.tls.Certificates) == 0:
 			ce.Hint = "check database.user and database.password; no client certificate was sent: if the user is REQUIRE X509 or ISSUER/SUBJECT, set " + keySSLKeystore + " (or " + keySSLCert + " and " + keySSLKey + ")"
 		default:
 			ce.Hint = "check database.user and database.password (and that the client certificate in " + keySSLKeystore + " is the one the user REQUIREs)"
 		}
+	}
+	if ce.Hint == "" {
+		return err
 	}
 	return ce
 }

@@ -30,6 +30,9 @@ import (
 // token for 15 minutes, so each new connection signs a fresh one.
 const rdsTokenLifetime = 900
 
+// rdsNow is the signing clock; tests move it.
+var rdsNow = time.Now
+
 // rdsAuthToken presigns the rds-db:connect action for user at host:port,
 // as AWS's RDS auth token builders do: a GET of
 // https://host:port/?Action=connect&DBUser=user with X-Amz-Expires=900,
@@ -103,6 +106,6 @@ func newRDSTokenSource(d Database) (func(context.Context) (string, error), error
 			return "", fmt.Errorf("get AWS credentials for IAM database authentication (%s): %w; give Rivulet an AWS identity: on EKS an IRSA service account (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE), else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or database.iam.profile",
 				keyIAMEnabled, err)
 		}
-		return rdsAuthToken(ctx, host, port, region, user, c, time.Now())
+		return rdsAuthToken(ctx, host, port, region, user, c, rdsNow())
 	}, nil
 }

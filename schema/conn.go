@@ -25,10 +25,10 @@ const defaultConnectTimeout = 10 * time.Second
 // one, because the server may have closed an idle connection
 // (wait_timeout) since the last use.
 type conn struct {
-	addr     string
-	user     string
-	password string
-	log      *slog.Logger
+	connector Connector
+	addr      string
+	user      string
+	log       *slog.Logger
 
 	mu      sync.Mutex
 	c       *client.Conn
@@ -44,7 +44,7 @@ func (c *conn) execute(ctx context.Context, query string, args ...any) (*mysql.R
 	for attempt := 0; ; attempt++ {
 		fresh := false
 		if c.c == nil {
-			cc, err := dial(ctx, c.addr, c.user, c.password)
+			cc, err := dial(ctx, c.connector, c.addr, c.user)
 			if err != nil {
 				return nil, err
 			}
@@ -100,11 +100,38 @@ func (c *conn) close() error {
 	return err
 }
 
-// dial opens a connection to addr with Dial, bounded by ctx and
+// Connector opens client connections to the source server with the TLS
+// setting and credentials of the configuration (config.MySQL implements it;
+// PlainConnector is the unencrypted default of a zero configuration).
+// dialer makes the TCP connection (nil: a net.Dialer); opts are applied
+// after the connector's own. Connect may be called concurrently.
+type Connector interface {
+	Connect(ctx context.Context, dialer client.Dialer, opts ...client.Option) (*client.Conn, error)
+}
+
+// PlainConnector connects to Addr without TLS, with a fixed password: what
+// stages use when their configuration names no Connector (tests, tools).
+type PlainConnector struct {
+	Addr, User, Password string
+}
+
+// Connect implements Connector.
+func (p PlainConnector) Connect(ctx context.Context, dialer client.Dialer, opts ...client.Option) (*client.Conn, error) {
+	if dialer == nil {
+		var d net.Dialer
+		dialer = d.DialContext
+	}
+	return client.ConnectWithDialer(ctx, "tcp", p.Addr, p.User, p.Password, "", dialer, opts...)
+}
+
+// dial opens a connection with Dial, bounded by ctx and
 // defaultConnectTimeout; access denied is reported with the fix.
-func dial(ctx context.Context, addr, user, password string) (*client.Conn, error) {
-	c, err := Dial(ctx, addr, user, password, defaultConnectTimeout)
+func dial(ctx context.Context, cn Connector, addr, user string) (*client.Conn, error) {
+	c, err := Dial(ctx, cn, defaultConnectTimeout)
 	if err != nil {
+		if Explained(err) {
+			return nil, err
+		}
 		if isServerError(err) {
 			return nil, connectError(addr, user, err)
 		}
@@ -113,12 +140,12 @@ func dial(ctx context.Context, addr, user, password string) (*client.Conn, error
 	return c, nil
 }
 
-// Dial opens a go-mysql connection to addr whose handshake is bounded by ctx
+// Dial opens a go-mysql connection with cn whose handshake is bounded by ctx
 // and timeout: go-mysql applies a context to the TCP dial only, so a server
 // that accepts and then stalls would hang it. The returned connection has no
-// deadline. Errors are the server's (*mysql.MyError) or ctx's, unwrapped, so
-// that callers can word them for their users.
-func Dial(ctx context.Context, addr, user, password string, timeout time.Duration) (*client.Conn, error) {
+// deadline. Errors are the server's (*mysql.MyError), the connector's or
+// ctx's, so that callers can word them for their users.
+func Dial(ctx context.Context, cn Connector, timeout time.Duration) (*client.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -149,7 +176,7 @@ func Dial(ctx context.Context, addr, user, password string, timeout time.Duratio
 			_ = raw.SetDeadline(time.Unix(1, 0))
 		}
 	})
-	c, err := client.ConnectWithDialer(ctx, "tcp", addr, user, password, "", dialer)
+	c, err := cn.Connect(ctx, dialer)
 	stopped := stop()
 	if err != nil {
 		if ctxErr := context.Cause(ctx); ctxErr != nil && !isServerError(err) {
@@ -166,6 +193,14 @@ func Dial(ctx context.Context, addr, user, password string, timeout time.Duratio
 		return nil, err
 	}
 	return c, nil
+}
+
+// Explained reports whether err already names its cause and the setting to
+// change (the connector's errors, such as TLS failures, do: a
+// `ConnHint() string` method), so callers add no hint of their own.
+func Explained(err error) bool {
+	var h interface{ ConnHint() string }
+	return errors.As(err, &h) && h.ConnHint() != ""
 }
 
 // connectError maps a failed connection to a message that names the fix.

@@ -18,6 +18,10 @@ type LoaderConfig struct {
 	Port     int    // database.port; 0 means 3306
 	User     string // database.user
 	Password string // database.password; never logged
+	// Connector, when set, opens the connection instead (TLS per
+	// database.ssl.mode, IAM tokens); Host, User and Password then only name
+	// the server in messages. Default: PlainConnector{Host:Port, User, Password}.
+	Connector Connector
 	// Filter selects the captured tables and columns; nil captures every
 	// table outside the system databases.
 	Filter *Filter
@@ -57,13 +61,16 @@ func NewLoader(c LoaderConfig) *Loader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if c.Connector == nil {
+		c.Connector = PlainConnector{Addr: hostPort(c.Host, port), User: c.User, Password: c.Password}
+	}
 	l := &Loader{
 		filter: c.Filter,
 		conn: conn{
-			addr:     hostPort(c.Host, port),
-			user:     c.User,
-			password: c.Password,
-			log:      log.With("component", "schema"),
+			connector: c.Connector,
+			addr:      hostPort(c.Host, port),
+			user:      c.User,
+			log:       log.With("component", "schema"),
 		},
 		cache: make(map[TableID]*Table),
 	}

@@ -114,6 +114,9 @@ fi
 if [ -x "$helm" ]; then
 	"$helm" lint deploy/helm/rivulet -f deploy/helm/rivulet/ci/test-values.yaml || fail=1
 	"$helm" template rivulet deploy/helm/rivulet -f deploy/helm/rivulet/ci/test-values.yaml >/dev/null || fail=1
+	for example in deploy/helm/rivulet/examples/*.yaml; do
+		"$helm" template rivulet deploy/helm/rivulet -f "$example" --set existingSecret=rivulet-db >/dev/null || { note "helm template with $example failed"; fail=1; }
+	done
 	HELM="$helm" go test -count=1 -run 'TestDeploy_' ./cmd/rivulet || fail=1
 else
 	note "helm not available, chart rendering skipped"

@@ -27,6 +27,11 @@ type Record struct {
 	Key     []byte
 	Value   []byte
 	Headers []Header
+	// SMTHeaders counts the last Headers that a transform added
+	// (ExtractNewRecordState add.headers): Kafka Connect puts Debezium's
+	// context headers after the connector's own headers (a key change's)
+	// and before those (seen by the differential suite).
+	SMTHeaders int
 }
 
 // JSON encodes change events as Debezium 3.x does through Kafka Connect's

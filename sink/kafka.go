@@ -447,12 +447,16 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		if len(r.Headers) > 0 {
 			// The record's own headers (a key change's) come first, the
 			// context headers after them, as EventDispatcher.getExtendedHeaders
-			// appends them.
+			// appends them, then what a transform added.
 			kr.Headers = make([]kgo.RecordHeader, 0, len(r.Headers)+len(k.ctxHdr))
-			for _, h := range r.Headers {
+			own := len(r.Headers) - r.SMTHeaders
+			for _, h := range r.Headers[:own] {
 				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
 			kr.Headers = append(kr.Headers, k.ctxHdr...)
+			for _, h := range r.Headers[own:] {
+				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+			}
 		}
 		if n, limit := recordSize(kr), int64(k.cfg.MaxRequestBytes-batchOverhead); n > limit {
 			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d (max.request.size %d): %w", kr.Key, n, limit, k.cfg.MaxRequestBytes, kerr.MessageTooLarge))

@@ -3,8 +3,12 @@ package snapshot
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // Defaults for zero Config fields.
@@ -23,6 +27,10 @@ type Config struct {
 	Port     int
 	User     string
 	Password string
+	// Connector, when set, opens the connections (TLS per
+	// database.ssl.mode, IAM tokens); User and Password are then unused.
+	// Default: plaintext with User and Password.
+	Connector schema.Connector
 	// ChunkSize is the number of rows per chunk (snapshot.fetch.size /
 	// incremental.snapshot.chunk.size). Default DefaultChunkSize.
 	ChunkSize int
@@ -54,6 +62,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.Connector == nil {
+		c.Connector = schema.PlainConnector{Addr: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), User: c.User, Password: c.Password}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -22,8 +22,12 @@ func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	c, err := client.ConnectWithContext(dctx, addr, s.cfg.User, s.cfg.Password, "", s.cfg.ConnectTimeout)
+	d := net.Dialer{Timeout: s.cfg.ConnectTimeout}
+	c, err := s.cfg.Connector.Connect(dctx, d.DialContext)
 	if err != nil {
+		if schema.Explained(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	for _, q := range []string{"SET NAMES utf8mb4", "SET time_zone = '+00:00'"} {
@@ -154,4 +158,20 @@ func (s *Snapshotter) EstimateRows(ctx context.Context, tables []*schema.Table) 
 		return nil
 	})
 	return out, err
+}
+
+// Exec runs one statement with args on a new session of the snapshot's
+// connection settings (e.g. `rivulet verify --repair` inserting a signal).
+func (s *Snapshotter) Exec(ctx context.Context, query string, args ...any) error {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return withConn(ctx, c, func() error {
+		if _, err := c.Execute(query, args...); err != nil {
+			return fmt.Errorf("%s: %w", query, err)
+		}
+		return nil
+	})
 }

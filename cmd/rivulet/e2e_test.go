@@ -38,6 +38,7 @@ type e2eEnv struct {
 	brokers []string
 	dir     string
 	prefix  string
+	bin     string // the rivulet binary start runs; "" is rivuletBinary (race)
 }
 
 func newE2E(t *testing.T) *e2eEnv {
@@ -122,7 +123,11 @@ func (e *e2eEnv) start(t *testing.T, cfgPath string) *instance {
 	b, _ := os.ReadFile(cfgPath)
 	_ = json.Unmarshal(b, &cfg)
 	in := &instance{t: t, log: &testenv.LogBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
-	in.cmd = exec.Command(rivuletBinary(t), "run", "--config", cfgPath)
+	bin := e.bin
+	if bin == "" {
+		bin = rivuletBinary(t)
+	}
+	in.cmd = exec.Command(bin, "run", "--config", cfgPath)
 	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -335,6 +336,23 @@ func TestKafkaSecurity_ApacheKafka(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			runSecure(t, srv, tc.brokers, tc.worker, tc.client, certs)
 		})
+	}
+
+	// A wrong password: the real broker answers SASL_AUTHENTICATION_FAILED
+	// and check says which key to fix, without the password.
+	cfg, _, err := config.FromMap(map[string]string{
+		"database.hostname": "db", "database.user": "u", "database.server.id": "1", "topic.prefix": "p",
+		"schema.history.internal.kafka.topic": "h", "offset.storage.file.filename": "/o", "bootstrap.servers": sasl[0],
+		"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "ssl.truststore.location": certs.CAFile,
+		"sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="carol" password="not-` + scramPassword + `";`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := kafkaCheck(t.Context(), cfg, "kafka", config.RoleAdmin, sasl)
+	if r.OK || !strings.Contains(r.Fix, "the broker refused the SASL login; check the user and password (or token, or IAM policy) in sasl.jaas.config") ||
+		strings.Contains(r.Detail+r.Fix, scramPassword) {
+		t.Errorf("check with a wrong SCRAM password = %+v", r)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -172,10 +171,10 @@ func watchHealth(ctx context.Context, cfg *config.Config, snk engine.Sink, m *me
 		}
 		var err error
 		if conn == nil {
-			addr := net.JoinHostPort(cfg.Database.Hostname, strconv.Itoa(cfg.Database.Port))
 			// Every read and write bounded: a query on a black-holed connection
 			// would otherwise hang this loop (and the shutdown that waits for it).
-			conn, err = client.ConnectWithContext(cctx, addr, cfg.Database.User, cfg.Database.Password.Reveal(), "", healthInterval,
+			d := net.Dialer{Timeout: healthInterval}
+			conn, err = mysqlFor(cfg).Connect(cctx, d.DialContext,
 				func(c *client.Conn) error { c.ReadTimeout, c.WriteTimeout = healthInterval, healthInterval; return nil })
 		}
 		if err == nil {

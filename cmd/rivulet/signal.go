@@ -29,7 +29,7 @@ func withSignals(cfg *config.Config, src engine.Source, cat snapshot.Catalog, fi
 		Catalog: cat,
 		Snapshot: snapshot.Config{
 			Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-			User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+			User: cfg.Database.User, Connector: mysqlFor(cfg),
 			ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 			Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 			Logger: log.With("component", "snapshot"),

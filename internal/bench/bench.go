@@ -44,6 +44,8 @@ type options struct {
 	snapshotRows int
 	liveRate     int
 	liveFor      time.Duration
+	// verifyOnly runs only the verify figures (-verify-only).
+	verifyOnly bool
 }
 
 type result struct {
@@ -85,6 +87,17 @@ func run(o options) error {
 		if _, err := conn.Execute(q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
+	}
+	if o.verifyOnly {
+		if err := topUp(conn, 0, o.snapshotRows, o.txRows); err != nil {
+			return err
+		}
+		ver, err := verifyBench(o, srv, conn, dir)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		ver.print()
+		return nil
 	}
 	start, err := binlogPosition(conn)
 	if err != nil {
@@ -166,11 +179,15 @@ func run(o options) error {
 	}
 
 	var snap *snapshotResult
+	var ver *verifyResult
 	var p50, p99 time.Duration
 	var n int
 	if variantFilter == nil {
 		if snap, err = snapshotBench(o, srv, conn, dir); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
+		}
+		if ver, err = verifyBench(o, srv, conn, dir); err != nil {
+			return fmt.Errorf("verify: %w", err)
 		}
 		if p50, p99, n, err = liveLag(o, srv, conn, dir); err != nil {
 			return fmt.Errorf("live lag: %w", err)
@@ -209,6 +226,7 @@ func run(o options) error {
 		return nil
 	}
 	snap.print()
+	ver.print()
 	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
 		o.liveRate, o.liveFor, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
 	return nil

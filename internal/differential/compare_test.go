@@ -26,7 +26,10 @@ type normalisation struct {
 	when func(payload *node) bool
 	// header, when set, names a record header instead of a value member.
 	header string
-	why    string
+	// mysqlRef limits it to runs whose reference is the MySqlConnector
+	// fallback (javaBuild.mysql).
+	mysqlRef bool
+	why      string
 }
 
 // normalised is the one list of fields that are not compared. Everything
@@ -39,6 +42,9 @@ var normalised = []normalisation{
 	{topic: "change", path: []string{"source", "ts_ms"}, when: isSnapshotRead, why: "a snapshot read's source.ts_ms is the time the row was read (Debezium: SnapshotChangeRecordEmitter clock), not a binlog time"},
 	{topic: "change", path: []string{"source", "ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read"},
 	{topic: "change", path: []string{"source", "ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read"},
+	{topic: "change", path: []string{"__source_ts_ms"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened by ExtractNewRecordState add.fields=source.ts_ms"},
+	{topic: "change", path: []string{"__source_ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
+	{topic: "change", path: []string{"__source_ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
 	// Known differences (README, "schema change details"), not intended:
 	// Rivulet's schema-change records carry the DDL, the key, the database
@@ -48,10 +54,14 @@ var normalised = []normalisation{
 	{topic: "schema", path: []string{"source", "gtid"}, why: "README known differences: schema change details (Debezium sets the DDL's GTID)"},
 	{topic: "schema", path: []string{"source", "pos"}, why: "README known differences: schema change details (Debezium: the DDL event's start; Rivulet: the position after it)"},
 	{topic: "schema", path: []string{"source", "row"}, why: "README known differences: schema change details"},
+	{topic: "change", path: []string{"source", "gtid"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (it does not read MariaDB GTIDs)"},
+	{topic: "change", path: []string{"transaction"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (no MariaDB GTIDs, so no transaction blocks)"},
 	{topic: "schema", path: []string{"tableChanges", "*", "table"}, why: "README known differences: schema change details (Debezium keeps the DDL's own type expressions, no length or enumValues where the DDL gave none)"},
 }
 
-func isSnapshotRead(p *node) bool { return p.get("op").str() == "r" }
+// isSnapshotRead: the envelope's op, or ExtractNewRecordState's __op
+// (add.fields=op), is "r".
+func isSnapshotRead(p *node) bool { return p.get("op").str() == "r" || p.get("__op").str() == "r" }
 
 func isStreamed(p *node) bool { return p.get("op").str() != "r" }
 
@@ -143,7 +153,7 @@ func normalise(prefix string, r Record) []byte {
 	kind := topicKind(prefix, r.Topic)
 	changed := false
 	for _, n := range normalised {
-		if n.header != "" || n.topic != "" && n.topic != kind {
+		if n.header != "" || n.topic != "" && n.topic != kind || n.mysqlRef && !javaBuild.mysql {
 			continue
 		}
 		if n.when != nil && !n.when(payload) {
@@ -154,6 +164,9 @@ func normalise(prefix string, r Record) []byte {
 		}
 	}
 	if kind == "change" && applyIntended(r.Topic, root, payload) {
+		changed = true
+	}
+	if kind == "change" && root != payload && propagatedParams(root) {
 		changed = true
 	}
 	if kind == "change" && oldJDKFloats() {
@@ -255,7 +268,18 @@ var skipped = []struct {
 	readme string
 	kind   string // topicKind
 	when   func(payload *node) bool
+	both   bool // Rivulet's matching records are left out too
 }{
+	// The MySqlConnector fallback writes no transaction topic on MariaDB.
+	{readme: "MySqlConnector on MariaDB", kind: "tx", both: true, when: func(*node) bool { return javaBuild.mysql }},
+	// Rivulet publishes a RENAME TABLE of several tables as one record
+	// (Debezium: one per pair, with its own tableChanges) and a DROP
+	// TABLE as the logged statement with the table's last definition
+	// (Debezium: rewritten per table, "table": null).
+	{readme: "schema change details", kind: "schema", both: true, when: func(p *node) bool {
+		ddl := p.get("ddl").str()
+		return strings.HasPrefix(ddl, "RENAME TABLE ") || strings.HasPrefix(ddl, "DROP TABLE ")
+	}},
 	// Debezium publishes the snapshot's schema (SET, DROP TABLE, DROP and
 	// CREATE DATABASE, USE, CREATE TABLE, each marked snapshot "true") on the
 	// schema change topic; Rivulet publishes streamed DDL only.
@@ -265,8 +289,9 @@ var skipped = []struct {
 	}},
 }
 
-// dropSkipped returns Debezium's records without those of skipped.
-func dropSkipped(prefix string, recs []Record) []Record {
+// dropSkipped returns the records without those of skipped (Debezium's,
+// or with rivulet Rivulet's, whose entries say both).
+func dropSkipped(prefix string, recs []Record, rivulet bool) []Record {
 	out := make([]Record, 0, len(recs))
 next:
 	for _, r := range recs {
@@ -277,7 +302,7 @@ next:
 					payload = p
 				}
 				for _, sk := range skipped {
-					if sk.kind == topicKind(prefix, r.Topic) && sk.when(payload) {
+					if (sk.both || !rivulet) && sk.kind == topicKind(prefix, r.Topic) && sk.when(payload) {
 						continue next
 					}
 				}
@@ -293,8 +318,8 @@ next:
 // equal key, value (after normalisation) and headers.
 func compareRecords(prefix string, want, got []Record) []string {
 	c := &comparison{prefix: prefix, seen: map[string]*finding{}}
-	wm, worder := byTopic(dropSkipped(prefix, want))
-	gm, gorder := byTopic(got)
+	wm, worder := byTopic(dropSkipped(prefix, want, false))
+	gm, gorder := byTopic(dropSkipped(prefix, got, true))
 	topics := slices.Clone(worder)
 	for _, tp := range gorder {
 		if _, ok := wm[tp]; !ok {
@@ -413,6 +438,50 @@ func canonFloats(row *node) bool {
 		}
 		v.raw = []byte(strconv.FormatFloat(float64(float32(f)), 'g', -1, 32))
 		changed = true
+	}
+	return changed
+}
+
+// propagatedParams applies the README's known difference "propagated
+// source types": the __debezium.source.column.length and .scale parameters
+// of column.propagate.source.type are left out on both sides, and
+// __debezium.source.column.type loses a " ZEROFILL" suffix, NUMERIC reads
+// DECIMAL and FLOAT, DOUBLE and REAL read alike; the parameters' type
+// otherwise, the name and every other schema member are still compared.
+func propagatedParams(root *node) bool {
+	changed := false
+	for _, f := range root.get("schema").get("fields").elems() {
+		for _, cf := range f.get("fields").elems() {
+			ps := cf.get("parameters")
+			if ps == nil || ps.kind != '{' {
+				continue
+			}
+			for i := 0; i < len(ps.keys); i++ {
+				switch string(ps.keys[i]) {
+				case `"__debezium.source.column.length"`, `"__debezium.source.column.scale"`:
+					ps.keys = slices.Delete(ps.keys, i, i+1)
+					ps.vals = slices.Delete(ps.vals, i, i+1)
+					i--
+					changed = true
+				case `"__debezium.source.column.type"`:
+					t := ps.vals[i].str()
+					n := strings.TrimSuffix(t, " ZEROFILL")
+					// Debezium keeps a streamed DDL's own spelling
+					// (NUMERIC, FLOAT(30), REAL); the Connect type of
+					// the field is still compared.
+					switch n {
+					case "NUMERIC":
+						n = "DECIMAL"
+					case "FLOAT", "DOUBLE", "REAL":
+						n = "FLOAT|DOUBLE"
+					}
+					if n != t {
+						ps.vals[i] = &node{raw: []byte(strconv.Quote(n))}
+						changed = true
+					}
+				}
+			}
+		}
 	}
 	return changed
 }

@@ -32,8 +32,13 @@ import (
 type javaBuilds struct {
 	once    sync.Once
 	classes string   // compiled classes and log4j2.properties
-	jars    []string // directories of jars, in classpath order
-	err     error
+	jars    []string // jar directories or files, in classpath order
+	// mysql: the reference is Debezium's MySqlConnector (with our
+	// Connector/J shim, testenv.MariaDBShim) because the MariaDB connector
+	// could not be built; fallback says why.
+	mysql    bool
+	fallback string
+	err      error
 }
 
 var javaBuild = &javaBuilds{}
@@ -53,7 +58,7 @@ rootLogger.appenderRef.err.ref = err
 func reference(t testing.TB) string {
 	t.Helper()
 	javaBuild.once.Do(func() {
-		javaBuild.jars, javaBuild.err = testdeps()
+		javaBuild.jars, javaBuild.mysql, javaBuild.fallback, javaBuild.err = testdeps()
 		if javaBuild.err != nil {
 			return
 		}
@@ -69,7 +74,12 @@ func reference(t testing.TB) string {
 		}
 		// Classes are kept beside the jars, keyed by the sources' hash:
 		// outside the repository, reused by later runs.
-		dir := filepath.Join(filepath.Dir(javaBuild.jars[0]), "differential-classes", hex.EncodeToString(h.Sum(nil))[:16])
+		cache, err := testenv.TestDepsLib()
+		if err != nil {
+			javaBuild.err = err
+			return
+		}
+		dir := filepath.Join(filepath.Dir(cache), "differential-classes", hex.EncodeToString(h.Sum(nil))[:16])
 		javaBuild.classes = dir
 		if _, err := os.Stat(filepath.Join(dir, "log4j2.properties")); err == nil {
 			return
@@ -107,35 +117,54 @@ func reference(t testing.TB) string {
 }
 
 func (jb *javaBuilds) classpath() string {
-	var cp []string
-	for _, d := range jb.jars {
-		cp = append(cp, filepath.Join(d, "*"))
-	}
-	return strings.Join(cp, string(os.PathListSeparator))
+	return strings.Join(jb.jars, string(os.PathListSeparator))
 }
 
 // testdeps runs scripts/debezium-mariadb.sh (which runs scripts/testdeps.sh;
-// both are no-ops once the cache is current) and returns the directories
-// holding the jars: the MariaDB connector and its driver, then Kafka and
-// the rest of Debezium.
-func testdeps() ([]string, error) {
+// both are no-ops once the cache is current) and returns what the
+// reference's classpath holds: the MariaDB connector and its driver, then
+// Kafka and the rest of Debezium. When the MariaDB connector cannot be built
+// (its source tag is fetched with git; a machine that reaches only the
+// package registries cannot), or RIVULET_DIFFERENTIAL_CONNECTOR=mysql, the
+// reference is Debezium's MySqlConnector from Maven Central with our
+// Connector/J shim (mysql true, fallback the reason);
+// RIVULET_DIFFERENTIAL_CONNECTOR=mariadb makes the failure an error.
+func testdeps() (jars []string, mysql bool, fallback string, err error) {
 	if _, err := exec.LookPath("javac"); err != nil {
-		return nil, fmt.Errorf("javac not found: apt-get install -y openjdk-17-jdk-headless")
+		return nil, false, "", fmt.Errorf("javac not found: apt-get install -y openjdk-17-jdk-headless")
 	}
-	out, err := exec.Command("bash", filepath.Join("..", "..", "scripts", "debezium-mariadb.sh")).Output()
-	if err != nil {
+	want := os.Getenv("RIVULET_DIFFERENTIAL_CONNECTOR")
+	if want == "mysql" {
+		fallback = "RIVULET_DIFFERENTIAL_CONNECTOR=mysql"
+	} else {
+		out, err := exec.Command("bash", filepath.Join("..", "..", "scripts", "debezium-mariadb.sh")).Output()
+		if err == nil {
+			mariadb := strings.TrimSpace(string(out))
+			lib := filepath.Join(filepath.Dir(mariadb), "lib")
+			if jars, _ := filepath.Glob(filepath.Join(mariadb, "debezium-connector-mariadb-*.jar")); len(jars) == 0 {
+				return nil, false, "", fmt.Errorf("%s holds no debezium-connector-mariadb jar: remove its stamp file and run scripts/debezium-mariadb.sh", mariadb)
+			}
+			return []string{filepath.Join(mariadb, "*"), filepath.Join(lib, "*")}, false, "", nil
+		}
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = ee.Stderr
 		}
-		return nil, fmt.Errorf("scripts/debezium-mariadb.sh (builds Debezium's MariaDB connector, fetches Debezium and Kafka with mvn): %v\n%s", err, stderr)
+		err = fmt.Errorf("scripts/debezium-mariadb.sh (builds Debezium's MariaDB connector from its source, fetches Debezium and Kafka with mvn): %v\n%s", err, stderr)
+		if want == "mariadb" {
+			return nil, false, "", err
+		}
+		fallback = err.Error()
 	}
-	mariadb := strings.TrimSpace(string(out))
-	lib := filepath.Join(filepath.Dir(mariadb), "lib")
-	if jars, _ := filepath.Glob(filepath.Join(mariadb, "debezium-connector-mariadb-*.jar")); len(jars) == 0 {
-		return nil, fmt.Errorf("%s holds no debezium-connector-mariadb jar: remove its stamp file and run scripts/debezium-mariadb.sh", mariadb)
+	lib, err := testenv.TestDepsLib()
+	if err != nil {
+		return nil, false, "", err
 	}
-	return []string{mariadb, lib}, nil
+	helpers := filepath.Join(filepath.Dir(lib), "helpers", "rivulet-testdeps.jar")
+	if _, err := os.Stat(helpers); err != nil {
+		return nil, false, "", fmt.Errorf("no %s (the MariaDB shim for the MySqlConnector reference): run scripts/testdeps.sh", helpers)
+	}
+	return []string{filepath.Join(lib, "*"), helpers}, true, fallback, nil
 }
 
 // Record is one Kafka record as a producer would send it.

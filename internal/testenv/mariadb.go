@@ -52,6 +52,7 @@ type Server struct {
 
 	shared bool
 	args   []string
+	tls    bool // the test helpers connect over TLS (WithTLS)
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -69,6 +70,7 @@ type Option func(*serverConfig)
 type serverConfig struct {
 	serverID uint32
 	args     []string
+	tls      bool
 }
 
 // WithServerID sets --server-id (default 1).
@@ -81,6 +83,24 @@ func WithServerID(id uint32) Option {
 // the defaults, so they override them.
 func WithArgs(args ...string) Option {
 	return func(c *serverConfig) { c.args = append(c.args, args...) }
+}
+
+// WithTLS turns TLS on with the PEM files ca (ssl-ca: the CA that client
+// certificates must chain to), cert and key (the server's): see NewCA and
+// CA.Issue. The test helpers (Conn, Exec, Query) connect over TLS without
+// verifying the server. MariaDB re-reads the files at FLUSH SSL.
+func WithTLS(ca, cert, key string) Option {
+	return func(c *serverConfig) {
+		c.tls = true
+		c.args = append(c.args, "--ssl", "--ssl-ca="+ca, "--ssl-cert="+cert, "--ssl-key="+key)
+	}
+}
+
+// WithRequireSecureTransport refuses every unencrypted TCP connection
+// (require_secure_transport=ON, MariaDB 10.5.2+), as RDS and Aurora can.
+// Use it with WithTLS.
+func WithRequireSecureTransport() Option {
+	return func(c *serverConfig) { c.args = append(c.args, "--require-secure-transport=ON") }
 }
 
 var (
@@ -280,7 +300,11 @@ func (s *Server) Query(t testing.TB, db, q string) [][]string {
 func (s *Server) connect(user, password, db string) (*client.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 	defer cancel()
-	return client.ConnectWithContext(ctx, s.Addr(), user, password, db, dialTimeout)
+	var opts []client.Option
+	if s.tls {
+		opts = append(opts, func(c *client.Conn) error { c.UseSSL(true); return nil })
+	}
+	return client.ConnectWithContext(ctx, s.Addr(), user, password, db, dialTimeout, opts...)
 }
 
 // startServer initialises a data directory and starts mariadbd on a free port.
@@ -296,6 +320,7 @@ func startServer(cfg serverConfig) (*Server, error) {
 		ServerID: cfg.serverID,
 		Flavor:   "mariadb",
 		Dir:      dir,
+		tls:      cfg.tls,
 	}
 	fail := func(err error) (*Server, error) {
 		_ = os.RemoveAll(dir)
@@ -677,3 +702,14 @@ func (s *Server) Close() error { return s.close() }
 
 // Connect opens a go-mysql connection as the test user to db ("" for none).
 func (s *Server) Connect(db string) (*client.Conn, error) { return s.connect(s.User, s.Password, db) }
+
+// Pid returns the process id of the running mariadbd, 0 while stopped
+// (the bench reads its CPU time).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil || s.proc.cmd.Process == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}
