@@ -12,7 +12,7 @@ import (
 func TestFilterConfig_KeepsEscapedCommas(t *testing.T) {
 	cfg, _, err := config.FromMap(map[string]string{
 		"database.hostname": "h", "database.user": "u", "database.server.id": "1", "topic.prefix": "p",
-		"schema.history.internal.kafka.topic": "h", "offset.storage.file.filename": "/tmp/o",
+		"schema.history.internal.kafka.topic": "h", "offset.storage.file.filename": "/tmp/o", "bootstrap.servers": "kafka:9092",
 		"table.include.list": `db\.a{1\,2},db\.other`,
 	})
 	if err != nil {

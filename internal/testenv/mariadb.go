@@ -621,6 +621,10 @@ func installDB(dir string) error {
 		"--auth-root-authentication-method=normal",
 		"--datadir=" + filepath.Join(dir, "data"),
 		"--skip-test-db",
+		// The bootstrap's temporary tables in the server's own directory:
+		// in a shared /tmp, two installs at once (other test binaries) could
+		// collide on #sql-temptable-<pid>-... and abort.
+		"--tmpdir=" + dir,
 	}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
