@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: all build test test-short lint vet fmt bench demo chaos validate-deploy clean testdeps
+.PHONY: all build test test-short test-verify-large lint vet fmt bench demo chaos differential validate-deploy clean testdeps
 
 all: lint build test
 
@@ -18,12 +18,18 @@ build:
 ##           fetched with Maven into $${RIVULET_TESTDEPS:-~/.cache/rivulet-testdeps}; a no-op when present
 testdeps:
 	@bash scripts/testdeps.sh >/dev/null
+	@bash scripts/debezium-mariadb.sh >/dev/null || echo "testdeps: Debezium's MariaDB connector could not be built (above); the differential suite uses Debezium's MySqlConnector with our MariaDB shim instead" >&2
 
 ## test: vet, then every test with the race detector (starts its own mariadbd, Apache Kafka broker
 ##       and kfake); prints the reliability table (RELIABILITY.md §3: test, invariant, result) and its
 ##       figures at the end
 test: vet testdeps
 	$(GO) test -race -count=1 -timeout 15m -json $(PKGS) | $(GO) run ./internal/reliability/reltable
+
+## test-verify-large: `rivulet verify` over 1,000,000-row tables after a streaming run and after a
+##        snapshot under concurrent writes (binaries without -race; several minutes, so outside `make test`)
+test-verify-large:
+	RIVULET_VERIFY_ROWS=$${RIVULET_VERIFY_ROWS:-1000000} $(GO) test -count=1 -timeout 40m -v -run '^TestVerify_Large$$' ./cmd/rivulet
 
 ## test-short: unit tests only (integration tests skip under -short)
 test-short:
@@ -53,6 +59,13 @@ demo:
 ##        (default 3m); prints the table and the figures
 chaos: testdeps
 	RIVULET_CHAOS=1 $(GO) test -race -count=1 -timeout 60m -json -run "$$($(GO) run ./internal/reliability/reltable -regex)" $(PKGS) | $(GO) run ./internal/reliability/reltable -v
+
+## differential: the whole differential suite (internal/differential): Debezium 3.6.1's MariaDB
+##        connector (built by scripts/debezium-mariadb.sh) and Rivulet on the same MariaDB and
+##        workload, every record compared, in every value-handling mode and with schemas off;
+##        `make test` runs its fast subset. README: "Known differences from Debezium 3.6.1"
+differential: testdeps
+	RIVULET_DIFFERENTIAL=full $(GO) test -race -count=1 -timeout 20m ./internal/differential
 
 ## validate-deploy: syntax-check docker-compose.yml and deploy configs (no docker engine needed)
 validate-deploy:

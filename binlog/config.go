@@ -103,7 +103,8 @@ type Config struct {
 	Include func(db, table string) bool
 	// GTIDSource, when set, reports whether the rows of a transaction from
 	// GTID source src are emitted (gtid.source.includes/excludes): src is
-	// the server UUID of a MySQL GTID, and "<domain>-<server>" of a MariaDB
+	// the server UUID of a MySQL GTID ("<uuid>:<tag>" of a tagged one, MySQL
+	// 8.3+), and "<domain>-<server>" of a MariaDB
 	// GTID (so "2-.*" names every transaction of domain 2). A transaction
 	// whose source is rejected emits no change events, but its DDL is
 	// applied and the position (and GTID set) moves past it, as Debezium's

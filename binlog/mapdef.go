@@ -223,6 +223,11 @@ func TableFromMap(e *replication.TableMapEvent, mariadb bool) (*schema.TableDef,
 		// the binlog.
 		t.Columns[i].HasDefault = t.Columns[i].Nullable
 	}
+	if mariadb && n >= 2 && t.Columns[n-2].Name == "row_start" && t.Columns[n-1].Name == "row_end" {
+		// MariaDB's implicit system-versioning columns: generated and kept
+		// last, so a later ADD COLUMN goes before them as the server puts it.
+		def.Columns[n-2].Generated, def.Columns[n-1].Generated = true, true
+	}
 	if len(e.PrimaryKey) > 0 {
 		pk := schema.Index{Name: "PRIMARY", Primary: true, Unique: true}
 		for _, k := range e.PrimaryKey {

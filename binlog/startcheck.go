@@ -90,7 +90,11 @@ func ReadServerState(ctx context.Context, c PreflightConfig) (ServerState, error
 	}
 	// SHOW BINARY LOGS may report a stale size for the file being written:
 	// the current end comes from the master status.
-	if ms, err := conn.query(ctx, "SHOW MASTER STATUS"); err == nil && len(ms) > 0 && len(ms[0]) > 1 && len(st.Files) > 0 && ms[0][0] == st.Files[len(st.Files)-1] {
+	ms, err := conn.query(ctx, "SHOW MASTER STATUS")
+	if err != nil && st.Flavor == FlavorMySQL {
+		ms, err = conn.query(ctx, "SHOW BINARY LOG STATUS") // MySQL 8.4 dropped the old name
+	}
+	if err == nil && len(ms) > 0 && len(ms[0]) > 1 && len(st.Files) > 0 && ms[0][0] == st.Files[len(st.Files)-1] {
 		if n, err := strconv.ParseUint(ms[0][1], 10, 64); err == nil {
 			st.Sizes[len(st.Sizes)-1] = n
 		}

@@ -148,6 +148,10 @@ func (s *stream) handle(ctx context.Context, ev *replication.BinlogEvent, start,
 		if tag := e.Tag.String(); s.tx.mysqlSID != "" && tag != "" {
 			s.tx.mysqlSID += ":" + tag
 			s.tx.gtid = s.tx.mysqlSID + ":" + strconv.FormatInt(e.GNO, 10)
+			if s.cfg.GTIDSource != nil {
+				// The source of a tagged GTID is "<uuid>:<tag>".
+				s.tx.ignored = !s.gtidSourceOK(s.tx.mysqlSID)
+			}
 		}
 	case *replication.MariadbGTIDEvent:
 		s.tx = txState{file: s.file, beginPos: start, thread: -1, hasMaria: true,

@@ -243,6 +243,14 @@ type Config struct {
 
 	Offsets Offsets
 
+	// BinlogArchiveDir is `rivulet.binlog.archive.dir` (Rivulet): a
+	// directory of binlog files copied from the server (mysqlbinlog
+	// --read-from-remote-server --raw, a binlog server, a backup). A stored
+	// position the archive holds is read from the files, then the server
+	// continues where they end; `check` and `offsets show` explain a gap
+	// neither covers. Default "": the server alone.
+	BinlogArchiveDir string
+
 	// MetricsListen is `metrics.listen` (Rivulet): the address of the HTTP
 	// server for /metrics, /healthz and /readyz. Default ":9404".
 	MetricsListen string
@@ -348,8 +356,10 @@ type Filters struct {
 	ColumnExclude   []string // `column.exclude.list` (1.x `column.blacklist`)
 	// GTIDSourceInclude and GTIDSourceExclude are `gtid.source.includes` and
 	// `gtid.source.excludes`: regexes matched against the source of each
-	// transaction's GTID (MySQL: the server UUID; MariaDB, a Rivulet
-	// equivalent: "<domain>-<server>", so "2-.*" is GTID domain 2). Rows of
+	// transaction's GTID (MySQL: the server UUID, and "<uuid>:<tag>" for a
+	// tagged GTID of 8.3+, which a pattern naming the UUID alone matches
+	// too; MariaDB, a Rivulet equivalent: "<domain>-<server>", so "2-.*" is
+	// GTID domain 2). Rows of
 	// transactions from other sources are not emitted; the position still
 	// moves past them.
 	GTIDSourceInclude []string

@@ -13,13 +13,15 @@ import (
 )
 
 // TestExamples_KafkaWorkerFiles loads the worker files README shows for
-// Amazon MSK (IAM, SCRAM, mutual TLS) and Confluent Cloud, with
+// Amazon MSK (IAM, SCRAM, mutual TLS), Strimzi (its CA and KafkaUser
+// Secrets as mounted directories) and Confluent Cloud, with
 // deploy/kafka/connector.json, as `rivulet check --worker` does, with the
 // secrets in the environment and the keystore where the Helm chart mounts
 // it; then connects with the resulting settings to a broker secured that
 // way. The test brokers present a certificate of a test CA instead of
 // Amazon's or Confluent's public ones, so the test adds that CA as the
-// truststore and points bootstrap.servers at them; nothing else changes.
+// truststore (Strimzi's file names its own) and points bootstrap.servers
+// at them; the Secrets are where the files say, under a temporary root.
 func TestExamples_KafkaWorkerFiles(t *testing.T) {
 	const (
 		keystorePassword = "ks-pass-1"
@@ -36,6 +38,20 @@ func TestExamples_KafkaWorkerFiles(t *testing.T) {
 	testenv.Keytool(t, "-importkeystore", "-noprompt", "-srckeystore", p12, "-srcstoretype", "PKCS12", "-srcstorepass", keystorePassword,
 		"-destkeystore", jks, "-deststoretype", "JKS", "-deststorepass", keystorePassword)
 	testenv.Keytool(t, "-keypasswd", "-alias", "client", "-keystore", jks, "-storepass", keystorePassword, "-keypass", keystorePassword, "-new", keyPassword)
+
+	// Strimzi's Secrets: the cluster CA (ca.crt) and the KafkaUser's
+	// user.p12 with its password in user.password.
+	const strimziPassword = "strimzi-Us3r-pass"
+	strimzi := t.TempDir()
+	for _, d := range []string{"my-cluster-cluster-ca-cert", "rivulet-user"} {
+		if err := os.Mkdir(filepath.Join(strimzi, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(strimzi, "my-cluster-cluster-ca-cert", "ca.crt"), certs.CAPEM)
+	writeFile(t, filepath.Join(strimzi, "rivulet-user", "user.password"), strimziPassword)
+	testenv.OpenSSL(t, "pkcs12", "-export", "-name", "rivulet", "-in", cert, "-inkey", key,
+		"-out", filepath.Join(strimzi, "rivulet-user", "user.p12"), "-passout", "pass:"+strimziPassword)
 
 	for k, v := range map[string]string{
 		"DATABASE_PASSWORD": "db-pw", "KAFKA_PASSWORD": "scram-pw", "KEYSTORE_PASSWORD": keystorePassword, "KEY_PASSWORD": keyPassword,
@@ -80,6 +96,13 @@ func TestExamples_KafkaWorkerFiles(t *testing.T) {
 				t.Errorf("history consumer protocol %s", p)
 			}
 		}},
+		{"strimzi-tls.properties", func(t *testing.T) *kfake.Cluster {
+			return testenv.KafkaCluster(t, kfake.TLS(certs.ServerTLS(true)))
+		}, func(t *testing.T, c *Config) {
+			if tc := c.Kafka.Client(RoleSignalConsumer).TLS; tc.KeystoreType != "PKCS12" || tc.KeystorePassword.Reveal() != strimziPassword {
+				t.Errorf("keystore %s with the password from user.password: %v", tc.KeystoreType, tc.KeystorePassword.Reveal() == strimziPassword)
+			}
+		}},
 		{"confluent-cloud.properties", func(t *testing.T) *kfake.Cluster {
 			return testenv.KafkaCluster(t, kfake.TLS(certs.ServerTLS(false)), kfake.EnableSASL(), kfake.Superuser("PLAIN", "CCKEY123", "cc-secret"))
 		}, func(t *testing.T, c *Config) {
@@ -97,13 +120,16 @@ func TestExamples_KafkaWorkerFiles(t *testing.T) {
 			}
 			// Loaded as written first: the file alone is a valid worker file.
 			c, w, err := LoadWithWorker(filepath.Join("..", "deploy", "kafka", tc.file), filepath.Join("..", "deploy", "kafka", "connector.json"))
-			if err != nil && !strings.Contains(err.Error(), "kafka.client.keystore.jks") {
+			if err != nil && !strings.Contains(err.Error(), "/etc/rivulet-secrets/") {
 				t.Fatalf("as written: %v", err)
 			}
 			cluster := tc.cluster(t)
 			doc := bootstrap.ReplaceAllString(string(data), "bootstrap.servers="+strings.Join(cluster.ListenAddrs(), ","))
 			doc = strings.ReplaceAll(doc, "/etc/rivulet-secrets/kafka-tls/", secrets+"/")
-			doc += "\nssl.truststore.location=" + certs.CAFile + "\n"
+			doc = strings.ReplaceAll(doc, "/etc/rivulet-secrets/", strimzi+"/")
+			if !strings.Contains(doc, "ssl.truststore.location") {
+				doc += "\nssl.truststore.location=" + certs.CAFile + "\n"
+			}
 			worker := filepath.Join(t.TempDir(), tc.file)
 			writeFile(t, worker, doc)
 			c, w, err = LoadWithWorker(worker, filepath.Join("..", "deploy", "kafka", "connector.json"))

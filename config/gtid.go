@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // GTIDSource returns the predicate of gtid.source.includes/excludes over a
 // GTID source (see Filters.GTIDSourceInclude), or nil when neither is set.
 // Patterns that do not compile are skipped (Validate reports them).
@@ -18,8 +20,11 @@ func (f Filters) GTIDSource() func(src string) bool {
 		}
 	}
 	return func(src string) bool {
+		// A tagged MySQL GTID (8.3+) has the source "<uuid>:<tag>": a
+		// pattern may name the tag or the server UUID alone (all its tags).
+		uuid, _, tagged := strings.Cut(src, ":")
 		for _, m := range match {
-			if m(src) {
+			if m(src) || tagged && m(uuid) {
 				return keep
 			}
 		}

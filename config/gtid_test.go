@@ -15,6 +15,11 @@ func TestFilters_GTIDSource(t *testing.T) {
 		{"none", Filters{}, nil},
 		{"includes", Filters{GTIDSourceInclude: []string{"3E11FA47-.*"}}, map[string]bool{uuidA: true, uuidB: false}},
 		{"excludes", Filters{GTIDSourceExclude: []string{uuidA}}, map[string]bool{uuidA: false, uuidB: true}},
+		// MySQL 8.3+ tagged GTIDs: the source is "<uuid>:<tag>"; a pattern
+		// may name the tag, or the UUID alone for all its tags.
+		{"tag included", Filters{GTIDSourceInclude: []string{uuidA + ":mytag"}}, map[string]bool{uuidA + ":mytag": true, uuidA: false, uuidA + ":other": false}},
+		{"uuid includes its tags", Filters{GTIDSourceInclude: []string{uuidA}}, map[string]bool{uuidA + ":mytag": true, uuidA: true, uuidB + ":mytag": false}},
+		{"tag excluded", Filters{GTIDSourceExclude: []string{uuidA + ":mytag"}}, map[string]bool{uuidA + ":mytag": false, uuidA: true, uuidA + ":other": true}},
 		{"mariadb domain", Filters{GTIDSourceExclude: []string{"2-.*"}}, map[string]bool{"0-1": true, "2-1": false, "12-1": true}},
 	}
 	for _, tt := range tests {

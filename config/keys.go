@@ -81,6 +81,7 @@ var supportedKeys = []string{
 	"offset.storage.file.filename", "offset.storage.topic", "offset.flush.interval.ms",
 	"offset.storage.partitions", "offset.storage.replication.factor",
 	"metrics.listen", "log.level", "log.format", "shutdown.timeout",
+	"rivulet.binlog.archive.dir",
 }
 
 // fixedKey is a Debezium key whose behaviour Rivulet implements only at

@@ -482,6 +482,7 @@ func (l *loader) parse(c *Config) {
 	}
 
 	l.str("metrics.listen", &c.MetricsListen)
+	l.str("rivulet.binlog.archive.dir", &c.BinlogArchiveDir)
 	if v, ok := l.take("log.level"); ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil || strings.ContainsAny(v, "+-") {
 			l.fail(invalid("log.level", v, "is not a log level", "set debug, info, warn or error"))

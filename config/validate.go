@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,6 +103,12 @@ func (c *Config) validate() []*FieldError {
 		}
 	}
 
+	if d := c.BinlogArchiveDir; d != "" {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			add(invalid("rivulet.binlog.archive.dir", d, "is not a readable directory",
+				"point it at the directory holding the archived binlog files (mysqlbinlog --read-from-remote-server --raw output), or unset it"))
+		}
+	}
 	if len(f.GTIDSourceInclude) > 0 && len(f.GTIDSourceExclude) > 0 {
 		add(invalid("gtid.source.excludes", strings.Join(f.GTIDSourceExclude, ","), "cannot be used together with gtid.source.includes", "set only one of gtid.source.includes and gtid.source.excludes"))
 	}

@@ -136,6 +136,12 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	tr := newTracker(start)
 	if ao, ok := cfg.Observer.(AckObserver); ok {
 		tr.onAck = ao.PositionAcked
+		// Everything before the start was acknowledged by an earlier run:
+		// say so now, not only once a new change arrives (`rivulet verify`
+		// waits for the acknowledged position to pass its reads).
+		if start.File != "" {
+			ao.PositionAcked(start.File, start.Pos)
+		}
 	}
 	txm := newTxMeta(cfg.TxMetadata)
 	in := startIntake(ctx, cfg, src, start)

@@ -146,3 +146,38 @@ func TestTracker_OutOfOrderAcks(t *testing.T) {
 		t.Fatalf("pos %d, want 3", p.Pos)
 	}
 }
+
+// ackRecorder is an AckObserver that records the acknowledged positions.
+type ackRecorder struct {
+	mu    sync.Mutex
+	acked []offsets.Position
+}
+
+func (a *ackRecorder) BatchQueued(int)        {}
+func (a *ackRecorder) OffsetCommitted(uint64) {}
+func (a *ackRecorder) PositionAcked(file string, pos uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.acked = append(a.acked, offsets.Position{File: file, Pos: pos})
+}
+
+// A restarted instance reports its start as acknowledged before any new
+// change arrives (`rivulet verify` waits for the acknowledged position).
+func TestRun_StartReportedAcknowledged(t *testing.T) {
+	src := &fakeSource{n: 0, emitted: make(chan struct{})}
+	store := &memStore{p: offsets.Position{File: "f", Pos: 7}}
+	obs := &ackRecorder{}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, Config{Observer: obs}, src, &fakeSink{}, store) }()
+	<-src.emitted
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.acked) == 0 || obs.acked[0] != (offsets.Position{File: "f", Pos: 7}) {
+		t.Errorf("acknowledged positions %v, want the start f:7 first", obs.acked)
+	}
+}

@@ -28,11 +28,18 @@ import (
 // resume-snapshot, read from the signal table's INSERTs seen in the stream
 // (signal.data.collection, columns id, type, data) and from the Kafka
 // signal channel. An incremental snapshot is the initial snapshot's DBLog
-// merge (see snapshot.go) started at runtime for the requested tables: the
-// chunk reader reads them between watermarks, a chunk is emitted once the
-// stream passed its high watermark, and rows whose key the stream changed
-// since the chunk's Window are dropped. Rows are op "r" events with
-// source.snapshot "incremental".
+// merge (the same snapshot.Merge) started at runtime for the requested
+// tables: the chunk reader reads them between watermarks, a chunk is
+// emitted once the stream passed its high watermark, and rows whose key the
+// stream changed since the chunk's Window are dropped. Rows are op "r"
+// events with source.snapshot "incremental".
+//
+// A DDL statement on a table being read (seen in the stream's Batch.Schema,
+// or first as a failed chunk read while its definition changed) stops the
+// chunk reader, drops the chunks read with the old definition, and reads
+// again after the last emitted chunk with the new one, as Debezium does
+// (AbstractIncrementalSnapshotChangeEventSource.processSchemaChange clears
+// the open window and re-reads the chunk) and as the initial snapshot does.
 //
 // Its state (tables left, the last emitted chunk's key, paused, tables
 // queued by later signals, the next Kafka signal offset) is in
@@ -167,8 +174,8 @@ func (s *signalSource) Run(ctx context.Context, start offsets.Position, out chan
 			return err
 		})
 	}
-	m := &incMerger{s: s, out: out, st: st, last: start, processed: start, window: start,
-		changed: make(map[string]offsets.Position), log: s.cfg.Logger}
+	m := &incMerger{s: s, out: out, st: st, last: start, window: start,
+		merge: snapshot.NewMerge(start), log: s.cfg.Logger}
 	g.Go(func() error {
 		defer m.stopRun()
 		if len(m.st.Tables) > 0 {
@@ -186,45 +193,39 @@ func (s *signalSource) Run(ctx context.Context, start offsets.Position, out chan
 	return g.Wait()
 }
 
-// incMerger interleaves stream batches, signals and incremental chunks.
+// incMerger interleaves stream batches, signals and incremental chunks;
+// the chunks go through the merge rule (snapshot.Merge), whose Position is
+// the stream's.
 type incMerger struct {
-	s   *signalSource
-	out chan<- binlog.Batch
-	log *slog.Logger
-	st  incState
+	s     *signalSource
+	out   chan<- binlog.Batch
+	log   *slog.Logger
+	st    incState
+	merge *snapshot.Merge
 
-	last      offsets.Position // End of the last batch handed out
-	processed offsets.Position
-	window    offsets.Position // first Window of a run a signal starts now
-	snap      *snapshot.Snapshotter
-	run       *snapRun
-	tables    map[string]bool // "db.name" of the tables being read
-	changed   map[string]offsets.Position
-	pruneAt   int
-	keyBuf    []byte
-	pending   *snapshot.Chunk
-	rows      int64
-	dropped   int64
+	last     offsets.Position // End of the last batch handed out
+	window   offsets.Position // first Window of a run a signal starts now
+	snap     *snapshot.Snapshotter
+	run      *snapRun
+	tables   []*schema.Table // the definitions the run reads with
+	keep     [][]event.Value // Take's buffer
+	restarts int             // restarts after read failures
+	rows     int64
+	dropped  int64
 }
 
 func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-chan Signal) error {
-	stale := time.NewTimer(time.Hour)
-	stale.Stop()
-	defer stale.Stop()
-	timedOut := false
+	wait := newHighWait(m.s.cfg.HighWaitLimit)
+	defer wait.stop()
 	for {
-		if m.pending != nil && (timedOut || snapshot.ComparePositions(m.pending.High, m.processed) <= 0) {
-			timedOut = false
-			stale.Stop()
-			if err := m.emit(ctx, m.pending); err != nil {
+		if ok, _ := wait.release(m.merge); ok {
+			if err := m.emit(ctx); err != nil {
 				return err
 			}
-			m.pending.Release()
-			m.pending = nil
 			continue
 		}
 		var chunkCh chan *snapshot.Chunk
-		if m.run != nil && m.pending == nil && !m.st.Paused {
+		if m.run != nil && m.merge.Held() == nil && !m.st.Paused {
 			chunkCh = m.run.chunks
 		}
 		select {
@@ -235,11 +236,11 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 			if err := m.stream(ctx, b); err != nil {
 				return err
 			}
-			if m.pending != nil {
-				stale.Reset(m.s.cfg.HighWaitLimit)
+			if m.merge.Held() != nil {
+				wait.arm()
 			}
 		case sig := <-kafka:
-			m.window = m.processed
+			m.window = m.merge.Position()
 			m.st.Kafka = sig.KafkaOffset + 1
 			if err := m.signal(ctx, sig); err != nil {
 				return err
@@ -249,23 +250,27 @@ func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-c
 			}
 		case ch, ok := <-chunkCh:
 			if !ok {
-				err := <-m.run.errc
+				readErr := <-m.run.errc
 				m.run = nil
+				retried, err := readEnded(ctx, "incremental snapshot", readErr, &m.restarts, m.redefined, func(ctx context.Context) error {
+					m.log.Warn("incremental snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
+					return m.restartRun(ctx)
+				})
 				if err != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					return fmt.Errorf("incremental snapshot: %w", err)
+					return err
+				}
+				if retried {
+					continue
 				}
 				if err := m.finishRun(ctx); err != nil {
 					return err
 				}
 				continue
 			}
-			m.pending = ch
-			stale.Reset(m.s.cfg.HighWaitLimit)
-		case <-stale.C:
-			timedOut = m.pending != nil
+			m.merge.Hold(ch)
+			wait.arm()
+		case <-wait.C():
+			wait.fired(m.merge)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -288,14 +293,17 @@ func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 			}
 		}
 	}
-	if m.run != nil {
-		m.record(b.Events)
-	}
+	redefined := m.merge.Stream(b.Events, b.Schema, b.End)
 	prev := m.last
 	b.End.Incremental = m.st.encode()
-	m.last, m.processed = b.End, b.End
+	m.last = b.End
 	if err := m.send(ctx, b); err != nil {
 		return err
+	}
+	if redefined && m.run != nil {
+		if err := m.restartRun(ctx); err != nil {
+			return err
+		}
 	}
 	if len(sigs) == 0 {
 		return nil
@@ -311,31 +319,11 @@ func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 			return err
 		}
 	}
-	m.window = m.processed
+	m.window = m.merge.Position()
 	if m.run != nil && m.run != run {
-		m.record(b.Events)
+		m.merge.Record(b.Events)
 	}
 	return m.sendState(ctx)
-}
-
-// record notes the keys that events change in the tables being read.
-func (m *incMerger) record(events []event.ChangeEvent) {
-	for i := range events {
-		ev := &events[i]
-		if ev.Table == nil || ev.Op == event.OpRead || len(ev.Table.ChunkKey()) == 0 || !m.tables[ev.Table.ID()] {
-			continue
-		}
-		at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
-		for _, row := range [][]event.Value{ev.Before, ev.After} {
-			if row != nil {
-				m.keyBuf = appendTableKey(m.keyBuf[:0], ev.Table, row)
-				m.changed[string(m.keyBuf)] = at
-			}
-		}
-	}
-	if len(m.changed) >= m.pruneAt {
-		m.prune()
-	}
 }
 
 // signalRow reads a signal table row: id, type, data (its first columns).
@@ -464,7 +452,7 @@ func (m *incMerger) execute(ctx context.Context, log *slog.Logger, d signalData)
 		return nil
 	}
 	m.st.Tables, m.st.Progress = tables, ""
-	log.Info("incremental snapshot started: no locks are taken", "tables", strings.Join(tables, ","), "position", m.processed.String())
+	log.Info("incremental snapshot started: no locks are taken", "tables", strings.Join(tables, ","), "position", m.merge.Position().String())
 	return m.startRun(ctx, m.window)
 }
 
@@ -499,6 +487,52 @@ func (m *incMerger) stop(ctx context.Context, log *slog.Logger, d signalData) er
 	return m.startRun(ctx, m.window)
 }
 
+// runTables reads the definitions of st.Tables, and returns them with
+// their names; a table that is no longer captured is left out, and logged
+// when warn is set.
+func (m *incMerger) runTables(ctx context.Context, warn bool) (tables []*schema.Table, names []string, err error) {
+	for _, name := range m.st.Tables {
+		db, tn, _ := strings.Cut(name, ".")
+		t, err := m.s.cfg.Catalog.Table(ctx, db, tn)
+		if errors.Is(err, schema.ErrTableNotFound) || err == nil && t == nil {
+			if warn {
+				m.log.Warn("incremental snapshot: table no longer captured, skipped", "table", name)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("incremental snapshot: %w", err)
+		}
+		tables, names = append(tables, t), append(names, name)
+	}
+	return tables, names, nil
+}
+
+// redefined reports whether a table being read changed its definition
+// since the run began (snapshot.Redefined).
+func (m *incMerger) redefined(ctx context.Context) bool {
+	invalidate(m.s.cfg.Catalog)
+	now, _, err := m.runTables(ctx, false)
+	return err == nil && snapshot.Redefined(m.tables, now)
+}
+
+// restartRun follows a DDL statement on a table being read: the chunk
+// reader stops, the chunk waiting for the stream is dropped, and a new
+// reader reads again after the last emitted chunk with the tables' new
+// definitions, the stream's position as its first Window (Debezium re-reads
+// the chunk the schema change interrupted). Recorded changes are kept.
+func (m *incMerger) restartRun(ctx context.Context) error {
+	if m.run != nil {
+		m.run.stop()
+		m.run = nil
+	}
+	m.merge.Discard()
+	invalidate(m.s.cfg.Catalog)
+	m.log.Info("a table changed during the incremental snapshot: reading it again with its new definition",
+		"tables", strings.Join(m.st.Tables, ","), "after", m.st.Progress, "position", m.merge.Position().String())
+	return m.startRun(ctx, m.merge.Position())
+}
+
 // startRun starts the chunk reader for st.Tables after st.Progress; from is
 // the first chunk's Window.
 func (m *incMerger) startRun(ctx context.Context, from offsets.Position) error {
@@ -508,20 +542,12 @@ func (m *incMerger) startRun(ctx context.Context, from offsets.Position) error {
 	}
 	cfg := m.s.cfg.Snapshot
 	cfg.Overrides = maps(cfg.Overrides)
-	var tables []*schema.Table
-	m.tables = make(map[string]bool, len(m.st.Tables))
-	for _, name := range m.st.Tables {
+	tables, names, err := m.runTables(ctx, true)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
 		db, tn, _ := strings.Cut(name, ".")
-		t, err := m.s.cfg.Catalog.Table(ctx, db, tn)
-		if errors.Is(err, schema.ErrTableNotFound) || err == nil && t == nil {
-			m.log.Warn("incremental snapshot: table no longer captured, skipped", "table", name)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("incremental snapshot: %w", err)
-		}
-		tables = append(tables, t)
-		m.tables[name] = true
 		if c := m.st.Conds[name]; c != "" {
 			base := "SELECT * FROM " + quoteIdent(db) + "." + quoteIdent(tn)
 			if o := cfg.Overrides[name]; o != "" {
@@ -534,7 +560,8 @@ func (m *incMerger) startRun(ctx context.Context, from offsets.Position) error {
 	if err != nil {
 		return err
 	}
-	m.snap = snap
+	m.snap, m.tables = snap, tables
+	m.merge.Begin(tables, snap)
 	sctx, cancel := context.WithCancel(ctx)
 	r := &snapRun{chunks: make(chan *snapshot.Chunk, 1), errc: make(chan error, 1), cancel: cancel}
 	go func() {
@@ -556,17 +583,14 @@ func maps(in map[string]string) map[string]string {
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
-// stopRun cancels the chunk reader and drops the chunk waiting to be emitted.
+// stopRun cancels the chunk reader, drops the chunk waiting to be emitted
+// and forgets the changes recorded for it.
 func (m *incMerger) stopRun() {
-	if m.pending != nil {
-		m.pending.Release()
-		m.pending = nil
-	}
+	m.merge.End()
 	if m.run != nil {
 		m.run.stop()
 		m.run = nil
 	}
-	clear(m.changed)
 }
 
 // finishRun ends the tables being read and starts the queued ones.
@@ -577,55 +601,30 @@ func (m *incMerger) finishRun(ctx context.Context) error {
 	}
 	m.st.Tables, m.st.Progress, m.rows, m.dropped = m.st.Next, "", 0, 0
 	m.st.Next = nil
-	clear(m.changed)
+	m.merge.End()
 	if len(m.st.Tables) > 0 {
-		if err := m.startRun(ctx, m.processed); err != nil {
+		if err := m.startRun(ctx, m.merge.Position()); err != nil {
 			return err
 		}
 	} else {
-		m.st.Conds, m.st.Paused, m.tables = nil, false, nil
+		m.st.Conds, m.st.Paused, m.tables, m.restarts = nil, false, nil, 0
 	}
 	return m.sendState(ctx)
 }
 
-// prune forgets changes older than every chunk still in flight.
-func (m *incMerger) prune() {
-	var floor offsets.Position
-	ok := false
-	if m.snap != nil {
-		floor, ok = m.snap.Floor()
-	}
-	if m.pending != nil && !m.pending.Keyless && (!ok || snapshot.ComparePositions(m.pending.Window, floor) < 0) {
-		floor, ok = m.pending.Window, true
-	}
-	for k, at := range m.changed {
-		if !ok || snapshot.ComparePositions(at, floor) < 0 {
-			delete(m.changed, k)
-		}
-	}
-	m.pruneAt = max(4096, 2*len(m.changed))
-}
-
-// emit hands out a chunk's rows the stream did not overtake as op "r"
-// events with source.snapshot "incremental".
-func (m *incMerger) emit(ctx context.Context, ch *snapshot.Chunk) error {
-	keep := ch.Rows
-	if !ch.Keyless {
-		keep = make([][]event.Value, 0, len(ch.Rows))
-		for _, row := range ch.Rows {
-			m.keyBuf = appendTableKey(m.keyBuf[:0], ch.Table, row)
-			if at, ok := m.changed[string(m.keyBuf)]; ok && snapshot.ComparePositions(at, ch.Window) >= 0 {
-				m.dropped++
-				continue
-			}
-			keep = append(keep, row)
-		}
-	}
+// emit takes the held chunk's rows the stream did not overtake and hands
+// them out as op "r" events with source.snapshot "incremental".
+func (m *incMerger) emit(ctx context.Context) error {
+	ch, keep := m.merge.Take(m.keep)
+	defer ch.Release()
+	m.keep = keep[:0]
+	m.dropped += m.merge.Dropped()
 	tsUs := m.s.cfg.Now().UnixMicro()
+	at := m.merge.Position()
 	events := make([]event.ChangeEvent, len(keep))
 	for i, row := range keep {
 		events[i] = event.ChangeEvent{Op: event.OpRead, Table: ch.Table, After: row, Source: event.Source{
-			TsUs: tsUs, Snapshot: "incremental", File: m.processed.File, Pos: m.processed.Pos, Thread: -1,
+			TsUs: tsUs, Snapshot: "incremental", File: at.File, Pos: at.Pos, Thread: -1,
 		}}
 	}
 	m.rows += int64(len(keep))

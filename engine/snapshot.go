@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -28,7 +27,9 @@ import (
 //  2. The binlog stream runs from P0 for the whole snapshot, and every
 //     change it reads is emitted as usual, in binlog order.
 //  3. Chunks are read with keyset SELECTs, each between a low watermark L
-//     and a high watermark H (SHOW MASTER STATUS). A chunk is emitted, as
+//     and a high watermark H (SHOW MASTER STATUS), and merged by the rule
+//     of snapshot/merge.go (snapshot.Merge), which the incremental snapshot
+//     shares. A chunk is emitted, as
 //     op "r" events, only once the stream has passed H; before that, every
 //     row whose key the stream saw changed at or after the chunk's Window
 //     (the low watermark of the previous chunk read on the same connection,
@@ -258,9 +259,8 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 	})
 	m := &merger{
 		s: s, out: out, snap: s.cfg.Snapshotter, tables: tables, log: log,
-		processed: streamStart, last: start, progress: start.SnapshotProgress,
-		firstDone: !prog.IsZero(), changed: make(map[string]offsets.Position),
-		snapPos: streamStart, began: s.cfg.Now(), prg: prg,
+		merge: snapshot.NewMerge(streamStart), last: start, progress: start.SnapshotProgress,
+		firstDone: !prog.IsZero(), snapPos: streamStart, began: s.cfg.Now(), prg: prg,
 	}
 	g.Go(func() error {
 		m.cur = m.startSnap(gctx, prog, streamStart)
@@ -277,15 +277,17 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 	return err
 }
 
-// merger owns the interleaving of stream batches and snapshot chunks.
+// merger runs the initial snapshot's chunks through the merge rule
+// (snapshot.Merge) and hands out the stream's batches and the surviving
+// rows, with the snapshot's markers and offsets.
 type merger struct {
 	s      *snapshotSource
 	out    chan<- binlog.Batch
 	snap   *snapshot.Snapshotter
 	tables []*schema.Table
 	log    *slog.Logger
+	merge  *snapshot.Merge // the merge rule; its Position is the stream's
 
-	processed offsets.Position // stream position reached (file/pos)
 	last      offsets.Position // End of the last batch handed out (stream part)
 	progress  string           // progress after the last emitted chunk
 	done      bool             // the last chunk was emitted
@@ -293,42 +295,31 @@ type merger struct {
 	snapPos   offsets.Position // source.file/pos of snapshot rows
 	began     time.Time
 
-	changed   map[string]offsets.Position // table+key -> start of its latest change's transaction
-	pruneAt   int
-	keyBuf    []byte
 	rows      int64
 	dropped   int64
+	keep      [][]event.Value // Take's buffer
 	lastTable *schema.Table
-	pending   *snapshot.Chunk // read, waiting for the stream to pass its high watermark
-	cur       *snapRun        // the chunk reader, nil once it finished
-	ddl       bool            // a captured table changed: restart the reader
-	restarts  int             // restarts after read failures
-	prg       *progress       // progress lines; nil: none
-	chunks    int64           // chunks emitted
+	cur       *snapRun // the chunk reader, nil once it finished
+	ddl       bool     // a captured table changed: restart the reader
+	restarts  int      // restarts after read failures
+	prg       *progress
+	chunks    int64 // chunks emitted
 }
 
 // definitionsChanged reports whether a captured table's columns or key
 // differ from those the snapshot reads with.
 func (m *merger) definitionsChanged(ctx context.Context) bool {
-	if inv, ok := m.s.cfg.Catalog.(interface{ InvalidateAll() }); ok {
+	invalidate(m.s.cfg.Catalog)
+	now, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
+	return err == nil && snapshot.Redefined(m.tables, now)
+}
+
+// invalidate drops the definitions a caching catalog (schema.Loader) holds,
+// so that the next read sees a DDL statement's result.
+func invalidate(cat snapshot.Catalog) {
+	if inv, ok := cat.(interface{ InvalidateAll() }); ok {
 		inv.InvalidateAll()
 	}
-	now, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
-	if err != nil || len(now) != len(m.tables) {
-		return err == nil
-	}
-	for i, t := range now {
-		old := m.tables[i]
-		if t.ID() != old.ID() || len(t.Columns) != len(old.Columns) || !slices.Equal(t.ChunkKey(), old.ChunkKey()) {
-			return true
-		}
-		for j := range t.Columns {
-			if t.Columns[j].Name != old.Columns[j].Name || t.Columns[j].Type != old.Columns[j].Type {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // snapRun is one Snapshotter.Run in the background.
@@ -368,13 +359,8 @@ func (m *merger) restart(ctx context.Context) error {
 		m.cur.stop()
 		m.cur = nil
 	}
-	if m.pending != nil {
-		m.pending.Release()
-		m.pending = nil
-	}
-	if inv, ok := m.s.cfg.Catalog.(interface{ InvalidateAll() }); ok {
-		inv.InvalidateAll()
-	}
+	m.merge.Discard()
+	invalidate(m.s.cfg.Catalog)
 	tables, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
 	if err != nil {
 		return fmt.Errorf("list captured tables: %w", err)
@@ -387,17 +373,16 @@ func (m *merger) restart(ctx context.Context) error {
 	if len(tables) > 0 {
 		m.lastTable = tables[len(tables)-1]
 	}
+	m.merge.Begin(tables, m.snap)
 	m.log.Info("a captured table changed during the snapshot: continuing with its new definition",
-		"after", m.progress, "position", m.processed.String())
-	m.cur = m.startSnap(ctx, from, m.processed)
+		"after", m.progress, "position", m.merge.Position().String())
+	m.cur = m.startSnap(ctx, from, m.merge.Position())
 	return nil
 }
 
 func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream func()) error {
 	defer func() {
-		if m.pending != nil {
-			m.pending.Release()
-		}
+		m.merge.Discard()
 		if m.cur != nil {
 			m.cur.stop()
 		}
@@ -405,14 +390,9 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 	if len(m.tables) > 0 {
 		m.lastTable = m.tables[len(m.tables)-1]
 	}
-	// stale fires when a chunk waited HighWaitLimit for the stream to pass
-	// its high watermark with no batch arriving: the binlog can move with
-	// no transaction to hand out (a rotation's new file header), and then
-	// nothing would pass it until the next write.
-	stale := time.NewTimer(time.Hour)
-	stale.Stop()
-	defer stale.Stop()
-	timedOut := false
+	m.merge.Begin(m.tables, m.snap)
+	wait := newHighWait(m.s.cfg.HighWaitLimit)
+	defer wait.stop()
 	for {
 		if m.ddl {
 			m.ddl = false
@@ -422,22 +402,18 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 				}
 			}
 		}
-		if m.pending != nil && (timedOut || snapshot.ComparePositions(m.pending.High, m.processed) <= 0) {
-			if timedOut {
+		if ok, late := wait.release(m.merge); ok {
+			if late {
 				m.log.Debug("stream did not pass a chunk's high watermark: emitting it at the stream's position",
-					"high", m.pending.High.String(), "stream", m.processed.String())
+					"high", m.merge.Held().High.String(), "stream", m.merge.Position().String())
 			}
-			timedOut = false
-			stale.Stop()
-			if err := m.emit(ctx, m.pending); err != nil {
+			if err := m.emit(ctx); err != nil {
 				return err
 			}
-			m.pending.Release()
-			m.pending = nil
 			continue
 		}
 		var chunkCh chan *snapshot.Chunk
-		if m.cur != nil && m.pending == nil {
+		if m.cur != nil && m.merge.Held() == nil {
 			chunkCh = m.cur.chunks
 		}
 		select {
@@ -448,29 +424,22 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 			if err := m.stream(ctx, b); err != nil {
 				return err
 			}
-			if m.pending != nil {
-				stale.Reset(m.s.cfg.HighWaitLimit)
+			if m.merge.Held() != nil {
+				wait.arm()
 			}
 		case ch, ok := <-chunkCh:
 			if !ok {
-				err := <-m.cur.errc
+				readErr := <-m.cur.errc
 				m.cur = nil
+				retried, err := readEnded(ctx, "snapshot", readErr, &m.restarts, m.definitionsChanged, func(ctx context.Context) error {
+					m.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
+					return m.restart(ctx)
+				})
 				if err != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					// A chunk read can meet a DDL statement before the stream
-					// does (unknown column): if a definition changed, go on
-					// with the new one, a few times at most.
-					if m.restarts < 5 && m.definitionsChanged(ctx) {
-						m.restarts++
-						m.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", err)
-						if err := m.restart(ctx); err != nil {
-							return err
-						}
-						continue
-					}
-					return fmt.Errorf("snapshot: %w", err)
+					return err
+				}
+				if retried {
+					continue
 				}
 				if !m.done {
 					// No tables, or every table was done before a restart.
@@ -484,10 +453,10 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 				}
 				continue
 			}
-			m.pending = ch
-			stale.Reset(m.s.cfg.HighWaitLimit)
-		case <-stale.C:
-			timedOut = m.pending != nil
+			m.merge.Hold(ch)
+			wait.arm()
+		case <-wait.C():
+			wait.fired(m.merge)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -496,89 +465,24 @@ func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream fu
 
 // stream records the keys a batch changes and forwards it.
 func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
-	if !m.done {
-		for i := range b.Events {
-			ev := &b.Events[i]
-			if ev.Table == nil || len(ev.Table.ChunkKey()) == 0 {
-				continue
-			}
-			at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
-			for _, row := range [][]event.Value{ev.Before, ev.After} {
-				if row == nil {
-					continue
-				}
-				m.keyBuf = appendTableKey(m.keyBuf[:0], ev.Table, row)
-				m.changed[string(m.keyBuf)] = at
-			}
-		}
-		if len(m.changed) >= m.pruneAt {
-			m.prune()
-		}
-		for _, c := range b.Schema {
-			for _, tc := range c.Tables {
-				if m.captured(tc.ID) || m.captured(tc.PreviousID) {
-					m.ddl = true
-				}
-			}
-		}
-		m.last = b.End
-		b.End.Snapshot, b.End.SnapshotProgress = snapshotInitial, m.progress
-	} else {
-		m.last = b.End
+	if m.merge.Stream(b.Events, b.Schema, b.End) {
+		m.ddl = true
 	}
-	m.processed = b.End
+	m.last = b.End
+	if !m.done {
+		b.End.Snapshot, b.End.SnapshotProgress = snapshotInitial, m.progress
+	}
 	return m.send(ctx, b)
 }
 
-// prune forgets changes older than every chunk still in flight.
-func (m *merger) prune() {
-	floor, ok := m.snap.Floor()
-	if m.pending != nil && !m.pending.Keyless && (!ok || snapshot.ComparePositions(m.pending.Window, floor) < 0) {
-		floor, ok = m.pending.Window, true
-	}
-	for k, at := range m.changed {
-		if !ok || snapshot.ComparePositions(at, floor) < 0 {
-			delete(m.changed, k)
-		}
-	}
-	m.pruneAt = max(4096, 2*len(m.changed))
-}
-
-// captured reports whether the snapshot reads the table id.
-func (m *merger) captured(id schema.TableID) bool {
-	for _, t := range m.tables {
-		if t.DB == id.DB && t.Name == id.Name {
-			return true
-		}
-	}
-	return false
-}
-
-func appendTableKey(dst []byte, t *schema.Table, row []event.Value) []byte {
-	dst = append(dst, t.DB...)
-	dst = append(dst, 0)
-	dst = append(dst, t.Name...)
-	dst = append(dst, 0)
-	return snapshot.AppendKey(dst, t, row)
-}
-
-// emit hands out a chunk's rows that the stream did not overtake, as "r"
-// events with Debezium's source.snapshot markers (DEBEZIUM-REFERENCE §2.6).
-func (m *merger) emit(ctx context.Context, ch *snapshot.Chunk) error {
-	keep := ch.Rows[:0:0]
-	if ch.Keyless {
-		keep = ch.Rows
-	} else {
-		keep = make([][]event.Value, 0, len(ch.Rows))
-		for _, row := range ch.Rows {
-			m.keyBuf = appendTableKey(m.keyBuf[:0], ch.Table, row)
-			if at, ok := m.changed[string(m.keyBuf)]; ok && snapshot.ComparePositions(at, ch.Window) >= 0 {
-				m.dropped++
-				continue
-			}
-			keep = append(keep, row)
-		}
-	}
+// emit takes the held chunk's rows that the stream did not overtake and
+// hands them out as "r" events with Debezium's source.snapshot markers
+// (DEBEZIUM-REFERENCE §2.6).
+func (m *merger) emit(ctx context.Context) error {
+	ch, keep := m.merge.Take(m.keep)
+	defer ch.Release()
+	m.keep = keep[:0]
+	m.dropped += m.merge.Dropped()
 	final := ch.TableLast && ch.Table == m.lastTable
 	tsUs := m.s.cfg.Now().UnixMicro()
 	events := make([]event.ChangeEvent, len(keep))
@@ -656,7 +560,7 @@ func (m *merger) finish(ctx context.Context) error {
 func (m *merger) complete() {
 	m.done = true
 	m.s.cfg.Observer.Completed()
-	clear(m.changed)
+	m.merge.End()
 	took := m.s.cfg.Now().Sub(m.began)
 	m.log.Info("initial snapshot complete", "rows", m.rows, "rows_superseded_by_stream", m.dropped,
 		"chunks", m.chunks, "rows_per_sec", math.Round(ratePerSec(m.rows, took)), "took", took.Round(time.Millisecond))

@@ -32,7 +32,7 @@ func TestMerger_Reconciles(t *testing.T) {
 	src := &snapshotSource{cfg: SnapshotConfig{MaxBatch: 2, HighWaitLimit: 20 * time.Millisecond, Now: time.Now, Observer: nopSnapshotObserver{}}}
 	start := pos(4)
 	m := &merger{s: src, snap: snap, tables: []*schema.Table{tbl}, log: slog.New(slog.DiscardHandler),
-		processed: start, last: start, changed: map[string]offsets.Position{}, snapPos: start, began: time.Now()}
+		merge: snapshot.NewMerge(start), last: start, snapPos: start, began: time.Now()}
 	bin := make(chan binlog.Batch)
 	chunks := make(chan *snapshot.Chunk)
 	out := make(chan binlog.Batch)
@@ -92,7 +92,7 @@ func TestMerger_Reconciles(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("merged batches (-want +got)\n%s", diff)
 	}
-	if !m.done || len(m.changed) != 0 {
-		t.Errorf("done %v, %d changed keys kept", m.done, len(m.changed))
+	if !m.done || m.merge.Changes() != 0 {
+		t.Errorf("done %v, %d changed keys kept", m.done, m.merge.Changes())
 	}
 }

@@ -54,7 +54,7 @@ type KafkaConfig struct {
 	// producer (the producer.* client settings, where they differ from the
 	// consumer's).
 	ProducerOpts []kgo.Opt
-	Logger *slog.Logger
+	Logger       *slog.Logger
 }
 
 // KafkaStore keeps the position in a Kafka topic exactly as Kafka Connect
@@ -197,29 +197,11 @@ func (s *KafkaStore) Lock(ctx context.Context) error {
 // when one stays longer than a session timeout (a live process heartbeats).
 func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	deadline := time.Now().Add(s.cfg.LeaseTimeout + 2*time.Second)
-	// A fresh cluster creates __consumer_offsets on the first group request
-	// and answers COORDINATOR_NOT_AVAILABLE until it is loaded: retry
-	// retriable errors for a while, as a consumer would.
-	retryUntil := time.Now().Add(30 * time.Second)
 	logged := false
 	for {
-		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
-		var g kadm.DescribedGroup
-		if err == nil {
-			g = gs[s.leaseGroup()]
-			err = g.Err
-			if errors.Is(err, kerr.GroupIDNotFound) {
-				err = nil
-			}
-		}
+		g, err := s.describeLease(ctx)
 		if err != nil {
-			if !kerr.IsRetriable(err) || time.Now().After(retryUntil) {
-				return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
-			}
-			if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
-				return err
-			}
-			continue
+			return err
 		}
 		if len(g.Members) == 0 || g.State == "Dead" || g.State == "Empty" {
 			return nil
@@ -247,6 +229,34 @@ func (s *KafkaStore) waitLeaseFree(ctx context.Context) error {
 	}
 }
 
+// describeLease describes the lease group. A real broker answers
+// COORDINATOR_NOT_AVAILABLE (or LOAD_IN_PROGRESS) while it creates
+// __consumer_offsets on first use or loads it after a restart: such
+// retriable errors are retried for up to leaseDescribeRetry. A group that
+// does not exist is returned without error and without members.
+func (s *KafkaStore) describeLease(ctx context.Context) (kadm.DescribedGroup, error) {
+	deadline := time.Now().Add(leaseDescribeRetry)
+	for {
+		gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+		g := gs[s.leaseGroup()]
+		if err == nil && g.Err != nil && !errors.Is(g.Err, kerr.GroupIDNotFound) {
+			err = g.Err
+		}
+		if err == nil {
+			return g, nil
+		}
+		if !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return g, fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+		}
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return g, err
+		}
+	}
+}
+
+// leaseDescribeRetry bounds the retries of describeLease.
+const leaseDescribeRetry = 30 * time.Second
+
 // awaitMembership returns once lease is a member of the lease group, so
 // that a process starting after Lock returned sees this one. Another member
 // found there (two processes started at the same time) fails it with
@@ -256,13 +266,13 @@ func (s *KafkaStore) awaitMembership(ctx context.Context, lease *kgo.Client) err
 	for {
 		id, _ := lease.GroupMetadata()
 		if id != "" {
-			gs, err := s.adm.DescribeGroups(ctx, s.leaseGroup())
+			g, err := s.describeLease(ctx)
 			if err != nil {
-				return fmt.Errorf("kafka offset store: describe lease group %s: %w", s.leaseGroup(), err)
+				return err
 			}
 			var mine bool
 			var others []string
-			for _, m := range gs[s.leaseGroup()].Members {
+			for _, m := range g.Members {
 				switch {
 				case m.MemberID == id:
 					mine = true

@@ -286,6 +286,10 @@ func (tr *Tracker) ResolveTable(ctx context.Context, db, name string, fromMap *T
 	}
 	existed := tr.Def(db, name) != nil
 	c, err := tr.loadTable(ctx, tr.cfg.Reload, db, name)
+	if err != nil && isNoSuchTable(err) {
+		// Nothing left to learn the table from: the caller names the fix.
+		return nil, nil, fmt.Errorf("%w: %s.%s is not in the schema history, its table map carries no full row metadata and the server no longer has it (%v)", ErrTableNotFound, db, name, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: reload from the server: %w", id, err)
 	}

@@ -633,7 +633,7 @@ func (e *colEnc) appendAvroBinary(dst, b []byte) []byte {
 	case kBinHex:
 		dst = binary.AppendVarint(dst, int64(2*len(b)))
 		for _, c := range b {
-			dst = append(dst, hexUpper[c>>4], hexUpper[c&0xF])
+			dst = append(dst, hexLower[c>>4], hexLower[c&0xF])
 		}
 		return dst
 	}

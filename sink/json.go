@@ -27,6 +27,11 @@ type Record struct {
 	Key     []byte
 	Value   []byte
 	Headers []Header
+	// SMTHeaders counts the last Headers that a transform added
+	// (ExtractNewRecordState add.headers): Kafka Connect puts Debezium's
+	// context headers after the connector's own headers (a key change's)
+	// and before those (seen by the differential suite).
+	SMTHeaders int
 }
 
 // JSON encodes change events as Debezium 3.x does through Kafka Connect's
@@ -88,7 +93,7 @@ func NewJSON(cfg JSONConfig) (*JSON, error) {
 type tableEnc struct {
 	topic     string
 	cols      []colEnc // emitted columns (not Excluded), table order
-	keyCols   []colEnc // primary key columns, table order; empty: no key
+	keyCols   []colEnc // key columns in the key's order; empty: no key
 	keyPre    []byte   // `{"schema":…,"payload":` or nil without key schemas
 	valuePre  []byte   // `{"schema":…,"payload":` or nil without value schemas
 	dbPart    []byte   // `,"db":"…","sequence":null,"ts_us":`
@@ -175,14 +180,12 @@ func (j *JSON) buildTable(t *schema.Table) (*tableEnc, error) {
 		te.cols = append(te.cols, ce)
 	}
 	j.cfg.propagate.apply(t, te.cols) // value fields only (propagate.go)
-	// Key fields are the primary key columns in table order (TableSchemaBuilder
-	// via Table.primaryKeyColumns), or message.key.columns in the order
+	// Key fields are the primary key columns in the key's own order
+	// (PRIMARY KEY (k2, k1) gives k2, k1: Debezium 3.6.1's key schema and
+	// payload, seen by the differential suite; table order was a guess from
+	// reading Table.primaryKeyColumns), or message.key.columns in the order
 	// Debezium's CustomKeyMapper gives; column filters do not drop key columns.
 	pk := t.Key()
-	if t.MessageKey == nil {
-		pk = slices.Clone(pk)
-		slices.Sort(pk)
-	}
 	for _, i := range pk {
 		if i < 0 || i >= len(t.Columns) {
 			return nil, &EncodeError{Table: id, Err: fmt.Errorf("%w: primary key index %d out of range", ErrEncode, i)}

@@ -447,12 +447,16 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		if len(r.Headers) > 0 {
 			// The record's own headers (a key change's) come first, the
 			// context headers after them, as EventDispatcher.getExtendedHeaders
-			// appends them.
+			// appends them, then what a transform added.
 			kr.Headers = make([]kgo.RecordHeader, 0, len(r.Headers)+len(k.ctxHdr))
-			for _, h := range r.Headers {
+			own := len(r.Headers) - r.SMTHeaders
+			for _, h := range r.Headers[:own] {
 				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
 			kr.Headers = append(kr.Headers, k.ctxHdr...)
+			for _, h := range r.Headers[own:] {
+				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+			}
 		}
 		if n, limit := recordSize(kr), int64(k.cfg.MaxRequestBytes-batchOverhead); n > limit {
 			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d (max.request.size %d): %w", kr.Key, n, limit, k.cfg.MaxRequestBytes, kerr.MessageTooLarge))
@@ -525,7 +529,7 @@ func (k *Kafka) ensureTopic(ctx context.Context, topic string) error {
 		st = &topicState{done: make(chan struct{})}
 		k.topics[topic] = st
 		k.tmu.Unlock()
-		st.err = k.createTopic(ctx, topic)
+		st.err = k.createTopicRetrying(ctx, topic)
 		close(st.done)
 		return st.err
 	}
@@ -535,6 +539,36 @@ func (k *Kafka) ensureTopic(ctx context.Context, topic string) error {
 		return st.err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// createTopicRetrying is createTopic, retried with capped backoff for as
+// long as the brokers cannot be reached or answer with a retriable error
+// (a broker restarting, a leader election, __consumer_offsets loading), as
+// franz-go retries the records themselves: a Kafka outage while a new
+// table's first event waits for its topic makes Rivulet unready, not fail.
+// Errors that retrying cannot fix (authorization, policy, invalid
+// configuration) and the end of ctx return at once.
+func (k *Kafka) createTopicRetrying(ctx context.Context, topic string) error {
+	backoff := 250 * time.Millisecond
+	var warned time.Time
+	for {
+		err := k.createTopic(ctx, topic)
+		if err == nil || !transientBrokerErr(err) || k.closed.Load() {
+			return err
+		}
+		if time.Since(warned) > 30*time.Second {
+			warned = time.Now()
+			k.log.Warn("topic not created yet: Kafka unreachable or busy; retrying", slog.String("topic", topic), slog.Any("err", err))
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 

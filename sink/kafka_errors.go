@@ -2,6 +2,8 @@ package sink
 
 import (
 	"errors"
+	"io"
+	"net"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -61,4 +63,22 @@ func topicHint(err error) string {
 		return "a broker policy refused the topic; create it beforehand"
 	}
 	return produceHint(err)
+}
+
+// transientBrokerErr reports whether an admin request (topic creation) may
+// succeed when sent again: the brokers were unreachable (dial refused,
+// connection reset or closed) or answered with a retriable Kafka error.
+// franz-go's own IsRetryableBrokerErr leaves dial errors out on purpose,
+// for its callers to decide: a topic waiting for a restarting broker wants
+// them retried.
+func transientBrokerErr(err error) bool {
+	if errors.Is(err, kgo.ErrClientClosed) {
+		return false
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Retriable
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || kgo.IsRetryableBrokerErr(err)
 }

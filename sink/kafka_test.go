@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -542,5 +545,65 @@ func TestKafka_TopicCreatedConcurrently(t *testing.T) {
 	}
 	if !hidden.Load() || !created.Load() {
 		t.Errorf("metadata hidden=%v, create attempted=%v; want both", hidden.Load(), created.Load())
+	}
+}
+
+// TestKafka_TopicCreationRetried: while the brokers answer CreateTopics
+// with a retriable error (a controller moving, a broker restarting), the
+// sink keeps trying instead of failing, and the record is delivered once
+// the topic can be created.
+func TestKafka_TopicCreationRetried(t *testing.T) {
+	c := newCluster(t)
+	var refused atomic.Int32
+	c.ControlKey(int16(kmsg.CreateTopics), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		if refused.Load() >= 3 {
+			return nil, nil, false
+		}
+		c.KeepControl()
+		refused.Add(1)
+		req := kreq.(*kmsg.CreateTopicsRequest)
+		resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+		resp.Version = req.Version
+		for _, tp := range req.Topics {
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic = tp.Topic
+			rt.ErrorCode = kerr.RequestTimedOut.Code
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	k := newKafka(t, c, nil)
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	if n := refused.Load(); n < 3 {
+		t.Errorf("CreateTopics refused %d times; want 3 before success", n)
+	}
+	if got := consume(t, c, 1, "dbserver1.inventory.customers"); len(got) != 1 {
+		t.Errorf("consumed %d records; want 1", len(got))
+	}
+}
+
+func TestTransientBrokerErr(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"dial refused", fmt.Errorf("unable to dial: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), true},
+		{"retriable kafka error", kerr.NotController, true},
+		{"authorization", kerr.TopicAuthorizationFailed, false},
+		{"client closed", kgo.ErrClientClosed, false},
+		{"policy", fmt.Errorf("create: %w", kerr.PolicyViolation), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := transientBrokerErr(tc.err); got != tc.want {
+				t.Errorf("transientBrokerErr(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package sink
 import (
 	"testing"
 
+	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
 )
 
@@ -35,5 +36,44 @@ func TestTypeMappers_EnumAllowed(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestColEnc_ZeroTimestamp: the zero TIMESTAMP (stored as 0) is null in a
+// nullable column and the column's default in a NOT NULL one, as Debezium
+// 3.6.1 wrote it (differential suite, conformance table temporals); a NOT
+// NULL column without a default keeps the epoch.
+func TestColEnc_ZeroTimestamp(t *testing.T) {
+	def := "2000-01-01 00:00:00"
+	tests := []struct {
+		name string
+		col  schema.Column
+		v    event.Value
+		want string
+	}{
+		{"nullable", schema.Column{Name: "ts", Type: schema.TypeTimestamp, TypeName: "TIMESTAMP", Nullable: true, HasDefault: true},
+			event.Value{Kind: event.KindTimestamp}, "null"},
+		{"not null with default", schema.Column{Name: "ts", Type: schema.TypeTimestamp, TypeName: "TIMESTAMP", HasDefault: true, Default: &def},
+			event.Value{Kind: event.KindTimestamp}, `"2000-01-01T00:00:00Z"`},
+		{"not null without default", schema.Column{Name: "ts", Type: schema.TypeTimestamp, TypeName: "TIMESTAMP"},
+			event.Value{Kind: event.KindTimestamp}, `"1970-01-01T00:00:00Z"`},
+		{"not zero", schema.Column{Name: "ts", Type: schema.TypeTimestamp, TypeName: "TIMESTAMP", HasDefault: true, Default: &def},
+			event.Value{Kind: event.KindTimestamp, I: 1_000_000}, `"1970-01-01T00:00:01Z"`},
+	}
+	cfg := DefaultJSONConfig("p")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := newColEnc(&cfg, 0, &tt.col)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.appendValue(nil, tt.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
 	}
 }

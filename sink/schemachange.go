@@ -224,7 +224,9 @@ func (k *Kafka) SendSchemaChanges(ctx context.Context, changes []*schema.Change,
 	}
 	krecs := make([]*kgo.Record, len(recs))
 	for i, r := range recs {
-		krecs[i] = &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: context.Background()}
+		// Debezium's context headers are on schema-change records too
+		// (seen by the differential suite).
+		krecs[i] = &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: context.Background(), Headers: k.ctxHdr}
 	}
 	// DDL is rare: produced outside the event buffer limits; the last
 	// acknowledgement reports.

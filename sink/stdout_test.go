@@ -51,7 +51,7 @@ func TestStdout_Send(t *testing.T) {
 	if string(got[4].Value) != "null" || got[4].Key == nil {
 		t.Errorf("line 5 = %+v, want a tombstone with the key", got[4])
 	}
-	if got[7].Headers[HeaderOldKey] != `{"region":"eu","order_id":1}` {
+	if got[7].Headers[HeaderOldKey] != `{"order_id":1,"region":"eu"}` {
 		t.Errorf("line 8 headers = %v", got[7].Headers)
 	}
 	if !strings.HasPrefix(lines[0], `{"topic":"dbserver1.inventory.customers","key":{"schema":`) {

@@ -399,7 +399,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 			return recs, buf, err
 		}
 		if j.cfg.TombstonesOnDelete {
-			recs, buf = j.emitTombstone(recs, buf, te, oldKey, delHdrs)
+			recs, buf = j.emitTombstone(recs, buf, te, oldKey, delHdrs, len(newKeyHdr))
 		}
 		recs, buf, _, err = j.emitChange(recs, buf, te, ev, event.OpCreate, newKey, nil, ev.After, oldKeyHdr)
 		return recs, buf, err
@@ -429,7 +429,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 		return recs, buf, err
 	}
 	if ev.Op == event.OpDelete && j.cfg.TombstonesOnDelete {
-		recs, buf = j.emitTombstone(recs, buf, te, key, hdrs)
+		recs, buf = j.emitTombstone(recs, buf, te, key, hdrs, 0)
 	}
 	return recs, buf, nil
 }
@@ -472,6 +472,7 @@ func (j *JSON) emitChange(recs []Record, buf []byte, te *tableEnc, ev *event.Cha
 		return append(recs, Record{Topic: p.topic, Key: key, Value: buf[start:len(buf):len(buf)], Headers: hdrs}), buf, hdrs, nil
 	}
 	u := &p.unwrap.cfg
+	own := len(hdrs)
 	if len(p.unwrap.headers) > 0 {
 		hdrs, buf = p.appendHeaders(hdrs, buf, te, ev, op)
 	}
@@ -508,7 +509,7 @@ func (j *JSON) emitChange(recs []Record, buf []byte, te *tableEnc, ev *event.Cha
 			return recs, buf, hdrs, j.fillTable(err, ev.Table)
 		}
 	}
-	return append(recs, Record{Topic: topic, Key: key, Value: value, Headers: hdrs}), buf, hdrs, nil
+	return append(recs, Record{Topic: topic, Key: key, Value: value, Headers: hdrs, SMTHeaders: len(hdrs) - own}), buf, hdrs, nil
 }
 
 // maxRoutes bounds the route.by.field topic cache.
@@ -552,8 +553,9 @@ func (p *tablePlan) routedTopic(row []event.Value) (string, error) {
 }
 
 // emitTombstone appends the tombstone after a delete, unless the unwrap
-// transform drops it. hdrs are the delete's headers.
-func (j *JSON) emitTombstone(recs []Record, buf []byte, te *tableEnc, key []byte, hdrs []Header) ([]Record, []byte) {
+// transform drops it. hdrs are the delete's headers, the first own of them
+// the connector's (a key change's), the rest a transform's.
+func (j *JSON) emitTombstone(recs []Record, buf []byte, te *tableEnc, key []byte, hdrs []Header, own int) ([]Record, []byte) {
 	p := te.plan
 	if p.unwrap != nil {
 		if p.unwrap.cfg.DeleteHandling != DeleteRewriteWithTombstone {
@@ -566,7 +568,7 @@ func (j *JSON) emitTombstone(recs []Record, buf []byte, te *tableEnc, key []byte
 			}
 		}
 	}
-	return append(recs, Record{Topic: p.topic, Key: key, Headers: hdrs}), buf
+	return append(recs, Record{Topic: p.topic, Key: key, Headers: hdrs, SMTHeaders: len(hdrs) - own}), buf
 }
 
 var opD = []byte("d")

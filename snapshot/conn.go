@@ -159,3 +159,19 @@ func (s *Snapshotter) EstimateRows(ctx context.Context, tables []*schema.Table) 
 	})
 	return out, err
 }
+
+// Exec runs one statement with args on a new session of the snapshot's
+// connection settings (e.g. `rivulet verify --repair` inserting a signal).
+func (s *Snapshotter) Exec(ctx context.Context, query string, args ...any) error {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return withConn(ctx, c, func() error {
+		if _, err := c.Execute(query, args...); err != nil {
+			return fmt.Errorf("%s: %w", query, err)
+		}
+		return nil
+	})
+}

@@ -8,13 +8,19 @@
 // binlog stream, and a Progress that says where to resume once the chunk is
 // delivered.
 //
-// The package does not read the binlog: engine merges chunks into the stream
-// (see engine/snapshot.go for the reconciliation rule), using Chunk.Window,
-// Snapshotter.Floor (how far back streamed changes still matter) and
-// AppendKey (the same key identity for snapshot rows and binlog rows). It
-// imports schema, offsets and event only. Main types: Snapshotter, Chunk,
-// Progress, Config; CapturedTables lists what to read through a Catalog
-// (schema.Loader).
+// The package does not read the binlog, but it owns the rule that
+// reconciles chunks with it (merge.go): Merge is that rule as a pure state
+// machine (no goroutines, timers or I/O) that records the keys the stream
+// changed since a chunk's Window, holds a chunk until the stream passes its
+// high watermark, drops the rows the stream overtook, forgets changes below
+// Snapshotter.Floor, and reports a DDL statement on a table being read
+// (the caller then reads again after its last emitted chunk with the new
+// definitions; Redefined compares definitions after a failed read). engine
+// drives one Merge for the initial snapshot and one for the incremental
+// snapshots, each from its own loop, and owns their goroutines, timers and
+// offsets. It imports schema, offsets and event only. Main types:
+// Snapshotter, Chunk, Merge, Progress, Config; CapturedTables lists what to
+// read through a Catalog (schema.Loader).
 //
 // Rows are read with the binary protocol and converted to the event.Value
 // kinds the binlog decoder produces for the same column (the session runs

@@ -114,6 +114,7 @@ type spec struct {
 	last   bool
 	prog   Progress
 	prev   Progress // progress before this chunk (keyless pieces carry it)
+	base   string   // the SELECT read instead of the table's (ReadWhere)
 }
 
 // turns lets the reader of a keyless table wait until every earlier chunk
@@ -386,7 +387,11 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 	t := sp.t
 	ch := &Chunk{Table: t, TableFirst: sp.first, TableLast: sp.last, Window: window,
 		Progress: sp.prog, seq: sp.seq, s: s}
-	q, args := chunkQuery(t, s.cfg.Overrides[t.ID()], sp.lo, sp.hi)
+	base := s.cfg.Overrides[t.ID()]
+	if sp.base != "" {
+		base = sp.base
+	}
+	q, args := chunkQuery(t, base, sp.lo, sp.hi)
 	conv := newConverter(t)
 	ncols := len(t.Columns)
 	var slab []event.Value
@@ -424,6 +429,28 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 			"high", ch.High.String(), "took", time.Since(began))
 	}
 	return ch, nil
+}
+
+// ReadWhere reads the rows of t that match where (a SQL condition on its
+// columns, e.g. a list of keys) with one SELECT between two watermarks, on
+// a session of its own and without a lock, in key order. The table's SELECT
+// override, if any, applies first. `rivulet verify` reads keys again with
+// it; the chunk needs no Release.
+func (s *Snapshotter) ReadWhere(ctx context.Context, t *schema.Table, where string) (*Chunk, error) {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	base := "SELECT " + selectList(t) + " FROM " + from(t) + " WHERE " + where
+	if o := s.cfg.Overrides[t.ID()]; o != "" {
+		base = "SELECT * FROM (" + o + ") AS rivulet_where WHERE " + where
+	}
+	ch, err := s.read(ctx, c, spec{seq: -1, t: t, first: true, last: true, base: base}, offsets.Position{})
+	if ch != nil {
+		ch.s = nil
+	}
+	return ch, err
 }
 
 // readKeyless reads a table without a usable key whole, in the one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Canon is one record reduced to what the comparison needs. Key is the key
@@ -86,16 +87,46 @@ func (c JSONCodec) Decode(_ context.Context, key, value []byte) (Canon, error) {
 			out.Op = 'd'
 			return out, nil
 		}
-		out.Op, out.After = 'r', payload
+		out.Op, out.After = 'r', stripAdded(payload)
 	case len(e.Op) == 1:
 		out.Op, out.After = e.Op[0], e.After
 	default:
 		return out, fmt.Errorf("%w: unknown op %q", ErrRecord, e.Op)
 	}
-	if out.Live() && (len(out.After) == 0 || bytes.Equal(out.After, jsonNull)) {
+	if !out.Live() {
+		out.After = nil
+	} else if len(out.After) == 0 || bytes.Equal(out.After, jsonNull) {
 		return out, fmt.Errorf("%w: op %q without after", ErrRecord, e.Op)
 	}
 	return out, nil
+}
+
+// stripAdded removes the fields ExtractNewRecordState's add.fields adds
+// to a flattened row (__op, __source_ts_ms, __deleted, ...: the "__"
+// prefix): they describe the change, not the row, and a snapshot read of
+// the same row would carry other values.
+func stripAdded(row []byte) []byte {
+	if !bytes.Contains(row, []byte(`"__`)) {
+		return row
+	}
+	keys, vals, ok := fields(row)
+	if !ok {
+		return row
+	}
+	out := []byte{'{'}
+	for _, k := range keys {
+		if strings.HasPrefix(k, "__") {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kb, _ := json.Marshal(k)
+		out = append(out, kb...)
+		out = append(out, ':')
+		out = append(out, vals[k]...)
+	}
+	return append(out, '}')
 }
 
 // Columns returns the names of the top-level fields whose values differ

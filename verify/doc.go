@@ -25,7 +25,14 @@
 // after the last round is reported, apart from keys the stream changed in
 // that round (reported as changing, not judged).
 //
+// Records are keyed by the table's record key (message.key.columns when
+// set); a masked column is compared masked, since the database side is
+// encoded with the same masks; excluded columns are in neither side.
+//
 // verify imports schema, snapshot, sink, event and offsets. Main types:
-// Config, Codec (JSONCodec), Result; Run does the work; RepairConditions
-// renders the differing keys as SQL conditions for an incremental snapshot.
+// Config, Codec (JSONCodec for Kafka Connect JSON with or without schemas
+// and flattened rows, AvroCodec for Confluent's Avro wire format), Result;
+// Run does the work; Result.RepairCondition renders the keys to re-send as
+// one SQL condition for an incremental snapshot (the signal's
+// additional-conditions).
 package verify

@@ -38,7 +38,7 @@ func KeyCondition(t *schema.Table, key []byte) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteByte('(')
-	for i, ci := range t.ChunkKey() {
+	for i, ci := range t.Key() {
 		c := &t.Columns[ci]
 		v, ok := fields[c.Name]
 		if !ok {

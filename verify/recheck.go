@@ -64,7 +64,7 @@ func (v *tableRun) recheck(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = v.readTopic(ctx, v.topicEnd, end, func(r *kgo.Record, c *Canon) {
+		reached, err := v.readTopic(ctx, v.topicEnd, end, func(r *kgo.Record, c *Canon) {
 			if c.Op == 't' {
 				for _, cd := range v.cands {
 					cd.topicLive, cd.topicAfter, cd.changed = false, nil, true
@@ -86,7 +86,7 @@ func (v *tableRun) recheck(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		v.topicEnd = end
+		v.topicEnd = reached
 		resolved := 0
 		for k, c := range v.cands {
 			if c.noRecheck {
@@ -102,30 +102,35 @@ func (v *tableRun) recheck(ctx context.Context) error {
 	return nil
 }
 
-// readKeys reads the rows of the given key conditions (batched) and
-// records them in the candidates; it returns the highest high watermark.
+// readKeys reads the rows of the given key conditions (one SELECT between
+// watermarks per batch, snapshot.ReadWhere) and records them in the
+// candidates; it returns the highest high watermark.
 func (v *tableRun) readKeys(ctx context.Context, conds []string) (high offsets.Position, err error) {
-	cols := make([]string, len(v.t.Columns))
-	for i := range v.t.Columns {
-		cols[i] = quoteIdent(v.t.Columns[i].Name)
+	if len(conds) == 0 {
+		return high, nil
 	}
-	base := "SELECT " + strings.Join(cols, ", ") + " FROM " + quoteIdent(v.t.DB) + "." + quoteIdent(v.t.Name)
-	if o := v.cfg.Snapshot.Overrides[v.t.ID()]; o != "" {
-		base = "SELECT " + strings.Join(cols, ", ") + " FROM (" + o + ") AS rivulet_verify"
+	snap, err := snapshot.New(v.cfg.Snapshot)
+	if err != nil {
+		return high, err
 	}
 	for batch := range slices.Chunk(conds, recheckBatch) {
-		sc := v.cfg.Snapshot
-		sc.Overrides = map[string]string{v.t.ID(): base + " WHERE " + strings.Join(batch, " OR ")}
-		h, err := v.readDB(ctx, sc, func(key, after []byte) error {
-			if c := v.cands[string(key)]; c != nil {
-				c.dbLive, c.dbAfter = true, bytes.Clone(after)
-			}
-			return nil
-		})
+		ch, err := snap.ReadWhere(ctx, v.t, strings.Join(batch, " OR "))
 		if err != nil {
 			return high, fmt.Errorf("read the differing keys again: %w", err)
 		}
-		high = laterPos(high, h)
+		for _, r := range ch.Rows {
+			key, after, ok, err := v.encode(ctx, r)
+			if err != nil {
+				return high, err
+			}
+			if !ok {
+				continue
+			}
+			if c := v.cands[string(key)]; c != nil {
+				c.dbLive, c.dbAfter = true, bytes.Clone(after)
+			}
+		}
+		high = laterPos(high, ch.High)
 	}
 	return high, nil
 }

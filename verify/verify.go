@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -93,6 +91,10 @@ type Result struct {
 	// NotRechecked counts differing keys that could not be read again by
 	// key (ErrKeyType): reported from the first comparison.
 	NotRechecked int64
+	// DuplicateKeys counts rows whose record key another row of the table
+	// has too (message.key.columns that are not unique): the topic can
+	// hold only one row per key, so these rows are not compared.
+	DuplicateKeys int64
 	// Rounds is the re-check rounds run; Took the time spent.
 	Rounds int
 	Took   time.Duration
@@ -103,28 +105,6 @@ type Result struct {
 // Equal reports whether the table and its topic agree.
 func (r *Result) Equal() bool {
 	return r.Skipped == "" && r.MissingN == 0 && r.ExtraN == 0 && r.DifferN == 0
-}
-
-// RepairConditions returns SQL conditions selecting the rows an
-// incremental snapshot must send again to repair r (keys missing from the
-// topic or with differing values), at most n keys per condition.
-func (r *Result) RepairConditions(t *schema.Table, n int) ([]string, error) {
-	var conds []string
-	var cur []string
-	for _, d := range slices.Concat(r.Missing, r.Differ) {
-		c, err := KeyCondition(t, []byte(d.Key))
-		if err != nil {
-			return nil, err
-		}
-		cur = append(cur, c)
-		if len(cur) == n {
-			conds, cur = append(conds, strings.Join(cur, " OR ")), nil
-		}
-	}
-	if len(cur) > 0 {
-		conds = append(conds, strings.Join(cur, " OR "))
-	}
-	return conds, nil
 }
 
 // Run compares every table of cfg.Tables with its topic, one table at a
@@ -195,8 +175,8 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 		return v.res, err
 	}
 	v.res.Topic = topic
-	if len(t.ChunkKey()) == 0 {
-		v.res.Skipped = "no primary key, non-null unique key or message.key.columns: records cannot be matched to rows"
+	if len(t.Key()) == 0 {
+		v.res.Skipped = "no primary key and no message.key.columns: its records have no key to match them to rows"
 		return v.res, nil
 	}
 	snap, err := snapshot.New(cfg.Snapshot)
@@ -207,7 +187,11 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	if err != nil {
 		return v.res, err
 	}
-	v.parts = min(maxPartitions, max(1, int(est[t.ID()]/int64(cfg.Snapshot.ChunkSize))+1))
+	// About ChunkSize keys per partition: the larger of the server's
+	// estimate (which can be far off right after bulk changes) and the
+	// topic's record count (at least its keys).
+	n := max(est[t.ID()], v.topicRecords(ctx))
+	v.parts = min(maxPartitions, max(1, int(n/int64(cfg.Snapshot.ChunkSize))+1))
 	dir, err := os.MkdirTemp(cfg.Dir, "rivulet-verify-")
 	if err != nil {
 		return v.res, fmt.Errorf("create a work directory in %s: %w (set --work-dir)", cfg.Dir, err)
@@ -248,7 +232,7 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	if err != nil {
 		return v.res, err
 	}
-	err = v.readTopic(ctx, nil, end, func(r *kgo.Record, c *Canon) {
+	v.topicEnd, err = v.readTopic(ctx, nil, end, func(r *kgo.Record, c *Canon) {
 		if c.Op == 't' {
 			for _, s := range topicParts {
 				s.raw([]byte{'t'})
@@ -268,7 +252,6 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	if err != nil {
 		return v.res, err
 	}
-	v.topicEnd = end
 	v.log.Info("topic read", "topic", v.res.Topic, "records", v.res.Records)
 
 	// 3. Partition by partition: checksums, and keys where they differ.
@@ -387,24 +370,53 @@ func (v *tableRun) endOffsets(ctx context.Context) (map[int32]int64, error) {
 	return out, nil
 }
 
+// topicRecords returns the records the topic holds now (end minus start
+// offsets), 0 when it cannot tell.
+func (v *tableRun) topicRecords(ctx context.Context) int64 {
+	adm := kadm.NewClient(v.cfg.Kafka)
+	starts, err := adm.ListStartOffsets(ctx, v.res.Topic)
+	if err != nil {
+		return 0
+	}
+	ends, err := adm.ListEndOffsets(ctx, v.res.Topic)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	ends.Each(func(e kadm.ListedOffset) {
+		if s, ok := starts.Lookup(e.Topic, e.Partition); ok && e.Err == nil && s.Err == nil && e.Offset > s.Offset {
+			n += e.Offset - s.Offset
+		}
+	})
+	return n
+}
+
 // readTopic reads the topic's partitions from from (nil: the start) up to
-// to, calling rec for each record in partition order.
-func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec func(*kgo.Record, *Canon)) error {
+// to, calling rec for each record in partition order. It returns where
+// each partition was read to: to, or, for a partition that stopped
+// returning records before it (its last offsets are transaction markers,
+// or the broker is slow), the offset after its last record, so that the
+// next read starts there again.
+func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec func(*kgo.Record, *Canon)) (map[int32]int64, error) {
 	cl := v.cfg.Kafka
 	assign := map[int32]kgo.Offset{}
 	left := map[int32]int64{}
+	reached := make(map[int32]int64, len(to))
 	for p, end := range to {
 		start := int64(0)
 		if from != nil {
 			start = from[p]
 		}
+		reached[p] = max(start, 0)
 		if start < end {
 			assign[p] = kgo.NewOffset().At(start)
 			left[p] = end
+		} else {
+			reached[p] = end
 		}
 	}
 	if len(assign) == 0 {
-		return nil
+		return reached, nil
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{v.res.Topic: assign})
 	defer func() {
@@ -420,7 +432,7 @@ func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec 
 		fs := cl.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
@@ -429,7 +441,7 @@ func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec 
 			}
 		})
 		if ferr != nil {
-			return fmt.Errorf("read %s: %w", v.res.Topic, ferr)
+			return nil, fmt.Errorf("read %s: %w", v.res.Topic, ferr)
 		}
 		n := 0
 		var derr error
@@ -445,28 +457,37 @@ func (v *tableRun) readTopic(ctx context.Context, from, to map[int32]int64, rec 
 				derr = fmt.Errorf("%s partition %d offset %d: %w", r.Topic, r.Partition, r.Offset, err)
 				return
 			}
+			reached[r.Partition] = r.Offset + 1
+			if r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
 			if c.Op != 't' && c.Key == nil {
 				return // a record without key (a keyless table's): cannot be matched
 			}
 			rec(r, &c)
-			if r.Offset+1 >= end {
-				delete(left, r.Partition)
-			}
 		})
 		if derr != nil {
-			return derr
+			return nil, derr
 		}
 		if n == 0 {
 			// Transaction markers take offsets no record is returned for:
 			// after a few idle polls the partitions are read to their end.
 			if idle++; idle >= 3 {
-				return nil
+				break
 			}
 		} else {
 			idle = 0
 		}
 	}
-	return nil
+	for p := range left {
+		v.log.Debug("partition read up to its last record", "partition", p, "offset", reached[p], "end", left[p])
+	}
+	for p, end := range to {
+		if _, open := left[p]; !open {
+			reached[p] = end
+		}
+	}
+	return reached, nil
 }
 
 // topicEntry is a key's last record in one partition file.
@@ -500,10 +521,11 @@ func (v *tableRun) comparePartition(db, top *spill, dbSum sum) error {
 			return fmt.Errorf("read %s: %w", top.name, err)
 		}
 		rawLen := int(br.off - rawAt)
-		key, _, err := br.next()
+		kb, _, err := br.next()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", top.name, err)
 		}
+		key := string(kb) // the next field reuses the buffer
 		e := topicEntry{rawAt: rawAt, rawLen: rawLen}
 		if op == 'c' || op == 'u' || op == 'r' {
 			e.live = true
@@ -516,7 +538,7 @@ func (v *tableRun) comparePartition(db, top *spill, dbSum sum) error {
 			}
 			e.afterLen = int(br.off - e.afterAt)
 		}
-		state[string(key)] = e
+		state[key] = e
 	}
 	var ts sum
 	for k, e := range state {
@@ -545,6 +567,12 @@ func (v *tableRun) comparePartition(db, top *spill, dbSum sum) error {
 			return err
 		}
 		k := string(key)
+		if _, dup := seen[k]; dup {
+			// Several rows share one record key (message.key.columns that
+			// are not unique): the topic keeps one of them per key.
+			v.res.DuplicateKeys++
+			continue
+		}
 		seen[k] = struct{}{}
 		e, ok := state[k]
 		switch {

@@ -110,7 +110,7 @@ func union(v any) any {
 }
 
 // TestRun_Avro runs the binary with key.converter/value.converter =
-// AvroConverter against MariaDB, kfake and a schema registry that is
+// AvroConverter against MariaDB, Apache Kafka and a schema registry that is
 // unavailable for its first requests: every change arrives in Confluent's
 // wire format with Debezium's schema names, decodable with goavro; an ALTER
 // TABLE ADD COLUMN registers a second value version that the registry's

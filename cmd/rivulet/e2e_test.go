@@ -38,11 +38,47 @@ type e2eEnv struct {
 	brokers []string
 	dir     string
 	prefix  string
+	bin     string // the rivulet binary start runs; "" is rivuletBinary (race)
 }
 
 func newE2E(t *testing.T) *e2eEnv {
-	srv := testenv.MariaDB(t)
-	return &e2eEnv{srv: srv, db: srv.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "it"}
+	return newE2EOn(t, testenv.MariaDB(t))
+}
+
+// newE2EOn is newE2E on a server of the test's own.
+//
+// The end-to-end tests run against the real Apache Kafka broker shared by
+// the test binary (testenv.ApacheKafka), so each test has its own
+// topic.prefix (from its name) and with it its own topics, connector name
+// and transactional id. RIVULET_TEST_KAFKA=kfake runs them on a kfake cluster
+// per test instead (faster to iterate; not what make test runs).
+func newE2EOn(t *testing.T, srv *testenv.Server) *e2eEnv {
+	e := &e2eEnv{srv: srv, db: srv.Database(t), dir: t.TempDir()}
+	if os.Getenv("RIVULET_TEST_KAFKA") == "kfake" {
+		e.brokers, e.prefix = testenv.Kafka(t), "it"
+		return e
+	}
+	e.brokers, e.prefix = testenv.ApacheKafka(t).Brokers(), testenv.TopicPrefix(t)
+	return e
+}
+
+// connector is the connector name, the key of its offsets.
+func (e *e2eEnv) connector() string { return e.prefix + "-connector" }
+
+// offsetsKey is the Kafka Connect offsets key of the connector.
+func (e *e2eEnv) offsetsKey() string {
+	return fmt.Sprintf(`["%s",{"server":"%s"}]`, e.connector(), e.prefix)
+}
+
+// offsetsTopic is the Kafka Connect offsets topic of kafkaOffsets.
+func (e *e2eEnv) offsetsTopic() string { return e.prefix + ".connect-offsets" }
+
+// kafkaOffsets selects the Kafka offset store instead of the file.
+func (e *e2eEnv) kafkaOffsets() map[string]string {
+	return map[string]string{
+		"offset.storage.file.filename": "",
+		"offset.storage.topic":         e.offsetsTopic(),
+	}
 }
 
 func (e *e2eEnv) config(t *testing.T, extra map[string]string) string {
@@ -68,7 +104,7 @@ func (e *e2eEnv) config(t *testing.T, extra map[string]string) string {
 	for k, v := range extra {
 		cfg[k] = v
 	}
-	b, err := json.Marshal(map[string]any{"name": "it-connector", "config": cfg})
+	b, err := json.Marshal(map[string]any{"name": e.connector(), "config": cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +123,11 @@ func (e *e2eEnv) start(t *testing.T, cfgPath string) *instance {
 	b, _ := os.ReadFile(cfgPath)
 	_ = json.Unmarshal(b, &cfg)
 	in := &instance{t: t, log: &testenv.LogBuffer{}, metrics: cfg.Config["metrics.listen"], exited: make(chan struct{})}
-	in.cmd = exec.Command(rivuletBinary(t), "run", "--config", cfgPath)
+	bin := e.bin
+	if bin == "" {
+		bin = rivuletBinary(t)
+	}
+	in.cmd = exec.Command(bin, "run", "--config", cfgPath)
 	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func TestRun_ExactlyOnceAcrossKillNine(t *testing.T) {
 		"max.batch.size": "4", "max.queue.size": "16",
 		"exactly.once.support": "required",
 	}
-	for k, v := range kafkaOffsetsConfig {
+	for k, v := range e.kafkaOffsets() {
 		extra[k] = v
 	}
 	cfg := e.config(t, extra)

@@ -25,7 +25,7 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 		StoreOtherDatabasesDDL:     !cfg.SchemaHistory.StoreOnlyCapturedDatabasesDDL,
 		OnNeutral: func(d schema.DDL, err *schema.DDLError) {
 			log.Info("DDL statement not parsed: it cannot change columns, recorded as it stands and passed over",
-				"position", d.Pos, "statement", d.SQL, "error", err.Err)
+				"position", d.Pos, "statement", d.SQL, "error", err.Err.Error())
 			if m != nil {
 				m.DDLNeutralUnparsed()
 			}
@@ -33,7 +33,7 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 		OnFallback: func(d schema.DDL, kind string, table schema.TableID, err *schema.DDLError) {
 			args := []any{"kind", kind, "table", table.String(), "position", d.Pos, "statement", d.SQL}
 			if err != nil {
-				args = append(args, "error", err.Err)
+				args = append(args, "error", err.Err.Error())
 			}
 			msg := map[string]string{
 				schema.FallbackMetadata: "DDL statement could not be parsed: the table was rebuilt from the binlog's full row metadata (TABLE_MAP)",
@@ -51,7 +51,7 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 		OnSkip: func(d schema.DDL, err *schema.DDLError, captured bool) {
 			// Never silent: a warning per statement and a counted metric.
 			log.Warn("DDL statement skipped: it could not be applied to the schema model",
-				"position", d.Pos, "statement", d.SQL, "captured_table", captured, "error", err.Err)
+				"position", d.Pos, "statement", d.SQL, "captured_table", captured, "error", err.Err.Error())
 			if m != nil {
 				m.DDLSkipped()
 			}

@@ -44,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return schemaCmd(rest, stdout, stderr)
 	case "status":
 		return statusCmd(rest, stdout, stderr)
+	case "verify":
+		return verifyCmd(rest, stdout, stderr)
 	case "dev-kafka":
 		return devKafkaCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -134,6 +136,9 @@ commands:
   status --config FILE [--json]
                         the running instance's phase, snapshot progress, lag, queue,
                         offsets, last DDL and error (exit 3 when none runs)
+  verify --config FILE [--tables db.t,...] [--repair]
+                        compare each captured table with the state its topic implies
+                        (exit 0 equal, 1 different); --repair re-sends the differing keys
   version               print the version
 
 FILE is the Debezium MySQL connector JSON as POSTed to Kafka Connect, or a

@@ -161,6 +161,9 @@ func (r offsetsRequest) run(ctx context.Context, cfg *config.Config, out io.Writ
 		if found && cur.TsSec > 0 {
 			fmt.Fprintf(out, "time:     %s (last event read)\n", time.Unix(cur.TsSec, 0).UTC().Format(time.RFC3339))
 		}
+		if found {
+			showServer(ctx, cfg, cur, out)
+		}
 		return nil
 	case "reset":
 		if !found {
@@ -246,6 +249,16 @@ func (r offsetsRequest) target(ctx context.Context, cfg *config.Config, cur offs
 		// resume. The oldest file is the safe choice if GTIDs are ignored.
 		next.File, next.Pos = st.Files[0], 4
 	}
+	if cfg.BinlogArchiveDir != "" {
+		// A position in the archive is read from the files; the server
+		// must continue where they end.
+		how, err := checkStored(ctx, cfg, next)
+		if err != nil {
+			return next, fmt.Errorf("cannot resume from %s: %w", next, err)
+		}
+		fmt.Fprintf(out, "source:   %s\n", how)
+		return next, nil
+	}
 	if err := st.Check(next); err != nil {
 		return next, fmt.Errorf("the server cannot resume from %s: %w", next, err)
 	}
@@ -262,4 +275,24 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("--time %q is not an RFC 3339 time (2026-11-21T22:00:00Z) or Unix seconds", s)
+}
+
+// showServer says whether streaming can continue from the stored position
+// (checkStored, as `rivulet run` checks before streaming): a gap the
+// server's binlogs (and rivulet.binlog.archive.dir's files) no longer cover
+// is explained with the server's earliest position and the remedies.
+func showServer(ctx context.Context, cfg *config.Config, pos offsets.Position, out io.Writer) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	how, err := checkStored(ctx, cfg, pos)
+	if err == nil {
+		fmt.Fprintf(out, "server:   %s\n", how)
+		return
+	}
+	var be *binlog.Error
+	if errors.As(err, &be) && (errors.Is(err, binlog.ErrPositionNotFound) || errors.Is(err, binlog.ErrServerChanged)) {
+		fmt.Fprintf(out, "server:   CANNOT continue from this position: %s\nfix:      %s\n", be.Msg, be.Hint)
+		return
+	}
+	fmt.Fprintf(out, "server:   not checked: %v\n", err)
 }

@@ -80,12 +80,6 @@ func inserts(from, to int) []string {
 	return out
 }
 
-// kafkaOffsetsConfig selects the Kafka offset store instead of the file.
-var kafkaOffsetsConfig = map[string]string{
-	"offset.storage.file.filename": "",
-	"offset.storage.topic":         "connect-offsets",
-}
-
 // TestOffsets_MigrateFromDebezium prepares what a Debezium MySQL connector
 // leaves in Kafka (a Kafka Connect offsets topic with 25 partitions holding
 // its position, and its schema history topic), starts rivulet with the same
@@ -104,15 +98,15 @@ func TestOffsets_MigrateFromDebezium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer adm.Close()
-	if resp, err := adm.CreateTopic(t.Context(), 25, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, "connect-offsets"); err != nil || resp.Err != nil {
-		t.Fatalf("create connect-offsets: %v %v", err, resp.Err)
+	if resp, err := adm.CreateTopic(t.Context(), 25, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, e.offsetsTopic()); err != nil || resp.Err != nil {
+		t.Fatalf("create the offsets topic: %v %v", err, resp.Err)
 	}
 	if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, e.prefix+".history"); err != nil {
 		t.Fatal(err)
 	}
 	// Produce only once the broker reports all 25 partitions: the key's
 	// partition is murmur2 modulo the count the producer sees.
-	waitPartitions(t, adm, "connect-offsets", 25)
+	waitPartitions(t, adm, e.offsetsTopic(), 25)
 	// Kafka Connect's producer: murmur2 of the key modulo the topic's 25
 	// partitions picks the partition. Computed here and set by hand, so the
 	// test does not depend on the partition count a producer's metadata
@@ -122,28 +116,31 @@ func TestOffsets_MigrateFromDebezium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer prod.Close()
-	key := `["it-connector",{"server":"it"}]`
+	key := e.offsetsKey()
 	dbzValue := fmt.Sprintf(`{"ts_sec":%d,"file":"%s","pos":%d,"gtids":"%s","server_id":%d}`,
 		stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, stopped.ServerID)
-	history := fmt.Sprintf(`{"source":{"server":"it"},"position":{"ts_sec":%d,"file":"%s","pos":%d,"gtids":"%s","snapshot":"INITIAL"},"ts_ms":%d,"databaseName":"%s","ddl":"CREATE TABLE t (id INT PRIMARY KEY)","tableChanges":[{"type":"CREATE","id":"\"%s\".\"t\"","table":{"defaultCharsetName":"utf8mb4","primaryKeyColumnNames":["id"],"columns":[{"name":"id","jdbcType":4,"typeName":"INT","typeExpression":"INT","charsetName":null,"position":1,"optional":false,"autoIncremented":false,"generated":false,"comment":null,"hasDefaultValue":false,"enumValues":[]}],"attributes":[]},"comment":null}]}`,
-		stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, time.Now().UnixMilli(), e.db, e.db)
+	history := fmt.Sprintf(`{"source":{"server":"%s"},"position":{"ts_sec":%d,"file":"%s","pos":%d,"gtids":"%s","snapshot":"INITIAL"},"ts_ms":%d,"databaseName":"%s","ddl":"CREATE TABLE t (id INT PRIMARY KEY)","tableChanges":[{"type":"CREATE","id":"\"%s\".\"t\"","table":{"defaultCharsetName":"utf8mb4","primaryKeyColumnNames":["id"],"columns":[{"name":"id","jdbcType":4,"typeName":"INT","typeExpression":"INT","charsetName":null,"position":1,"optional":false,"autoIncremented":false,"generated":false,"comment":null,"hasDefaultValue":false,"enumValues":[]}],"attributes":[]},"comment":null}]}`,
+		e.prefix, stopped.TsSec, stopped.File, stopped.Pos, stopped.GTIDSet, time.Now().UnixMilli(), e.db, e.db)
 	connect := func(k, v string) *kgo.Record {
-		r := &kgo.Record{Topic: "connect-offsets", Key: []byte(k), Value: []byte(v)}
-		r.Partition = int32(kgo.StickyKeyPartitioner(nil).ForTopic("connect-offsets").Partition(r, 25))
+		r := &kgo.Record{Topic: e.offsetsTopic(), Key: []byte(k), Value: []byte(v)}
+		r.Partition = int32(kgo.StickyKeyPartitioner(nil).ForTopic(e.offsetsTopic()).Partition(r, 25))
 		return r
 	}
+	dbzRecord := connect(key, dbzValue)
 	res := prod.ProduceSync(t.Context(),
-		connect(`["other-connector",{"server":"it"}]`, `{"file":"mysql-bin.000001","pos":4}`),
+		connect(`["other-connector",{"server":"`+e.prefix+`"}]`, `{"file":"mysql-bin.000001","pos":4}`),
 		connect(key, `{"ts_sec":1,"file":"mysql-bin.000001","pos":4,"snapshot":"INITIAL"}`),
-		connect(key, dbzValue),
+		dbzRecord,
 		&kgo.Record{Topic: e.prefix + ".history", Value: []byte(history)},
 	)
 	if err := res.FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	dbzPartition := res[2].Record.Partition
+	// Not res[2]: ProduceSync lists results in the order the brokers
+	// acknowledged them, which a real broker does per partition.
+	dbzPartition := dbzRecord.Partition
 
-	cfg := e.config(t, kafkaOffsetsConfig)
+	cfg := e.config(t, e.kafkaOffsets())
 	in := e.start(t, cfg)
 	e.srv.Exec(t, e.db, inserts(7, 8)...) // live after the switch
 	topic := e.prefix + "." + e.db + ".t"
@@ -158,17 +155,17 @@ func TestOffsets_MigrateFromDebezium(t *testing.T) {
 
 	// Rivulet's own record replaced Debezium's in place: same key bytes,
 	// same partition, a value Debezium reads.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics("connect-offsets"),
+	cons, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.ConsumeTopics(e.offsetsTopic()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cons.Close()
-	ends, err := adm.ListCommittedOffsets(t.Context(), "connect-offsets")
+	ends, err := adm.ListCommittedOffsets(t.Context(), e.offsetsTopic())
 	if err != nil {
 		t.Fatal(err)
 	}
-	end, _ := ends.Lookup("connect-offsets", dbzPartition)
+	end, _ := ends.Lookup(e.offsetsTopic(), dbzPartition)
 	var last *kgo.Record
 	pollCtx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -223,11 +220,15 @@ func equalInts(a, b []int) bool {
 func TestOffsets_OneWriter(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		extra map[string]string
-	}{{"file", nil}, {"kafka", kafkaOffsetsConfig}} {
+		kafka bool
+	}{{"file", false}, {"kafka", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newE2E(t)
-			cfg := e.config(t, tc.extra)
+			var extra map[string]string
+			if tc.kafka {
+				extra = e.kafkaOffsets()
+			}
+			cfg := e.config(t, extra)
 			a := e.start(t, cfg)
 
 			// A second `run` with another metrics port.
@@ -271,7 +272,7 @@ func lastLine(s string) string {
 func TestOffsets_ShowSetReset(t *testing.T) {
 	e := newE2E(t)
 	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
-	cfg := e.config(t, kafkaOffsetsConfig)
+	cfg := e.config(t, e.kafkaOffsets())
 	topic := e.prefix + "." + e.db + ".t"
 	in := e.start(t, cfg)
 	e.srv.Exec(t, e.db, inserts(1, 2)...)
@@ -279,7 +280,7 @@ func TestOffsets_ShowSetReset(t *testing.T) {
 	in.stop()
 
 	out, stderr, code := cli(t, "offsets", "show", "--config", cfg)
-	if code != 0 || !strings.Contains(out, `key:      ["it-connector",{"server":"it"}]`) || !strings.Contains(out, "position: mysql-bin.") {
+	if code != 0 || !strings.Contains(out, "key:      "+e.offsetsKey()) || !strings.Contains(out, "position: mysql-bin.") {
 		t.Fatalf("offsets show: exit %d\n%s%s", code, out, stderr)
 	}
 	t.Logf("offsets show:\n%s", out)
@@ -295,7 +296,7 @@ func TestOffsets_ShowSetReset(t *testing.T) {
 		t.Fatalf("a dry run changed the position:\nbefore\n%s\nafter\n%s", out, again)
 	}
 	set, stderr, code := cli(t, "offsets", "set", "--config", cfg, "--skip", "1")
-	if code != 0 || !strings.Contains(set, "written to kafka topic connect-offsets") {
+	if code != 0 || !strings.Contains(set, "written to kafka topic "+e.offsetsTopic()) {
 		t.Fatalf("offsets set --skip 1: exit %d\n%s%s", code, set, stderr)
 	}
 	t.Logf("offsets set --skip 1:\n%s", set)
@@ -356,7 +357,7 @@ func TestOffsets_ShowSetReset(t *testing.T) {
 // and the remedy, and never resumes silently.
 func TestOffsets_PurgedWhileStopped(t *testing.T) {
 	srv := testenv.StartMariaDB(t)
-	e := &e2eEnv{srv: srv, db: srv.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "it"}
+	e := newE2EOn(t, srv)
 	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
 	cfg := e.config(t, nil)
 	in := e.start(t, cfg)
@@ -396,7 +397,7 @@ func TestOffsets_FailoverToReplica(t *testing.T) {
 		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='%s', MASTER_PORT=%d, MASTER_USER='%s', MASTER_PASSWORD='%s', MASTER_USE_GTID=slave_pos",
 			primary.Host, primary.Port, primary.User, primary.Password),
 		"START SLAVE")
-	e := &e2eEnv{srv: primary, db: primary.Database(t), brokers: testenv.Kafka(t), dir: t.TempDir(), prefix: "it"}
+	e := newE2EOn(t, primary)
 	caughtUp := func(n int) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -476,7 +477,7 @@ func TestOffsets_Heartbeats(t *testing.T) {
 	want := masterPosition(t, e.srv)
 
 	recs := consume(t, e.brokers, 2, "__debezium-heartbeat."+e.prefix)
-	wantKey := `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},"payload":{"serverName":"it"}}`
+	wantKey := `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],"optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},"payload":{"serverName":"` + e.prefix + `"}}`
 	if string(recs[0].RawKey) != wantKey {
 		t.Errorf("heartbeat key = %s, want %s", recs[0].RawKey, wantKey)
 	}

@@ -36,6 +36,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		log.Info("embedded kafka started (in-memory, for development only)", "bootstrap_servers", strings.Join(cfg.Kafka.BootstrapServers, ","))
 	}
 
+	// Wrong Kafka credentials or trust stop here, naming the key to fix.
+	if err := kafkaLogin(ctx, cfg); err != nil {
+		return err
+	}
 	// One process per connector: refuse before anything is read.
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -93,7 +97,15 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return err
 	}
-	src, err := withSnapshot(cfg, reader, loader, stream.Snapshot(), log)
+	var src engine.Source = reader
+	if cfg.BinlogArchiveDir != "" { // rivulet.binlog.archive.dir: archived files, then the server
+		a, err := binlog.OpenArchive(cfg.BinlogArchiveDir)
+		if err != nil {
+			return err
+		}
+		src = &binlog.ArchiveSource{Reader: reader, Archive: a, Check: serverCheck(cfg), Logger: log.With("component", "binlog")}
+	}
+	src, err = withSnapshot(cfg, src, loader, stream.Snapshot(), log)
 	if err != nil {
 		return err
 	}
@@ -145,24 +157,8 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 }
 
 func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink, error) {
-	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
-	enc.Version = version
-	if cfg.Flavor() == config.FlavorMariaDB {
-		enc.Connector = sink.ConnectorMariaDB
-	}
-	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
-	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
-	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
-	enc.SkippedOperations = nil
-	for _, op := range []byte{'c', 'u', 'd', 't'} {
-		if cfg.SkippedOperations.Has(op) {
-			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
-		}
-	}
-	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
-		return nil, err
-	}
-	if err := encodingModes(cfg, &enc); err != nil { // handling modes, source type propagation (encoding.go)
+	enc, err := encoderConfig(cfg)
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Sink == config.SinkStdout {
@@ -200,6 +196,33 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 	}
 	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafkaclient.go)
 	return sink.NewKafka(kc)
+}
+
+// encoderConfig is the record encoding cfg asks for: envelope, converters,
+// tombstones, skipped operations, transforms, masks and handling modes. The
+// sink and `rivulet verify` (which encodes rows to compare them) share it.
+func encoderConfig(cfg *config.Config) (sink.JSONConfig, error) {
+	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
+	enc.Version = version
+	if cfg.Flavor() == config.FlavorMariaDB {
+		enc.Connector = sink.ConnectorMariaDB
+	}
+	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
+	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
+	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
+	enc.SkippedOperations = nil
+	for _, op := range []byte{'c', 'u', 'd', 't'} {
+		if cfg.SkippedOperations.Has(op) {
+			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
+		}
+	}
+	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
+		return enc, err
+	}
+	if err := encodingModes(cfg, &enc); err != nil { // handling modes, source type propagation (encoding.go)
+		return enc, err
+	}
+	return enc, nil
 }
 
 // contextHeaders are Debezium 3.2+'s extended headers, unless

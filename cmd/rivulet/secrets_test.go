@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -8,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/rivulet-cdc/rivulet/config"
@@ -179,6 +182,31 @@ func TestSecrets_NowhereInOutput(t *testing.T) {
 	check("wrong-registry-keystore", with(worker, "schema.registry.ssl.keystore.password", wrong+"-srks"), connectorKeys, false, "schema.registry.ssl.keystore.password")
 	check("wrong-registry", with(worker, "schema.registry.basic.auth.user.info", "sruser:"+wrong+"-sr"), connectorKeys, false, "FAIL  schema registry")
 	check("wrong-database", worker, with(connectorKeys, "database.password", wrong+"-db"), false, "database.password")
+
+	// A run whose SASL login the broker refuses (SASL_AUTHENTICATION_FAILED,
+	// as Apache Kafka answers a wrong password) stops at once, naming the
+	// key to fix and no secret.
+	{
+		refusing := testenv.KafkaCluster(t, kfake.TLS(certs.ServerTLS(true)), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "carol", scramPassword))
+		refusing.ControlKey(int16(kmsg.SASLAuthenticate), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			refusing.KeepControl()
+			resp := req.(*kmsg.SASLAuthenticateRequest).ResponseKind().(*kmsg.SASLAuthenticateResponse)
+			msg := "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512"
+			resp.ErrorCode, resp.ErrorMessage = 58, &msg
+			return resp, nil, true
+		})
+		wf := writeProperties(t, filepath.Join(dir, "run-wrong-sasl.properties"), with(worker,
+			"sasl.jaas.config", jaas(wrong+"-run"), "bootstrap.servers", strings.Join(refusing.ListenAddrs(), ",")))
+		cf := writeConnector(t, filepath.Join(dir, "run-wrong-sasl.json"), with(connectorKeys, "metrics.listen", "127.0.0.1:"+strconv.Itoa(testenv.FreePort(t))))
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		b, err := exec.CommandContext(ctx, rivuletBinary(t), "run", "--config", cf, "--worker", wf).CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(b), "the broker refused the SASL login; check the user and password (or token, or IAM policy) in sasl.jaas.config") {
+			t.Errorf("the run with a refused SASL login: %v\n%s", err, b)
+		}
+		outputs["run with a refused SASL login"] = string(b)
+
+	}
 
 	secrets := []string{srv.Password, scramPassword, registryPassword, trustStorePassword, keyStorePassword, privateKeyPassword,
 		wrong, certs.ClientKeyPEM[40:80]}

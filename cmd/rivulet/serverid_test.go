@@ -15,7 +15,7 @@ func TestRun_ServerIDClashRefusedNotFlapped(t *testing.T) {
 	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
 	first := e.start(t, e.config(t, map[string]string{"value.converter.schemas.enable": "false"}))
 
-	other := &e2eEnv{srv: e.srv, db: e.db, brokers: e.brokers, dir: t.TempDir(), prefix: "other"}
+	other := &e2eEnv{srv: e.srv, db: e.db, brokers: e.brokers, dir: t.TempDir(), prefix: e.prefix + "_other"}
 	cfg := other.config(t, map[string]string{"offset.storage.file.filename": filepath.Join(other.dir, "offsets.json")})
 	out, code := runBinary(t, "run", "--config", cfg)
 	if code != 1 || !strings.Contains(out, "another replica") || !strings.Contains(out, "database.server.id") {

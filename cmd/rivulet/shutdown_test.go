@@ -17,19 +17,37 @@ import (
 // whose Kafka stopped acknowledging: SIGTERM, then SIGKILL after the grace
 // period. Rivulet must exit by itself within shutdown.timeout (with status 1
 // and the reason), not wait for the SIGKILL.
+//
+// Two brokers stop answering: kfake reads produce requests and never
+// answers them (ControlKey), and a real Apache Kafka broker of the test's
+// own is frozen with SIGSTOP (nothing answers, connections stay open).
 func TestRun_SIGTERMWithinShutdownTimeout(t *testing.T) {
+	t.Run("kfake", func(t *testing.T) {
+		e := newE2E(t)
+		kc := testenv.KafkaCluster(t)
+		e.brokers = kc.ListenAddrs()
+		sigtermWithinShutdownTimeout(t, e, func() {
+			kc.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+				kc.KeepControl()
+				return nil, nil, true
+			})
+		})
+	})
+	t.Run("apache-kafka", func(t *testing.T) {
+		e := newE2E(t)
+		k := testenv.StartApacheKafka(t)
+		e.brokers = k.Brokers()
+		sigtermWithinShutdownTimeout(t, e, func() { k.PauseNode(t, 1) })
+	})
+}
+
+func sigtermWithinShutdownTimeout(t *testing.T, e *e2eEnv, silence func()) {
 	const timeout = 3 * time.Second
-	e := newE2E(t)
-	kc := testenv.KafkaCluster(t)
-	e.brokers = kc.ListenAddrs()
 	e.srv.Exec(t, e.db, `CREATE TABLE t (id INT PRIMARY KEY)`)
 	in := e.start(t, e.config(t, map[string]string{"shutdown.timeout": timeout.String()}))
 
 	// From now on produce requests are read and never answered.
-	kc.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		kc.KeepControl()
-		return nil, nil, true
-	})
+	silence()
 	e.srv.Exec(t, e.db, `INSERT INTO t VALUES (1), (2), (3)`)
 	// Wait until the rows are in flight to Kafka (handed to the sink, unacknowledged).
 	deadline := time.Now().Add(30 * time.Second)

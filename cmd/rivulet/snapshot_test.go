@@ -236,7 +236,9 @@ func seedTable(t *testing.T, e *e2eEnv, rows int) {
 
 // startWriter runs random inserts, updates, primary-key updates and deletes
 // until the returned stop is called; stop returns the transactions run.
-func startWriter(t *testing.T, e *e2eEnv, rows int) (stop func() int) {
+// pace, when given, is the pause after each transaction (a load that a
+// race-enabled instance keeps up with).
+func startWriter(t *testing.T, e *e2eEnv, rows int, pace ...time.Duration) (stop func() int) {
 	var done atomic.Bool
 	var n atomic.Int64
 	var wg sync.WaitGroup
@@ -272,6 +274,9 @@ func startWriter(t *testing.T, e *e2eEnv, rows int) (stop func() int) {
 				}
 			}
 			n.Add(1)
+			if len(pace) > 0 {
+				time.Sleep(pace[0])
+			}
 		}
 	}()
 	return func() int {

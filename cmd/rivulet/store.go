@@ -89,7 +89,7 @@ func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log 
 	if err != nil || !ok {
 		return store, err // engine.Run loads again and reports a load error itself
 	}
-	err = binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+	_, err = checkStored(ctx, cfg, pos)
 	if errors.Is(err, binlog.ErrPositionNotFound) {
 		switch cfg.Plan().OnPurged {
 		case "snapshot":
@@ -120,4 +120,38 @@ func (f *freshStart) Load(ctx context.Context) (offsets.Position, bool, error) {
 		return offsets.Position{}, false, nil
 	}
 	return f.offsetStore.Load(ctx)
+}
+
+// serverCheck is binlog.CheckStart against the configured server.
+func serverCheck(cfg *config.Config) func(context.Context, offsets.Position) error {
+	return func(ctx context.Context, pos offsets.Position) error {
+		return binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+	}
+}
+
+// checkStored says whether streaming can continue from the stored position
+// pos: the server must hold it, or, with rivulet.binlog.archive.dir, the
+// archive holds it and the server continues where the files end. It
+// returns a sentence saying where the stream will come from, or an error
+// naming the gap (binlog.ErrPositionNotFound, binlog.ErrServerChanged).
+func checkStored(ctx context.Context, cfg *config.Config, pos offsets.Position) (string, error) {
+	if cfg.BinlogArchiveDir == "" {
+		if err := binlog.CheckStart(ctx, preflightConfig(cfg), pos); err != nil {
+			return "", err
+		}
+		return "the server can continue from " + pos.String(), nil
+	}
+	a, err := binlog.OpenArchive(cfg.BinlogArchiveDir)
+	if err != nil {
+		return "", err
+	}
+	covered, end, err := binlog.CheckArchiveStart(ctx, a, pos, serverCheck(cfg))
+	switch {
+	case err != nil:
+		return "", err
+	case covered:
+		return fmt.Sprintf("the binlog archive %s holds %s (files %s to %s); the server continues where they end, at %s",
+			a.Dir, pos.String(), a.Files[0].Name, a.Files[len(a.Files)-1].Name, end.String()), nil
+	}
+	return "the server can continue from " + pos.String() + " (the binlog archive " + a.Dir + " is not needed)", nil
 }

@@ -133,13 +133,13 @@ func TestRun_StreamsChanges(t *testing.T) {
 	}
 
 	in.stop()
-	st := offsets.NewFileStore(e.dir+"/offsets.json", "it-connector", e.prefix)
+	st := offsets.NewFileStore(e.dir+"/offsets.json", e.connector(), e.prefix)
 	p, ok, err := st.Load(t.Context())
 	if err != nil || !ok || p.GTIDSet == "" {
 		t.Fatalf("stored offset = %+v, %v, %v; want a GTID position", p, ok, err)
 	}
 	raw, _ := os.ReadFile(e.dir + "/offsets.json")
-	if !bytes.Contains(raw, []byte(`[\"it-connector\",{\"server\":\"it\"}]`)) {
+	if !bytes.Contains(raw, []byte(strings.ReplaceAll(e.offsetsKey(), `"`, `\"`))) {
 		t.Errorf("offsets file lacks the Connect key: %s", raw)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,20 +42,20 @@ func TestRun_Transforms(t *testing.T) {
 		"transforms.unwrap.add.fields":                     "op,table",
 		"transforms.unwrap.add.headers":                    "op",
 		"transforms.route.type":                            "org.apache.kafka.connect.transforms.RegexRouter",
-		"transforms.route.regex":                           `it\.[^.]+\.(.*)`,
-		"transforms.route.replacement":                     "cdc.$1",
+		"transforms.route.regex":                           regexp.QuoteMeta(e.prefix) + `\.[^.]+\.(.*)`,
+		"transforms.route.replacement":                     e.prefix + "_cdc.$1",
 	})
 	in := e.start(t, cfg)
 	// The snapshot row first: a change to a row while its chunk is read
 	// would supersede it (DBLog merge), and the test wants both kinds.
-	consume(t, e.brokers, 1, "cdc.customers")
+	consume(t, e.brokers, 1, e.prefix+"_cdc.customers")
 	e.srv.Exec(t, e.db,
 		`INSERT INTO customers VALUES (2, 'Bob', NULL, 'bob@example.com', 0)`,
 		`UPDATE customers SET name = 'Bobby' WHERE id = 2`,
 		`UPDATE customers SET touched = 1 WHERE id = 2`, // only an excluded column: skipped
 		`DELETE FROM customers WHERE id = 1`,
 	)
-	recs := consume(t, e.brokers, 4, "cdc.customers")
+	recs := consume(t, e.brokers, 4, e.prefix+"_cdc.customers")
 	hash := func(s string) string { h := sha256.Sum256([]byte("pepper" + s)); return hex.EncodeToString(h[:]) }
 	want := []map[string]any{
 		{"id": 1.0, "name": "Anne", "ssn": "****", "email": hash("anne@example.com"), "__deleted": "false", "__op": "r", "__table": "customers"},
@@ -83,7 +84,7 @@ func TestRun_Transforms(t *testing.T) {
 	}
 	in.stop()
 
-	// Nothing went to the unrouted topic.
+	// Nothing went to the unrouted topic (other tests' topics share the broker).
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestRun_Transforms(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range topics.Names() {
-		if strings.HasSuffix(name, ".customers") && name != "cdc.customers" {
+		if strings.HasPrefix(name, e.prefix+".") && strings.HasSuffix(name, ".customers") {
 			t.Errorf("records went to %s too", name)
 		}
 	}

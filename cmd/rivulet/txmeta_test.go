@@ -47,7 +47,7 @@ func TestRun_TxMetadata(t *testing.T) {
 				"max.batch.size": "2", "max.queue.size": "8",
 			}
 			if eos {
-				for k, v := range kafkaOffsetsConfig {
+				for k, v := range e.kafkaOffsets() {
 					extra[k] = v
 				}
 				extra["exactly.once.support"] = "required"
@@ -249,7 +249,7 @@ func TestRun_TxMetadataResumesInsideTransaction(t *testing.T) {
 	parts := strings.Split(gtid, "-")
 	var seq int
 	fmt.Sscan(parts[2], &seq)
-	st := offsets.NewFileStore(e.dir+"/offsets.json", "it-connector", e.prefix)
+	st := offsets.NewFileStore(e.dir+"/offsets.json", e.connector(), e.prefix)
 	mid := offsets.Position{File: src["file"].(string), Pos: uint64(src["pos"].(float64)), Event: 2,
 		GTIDSet: fmt.Sprintf("%s-%s-%d", parts[0], parts[1], seq-1), ServerID: 1}
 	if err := st.Save(t.Context(), mid); err != nil {

@@ -31,11 +31,15 @@ import (
 // benchCompression is the producer compression of every variant (-compression).
 var benchCompression = "none"
 
+// kafka is the broker of the whole run (broker.go).
+var kafka *broker
+
 type options struct {
 	rivulet string
 	rows    int
 	txRows  int
 	runs    int
+	dbzRuns int // Debezium runs, streaming and snapshot each (debezium.go)
 	// snapshotRows is the table size for the snapshot figures.
 	snapshotRows int
 	liveRate     int
@@ -46,6 +50,7 @@ type result struct {
 	name    string
 	rates   []float64 // events/s per run
 	rssMiB  []float64
+	runs    []measured
 	comment string
 }
 
@@ -58,12 +63,16 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(dir)
 
-	fmt.Println("starting MariaDB…")
+	fmt.Println("starting MariaDB and Apache Kafka…")
 	srv, err := testenv.Launch(testenv.WithArgs("--max-binlog-size=1073741824"))
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	if kafka, err = startBroker(); err != nil {
+		return err
+	}
+	defer kafka.close()
 	conn, err := srv.Connect("")
 	if err != nil {
 		return err
@@ -83,6 +92,12 @@ func run(o options) error {
 	}
 	if err := prime(o, srv, dir); err != nil {
 		return fmt.Errorf("prime: %w", err)
+	}
+	if o.dbzRuns > 0 && variantFilter == nil {
+		fmt.Println("priming Debezium (Kafka Connect standalone, snapshot.mode=no_data)…")
+		if err := debeziumPrime(srv, dir); err != nil {
+			return fmt.Errorf("prime debezium: %w", err)
+		}
 	}
 	changes := 2 * o.rows
 	fmt.Printf("writing %d inserts in %d-row transactions, then %d updates…\n", o.rows, o.txRows, o.rows)
@@ -121,13 +136,14 @@ func run(o options) error {
 				continue
 			}
 			prefix := fmt.Sprintf("b%d%d", i, k)
-			rate, rss, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, v.eos, v.avro, changes)
+			m, err := rivuletRun(o, srv, dir, prefix, v.schemas, v.compression, v.scrape, v.eos, v.avro, changes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", v.name, err)
 			}
-			fmt.Printf("  %-28s run %d: %8.0f events/s, peak RSS %5.1f MiB\n", v.name, i+1, rate, rss)
-			results[k].rates = append(results[k].rates, rate)
-			results[k].rssMiB = append(results[k].rssMiB, rss)
+			fmt.Printf("  %-28s run %d: %8.0f events/s, peak RSS %5.1f MiB\n", v.name, i+1, m.rate, m.rssMiB)
+			results[k].rates = append(results[k].rates, m.rate)
+			results[k].rssMiB = append(results[k].rssMiB, m.rssMiB)
+			results[k].runs = append(results[k].runs, m)
 		}
 		rate, err := goMySQLRun(srv, start, changes)
 		if err != nil {
@@ -137,19 +153,35 @@ func run(o options) error {
 		gm.rates = append(gm.rates, rate)
 	}
 
+	var dbz []measured
+	if variantFilter == nil {
+		for i := range o.dbzRuns {
+			m, err := debeziumStreamRun(srv, dir, i, changes)
+			if err != nil {
+				return fmt.Errorf("debezium: %w", err)
+			}
+			fmt.Printf("  %-28s run %d: %8.0f events/s, peak RSS %5.1f MiB\n", "debezium JSON, with schemas", i+1, m.rate, m.rssMiB)
+			dbz = append(dbz, m)
+		}
+	}
+
 	var snap *snapshotResult
+	var ver *verifyResult
 	var p50, p99 time.Duration
 	var n int
 	if variantFilter == nil {
 		if snap, err = snapshotBench(o, srv, conn, dir); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
+		if ver, err = verifyBench(o, srv, conn, dir); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
 		if p50, p99, n, err = liveLag(o, srv, conn, dir); err != nil {
 			return fmt.Errorf("live lag: %w", err)
 		}
 	}
 
-	fmt.Printf("\n%d row changes, kfake in a separate process, compression %s unless named, medians of %d runs\n", changes, benchCompression, o.runs)
+	fmt.Printf("\n%d row changes into Apache Kafka 4.3 (one KRaft broker on this machine), compression %s unless named, medians of %d runs\n", changes, benchCompression, o.runs)
 	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "events/s", "peak RSS", "vs go-mysql")
 	for _, r := range results {
 		if len(r.rates) == 0 {
@@ -177,7 +209,11 @@ func run(o options) error {
 	if variantFilter != nil {
 		return nil
 	}
+	if len(dbz) > 0 {
+		printSideBySide(results[1], dbz, changes)
+	}
 	snap.print()
+	ver.print()
 	fmt.Printf("\nlive lag, %d rows/s paced for %s (%d events, commit→consumed): p50 %s, p99 %s\n",
 		o.liveRate, o.liveFor, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
 	return nil
@@ -221,12 +257,19 @@ func binlogPosition(conn *client.Conn) (offsets.Position, error) {
 
 // rivuletRun streams the workload from start with the rivulet binary and
 // returns events/s (binlog to acknowledged records) and peak RSS in MiB.
-func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, eos, avro bool, want int) (float64, float64, error) {
-	kafka, brokers, err := startKafka(o.rivulet)
+func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, eos, avro bool, want int) (measured, error) {
+	var m measured
+	rate, rss, err := rivuletStream(o, srv, dir, prefix, schemas, compression, scrape, eos, avro, want, &m)
+	m.rate, m.rssMiB = rate, rss
+	return m, err
+}
+
+func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas bool, compression string, scrape time.Duration, eos, avro bool, want int, m *measured) (float64, float64, error) {
+	brokers, err := kafka.fresh()
 	if err != nil {
 		return 0, 0, err
 	}
-	defer stopProcess(kafka)
+	brokerCPU := cpuSeconds(kafka.pid())
 	// Every run resumes from the offset and schema history the prime run
 	// recorded before the workload (see prime), under topic prefix "bench".
 	offsetFile := filepath.Join(dir, prefix+".offsets.json")
@@ -274,6 +317,7 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 		}()
 	}
 	topic := primePrefix + ".bench.t"
+	var first time.Time
 	lastPrint := time.Now()
 	profiled := os.Getenv("BENCH_HEAP") == ""
 	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
@@ -281,6 +325,9 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 	}
 	for {
 		n, err := endOffset(adm, topic)
+		if err == nil && n > 0 && first.IsZero() {
+			first = time.Now()
+		}
 		if !profiled && n > int64(want)/2 {
 			profiled = true
 			saveProfile(metricsAddr, "heap", os.Getenv("BENCH_HEAP")+"."+prefix)
@@ -305,7 +352,9 @@ func rivuletRun(o options, srv *testenv.Server, dir, prefix string, schemas bool
 		fmt.Println(tail(filepath.Join(dir, prefix+".log")))
 	}
 	rss := peakRSS(proc.Process.Pid)
-	fmt.Printf("    (%s: rivulet used %.1fs CPU, kfake %.1fs CPU)\n", elapsed.Round(time.Millisecond), cpuSeconds(proc.Process.Pid), cpuSeconds(kafka.Process.Pid))
+	m.elapsed, m.cpu = elapsed, cpuSeconds(proc.Process.Pid)
+	m.steady = float64(want) / time.Since(first).Seconds()
+	fmt.Printf("    (%s: rivulet used %.1fs CPU, Apache Kafka %.1fs CPU)\n", elapsed.Round(time.Millisecond), cpuSeconds(proc.Process.Pid), cpuSeconds(kafka.pid())-brokerCPU)
 	return float64(want) / elapsed.Seconds(), rss, nil
 }
 
@@ -345,11 +394,10 @@ func goMySQLRun(srv *testenv.Server, start offsets.Position, want int) (float64,
 // workload commits rows stamped with their write time, and measures when a
 // consumer sees each row.
 func liveLag(o options, srv *testenv.Server, conn *client.Conn, dir string) (p50, p99 time.Duration, n int, err error) {
-	kafka, brokers, err := startKafka(o.rivulet)
+	brokers, err := kafka.fresh()
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer stopProcess(kafka)
 	prefix := "live"
 	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, "live.offsets.json"), false, benchCompression)
 	if err != nil {
@@ -481,27 +529,6 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 	}
 	path = filepath.Join(dir, prefix+".json")
 	return path, metricsAddr, os.WriteFile(path, b, 0o600)
-}
-
-func startKafka(bin string) (*exec.Cmd, []string, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, nil, err
-	}
-	cmd := exec.Command(bin, "dev-kafka", "--port", strconv.Itoa(port))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return cmd, []string{addr}, nil
-		}
-	}
-	stopProcess(cmd)
-	return nil, nil, fmt.Errorf("dev-kafka did not listen on %s", addr)
 }
 
 func startRivulet(bin, cfgFile, logFile string) (*exec.Cmd, error) {

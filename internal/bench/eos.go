@@ -10,7 +10,7 @@ import (
 )
 
 // primeKafkaOffsets copies the primed position from offsetFile into the
-// Kafka offsets topic of a fresh kfake and returns the configuration of an
+// Kafka offsets topic of the (freshly emptied) broker and returns the configuration of an
 // exactly-once run reading it (exactly.once.support=required needs the
 // Kafka offset store: the offset record travels in each transaction).
 func primeKafkaOffsets(brokers []string, offsetFile, topic string) (map[string]string, error) {

@@ -1,7 +1,9 @@
 // Command bench measures Rivulet end to end, as `make bench` runs it: one
 // million row changes (inserts in 1,000-row transactions, then updates) are
 // written to a throwaway MariaDB, then the rivulet binary streams them to a
-// Kafka protocol broker (kfake) running in its own process. It prints the rate
+// real Apache Kafka 4.3 broker (KRaft, one node, started from the test
+// dependencies' jars), and so does Debezium 3.6.1's MySqlConnector in Kafka
+// Connect standalone on the same binlog into the same broker. It prints the rate
 // from binlog to acknowledged Kafka records (JSON with and without schemas),
 // peak RSS, the rate at which go-mysql alone reads and fully decodes the same
 // binlog in the same run, their ratio, and the lag p50/p99 of a paced live
@@ -22,6 +24,7 @@ func main() {
 	flag.IntVar(&o.txRows, "tx", 1000, "rows per transaction")
 	flag.IntVar(&o.snapshotRows, "snapshot-rows", 1_000_000, "rows in the table for the initial snapshot figures")
 	flag.IntVar(&o.runs, "runs", 3, "measured runs per variant (the median is reported)")
+	flag.IntVar(&o.dbzRuns, "debezium-runs", 1, "measured runs of Debezium (streaming and snapshot); 0 leaves Debezium out")
 	flag.IntVar(&o.liveRate, "live-rate", 20_000, "rows/s of the paced workload for the lag measurement")
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")
 	flag.StringVar(&benchCompression, "compression", "none", "compression.type of the producer")

@@ -18,11 +18,10 @@ const primePrefix = "bench"
 // Each streaming run then starts from copies of both and reads the whole
 // workload from the binlog, as a connector catching up would.
 func prime(o options, srv *testenv.Server, dir string) error {
-	kafka, brokers, err := startKafka(o.rivulet)
+	brokers, err := kafka.fresh()
 	if err != nil {
 		return err
 	}
-	defer stopProcess(kafka)
 	cfgFile, metricsAddr, err := writeConfig(dir, "prime", srv, brokers, filepath.Join(dir, "prime.offsets.json"), false, benchCompression,
 		primedConfig(filepath.Join(dir, "prime.history")))
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,9 @@ type snapshotResult struct {
 	threads []int
 	rates   map[int][]float64
 	rss     map[int][]float64
+	cpu     map[int][]float64
 	selects []float64
+	dbz     []measured // Debezium's initial_only snapshot of the same table
 }
 
 // snapshotBench tops bench.t up to o.snapshotRows rows, then snapshots it
@@ -29,17 +32,18 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 	if err := topUp(conn, o.rows, o.snapshotRows, o.txRows); err != nil {
 		return nil, err
 	}
-	r := &snapshotResult{rows: o.snapshotRows, threads: []int{1, 4}, rates: map[int][]float64{}, rss: map[int][]float64{}}
+	r := &snapshotResult{rows: o.snapshotRows, threads: []int{1, 4}, rates: map[int][]float64{}, rss: map[int][]float64{}, cpu: map[int][]float64{}}
 	fmt.Printf("snapshot of %d rows…\n", r.rows)
 	for i := range o.runs {
 		for _, th := range r.threads {
-			rate, rss, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
+			rate, rss, cpu, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
 			if err != nil {
 				return nil, fmt.Errorf("%d threads: %w", th, err)
 			}
-			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB\n", th, i+1, rate, rss)
+			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU\n", th, i+1, rate, rss, cpu)
 			r.rates[th] = append(r.rates[th], rate)
 			r.rss[th] = append(r.rss[th], rss)
+			r.cpu[th] = append(r.cpu[th], cpu)
 		}
 		rate, err := selectRate(conn, r.rows)
 		if err != nil {
@@ -47,6 +51,14 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		}
 		fmt.Printf("  plain SELECT                 run %d: %8.0f rows/s\n", i+1, rate)
 		r.selects = append(r.selects, rate)
+	}
+	for i := range o.dbzRuns {
+		m, err := debeziumSnapshotRun(srv, dir, i, r.rows)
+		if err != nil {
+			return nil, fmt.Errorf("debezium snapshot: %w", err)
+		}
+		fmt.Printf("  snapshot, Debezium           run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU\n", i+1, m.rate, m.rssMiB, m.cpu)
+		r.dbz = append(r.dbz, m)
 	}
 	return r, nil
 }
@@ -63,6 +75,19 @@ func (r *snapshotResult) print() {
 		fmt.Printf("%-30s %12.0f %6.0f MiB %14.2f\n", fmt.Sprintf("snapshot, %d thread(s)", th), median(r.rates[th]), rss, median(r.rates[th])/sel)
 	}
 	fmt.Printf("%-30s %12.0f %10s %14.2f\n", "plain SELECT (go-mysql)", sel, "-", 1.0)
+	if len(r.dbz) == 0 {
+		return
+	}
+	d := medianRun(r.dbz)
+	fmt.Printf("\nsnapshot side by side: Debezium 3.6.1 MySqlConnector (Kafka Connect standalone, initial_only) vs Rivulet, %d rows, same table, same broker\n", r.rows)
+	fmt.Printf("%-30s %12s %16s %10s\n", "", "rows/s", "CPU s/M rows", "peak RSS")
+	fmt.Printf("%-30s %12.0f %16.1f %6.0f MiB\n", "debezium", d.rate, d.cpuPerMillion(r.rows), d.rssMiB)
+	for _, th := range r.threads {
+		rate, cpu, rss := median(r.rates[th]), median(r.cpu[th]), slices.Max(r.rss[th])
+		cpuM := cpu / (float64(r.rows) / 1e6)
+		fmt.Printf("%-30s %12.0f %16.1f %6.0f MiB\n", fmt.Sprintf("rivulet, %d thread(s)", th), rate, cpuM, rss)
+		fmt.Printf("%-30s %11.1f× %15.2f× %9.2f×   (target: ≥20× rows/s, ≤0.10× memory)\n", "  rivulet / debezium", rate/d.rate, cpuM/d.cpuPerMillion(r.rows), rss/d.rssMiB)
+	}
 }
 
 // topUp inserts rows with ids from..to-1.
@@ -85,26 +110,25 @@ func topUp(conn *client.Conn, from, to, txRows int) error {
 }
 
 // snapshotRun snapshots bench.t and returns rows/s to acknowledged records.
-func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, want int) (float64, float64, error) {
-	kafka, brokers, err := startKafka(o.rivulet)
+func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, want int) (rate, rssMiB, cpu float64, err error) {
+	brokers, err := kafka.fresh()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	defer stopProcess(kafka)
 	cfgFile, _, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
 		map[string]string{"snapshot.mode": "initial_only", "snapshot.max.threads": strconv.Itoa(threads)})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	adm, cl, err := admin(brokers)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer cl.Close()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer stopProcess(proc)
 	topic := prefix + ".bench.t"
@@ -118,15 +142,16 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 			if n2, _ := endOffset(adm, topic); n2 >= int64(want) {
 				break
 			}
-			return 0, 0, fmt.Errorf("rivulet exited with %d of %d rows; log: %s", n, want, tail(filepath.Join(dir, prefix+".log")))
+			return 0, 0, 0, fmt.Errorf("rivulet exited with %d of %d rows; log: %s", n, want, tail(filepath.Join(dir, prefix+".log")))
 		}
 		if time.Since(begin) > 5*time.Minute {
-			return 0, 0, fmt.Errorf("only %d of %d rows after 5 minutes", n, want)
+			return 0, 0, 0, fmt.Errorf("only %d of %d rows after 5 minutes", n, want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(begin)
-	return float64(want) / elapsed.Seconds(), peakRSS(proc.Process.Pid), nil
+	rssMiB, cpu = procUsage(proc)
+	return float64(want) / elapsed.Seconds(), rssMiB, cpu, nil
 }
 
 // selectRate reads every row of bench.t with one streaming SELECT.

@@ -118,7 +118,7 @@ var groups = []group{
 	{
 		name: "binaries",
 		checked: []string{srcRef3 + ".1", srcBinlogConv + " (BINARY(n) padded to n, DBZ-3912; normalizeBinaryData)",
-			srcJdbcConv + " convertBinary (bytes / base64 / base64-url-safe / hex via HexConverter, upper case)"},
+			srcJdbcConv + " convertBinary (bytes / base64 / base64-url-safe / hex via HexConverter, lower case as Debezium 3.6.1 writes it, seen by internal/differential)"},
 		ddl: `(id INT PRIMARY KEY, bn BINARY(4), vb VARBINARY(16), ch CHAR(4) CHARACTER SET binary,
 			tb TINYBLOB, bl BLOB, mb MEDIUMBLOB, lb LONGBLOB)`,
 		rows: []string{

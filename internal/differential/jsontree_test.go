@@ -153,6 +153,14 @@ func (n *node) str() string {
 	return s
 }
 
+// elems returns an array's elements, or nil.
+func (n *node) elems() []*node {
+	if n == nil || n.kind != '[' {
+		return nil
+	}
+	return n.vals
+}
+
 // isNull reports a JSON null (or a missing member).
 func (n *node) isNull() bool { return n == nil || string(n.raw) == "null" }
 

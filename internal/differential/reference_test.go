@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,8 +32,13 @@ import (
 type javaBuilds struct {
 	once    sync.Once
 	classes string   // compiled classes and log4j2.properties
-	jars    []string // directories of jars, in classpath order
-	err     error
+	jars    []string // jar directories or files, in classpath order
+	// mysql: the reference is Debezium's MySqlConnector (with our
+	// Connector/J shim, testenv.MariaDBShim) because the MariaDB connector
+	// could not be built; fallback says why.
+	mysql    bool
+	fallback string
+	err      error
 }
 
 var javaBuild = &javaBuilds{}
@@ -52,7 +58,7 @@ rootLogger.appenderRef.err.ref = err
 func reference(t testing.TB) string {
 	t.Helper()
 	javaBuild.once.Do(func() {
-		javaBuild.jars, javaBuild.err = testdeps()
+		javaBuild.jars, javaBuild.mysql, javaBuild.fallback, javaBuild.err = testdeps()
 		if javaBuild.err != nil {
 			return
 		}
@@ -68,7 +74,12 @@ func reference(t testing.TB) string {
 		}
 		// Classes are kept beside the jars, keyed by the sources' hash:
 		// outside the repository, reused by later runs.
-		dir := filepath.Join(filepath.Dir(javaBuild.jars[0]), "differential-classes", hex.EncodeToString(h.Sum(nil))[:16])
+		cache, err := testenv.TestDepsLib()
+		if err != nil {
+			javaBuild.err = err
+			return
+		}
+		dir := filepath.Join(filepath.Dir(cache), "differential-classes", hex.EncodeToString(h.Sum(nil))[:16])
 		javaBuild.classes = dir
 		if _, err := os.Stat(filepath.Join(dir, "log4j2.properties")); err == nil {
 			return
@@ -106,35 +117,54 @@ func reference(t testing.TB) string {
 }
 
 func (jb *javaBuilds) classpath() string {
-	var cp []string
-	for _, d := range jb.jars {
-		cp = append(cp, filepath.Join(d, "*"))
-	}
-	return strings.Join(cp, string(os.PathListSeparator))
+	return strings.Join(jb.jars, string(os.PathListSeparator))
 }
 
 // testdeps runs scripts/debezium-mariadb.sh (which runs scripts/testdeps.sh;
-// both are no-ops once the cache is current) and returns the directories
-// holding the jars: the MariaDB connector and its driver, then Kafka and
-// the rest of Debezium.
-func testdeps() ([]string, error) {
+// both are no-ops once the cache is current) and returns what the
+// reference's classpath holds: the MariaDB connector and its driver, then
+// Kafka and the rest of Debezium. When the MariaDB connector cannot be built
+// (its source tag is fetched with git; a machine that reaches only the
+// package registries cannot), or RIVULET_DIFFERENTIAL_CONNECTOR=mysql, the
+// reference is Debezium's MySqlConnector from Maven Central with our
+// Connector/J shim (mysql true, fallback the reason);
+// RIVULET_DIFFERENTIAL_CONNECTOR=mariadb makes the failure an error.
+func testdeps() (jars []string, mysql bool, fallback string, err error) {
 	if _, err := exec.LookPath("javac"); err != nil {
-		return nil, fmt.Errorf("javac not found: apt-get install -y openjdk-17-jdk-headless")
+		return nil, false, "", fmt.Errorf("javac not found: apt-get install -y openjdk-17-jdk-headless")
 	}
-	out, err := exec.Command("bash", filepath.Join("..", "..", "scripts", "debezium-mariadb.sh")).Output()
-	if err != nil {
+	want := os.Getenv("RIVULET_DIFFERENTIAL_CONNECTOR")
+	if want == "mysql" {
+		fallback = "RIVULET_DIFFERENTIAL_CONNECTOR=mysql"
+	} else {
+		out, err := exec.Command("bash", filepath.Join("..", "..", "scripts", "debezium-mariadb.sh")).Output()
+		if err == nil {
+			mariadb := strings.TrimSpace(string(out))
+			lib := filepath.Join(filepath.Dir(mariadb), "lib")
+			if jars, _ := filepath.Glob(filepath.Join(mariadb, "debezium-connector-mariadb-*.jar")); len(jars) == 0 {
+				return nil, false, "", fmt.Errorf("%s holds no debezium-connector-mariadb jar: remove its stamp file and run scripts/debezium-mariadb.sh", mariadb)
+			}
+			return []string{filepath.Join(mariadb, "*"), filepath.Join(lib, "*")}, false, "", nil
+		}
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = ee.Stderr
 		}
-		return nil, fmt.Errorf("scripts/debezium-mariadb.sh (builds Debezium's MariaDB connector, fetches Debezium and Kafka with mvn): %v\n%s", err, stderr)
+		err = fmt.Errorf("scripts/debezium-mariadb.sh (builds Debezium's MariaDB connector from its source, fetches Debezium and Kafka with mvn): %v\n%s", err, stderr)
+		if want == "mariadb" {
+			return nil, false, "", err
+		}
+		fallback = err.Error()
 	}
-	mariadb := strings.TrimSpace(string(out))
-	lib := filepath.Join(filepath.Dir(mariadb), "lib")
-	if jars, _ := filepath.Glob(filepath.Join(mariadb, "debezium-connector-mariadb-*.jar")); len(jars) == 0 {
-		return nil, fmt.Errorf("%s holds no debezium-connector-mariadb jar: remove its stamp file and run scripts/debezium-mariadb.sh", mariadb)
+	lib, err := testenv.TestDepsLib()
+	if err != nil {
+		return nil, false, "", err
 	}
-	return []string{mariadb, lib}, nil
+	helpers := filepath.Join(filepath.Dir(lib), "helpers", "rivulet-testdeps.jar")
+	if _, err := os.Stat(helpers); err != nil {
+		return nil, false, "", fmt.Errorf("no %s (the MariaDB shim for the MySqlConnector reference): run scripts/testdeps.sh", helpers)
+	}
+	return []string{filepath.Join(lib, "*"), helpers}, true, fallback, nil
 }
 
 // Record is one Kafka record as a producer would send it.
@@ -171,6 +201,9 @@ type debezium struct {
 	exited chan struct{}
 	err    error
 
+	refuses string // scenario.dbzRefuses
+	refused bool   // it stopped with refuses
+
 	read int64    // bytes of out parsed so far
 	recs []Record // records parsed so far
 }
@@ -193,7 +226,8 @@ func startDebezium(t testing.TB, dir string, props map[string]string) *debezium 
 		t.Fatal(err)
 	}
 	d := &debezium{t: t, out: filepath.Join(dir, "debezium.jsonl"), log: &testenv.LogBuffer{}, exited: make(chan struct{})}
-	d.cmd = exec.Command("java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
+	java, _ := referenceJava()
+	d.cmd = exec.Command(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
 		"-Dlog4j2.configurationFile="+filepath.Join(javaBuild.classes, "log4j2.properties"),
 		"-cp", cp, "rivulet.differential.Reference", propsPath, d.out)
 	d.cmd.Dir = dir
@@ -301,3 +335,52 @@ func (d *debezium) stop() {
 
 // cloneRecords is a copy safe from later polls.
 func cloneRecords(r []Record) []Record { return slices.Clone(r) }
+
+// referenceJava picks the JVM the reference runs on: $RIVULET_REFERENCE_JAVA
+// (a java binary), else the newest JDK under /usr/lib/jvm, else java from
+// PATH; and its feature version (0: unknown). The JDK decides how a float
+// is printed: Float.toString and Double.toString give the shortest
+// round-trip digits since JDK 19 (JDK-4511638), as Rivulet does; JDK 17
+// prints 1.17549435E-38 where JDK 19+ prints 1.1754944E-38 (see
+// normalised, oldJDKFloats).
+var referenceJava = sync.OnceValues(func() (string, int) {
+	if p := os.Getenv("RIVULET_REFERENCE_JAVA"); p != "" {
+		return p, javaFeature(filepath.Join(filepath.Dir(filepath.Dir(p)), "release"))
+	}
+	best, bestV := "", 0
+	releases, _ := filepath.Glob("/usr/lib/jvm/*/release")
+	for _, r := range releases {
+		bin := filepath.Join(filepath.Dir(r), "bin", "java")
+		if _, err := os.Stat(bin); err != nil {
+			continue
+		}
+		if v := javaFeature(r); v > bestV {
+			best, bestV = bin, v
+		}
+	}
+	if best != "" {
+		return best, bestV
+	}
+	return "java", 0
+})
+
+// javaFeature reads JAVA_VERSION="21.0.2" from a JDK's release file.
+func javaFeature(release string) int {
+	b, err := os.ReadFile(release)
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "JAVA_VERSION="); ok {
+			v = strings.Trim(v, `"`)
+			major, _, _ := strings.Cut(v, ".")
+			n, _ := strconv.Atoi(major)
+			return n
+		}
+	}
+	return 0
+}
+
+// oldJDKFloats reports a reference JVM older than 19, whose float texts
+// are compared as float32 values (normalised).
+func oldJDKFloats() bool { _, v := referenceJava(); return v < 19 }

@@ -38,7 +38,7 @@ func TestChaos_Randomised(t *testing.T) {
 	t.Logf("chaos run: %s, seed %d (RIVULET_CHAOS_SEED to replay the fault choices)", dur, seed)
 	r := rand.New(rand.NewPCG(seed, 1))
 
-	e := newEnv(t, envOpts{ownServer: true, proxy: true})
+	e := newEnv(t, envOpts{ownServer: true, proxy: true, kfake: true}) // the gate stalls and drops broker connections
 	const keys = 30
 	tables := e.counterTables(3, keys)
 	cfg := e.config(map[string]string{"max.batch.size": "128", "max.queue.size": "1024"})

@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestReliability01_KillNineMidStream (§3 #1): SIGKILL at a random moment
@@ -262,8 +266,9 @@ func TestReliability08_ConnectionReset(t *testing.T) {
 	}
 }
 
-// TestReliability14_KafkaOutage (§3 #14): every broker goes down (the gate
-// resets all connections and refuses new ones) under a counter workload.
+// TestReliability14_KafkaOutage (§3 #14): the broker, a real Apache Kafka
+// of the test's own, is killed (SIGKILL) under a counter workload and
+// started again after the outage.
 // Rivulet turns unready, the stored offset does not move, memory stays
 // bounded by max.queue.size(.in.bytes); once the brokers are back it
 // continues with nothing lost and nothing repeated (one producer session).
@@ -276,7 +281,7 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("RIVULET_KAFKA_OUTAGE")); err == nil {
 		outage = d
 	}
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{ownKafka: true})
 	tables := e.counterTables(3, 50)
 	cfg := e.config(map[string]string{"max.queue.size": "8192", "max.queue.size.in.bytes": "8388608"})
 	p := e.start(cfg, "")
@@ -284,7 +289,7 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 	w.waitN(t, 500)
 	rssBefore := p.status("VmRSS")
 
-	e.gate.Down(true)
+	e.kafka.KillNode(t, 1)
 	down := time.Now()
 	unready := poll(t, 60*time.Second, "/readyz unready during the Kafka outage", func() bool { return !p.ready() })
 	figure(t, "fault_to_unready_seconds", unready.Seconds(), "s")
@@ -301,7 +306,7 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 		t.Errorf("the stored offset moved during the outage: %s -> %s", held.String(), now.String())
 	}
 	queued := w.n.Load()
-	e.gate.Down(false)
+	e.kafka.StartNode(t, 1)
 	back := poll(t, 120*time.Second, "/readyz ready after the outage", p.ready)
 	t.Logf("outage %s: unready after %s, ready %s after the brokers came back; %d transactions written meanwhile",
 		outage, unready.Round(time.Millisecond), back.Round(time.Millisecond), queued)
@@ -313,6 +318,101 @@ func TestReliability14_KafkaOutage(t *testing.T) {
 	p.stop()
 	if dup := e.checkCounters(e.read(), tables, nil); dup.Duplicates != 0 {
 		t.Errorf("%d duplicates within one producer session, want none (idempotent producer)", dup.Duplicates)
+	}
+}
+
+// TestReliability15_RollingRestart (§3 #15): three Apache Kafka nodes,
+// every topic with replication factor 3 and min.insync.replicas 2. Under a
+// counter workload each node in turn goes down and comes back (node 1 and 3
+// with a controlled shutdown that hands their leaderships over, node 2
+// killed with SIGKILL, so its leaderships move by election), the next one
+// only once every replica is back in sync. No loss, per-key order kept, no
+// duplicates (one idempotent producer session), no ERROR logged.
+// TestReliability15_LeaderMoves (make chaos) moves kfake's leaders 20 times.
+func TestReliability15_RollingRestart(t *testing.T) {
+	e := newEnv(t, envOpts{ownKafka: true, kafkaNodes: 3})
+	tables := e.counterTables(3, 20)
+	p := e.start(e.config(nil), "")
+	w := e.runCounterPaced(tables, 20, rand.Uint64(), 2*time.Millisecond)
+	w.waitN(t, 300)
+	moved := 0
+	for id := int32(1); id <= 3; id++ {
+		leading := e.leaderships(id)
+		moved += leading
+		if id == 2 {
+			e.kafka.KillNode(t, id)
+		} else {
+			e.kafka.StopNode(t, id)
+		}
+		w.waitN(t, 200) // the workload goes on, Rivulet produces to the other two
+		e.kafka.StartNode(t, id)
+		took := poll(t, 120*time.Second, fmt.Sprintf("all replicas in sync after node %d restarted", id), e.replicasInSync)
+		t.Logf("node %d (leader of %d partitions) down and back; in sync %s after its start; %d transactions so far",
+			id, leading, took.Round(time.Millisecond), w.n.Load())
+		if p.done() {
+			t.Fatalf("rivulet exited while node %d restarted: %v\n%s", id, p.err, tail(p.log.String(), 4000))
+		}
+	}
+	if moved == 0 {
+		t.Error("no node led a partition of the test's topics when it went down: no leader changed")
+	}
+	w.waitN(t, 200)
+	w.stop()
+	e.caughtUp(p)
+	p.stop()
+	if _, err := CheckFailure(p.log.String()); err == nil || !strings.Contains(err.Error(), "no ERROR line") {
+		t.Errorf("errors logged during the rolling restart: %v", err)
+	}
+	if dup := e.checkCounters(e.read(), tables, nil); dup.Duplicates != 0 {
+		t.Errorf("%d duplicates within one producer session, want none (idempotent producer)", dup.Duplicates)
+	}
+}
+
+// leaderships counts the partitions of the test's topics node id leads.
+func (e *env) leaderships(id int32) int {
+	n := 0
+	e.eachPartition(func(p kadm.PartitionDetail) {
+		if p.Leader == id {
+			n++
+		}
+	})
+	return n
+}
+
+// replicasInSync reports whether every partition of the test's topics has
+// all its replicas in sync.
+func (e *env) replicasInSync() bool {
+	ok, seen := true, false
+	e.eachPartition(func(p kadm.PartitionDetail) {
+		seen = true
+		if p.Err != nil || len(p.ISR) != len(p.Replicas) || p.Leader < 0 {
+			ok = false
+		}
+	})
+	return ok && seen
+}
+
+// eachPartition calls f for each partition of the topics named with the
+// test's prefix; a metadata request that fails calls it for none.
+func (e *env) eachPartition(f func(kadm.PartitionDetail)) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(e.t.Context(), 10*time.Second)
+	defer cancel()
+	md, err := kadm.NewClient(cl).Metadata(ctx)
+	if err != nil {
+		return
+	}
+	for name, td := range md.Topics {
+		if !strings.HasPrefix(name, e.prefix+".") {
+			continue
+		}
+		for _, p := range td.Partitions {
+			f(p)
+		}
 	}
 }
 

@@ -53,7 +53,18 @@ type envOpts struct {
 	ownServer  bool // a mariadbd of the test's own (it may be restarted)
 	serverOpts []testenv.Option
 	proxy      bool        // the connector reaches the database through a Proxy
-	kafka      []kfake.Opt // extra kfake options
+	kafka      []kfake.Opt // extra kfake options (implies kfake)
+	// kfake puts the connector on a kfake cluster behind a Gate instead of
+	// the real Apache Kafka broker: for faults a real broker cannot be made
+	// to show on cue (a scripted produce error, a stalled connection,
+	// leaders shuffled without replication).
+	kfake bool
+	// ownKafka gives the test a real broker of its own (it may be killed and
+	// restarted) instead of the broker shared by the test binary.
+	ownKafka bool
+	// kafkaNodes, with ownKafka, is the number of nodes of that cluster
+	// (3: replication factor 3, min.insync.replicas 2).
+	kafkaNodes int
 }
 
 // env is one connector under test: database, Kafka behind a Gate, a
@@ -62,8 +73,9 @@ type env struct {
 	t       *testing.T
 	srv     *testenv.Server
 	db      string
-	kc      *kfake.Cluster
-	gate    *Gate
+	kc      *kfake.Cluster        // with envOpts.kfake
+	gate    *Gate                 // with envOpts.kfake
+	kafka   *testenv.KRaftCluster // otherwise
 	brokers []string
 	proxy   *Proxy
 	dir     string
@@ -74,15 +86,27 @@ type env struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), prefix: "rel", gate: NewGate(), sid: 7000 + serverIDs.Add(1)}
+	e := &env{t: t, dir: t.TempDir(), sid: 7000 + serverIDs.Add(1)}
 	if o.ownServer {
 		e.srv = testenv.StartMariaDB(t, o.serverOpts...)
 	} else {
 		e.srv = testenv.MariaDB(t)
 	}
 	e.db = e.srv.Database(t)
-	e.kc = testenv.KafkaCluster(t, append([]kfake.Opt{kfake.ListenFn(e.gate.Listen)}, o.kafka...)...)
-	e.brokers = e.kc.ListenAddrs()
+	switch {
+	case o.kfake || len(o.kafka) > 0:
+		e.gate = NewGate()
+		e.kc = testenv.KafkaCluster(t, append([]kfake.Opt{kfake.ListenFn(e.gate.Listen)}, o.kafka...)...)
+		e.brokers, e.prefix = e.kc.ListenAddrs(), "rel"
+	case o.ownKafka:
+		e.kafka = testenv.StartApacheKafka(t, testenv.KafkaNodes(max(o.kafkaNodes, 1)))
+		e.brokers, e.prefix = e.kafka.Brokers(), "rel"
+	default:
+		// The shared broker: topics, connector name and transactional id
+		// of the test's own.
+		e.kafka = testenv.ApacheKafka(t)
+		e.brokers, e.prefix = e.kafka.Brokers(), testenv.TopicPrefix(t)
+	}
 	if o.proxy {
 		p, err := NewProxy(e.srv.Addr())
 		if err != nil {
@@ -129,7 +153,7 @@ func (e *env) config(extra map[string]string) string {
 		}
 		cfg[k] = v
 	}
-	b, err := json.Marshal(map[string]any{"name": "rel-connector", "config": cfg})
+	b, err := json.Marshal(map[string]any{"name": e.connector(), "config": cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +169,11 @@ func (e *env) store(path string) *offsets.FileStore {
 	if path == "" {
 		path = filepath.Join(e.dir, "offsets.json")
 	}
-	return offsets.NewFileStore(path, "rel-connector", e.prefix)
+	return offsets.NewFileStore(path, e.connector(), e.prefix)
 }
+
+// connector is the connector's name.
+func (e *env) connector() string { return e.prefix + "-connector" }
 
 // stored is the durable position (zero when none).
 func (e *env) stored() offsets.Position {
@@ -423,6 +450,7 @@ func (e *env) counterTables(n, keys int) []string {
 // lost connections (database restarts, proxy faults) by reconnecting.
 type workload struct {
 	done  atomic.Bool
+	pace  time.Duration // pause after each transaction; 0: full speed
 	n     atomic.Int64
 	errs  atomic.Int64
 	wg    sync.WaitGroup
@@ -433,6 +461,13 @@ type workload struct {
 // inserts are streamed and each key's counter starts at 0 in its topic),
 // then starts the workload.
 func (e *env) runCounter(tables []string, keys int, seed uint64) *workload {
+	return e.runCounterPaced(tables, keys, seed, 0)
+}
+
+// runCounterPaced is runCounter with a pause after each transaction, for
+// faults that last long enough for a full-speed workload to pile up more
+// changes than the test should wait for.
+func (e *env) runCounterPaced(tables []string, keys int, seed uint64, pace time.Duration) *workload {
 	for _, tb := range tables {
 		var b strings.Builder
 		fmt.Fprintf(&b, "INSERT INTO %s (id, n) VALUES ", tb)
@@ -444,7 +479,7 @@ func (e *env) runCounter(tables []string, keys int, seed uint64) *workload {
 		}
 		e.srv.Exec(e.t, e.db, b.String())
 	}
-	w := &workload{}
+	w := &workload{pace: pace}
 	w.start(e, tables, keys, seed)
 	return w
 }
@@ -482,6 +517,9 @@ func (w *workload) start(e *env, tables []string, keys int, seed uint64) {
 				res.Close()
 			}
 			w.n.Add(1)
+			if w.pace > 0 {
+				time.Sleep(w.pace)
+			}
 		}
 	}()
 }

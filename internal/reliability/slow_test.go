@@ -256,7 +256,7 @@ func TestReliability17_TopicDenied(t *testing.T) {
 		}
 	}
 	t.Run("write", func(t *testing.T) {
-		e := newEnv(t, envOpts{})
+		e := newEnv(t, envOpts{kfake: true}) // denyProduce scripts kfake
 		e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
 		p := e.start(e.config(fileHistory(e)), "")
 		denyProduce(e.kc)
@@ -272,7 +272,7 @@ func TestReliability17_TopicDenied(t *testing.T) {
 		figure(t, "fault_to_error_seconds", took.Seconds(), "s")
 	})
 	t.Run("create", func(t *testing.T) {
-		e := newEnv(t, envOpts{})
+		e := newEnv(t, envOpts{kfake: true})
 		e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY)")
 		p := e.start(e.config(fileHistory(e)), "")
 		e.kc.ControlKey(int16(kmsg.CreateTopics), func(req kmsg.Request) (kmsg.Response, error, bool) {

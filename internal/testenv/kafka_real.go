@@ -250,13 +250,19 @@ func tryLaunchKafka(cfg kafkaConfig, lib string) (*KRaftCluster, error) {
 }
 
 // newClusterID returns a random KRaft cluster id: 16 bytes, URL-safe base64
-// without padding, as kafka-storage random-uuid prints.
+// without padding, as kafka-storage random-uuid prints. Like Kafka's
+// Uuid.randomUuid it never starts with '-': kafka-storage's argument parser
+// takes "-t -xyz" for a missing value (1 start in 64 failed so).
 func newClusterID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40 // version 4, as Kafka's Uuid.randomUuid
-	b[8] = b[8]&0x3f | 0x80
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	for {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		b[6] = b[6]&0x0f | 0x40 // version 4, as Kafka's Uuid.randomUuid
+		b[8] = b[8]&0x3f | 0x80
+		if id := base64.RawURLEncoding.EncodeToString(b[:]); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // serverProperties is one node's configuration: broker and controller in one

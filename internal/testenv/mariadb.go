@@ -622,8 +622,8 @@ func installDB(dir string) error {
 		"--datadir=" + filepath.Join(dir, "data"),
 		"--skip-test-db",
 		// The bootstrap's temporary tables in the server's own directory:
-		// in a shared /tmp, two installs at once (other test binaries) could
-		// collide on #sql-temptable-<pid>-... and abort.
+		// in the shared /tmp, parallel installs failed on each other's
+		// "#sql-temptable-*" files ("Error on delete of '/tmp/#sql-temptable…'").
 		"--tmpdir=" + dir,
 	}
 	if os.Geteuid() == 0 {
@@ -702,3 +702,14 @@ func (s *Server) Close() error { return s.close() }
 
 // Connect opens a go-mysql connection as the test user to db ("" for none).
 func (s *Server) Connect(db string) (*client.Conn, error) { return s.connect(s.User, s.Password, db) }
+
+// Pid returns the process id of the running mariadbd, 0 while stopped
+// (the bench reads its CPU time).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil || s.proc.cmd.Process == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
+}

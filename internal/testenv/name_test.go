@@ -34,3 +34,14 @@ func TestUniqueName(t *testing.T) {
 		t.Errorf("repeats = %q, %q, want _2 and _3 suffixes within 64 bytes", b, c)
 	}
 }
+
+// A cluster id never starts with '-', which kafka-storage format would
+// read as a missing --cluster-id value.
+func TestNewClusterID(t *testing.T) {
+	for range 2000 {
+		id := newClusterID()
+		if len(id) != 22 || id[0] == '-' {
+			t.Fatalf("newClusterID() = %q: want 22 characters, not starting with '-'", id)
+		}
+	}
+}
