@@ -173,7 +173,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	}
 	loader := schema.NewLoader(schema.LoaderConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg), // TLS and IAM as every connection
 		Filter: filter, Logger: log,
 	})
 	defer loader.Close()
@@ -214,7 +214,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	}
 	snapCfg := snapshot.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Password: cfg.Database.Password.Reveal(),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 	}
