@@ -44,10 +44,11 @@ lint: vet
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## bench: end-to-end figures (internal/bench: 1M row changes, binlog -> Apache Kafka, Rivulet and
-##        Debezium side by side), then the decode/encode micro-benchmarks
+##        Debezium side by side; snapshot and `rivulet verify` of 1M rows, with verify's cost on MariaDB),
+##        then the decode/encode micro-benchmarks
 bench: build testdeps
 	$(GO) run ./internal/bench -rivulet $(BIN)
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./binlog ./sink ./offsets
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./binlog ./sink ./offsets ./verify
 
 ## demo: MariaDB -> rivulet -> embedded Kafka -> kcat, end to end on this machine
 demo:

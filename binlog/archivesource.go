@@ -109,7 +109,7 @@ func (s *ArchiveSource) Resume(ctx context.Context, start offsets.Position, out 
 		return end, err
 	}
 	if err := s.Check(ctx, end); err != nil {
-		return end, ArchiveEndError(s.Archive, end, err)
+		return end, archiveEndError(s.Archive, end, err)
 	}
 	return end, nil
 }
@@ -127,7 +127,11 @@ func archiveCovers(ctx context.Context, a *Archive, start offsets.Position, chec
 		if idx == len(a.Files) {
 			return false, nil
 		}
-		return true, a.checkContiguous(idx)
+		if err := a.checkContiguous(idx); err != nil {
+			return true, &Error{Kind: ErrPositionNotFound, Msg: "the binlog archive cannot be read through from " + posString(start), Err: err,
+				Hint: "add the missing binlog files to " + a.Dir + " (mysqlbinlog --read-from-remote-server --raw from a server or backup that still has them), or take a new snapshot (`rivulet offsets reset --config ...`)"}
+		}
+		return true, nil
 	}
 	var gap *ArchiveGapError
 	if !errors.As(err, &gap) || check == nil {
@@ -141,8 +145,8 @@ func archiveCovers(ctx context.Context, a *Archive, start offsets.Position, chec
 	return false, nil
 }
 
-// ArchiveEndError says the server cannot continue where the archive ends.
-func ArchiveEndError(a *Archive, end offsets.Position, serr error) error {
+// archiveEndError says the server cannot continue where the archive ends.
+func archiveEndError(a *Archive, end offsets.Position, serr error) error {
 	kind := ErrPositionNotFound
 	if errors.Is(serr, ErrServerChanged) {
 		kind = ErrServerChanged
@@ -169,7 +173,7 @@ func CheckArchiveStart(ctx context.Context, a *Archive, pos offsets.Position, ch
 		return covered, end, err
 	}
 	if err := check(ctx, end); err != nil {
-		return covered, end, ArchiveEndError(a, end, err)
+		return covered, end, archiveEndError(a, end, err)
 	}
 	return covered, end, nil
 }

@@ -98,3 +98,15 @@ func TestCheckArchiveStart(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckArchiveStart_MissingFile: a file missing between two archived
+// ones is a gap, named, even when the stored position is in the first.
+func TestCheckArchiveStart_MissingFile(t *testing.T) {
+	a := archiveOf(t, map[string]string{"apecloud-mysql-bin.000057": "apecloud-mysql-bin.000057", "mysql_type_bit.000001": "apecloud-mysql-bin.000059"})
+	server := func(context.Context, offsets.Position) error { return &Error{Kind: ErrPositionNotFound, Msg: "purged"} }
+	_, _, err := CheckArchiveStart(context.Background(), a, offsets.Position{File: "apecloud-mysql-bin.000057", Pos: 4}, server)
+	var gap *ArchiveGapError
+	if !errors.As(err, &gap) || !errors.Is(err, ErrPositionNotFound) || gap.Missing != "1 file(s) between apecloud-mysql-bin.000057 and apecloud-mysql-bin.000059 are not in "+a.Dir {
+		t.Errorf("err = %v, want the missing file named", err)
+	}
+}

@@ -15,6 +15,12 @@
 // (inside a transaction: its BEGIN plus rows events to skip, as Debezium's
 // event/row offsets).
 //
+// Archive is a directory of binlog files copied from a server; ReadArchive
+// streams them through the same decoding, batches and positions as Run, and
+// ArchiveSource reads a stored position the archive holds from the files,
+// then continues from the server where they end (CheckArchiveStart is the
+// check before it; ArchiveGapError names what the files do not cover).
+//
 // Tables supplies schema.Table definitions (schema.Loader); Observer receives
 // counts for metrics. Errors wrap the sentinels of errors.go; server errors
 // come as *Error with a Hint naming the fix, and IsRetryable tells transient

@@ -1,10 +1,12 @@
 package binlog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -287,8 +289,13 @@ func (g *gtidState) missing(o *gtidState) string {
 			}
 		}
 		for _, iv := range e.ivs {
-			if !covered(have, iv) {
-				out = append(out, fmt.Sprintf("%s:%d-%d", e.sid, iv.first, iv.last))
+			// Name exactly the transactions g lacks, not the whole interval.
+			for _, m := range subtract(iv, have) {
+				if m.first == m.last {
+					out = append(out, fmt.Sprintf("%s:%d", e.sid, m.first))
+				} else {
+					out = append(out, fmt.Sprintf("%s:%d-%d", e.sid, m.first, m.last))
+				}
 			}
 		}
 	}
@@ -316,11 +323,23 @@ func (g *gtidState) missingPurged(p *gtidState) string {
 	return g.missing(p)
 }
 
-func covered(ivs []gtidInterval, iv gtidInterval) bool {
-	for _, h := range ivs {
-		if h.first <= iv.first && iv.last <= h.last {
-			return true
+// subtract returns the parts of iv that no interval of have covers.
+func subtract(iv gtidInterval, have []gtidInterval) []gtidInterval {
+	hs := slices.Clone(have)
+	slices.SortFunc(hs, func(a, b gtidInterval) int { return cmp.Compare(a.first, b.first) })
+	var out []gtidInterval
+	cur := iv.first
+	for _, h := range hs {
+		if h.last < cur || h.first > iv.last {
+			continue
+		}
+		if h.first > cur {
+			out = append(out, gtidInterval{cur, h.first - 1})
+		}
+		cur = max(cur, h.last+1)
+		if cur > iv.last {
+			return out
 		}
 	}
-	return false
+	return append(out, gtidInterval{cur, iv.last})
 }

@@ -134,3 +134,28 @@ func purgeTo(t *testing.T, srv *testenv.Server, file string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestGTIDState_MissingNamesExactTransactions: the transactions a set
+// lacks are named exactly (single GNOs without a range).
+func TestGTIDState_MissingNamesExactTransactions(t *testing.T) {
+	const u = "76f3e7be-6720-11ed-9cad-0242ac110002"
+	for _, tt := range []struct{ have, want, missing string }{
+		{u + ":1-10", u + ":1-13", u + ":11-13"},
+		{u + ":1-12", u + ":1-13", u + ":13"},
+		{u + ":1-3:5-9", u + ":1-13", u + ":4," + u + ":10-13"},
+		{u + ":1-13", u + ":1-13", ""},
+		{"", u + ":mytag:3", u + ":mytag:3"},
+	} {
+		have, err := parseGTIDState(tt.have, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := parseGTIDState(tt.want, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := have.missing(want); got != tt.missing {
+			t.Errorf("%q lacks of %q: %q, want %q", tt.have, tt.want, got, tt.missing)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,9 +51,14 @@ func TestSignal_DDLDuringIncrementalSnapshot(t *testing.T) {
 	srv := testenv.MariaDB(t)
 	db := srv.Database(t)
 	srv.Exec(t, db, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
-	for i := range 20 {
-		srv.Exec(t, db, fmt.Sprintf("INSERT INTO t VALUES (%d, %d)", i, i))
+	// 12 chunks: even on a slow machine the ALTER lands before the
+	// HighWaitLimit of each lets them all go out.
+	const rows = 60
+	values := make([]string, rows)
+	for i := range values {
+		values[i] = fmt.Sprintf("(%d, %d)", i, i)
 	}
+	srv.Exec(t, db, "INSERT INTO t VALUES "+strings.Join(values, ","))
 	filter, err := schema.NewFilter(schema.FilterConfig{DatabaseIncludeList: db})
 	if err != nil {
 		t.Fatal(err)
@@ -161,8 +167,8 @@ func TestSignal_DDLDuringIncrementalSnapshot(t *testing.T) {
 			break
 		}
 	}
-	if len(seen) != 20 {
-		t.Errorf("%d of 20 rows read", len(seen))
+	if len(seen) != rows {
+		t.Errorf("%d of %d rows read", len(seen), rows)
 	}
 	if after == 0 {
 		t.Errorf("no row read after the DDL (%d before)", before)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -39,64 +40,85 @@ type JSONCodec struct {
 	KeySchemas, ValueSchemas bool
 }
 
-type wrapped struct {
-	Payload json.RawMessage `json:"payload"`
-}
-
-type envelope struct {
-	After   json.RawMessage `json:"after"`
-	Op      string          `json:"op"`
-	Deleted json.RawMessage `json:"__deleted"`
-}
-
 var jsonNull = []byte("null")
+
+// payloadOf returns the "payload" member of a JsonConverter record with
+// schemas ({"schema":…,"payload":…}).
+func payloadOf(b []byte) ([]byte, error) {
+	var p []byte
+	err := eachField(b, func(k, v []byte) bool {
+		if string(k) == "payload" {
+			p = v
+			return false
+		}
+		return true
+	})
+	if err == nil && p == nil {
+		err = errors.New(`no "payload" member`)
+	}
+	return p, err
+}
 
 // Decode implements Codec.
 func (c JSONCodec) Decode(_ context.Context, key, value []byte) (Canon, error) {
 	var out Canon
 	out.Key = key
 	if c.KeySchemas && key != nil {
-		var w wrapped
-		if err := json.Unmarshal(key, &w); err != nil {
+		p, err := payloadOf(key)
+		if err != nil {
 			return out, fmt.Errorf("%w: key is not JSON with a schema (key.converter.schemas.enable=true): %w", ErrRecord, err)
 		}
-		out.Key = w.Payload
+		out.Key = p
 	}
 	if value == nil {
 		return out, nil // tombstone
 	}
 	payload := value
 	if c.ValueSchemas {
-		var w wrapped
-		if err := json.Unmarshal(value, &w); err != nil {
+		p, err := payloadOf(value)
+		if err != nil {
 			return out, fmt.Errorf("%w: value is not JSON with a schema (value.converter.schemas.enable=true): %w", ErrRecord, err)
 		}
-		payload = w.Payload
+		payload = p
 	}
 	if bytes.Equal(payload, jsonNull) || len(payload) == 0 {
 		return out, nil
 	}
-	var e envelope
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return out, fmt.Errorf("%w: value is not a JSON object: %w", ErrRecord, err)
+	var after, op, deleted []byte
+	var hasAfter bool
+	err := eachField(payload, func(k, v []byte) bool {
+		switch string(k) {
+		case "after":
+			after, hasAfter = v, true
+		case "op":
+			op = v
+		case "__deleted":
+			deleted = v
+		}
+		return true
+	})
+	if err != nil {
+		return out, fmt.Errorf("%w: value is %w", ErrRecord, err)
 	}
 	switch {
-	case e.Op == "":
-		// A flattened row (ExtractNewRecordState).
-		if string(e.Deleted) == `"true"` || string(e.Deleted) == "true" {
+	case op == nil || !hasAfter:
+		// A flattened row (ExtractNewRecordState): the envelope has op
+		// and after; a row has them only as columns.
+		if string(deleted) == `"true"` || string(deleted) == "true" {
 			out.Op = 'd'
 			return out, nil
 		}
 		out.Op, out.After = 'r', stripAdded(payload)
-	case len(e.Op) == 1:
-		out.Op, out.After = e.Op[0], e.After
+		return out, nil
+	case len(op) == 3 && op[0] == '"' && op[2] == '"':
+		out.Op, out.After = op[1], after
 	default:
-		return out, fmt.Errorf("%w: unknown op %q", ErrRecord, e.Op)
+		return out, fmt.Errorf("%w: unknown op %s", ErrRecord, op)
 	}
 	if !out.Live() {
 		out.After = nil
 	} else if len(out.After) == 0 || bytes.Equal(out.After, jsonNull) {
-		return out, fmt.Errorf("%w: op %q without after", ErrRecord, e.Op)
+		return out, fmt.Errorf("%w: op %q without after", ErrRecord, out.Op)
 	}
 	return out, nil
 }

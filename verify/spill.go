@@ -91,6 +91,11 @@ func (s *spill) bytes(b []byte) {
 	s.off += int64(n + len(b))
 }
 
+func (s *spill) byte(b byte) {
+	_ = s.w.WriteByte(b)
+	s.off++
+}
+
 func (s *spill) raw(b []byte) {
 	_, _ = s.w.Write(b)
 	s.off += int64(len(b))

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -36,7 +38,9 @@ func TestJSONCodec_Decode(t *testing.T) {
 		{name: "flattened added fields", key: `{"id":1}`, value: `{"id":1,"__op":"u","s":"a","__deleted":"false"}`, wantOp: 'r', wantKey: `{"id":1}`, wantAfter: `{"id":1,"s":"a"}`},
 		{name: "flattened delete", key: `{"id":1}`, value: `{"id":1,"s":"a","__deleted":"true"}`, wantOp: 'd', wantKey: `{"id":1}`},
 		{name: "schemas expected", codec: JSONCodec{ValueSchemas: true}, key: `{"id":1}`, value: `[1]`, wantErrSubstr: "value.converter.schemas.enable=true"},
-		{name: "not json", key: `{"id":1}`, value: `x`, wantErrSubstr: "not a JSON object"},
+		{name: "not json", key: `{"id":1}`, value: `x`, wantErrSubstr: "not a well-formed JSON object"},
+		{name: "truncated", key: `{"id":1}`, value: `{"after":{"id":1,"s":"a"},"op":"c"`, wantErrSubstr: "well-formed"},
+		{name: "nested strings with braces", key: `{"id":1}`, value: `{"after":{"id":1,"s":"}{\"]"},"op":"u","x":[1,{"y":"]"}]}`, wantOp: 'u', wantKey: `{"id":1}`, wantAfter: `{"id":1,"s":"}{\"]"}`},
 		{name: "create without after", key: `{"id":1}`, value: `{"after":null,"op":"c"}`, wantErrSubstr: "without after"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,4 +161,38 @@ func TestResult_RepairCondition(t *testing.T) {
 	if _, _, err := rs.RepairCondition(str, 10); err == nil || !strings.Contains(err.Error(), "execute-snapshot") {
 		t.Errorf("too long: err = %v, want the whole-table fix", err)
 	}
+}
+
+// FuzzEachField: no panic on any input; on a valid JSON object every
+// member value it returns is valid JSON and the members are those
+// encoding/json sees, in order.
+func FuzzEachField(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"after":{"id":1,"s":"}{\"]"},"op":"u"}`, string(benchValue),
+		`{"a":[1,{"b":"]"}],"c":null,"d":true,"e":-1.5e3}`, `{"a":`, `{"a":"\`, `[1]`, ` { "a" : "b" } `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var keys []string
+		err := eachField(b, func(k, v []byte) bool {
+			keys = append(keys, string(k))
+			if json.Valid(b) && !json.Valid(v) {
+				t.Errorf("member %s of a valid object has invalid value %q", k, v)
+			}
+			return true
+		})
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("valid object %q: %v", b, err)
+		}
+		for _, k := range keys {
+			if !strings.Contains(k, `\`) && utf8.ValidString(k) { // encoding/json decodes those
+				if _, ok := m[k]; !ok {
+					t.Errorf("member %q not seen by encoding/json in %q", k, b)
+				}
+			}
+		}
+	})
 }

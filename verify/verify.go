@@ -235,12 +235,12 @@ func runTable(ctx context.Context, cfg *Config, t *schema.Table) (Result, error)
 	v.topicEnd, err = v.readTopic(ctx, nil, end, func(r *kgo.Record, c *Canon) {
 		if c.Op == 't' {
 			for _, s := range topicParts {
-				s.raw([]byte{'t'})
+				s.byte('t')
 			}
 			return
 		}
 		s := topicParts[v.h.partition(c.Key, v.parts)]
-		s.raw([]byte{c.Op})
+		s.byte(c.Op)
 		s.bytes(r.Key)
 		s.bytes(c.Key)
 		if c.Live() {

@@ -94,7 +94,7 @@ func storedPositionCheck(ctx context.Context, cfg *config.Config, before []binlo
 	r.Detail = err.Error()
 	var be *binlog.Error
 	if errors.As(err, &be) {
-		r.Detail, r.Fix = be.Msg, be.Hint
+		r.Detail, r.Fix = errMsg(be), be.Hint
 	}
 	if !errors.Is(err, binlog.ErrPositionNotFound) && !errors.Is(err, binlog.ErrServerChanged) &&
 		!errors.Is(err, binlog.ErrConfig) && !errors.Is(err, binlog.ErrCorruptEvent) {
@@ -273,4 +273,13 @@ func kafkaFix(c config.KafkaClient, err error) (fix string, permanent bool) {
 			", that the listener offers " + c.SASL.Mechanism + " (" + c.Source("sasl.mechanism") + "), and that it is a SASL listener", false
 	}
 	return "check bootstrap.servers, " + c.Source("security.protocol") + ", that the brokers run, and that this host can reach them", false
+}
+
+// errMsg is a binlog error's message and cause without its hint (printed
+// on its own line).
+func errMsg(e *binlog.Error) string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
 }

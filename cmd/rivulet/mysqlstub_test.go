@@ -16,6 +16,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/internal/mysqlstub"
 	"github.com/rivulet-cdc/rivulet/internal/reliability"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
+	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
 // The tests in this file run `rivulet run` and `rivulet check` through
@@ -624,6 +625,18 @@ func TestStub_ArchiveThenServer(t *testing.T) {
 		}
 		slices.Sort(out)
 		return out
+	}
+	// The offsets too: the same value as the server stream's at the end.
+	stored := func(e *stubEnv) offsets.Position {
+		pos, ok, err := offsets.NewFileStore(filepath.Join(e.dir, "offsets.json"), "stub-connector", e.prefix).Load(t.Context())
+		if err != nil || !ok {
+			t.Fatalf("offsets of %s: %v (found %v)", e.prefix, err, ok)
+		}
+		pos.TsSec = 0
+		return pos
+	}
+	if got, want := stored(e), stored(re); got != want {
+		t.Errorf("stored position after the archive and the server = %s, want the server stream's %s", got, want)
 	}
 	got, want := read(e), read(re)
 	if len(want) != 4 {

@@ -291,7 +291,7 @@ func showServer(ctx context.Context, cfg *config.Config, pos offsets.Position, o
 	}
 	var be *binlog.Error
 	if errors.As(err, &be) && (errors.Is(err, binlog.ErrPositionNotFound) || errors.Is(err, binlog.ErrServerChanged)) {
-		fmt.Fprintf(out, "server:   CANNOT continue from this position: %s\nfix:      %s\n", be.Msg, be.Hint)
+		fmt.Fprintf(out, "server:   CANNOT continue from this position: %s\nfix:      %s\n", errMsg(be), be.Hint)
 		return
 	}
 	fmt.Fprintf(out, "server:   not checked: %v\n", err)

@@ -173,7 +173,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	}
 	loader := schema.NewLoader(schema.LoaderConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: mysqlFor(cfg), // TLS and IAM as every connection
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		Filter: filter, Logger: log,
 	})
 	defer loader.Close()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/internal/srtest"
@@ -75,7 +76,7 @@ func TestVerify_LiveDamagedRepaired(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("verify under concurrent writes: exit %d, want 0 (no false difference)", code)
 	}
-	wantLines(t, out, "instance: running at", "table "+e.db+".items (topic it."+e.db+".items): EQUAL")
+	wantLines(t, out, "instance: running at", "table "+e.db+".items (topic "+e.prefix+"."+e.db+".items): EQUAL")
 	t.Logf("writer ran %d transactions", stop())
 	out, code = verifyRun(t, cfg)
 	if code != 0 {
@@ -155,8 +156,8 @@ func TestVerify_LiveDamagedRepaired(t *testing.T) {
 // each record format and the options that change what a topic holds:
 // JSON with schemas plus an excluded column, a masked column and
 // message.key.columns; JSON without schemas flattened by
-// ExtractNewRecordState (rewrite mode, added fields); Avro through a schema
-// registry. Each is equal after the run; a change the binlog never saw is
+// ExtractNewRecordState (rewrite mode, added fields); JSON in a topic of
+// three partitions; Avro through a schema registry. Each is equal after the run; a change the binlog never saw is
 // found and named by column, except in the masked column, which is
 // compared masked (the output says so).
 func TestVerify_Formats(t *testing.T) {
@@ -182,6 +183,19 @@ func TestVerify_Formats(t *testing.T) {
 				"transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
 				"transforms.unwrap.add.fields":                     "op,source.ts_ms",
 			}
+		}},
+		{name: "json three partitions", key: `{"id":6}`, extra: func(e *e2eEnv) map[string]string {
+			// The table's topic exists with three partitions: keys spread
+			// over them, each key in one.
+			cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			if _, err := kadm.NewClient(cl).CreateTopic(t.Context(), 3, 1, nil, e.prefix+"."+e.db+".items"); err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"}
 		}},
 		{name: "avro", key: `{"id":6}`, extra: func(e *e2eEnv) map[string]string {
 			reg := srtest.New()
@@ -312,5 +326,70 @@ func runPeak(cmd *exec.Cmd) (string, int64, error) {
 			return out.String(), peak, err
 		case <-tick.C:
 		}
+	}
+}
+
+// TestVerify_RepairThroughKafkaSignal repairs through the Kafka signal
+// channel (signal.enabled.channels=kafka): a changed, an added and a
+// deleted row the binlog never saw are found; --repair sends one
+// execute-snapshot signal keyed by topic.prefix for the first two and a
+// tombstone for the third; the next verify is equal.
+func TestVerify_RepairThroughKafkaSignal(t *testing.T) {
+	e := newE2E(t)
+	sigTopic := e.prefix + "-signal"
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(t.Context(), 1, 1, nil, sigTopic); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Exec(t, e.db, `CREATE TABLE k (id INT PRIMARY KEY, s VARCHAR(20))`,
+		`INSERT INTO k SELECT seq, CONCAT('v', seq) FROM seq_1_to_30`)
+	cfg := e.config(t, map[string]string{
+		"snapshot.mode": "initial", "table.include.list": e.db + `\.k`,
+		"signal.enabled.channels": "kafka", "signal.kafka.topic": sigTopic,
+	})
+	in := e.start(t, cfg)
+	waitLog(t, in, "initial snapshot complete", 1)
+	e.srv.Exec(t, e.db, "SET SESSION sql_log_bin = 0",
+		"UPDATE k SET s = 'changed' WHERE id = 5",
+		"INSERT INTO k VALUES (100, 'added')",
+		"DELETE FROM k WHERE id = 9")
+	out, code := verifyRun(t, cfg, "--repair")
+	if code != 1 {
+		t.Fatalf("verify --repair: exit %d, want 1", code)
+	}
+	wantLines(t, out, `{"id":100}`, `{"id":9}`, `{"id":5} columns: s`,
+		"incremental snapshot of 2 key(s) where `id` IN (5,100)", "wrote 1 tombstone(s)", "sent to topic "+sigTopic)
+	waitLog(t, in, "incremental snapshot complete", 1)
+	if out, code = verifyRun(t, cfg); code != 0 {
+		t.Fatalf("verify after the repair: exit %d, want 0", code)
+	}
+	wantLines(t, out, "summary: 1 table(s), 0 different")
+	in.stop()
+}
+
+// TestVerify_Usage: bad invocations exit 2 with the problem and its fix.
+func TestVerify_Usage(t *testing.T) {
+	e := newE2E(t)
+	cfg := e.config(t, nil)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify"}, "--config is required"},
+		{[]string{"verify", "--config", cfg, "--tables", "items"}, `--tables "items": name tables as db.table`},
+		{[]string{"verify", "--config", cfg, "--tables", e.db + ".nosuch"}, "is not a captured table (check table.include.list"},
+	} {
+		out, code := runBinary(t, tc.args...)
+		if code != 2 || !strings.Contains(out, tc.want) {
+			t.Errorf("rivulet %s: exit %d, want 2 and %q in:\n%s", strings.Join(tc.args, " "), code, tc.want, out)
+		}
+	}
+	stdout := e.config(t, map[string]string{"sink.type": "stdout"})
+	if out, code := runBinary(t, "verify", "--config", stdout); code != 2 || !strings.Contains(out, "writes no topic to verify") {
+		t.Errorf("verify of a stdout sink: exit %d\n%s", code, out)
 	}
 }

@@ -44,6 +44,8 @@ type options struct {
 	snapshotRows int
 	liveRate     int
 	liveFor      time.Duration
+	// verifyOnly runs only the verify figures (-verify-only).
+	verifyOnly bool
 }
 
 type result struct {
@@ -85,6 +87,17 @@ func run(o options) error {
 		if _, err := conn.Execute(q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
+	}
+	if o.verifyOnly {
+		if err := topUp(conn, 0, o.snapshotRows, o.txRows); err != nil {
+			return err
+		}
+		ver, err := verifyBench(o, srv, conn, dir)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		ver.print()
+		return nil
 	}
 	start, err := binlogPosition(conn)
 	if err != nil {

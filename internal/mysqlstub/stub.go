@@ -1,20 +1,30 @@
 // Package mysqlstub is a test MySQL primary: it speaks the client protocol
 // and the replication protocol (go-mysql's server package for the
-// handshake and commands), answers the SHOW and SELECT @@ statements Rivulet
-// and go-mysql's binlog syncer send, and serves real binlog files with
-// COM_BINLOG_DUMP and COM_BINLOG_DUMP_GTID, heartbeats, and error 1236 for
-// purged or unknown GTIDs. It lets `rivulet run` and `check` go through
-// their MySQL branch without a MySQL server.
+// handshake, caching_sha2_password, and commands), answers the SHOW and
+// SELECT @@ statements Rivulet and go-mysql's binlog syncer send (with the
+// 8.4 names SHOW BINARY LOG STATUS and SHOW REPLICAS, the old ones refused
+// from 8.4 on as the server does), and serves real binlog files with
+// COM_BINLOG_DUMP and COM_BINLOG_DUMP_GTID, heartbeats at the period the
+// client asks for, and error 1236 for purged or unknown GTIDs. It lets
+// `rivulet run` and `check` go through their MySQL branch without a MySQL
+// server.
 //
-// What it cannot stand for: it runs no SQL. It has no tables (the
-// information_schema and SHOW queries of the schema loader see an empty
-// server, so a fresh start records an empty schema and learns every table
-// from the DDL in the files) and cannot snapshot (SELECT of rows fails): use
-// snapshot.mode=never or no_data over the recorded history. Its binlog does
-// not grow: the files are fixed when it starts (Purge and Add change them
-// between runs). By default SHOW BINARY LOG STATUS reports the first file's
-// start as the current position, so that a fresh start streams the
-// recorded history instead of starting at its end.
+// Files of several servers make one history (see Start). Between runs a
+// test changes the primary as an operator would: Add (the binlog grew),
+// Purge (PURGE BINARY LOGS TO), Disconnect (a restart or network cut),
+// Hold (nothing written since the position asked for); Dumps and Queries
+// say what the client asked.
+//
+// What it cannot stand for: it runs no SQL. It has no tables but
+// Options.Tables (the schema loader's SHOW statements see those), cannot
+// snapshot (SELECT of rows fails): use snapshot.mode=no_data or never. Its
+// binlog does not grow while a dump runs: the files are fixed when the dump
+// starts. It serves the files' bytes unchanged, so events carry the
+// server_id of the server that wrote them, not Options.ServerID. Privileges
+// are not checked beyond the password. By default SHOW BINARY LOG STATUS
+// reports the first file's start (or Options.StartPos) as the current
+// position, so that a fresh start streams the recorded history instead of
+// starting at its end.
 package mysqlstub
 
 import (
