@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -221,17 +222,25 @@ func kafkaPing(ctx context.Context, cfg *config.Config, role config.KafkaRole, b
 // kafkaLogin connects every distinct Kafka client once before run opens its
 // stores, so that a TLS or SASL failure stops Rivulet at once with the
 // setting to change, instead of surfacing later as a failed topic creation.
-// Other failures (a broker not up yet) are left to the stages' own retries.
-func kafkaLogin(ctx context.Context, cfg *config.Config) error {
+// Other failures (a broker not up yet) are left to the stages' own retries,
+// logged once here with what to check should they not pass; the start waits
+// at most one ping timeout (10 s) for them.
+func kafkaLogin(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	for _, tg := range kafkaTargets(cfg) {
 		err := kafkaPing(ctx, cfg, tg.role, tg.brokers)
 		if err == nil {
 			continue
 		}
 		client := cfg.Kafka.Client(tg.role)
-		if fix, permanent := kafkaFix(client, err); permanent {
+		fix, permanent := kafkaFix(client, err)
+		if permanent {
 			return fmt.Errorf("%w: %s cannot log in to %s (%s): %w; %s", config.ErrInvalid, tg.name, strings.Join(tg.brokers, ","), client.Describe(), err, fix)
 		}
+		// The others would most likely wait out the same outage: leave
+		// them to the stages rather than delay the start further.
+		log.Warn(tg.name+" not reachable yet; retrying in the stages that use it", "brokers", strings.Join(tg.brokers, ","),
+			"client", client.Describe(), "err", err, "fix", fix)
+		return nil
 	}
 	return nil
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +90,47 @@ func TestCheck_KafkaFixes(t *testing.T) {
 				t.Errorf("the check prints the password: %+v", r)
 			}
 		})
+	}
+}
+
+// TestKafkaLogin: before run opens its stores, a refused login stops it
+// naming the key to fix; a broker that only closes the connection (down,
+// or one that closes after a failed login) is left to the stages' retries
+// with one warning saying what to check.
+func TestKafkaLogin(t *testing.T) {
+	refusing := testenv.KafkaCluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "u", "pw"))
+	refusing.ControlKey(int16(kmsg.SASLAuthenticate), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		refusing.KeepControl()
+		resp := req.(*kmsg.SASLAuthenticateRequest).ResponseKind().(*kmsg.SASLAuthenticateResponse)
+		resp.ErrorCode = 58
+		return resp, nil, true
+	})
+	closing := testenv.KafkaCluster(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "u", "pw"))
+	load := func(brokers []string) *config.Config {
+		cfg, _, err := config.FromMap(map[string]string{
+			"database.hostname": "db", "database.user": "u", "database.server.id": "1", "topic.prefix": "p",
+			"schema.history.internal.kafka.topic": "h", "offset.storage.file.filename": "/o", "bootstrap.servers": strings.Join(brokers, ","),
+			"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512",
+			"sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="not-pw";`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	err := kafkaLogin(t.Context(), load(refusing.ListenAddrs()), log)
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "kafka cannot log in to") || !strings.Contains(err.Error(), "in sasl.jaas.config") {
+		t.Errorf("refused login: %v", err)
+	}
+	if err := kafkaLogin(t.Context(), load(closing.ListenAddrs()), log); err != nil {
+		t.Errorf("a closed connection stopped run: %v", err)
+	}
+	if !strings.Contains(logs.String(), "not reachable yet; retrying") || !strings.Contains(logs.String(), "as some do after a failed SASL login") {
+		t.Errorf("no warning with the fix:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String()+err.Error(), "not-pw") {
+		t.Errorf("a password is printed")
 	}
 }

@@ -235,9 +235,9 @@ func TestDeploy_HelmChart(t *testing.T) {
 	}
 }
 
-// TestDeploy_HelmChartKafkaSecurity renders the chart with each example of
-// deploy/helm/rivulet/examples (Amazon MSK with IAM and IRSA, SCRAM, mutual
-// TLS; Confluent Cloud) and checks what the pod gets: --worker with the
+// TestDeploy_HelmChartKafkaSecurity renders the chart with each Kafka
+// example of deploy/helm/rivulet/examples (Amazon MSK with IAM and IRSA,
+// SCRAM, mutual TLS; Strimzi's own Secrets; Confluent Cloud) and checks what the pod gets: --worker with the
 // rendered worker.properties, every credential as an environment variable
 // from a Secret, the keystore Secret mounted read-only, the IRSA role on
 // the ServiceAccount; the rendered files load with Rivulet's loader once
@@ -246,16 +246,31 @@ func TestDeploy_HelmChart(t *testing.T) {
 // config volume are refused.
 func TestDeploy_HelmChartKafkaSecurity(t *testing.T) {
 	helmBinary(t)
-	stores := makeJavaStores(t, testenv.TLSCerts(t))
-	mount := t.TempDir() // stands for /etc/rivulet-secrets/kafka-tls
-	jks, err := os.ReadFile(stores.KeyJKS)
-	if err != nil {
+	certs := testenv.TLSCerts(t)
+	stores := makeJavaStores(t, certs)
+	// The Secrets' files, under a root that stands for /etc/rivulet-secrets.
+	root := t.TempDir()
+	for path, from := range map[string]string{"kafka-tls/kafka.client.keystore.jks": stores.KeyJKS, "rivulet-user/user.p12": stores.KeyP12} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, path), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "my-cluster-cluster-ca-cert"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(mount, "kafka.client.keystore.jks"), jks, 0o600); err != nil {
-		t.Fatal(err)
+	for path, content := range map[string]string{"rivulet-user/user.password": keyStorePassword, "my-cluster-cluster-ca-cert/ca.crt": certs.CAPEM} {
+		if err := os.WriteFile(filepath.Join(root, path), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	atMount := func(s string) string { return strings.ReplaceAll(s, "/etc/rivulet-secrets/kafka-tls/", mount+"/") }
+	atMount := func(s string) string { return strings.ReplaceAll(s, "/etc/rivulet-secrets/", root+"/") }
 	env := map[string]string{"DATABASE_PASSWORD": "db", "KAFKA_PASSWORD": "k", "KEYSTORE_PASSWORD": keyStorePassword,
 		"KEY_PASSWORD": privateKeyPassword, "CC_API_KEY": "ck", "CC_API_SECRET": "cs", "SR_API_KEY": "sk", "SR_API_SECRET": "ss"}
 	for k, v := range env {
@@ -282,6 +297,12 @@ func TestDeploy_HelmChartKafkaSecurity(t *testing.T) {
 			tc, err := c.Kafka.Client(config.RoleAdmin).TLS.Config()
 			if err != nil || len(tc.Certificates) != 1 {
 				t.Errorf("client certificate from the mounted JKS keystore: %v", err)
+			}
+		}},
+		{"strimzi-tls", nil, []string{"my-cluster-cluster-ca-cert", "rivulet-user"}, "", func(t *testing.T, c *config.Config) {
+			tc, err := c.Kafka.Client(config.RoleProducer).TLS.Config()
+			if err != nil || len(tc.Certificates) != 1 || tc.RootCAs == nil {
+				t.Errorf("the KafkaUser's user.p12 (password from user.password) and the cluster CA: %v", err)
 			}
 		}},
 		{"confluent-cloud", []string{"CC_API_KEY", "CC_API_SECRET", "SR_API_KEY", "SR_API_SECRET"}, nil, "", func(t *testing.T, c *config.Config) {

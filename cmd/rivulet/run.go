@@ -37,7 +37,7 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 
 	// Wrong Kafka credentials or trust stop here, naming the key to fix.
-	if err := kafkaLogin(ctx, cfg); err != nil {
+	if err := kafkaLogin(ctx, cfg, log); err != nil {
 		return err
 	}
 	// One process per connector: refuse before anything is read.

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,8 +33,6 @@ type scenario struct {
 	// stream runs once both are streaming; each element is one session
 	// (a "BEGIN" ... "COMMIT" in one element is one transaction).
 	stream [][]string
-	// compareHistory also compares the schema history files line by line.
-	compareHistory bool
 	// emptyMarker leaves the marker table empty at the snapshot (it is
 	// the last table read); by default it holds row 0.
 	emptyMarker bool
@@ -51,8 +48,6 @@ type result struct {
 	db                string
 	refused           bool // Debezium stopped with scenario.dbzRefuses
 	debezium, rivulet []Record
-	dbzHistory        []string
-	rivHistory        []string
 }
 
 var serverIDs = struct{ next uint32 }{next: 7000}
@@ -141,38 +136,20 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	srv.Exec(t, db, "INSERT INTO "+markerTable+" VALUES (2)")
 	waitBoth(t, dbz, riv, "marker row 2", 120*time.Second, markerSeen(db, 2))
 
-	res := &result{db: db, refused: dbz.refused}
 	if !dbz.refused {
 		dbz.stop()
 	}
+	res := &result{db: db, refused: dbz.refused}
 	res.debezium = dbz.poll()
 	res.rivulet = riv.finish()
 	if d := os.Getenv("RIVULET_DIFFERENTIAL_DUMP"); d != "" {
 		dump(t, filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")), res)
-	}
-	if sc.compareHistory {
-		res.dbzHistory = readLines(t, dcfg["schema.history.internal.file.filename"])
-		res.rivHistory = readLines(t, rcfg["schema.history.internal.file.filename"])
-		if d := os.Getenv("RIVULET_DIFFERENTIAL_DUMP"); d != "" {
-			dir := filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_"))
-			_ = os.WriteFile(filepath.Join(dir, "debezium-history.txt"), []byte(strings.Join(res.dbzHistory, "\n")), 0o644)
-			_ = os.WriteFile(filepath.Join(dir, "rivulet-history.txt"), []byte(strings.Join(res.rivHistory, "\n")), 0o644)
-		}
 	}
 	if t.Failed() || os.Getenv("RIVULET_DIFFERENTIAL_LOGS") != "" {
 		t.Logf("rivulet log:\n%s", riv.log.String())
 		t.Logf("debezium log:\n%s", dbz.log.String())
 	}
 	return res
-}
-
-func readLines(t *testing.T, path string) []string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("schema history: %v", err)
-	}
-	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 }
 
 // hasSnapshotEnd reports a record marked source.snapshot "last".
@@ -215,7 +192,7 @@ func waitFor(t *testing.T, dbz *debezium, riv *rivulet, what string, timeout tim
 	deadline := time.Now().Add(timeout)
 	for !ok() {
 		if dbz.failed() && !dbz.refused {
-			if dbz.refuses != "" && slices.ContainsFunc(strings.Split(dbz.refuses, "|"), func(r string) bool { return strings.Contains(dbz.log.String(), r) }) {
+			if dbz.knownRefusal() {
 				dbz.refused = true
 				t.Logf("Debezium 3.6.1 stopped as known (README, known differences): %s", dbz.refuses)
 				continue
