@@ -220,84 +220,28 @@ func (a *Avro) appendRecords(ctx context.Context, recs []Record, buf []byte, ev 
 		return recs, buf, err
 	}
 	te := at.te
-	switch ev.Op {
-	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:
-	case event.OpTruncate:
-		start := len(buf)
-		if buf, err = a.appendValue(buf, at, ev, ev.Op, nil, nil); err != nil {
-			return recs, buf, err
-		}
-		return append(recs, Record{Topic: te.topic, Value: buf[start:len(buf):len(buf)]}), buf, nil
-	default:
-		return recs, buf, a.j.errorf(ev.Table, "", "%w: unknown op %q", ErrEncode, ev.Op)
-	}
-	if err := te.checkRows(ev); err != nil {
+	var s sequence
+	if err := te.planRecords(&s, ev, a.j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, a.j.errorf(ev.Table, "", "%w", err)
 	}
-	keyRow := ev.After
-	if ev.Op == event.OpDelete {
-		keyRow = ev.Before
-	}
-	if ev.Op == event.OpUpdate && ev.Before != nil && len(te.keyCols) > 0 && te.keyChanged(ev.Before, ev.After) {
-		return a.appendPKChange(recs, buf, at, ev)
-	}
-	var key []byte
-	if len(at.keyCols) > 0 {
-		start := len(buf)
-		if buf, err = appendAvroKey(buf, at, keyRow); err != nil {
-			return recs, buf, err
-		}
-		key = buf[start:len(buf):len(buf)]
-	}
-	start := len(buf)
-	before, after := ev.Before, ev.After
-	switch ev.Op {
-	case event.OpCreate, event.OpRead:
-		before = nil
-	case event.OpDelete:
-		after = nil
-	}
-	if buf, err = a.appendValue(buf, at, ev, ev.Op, before, after); err != nil {
-		return recs, buf, err
-	}
-	recs = append(recs, Record{Topic: te.topic, Key: key, Value: buf[start:len(buf):len(buf)]})
-	if ev.Op == event.OpDelete && a.j.cfg.TombstonesOnDelete {
-		recs = append(recs, Record{Topic: te.topic, Key: key})
-	}
-	return recs, buf, nil
+	// The key-change headers are the JSON encoder's: Connect's
+	// SimpleHeaderConverter renders them whatever the converter.
+	return appendRecords(&s, avroRender{a, at, ev}, recs, buf, te, ev, te.topic)
 }
 
-// appendPKChange is JSON.appendPKChange in Avro. The headers are the same:
-// Connect's SimpleHeaderConverter renders them whatever the converter.
-func (a *Avro) appendPKChange(recs []Record, buf []byte, at *avroTable, ev *event.ChangeEvent) ([]Record, []byte, error) {
-	te := at.te
-	var err error
-	start := len(buf)
-	if buf, err = appendAvroKey(buf, at, ev.Before); err != nil {
-		return recs, buf, err
-	}
-	oldKey := buf[start:len(buf):len(buf)]
-	start = len(buf)
-	if buf, err = appendAvroKey(buf, at, ev.After); err != nil {
-		return recs, buf, err
-	}
-	newKey := buf[start:len(buf):len(buf)]
-	buf, newKeyHdr, oldKeyHdr := appendKeyChangeHeaders(buf, te, ev)
+// avroRender renders planned records in Confluent's Avro wire format.
+type avroRender struct {
+	a  *Avro
+	at *avroTable
+	ev *event.ChangeEvent
+}
 
-	start = len(buf)
-	if buf, err = a.appendValue(buf, at, ev, event.OpDelete, ev.Before, nil); err != nil {
-		return recs, buf, err
-	}
-	recs = append(recs, Record{Topic: te.topic, Key: oldKey, Value: buf[start:len(buf):len(buf)], Headers: newKeyHdr})
-	if a.j.cfg.TombstonesOnDelete {
-		recs = append(recs, Record{Topic: te.topic, Key: oldKey, Headers: newKeyHdr})
-	}
-	start = len(buf)
-	if buf, err = a.appendValue(buf, at, ev, event.OpCreate, nil, ev.After); err != nil {
-		return recs, buf, err
-	}
-	recs = append(recs, Record{Topic: te.topic, Key: newKey, Value: buf[start:len(buf):len(buf)], Headers: oldKeyHdr})
-	return recs, buf, nil
+func (r avroRender) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+	return appendAvroKey(dst, r.at, row)
+}
+
+func (r avroRender) appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+	return r.a.appendValue(dst, r.at, r.ev, op, before, after)
 }
 
 func appendAvroKey(dst []byte, at *avroTable, row []event.Value) ([]byte, error) {
@@ -350,12 +294,7 @@ func (a *Avro) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op 
 	if ev.Tx.ID == "" {
 		dst = append(dst, 0)
 	} else {
-		// As appendTxBlock: the create of a primary-key change is the
-		// event's second data record.
-		total, dc := ev.Tx.TotalOrder, ev.Tx.DataCollectionOrder
-		if ev.Op == event.OpUpdate && op == event.OpCreate {
-			total, dc = total+1, dc+1
-		}
+		total, dc := txOrders(ev, op)
 		dst = appendAvroString(append(dst, 2), ev.Tx.ID)
 		dst = binary.AppendVarint(dst, total)
 		dst = binary.AppendVarint(dst, dc)

@@ -6,6 +6,11 @@
 // and event; it never sees offsets (the engine commits positions once the
 // done callbacks of Send report success).
 //
+// The record sequence of one event (which records, which row images, the
+// key change as delete + tombstone + create with its headers, tombstones,
+// the transaction block's orders) is decided once, by planRecords in
+// plan.go; the JSON, Avro and transformed encoders only render its steps.
+//
 // Main types:
 //   - JSON encodes one event.ChangeEvent into its records (topic, key, value,
 //     headers) exactly as Debezium 3.x with JsonConverter would, using

@@ -329,87 +329,26 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if te.plan != nil {
 		return j.appendPlanned(recs, buf, te, ev)
 	}
-	switch ev.Op {
-	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:
-	case event.OpTruncate:
-		// A truncate has a null key and neither before nor after.
-		start := len(buf)
-		buf = j.appendValue(buf, te, ev, ev.Op, nil, nil)
-		return append(recs, Record{Topic: te.topic, Value: buf[start:len(buf):len(buf)]}), buf, nil
-	default:
-		return recs, buf, j.errorf(ev.Table, "", "%w: unknown op %q", ErrEncode, ev.Op)
-	}
-	if err := te.checkRows(ev); err != nil {
+	var s sequence
+	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, j.errorf(ev.Table, "", "%w", err)
 	}
-
-	keyRow := ev.After
-	if ev.Op == event.OpDelete {
-		keyRow = ev.Before
-	}
-	if ev.Op == event.OpUpdate && ev.Before != nil && len(te.keyCols) > 0 && te.keyChanged(ev.Before, ev.After) {
-		return j.appendPKChange(recs, buf, te, ev)
-	}
-
-	var key []byte
-	if len(te.keyCols) > 0 {
-		start := len(buf)
-		if buf, err = j.appendKey(buf, te, keyRow); err != nil {
-			return recs, buf, err
-		}
-		key = buf[start:len(buf):len(buf)]
-	}
-	start := len(buf)
-	before, after := ev.Before, ev.After
-	switch ev.Op {
-	case event.OpCreate, event.OpRead:
-		before = nil
-	case event.OpDelete:
-		after = nil
-	}
-	if buf, err = j.appendValueChecked(buf, te, ev, ev.Op, before, after); err != nil {
-		return recs, buf, err
-	}
-	recs = append(recs, Record{Topic: te.topic, Key: key, Value: buf[start:len(buf):len(buf)]})
-	if ev.Op == event.OpDelete && j.cfg.TombstonesOnDelete {
-		recs = append(recs, Record{Topic: te.topic, Key: key})
-	}
-	return recs, buf, nil
+	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, te, ev, te.topic)
 }
 
-// appendPKChange emits an update that changed the primary key as Debezium's
-// RelationalChangeRecordEmitter.emitUpdateAsPrimaryKeyChangeRecord does. The
-// tombstone carries the delete's headers (EventDispatcher copies
-// record.headers() into it).
-func (j *JSON) appendPKChange(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]Record, []byte, error) {
-	var err error
-	start := len(buf)
-	if buf, err = j.appendKey(buf, te, ev.Before); err != nil {
-		return recs, buf, err
-	}
-	oldKey := buf[start:len(buf):len(buf)]
-	start = len(buf)
-	if buf, err = j.appendKey(buf, te, ev.After); err != nil {
-		return recs, buf, err
-	}
-	newKey := buf[start:len(buf):len(buf)]
+// jsonRender renders planned records as JsonConverter does.
+type jsonRender struct {
+	j  *JSON
+	te *tableEnc
+	ev *event.ChangeEvent
+}
 
-	buf, newKeyHdr, oldKeyHdr := appendKeyChangeHeaders(buf, te, ev)
+func (r jsonRender) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+	return r.j.appendKey(dst, r.te, row)
+}
 
-	start = len(buf)
-	if buf, err = j.appendValueChecked(buf, te, ev, event.OpDelete, ev.Before, nil); err != nil {
-		return recs, buf, err
-	}
-	recs = append(recs, Record{Topic: te.topic, Key: oldKey, Value: buf[start:len(buf):len(buf)], Headers: newKeyHdr})
-	if j.cfg.TombstonesOnDelete {
-		recs = append(recs, Record{Topic: te.topic, Key: oldKey, Headers: newKeyHdr})
-	}
-	start = len(buf)
-	if buf, err = j.appendValueChecked(buf, te, ev, event.OpCreate, nil, ev.After); err != nil {
-		return recs, buf, err
-	}
-	recs = append(recs, Record{Topic: te.topic, Key: newKey, Value: buf[start:len(buf):len(buf)], Headers: oldKeyHdr})
-	return recs, buf, nil
+func (r jsonRender) appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+	return r.j.appendValueChecked(dst, r.te, r.ev, op, before, after)
 }
 
 func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {
@@ -430,17 +369,6 @@ func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {
 		}
 	}
 	return nil
-}
-
-// keyChanged compares the key values of two rows as Objects.equals on the
-// key Structs would.
-func (te *tableEnc) keyChanged(before, after []event.Value) bool {
-	for i := range te.keyCols {
-		if !before[te.keyCols[i].idx].Equal(after[te.keyCols[i].idx]) {
-			return true
-		}
-	}
-	return false
 }
 
 func (j *JSON) errorf(t *schema.Table, col, format string, args ...any) error {

@@ -360,20 +360,12 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, e
 // mappers or skip.messages.without.change. It mirrors appendRecords.
 func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]Record, []byte, error) {
 	p := te.plan
-	switch ev.Op {
-	case event.OpCreate, event.OpRead, event.OpUpdate, event.OpDelete:
-	case event.OpTruncate:
-		if p.unwrap != nil {
-			return recs, buf, nil // AbstractExtractRecordStrategy.handleTruncateRecord drops it
-		}
-		start := len(buf)
-		buf, _ = j.appendPlannedEnvelope(buf, te, ev, ev.Op, nil, nil)
-		return append(recs, Record{Topic: p.topic, Value: buf[start:len(buf):len(buf)]}), buf, nil
-	default:
-		return recs, buf, j.errorf(ev.Table, "", "%w: unknown op %q", ErrEncode, ev.Op)
-	}
-	if err := te.checkRows(ev); err != nil {
+	var s sequence
+	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, j.errorf(ev.Table, "", "%w", err)
+	}
+	if ev.Op == event.OpTruncate && p.unwrap != nil {
+		return recs, buf, nil // AbstractExtractRecordStrategy.handleTruncateRecord drops it
 	}
 	// RelationalChangeRecordEmitter.emitUpdateRecord: an update whose value
 	// struct equals the old one is not emitted.
@@ -382,56 +374,34 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 		return recs, buf, nil
 	}
 	var err error
-	if ev.Op == event.OpUpdate && ev.Before != nil && len(te.keyCols) > 0 && te.keyChanged(ev.Before, ev.After) {
-		start := len(buf)
-		if buf, err = j.appendPlannedKey(buf, te, ev.Before); err != nil {
-			return recs, buf, err
-		}
-		oldKey := buf[start:len(buf):len(buf)]
-		start = len(buf)
-		if buf, err = j.appendPlannedKey(buf, te, ev.After); err != nil {
-			return recs, buf, err
-		}
-		newKey := buf[start:len(buf):len(buf)]
-		buf, newKeyHdr, oldKeyHdr := appendKeyChangeHeaders(buf, te, ev)
-		var delHdrs []Header
-		if recs, buf, delHdrs, err = j.emitChange(recs, buf, te, ev, event.OpDelete, oldKey, ev.Before, nil, newKeyHdr); err != nil {
-			return recs, buf, err
-		}
-		if j.cfg.TombstonesOnDelete {
-			recs, buf = j.emitTombstone(recs, buf, te, oldKey, delHdrs, len(newKeyHdr))
-		}
-		recs, buf, _, err = j.emitChange(recs, buf, te, ev, event.OpCreate, newKey, nil, ev.After, oldKeyHdr)
+	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, te, ev); err != nil {
 		return recs, buf, err
 	}
-
-	keyRow := ev.After
-	if ev.Op == event.OpDelete {
-		keyRow = ev.Before
-	}
-	var key []byte
-	if len(te.keyCols) > 0 {
-		start := len(buf)
-		if buf, err = j.appendPlannedKey(buf, te, keyRow); err != nil {
-			return recs, buf, err
-		}
-		key = buf[start:len(buf):len(buf)]
-	}
-	before, after := ev.Before, ev.After
-	switch ev.Op {
-	case event.OpCreate, event.OpRead:
-		before = nil
-	case event.OpDelete:
-		after = nil
-	}
+	// hdrs are the headers of the record before a tombstone, a transform's
+	// included: Debezium's tombstone shares the delete's ConnectHeaders.
 	var hdrs []Header
-	if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, ev.Op, key, before, after, nil); err != nil {
-		return recs, buf, err
-	}
-	if ev.Op == event.OpDelete && j.cfg.TombstonesOnDelete {
-		recs, buf = j.emitTombstone(recs, buf, te, key, hdrs, 0)
+	for i := range s.n {
+		st := &s.steps[i]
+		if st.tombstone {
+			recs, buf = j.emitTombstone(recs, buf, te, s.keys[i], hdrs, len(s.hdrs[i]))
+			continue
+		}
+		before, after := st.images(ev)
+		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.op, s.keys[i], before, after, s.hdrs[i]); err != nil {
+			return recs, buf, err
+		}
 	}
 	return recs, buf, nil
+}
+
+// plannedKey is the key of a table with a plan.
+type plannedKey struct {
+	j  *JSON
+	te *tableEnc
+}
+
+func (k plannedKey) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+	return k.j.appendPlannedKey(dst, k.te, row)
 }
 
 // appendPlannedKey writes the key: the key columns, then the fields routers add.

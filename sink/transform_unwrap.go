@@ -353,12 +353,9 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *tableEnc, ev *event.Chan
 		if src == refTxID {
 			return appendJSONStr(dst, ev.Tx.ID)
 		}
-		n := ev.Tx.TotalOrder
+		n, dc := txOrders(ev, op)
 		if src == refTxCollectionOrder {
-			n = ev.Tx.DataCollectionOrder
-		}
-		if ev.Op == event.OpUpdate && op == event.OpCreate {
-			n++
+			n = dc
 		}
 		return strconv.AppendInt(dst, n, 10)
 	}

@@ -99,10 +99,7 @@ func appendTxBlock(dst []byte, ev *event.ChangeEvent, op event.Op) []byte {
 	if ev.Tx.ID == "" {
 		return append(dst, "null"...)
 	}
-	total, dc := ev.Tx.TotalOrder, ev.Tx.DataCollectionOrder
-	if ev.Op == event.OpUpdate && op == event.OpCreate {
-		total, dc = total+1, dc+1
-	}
+	total, dc := txOrders(ev, op)
 	dst = append(dst, `{"id":`...)
 	dst = appendJSONStr(dst, ev.Tx.ID)
 	dst = append(dst, `,"total_order":`...)
@@ -120,17 +117,23 @@ func (j *JSON) DataRecords(ev *event.ChangeEvent) int {
 	if j.skip[ev.Op] || ev.Table == nil {
 		return 0
 	}
-	if ev.Op == event.OpUpdate && ev.Before != nil && ev.After != nil {
-		te, err := j.table(ev.Table)
-		if err == nil && te.plan != nil && len(ev.Before) == te.ncols && len(ev.After) == te.ncols && te.plan.skipsUnchanged(ev) {
-			return 0 // skip.messages.without.change: never reaches the TransactionMonitor
-		}
-		if err == nil && len(te.keyCols) > 0 && len(ev.Before) == te.ncols && len(ev.After) == te.ncols &&
-			te.keyChanged(ev.Before, ev.After) {
-			return 2
-		}
+	// Only an update can become other than one data record; the others
+	// need no table lookup.
+	if ev.Op != event.OpUpdate || ev.Before == nil || ev.After == nil {
+		return 1
 	}
-	return 1
+	te, err := j.table(ev.Table)
+	if err != nil {
+		return 1
+	}
+	var s sequence
+	if te.planRecords(&s, ev, false) != nil {
+		return 1
+	}
+	if te.plan != nil && te.plan.skipsUnchanged(ev) {
+		return 0 // skip.messages.without.change: never reaches the TransactionMonitor
+	}
+	return s.n
 }
 
 // DataRecords is the encoder's DataRecords.
