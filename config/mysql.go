@@ -258,6 +258,9 @@ func (m *MySQL) Describe(c *client.Conn) string {
 	if m.Verified() {
 		v = "server certificate verified (database.ssl.mode=" + string(m.Mode) + ")"
 	}
+	if m.iam {
+		v += ", signed in with an IAM authentication token"
+	}
 	return s.Version + " (" + s.Cipher + "), " + v
 }
 

@@ -283,6 +283,9 @@ func TestMySQL_RDSIAM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connect with an IAM token: %v (stub: %v)", err, stub.errs)
 	}
+	if d := m.Describe(c); !strings.Contains(d, "server certificate verified") || !strings.Contains(d, "IAM authentication token") {
+		t.Errorf("Describe = %q, want TLS, verified and IAM", d)
+	}
 	_ = c.Close()
 	// Ten minutes later (a reconnect after a network failure, say) the first
 	// token would soon expire: a new one is signed.

@@ -66,7 +66,8 @@ func userConnections(t *testing.T, srv *testenv.Server) (total, ssl int) {
 
 // TestRun_TLSEveryConnectionEncrypted runs Rivulet with
 // database.ssl.mode=verify_identity through a snapshot, streaming, an
-// incremental snapshot asked for by a signal and health checks, and shows
+// incremental snapshot asked for by a signal, health checks and then
+// `rivulet verify`, and shows
 // from the server's side that no connection it opened was plaintext: each
 // of its live sessions has an Ssl_cipher (performance_schema), and over
 // the whole run every login of its user was over TLS (userstat's
@@ -118,6 +119,10 @@ func TestRun_TLSEveryConnectionEncrypted(t *testing.T) {
 		}
 	}
 	in.stop()
+	// rivulet verify reads the table with the same setting.
+	if out, code := runBinary(t, "verify", "--config", cfg, "--tables", e.db+".items", "--work-dir", t.TempDir()); code != 0 {
+		t.Errorf("verify exit %d:\n%s", code, out)
+	}
 
 	total, ssl := userConnections(t, e.srv)
 	t.Logf("%s logged in %d times, %d of them over TLS", cdcUser, total, ssl)

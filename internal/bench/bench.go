@@ -106,7 +106,7 @@ func run(o options) error {
 	if err := prime(o, srv, dir); err != nil {
 		return fmt.Errorf("prime: %w", err)
 	}
-	if o.dbzRuns > 0 && variantFilter == nil {
+	if wantDebezium(o) {
 		fmt.Println("priming Debezium (Kafka Connect standalone, snapshot.mode=no_data)…")
 		if err := debeziumPrime(srv, dir); err != nil {
 			return fmt.Errorf("prime debezium: %w", err)
@@ -167,7 +167,7 @@ func run(o options) error {
 	}
 
 	var dbz []measured
-	if variantFilter == nil {
+	if wantDebezium(o) {
 		for i := range o.dbzRuns {
 			m, err := debeziumStreamRun(srv, dir, i, changes)
 			if err != nil {
@@ -219,11 +219,11 @@ func run(o options) error {
 			}
 		}
 	}
-	if variantFilter != nil {
-		return nil
-	}
 	if len(dbz) > 0 {
 		printSideBySide(results[1], dbz, changes)
+	}
+	if variantFilter != nil {
+		return nil
 	}
 	snap.print()
 	ver.print()

@@ -182,7 +182,7 @@ func debeziumMeasure(brokers []string, offsetsFile string, connector map[string]
 			return measured{}, fmt.Errorf("debezium exited with %d of %d records; log:\n%s", n, want, w.LogTail())
 		}
 		if time.Since(begin) > 15*time.Minute {
-			return measured{}, fmt.Errorf("debezium: only %d of %d records after 15 minutes", n, want)
+			return measured{}, fmt.Errorf("debezium: only %d of %d records after 15 minutes; log:\n%s", n, want, w.LogTail())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -192,6 +192,14 @@ func debeziumMeasure(brokers []string, offsetsFile string, connector map[string]
 	fmt.Printf("    (%s: debezium used %.1fs CPU, Apache Kafka %.1fs CPU; %s from JVM start to its first record)\n",
 		r.elapsed.Round(time.Millisecond), r.cpu, cpuSeconds(kafka.pid())-brokerCPU, first.Sub(begin).Round(time.Millisecond))
 	return r, nil
+}
+
+// wantDebezium reports whether the run includes Debezium's streaming runs:
+// always unless -debezium-runs 0; with -variants only when the pattern
+// matches "debezium" (e.g. -variants 'with schemas$|debezium' for the
+// streaming side by side alone).
+func wantDebezium(o options) bool {
+	return o.dbzRuns > 0 && (variantFilter == nil || variantFilter.MatchString("debezium"))
 }
 
 // medianRun is the run with the median rate.

@@ -32,7 +32,7 @@ func main() {
 	flag.StringVar(&benchCompression, "compression", "none", "compression.type of the producer")
 	flag.DurationVar(&scrapeInterval, "scrape-interval", scrapeInterval, "how often the scraped variant GETs /metrics")
 	flag.BoolVar(&o.verifyOnly, "verify-only", false, "measure only `rivulet verify` over a table of -snapshot-rows rows")
-	variants := flag.String("variants", "", "run only the variants whose name matches this regexp, without the snapshot and lag figures")
+	variants := flag.String("variants", "", "run only the variants whose name matches this regexp (Debezium's streaming runs if it matches \"debezium\"), without the snapshot and lag figures")
 	flag.Parse()
 	if *variants != "" {
 		variantFilter = regexp.MustCompile(*variants)
