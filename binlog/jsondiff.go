@@ -396,23 +396,13 @@ func appendJNode(dst []byte, n *jnode) []byte {
 // rebuilding the document from the before image of the same row.
 func (d *rowDecoder) partialJSON(v *event.Value, i int, b []byte) (int, error) {
 	c := &d.cols[i]
-	w := int(c.meta)
-	if w < 1 || w > 4 {
-		return 0, corrupt("blob length width %d", w)
-	}
-	if len(b) < w {
-		return 0, errTruncated
-	}
-	var l uint64
-	for k := w - 1; k >= 0; k-- {
-		l = l<<8 | uint64(b[k])
-	}
-	if uint64(len(b)-w) < l {
-		return 0, errTruncated
+	diffs, n, err := blobPayload(b, c.meta)
+	if err != nil {
+		return 0, err
 	}
 	if c.skip {
 		*v = event.Null
-		return w + int(l), nil
+		return n, nil
 	}
 	if d.partialBefore == nil || d.partialBefore[i>>3]&(1<<(i&7)) == 0 {
 		return 0, &Error{Kind: ErrUnsupported,
@@ -424,9 +414,9 @@ func (d *rowDecoder) partialJSON(v *event.Value, i int, b []byte) (int, error) {
 	if before.Kind != event.KindJSON {
 		return 0, corrupt("partial JSON update of column %d whose before value is NULL", i+1)
 	}
-	d.grow(len(before.B) + int(l)*2 + 16)
+	d.grow(len(before.B) + len(diffs)*2 + 16)
 	start := len(d.arena)
-	out, err := applyJSONDiffs(d.arena, before.B, b[w:w+int(l)])
+	out, err := applyJSONDiffs(d.arena, before.B, diffs)
 	if err != nil {
 		return 0, err
 	}
@@ -434,5 +424,5 @@ func (d *rowDecoder) partialJSON(v *event.Value, i int, b []byte) (int, error) {
 	// the old one, as with grow.
 	d.arena = out
 	*v = event.Value{Kind: event.KindJSON, B: d.arena[start:len(d.arena):len(d.arena)]}
-	return w + int(l), nil
+	return n, nil
 }

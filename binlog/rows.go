@@ -526,36 +526,24 @@ func (d *rowDecoder) decodeValue(v *event.Value, c *colPlan, b []byte) (int, err
 		}
 		return n + l, d.stringValue(v, c, b[n:n+l])
 	case mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_GEOMETRY, mysql.MYSQL_TYPE_VECTOR, mysql.MYSQL_TYPE_JSON:
-		w := int(c.meta)
-		if w < 1 || w > 4 {
-			return 0, corrupt("blob length width %d", w)
+		val, n, err := blobPayload(b, c.meta)
+		if err != nil {
+			return 0, err
 		}
-		if len(b) < w {
-			return 0, errTruncated
-		}
-		var l uint64
-		for i := w - 1; i >= 0; i-- {
-			l = l<<8 | uint64(b[i])
-		}
-		if uint64(len(b)-w) < l {
-			return 0, errTruncated
-		}
-		val := b[w : w+int(l)]
 		if c.typ == mysql.MYSQL_TYPE_JSON {
 			if c.skip {
-				return w + int(l), nil
+				return n, nil
 			}
 			d.grow(len(val)*2 + 16)
 			start := len(d.arena)
-			var err error
 			d.arena, err = appendJSONText(d.arena, val)
 			if err != nil {
 				return 0, err
 			}
 			*v = event.Value{Kind: event.KindJSON, B: d.arena[start:len(d.arena):len(d.arena)]}
-			return w + int(l), nil
+			return n, nil
 		}
-		return w + int(l), d.stringValue(v, c, val)
+		return n, d.stringValue(v, c, val)
 	case mysql.MYSQL_TYPE_NULL:
 		*v = event.Null
 		return 0, nil
@@ -630,4 +618,25 @@ func (d *rowDecoder) stringValue(v *event.Value, c *colPlan, b []byte) error {
 	d.arena = out
 	*v = event.Value{Kind: c.kind, B: d.arena[start:len(d.arena):len(d.arena)]}
 	return nil
+}
+
+// blobPayload splits a BLOB-family value (BLOB, TEXT, GEOMETRY, VECTOR,
+// JSON) into its payload and the bytes it takes: a little-endian length of
+// meta bytes (1-4), then the payload.
+func blobPayload(b []byte, meta uint16) (val []byte, n int, err error) {
+	w := int(meta)
+	if w < 1 || w > 4 {
+		return nil, 0, corrupt("blob length width %d", w)
+	}
+	if len(b) < w {
+		return nil, 0, errTruncated
+	}
+	var l uint64
+	for k := w - 1; k >= 0; k-- {
+		l = l<<8 | uint64(b[k])
+	}
+	if uint64(len(b)-w) < l {
+		return nil, 0, errTruncated
+	}
+	return b[w : w+int(l)], w + int(l), nil
 }
