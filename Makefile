@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: all build test test-short test-verify-large test-ddl-corpus lint vet fmt bench demo chaos differential validate-deploy clean testdeps
+.PHONY: all build test test-short test-verify-large test-ddl-corpus lint vet fmt bench demo chaos differential validate-deploy clean testdeps tools
 
 all: lint build test
 
@@ -20,10 +20,16 @@ testdeps:
 	@bash scripts/testdeps.sh >/dev/null
 	@bash scripts/debezium-mariadb.sh >/dev/null || echo "testdeps: Debezium's MariaDB connector could not be built (above); the differential suite uses Debezium's MySqlConnector with our MariaDB shim instead" >&2
 
+## tools: helm (pinned, built from the Go module proxy into bin/tools once) for the chart tests
+HELM_VERSION := v3.19.0
+tools: bin/tools/helm
+bin/tools/helm:
+	GOBIN=$(CURDIR)/bin/tools $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
 ## test: vet, then every test with the race detector (starts its own mariadbd, Apache Kafka broker
 ##       and kfake); prints the reliability table (RELIABILITY.md §3: test, invariant, result) and its
 ##       figures at the end
-test: vet testdeps
+test: vet testdeps tools
 	$(GO) test -race -count=1 -timeout 15m -json $(PKGS) | $(GO) run ./internal/reliability/reltable
 
 ## test-ddl-corpus: every file of MariaDB's mysql-test suite (apt-get install mariadb-test) replayed

@@ -109,7 +109,7 @@ helm="${HELM:-bin/tools/helm}"
 case "$helm" in /*) ;; *) helm="$PWD/$helm" ;; esac
 if [ ! -x "$helm" ] && command -v go >/dev/null 2>&1; then
 	note "installing helm $HELM_VERSION into bin/tools (go install, once)"
-	GOBIN="$PWD/bin/tools" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" || note "helm install failed"
+	GOBIN="$PWD/bin/tools" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" || { note "helm install failed"; fail=1; }
 fi
 if [ -x "$helm" ]; then
 	"$helm" lint deploy/helm/rivulet -f deploy/helm/rivulet/ci/test-values.yaml || fail=1

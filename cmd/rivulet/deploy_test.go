@@ -84,7 +84,10 @@ func helmBinary(t *testing.T) string {
 	if p, err := exec.LookPath("helm"); err == nil {
 		return p
 	}
-	t.Skip("helm not found (make validate-deploy installs it in bin/tools)")
+	if testing.Short() {
+		t.Skip("helm not found; -short")
+	}
+	t.Fatal("helm not found: run `make tools` (make test does) to build it into bin/tools, or set HELM")
 	return ""
 }
 
