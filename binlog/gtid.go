@@ -1,11 +1,12 @@
 package binlog
 
 import (
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // gtidState tracks the GTIDs of all transactions done, in the server's own
@@ -198,15 +199,5 @@ func sidString(sid []byte) string {
 	if len(sid) != 16 {
 		return ""
 	}
-	var b [36]byte
-	hex.Encode(b[0:8], sid[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], sid[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], sid[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], sid[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], sid[10:16])
-	return string(b[:])
+	return uuid.UUID(sid).String()
 }

@@ -3,8 +3,9 @@ package sink
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // ContextHeaders returns the headers Debezium 3.2+ puts on every change
@@ -31,15 +32,5 @@ func NewRunID(now time.Time) string {
 	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails (Go 1.24+)
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16|uint64(b[6]&0x0f)<<8|uint64(b[7])|0x7000)
 	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	return uuid.UUID(b).String()
 }
