@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
@@ -326,6 +327,7 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		c.Type, c.TypeName = TypeUnknown, strings.ToUpper(types.TypeToStr(tp.GetType(), tp.GetCharset()))
 	}
 	x.TypeExpression = tp.CompactStr()
+	c.Declared = declared(&c, flen, dec)
 	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && *c.Default == "0" {
 		d := "0000-00-00" // DEFAULT 0 is the zero date, as the server stores it
 		c.Default = &d
@@ -508,4 +510,44 @@ func isPlainDecimal(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// declared is the length and scale the DDL text gave c (flen and dec as the
+// parser read them, -1 when absent), as Debezium's DDL parser records them
+// (MySqlAntlrDdlParser's column definition listener): the temporal types'
+// precision is their length, an ENUM's length is its longest member and a
+// SET's all members joined by commas.
+func declared(c *Column, flen, dec int) Declared {
+	d := Declared{Set: true, Length: -1, Scale: -1}
+	switch c.Type {
+	case TypeEnum, TypeSet:
+		n := 0
+		for i, v := range c.Values {
+			l := utf8.RuneCountInString(v)
+			if c.Type == TypeSet {
+				n += l
+				if i > 0 {
+					n++
+				}
+			} else {
+				n = max(n, l)
+			}
+		}
+		d.Length = n
+		return d
+	case TypeTime, TypeDateTime, TypeTimestamp:
+		if dec >= 0 {
+			d.Length = dec
+		}
+		return d
+	case TypeJSON, TypeGeometry, TypeDate:
+		return d
+	}
+	if flen > 0 {
+		d.Length = flen
+	}
+	if dec >= 0 && (c.Type == TypeDecimal || c.Type == TypeFloat || c.Type == TypeDouble) {
+		d.Scale = dec
+	}
+	return d
 }
