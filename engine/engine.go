@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
 				// Schema-change events: acknowledged before b.End commits too.
 				ack = joinAcks(2, ack)
-				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSource(b.End), ack); err != nil {
+				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSources(b), ack); err != nil {
 					return fmt.Errorf("schema changes: %w", err)
 				}
 			}

@@ -76,7 +76,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 				return err
 			}
 			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
-				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSource(b.End), ack); err != nil {
+				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSources(b), ack); err != nil {
 					return fmt.Errorf("schema changes: %w", err)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -49,13 +50,23 @@ type DDLObserver interface {
 // topic.prefix (sink.Kafka). done is called once, without blocking, after
 // every record was acknowledged or once one failed.
 type SchemaChangeSink interface {
-	SendSchemaChanges(ctx context.Context, changes []*schema.Change, src event.Source, done func(error)) error
+	// SendSchemaChanges publishes changes; srcs holds the source block of
+	// each.
+	SendSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, done func(error)) error
 }
 
-// ddlSource is the source block of a schema-change event: the position
-// after the DDL (its group ends there), its server and time.
-func ddlSource(end offsets.Position) event.Source {
-	return event.Source{TsUs: end.TsSec * 1_000_000, ServerID: end.ServerID, File: end.File, Pos: end.Pos, Thread: -1}
+// ddlSources returns the source block of each schema change of b: the
+// stream's (the statement's start, GTID and time), else the position
+// after the group, its server and time.
+func ddlSources(b binlog.Batch) []event.Source {
+	if len(b.SchemaSource) == len(b.Schema) {
+		return b.SchemaSource
+	}
+	srcs := make([]event.Source, len(b.Schema))
+	for i := range srcs {
+		srcs[i] = event.Source{TsUs: b.End.TsSec * 1_000_000, ServerID: b.End.ServerID, File: b.End.File, Pos: b.End.Pos, Thread: -1}
+	}
+	return srcs
 }
 
 // joinAcks returns a done function that calls done once after n calls,

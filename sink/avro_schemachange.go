@@ -74,6 +74,24 @@ func (a *Avro) SchemaChangeRecord(ctx context.Context, c *schema.Change, src eve
 	if err != nil {
 		return Record{}, err
 	}
+	return a.schemaChangeFromJSON(ctx, r)
+}
+
+// SchemaChangeRecords is JSON.SchemaChangeRecords in Avro.
+func (a *Avro) SchemaChangeRecords(ctx context.Context, c *schema.Change, src event.Source) ([]Record, error) {
+	rs, err := a.j.SchemaChangeRecords(c, src)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rs {
+		if rs[i], err = a.schemaChangeFromJSON(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return rs, nil
+}
+
+func (a *Avro) schemaChangeFromJSON(ctx context.Context, r Record) (Record, error) {
 	connector := a.j.cfg.Connector.String()
 	key, err := a.fromJSON(ctx, r.Topic+"-key", avroSchemaChangeKey(connector), r.Key)
 	if err != nil {

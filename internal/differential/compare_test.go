@@ -46,17 +46,8 @@ var normalised = []normalisation{
 	{topic: "change", path: []string{"__source_ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{topic: "change", path: []string{"__source_ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
-	// Known differences (README, "schema change details"), not intended:
-	// Rivulet's schema-change records carry the DDL, the key, the database
-	// and each table change's type and id as Debezium's do, but not yet
-	// the same source block or table definitions.
-	{topic: "schema", path: []string{"source", "table"}, why: "README known differences: schema change details (Debezium names the DDL's table)"},
-	{topic: "schema", path: []string{"source", "gtid"}, why: "README known differences: schema change details (Debezium sets the DDL's GTID)"},
-	{topic: "schema", path: []string{"source", "pos"}, why: "README known differences: schema change details (Debezium: the DDL event's start; Rivulet: the position after it)"},
-	{topic: "schema", path: []string{"source", "row"}, why: "README known differences: schema change details"},
 	{topic: "change", path: []string{"source", "gtid"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (it does not read MariaDB GTIDs)"},
 	{topic: "change", path: []string{"transaction"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (no MariaDB GTIDs, so no transaction blocks)"},
-	{topic: "schema", path: []string{"tableChanges", "*", "table"}, why: "README known differences: schema change details (Debezium keeps the DDL's own type expressions, no length or enumValues where the DDL gave none)"},
 }
 
 // isSnapshotRead: the envelope's op, or ExtractNewRecordState's __op
@@ -272,21 +263,6 @@ var skipped = []struct {
 }{
 	// The MySqlConnector fallback writes no transaction topic on MariaDB.
 	{readme: "MySqlConnector on MariaDB", kind: "tx", both: true, when: func(*node) bool { return javaBuild.mysql }},
-	// Rivulet publishes a RENAME TABLE of several tables as one record
-	// (Debezium: one per pair, with its own tableChanges) and a DROP
-	// TABLE as the logged statement with the table's last definition
-	// (Debezium: rewritten per table, "table": null).
-	{readme: "schema change details", kind: "schema", both: true, when: func(p *node) bool {
-		ddl := p.get("ddl").str()
-		return strings.HasPrefix(ddl, "RENAME TABLE ") || strings.HasPrefix(ddl, "DROP TABLE ")
-	}},
-	// Debezium publishes the snapshot's schema (SET, DROP TABLE, DROP and
-	// CREATE DATABASE, USE, CREATE TABLE, each marked snapshot "true") on the
-	// schema change topic; Rivulet publishes streamed DDL only.
-	{readme: "snapshot schema changes", kind: "schema", when: func(p *node) bool {
-		s := p.get("source").get("snapshot").str()
-		return s != "" && s != "false"
-	}},
 }
 
 // dropSkipped returns the records without those of skipped (Debezium's,
