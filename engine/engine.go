@@ -123,6 +123,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 			if err := cfg.History.Start(ctx, start, false); err != nil {
 				return err
 			}
+			if err := publishSnapshotSchema(ctx, cfg, start, time.Now()); err != nil {
+				return err
+			}
 		}
 		if err := store.Save(ctx, start); err != nil {
 			return fmt.Errorf("save start position %s: %w", start.String(), err)

@@ -124,6 +124,67 @@ type History struct {
 	// after a DDL was recorded and before the offset passed it reads that
 	// DDL again, and Record must not store it twice (RELIABILITY §3 #4).
 	recorded offsets.Position
+	// snapshot holds the schema-change events of a fresh start's schema
+	// read (schema.Tracker.LoadSnapshot) until SnapshotSchema hands them out.
+	snapshot []*schema.Change
+}
+
+// SnapshotSchema implements SnapshotSchema.
+func (h *History) SnapshotSchema() []*schema.Change {
+	s := h.snapshot
+	h.snapshot = nil
+	return s
+}
+
+// SnapshotSchema is implemented by a SchemaHistory whose fresh start read
+// the schema from the server: the schema-change events Debezium's snapshot
+// publishes for it (include.schema.changes), handed out once.
+type SnapshotSchema interface {
+	SnapshotSchema() []*schema.Change
+}
+
+// publishSnapshotSchema publishes the schema a fresh start read on the
+// schema change topic, as Debezium's snapshot does before its rows (source
+// snapshot "true", server 0, the start position, no GTID), and waits until
+// Kafka acknowledged it: a crash before then starts fresh again.
+func publishSnapshotSchema(ctx context.Context, cfg Config, start offsets.Position, now time.Time) error {
+	ss, ok := cfg.History.(SnapshotSchema)
+	if !ok || cfg.SchemaChanges == nil {
+		return nil
+	}
+	changes := ss.SnapshotSchema()
+	if len(changes) == 0 {
+		return nil
+	}
+	srcs := make([]event.Source, len(changes))
+	for i := range srcs {
+		srcs[i] = event.Source{Snapshot: "true", TsUs: now.UnixMicro(), File: start.File, Pos: start.Pos, Thread: -1}
+	}
+	if cfg.Transactions != nil {
+		if err := cfg.Transactions.Begin(); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+	}
+	done := make(chan error, 1)
+	err := cfg.SchemaChanges.SendSchemaChanges(ctx, changes, srcs, func(err error) { done <- err })
+	if err == nil {
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if cfg.Transactions != nil {
+		if err != nil {
+			_ = cfg.Transactions.Abort(context.WithoutCancel(ctx))
+		} else {
+			err = cfg.Transactions.Commit(ctx, start)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("publish the snapshot's schema changes: %w", err)
+	}
+	return nil
 }
 
 func (h *History) now() time.Time {
@@ -191,10 +252,11 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 			"position", pos.String(), "took", time.Since(started).Round(time.Millisecond))
 		return nil
 	}
-	changes, err := h.Tracker.LoadFrom(ctx, h.Loader)
+	changes, topic, err := h.Tracker.LoadSnapshot(ctx, h.Loader)
 	if err != nil {
 		return fmt.Errorf("read the live schema: %w", err)
 	}
+	h.snapshot = topic
 	snap := pos
 	snap.Snapshot = "INITIAL"
 	if err := h.Record(ctx, snap, changes); err != nil {

@@ -45,6 +45,9 @@ var normalised = []normalisation{
 	{topic: "change", path: []string{"__source_ts_ms"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened by ExtractNewRecordState add.fields=source.ts_ms"},
 	{topic: "change", path: []string{"__source_ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{topic: "change", path: []string{"__source_ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
+	{topic: "schema", path: []string{"source", "ts_ms"}, when: isSnapshotSchema, why: "a snapshot schema change's source.ts_ms is the time the connector read the schema (Debezium: the clock at each statement of readTableStructure), not a binlog time"},
+	{topic: "schema", path: []string{"source", "ts_us"}, when: isSnapshotSchema, why: "as source.ts_ms of a snapshot schema change"},
+	{topic: "schema", path: []string{"source", "ts_ns"}, when: isSnapshotSchema, why: "as source.ts_ms of a snapshot schema change"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
 	{topic: "change", path: []string{"source", "gtid"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (it does not read MariaDB GTIDs)"},
 	{topic: "change", path: []string{"transaction"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (no MariaDB GTIDs, so no transaction blocks)"},
@@ -53,6 +56,12 @@ var normalised = []normalisation{
 // isSnapshotRead: the envelope's op, or ExtractNewRecordState's __op
 // (add.fields=op), is "r".
 func isSnapshotRead(p *node) bool { return p.get("op").str() == "r" || p.get("__op").str() == "r" }
+
+// isSnapshotSchema: a schema change of the snapshot (source.snapshot not "false").
+func isSnapshotSchema(p *node) bool {
+	s := p.get("source").get("snapshot").str()
+	return s != "" && s != "false"
+}
 
 func isStreamed(p *node) bool { return p.get("op").str() != "r" }
 
