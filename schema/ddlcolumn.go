@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
@@ -515,25 +514,17 @@ func isPlainDecimal(s string) bool {
 // declared is the length and scale the DDL text gave c (flen and dec as the
 // parser read them, -1 when absent), as Debezium's DDL parser records them
 // (MySqlAntlrDdlParser's column definition listener): the temporal types'
-// precision is their length, an ENUM's length is its longest member and a
-// SET's all members joined by commas.
+// precision is their length, an ENUM's length is 1 and a SET's its members
+// as one-character words joined by commas (2n-1), whatever the members'
+// lengths (seen by the differential suite).
 func declared(c *Column, flen, dec int) Declared {
 	d := Declared{Set: true, Length: -1, Scale: -1}
 	switch c.Type {
-	case TypeEnum, TypeSet:
-		n := 0
-		for i, v := range c.Values {
-			l := utf8.RuneCountInString(v)
-			if c.Type == TypeSet {
-				n += l
-				if i > 0 {
-					n++
-				}
-			} else {
-				n = max(n, l)
-			}
-		}
-		d.Length = n
+	case TypeEnum:
+		d.Length = 1
+		return d
+	case TypeSet:
+		d.Length = max(2*len(c.Values)-1, 1)
 		return d
 	case TypeTime, TypeDateTime, TypeTimestamp:
 		if dec >= 0 {

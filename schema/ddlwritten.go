@@ -124,14 +124,68 @@ var binaryWords = map[string]bool{"BINARY": true, "VARBINARY": true, "TINYBLOB":
 // markWritten sets c.Declared from the type the statement wrote for it
 // (types: writtenTypes of the statement).
 func markWritten(c *Column, types map[string]writtenType) {
-	w, ok := types[strings.ToLower(c.Name)]
-	if !ok {
-		return
+	if w, ok := types[strings.ToLower(c.Name)]; ok {
+		applyWritten(c, w)
 	}
+}
+
+// declaredFromColumnType sets c.Declared from information_schema's
+// COLUMN_TYPE ("int(5) unsigned zerofill"), the type text SHOW CREATE TABLE
+// prints and Debezium's snapshot parses.
+func declaredFromColumnType(c *Column, columnType string) {
+	c.Declared = declared(c, -1, -1)
+	if w, ok := writtenTypes("`x` " + columnType)["x"]; ok {
+		applyWritten(c, w)
+	}
+}
+
+func applyWritten(c *Column, w writtenType) {
 	c.Declared.Name, c.Declared.Zerofill = w.name, w.zerofill
 	switch c.Type {
 	case TypeEnum, TypeSet:
 		return // the length is the members'
 	}
 	c.Declared.Length, c.Declared.Scale = w.length, w.scale
+	if c.Type == TypeDecimal {
+		// Debezium's parser gives DECIMAL its defaults (10, 0).
+		if c.Declared.Length < 0 {
+			c.Declared.Length = 10
+		}
+		if c.Declared.Scale < 0 {
+			c.Declared.Scale = 0
+		}
+	}
+}
+
+// DebeziumType returns the column's type as Debezium's table model holds it
+// (Column.typeName(), length(), scale(); -1 for unset), which its schema
+// change topic and column.propagate.source.type show: from Declared when
+// set (the type name as the text spelled it, with UNSIGNED and ZEROFILL),
+// else from the model (the temporal types' precision is their length).
+func (c *Column) DebeziumType() (name string, length, scale int) {
+	name = strings.ToUpper(c.TypeName)
+	if c.Declared.Set && c.Declared.Name != "" {
+		name = c.Declared.Name
+	}
+	if c.Unsigned {
+		name += " UNSIGNED"
+	}
+	if c.Declared.Zerofill {
+		name += " ZEROFILL"
+	}
+	if c.Declared.Set {
+		return name, c.Declared.Length, c.Declared.Scale
+	}
+	length, scale = c.Length, c.Scale
+	switch c.Type {
+	case TypeTime, TypeDateTime, TypeTimestamp:
+		length = c.FSP
+	}
+	if length <= 0 {
+		length = -1
+	}
+	if c.Type != TypeDecimal && scale <= 0 {
+		scale = -1
+	}
+	return name, length, scale
 }

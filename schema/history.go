@@ -191,31 +191,23 @@ func encodeTable(d *TableDef, topic bool) *tableJSON {
 		case TypeTime, TypeDateTime, TypeTimestamp:
 			length = c.FSP
 		}
-		switch {
-		case topic && c.Declared.Set:
-			if l := c.Declared.Length; l >= 0 {
-				cj.Length = &l
-			}
-			if sc := c.Declared.Scale; sc >= 0 {
-				cj.Scale = &sc
-			}
-		default:
-			if length > 0 {
-				cj.Length = &length
-			}
-			if c.Type == TypeDecimal || scale > 0 {
-				cj.Scale = &scale
-			}
+		if length > 0 {
+			cj.Length = &length
+		}
+		if c.Type == TypeDecimal || scale > 0 {
+			cj.Scale = &scale
 		}
 		if topic {
+			var l, sc int
+			cj.TypeName, l, sc = c.DebeziumType()
+			cj.Length, cj.Scale = nil, nil
+			if l >= 0 {
+				cj.Length = &l
+			}
+			if sc >= 0 {
+				cj.Scale = &sc
+			}
 			if w := c.Declared.Name; c.Declared.Set && w != "" {
-				cj.TypeName = w
-				if c.Unsigned {
-					cj.TypeName += " UNSIGNED"
-				}
-				if c.Declared.Zerofill {
-					cj.TypeName += " ZEROFILL"
-				}
 				if j, ok := debeziumJDBC[w]; ok {
 					cj.JdbcType = j
 				}
@@ -225,7 +217,7 @@ func encodeTable(d *TableDef, topic bool) *tableJSON {
 			} else if c.Type == TypeTinyInt && cj.JdbcType == jdbcTypes[TypeTinyInt] {
 				cj.JdbcType = debeziumJDBC["TINYINT"]
 			}
-			if c.Type == TypeJSON || c.Charset == "binary" && !c.Declared.Set {
+			if !c.Declared.Set && (c.Type == TypeJSON || c.Charset == "binary") {
 				cj.CharsetName = nil
 			}
 			// Debezium's generated is its parser's AUTO_INCREMENT mark;

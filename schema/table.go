@@ -86,9 +86,8 @@ type Declared struct {
 	Name string
 	// Zerofill: the text wrote ZEROFILL (Debezium's type name keeps it).
 	Zerofill bool
-	// Length and Scale are -1 where the text gave none ("BIGINT",
-	// "DECIMAL"); an ENUM or SET has Debezium's length: its longest member,
-	// or all members joined by commas.
+	// Length and Scale are -1 where the text gave none ("BIGINT"); DECIMAL
+	// has Debezium's defaults (10, 0), ENUM length 1 and SET 2n-1.
 	Length, Scale int
 }
 

@@ -166,9 +166,6 @@ func normalise(prefix string, r Record) []byte {
 	if kind == "change" && applyIntended(r.Topic, root, payload) {
 		changed = true
 	}
-	if kind == "change" && root != payload && propagatedParams(root) {
-		changed = true
-	}
 	if kind == "change" && oldJDKFloats() {
 		// Listed normalisation: on a reference JVM older than 19 the
 		// float texts of before and after compare as float32 values
@@ -423,50 +420,6 @@ func canonFloats(row *node) bool {
 		}
 		v.raw = []byte(strconv.FormatFloat(float64(float32(f)), 'g', -1, 32))
 		changed = true
-	}
-	return changed
-}
-
-// propagatedParams applies the README's known difference "propagated
-// source types": the __debezium.source.column.length and .scale parameters
-// of column.propagate.source.type are left out on both sides, and
-// __debezium.source.column.type loses a " ZEROFILL" suffix, NUMERIC reads
-// DECIMAL and FLOAT, DOUBLE and REAL read alike; the parameters' type
-// otherwise, the name and every other schema member are still compared.
-func propagatedParams(root *node) bool {
-	changed := false
-	for _, f := range root.get("schema").get("fields").elems() {
-		for _, cf := range f.get("fields").elems() {
-			ps := cf.get("parameters")
-			if ps == nil || ps.kind != '{' {
-				continue
-			}
-			for i := 0; i < len(ps.keys); i++ {
-				switch string(ps.keys[i]) {
-				case `"__debezium.source.column.length"`, `"__debezium.source.column.scale"`:
-					ps.keys = slices.Delete(ps.keys, i, i+1)
-					ps.vals = slices.Delete(ps.vals, i, i+1)
-					i--
-					changed = true
-				case `"__debezium.source.column.type"`:
-					t := ps.vals[i].str()
-					n := strings.TrimSuffix(t, " ZEROFILL")
-					// Debezium keeps a streamed DDL's own spelling
-					// (NUMERIC, FLOAT(30), REAL); the Connect type of
-					// the field is still compared.
-					switch n {
-					case "NUMERIC":
-						n = "DECIMAL"
-					case "FLOAT", "DOUBLE", "REAL":
-						n = "FLOAT|DOUBLE"
-					}
-					if n != t {
-						ps.vals[i] = &node{raw: []byte(strconv.Quote(n))}
-						changed = true
-					}
-				}
-			}
-		}
 	}
 	return changed
 }
