@@ -108,7 +108,7 @@ func OpenHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 // The Kafka sink publishes schema changes (checked here: schemaChangeSink
 // finds it by a type assertion, which a changed signature would fail
 // silently).
-var _ engine.SchemaChangeSink = (*sink.Kafka)(nil)
+var _ SchemaChangeSink = (*sink.Kafka)(nil)
 
 // schemaChangeSink returns the sink's schema-change publisher when
 // include.schema.changes is on and the sink has one (Kafka), else nil.
