@@ -51,6 +51,12 @@ type ConnectConfig struct {
 	// the command line, so the connectors start with the worker.
 	Connectors []map[string]string
 
+	// Classpath holds jars or directories ("dir/*") put before the test
+	// dependencies' jars: Debezium's MariaDB connector and its driver
+	// (scripts/debezium-mariadb.sh builds them outside lib/), so that
+	// "io.debezium.connector.mariadb.MariaDbConnector" can run.
+	Classpath []string
+
 	// Heap is the JVM's -Xmx (default "512m").
 	Heap string
 
@@ -136,6 +142,9 @@ func LaunchConnect(cfg ConnectConfig) (*ConnectWorker, error) {
 	cp, err := testDepsClasspath()
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.Classpath) > 0 {
+		cp = strings.Join(cfg.Classpath, string(os.PathListSeparator)) + string(os.PathListSeparator) + cp
 	}
 	if _, err := javaBinary(); err != nil {
 		return nil, err
