@@ -24,15 +24,16 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
-// TestTakeover_ConnectStandalone is the README's migration ("Migrating from
+// TestTakeover_Connect is the README's migration ("Migrating from
 // Debezium") against Debezium's own output: Debezium 3.6.1's MariaDB
-// connector runs in Kafka Connect standalone on the real Apache Kafka
-// broker (offsets in the worker's offsets file, the schema history in a
-// Kafka topic) through an initial snapshot and a first part of the
-// workload; then Rivulet runs with the same connector configuration and the
-// worker's properties (--worker), continues from Debezium's offsets and
-// history through a second part with a DDL, and writes its position back
-// into the worker's file, from which Debezium takes over again.
+// connector runs in Kafka Connect on the real Apache Kafka broker, either
+// standalone (offsets in the worker's offsets file) or distributed (offsets
+// in the worker's offsets topic), the schema history in a Kafka topic,
+// through an initial snapshot and a first part of the workload; then
+// Rivulet runs with the same connector configuration and the worker's
+// properties (--worker), continues from Debezium's offsets and history
+// through a second part with a DDL, and writes its position back where the
+// worker keeps it, from which Debezium takes over again.
 //
 //   - clean_stop: the worker is stopped (SIGTERM: its tasks commit their
 //     offsets). Every change of both parts is in the topics exactly once, in
@@ -48,17 +49,20 @@ import (
 // with what Debezium itself produces from the same offsets and history (its
 // embedded engine, run afterwards on copies of them), as the rest of the
 // suite compares.
-func TestTakeover_ConnectStandalone(t *testing.T) {
+func TestTakeover_Connect(t *testing.T) {
 	srv := testenv.MariaDB(t)
 	k := testenv.ApacheKafka(t)
-	for _, kill := range []bool{false, true} {
-		name := map[bool]string{false: "clean_stop", true: "sigkill"}[kill]
-		t.Run(name, func(t *testing.T) {
-			if !full() && kill {
-				t.Skip("fast subset: RIVULET_DIFFERENTIAL=full runs the SIGKILL takeover too (make differential)")
-			}
-			takeover(t, srv, k, kill)
-		})
+	for _, distributed := range []bool{false, true} {
+		for _, kill := range []bool{false, true} {
+			name := map[bool]string{false: "standalone", true: "distributed"}[distributed] + "/" +
+				map[bool]string{false: "clean_stop", true: "sigkill"}[kill]
+			t.Run(name, func(t *testing.T) {
+				if !full() && kill {
+					t.Skip("fast subset: RIVULET_DIFFERENTIAL=full runs the SIGKILL takeovers too (make differential)")
+				}
+				takeover(t, srv, k, distributed, kill)
+			})
+		}
 	}
 }
 
@@ -134,7 +138,7 @@ func (w *workload) part(base int) {
 	w.exec(w.update("t", base+3))
 }
 
-func takeover(t *testing.T, srv *testenv.Server, k *testenv.KRaftCluster, kill bool) {
+func takeover(t *testing.T, srv *testenv.Server, k *testenv.KRaftCluster, distributed, kill bool) {
 	reference(t)
 	w := &workload{t: t, srv: srv, db: srv.Database(t), row: map[string]map[int]int{}}
 	pfx := testenv.TopicPrefix(t)
@@ -172,9 +176,10 @@ func takeover(t *testing.T, srv *testenv.Server, k *testenv.KRaftCluster, kill b
 		conn["driver.propertiesTransform"] = testenv.MariaDBShim
 	}
 	worker := testenv.StartConnect(t, testenv.ConnectConfig{
-		Brokers:    k.Brokers(),
-		Classpath:  classpath,
-		Connectors: []map[string]string{conn},
+		Brokers:     k.Brokers(),
+		Distributed: distributed,
+		Classpath:   classpath,
+		Connectors:  []map[string]string{conn},
 		// Only a stop commits offsets: what a killed worker produced after
 		// its last stop is exactly its uncommitted tail.
 		Worker: map[string]string{"offset.flush.interval.ms": "3600000"},
@@ -208,11 +213,23 @@ func takeover(t *testing.T, srv *testenv.Server, k *testenv.KRaftCluster, kill b
 
 	// What Debezium left: its offsets (read by Rivulet's own reader) and history.
 	dir := t.TempDir()
-	offsetsCopy := filepath.Join(dir, "dbz-offsets.dat")
-	copyFile(t, worker.OffsetsFile, offsetsCopy)
-	committed, ok, err := offsets.NewFileStore(offsetsCopy, "dbz", pfx).Load(t.Context())
+	var replayOffsets map[string]string // the replay's offset store: a copy of Debezium's
+	var committed offsets.Position
+	var ok bool
+	var err error
+	if distributed {
+		committed, ok, err = loadKafkaOffsets(t, k.Brokers(), worker.OffsetsTopic, pfx)
+		replayOffsets = copyOffsetsTopic(t, k.Brokers(), worker.OffsetsTopic, pfx+"-replay-offsets")
+	} else {
+		copyFile(t, worker.OffsetsFile, filepath.Join(dir, "dbz-offsets.dat"))
+		committed, ok, err = offsets.NewFileStore(filepath.Join(dir, "dbz-offsets.dat"), "dbz", pfx).Load(t.Context())
+		replayOffsets = map[string]string{
+			"offset.storage":               "org.apache.kafka.connect.storage.FileOffsetBackingStore",
+			"offset.storage.file.filename": filepath.Join(dir, "dbz-offsets.dat"),
+		}
+	}
 	if err != nil || !ok {
-		t.Fatalf("Debezium's offsets in %s: %v, found %v", worker.OffsetsFile, err, ok)
+		t.Fatalf("Debezium's offsets: %v, found %v", err, ok)
 	}
 	t.Logf("Debezium's committed offset: %s", committed)
 	historyCopy := filepath.Join(dir, "dbz-history.dat")
@@ -246,7 +263,7 @@ func takeover(t *testing.T, srv *testenv.Server, k *testenv.KRaftCluster, kill b
 
 	// Rivulet's records equal what Debezium produces from the same
 	// offsets and history.
-	replay := replayDebezium(t, dir, conn, replayID, offsetsCopy, historyCopy, w.db, m)
+	replay := replayDebezium(t, dir, conn, replayID, replayOffsets, historyCopy, w.db, m)
 	t.Logf("after the switch: Rivulet wrote %d records, Debezium's replay from the same offsets %d", len(rivRecs), len(replay))
 	reportDiffs(t, "records after the switch", compareRecords(pfx, replay, rivRecs))
 
@@ -564,6 +581,69 @@ func writeHistory(t *testing.T, brokers []string, topic, path string) {
 	}
 }
 
+// loadKafkaOffsets reads the connector's position from a Connect offsets
+// topic with Rivulet's reader.
+func loadKafkaOffsets(t *testing.T, brokers []string, topic, pfx string) (offsets.Position, bool, error) {
+	t.Helper()
+	st, err := offsets.NewKafkaStore(offsets.KafkaConfig{Brokers: brokers, Topic: topic, ConnectorName: "dbz", TopicPrefix: pfx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	return st.Load(t.Context())
+}
+
+// copyOffsetsTopic copies a Connect offsets topic (every record, to the
+// same partition of a new topic with as many) and returns the embedded
+// engine's settings for reading the copy.
+func copyOffsetsTopic(t *testing.T, brokers []string, from, to string) map[string]string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(from),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	topics, err := adm.ListTopics(ctx, from)
+	if err != nil || topics.Error() != nil {
+		t.Fatalf("describe %s: %v %v", from, err, topics.Error())
+	}
+	parts := int32(len(topics[from].Partitions))
+	if resp, err := adm.CreateTopic(ctx, parts, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, to); err != nil || resp.Err != nil {
+		t.Fatalf("create %s: %v %v", to, err, resp.Err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	var recs []*kgo.Record
+	for int64(len(recs)) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %s: %d of %d records", from, len(recs), n)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			recs = append(recs, &kgo.Record{Topic: to, Partition: r.Partition, Key: r.Key, Value: r.Value})
+		})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("copy %s to %s: %v", from, to, err)
+	}
+	return map[string]string{
+		"offset.storage":                    "org.apache.kafka.connect.storage.KafkaOffsetBackingStore",
+		"offset.storage.topic":              to,
+		"offset.storage.partitions":         strconv.Itoa(int(parts)),
+		"offset.storage.replication.factor": "1",
+		"bootstrap.servers":                 strings.Join(brokers, ","),
+	}
+}
+
 // takeoverRun is one `rivulet run --config --worker` process.
 type takeoverRun struct {
 	cmd    *exec.Cmd
@@ -616,15 +696,14 @@ func (r *takeoverRun) stop(t *testing.T) {
 // replayDebezium runs Debezium's embedded engine as the connector conn from
 // the given copies of its offsets and history until it emitted marker row
 // m, and returns its records: what Debezium produces from where it stopped.
-func replayDebezium(t *testing.T, dir string, conn map[string]string, serverID uint32, offsetsFile, historyFile, db string, m int) []Record {
+func replayDebezium(t *testing.T, dir string, conn map[string]string, serverID uint32, offsetStore map[string]string, historyFile, db string, m int) []Record {
 	t.Helper()
 	props := maps.Clone(conn)
 	delete(props, "tasks.max")
 	delete(props, "schema.history.internal.kafka.bootstrap.servers")
 	delete(props, "schema.history.internal.kafka.topic")
 	props["database.server.id"] = strconv.FormatUint(uint64(serverID), 10)
-	props["offset.storage"] = "org.apache.kafka.connect.storage.FileOffsetBackingStore"
-	props["offset.storage.file.filename"] = offsetsFile
+	maps.Copy(props, offsetStore)
 	props["offset.flush.interval.ms"] = "100"
 	props["schema.history.internal"] = "io.debezium.storage.file.history.FileSchemaHistory"
 	props["schema.history.internal.file.filename"] = historyFile
