@@ -230,8 +230,8 @@ func (r *javaReader) bytesObject() ([]byte, error) {
 // Connect reset) are left out.
 func decodeConnectFile(data []byte) (map[string]json.RawMessage, error) {
 	r := &javaReader{b: data}
-	if _, err := r.take(len(javaMagic)); err != nil {
-		return nil, err
+	if magic, err := r.take(len(javaMagic)); err != nil || !bytes.Equal(magic, javaMagic) {
+		return nil, r.fail("no Java serialisation header")
 	}
 	if tc, err := r.byte1(); err != nil || tc != tcObject {
 		return nil, r.fail("no object")

@@ -127,3 +127,40 @@ func TestFileStore_ConnectStandaloneFile(t *testing.T) {
 		t.Fatalf("Load after Delete = %v, %v", ok, err)
 	}
 }
+
+// FuzzDecodeConnectFile: no panic; errors wrap errJava; what decodes
+// encodes to a file that decodes to the same entries.
+func FuzzDecodeConnectFile(f *testing.F) {
+	data, err := os.ReadFile(connectFixture)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(encodeConnectFile(nil))
+	for _, n := range []int{5, 20, 0x60, len(data) - 1} {
+		f.Add(data[:n])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := decodeConnectFile(b)
+		if err != nil {
+			if !errors.Is(err, errJava) {
+				t.Fatalf("error %v does not wrap errJava", err)
+			}
+			return
+		}
+		again, err := decodeConnectFile(encodeConnectFile(entries))
+		if err != nil {
+			t.Fatalf("re-encoded file: %v", err)
+		}
+		if len(again) != len(entries) {
+			t.Fatalf("round trip: %d entries, want %d", len(again), len(entries))
+		}
+		for k, v := range entries {
+			var want bytes.Buffer
+			_ = json.Compact(&want, v)
+			if !bytes.Equal(again[k], want.Bytes()) {
+				t.Fatalf("round trip of %q: %s, want %s", k, again[k], want.Bytes())
+			}
+		}
+	})
+}
