@@ -110,6 +110,7 @@ func TestDifferential_Heartbeats(t *testing.T) {
 			topic := hbPrefix + "." + prefix
 			dbzHB, dbzRest := splitTopic(res.debezium, topic)
 			rivHB, rivRest := splitTopic(res.rivulet, topic)
+			t.Logf("heartbeats on %s: Debezium %d, Rivulet %d", topic, len(dbzHB), len(rivHB))
 			reportDiffs(t, "heartbeats", compareHeartbeats(topic, dbzHB, rivHB))
 			reportDiffs(t, "records", compareRecords(prefix, dbzRest, rivRest))
 		})
