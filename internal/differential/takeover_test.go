@@ -240,7 +240,14 @@ func takeover(t *testing.T, srv *testenv.Server, k *testenv.KRaftCluster, distri
 	rconn := maps.Clone(conn)
 	rconn["database.server.id"] = strconv.FormatUint(uint64(rivID), 10)
 	rconn["metrics.listen"] = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	riv := startTakeover(t, dir, rconn, filepath.Join(worker.Dir, "worker.properties"))
+	workerProps := filepath.Join(worker.Dir, "worker.properties")
+	rconf := writeConnector(t, dir, rconn)
+	// README step 4: `rivulet offsets show` prints Debezium's position.
+	out, err := exec.Command(testenv.Rivulet(t), "offsets", "show", "--config", rconf, "--worker", workerProps).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf(`"file":"%s","pos":%d`, committed.File, committed.Pos)) {
+		t.Errorf("rivulet offsets show: %v, want Debezium's position %s:\n%s", err, committed, out)
+	}
+	riv := startTakeover(t, rconf, workerProps)
 	partTwo := func() {
 		w.part(300)
 		w.exec("ALTER TABLE t ADD COLUMN w INT DEFAULT 7 AFTER v")
@@ -652,7 +659,8 @@ type takeoverRun struct {
 	err    error
 }
 
-func startTakeover(t *testing.T, dir string, conn map[string]string, workerProps string) *takeoverRun {
+// writeConnector writes conn as the JSON a user POSTs to Kafka Connect.
+func writeConnector(t *testing.T, dir string, conn map[string]string) string {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"name": conn["name"], "config": conn})
 	if err != nil {
@@ -662,6 +670,11 @@ func startTakeover(t *testing.T, dir string, conn map[string]string, workerProps
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+func startTakeover(t *testing.T, path, workerProps string) *takeoverRun {
+	t.Helper()
 	r := &takeoverRun{log: &testenv.LogBuffer{}, exited: make(chan struct{})}
 	r.cmd = exec.Command(testenv.Rivulet(t), "run", "--config", path, "--worker", workerProps)
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
