@@ -334,7 +334,7 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	lastPrint := time.Now()
 	profiled := os.Getenv("BENCH_HEAP") == ""
 	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
-		go saveProfile(metricsAddr, "profile?seconds=1", cpu+"."+prefix)
+		go saveProfile(metricsAddr, "profile?seconds=5", cpu+"."+prefix)
 	}
 	for {
 		n, err := endOffset(adm, topic)
@@ -584,7 +584,8 @@ func zombie(pid int) bool {
 }
 
 // saveProfile fetches one of rivulet's pprof profiles (BENCH_HEAP=path,
-// BENCH_CPU=path to diagnose memory and CPU).
+// BENCH_CPU=path to diagnose memory and CPU; the CPU profile covers the
+// first 5 s of each run).
 func saveProfile(addr, which, path string) {
 	var resp *http.Response
 	var err error
