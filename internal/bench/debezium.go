@@ -71,7 +71,7 @@ func debeziumConnector(srv *testenv.Server, historyFile string, extra map[string
 // otherwise at INFO (the prime run waits for Debezium's INFO lines).
 func debeziumWorker(brokers []string, offsetsFile string, connector map[string]string, measured bool) (*testenv.ConnectWorker, error) {
 	return testenv.LaunchConnect(testenv.ConnectConfig{
-		Brokers:    brokers,
+		Brokers: brokers,
 		Worker: map[string]string{"offset.storage.file.filename": offsetsFile, "offset.flush.interval.ms": "10000",
 			// -compression applies to both sides (Connect's default is none).
 			"producer.compression.type": benchCompression},
