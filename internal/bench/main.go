@@ -9,7 +9,9 @@
 // binlog in the same run, their ratio, the initial snapshot rate, the rate
 // of `rivulet verify` over the snapshotted table with its cost on MariaDB
 // (CPU, handler reads and bytes sent per row, statements; -verify-only runs
-// just that), and the lag p50/p99 of a paced live workload.
+// just that), and the lag p50/p99 of a paced live workload. Beside
+// Debezium it prints each side's CPU seconds per million events and the
+// broker's during its runs (-snapshot-only runs just the snapshot figures).
 package main
 
 import (
