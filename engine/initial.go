@@ -9,8 +9,6 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-var _ SnapshotObserver = (*metrics.Snapshot)(nil)
-
 // withSnapshot wraps the binlog source with the initial snapshot for the
 // snapshot modes that read data (initial, initial_only, when_needed,
 // always, configuration_based with snapshot.data); no_data, never and
@@ -47,11 +45,6 @@ func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *met
 		Logger: log.With("component", "snapshot"), Observer: obs, ProgressInterval: progressInterval(cfg),
 	}), nil
 }
-
-var (
-	_ AckObserver = (*metrics.Stream)(nil)
-	_ DDLObserver = (*metrics.SchemaHistory)(nil)
-)
 
 // progressInterval maps rivulet.snapshot.progress.interval.ms (0: off) to
 // SnapshotConfig.ProgressInterval (negative: off).

@@ -42,8 +42,7 @@ type Pipeline struct {
 	loop Config // the run loop's configuration (Run in engine.go)
 
 	src   Source
-	snk   Sink // the observed sink the run loop sends to
-	kafka Sink // the transport itself, pinged for health
+	snk   Sink
 	store OffsetStore
 	srv   *metrics.Server
 	m     *metrics.Stream
@@ -156,7 +155,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 	if e, ok := snk.(interface{ Encoder() *sink.JSON }); ok {
 		stream.SetUnchangedSkipped(e.Encoder().UnchangedSkipped)
 	}
-	txs, err := newTransactions(ctx, cfg, snk, stream.PositionCommitted, log)
+	txs, err := newTransactions(ctx, cfg, snk, log)
 	if err != nil {
 		return p, err
 	}
@@ -169,18 +168,18 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 			return p, err
 		}
 	}
-	p.kafka, p.snk = snk, newObservedSink(snk, stream, cfg)
-	p.store = observedStore{runStore, stream}
+	p.snk, p.store = snk, runStore
 	p.loop = Config{
-		FlushInterval:   cfg.Offsets.FlushInterval,
-		QueueBatches:    max(1, cfg.MaxQueueSize/max(1, cfg.MaxBatchSize)),
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          log.With("component", "engine"),
-		Observer:        stream,
-		History:         history,
-		SchemaChanges:   schemaChangeSink(cfg, snk),
-		Transactions:    txs,
-		TxMetadata:      txMeta,
+		FlushInterval:     cfg.Offsets.FlushInterval,
+		QueueBatches:      max(1, cfg.MaxQueueSize/max(1, cfg.MaxBatchSize)),
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Logger:            log.With("component", "engine"),
+		Observer:          stream, // also an AckObserver and a SendObserver
+		SkippedOperations: skippedOperations(cfg),
+		History:           history,
+		SchemaChanges:     schemaChangeSink(cfg, snk),
+		Transactions:      txs,
+		TxMetadata:        txMeta,
 	}
 	return p, nil
 }
@@ -204,7 +203,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		g.Go(func() error { return hb.Run(httpCtx) }) // stops with the engine
 	}
 	g.Go(func() error {
-		watchHealth(httpCtx, p.cfg, p.kafka, p.m, p.log.With("component", "health"))
+		watchHealth(httpCtx, p.cfg, p.snk, p.m, p.log.With("component", "health"))
 		return nil
 	})
 	runErr := Run(ctx, p.loop, p.src, p.snk, p.store)
@@ -285,12 +284,7 @@ func EncoderConfig(cfg *config.Config, version string) (sink.JSONConfig, error) 
 	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
 	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
 	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
-	enc.SkippedOperations = nil
-	for _, op := range []byte{'c', 'u', 'd', 't'} {
-		if cfg.SkippedOperations.Has(op) {
-			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
-		}
-	}
+	enc.SkippedOperations = skippedOperations(cfg)
 	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
 		return enc, err
 	}
@@ -298,6 +292,18 @@ func EncoderConfig(cfg *config.Config, version string) (sink.JSONConfig, error) 
 		return enc, err
 	}
 	return enc, nil
+}
+
+// skippedOperations are the operations skipped.operations names: the
+// sink drops them and the metrics do not count them.
+func skippedOperations(cfg *config.Config) []event.Op {
+	var ops []event.Op
+	for _, op := range []byte{'c', 'u', 'd', 't'} {
+		if cfg.SkippedOperations.Has(op) {
+			ops = append(ops, event.Op(op))
+		}
+	}
+	return ops
 }
 
 // contextHeaders are Debezium 3.2+'s extended headers, unless
