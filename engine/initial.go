@@ -30,13 +30,7 @@ func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *met
 		obs.Skipped()
 		return src, nil
 	}
-	snap, err := snapshot.New(snapshot.Config{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: MySQL(cfg),
-		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
-		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
-		Logger: log.With("component", "snapshot"),
-	})
+	snap, err := snapshot.New(SnapshotReader(cfg, log.With("component", "snapshot")))
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +38,20 @@ func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *met
 		Mode: mode, StopAfter: !plan.Stream, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
 		Logger: log.With("component", "snapshot"), Observer: obs, ProgressInterval: progressInterval(cfg),
 	}), nil
+}
+
+// SnapshotReader is the chunk reader's setting cfg describes (connection,
+// snapshot.fetch.size chunks, snapshot.max.threads, per-table select
+// overrides): the initial snapshot's, the signalled snapshots' and `rivulet
+// verify`'s.
+func SnapshotReader(cfg *config.Config, log *slog.Logger) snapshot.Config {
+	return snapshot.Config{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
+		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
+		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
+		Logger: log,
+	}
 }
 
 // progressInterval maps rivulet.snapshot.progress.interval.ms (0: off) to
