@@ -4,8 +4,8 @@
 // schema history, heartbeats, health checks, the metrics endpoint) and
 // Pipeline.Run streams until the context is cancelled, then shuts down in
 // order: intake stops at a transaction boundary, the sink drains, the last
-// acknowledged position is committed, the stages are released and the
-// metrics endpoint stops last. Nothing imports engine except cmd/rivulet,
+// acknowledged position is committed (the metrics endpoint answers until
+// then), and the stages are released. Nothing imports engine except cmd/rivulet,
 // whose subcommands also use the helpers that open what a pipeline opens
 // (NewStore, OpenHistoryStore, NewLoader, SnapshotReader, KafkaOpts,
 // EncoderConfig, Check, ...).

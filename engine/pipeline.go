@@ -178,9 +178,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 // Run streams until ctx is cancelled (a graceful stop: nil) or a stage
 // fails (its error). The shutdown is ordered: intake stops at a
 // transaction boundary, the sink drains and the last acknowledged
-// position is committed, then the heartbeats and health checks stop, the
-// sink, schema history, schema loader and offsets store are released, and
-// the metrics endpoint stops last.
+// position is committed; then the metrics endpoint, the heartbeats and the
+// health checks stop, and the sink, schema history, schema loader and
+// offsets store are released.
 func (p *Pipeline) Run(ctx context.Context) error {
 	// The HTTP server outlives the engine: it stops last, after offsets are written.
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
@@ -188,10 +188,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	srv := p.srv
 	p.srv = nil // Run owns it now
 	g.Go(func() error { return srv.Run(httpCtx) })
-	if p.hb != nil {
-		hb := p.hb
-		p.hb = nil                                    // Run owns its client now
-		g.Go(func() error { return hb.Run(httpCtx) }) // stops with the engine
+	if hb := p.hb; hb != nil {
+		p.hb = nil // Run owns its client now; it stops with the engine
+		g.Go(func() error { return hb.Run(httpCtx) })
 	}
 	g.Go(func() error {
 		watchHealth(httpCtx, p.cfg, p.snk, p.m, p.log.With("component", "health"))
