@@ -31,7 +31,7 @@ common_modules="config utils"
 pom="$here/confluent-avro/pom.xml"
 cache="$(bash "$here/testdeps.sh")"
 out="$cache/confluent-avro"
-stamp="$tag $commit $common_tag $common_commit $(sha256sum "$pom" "$0" | sha256sum | cut -d' ' -f1)"
+stamp="$tag $commit $common_tag $common_commit $(cat "$pom" "$0" | sha256sum | cut -d' ' -f1)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ]; then
 	echo "$out"
 	exit 0

@@ -162,7 +162,9 @@ func (a *avroWire) schema(id uint32) *avroSchema {
 	s.named = map[string]any{}
 	collectNamed(s.root, "", s.named)
 	if avroNormalised(func(n normalisation) bool { return n.avroSchemaText }) {
-		s.canon = canonJSON(nil, s.root)
+		var full any
+		_ = json.Unmarshal([]byte(text), &full)
+		s.canon = canonJSON(nil, fullNames(full, "", s.named))
 	} else {
 		s.canon = []byte(strconv.Quote(text))
 	}
@@ -231,6 +233,61 @@ func canonJSON(out []byte, v any) []byte {
 		b, _ := json.Marshal(x)
 		return append(out, b...)
 	}
+}
+
+// fullNames rewrites a schema with every name written in full: a named
+// schema's name becomes its full name without a namespace member, a
+// reference to one the full name it resolves to (Avro specification,
+// Parsing Canonical Form, [FULLNAMES]). Other members stay.
+func fullNames(s any, ns string, named map[string]any) any {
+	switch x := s.(type) {
+	case string:
+		switch x {
+		case "null", "boolean", "int", "long", "float", "double", "bytes", "string":
+			return x
+		}
+		if named[fullName(x, ns)] != nil {
+			return fullName(x, ns)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = fullNames(e, ns, named)
+		}
+		return x
+	case map[string]any:
+		switch x["type"] {
+		case "record", "error", "enum", "fixed":
+			name, _ := x["name"].(string)
+			if n, ok := x["namespace"].(string); ok {
+				ns = n
+			}
+			full := fullName(name, ns)
+			x["name"] = full
+			delete(x, "namespace")
+			if i := strings.LastIndexByte(full, '.'); i >= 0 {
+				ns = full[:i]
+			} else {
+				ns = ""
+			}
+			fields, _ := x["fields"].([]any)
+			for _, f := range fields {
+				if fm, ok := f.(map[string]any); ok {
+					fm["type"] = fullNames(fm["type"], ns, named)
+				}
+			}
+		case "array":
+			x["items"] = fullNames(x["items"], ns, named)
+		case "map":
+			x["values"] = fullNames(x["values"], ns, named)
+		default:
+			if t, ok := x["type"]; ok {
+				x["type"] = fullNames(t, ns, named)
+			}
+		}
+		return x
+	}
+	return s
 }
 
 // fullName is the full name of a named schema declared in namespace ns.

@@ -51,7 +51,7 @@ var normalised = []normalisation{
 	{topic: "change", path: []string{"__source_ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
 	{avroID: true, why: "Avro: the 4-byte schema id is the registry's number for the schema (each side registers with its own registry); the schema it names is compared instead"},
-	{avroSchemaText: true, why: "Avro: the registered schema is compared as JSON with each object's members sorted; Confluent's registry stores the text Avro's Schema.toString writes again, whatever member order was sent"},
+	{avroSchemaText: true, why: "Avro: the registered schema is compared as JSON with each object's members sorted and every name in full (Avro's Parsing Canonical Form [FULLNAMES]: Debezium's text writes a nested record's name relative to its enclosing namespace, Rivulet's in full; the same schema); Confluent's registry stores what Avro's Schema.toString writes again, whatever text was sent"},
 	// Known differences (README, "schema change details"), not intended:
 	// Rivulet's schema-change records carry the DDL, the key, the database
 	// and each table change's type and id as Debezium's do, but not yet
