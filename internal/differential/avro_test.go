@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rivulet-cdc/rivulet/internal/conformance"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -588,6 +589,40 @@ func TestDifferential_Avro(t *testing.T) {
 			sc := o.sc
 			sc.avro = true
 			res := run(t, srv, sc)
+			reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
+		})
+	}
+
+	// The conformance tables in the value-handling modes of
+	// TestDifferential_Types but two: schemas_off is JsonConverter's
+	// (Avro always carries its schema), and column.propagate.source.type's
+	// parameters are left for the JSON runs, whose comparison knows the
+	// README's known difference "propagated source types".
+	setZone(t, srv)
+	var tables []conformance.Table
+	for _, tb := range conformance.Tables() {
+		if _, own := ownRun[tb.Name]; !own {
+			tables = append(tables, tb)
+		}
+	}
+	for _, m := range typeModes {
+		if m.name == "schemas_off" || m.name == "propagate_source_type" {
+			continue
+		}
+		t.Run("types_"+m.name, func(t *testing.T) {
+			if !full() {
+				t.Skip("fast subset: RIVULET_DIFFERENTIAL=full runs every Avro scenario (make differential)")
+			}
+			sc := typesScenario(tables, m.cfg)
+			sc.avro = true
+			reference(t)
+			if javaBuild.mysql {
+				sc.dbzRefuses = mysqlRefuses
+			}
+			res := run(t, srv, sc)
+			if res.refused {
+				return
+			}
 			reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
 		})
 	}
