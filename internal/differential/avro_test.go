@@ -562,7 +562,12 @@ func needAvro(t testing.TB) string {
 // value-handling modes, with Confluent's AvroConverter on both sides.
 func TestDifferential_Avro(t *testing.T) {
 	srv := testenv.MariaDB(t)
+	// The DDL workload makes a nullable column NOT NULL, which the
+	// registry's default BACKWARD rule refuses (409) for both sides (the
+	// README: Avro and the schema registry); with NONE every version of
+	// the table is registered and compared.
 	ddl := ddlScenario()
+	ddl.compatNone = true
 	ops := []struct {
 		name  string
 		sc    scenario

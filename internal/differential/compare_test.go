@@ -120,6 +120,19 @@ func applyIntended(topic string, root, payload *node) bool {
 							changed = true
 						}
 					}
+					// Avro (avroWire): the row record is a branch of
+					// before's union; after names it.
+					if n := f.get("name").str(); n != "before" && n != "after" {
+						continue
+					}
+					for _, branch := range f.get("type").elems() {
+						for _, cf := range branch.get("fields").elems() {
+							if cf.get("name").str() == col {
+								*cf = node{raw: []byte(placeholder)}
+								changed = true
+							}
+						}
+					}
 				}
 			}
 		}

@@ -45,6 +45,8 @@ type scenario struct {
 	// avro runs both sides with Confluent's AvroConverter (key and value),
 	// each on a registry of its own (avro_test.go).
 	avro bool
+	// compatNone sets both registries' compatibility level to NONE.
+	compatNone bool
 }
 
 // result is what both sides wrote.
@@ -114,6 +116,10 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 		dreg, rreg := srtest.New(), srtest.New()
 		t.Cleanup(dreg.Close)
 		t.Cleanup(rreg.Close)
+		if sc.compatNone {
+			dreg.NoCompat()
+			rreg.NoCompat()
+		}
 		maps.Copy(dcfg, avroCfg(dreg.URL()))
 		maps.Copy(rcfg, avroCfg(rreg.URL()))
 		dbzWire, rivWire = newAvroWire(dreg.URL()).record, newAvroWire(rreg.URL()).record
