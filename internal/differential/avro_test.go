@@ -18,6 +18,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rivulet-cdc/rivulet/internal/conformance"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
@@ -27,8 +28,9 @@ import (
 // AvroConverter (schema-registry v8.3.1, built from its source by
 // scripts/confluent-avro.sh), Rivulet's written with its own Avro encoder,
 // each side registering with a registry of its own (internal/srtest: the
-// Confluent REST API; Confluent's registry server is not buildable here
-// without rest-utils, kcache, Jetty and Jersey of Confluent's own builds).
+// Confluent REST API; Confluent's registry server needs Confluent's own
+// rest-utils and kcache builds besides Jetty and Jersey, so it is not
+// built here).
 //
 // Both sides' records are in Confluent's wire format: magic byte 0, the
 // 4-byte schema id, the Avro binary datum. avroWire turns each key and value
@@ -39,11 +41,12 @@ import (
 // read with the schema its id names in that side's registry, so the rest
 // of the suite (normalised, intended, skipped) compares Avro records as it
 // compares JsonConverter's. The schema id itself and the registered text's
-// member order are the normalisations avroID and avroSchemaText of
-// normalised; everything else of the datum is in the text: two data read
-// with equal schemas are equal byte for byte exactly when their texts are
-// (unions are written as their branch's value, and the branch is fixed by
-// the schema and the value's kind).
+// spelling (member order, relative names) are the normalisations avroID
+// and avroSchemaText of normalised; everything else of the datum is in the
+// text: two data read with equal schemas are equal byte for byte exactly
+// when their texts are (unions are written as their branch's value, and
+// the branch is fixed by the schema and the value's kind; a string that
+// is not UTF-8 is written as {"not-utf8": base64}).
 
 // confluentAvro builds (once) and returns the classpath entry of
 // Confluent's AvroConverter and its dependencies.
@@ -173,7 +176,9 @@ func (a *avroWire) schema(id uint32) *avroSchema {
 }
 
 func fetchSchema(url string, id uint32) (string, error) {
-	cl := &http.Client{Timeout: 10 * time.Second}
+	// No idle connection outlives the lookup (testenv.Main checks for
+	// leaked goroutines).
+	cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := cl.Get(fmt.Sprintf("%s/schemas/ids/%d", url, id))
 	if err != nil {
 		return "", err
@@ -523,6 +528,9 @@ func (d *avroDecoder) primitive(out []byte, t, ns string) ([]byte, error) {
 		v, err := d.str()
 		if err != nil {
 			return nil, err
+		}
+		if !utf8.ValidString(v) {
+			return append(strconv.AppendQuote(append(out, `{"not-utf8":`...), base64.StdEncoding.EncodeToString([]byte(v))), '}'), nil
 		}
 		b, _ := json.Marshal(v)
 		return append(out, b...), nil
