@@ -720,7 +720,7 @@ func replayDebezium(t *testing.T, dir string, conn map[string]string, serverID u
 	props["offset.flush.interval.ms"] = "100"
 	props["schema.history.internal"] = "io.debezium.storage.file.history.FileSchemaHistory"
 	props["schema.history.internal.file.filename"] = historyFile
-	d := startDebezium(t, dir, props)
+	d := startDebezium(t, dir, props, nil)
 	deadline := time.Now().Add(2 * time.Minute)
 	for !markerSeen(db, m)(d.poll()) {
 		if d.failed() {
