@@ -13,6 +13,7 @@ var allowed = map[string][]string{
 	"binlog":      {"schema", "offsets", "event"},
 	"snapshot":    {"schema", "offsets", "event"},
 	"sink":        {"schema", "event"},
+	"sink/avro":   {"sink", "schema", "event"},
 	"schema":      {},
 	"offsets":     {},
 	"metrics":     {},

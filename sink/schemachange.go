@@ -203,8 +203,8 @@ func (k *Kafka) SendSchemaChanges(ctx context.Context, changes []*schema.Change,
 	for _, c := range changes {
 		var r Record
 		var err error
-		if k.avro != nil {
-			r, err = k.avro.SchemaChangeRecord(ctx, c, src)
+		if k.format != nil {
+			r, err = k.format.SchemaChangeRecord(ctx, c, src)
 		} else {
 			r, err = k.enc.SchemaChangeRecord(c, src)
 		}

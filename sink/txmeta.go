@@ -149,9 +149,9 @@ func (k *Kafka) SendTransaction(ctx context.Context, topic string, m *event.Tran
 		return err
 	}
 	var recs []Record
-	if k.avro != nil {
+	if k.format != nil {
 		var err error
-		if recs, _, err = k.avro.AppendTransaction(ctx, make([]Record, 0, 1), make([]byte, 0, 256), topic, m); err != nil {
+		if recs, _, err = k.format.AppendTransaction(ctx, make([]Record, 0, 1), make([]byte, 0, 256), topic, m); err != nil {
 			done(err)
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 )
 
 // runCmd wires the stages from cfg and runs until ctx is cancelled (graceful
@@ -168,16 +169,22 @@ func newSink(cfg *config.Config, log *slog.Logger, opts ...kgo.Opt) (engine.Sink
 		}
 		return sink.NewStdout(os.Stdout, j), nil
 	}
-	avro, err := avroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
+	ac, err := avroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
 	if err != nil {
 		return nil, err
+	}
+	var format sink.Format // nil: Debezium JSON
+	if ac != nil {
+		if format, err = avro.New(enc, *ac); err != nil {
+			return nil, err
+		}
 	}
 	if opts, err = kafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
 		return nil, err
 	}
 	kc := sink.KafkaConfig{
 		Encoding:    enc,
-		Avro:        avro,
+		Format:      format,
 		Brokers:     cfg.Kafka.BootstrapServers,
 		ClientID:    "rivulet-" + cfg.Name,
 		Compression: string(cfg.Kafka.Compression),
