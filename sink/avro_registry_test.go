@@ -1,4 +1,4 @@
-package avro
+package sink_test
 
 import (
 	"context"
@@ -11,13 +11,15 @@ import (
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/internal/srtest"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 )
 
-func newTestRegistry(t testing.TB) (*srtest.Registry, *Registry) {
+func newTestRegistry(t testing.TB) (*srtest.Registry, *avro.Registry) {
 	t.Helper()
 	srv := srtest.New()
 	t.Cleanup(srv.Close)
-	reg, err := NewRegistry(RegistryConfig{URLs: []string{srv.URL()}, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond})
+	reg, err := avro.NewRegistry(avro.RegistryConfig{URLs: []string{srv.URL()}, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestRegistry_RefusalIsFinal(t *testing.T) {
 	}
 	incompatible := `{"type":"record","name":"User","namespace":"t","fields":[{"name":"id","type":"int"},{"name":"n","type":"string"}]}`
 	_, err := reg.Register(ctx, "t-value", incompatible)
-	var re *RegistryError
+	var re *avro.RegistryError
 	if !errors.As(err, &re) || re.Status != http.StatusConflict {
 		t.Fatalf("err = %v, want a RegistryError with HTTP 409", err)
 	}
@@ -100,7 +102,7 @@ func customersV(extra ...schema.Column) *schema.Table {
 // by the rule, and the encoder reports the registry's refusal.
 func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 	srv, reg := newTestRegistry(t)
-	enc, err := NewAvro(DefaultJSONConfig("dbserver1"), AvroConfig{Registry: reg})
+	enc, err := avro.New(sink.DefaultJSONConfig("dbserver1"), avro.Config{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 		{Op: event.OpCreate, Table: v1, After: []event.Value{event.Int(1), str("anne")}, Source: streamSource},
 		{Op: event.OpCreate, Table: v2, After: []event.Value{event.Int(2), str("bob"), str("hi")}, Source: streamSource},
 	}
-	var recs []Record
+	var recs []sink.Record
 	var buf []byte
 	for i := range evs {
 		if recs, buf, err = enc.AppendRecords(ctx, recs, buf, &evs[i]); err != nil {
@@ -152,7 +154,7 @@ func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 	v3 := customersV(schema.Column{Name: "required", Type: schema.TypeInt, TypeName: "INT"})
 	ev := event.ChangeEvent{Op: event.OpCreate, Table: v3, After: []event.Value{event.Int(3), str("c"), event.Int(1)}, Source: streamSource}
 	_, _, err = enc.AppendRecords(ctx, nil, nil, &ev)
-	var re *RegistryError
+	var re *avro.RegistryError
 	if !errors.As(err, &re) || re.Status != http.StatusConflict {
 		t.Fatalf("NOT NULL column without default: err = %v, want the registry's 409", err)
 	}
@@ -170,7 +172,13 @@ func TestKafka_AvroRegistryOutage(t *testing.T) {
 	srv, reg := newTestRegistry(t)
 	srv.FailNext(4, http.StatusServiceUnavailable)
 	c := newCluster(t)
-	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.Avro = &AvroConfig{Registry: reg} })
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) {
+		enc, err := avro.New(cfg.Encoding, avro.Config{Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Format = enc
+	})
 	evs := kafkaEvents()
 	done, ch := doneCh(t)
 	if err := k.Send(context.Background(), evs, done); err != nil {

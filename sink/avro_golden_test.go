@@ -1,4 +1,4 @@
-package avro
+package sink_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -20,6 +21,25 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
+)
+
+// The encoder and Kafka tests' fixtures (export_test.go).
+var (
+	typesTable   = sink.TypesTable
+	typesRow     = sink.TypesRow
+	twoKeys      = sink.TwoKeys
+	customers    = sink.Customers
+	str          = sink.Str
+	benchEvents  = sink.BenchEvents
+	kafkaEvents  = sink.KafkaEvents
+	newCluster   = sink.NewCluster
+	newKafka     = sink.NewKafkaSink
+	doneCh       = sink.DoneCh
+	wait         = sink.Wait
+	consume      = sink.Consume
+	streamSource = sink.StreamSource()
 )
 
 // memRegistrar is an in-memory SchemaRegistrar: one id per distinct schema,
@@ -374,36 +394,40 @@ func compareWithGolden(t *testing.T, reg *memRegistrar, name string, rec, golden
 // type mapping, record and header.
 func TestAvro_MatchesJSONGolden(t *testing.T) {
 	txCases := map[string]bool{}
-	for _, tc := range txGoldenCases() {
-		txCases[tc.name] = true
+	for _, tc := range sink.TxGoldenCases() {
+		txCases[tc.Name] = true
 	}
-	cases := append(append(goldenCases(), modeCases()...), txGoldenCases()...)
+	cases := append(append(sink.GoldenCases(), sink.ModeCases()...), sink.TxGoldenCases()...)
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultJSONConfig("dbserver1")
+		t.Run(tc.Name, func(t *testing.T) {
+			cfg := sink.DefaultJSONConfig("dbserver1")
 			cfg.Version = "3.2.0.Final"
 			cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
+			if tc.Cfg != nil {
+				tc.Cfg(&cfg)
 			}
 			reg := newMemRegistrar()
-			enc, err := NewAvro(cfg, AvroConfig{Registry: reg})
+			enc, err := avro.New(cfg, avro.Config{Registry: reg})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var recs []Record
-			if txCases[tc.name] {
-				recs = avroTxRecords(t, enc, tc.events)
+			var recs []sink.Record
+			if txCases[tc.Name] {
+				planner, err := sink.NewJSON(cfg) // DataRecords, as the Kafka sink counts them
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = avroTxRecords(t, enc, planner, tc.Events)
 			} else {
 				var buf []byte
-				for i := range tc.events {
-					if recs, buf, err = enc.AppendRecords(context.Background(), recs, buf, &tc.events[i]); err != nil {
+				for i := range tc.Events {
+					if recs, buf, err = enc.AppendRecords(context.Background(), recs, buf, &tc.Events[i]); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
 			read := func(ext string) [][]byte {
-				b, err := os.ReadFile(filepath.Join("testdata", "golden", tc.name+"."+ext+".json"))
+				b, err := os.ReadFile(filepath.Join("testdata", "golden", tc.Name+"."+ext+".json"))
 				if err != nil {
 					if ext == "headers" {
 						return nil
@@ -447,12 +471,12 @@ func TestAvro_MatchesJSONGolden(t *testing.T) {
 // once, whatever the number of events.
 func TestAvro_NoPerRowRegistration(t *testing.T) {
 	reg := newMemRegistrar()
-	enc, err := NewAvro(DefaultJSONConfig("dbserver1"), AvroConfig{Registry: reg})
+	enc, err := avro.New(sink.DefaultJSONConfig("dbserver1"), avro.Config{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	types := typesTable()
-	var recs []Record
+	var recs []sink.Record
 	var buf []byte
 	for i := range 100 {
 		ev := event.ChangeEvent{Op: event.OpCreate, Table: types, After: typesRow(int64(i), "x"), Source: streamSource}
@@ -466,10 +490,10 @@ func TestAvro_NoPerRowRegistration(t *testing.T) {
 }
 
 // avroTxRecords is txRecords with the Avro encoder: BEGIN, the events, END.
-func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
+func avroTxRecords(t *testing.T, enc *avro.Encoder, planner *sink.JSON, evs []event.ChangeEvent) []sink.Record {
 	t.Helper()
 	ctx := context.Background()
-	topic := TransactionTopic("dbserver1", "")
+	topic := sink.TransactionTopic("dbserver1", "")
 	id := evs[0].Tx.ID
 	recs, buf, err := enc.AppendTransaction(ctx, nil, nil, topic, &event.Transaction{Status: event.TxBegin, ID: id, TsMs: 1718000000000})
 	if err != nil {
@@ -481,7 +505,7 @@ func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
 		if recs, buf, err = enc.AppendRecords(ctx, recs, buf, ev); err != nil {
 			t.Fatal(err)
 		}
-		n := int64(enc.j.DataRecords(ev))
+		n := int64(planner.DataRecords(ev))
 		end.EventCount += n
 		name := ev.Table.DB + "." + ev.Table.Name
 		found := false
@@ -504,17 +528,17 @@ func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
 // TestAvro_SchemaChangeRecord: a schema-change event in Avro decodes (goavro)
 // to the JSON encoder's payload, with and without table changes.
 func TestAvro_SchemaChangeRecord(t *testing.T) {
-	cfg := DefaultJSONConfig("dbserver1")
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.Version = "3.2.0.Final"
 	cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
 	jcfg := cfg
 	jcfg.KeySchemas, jcfg.ValueSchemas = false, false
-	jenc, err := NewJSON(jcfg)
+	jenc, err := sink.NewJSON(jcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := newMemRegistrar()
-	enc, err := NewAvro(cfg, AvroConfig{Registry: reg})
+	enc, err := avro.New(cfg, avro.Config{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +571,7 @@ func TestAvro_SchemaChangeRecord(t *testing.T) {
 // TestAvroHeartbeat: heartbeat records decode to {serverName} and {ts_ms}.
 func TestAvroHeartbeat(t *testing.T) {
 	reg := newMemRegistrar()
-	key, value, err := AvroHeartbeat(context.Background(), reg, "__debezium-heartbeat.dbserver1", "dbserver1", 1718000003123)
+	key, value, err := avro.Heartbeat(context.Background(), reg, "__debezium-heartbeat.dbserver1", "dbserver1", 1718000003123)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,5 +579,50 @@ func TestAvroHeartbeat(t *testing.T) {
 	compareWithGolden(t, reg, "value", value, []byte(`{"ts_ms":1718000003123}`))
 	if _, ok := reg.subjects["__debezium-heartbeat.dbserver1-value"]; !ok {
 		t.Errorf("subjects %v", reg.subjects)
+	}
+}
+
+// TestAvro_SchemaNameAdjustment: a topic prefix that is not a valid Avro
+// name fails with the fix under the default mode (as Confluent's converter
+// refuses it); with schema.name.adjustment.mode=avro the record names are
+// adjusted while topics and subjects keep the prefix.
+func TestAvro_SchemaNameAdjustment(t *testing.T) {
+	ev := event.ChangeEvent{Op: event.OpCreate, Table: customersV(), After: []event.Value{event.Int(1), str("a")}, Source: streamSource}
+	reg := newMemRegistrar()
+	enc, err := avro.New(sink.DefaultJSONConfig("my-server"), avro.Config{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = enc.AppendRecords(context.Background(), nil, nil, &ev)
+	if !errors.Is(err, sink.ErrEncode) || !strings.Contains(err.Error(), "schema.name.adjustment.mode=avro") {
+		t.Fatalf("err = %v, want an encode error naming schema.name.adjustment.mode=avro", err)
+	}
+	enc, err = avro.New(sink.DefaultJSONConfig("my-server"), avro.Config{Registry: reg, SchemaNames: avro.NameAdjustAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := enc.AppendRecords(context.Background(), nil, nil, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0].Topic != "my-server.inventory.customers" {
+		t.Errorf("topic %s", recs[0].Topic)
+	}
+	if _, ok := reg.subjects["my-server.inventory.customers-value"]; !ok {
+		t.Errorf("subjects %v", reg.subjects)
+	}
+	key, value, err := enc.Schemas(ev.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"name":"Key","namespace":"my_server.inventory.customers"`, `"connect.name":"my_server.inventory.customers.Key"`} {
+		if !strings.Contains(key, want) {
+			t.Errorf("key schema lacks %s: %s", want, key)
+		}
+	}
+	for _, want := range []string{`"name":"Envelope","namespace":"my_server.inventory.customers"`, `"connect.name":"my_server.inventory.customers.Value"`} {
+		if !strings.Contains(value, want) {
+			t.Errorf("value schema lacks %s: %s", want, value)
+		}
 	}
 }
