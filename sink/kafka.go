@@ -113,8 +113,8 @@ type TopicGroup struct {
 // refused with ErrFailed, so that nothing is written past a lost record.
 type Kafka struct {
 	cfg    KafkaConfig
-	enc    *JSON
-	format Format // nil: JSON
+	enc    *JSON  // the planner: topics, data records per event
+	format Format // the records' format: cfg.Format, else enc's JSON
 	cl     *kgo.Client
 	adm    *kadm.Client
 	log    *slog.Logger
@@ -237,6 +237,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
+	}
+	if k.format == nil {
+		k.format = enc.Format()
 	}
 	for _, h := range cfg.ContextHeaders {
 		k.ctxHdr = append(k.ctxHdr, kgo.RecordHeader{Key: h.Key, Value: h.Value})
@@ -400,12 +403,8 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	}
 	var err error
 	for i := range events {
-		if k.format != nil {
-			// May block (Avro: while a new table version's schemas are registered).
-			b.recs, b.buf, err = k.format.AppendRecords(ctx, b.recs, b.buf, &events[i])
-		} else {
-			b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i])
-		}
+		// May block (Avro: while a new table version's schemas are registered).
+		b.recs, b.buf, err = k.format.AppendRecords(ctx, b.recs, b.buf, &events[i])
 		if err != nil {
 			k.putBatch(b)
 			done(err)
