@@ -1,12 +1,12 @@
 package avro
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
-
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // NameAdjustment is schema.name.adjustment.mode (and field.name.adjustment.mode):

@@ -11,8 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rivulet-cdc/rivulet/sink"
 	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // Defaults of RegistryConfig.

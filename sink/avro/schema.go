@@ -1,12 +1,12 @@
 package avro
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
-
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // The Avro schemas below are what Confluent's AvroData.fromConnectSchema

@@ -1,8 +1,6 @@
 package avro
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
-
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // avroSchemaChangeColumn etc. are AvroData of the schema-change Connect

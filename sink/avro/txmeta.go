@@ -1,13 +1,12 @@
 package avro
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
-
 	"context"
 	"encoding/binary"
 	"fmt"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // The transaction topic's Avro schemas: AvroData of SchemaFactory's
