@@ -45,7 +45,7 @@ type Config struct {
 
 // Encoder encodes change events in Confluent's wire format (magic byte 0, the
 // 4-byte schema id, the Avro binary datum) with the Avro schemas Confluent's
-// AvroData derives from Debezium's Connect schemas (see avro_schema.go). It
+// AvroData derives from Debezium's Connect schemas (see schema.go). It
 // shares the column mapping, topic names and record rules (tombstones,
 // primary-key changes, skipped operations) of the JSON encoder. It is safe
 // for concurrent use.

@@ -15,7 +15,7 @@ import (
 )
 
 // avroSchemaChangeColumn etc. are AvroData of the schema-change Connect
-// schemas in schemachange.go (SchemaFactory: SchemaChangeKey,
+// schemas in sink/schemachange.go (SchemaFactory: SchemaChangeKey,
 // SchemaChangeValue, io.debezium.connector.schema.Change/Table/Column).
 const avroSchemaChangeColumn = `{"type":"record","name":"Column","namespace":"io.debezium.connector.schema","fields":[` +
 	`{"name":"name","type":"string"},` +

@@ -10,7 +10,7 @@ import (
 )
 
 // The transaction topic's Avro schemas: AvroData of SchemaFactory's
-// transactionKeySchema and transactionValueSchema (see txmeta.go). The
+// transactionKeySchema and transactionValueSchema (see sink/txmeta.go). The
 // optional array of event.collection structs is ["null", array].
 const (
 	avroTxKeySchema = `{"type":"record","name":"TransactionMetadataKey","namespace":"io.debezium.connector.common","fields":[` +
