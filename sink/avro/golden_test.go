@@ -1,10 +1,9 @@
-package sink_test
+package avro_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,29 +16,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
-
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
 	"github.com/rivulet-cdc/rivulet/sink/avro"
+	"github.com/rivulet-cdc/rivulet/sink/internal/fixture"
+	"github.com/rivulet-cdc/rivulet/sink/internal/sinktest"
 )
 
-// The encoder and Kafka tests' fixtures (export_test.go).
+// The tables and rows the sink's tests share (sink/internal/fixture).
 var (
-	typesTable   = sink.TypesTable
-	typesRow     = sink.TypesRow
-	twoKeys      = sink.TwoKeys
-	customers    = sink.Customers
-	str          = sink.Str
-	benchEvents  = sink.BenchEvents
-	kafkaEvents  = sink.KafkaEvents
-	newCluster   = sink.NewCluster
-	newKafka     = sink.NewKafkaSink
-	doneCh       = sink.DoneCh
-	wait         = sink.Wait
-	consume      = sink.Consume
-	streamSource = sink.StreamSource()
+	typesTable   = fixture.TypesTable
+	typesRow     = fixture.TypesRow
+	twoKeys      = fixture.TwoKeys
+	customers    = fixture.Customers
+	str          = fixture.Str
+	benchEvents  = fixture.BenchEvents
+	streamSource = fixture.StreamSource
 )
 
 // memRegistrar is an in-memory SchemaRegistrar: one id per distinct schema,
@@ -77,68 +70,6 @@ func (m *memRegistrar) schema(id int) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.schemas[id]
-}
-
-// decodeWire decodes a Confluent wire-format record with the schema its id
-// names, and checks that nothing trails the datum.
-func decodeWire(t *testing.T, lookup func(int) string, b []byte) (schema string, native any) {
-	t.Helper()
-	if len(b) < 5 || b[0] != 0 {
-		t.Fatalf("not Confluent wire format: % x", b[:min(len(b), 8)])
-	}
-	schema = lookup(int(binary.BigEndian.Uint32(b[1:5])))
-	if schema == "" {
-		t.Fatalf("unknown schema id %d", binary.BigEndian.Uint32(b[1:5]))
-	}
-	codec, err := goavro.NewCodec(withoutDefaults(t, schema))
-	if err != nil {
-		t.Fatalf("goavro refuses the schema: %v\n%s", err, schema)
-	}
-	native, rest, err := codec.NativeFromBinary(b[5:])
-	if err != nil {
-		t.Fatalf("decode: %v", err)
-	}
-	if len(rest) != 0 {
-		t.Fatalf("%d bytes left after the datum", len(rest))
-	}
-	return schema, native
-}
-
-// withoutDefaults drops the fields' defaults, which a datum's decoding
-// does not use: goavro checks them by decoding the JSON through float64 (a
-// long default such as 9223372036854775807 fails) and wants a big.Rat for a
-// decimal default where the Avro specification (and Java's Avro) take the
-// ISO-8859-1 string Confluent's AvroData writes.
-func withoutDefaults(t *testing.T, schema string) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(schema), &v); err != nil {
-		t.Fatal(err)
-	}
-	var strip func(any)
-	strip = func(n any) {
-		switch x := n.(type) {
-		case []any:
-			for _, e := range x {
-				strip(e)
-			}
-		case map[string]any:
-			if _, isField := x["name"]; isField {
-				if _, hasType := x["type"]; hasType && x["type"] != "record" {
-					delete(x, "default")
-				}
-			}
-			for _, e := range x {
-				strip(e)
-			}
-		}
-	}
-	strip(v)
-	out, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }
 
 // avroCmp compares a goavro-decoded datum with the JSON payload of the same
@@ -376,7 +307,7 @@ func compareWithGolden(t *testing.T, reg *memRegistrar, name string, rec, golden
 			want = p
 		}
 	}
-	schemaText, native := decodeWire(t, reg.schema, rec)
+	schemaText, native := sinktest.DecodeWire(t, reg.schema, rec)
 	var sch any
 	if err := json.Unmarshal([]byte(schemaText), &sch); err != nil {
 		t.Fatal(err)
@@ -394,10 +325,10 @@ func compareWithGolden(t *testing.T, reg *memRegistrar, name string, rec, golden
 // type mapping, record and header.
 func TestAvro_MatchesJSONGolden(t *testing.T) {
 	txCases := map[string]bool{}
-	for _, tc := range sink.TxGoldenCases() {
+	for _, tc := range sinktest.TxGoldenCases() {
 		txCases[tc.Name] = true
 	}
-	cases := append(append(sink.GoldenCases(), sink.ModeCases()...), sink.TxGoldenCases()...)
+	cases := append(append(sinktest.GoldenCases(), sinktest.ModeCases()...), sinktest.TxGoldenCases()...)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			cfg := sink.DefaultJSONConfig("dbserver1")
@@ -427,7 +358,7 @@ func TestAvro_MatchesJSONGolden(t *testing.T) {
 				}
 			}
 			read := func(ext string) [][]byte {
-				b, err := os.ReadFile(filepath.Join("testdata", "golden", tc.Name+"."+ext+".json"))
+				b, err := os.ReadFile(filepath.Join("..", "testdata", "golden", tc.Name+"."+ext+".json"))
 				if err != nil {
 					if ext == "headers" {
 						return nil

@@ -1,4 +1,4 @@
-package sink_test
+package avro_test
 
 import (
 	"context"
