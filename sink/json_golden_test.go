@@ -23,7 +23,7 @@ func TestJSON_Golden(t *testing.T) {
 }
 
 // TestJSON_GoldenModes is TestJSON_Golden for the cases of every mode,
-// defaults and source type propagation (json_modes_golden_test.go).
+// defaults and source type propagation (sinktest.ModeCases).
 func TestJSON_GoldenModes(t *testing.T) {
 	runGolden(t, sinktest.ModeCases())
 }

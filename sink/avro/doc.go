@@ -26,8 +26,10 @@
 //   - NameAdjustment is schema.name.adjustment.mode / field.name.adjustment.mode.
 //   - Heartbeat encodes the heartbeat records.
 //
-// Its tests that check records against the JSON golden files share the
-// JSON encoder's fixtures and live beside them, in sink (avro_*_test.go).
+// Its tests decode every record with goavro and compare it with the JSON
+// golden files (../testdata/golden, the cases of sink/internal/sinktest).
+// The Kafka transport's test with an unavailable registry is in sink
+// (kafka_avro_test.go).
 //
 // Format facts cite their source: Confluent's AvroData and AvroConverter,
 // and DEBEZIUM-REFERENCE sections 2 and 3.
