@@ -74,6 +74,8 @@ func withoutDefaults(t *testing.T, schema string) string {
 	return string(out)
 }
 
+// NewTestRegistry starts an in-memory registry (srtest, BACKWARD rule) and
+// a client of it with short backoffs.
 func NewTestRegistry(t testing.TB) (*srtest.Registry, *avro.Registry) {
 	t.Helper()
 	srv := srtest.New()

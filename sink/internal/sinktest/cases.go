@@ -11,12 +11,17 @@ import (
 	"github.com/rivulet-cdc/rivulet/sink/internal/fixture"
 )
 
+// Case is one JSON golden case: the encoder setting (on top of the
+// golden tests' defaults) and the events whose records are the golden file
+// testdata/golden/<Name>.*.json.
 type Case struct {
 	Name   string
 	Cfg    func(*sink.JSONConfig)
 	Events []event.ChangeEvent
 }
 
+// GoldenCases are the cases of the type mappings, record sequences and
+// sources (testdata/README.md).
 func GoldenCases() []Case {
 	types := fixture.TypesTable()
 	orders := fixture.TwoKeys()
