@@ -23,6 +23,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 	"github.com/rivulet-cdc/rivulet/verify"
 )
@@ -110,7 +111,7 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := sink.NewAvro(encCfg, *ac)
+	enc, err := avro.New(encCfg, *ac)
 	if err != nil {
 		return nil, nil, err
 	}
