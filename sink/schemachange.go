@@ -241,13 +241,7 @@ func (k *Kafka) SendSchemaChanges(ctx context.Context, changes []*schema.Change,
 	}
 	recs := make([]Record, 0, len(changes))
 	for i, c := range changes {
-		var rs []Record
-		var err error
-		if k.avro != nil {
-			rs, err = k.avro.SchemaChangeRecords(ctx, c, srcs[i])
-		} else {
-			rs, err = k.enc.SchemaChangeRecords(c, srcs[i])
-		}
+		rs, err := k.format.SchemaChangeRecords(ctx, c, srcs[i])
 		if err != nil {
 			done(err)
 			return err
