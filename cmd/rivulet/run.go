@@ -105,11 +105,10 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		}
 		src = &binlog.ArchiveSource{Reader: reader, Archive: a, Check: serverCheck(cfg), Logger: log.With("component", "binlog")}
 	}
-	src, err = withSnapshot(cfg, src, loader, stream.Snapshot(), log)
+	snapCfg, err := snapshotConfig(cfg, loader, stream.Snapshot(), log)
 	if err != nil {
 		return err
 	}
-	src = withSignals(cfg, src, loader, filter, log)
 
 	snk, err := newSink(cfg, log, kafkaMetrics(reg))
 	if err != nil {
@@ -151,6 +150,8 @@ func runCmd(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		SchemaChanges:   schemaChangeSink(cfg, snk),
 		Transactions:    txs,
 		TxMetadata:      txMeta,
+		Snapshot:        snapCfg,
+		Signals:         signalConfig(cfg, loader, filter, log),
 	}, src, newObservedSink(snk, stream, cfg), observedStore{runStore, stream})
 	stopHTTP()
 	return errors.Join(runErr, g.Wait())

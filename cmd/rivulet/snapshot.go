@@ -12,11 +12,11 @@ import (
 
 var _ engine.SnapshotObserver = (*metrics.Snapshot)(nil)
 
-// withSnapshot wraps the binlog source with the initial snapshot for the
-// snapshot modes that read data (initial, initial_only, when_needed,
-// always, configuration_based with snapshot.data); no_data, never and
-// recovery stream only.
-func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (engine.Source, error) {
+// snapshotConfig is the initial snapshot for the snapshot modes that read
+// data (initial, initial_only, when_needed, always, configuration_based
+// with snapshot.data); nil for no_data, never and recovery, which stream
+// only.
+func snapshotConfig(cfg *config.Config, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (*engine.SnapshotConfig, error) {
 	plan := cfg.Plan()
 	var mode engine.SnapshotMode
 	switch plan.Data {
@@ -31,7 +31,7 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 		mode = engine.SnapshotWhenNeeded
 	default:
 		obs.Skipped()
-		return src, nil
+		return nil, nil
 	}
 	snap, err := snapshot.New(snapshot.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
@@ -43,10 +43,10 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 	if err != nil {
 		return nil, err
 	}
-	return engine.WithSnapshot(src, engine.SnapshotConfig{
+	return &engine.SnapshotConfig{
 		Mode: mode, StopAfter: !plan.Stream, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
 		Logger: log.With("component", "snapshot"), Observer: obs, ProgressInterval: progressInterval(cfg),
-	}), nil
+	}, nil
 }
 
 var (
