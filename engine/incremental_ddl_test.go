@@ -16,10 +16,17 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-// feedSource is a Source whose batches the test hands in.
-type feedSource struct{ feed chan binlog.Batch }
+// feedSource is a Source whose batches the test hands in; with no stored
+// position it starts at start.
+type feedSource struct {
+	feed  chan binlog.Batch
+	start offsets.Position
+}
 
 func (f *feedSource) Start(_ context.Context, p offsets.Position) (offsets.Position, error) {
+	if p.IsZero() {
+		return f.start, nil
+	}
 	return p, nil
 }
 

@@ -18,32 +18,6 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-// stepSource starts at bin.000001:4 and streams the batches the test
-// hands in.
-type stepSource struct{ feed chan binlog.Batch }
-
-func (s *stepSource) Start(_ context.Context, p offsets.Position) (offsets.Position, error) {
-	if p.IsZero() {
-		return offsets.Position{File: "bin.000001", Pos: 4}, nil
-	}
-	return p, nil
-}
-
-func (s *stepSource) Run(ctx context.Context, _ offsets.Position, out chan<- binlog.Batch) error {
-	for {
-		select {
-		case b := <-s.feed:
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
 // scriptSnapshotter is a chunk reader whose chunks the test hands in; a
 // nil chunk ends the run. Every Run is announced on runs. Its Floor is
 // the run's first window, below every chunk's: nothing the merge rule
@@ -238,7 +212,7 @@ func TestRun_OneLoopInterleaves(t *testing.T) {
 		return ch
 	}
 
-	src := &stepSource{feed: make(chan binlog.Batch)}
+	src := &feedSource{feed: make(chan binlog.Batch), start: pos(4)}
 	initial, incremental := newScriptSnapshotter(), newScriptSnapshotter()
 	snk := &logSink{more: make(chan struct{}, 1)}
 	store := &memStore{}

@@ -208,37 +208,26 @@ func (l *sourceLoop) loop(ctx context.Context, bin <-chan binlog.Batch) error {
 				continue
 			}
 		}
-		var in input
 		if l.quiet() || l.stopping {
 			// The streaming path: a receive as cheap as a range over bin.
 			// The reader closes bin when ctx or chunkCtx end.
-			ok := false
-			if l.idle == nil {
-				in.b, ok = <-bin
-			} else {
-				select {
-				case in.b, ok = <-bin:
-				default:
-					if err := l.waitIdle(ctx); err != nil {
-						return err
-					}
-					in.b, ok = <-bin
+			if len(bin) == 0 {
+				if err := l.waitIdle(ctx); err != nil {
+					return err
 				}
 			}
+			b, ok := <-bin
 			if !ok {
 				return nil
 			}
-			if err := l.onStream(ctx, in.b); err != nil {
+			if err := l.onStream(ctx, b); err != nil {
 				return err
 			}
 			continue
 		}
-		in = l.recv(ctx, bin, false)
-		if in.kind == inNone {
-			if err := l.waitIdle(ctx); err != nil {
-				return err
-			}
-			in = l.recv(ctx, bin, true)
+		in := l.recv(ctx, bin)
+		if in.kind == inFailed {
+			return in.err
 		}
 		if (in.kind == inInitialChunk || in.kind == inIncrementalChunk) && !in.ok && l.chunkCtx.Err() != nil {
 			in.kind = inStop // the reader ended because the stop began
@@ -346,14 +335,15 @@ type input struct {
 	b    binlog.Batch
 	ch   *snapshot.Chunk
 	sig  Signal
-	ok   bool // false: the channel was closed
+	ok   bool  // false: the channel was closed
+	err  error // inFailed
 }
 
 type inputKind uint8
 
 const (
-	inNone inputKind = iota
-	inStream
+	inStream inputKind = iota
+	inFailed
 	inInitialChunk
 	inIncrementalChunk
 	inSignal
@@ -363,10 +353,11 @@ const (
 	inCancel
 )
 
-// recv selects over every source of the loop once; without block it
-// returns inNone when nothing is ready. A chunk channel is watched only
-// while its state holds no chunk (and, incremental, is not paused).
-func (l *sourceLoop) recv(ctx context.Context, bin <-chan binlog.Batch, block bool) (in input) {
+// recv waits for the next thing the loop must act on. A chunk channel is
+// watched only while its state holds no chunk (and, incremental, is not
+// paused). When no channel holds anything yet, the sink side is told
+// first (waitIdle; a failure there is inFailed).
+func (l *sourceLoop) recv(ctx context.Context, bin <-chan binlog.Batch) (in input) {
 	var initCh, incCh <-chan *snapshot.Chunk
 	var initWait, incWait <-chan time.Time
 	if s := l.init; s != nil {
@@ -385,28 +376,11 @@ func (l *sourceLoop) recv(ctx context.Context, bin <-chan binlog.Batch, block bo
 		}
 		incWait = s.wait.C()
 	}
-	stop := l.chunkCtx.Done()
-	if !block {
-		select {
-		case in.b, in.ok = <-bin:
-			in.kind = inStream
-		case in.ch, in.ok = <-initCh:
-			in.kind = inInitialChunk
-		case in.ch, in.ok = <-incCh:
-			in.kind = inIncrementalChunk
-		case in.sig = <-l.kafka:
-			in.kind = inSignal
-		case <-initWait:
-			in.kind = inInitialWait
-		case <-incWait:
-			in.kind = inIncrementalWait
-		case <-stop:
-			in.kind = inStop
-		case <-ctx.Done():
-			in.kind = inCancel
-		default:
+	if len(bin) == 0 && len(initCh) == 0 && len(incCh) == 0 && len(l.kafka) == 0 {
+		if in.err = l.waitIdle(ctx); in.err != nil {
+			in.kind = inFailed
+			return in
 		}
-		return in
 	}
 	select {
 	case in.b, in.ok = <-bin:
@@ -421,7 +395,7 @@ func (l *sourceLoop) recv(ctx context.Context, bin <-chan binlog.Batch, block bo
 		in.kind = inInitialWait
 	case <-incWait:
 		in.kind = inIncrementalWait
-	case <-stop:
+	case <-l.chunkCtx.Done():
 		in.kind = inStop
 	case <-ctx.Done():
 		in.kind = inCancel
