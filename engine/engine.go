@@ -163,7 +163,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	// The sink side of the source loop: each batch's DDL is recorded, its
 	// end tracked until every record before it is acknowledged.
 	deliver := func(ctx context.Context, b binlog.Batch) error {
-		if err := recordSchema(ctx, cfg, b); err != nil {
+		if err := recordSchema(ctx, &cfg, &b); err != nil {
 			return err
 		}
 		seq := tr.add(b.End)

@@ -106,7 +106,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 				}
 				open, n = true, 0
 			}
-			err := recordSchema(ctx, cfg, b)
+			err := recordSchema(ctx, &cfg, &b)
 			if err == nil && len(b.Schema) > 0 && cfg.SchemaChanges != nil {
 				if err = cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSource(b.End), ack); err != nil {
 					err = fmt.Errorf("schema changes: %w", err)

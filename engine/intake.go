@@ -46,7 +46,7 @@ func (in *intake) timedOut(ctx context.Context) bool {
 // recordSchema counts the batch, records its DDL in the schema history
 // before its position can be committed (RELIABILITY §4), and logs one line
 // per DDL (a state change of the model, never per row).
-func recordSchema(ctx context.Context, cfg Config, b binlog.Batch) error {
+func recordSchema(ctx context.Context, cfg *Config, b *binlog.Batch) error {
 	if cfg.Observer != nil {
 		cfg.Observer.BatchQueued(len(b.Events))
 	}

@@ -220,6 +220,14 @@ func (l *sourceLoop) loop(ctx context.Context, bin <-chan binlog.Batch) error {
 			if !ok {
 				return nil
 			}
+			if l.inc == nil && (l.init == nil || l.init.done) {
+				// Plain streaming: no marker to add, no state to act on
+				// (nor a later reader of l.stream).
+				if err := l.send(ctx, b); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := l.onStream(ctx, b); err != nil {
 				return err
 			}
