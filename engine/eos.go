@@ -46,6 +46,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 		maxEvents = DefaultTransactionEvents
 	}
 	txm := newTxMeta(cfg.TxMetadata)
+	counter := newSendCounter(cfg.Observer, cfg.SkippedOperations)
 	in := startIntake(ctx, cfg)
 	defer in.release()
 	g, gctx := in.g, in.gctx
@@ -95,7 +96,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 			}
 			open, last = false, end
 			if cfg.Observer != nil {
-				cfg.Observer.OffsetCommitted(end.Pos)
+				cfg.Observer.OffsetCommitted(end.File, end.Pos)
 			}
 			return nil
 		}
@@ -114,7 +115,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 			}
 			if err == nil {
 				// BEGIN and END records belong to the Kafka transaction too.
-				err = sendEvents(ctx, txm, snk, &b, ack)
+				err = sendEvents(ctx, txm, counter, snk, &b, ack)
 			}
 			if err == nil {
 				err = acked()

@@ -172,11 +172,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
-	loader := schema.NewLoader(schema.LoaderConfig{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: engine.MySQL(cfg),
-		Filter: filter, Logger: log,
-	})
+	loader := engine.NewLoader(cfg, filter, log)
 	defer loader.Close()
 	all, err := snapshot.CapturedTables(ctx, loader)
 	if err != nil {
@@ -213,12 +209,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	} else {
 		fmt.Fprintf(out, "instance: none answers at %s: comparing with the topics as they are\n", addr)
 	}
-	snapCfg := snapshot.Config{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: engine.MySQL(cfg),
-		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
-		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
-	}
+	snapCfg := engine.SnapshotReader(cfg, nil)
 	results, err := verify.Run(ctx, verify.Config{
 		Tables: tables, Snapshot: snapCfg, Encoder: enc, Codec: codec,
 		Kafka: cl, WaitPosition: wait, Dir: o.workDir, MaxKeys: o.maxKeys, Logger: log,
