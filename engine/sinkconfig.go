@@ -11,6 +11,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 )
 
 // newSink builds the transport cfg selects (sink.type): Kafka, with the
@@ -29,16 +30,22 @@ func newSink(cfg *config.Config, o Options, opts ...kgo.Opt) (Sink, error) {
 		}
 		return sink.NewStdout(cmp.Or[io.Writer](o.Stdout, os.Stdout), j), nil
 	}
-	avro, err := AvroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
+	ac, err := AvroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
 	if err != nil {
 		return nil, err
+	}
+	var format sink.Format // nil: Debezium JSON
+	if ac != nil {
+		if format, err = avro.New(enc, *ac); err != nil {
+			return nil, err
+		}
 	}
 	if opts, err = KafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
 		return nil, err
 	}
 	kc := sink.KafkaConfig{
 		Encoding:    enc,
-		Avro:        avro,
+		Format:      format,
 		Brokers:     cfg.Kafka.BootstrapServers,
 		ClientID:    "rivulet-" + cfg.Name,
 		Compression: string(cfg.Kafka.Compression),

@@ -70,10 +70,11 @@ type KafkaConfig struct {
 	DeliveryTimeout time.Duration
 	// Encoding configures the record encoder.
 	Encoding JSONConfig
-	// Avro, when set, encodes keys and values in Confluent's Avro wire
-	// format with schemas registered in a schema registry
-	// (key.converter/value.converter = AvroConverter) instead of JSON.
-	Avro *AvroConfig
+	// Format, when set, renders the records instead of Debezium JSON: the
+	// Avro format (sink/avro) for key.converter/value.converter =
+	// AvroConverter. Topics, skipped operations and the data records a
+	// transaction counts still come from Encoding.
+	Format Format
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
 	Logger *slog.Logger
@@ -111,14 +112,14 @@ type TopicGroup struct {
 // A record that Kafka finally refuses makes the sink fail: later Sends are
 // refused with ErrFailed, so that nothing is written past a lost record.
 type Kafka struct {
-	cfg  KafkaConfig
-	enc  *JSON
-	avro *Avro // nil: JSON
-	cl   *kgo.Client
-	adm  *kadm.Client
-	log  *slog.Logger
-	recs *semaphore.Weighted
-	byts *semaphore.Weighted
+	cfg    KafkaConfig
+	enc    *JSON  // the planner: topics, data records per event
+	format Format // the records' format: cfg.Format, else enc's JSON
+	cl     *kgo.Client
+	adm    *kadm.Client
+	log    *slog.Logger
+	recs   *semaphore.Weighted
+	byts   *semaphore.Weighted
 
 	maxBytes int64
 	// ctxHdr is ContextHeaders as franz-go headers, shared read-only by the
@@ -151,12 +152,6 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	enc, err := NewJSON(cfg.Encoding)
 	if err != nil {
 		return nil, err
-	}
-	var avro *Avro
-	if cfg.Avro != nil {
-		if avro, err = NewAvro(cfg.Encoding, *cfg.Avro); err != nil {
-			return nil, err
-		}
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = DefaultClientID
@@ -234,7 +229,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	k := &Kafka{
 		cfg:      cfg,
 		enc:      enc,
-		avro:     avro,
+		format:   cfg.Format,
 		cl:       cl,
 		adm:      kadm.NewClient(cl),
 		log:      log,
@@ -242,6 +237,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
+	}
+	if k.format == nil {
+		k.format = enc.Format()
 	}
 	for _, h := range cfg.ContextHeaders {
 		k.ctxHdr = append(k.ctxHdr, kgo.RecordHeader{Key: h.Key, Value: h.Value})
@@ -405,12 +403,8 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	}
 	var err error
 	for i := range events {
-		if k.avro != nil {
-			// May block while a new table version's schemas are registered.
-			b.recs, b.buf, err = k.avro.AppendRecords(ctx, b.recs, b.buf, &events[i])
-		} else {
-			b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i])
-		}
+		// May block (Avro: while a new table version's schemas are registered).
+		b.recs, b.buf, err = k.format.AppendRecords(ctx, b.recs, b.buf, &events[i])
 		if err != nil {
 			k.putBatch(b)
 			done(err)

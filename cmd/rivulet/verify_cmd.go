@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
@@ -23,6 +22,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 	"github.com/rivulet-cdc/rivulet/verify"
 )
@@ -110,22 +110,17 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := sink.NewAvro(encCfg, *ac)
+	enc, err := avro.New(encCfg, *ac)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []sr.ClientOpt{sr.URLs(cfg.Avro.RegistryURLs...)}
-	if cfg.Avro.User != "" {
-		opts = append(opts, sr.BasicAuth(cfg.Avro.User, cfg.Avro.Password.Reveal()))
+	// The registry client of the run (TLS, basic or bearer auth) reads the
+	// schemas back by id.
+	reg, ok := ac.Registry.(*avro.Registry)
+	if !ok {
+		return nil, nil, fmt.Errorf("schema registry client: %T cannot read schemas by id", ac.Registry)
 	}
-	src, err := sr.NewClient(opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("schema registry client for %s: %w", strings.Join(cfg.Avro.RegistryURLs, ","), err)
-	}
-	return enc, verify.NewAvroCodec(func(ctx context.Context, id int) (string, error) {
-		s, err := src.SchemaByID(ctx, id)
-		return s.Schema, err
-	}), nil
+	return enc, verify.NewAvroCodec(reg.SchemaByID), nil
 }
 
 // newVerifyKafka is a Kafka client of `rivulet verify` with the settings
