@@ -58,7 +58,7 @@ type SchemaChangeSink interface {
 // ddlSources returns the source block of each schema change of b: the
 // stream's (the statement's start, GTID and time), else the position
 // after the group, its server and time.
-func ddlSources(b binlog.Batch) []event.Source {
+func ddlSources(b *binlog.Batch) []event.Source {
 	if len(b.SchemaSource) == len(b.Schema) {
 		return b.SchemaSource
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
@@ -115,18 +114,13 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []sr.ClientOpt{sr.URLs(cfg.Avro.RegistryURLs...)}
-	if cfg.Avro.User != "" {
-		opts = append(opts, sr.BasicAuth(cfg.Avro.User, cfg.Avro.Password.Reveal()))
+	// The registry client of the run (TLS, basic or bearer auth) reads the
+	// schemas back by id.
+	reg, ok := ac.Registry.(*avro.Registry)
+	if !ok {
+		return nil, nil, fmt.Errorf("schema registry client: %T cannot read schemas by id", ac.Registry)
 	}
-	src, err := sr.NewClient(opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("schema registry client for %s: %w", strings.Join(cfg.Avro.RegistryURLs, ","), err)
-	}
-	return enc, verify.NewAvroCodec(func(ctx context.Context, id int) (string, error) {
-		s, err := src.SchemaByID(ctx, id)
-		return s.Schema, err
-	}), nil
+	return enc, verify.NewAvroCodec(reg.SchemaByID), nil
 }
 
 // newVerifyKafka is a Kafka client of `rivulet verify` with the settings
@@ -206,7 +200,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	cancel()
 	if serr == nil {
 		fmt.Fprintf(out, "instance: running at %s; each read is compared once the instance has acknowledged every change up to it\n", addr)
-		wait = waitAcknowledged(addr, o.wait, log)
+		wait = waitAcknowledged(addr, o.wait, cfg.Offsets.ExactlyOnce, log)
 	} else {
 		fmt.Fprintf(out, "instance: none answers at %s: comparing with the topics as they are\n", addr)
 	}
@@ -231,9 +225,11 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 }
 
 // waitAcknowledged polls the instance's /status until its acknowledged
-// (or stored) position reaches p; after limit it gives up with a warning
-// (the re-checks still see later changes).
-func waitAcknowledged(addr string, limit time.Duration, log *slog.Logger) func(context.Context, offsets.Position) error {
+// position reaches p (outside the initial snapshot, which the instance does
+// not report as acknowledged); with exactly-once, whose commits carry the
+// records, its stored position once no snapshot runs. After limit it gives
+// up with a warning (the re-checks still see later changes).
+func waitAcknowledged(addr string, limit time.Duration, exactlyOnce bool, log *slog.Logger) func(context.Context, offsets.Position) error {
 	return func(ctx context.Context, p offsets.Position) error {
 		deadline := time.Now().Add(limit)
 		for {
@@ -241,13 +237,12 @@ func waitAcknowledged(addr string, limit time.Duration, log *slog.Logger) func(c
 			st, _, err := fetchStatus(qctx, addr)
 			cancel()
 			if err == nil {
-				for _, q := range []offsets.Position{
-					{File: st.Offsets.Acknowledged.File, Pos: uint64(st.Offsets.Acknowledged.Pos)},
-					{File: st.Offsets.Stored.File, Pos: uint64(st.Offsets.Stored.Pos)},
-				} {
-					if q.File != "" && snapshot.ComparePositions(q, p) >= 0 {
-						return nil
-					}
+				q := offsets.Position{File: st.Offsets.Acknowledged.File, Pos: uint64(st.Offsets.Acknowledged.Pos)}
+				if exactlyOnce && !st.Snapshot.Running {
+					q = offsets.Position{File: st.Offsets.Stored.File, Pos: uint64(st.Offsets.Stored.Pos)}
+				}
+				if q.File != "" && snapshot.ComparePositions(q, p) >= 0 {
+					return nil
 				}
 			}
 			if time.Now().After(deadline) {
