@@ -223,6 +223,16 @@ func TableFromMap(e *replication.TableMapEvent, mariadb bool) (*schema.TableDef,
 		// the binlog.
 		t.Columns[i].HasDefault = t.Columns[i].Nullable
 	}
+	if mariadb {
+		// MariaDB's long unique keys: hidden BIGINTs after the last column
+		// (DB_ROW_HASH_n), not columns of the table.
+		h := 0
+		for h < n-1 && schema.IsLongUniqueHash(t.Columns[n-1-h].Name) && t.Columns[n-1-h].Type == schema.TypeBigInt {
+			h++
+		}
+		n -= h
+		t.Columns, def.Columns, t.HashColumns = t.Columns[:n], def.Columns[:n], h
+	}
 	if mariadb && n >= 2 && t.Columns[n-2].Name == "row_start" && t.Columns[n-1].Name == "row_end" {
 		// MariaDB's implicit system-versioning columns: generated and kept
 		// last, so a later ADD COLUMN goes before them as the server puts it.

@@ -203,6 +203,9 @@ func (a *applier) id(tn *ast.TableName) (TableID, error) {
 
 func (a *applier) record(tc TableChange) {
 	if tc.Def != nil {
+		if a.tr.cfg.MariaDB && tc.Def.Table != nil {
+			tc.Def.Table.HashColumns = longUniqueKeys(tc.Def)
+		}
 		tc.Def = a.tr.withFilter(tc.Def)
 		if tc.Type != ChangeDrop {
 			a.put(tc.ID.DB, tc.ID.Name, tc.Def)
@@ -325,6 +328,7 @@ type editTable struct {
 	xs                          []ColumnDef
 	idx                         []Index
 	charset, collation, comment string
+	engine                      string
 	// orig holds, beside cols, each column's name before this ALTER TABLE
 	// ("" for columns it added): CHANGE, MODIFY, RENAME COLUMN, DROP and
 	// ALTER COLUMN name the columns of the table as it was, so that
@@ -339,10 +343,11 @@ func (d *TableDef) edit() *editTable {
 		cols:    slices.Clone(d.Table.Columns),
 		xs:      slices.Clone(d.Columns),
 		idx:     make([]Index, len(d.Indexes)),
-		charset: d.Charset, collation: d.Collation, comment: d.Comment,
+		charset: d.Charset, collation: d.Collation, comment: d.Comment, engine: d.Engine,
 	}
 	for i, ix := range d.Indexes {
 		ix.Columns = slices.Clone(ix.Columns)
+		ix.Lengths = slices.Clone(ix.Lengths)
 		e.idx[i] = ix
 	}
 	return e
@@ -375,6 +380,16 @@ func (e *editTable) implicitPeriod() {
 	}
 }
 
+// unversion drops MariaDB's implicit row_start and row_end (ALTER TABLE
+// ... DROP SYSTEM VERSIONING).
+func (e *editTable) unversion() {
+	e.versioned = false
+	if n := len(e.cols); n >= 2 && e.appendAt() == n-2 {
+		e.deleteCol(n - 1)
+		e.deleteCol(n - 2)
+	}
+}
+
 // nameBefore is column i's name before this ALTER TABLE (its current
 // name when it was added or outside ALTER TABLE).
 func (e *editTable) nameBefore(i int) string {
@@ -393,9 +408,16 @@ func (e *editTable) nameBefore(i int) string {
 func (e *editTable) rebindIndexes() {
 	for j := range e.idx {
 		parts := e.idx[j].Columns[:0]
-		for _, p := range e.idx[j].Columns {
+		lens := e.idx[j].Lengths[:0]
+		keep := func(k int, name string) {
+			parts = append(parts, name)
+			if e.idx[j].Lengths != nil {
+				lens = append(lens, e.idx[j].Lengths[k])
+			}
+		}
+		for k, p := range e.idx[j].Columns {
 			if p == "" { // an expression part
-				parts = append(parts, p)
+				keep(k, p)
 				continue
 			}
 			name := ""
@@ -411,10 +433,13 @@ func (e *editTable) rebindIndexes() {
 				}
 			}
 			if name != "" {
-				parts = append(parts, name)
+				keep(k, name)
 			}
 		}
 		e.idx[j].Columns = parts
+		if e.idx[j].Lengths != nil {
+			e.idx[j].Lengths = lens
+		}
 	}
 	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return len(ix.Columns) == 0 })
 }
@@ -488,7 +513,7 @@ func (e *editTable) def() *TableDef {
 			}
 		}
 	}
-	return &TableDef{Table: t, Charset: e.charset, Collation: e.collation, Comment: e.comment, Columns: e.xs, Indexes: e.idx}
+	return &TableDef{Table: t, Charset: e.charset, Collation: e.collation, Comment: e.comment, Columns: e.xs, Indexes: e.idx, Engine: e.engine}
 }
 
 func (a *applier) createTable(s *ast.CreateTableStmt) error {
@@ -563,9 +588,15 @@ func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool
 			if cs := charsetOfCollation(o.StrValue); cs != "" {
 				e.charset = cs
 			}
+		case ast.TableOptionEngine:
+			e.engine = strings.ToLower(o.StrValue)
 		case ast.TableOptionComment:
 			if o.StrValue == versionedMarker {
 				e.versioned = true
+				continue
+			}
+			if o.StrValue == unversionedMarker {
+				e.unversion()
 				continue
 			}
 			e.comment = o.StrValue
@@ -682,13 +713,21 @@ func (e *editTable) partial(keys []*ast.IndexPartSpecification) bool {
 
 func (e *editTable) addConstraint(c *ast.Constraint) error {
 	cols := make([]string, 0, len(c.Keys))
-	for _, k := range c.Keys {
+	var lens []int
+	for i, k := range c.Keys {
 		if k.Column != nil {
 			cols = append(cols, k.Column.Name.O)
 		} else {
 			cols = append(cols, "")
 		}
+		if k.Length > 0 {
+			if lens == nil {
+				lens = make([]int, len(c.Keys))
+			}
+			lens[i] = k.Length
+		}
 	}
+	hash := c.Option != nil && c.Option.Tp == ast.IndexTypeHash
 	switch c.Tp {
 	case ast.ConstraintPrimaryKey:
 		e.dropPrimary()
@@ -717,7 +756,7 @@ func (e *editTable) addConstraint(c *ast.Constraint) error {
 			name = e.indexName(cols[0])
 		}
 		unique := c.Tp == ast.ConstraintUniq || c.Tp == ast.ConstraintUniqKey || c.Tp == ast.ConstraintUniqIndex
-		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols, Partial: e.partial(c.Keys)})
+		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols, Partial: e.partial(c.Keys), Lengths: lens, Hash: hash})
 	case ast.ConstraintCheck:
 		if c.Expr != nil {
 			if f, ok := c.Expr.(*ast.FuncCallExpr); ok && f.FnName.L == "json_valid" && len(f.Args) == 1 {
@@ -750,7 +789,15 @@ func (e *editTable) dropColumn(i int) {
 		return // ALTER TABLE: rebindIndexes at the end of the statement
 	}
 	for j := range e.idx {
-		e.idx[j].Columns = slices.DeleteFunc(e.idx[j].Columns, func(c string) bool { return strings.EqualFold(c, name) })
+		ix := &e.idx[j]
+		for k := len(ix.Columns) - 1; k >= 0; k-- {
+			if strings.EqualFold(ix.Columns[k], name) {
+				ix.Columns = slices.Delete(ix.Columns, k, k+1)
+				if ix.Lengths != nil {
+					ix.Lengths = slices.Delete(ix.Lengths, k, k+1)
+				}
+			}
+		}
 	}
 	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return len(ix.Columns) == 0 })
 }

@@ -60,7 +60,11 @@ func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.S
 	if hasMode {
 		m = mysql.SQLMode(mode) & sqlModeBits
 	}
-	text := rewriteMariaDB(stripSetStatement(sql))
+	text := stripSetStatement(sql)
+	if m&mysql.ModeANSIQuotes != 0 {
+		text = ansiIdents(text, m&mysql.ModeNoBackslashEscapes != 0)
+	}
+	text = rewriteMariaDB(text)
 	retriedDefaults := false
 	for attempt := 0; attempt < 8; attempt++ {
 		stmts, err = dp.parseOnce(text, m)
@@ -238,6 +242,7 @@ func rewriteMariaDB(sql string) string {
 	// comment changes no table; the parser lacks it.
 	dbStmt := (wordAt(toks, 0, 1) == "CREATE" || wordAt(toks, 0, 1) == "ALTER") &&
 		(wordAt(toks, 0, 2) == "DATABASE" || wordAt(toks, 0, 2) == "SCHEMA")
+	periods := periodsOf(toks)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		up := strings.ToUpper(t)
@@ -399,6 +404,28 @@ func rewriteMariaDB(sql string) string {
 			b.WriteString(" INDEX " + periodIndex + " " + strings.Join(toks[k:m+1], ""))
 			i = m
 			continue
+		case isIdentToken(t) && nextWord(toks, i, up) == "WITHOUT" && wordAt(toks, i, 3) == "OVERLAPS" && periods[strings.ToLower(unquote(t))] != nil:
+			// A key part "p WITHOUT OVERLAPS" (MariaDB 10.5 application-time
+			// period p of this statement): the key holds the period's end
+			// and start columns, in that order (information_schema).
+			pc := periods[strings.ToLower(unquote(t))]
+			b.WriteString(pc[1] + ", " + pc[0])
+			i = skipWords(toks, i, 3)
+			continue
+		case up == "ADD" && nextWord(toks, i, up) == "SYSTEM" && wordAt(toks, i, 3) == "VERSIONING":
+			// ALTER TABLE ... ADD SYSTEM VERSIONING: the table option
+			// (the applier adds row_start and row_end unless the table has
+			// period columns).
+			i = skipWords(toks, i, 3)
+			b.WriteString(" COMMENT '" + versionedMarker + "' ")
+			continue
+		case up == "DROP" && nextWord(toks, i, up) == "SYSTEM" && wordAt(toks, i, 3) == "VERSIONING":
+			// ALTER TABLE ... DROP SYSTEM VERSIONING: the applier drops the
+			// implicit row_start and row_end (explicit period columns need
+			// their own DROP COLUMN, or the server refuses the statement).
+			i = skipWords(toks, i, 3)
+			b.WriteString(" COMMENT '" + unversionedMarker + "' ")
+			continue
 		case (up == "WITH" || up == "WITHOUT") && nextWord(toks, i, up) == "SYSTEM":
 			// WITH SYSTEM VERSIONING as a table option: the hidden row_start
 			// and row_end columns are added by the applier (see versioned).
@@ -459,13 +486,13 @@ var engineOptions = map[string]bool{
 
 // versionedMarker stands for WITH SYSTEM VERSIONING in a rewritten table
 // comment, periodMarker for GENERATED ALWAYS AS ROW START|END in a
-// rewritten column comment. ALTER TABLE ADD|DROP SYSTEM VERSIONING is left
-// to the fallbacks (tests across the tree use it as the column-changing
-// statement the parser cannot read).
+// rewritten column comment, unversionedMarker for ALTER TABLE ... DROP
+// SYSTEM VERSIONING.
 const (
-	versionedMarker = "rivulet:system-versioned"
-	periodMarker    = "rivulet:period-column"
-	periodIndex     = "rivulet_period_for"
+	versionedMarker   = "rivulet:system-versioned"
+	unversionedMarker = "rivulet:not-system-versioned"
+	periodMarker      = "rivulet:period-column"
+	periodIndex       = "rivulet_period_for"
 )
 
 // trailingSpace stands for a trailing space of an ENUM/SET value in the
@@ -687,4 +714,114 @@ func unquote(s string) string {
 		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
 	}
 	return s
+}
+
+// ansiIdents rewrites the "double-quoted" identifiers of a statement
+// written under sql_mode ANSI_QUOTES as `backquoted` ones: inside them
+// a doubled "" is one quote and a backslash is itself (the server reads
+// identifiers without escapes), which the TiDB lexer does not follow.
+// Strings ('...', with backslash escapes unless NO_BACKSLASH_ESCAPES),
+// backquoted identifiers and comments are copied as they are.
+func ansiIdents(sql string, noBackslash bool) string {
+	if !strings.Contains(sql, `"`) {
+		return sql
+	}
+	var b strings.Builder
+	b.Grow(len(sql) + 8)
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '`':
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == '\\' && c == '\'' && !noBackslash {
+					j += 2
+					continue
+				}
+				if sql[j] == c {
+					if j+1 < len(sql) && sql[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(sql))
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '"':
+			var id strings.Builder
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == '"' {
+					if j+1 < len(sql) && sql[j+1] == '"' {
+						id.WriteByte('"')
+						j += 2
+						continue
+					}
+					break
+				}
+				id.WriteByte(sql[j])
+				j++
+			}
+			if j >= len(sql) { // unterminated: leave it to the parser
+				b.WriteString(sql[i:])
+				return b.String()
+			}
+			b.WriteByte('`')
+			b.WriteString(strings.ReplaceAll(id.String(), "`", "``"))
+			b.WriteByte('`')
+			i = j + 1
+		case c == '/' && strings.HasPrefix(sql[i:], "/*") && !strings.HasPrefix(sql[i:], "/*!") && !strings.HasPrefix(sql[i:], "/*M!"):
+			end := strings.Index(sql[i+2:], "*/")
+			j := len(sql)
+			if end >= 0 {
+				j = i + 2 + end + 2
+			}
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '#' || c == '-' && strings.HasPrefix(sql[i:], "-- "):
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			b.WriteString(sql[i : i+j])
+			i += j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// periodsOf finds the periods a statement declares, PERIOD FOR p (s, e):
+// lower-case name to its start and end column tokens as written.
+func periodsOf(toks []string) map[string][]string {
+	var out map[string][]string
+	for i := 0; i < len(toks); i++ {
+		if !strings.EqualFold(toks[i], "PERIOD") || nextWord(toks, i, "PERIOD") != "FOR" {
+			continue
+		}
+		j := skipWords(toks, i, 3) // the period's name
+		if j >= len(toks) {
+			break
+		}
+		var cols []string
+		k := j + 1
+		for ; k < len(toks) && toks[k] != ")"; k++ {
+			if w := strings.TrimSpace(toks[k]); w != "" && w != "(" && w != "," {
+				cols = append(cols, w)
+			}
+		}
+		if len(cols) == 2 {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[strings.ToLower(unquote(toks[j]))] = cols
+		}
+		i = k
+	}
+	return out
 }

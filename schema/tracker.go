@@ -20,6 +20,9 @@ type TableDef struct {
 	Comment   string
 	Columns   []ColumnDef // parallel to Table.Columns
 	Indexes   []Index
+	// Engine is the ENGINE table option, lower case; "" when the
+	// statements never named one (the server's default, InnoDB).
+	Engine string
 }
 
 // ColumnDef holds a column's attributes that do not affect decoding.
@@ -48,6 +51,11 @@ type Index struct {
 	// full ones, and takes the first full UNIQUE NOT NULL key as the
 	// table's implicit primary key (MariaDB sql_table.cc sort_keys).
 	Partial bool
+	// Lengths holds each key part's prefix length in characters (0: the
+	// whole column); nil when no part has one.
+	Lengths []int
+	// Hash is USING HASH.
+	Hash bool
 }
 
 // TrackerConfig configures a Tracker.

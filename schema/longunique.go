@@ -1,0 +1,125 @@
+package schema
+
+import "strings"
+
+// longUniqueKeys counts the long unique keys of a MariaDB table: each has
+// a hidden DB_ROW_HASH_n BIGINT column at the end of the row (10.4+,
+// sql_table.cc add_hash_field), which every row image and TABLE_MAP
+// carries but information_schema and SHOW CREATE TABLE leave out.
+//
+// A UNIQUE key (never the primary key) is long when it is USING HASH, has
+// a BLOB/TEXT part without a prefix, or its parts take more bytes than the
+// engine's key limit (InnoDB 3072, MyISAM 1000; length bytes not counted).
+// MEMORY's hash keys are native. Measured against MariaDB 10.11's row
+// images (TestLongUniqueHashColumns_MariaDB).
+func longUniqueKeys(d *TableDef) int {
+	limit := 3072
+	switch d.Engine {
+	case "memory", "heap":
+		return 0
+	case "myisam", "mrg_myisam":
+		limit = 1000
+	case "aria":
+		limit = 2300
+	}
+	t := d.Table
+	n := 0
+	for _, ix := range d.Indexes {
+		if !ix.Unique || ix.Primary {
+			continue
+		}
+		if ix.Hash {
+			n++
+			continue
+		}
+		total, long := 0, false
+		for k, name := range ix.Columns {
+			if name == "" {
+				continue // an expression part
+			}
+			i := t.ColumnIndex(name)
+			if i < 0 {
+				continue
+			}
+			prefix := 0
+			if k < len(ix.Lengths) {
+				prefix = ix.Lengths[k]
+			}
+			b, whole := keyPartBytes(&t.Columns[i], prefix)
+			if whole {
+				long = true
+				break
+			}
+			if b > limit {
+				long = true
+				break
+			}
+			total += b
+		}
+		if long || total > limit {
+			n++
+		}
+	}
+	return n
+}
+
+// keyPartBytes is the bytes a key part takes in the key (without length
+// bytes): prefix characters or the whole column, times the character set's
+// longest character. whole is set for a BLOB/TEXT-like part without a
+// prefix, which only a hash can index.
+func keyPartBytes(c *Column, prefix int) (n int, whole bool) {
+	switch c.Type {
+	case TypeText, TypeBlob, TypeJSON, TypeGeometry:
+		if prefix <= 0 {
+			return 0, true
+		}
+		if c.Type == TypeText || c.Type == TypeJSON {
+			return prefix * maxLen(c.Charset), false
+		}
+		return prefix, false
+	case TypeChar, TypeVarchar:
+		l := c.Length
+		if prefix > 0 && prefix < l {
+			l = prefix
+		}
+		return l * maxLen(c.Charset), false
+	case TypeBinary, TypeVarbinary:
+		l := c.Length
+		if prefix > 0 && prefix < l {
+			l = prefix
+		}
+		return l, false
+	case TypeTinyInt, TypeYear, TypeEnum:
+		return 1, false
+	case TypeSmallInt:
+		return 2, false
+	case TypeMediumInt, TypeDate, TypeTime:
+		return 3, false
+	case TypeInt, TypeFloat, TypeTimestamp, TypeInet4:
+		return 4, false
+	case TypeBigInt, TypeDouble, TypeDateTime, TypeSet:
+		return 8, false
+	case TypeDecimal:
+		return c.Length/2 + 1, false
+	case TypeBit:
+		return (c.Length + 7) / 8, false
+	case TypeInet6, TypeUUID:
+		return 16, false
+	}
+	return 8, false
+}
+
+// IsLongUniqueHash reports whether a column name is one MariaDB gives the
+// hidden column of a long unique key (DB_ROW_HASH_1, DB_ROW_HASH_2, ...).
+func IsLongUniqueHash(name string) bool {
+	rest, ok := strings.CutPrefix(name, "DB_ROW_HASH_")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
