@@ -473,6 +473,18 @@ func (e *editTable) colIndex(name string) int {
 // def publishes the edited table, computing the key: the primary key, else
 // the first unique index whose columns are all NOT NULL.
 func (e *editTable) def() *TableDef {
+	// Primary key columns are NOT NULL, also when the statement names the
+	// key before the column it renames or adds ("ADD PRIMARY KEY (b),
+	// CHANGE a b INT": the server applies keys after the columns).
+	for _, ix := range e.idx {
+		if ix.Primary {
+			for _, c := range ix.Columns {
+				if i := e.colIndex(c); c != "" && i >= 0 {
+					e.cols[i].Nullable = false
+				}
+			}
+		}
+	}
 	for i := range e.cols {
 		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
 		// implicit DEFAULT NULL, ColumnEditorImpl.optional).

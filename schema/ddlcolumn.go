@@ -251,6 +251,19 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			str(TypeVarchar, "VARCHAR")
 		}
 		c.Length = max(flen, 0)
+		if n := c.Length * maxLen(c.Charset); n > 1<<16-1 {
+			// Longer than a VARCHAR can be: outside strict mode the server
+			// makes it the smallest TEXT/BLOB holding it (strict mode
+			// refuses the statement, which then never reaches the binlog).
+			text := c.Charset != "binary"
+			name := blobName(n, text)
+			if text {
+				c.Type, c.TypeName = TypeText, name
+			} else {
+				c.Type, c.TypeName = TypeBlob, name
+			}
+			c.Length = 0
+		}
 	case mysql.TypeTinyBlob, mysql.TypeBlob, mysql.TypeMediumBlob, mysql.TypeLongBlob:
 		text := charset != "binary"
 		var name string

@@ -144,3 +144,28 @@ func TestWithoutOverlaps(t *testing.T) {
 		t.Errorf("u: indexes %+v, want one on a, e, s", u.Indexes)
 	}
 }
+
+// TestVarcharTooLongIsText: outside strict mode the server makes a VARCHAR
+// longer than 65535 bytes the smallest TEXT/BLOB holding it (main/ctype_utf16le:
+// VARCHAR(17000) CHARACTER SET utf16le is MEDIUMTEXT in information_schema).
+func TestVarcharTooLongIsText(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (a VARCHAR(17000) CHARACTER SET utf16le, b VARCHAR(16383) CHARACTER SET utf8mb4, "+
+		"c VARCHAR(16384) CHARACTER SET utf8mb4, d VARBINARY(70000), e VARCHAR(65535) CHARACTER SET latin1)")
+	want := []string{"MEDIUMTEXT", "VARCHAR", "MEDIUMTEXT", "MEDIUMBLOB", "VARCHAR"}
+	for i, c := range tr.Def("app", "t").Table.Columns {
+		if c.TypeName != want[i] {
+			t.Errorf("%s: %s, want %s", c.Name, c.TypeName, want[i])
+		}
+	}
+}
+
+// TestPrimaryKeyBeforeChange: the server makes primary key columns NOT
+// NULL after the column changes of the statement (suite/innodb innodb-index).
+func TestPrimaryKeyBeforeChange(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t2 (a INT, b INT, c INT)",
+		"ALTER TABLE t2 ADD PRIMARY KEY (alpha), CHANGE a alpha INT, CHANGE b beta INT, MODIFY c INT NOT NULL")
+	c := tr.Def("app", "t2").Table.Columns[0]
+	if c.Name != "alpha" || c.Nullable || c.HasDefault {
+		t.Errorf("alpha: %+v, want NOT NULL without a default", c)
+	}
+}

@@ -63,6 +63,9 @@ type stats struct {
 	serverCrashes                 []string
 	fallbackStmts                 []string
 	harnessErrs                   []string
+	// where the time goes: mariadb-test runs (checkpoints included),
+	// waiting for the marker row, comparing tables, cleaning up
+	tReplay, tWait, tCheck, tCleanup time.Duration
 }
 
 func (s *stats) add(f func(*stats)) {
@@ -207,6 +210,7 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 		curMu.Unlock()
 		fileStart := time.Now()
 		code := replay(t, srv, f, vardir, url)
+		st.add(func(s *stats) { s.tReplay += time.Since(fileStart) })
 		if verbose {
 			t.Logf("%s: exit %d in %s", f, code, time.Since(fileStart).Round(time.Millisecond))
 		}
@@ -238,9 +242,11 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 			continue
 		}
 		h.checkpoint(t.Context(), "end")
+		t0 := time.Now()
 		if err := cleanup(srv); err != nil {
 			t.Fatal(err)
 		}
+		st.add(func(s *stats) { s.tCleanup += time.Since(t0) })
 		if (i+1)%50 == 0 {
 			t.Logf("%d/%d files, %s", i+1, len(files), time.Since(began).Round(time.Second))
 		}
@@ -352,7 +358,11 @@ func (h *harness) checkpoint(ctx context.Context, _ string) {
 		h.st.add(func(s *stats) { s.harnessErrs = append(s.harnessErrs, err.Error()) })
 		return
 	}
-	if err := h.sm.waitMark(h.mark, 5*time.Minute); err != nil {
+	t0 := time.Now()
+	err := h.sm.waitMark(h.mark, 5*time.Minute)
+	t1 := time.Now()
+	defer func() { h.st.add(func(s *stats) { s.tWait += t1.Sub(t0); s.tCheck += time.Since(t1) }) }()
+	if err != nil {
 		f := h.file()
 		h.st.add(func(s *stats) { s.readerStops = append(s.readerStops, fmt.Sprintf("%s: %v", f, err)) })
 		h.stop()
@@ -606,7 +616,22 @@ func cleanup(srv *testenv.Server) error {
 		if schema.IsSystemDatabase(db) || db == "rivulet_mark" {
 			continue
 		}
-		if r, err := c.Execute("DROP DATABASE " + quote(db)); err == nil {
+		r, err := c.Execute("DROP DATABASE " + quote(db))
+		if err != nil {
+			// Files a test wrote into the database's directory (SELECT
+			// ... INTO OUTFILE 'name') make DROP DATABASE fail after it
+			// deleted db.opt: the next CREATE DATABASE IF NOT EXISTS
+			// would then keep a database whose default character set is
+			// each session's character_set_server. Remove them, retry.
+			dir := filepath.Join(srv.Dir, "data", db)
+			if ents, derr := os.ReadDir(dir); derr == nil {
+				for _, e := range ents {
+					_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+				}
+			}
+			r, err = c.Execute("DROP DATABASE " + quote(db))
+		}
+		if err == nil {
 			r.Close()
 		}
 	}
@@ -707,6 +732,8 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	fmt.Printf("DDL corpus: statements seen %d, parsed %d, passed over without a parse %d, column-neutral unparsed %d, fallbacks %d [%s], stops %d, reader stops %d\n",
 		st.seen, st.parsed, st.notParsed, st.neutral, st.fallbackTotal(), strings.Join(kinds, " "), len(st.stops), len(st.readerStops))
 	fmt.Printf("DDL corpus: server crashes (mariadbd, restarted) %d\n", len(st.serverCrashes))
+	fmt.Printf("DDL corpus: time in mariadb-test %s (of which waiting for the reader %s, comparing tables %s), cleaning up %s\n",
+		st.tReplay.Round(time.Second), st.tWait.Round(time.Second), st.tCheck.Round(time.Second), st.tCleanup.Round(time.Second))
 	fmt.Printf("DDL corpus: %d checkpoints (before statements that drop tables, and at the end of each file)\n", st.checkpoints)
 	fmt.Printf("DDL corpus: tables right %d of %d (%.3f%%); tables with rows %d: last row (after the table's last DDL) decoded with the server's columns %d, no row event since the table's last DDL %d, wrong %d\n",
 		st.tablesRight, st.tables, pct, st.rowTables, st.rowsOK, st.rowsUnseen, len(st.rowFailures))
