@@ -177,7 +177,7 @@ func planTable(tm *tableMap, t *schema.Table, pos string) ([]colPlan, error) {
 			if col.Type == schema.TypeDecimal && col.Scale != p.scale {
 				return nil, mismatch("column %s has scale %d in the binlog but %d in the schema", col.Name, p.scale, col.Scale)
 			}
-			if p.prec < 1 || p.prec > 65 || p.scale > 30 || p.scale > p.prec {
+			if p.prec < 1 || p.prec > 65 || p.scale > 38 || p.scale > p.prec { // MariaDB: scale up to 38
 				return nil, mismatch("column %s has invalid DECIMAL(%d,%d) metadata", col.Name, p.prec, p.scale)
 			}
 		}

@@ -155,17 +155,17 @@ func (a *applier) markBoolean(c *Column) {
 }
 
 func (a *applier) get(db, name string) *TableDef {
-	k := keyOf(db, name)
+	k := a.tr.keyOf(db, name)
 	if d, ok := a.overlay[k]; ok {
 		return d
 	}
 	return a.tr.tables[k]
 }
 
-func (a *applier) put(db, name string, d *TableDef) { a.overlay[keyOf(db, name)] = d }
+func (a *applier) put(db, name string, d *TableDef) { a.overlay[a.tr.keyOf(db, name)] = d }
 
 func (a *applier) dbCharset(db string) string {
-	k := strings.ToLower(db)
+	k := a.tr.fold(db)
 	if cs, ok := a.dbs[k]; ok && cs != nil {
 		return *cs
 	}
@@ -176,7 +176,7 @@ func (a *applier) dbCharset(db string) string {
 }
 
 func (a *applier) dbExists(db string) bool {
-	k := strings.ToLower(db)
+	k := a.tr.fold(db)
 	if cs, ok := a.dbs[k]; ok {
 		return cs != nil
 	}
@@ -231,7 +231,7 @@ func (a *applier) stmt(st ast.StmtNode) error {
 	case *ast.DropIndexStmt:
 		return a.dropIndex(s)
 	case *ast.CreateDatabaseStmt:
-		k := strings.ToLower(s.Name.O)
+		k := a.tr.fold(s.Name.O)
 		if a.dbExists(s.Name.O) && s.IfNotExists {
 			return nil
 		}
@@ -258,13 +258,13 @@ func (a *applier) stmt(st ast.StmtNode) error {
 		}
 		if cs := dbOptionsCharset(s.Options); cs != "" {
 			cs = normCharset(cs)
-			a.dbs[strings.ToLower(name)] = &cs
-			a.setDBName(strings.ToLower(name), name)
+			a.dbs[a.tr.fold(name)] = &cs
+			a.setDBName(a.tr.fold(name), name)
 		}
 		a.db = name
 		return nil
 	case *ast.DropDatabaseStmt:
-		k := strings.ToLower(s.Name.O)
+		k := a.tr.fold(s.Name.O)
 		a.dbs[k] = nil
 		a.db = s.Name.O
 		a.dropDatabaseTables(k)

@@ -169,3 +169,51 @@ func TestPrimaryKeyBeforeChange(t *testing.T) {
 		t.Errorf("alpha: %+v, want NOT NULL without a default", c)
 	}
 }
+
+// TestCaseSensitiveNames: with lower_case_table_names=0 (CaseSensitiveNames)
+// t1 and T1 are two tables, in databases DB1 and db1 too
+// (main/lowercase_table5); switching the mode keys the model again.
+func TestCaseSensitiveNames(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MariaDB: true, CaseSensitiveNames: true})
+	tr.SetDatabase("test", "utf8mb4")
+	for _, s := range []string{
+		"CREATE TABLE t1 (a INT)", "CREATE TABLE T1 (b INT, c INT)",
+		"CREATE DATABASE DB1", "CREATE DATABASE db1", "CREATE TABLE DB1.x (a INT)", "CREATE TABLE db1.x (a INT, b INT)",
+		"DROP TABLE t1", "DROP DATABASE DB1",
+	} {
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "test", SQL: s, Pos: "test"}); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if tr.Def("test", "t1") != nil {
+		t.Error("test.t1 survived its DROP TABLE")
+	}
+	if d := tr.Def("test", "T1"); d == nil || d.Table.Name != "T1" || len(d.Table.Columns) != 2 {
+		t.Errorf("test.T1: %+v", d)
+	}
+	if tr.Def("DB1", "x") != nil {
+		t.Error("DB1.x survived DROP DATABASE DB1")
+	}
+	if d := tr.Def("db1", "x"); d == nil || len(d.Table.Columns) != 2 {
+		t.Errorf("db1.x: %+v", d)
+	}
+	tr.mu.Lock()
+	tr.setCaseSensitive(false)
+	tr.mu.Unlock()
+	if d := tr.Def("TEST", "t1"); d == nil || d.Table.Name != "T1" {
+		t.Errorf("case-insensitive test.t1: %+v", d)
+	}
+	if d := tr.Def("DB1", "X"); d == nil || len(d.Table.Columns) != 2 {
+		t.Errorf("case-insensitive db1.x: %+v", d)
+	}
+}
+
+// TestDecimalScale38: MariaDB allows DECIMAL scales up to 38.
+func TestDecimalScale38(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (a DECIMAL(65,38), b DECIMAL(41,38) NOT NULL)")
+	for _, c := range tr.Def("app", "t").Table.Columns {
+		if c.Type != TypeDecimal || c.Scale != 38 {
+			t.Errorf("%s: %+v, want DECIMAL scale 38", c.Name, c)
+		}
+	}
+}

@@ -115,7 +115,7 @@ type stream struct {
 	done   chan error
 	wg     sync.WaitGroup
 	mu     sync.Mutex
-	last   map[string]int // db.table (lower case) -> columns of its last row event
+	last   map[string]int // db.table -> columns of its last row event
 	mark   chan int
 }
 
@@ -324,14 +324,14 @@ func (h *harness) start() error {
 						}
 						continue
 					}
-					s.last[strings.ToLower(ev.Table.DB+"."+ev.Table.Name)] = len(ev.Table.Columns)
+					s.last[ev.Table.DB+"."+ev.Table.Name] = len(ev.Table.Columns)
 				}
 				// A row before a table's DDL says nothing about the
 				// table now: only rows after its last DDL are checked.
 				for _, c := range b.Schema {
 					for _, tc := range c.Tables {
-						delete(s.last, strings.ToLower(tc.ID.DB+"."+tc.ID.Name))
-						delete(s.last, strings.ToLower(tc.PreviousID.DB+"."+tc.PreviousID.Name))
+						delete(s.last, tc.ID.DB+"."+tc.ID.Name)
+						delete(s.last, tc.PreviousID.DB+"."+tc.PreviousID.Name)
 					}
 				}
 				s.mu.Unlock()
@@ -495,7 +495,7 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 		default:
 			diff = cmp.Diff(want, withoutImplicitPeriod(got, want), columnEq)
 		}
-		key := strings.ToLower(id.DB + "." + id.Name)
+		key := id.DB + "." + id.Name
 		st.add(func(s *stats) {
 			s.tables++
 			if diff == "" {
