@@ -63,6 +63,7 @@ type stats struct {
 	serverCrashes                 []string
 	fallbackStmts                 []string
 	harnessErrs                   []string
+	timedOutFiles                 []string
 	// where the time goes: mariadb-test runs (checkpoints included),
 	// waiting for the marker row, comparing tables, cleaning up
 	tReplay, tWait, tCheck, tCleanup time.Duration
@@ -221,6 +222,7 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 				s.skipped++
 			case -1:
 				s.timedOut++
+				s.timedOutFiles = append(s.timedOutFiles, f)
 			}
 		})
 		if !srv.Running() {
@@ -408,7 +410,7 @@ func replay(t *testing.T, srv *testenv.Server, file, vardir, url string) int {
 	if err := os.WriteFile(test, []byte(instrument(string(src), url)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), fileTimeout(t))
 	defer cancel()
 	suiteDir := filepath.Join(MySQLTestDir, filepath.Dir(filepath.Dir(file)))
 	if strings.HasPrefix(file, "main/") {
@@ -739,8 +741,8 @@ func report(t *testing.T, st *stats, took time.Duration) {
 		st.tablesRight, st.tables, pct, st.rowTables, st.rowsOK, st.rowsUnseen, len(st.rowFailures))
 	show := func(what string, list []string) {
 		for i, s := range list {
-			if i == 40 {
-				fmt.Printf("  ... %d more %s\n", len(list)-40, what)
+			if i == 400 {
+				fmt.Printf("  ... %d more %s\n", len(list)-400, what)
 				break
 			}
 			fmt.Printf("  %s: %s\n", what, strings.ReplaceAll(s, "\n", " "))
@@ -753,6 +755,7 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	show("harness error", st.harnessErrs)
 	show("server crash", st.serverCrashes)
 	show("fallback", st.fallbackStmts)
+	show("timed out", st.timedOutFiles)
 	if os.Getenv("RIVULET_DDL_CORPUS") == "" {
 		// The sample is held to the goals: nothing stops, every table right.
 		for _, s := range st.stops {
@@ -846,4 +849,18 @@ func instrument(src, url string) string {
 			strings.HasSuffix(tl, delim) || strings.HasSuffix(tl, "{") || strings.HasSuffix(tl, "}")
 	}
 	return strings.Join(out, "\n")
+}
+
+// fileTimeout is how long one file may run (RIVULET_DDL_CORPUS_FILE_TIMEOUT,
+// default 3m); a file killed after it is still compared at its end.
+func fileTimeout(t *testing.T) time.Duration {
+	v := os.Getenv("RIVULET_DDL_CORPUS_FILE_TIMEOUT")
+	if v == "" {
+		return 3 * time.Minute
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("RIVULET_DDL_CORPUS_FILE_TIMEOUT=%q: want a duration such as 90s", v)
+	}
+	return d
 }
