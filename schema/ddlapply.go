@@ -1153,6 +1153,9 @@ func (tr *Tracker) neutralChange(d DDL) (*Change, bool) {
 			}
 		}
 	}
+	if def != nil && tr.cfg.MariaDB && mayChangeHashColumns(def, n, d.SQL) {
+		return nil, false
+	}
 	if !tr.tracked(n.Table.DB) {
 		return nil, true
 	}

@@ -123,3 +123,30 @@ func IsLongUniqueHash(name string) bool {
 	}
 	return true
 }
+
+// mayChangeHashColumns reports whether an unparsed index statement may add
+// or remove a MariaDB long unique key, and so a hidden column of every row
+// image: a UNIQUE index added USING HASH or on a table where some key
+// could pass the smallest engine limit (a BLOB/TEXT column, or columns
+// taking more than 1000 bytes together), or an index dropped from a table
+// that has long unique keys.
+func mayChangeHashColumns(def *TableDef, n Neutral, sql string) bool {
+	if len(n.DropsIndexes) > 0 && def.Table.HashColumns > 0 {
+		return true
+	}
+	if !n.AddsUnique {
+		return false
+	}
+	if strings.Contains(strings.ToUpper(sql), "HASH") {
+		return true
+	}
+	total := 0
+	for i := range def.Table.Columns {
+		b, whole := keyPartBytes(&def.Table.Columns[i], 0)
+		if whole {
+			return true
+		}
+		total += b
+	}
+	return total > 1000
+}

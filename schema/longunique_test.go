@@ -217,3 +217,26 @@ func TestDecimalScale38(t *testing.T) {
 		}
 	}
 }
+
+// TestNeutralLongUnique: an unparsed statement that adds a UNIQUE index is
+// column-neutral for the row images only when no long unique key (a hidden
+// hash column) can come of it.
+func TestNeutralLongUnique(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE s (a INT PRIMARY KEY, b VARCHAR(10))", "CREATE TABLE l (a INT PRIMARY KEY, b TEXT)",
+		"CREATE TABLE h (a INT PRIMARY KEY, b BLOB, UNIQUE KEY ub (b))")
+	for _, c := range []struct {
+		sql     string
+		neutral bool
+	}{
+		{"ALTER TABLE s ADD UNIQUE KEY u (b), ALGORITHM=NOCOPY", true},
+		{"ALTER TABLE s ADD UNIQUE KEY u (b) USING HASH", false},
+		{"ALTER TABLE l ADD UNIQUE KEY u (b(10))", false},
+		{"ALTER TABLE h DROP INDEX ub", false},
+		{"ALTER TABLE h ADD INDEX i (a)", true},
+	} {
+		_, ok := tr.neutralChange(DDL{DB: "app", SQL: c.sql, Pos: "test"})
+		if ok != c.neutral {
+			t.Errorf("%s: neutral %v, want %v", c.sql, ok, c.neutral)
+		}
+	}
+}
