@@ -126,10 +126,10 @@ func IsLongUniqueHash(name string) bool {
 
 // mayChangeHashColumns reports whether an unparsed index statement may add
 // or remove a MariaDB long unique key, and so a hidden column of every row
-// image: a UNIQUE index added USING HASH or on a table where some key
-// could pass the smallest engine limit (a BLOB/TEXT column, or columns
-// taking more than 1000 bytes together), or an index dropped from a table
-// that has long unique keys.
+// image: a UNIQUE index added USING HASH or on columns that could pass
+// the smallest engine limit (a BLOB/TEXT column, or more than 1000 bytes
+// together; the columns named anywhere in the statement stand for the
+// key's), or an index dropped from a table that has long unique keys.
 func mayChangeHashColumns(def *TableDef, n Neutral, sql string) bool {
 	if len(n.DropsIndexes) > 0 && def.Table.HashColumns > 0 {
 		return true
@@ -140,8 +140,16 @@ func mayChangeHashColumns(def *TableDef, n Neutral, sql string) bool {
 	if strings.Contains(strings.ToUpper(sql), "HASH") {
 		return true
 	}
+	// The key's columns are among the words of the statement.
+	words := map[string]bool{}
+	for _, tok := range tokenize(sql) {
+		words[strings.ToLower(unquote(strings.TrimSpace(tok)))] = true
+	}
 	total := 0
 	for i := range def.Table.Columns {
+		if !words[strings.ToLower(def.Table.Columns[i].Name)] {
+			continue
+		}
 		b, whole := keyPartBytes(&def.Table.Columns[i], 0)
 		if whole {
 			return true

@@ -233,6 +233,7 @@ func TestNeutralLongUnique(t *testing.T) {
 		{"ALTER TABLE l ADD UNIQUE KEY u (b(10))", false},
 		{"ALTER TABLE h DROP INDEX ub", false},
 		{"ALTER TABLE h ADD INDEX i (a)", true},
+		{"ALTER TABLE l ADD UNIQUE KEY u (a), ALGORITHM=NOCOPY", true},
 	} {
 		_, ok := tr.neutralChange(DDL{DB: "app", SQL: c.sql, Pos: "test"})
 		if ok != c.neutral {
