@@ -204,7 +204,7 @@ func (a *applier) id(tn *ast.TableName) (TableID, error) {
 func (a *applier) record(tc TableChange) {
 	if tc.Def != nil {
 		if a.tr.cfg.MariaDB && tc.Def.Table != nil {
-			tc.Def.Table.HashColumns = longUniqueKeys(tc.Def)
+			tc.Def.Table.HashColumns = markLongUnique(tc.Def)
 		}
 		tc.Def = a.tr.withFilter(tc.Def)
 		if tc.Type != ChangeDrop {

@@ -2,65 +2,64 @@ package schema
 
 import "strings"
 
-// longUniqueKeys counts the long unique keys of a MariaDB table: each has
-// a hidden DB_ROW_HASH_n BIGINT column at the end of the row (10.4+,
-// sql_table.cc add_hash_field), which every row image and TABLE_MAP
-// carries but information_schema and SHOW CREATE TABLE leave out.
+// markLongUnique marks the long unique keys of a MariaDB table (Index.Long)
+// and returns how many there are: each has a hidden DB_ROW_HASH_n BIGINT
+// column at the end of the row (10.4+, sql_table.cc add_hash_field), which
+// every row image and TABLE_MAP carries but information_schema and SHOW
+// CREATE TABLE leave out.
 //
 // A UNIQUE key (never the primary key) is long when it is USING HASH, has
 // a BLOB/TEXT part without a prefix, or its parts take more bytes than the
 // engine's key limit (InnoDB 3072, MyISAM 1000; length bytes not counted).
 // MEMORY's hash keys are native. Measured against MariaDB 10.11's row
-// images (TestLongUniqueHashColumns_MariaDB).
-func longUniqueKeys(d *TableDef) int {
+// images (TestLongUniqueHashColumns, TestLongUniqueHashColumns_MariaDB).
+func markLongUnique(d *TableDef) int {
+	n := 0
+	for i := range d.Indexes {
+		d.Indexes[i].Long = isLongUnique(d, &d.Indexes[i])
+		if d.Indexes[i].Long {
+			n++
+		}
+	}
+	return n
+}
+
+// isLongUnique reports whether index ix of a MariaDB table is a long
+// unique key.
+func isLongUnique(d *TableDef, ix *Index) bool {
 	limit := 3072
 	switch d.Engine {
 	case "memory", "heap":
-		return 0
+		return false
 	case "myisam", "mrg_myisam":
 		limit = 1000
 	case "aria":
 		limit = 2300
 	}
 	t := d.Table
-	n := 0
-	for _, ix := range d.Indexes {
-		if !ix.Unique || ix.Primary {
-			continue
-		}
-		if ix.Hash {
-			n++
-			continue
-		}
-		total, long := 0, false
-		for k, name := range ix.Columns {
-			if name == "" {
-				continue // an expression part
-			}
-			i := t.ColumnIndex(name)
-			if i < 0 {
-				continue
-			}
-			prefix := 0
-			if k < len(ix.Lengths) {
-				prefix = ix.Lengths[k]
-			}
-			b, whole := keyPartBytes(&t.Columns[i], prefix)
-			if whole {
-				long = true
-				break
-			}
-			if b > limit {
-				long = true
-				break
-			}
-			total += b
-		}
-		if long || total > limit {
-			n++
-		}
+	if !ix.Unique || ix.Primary {
+		return false
 	}
-	return n
+	if ix.Hash {
+		return true
+	}
+	total := 0
+	for k, name := range ix.Columns {
+		i := t.ColumnIndex(name)
+		if name == "" || i < 0 {
+			continue // an expression part
+		}
+		prefix := 0
+		if k < len(ix.Lengths) {
+			prefix = ix.Lengths[k]
+		}
+		b, whole := keyPartBytes(&t.Columns[i], prefix)
+		if whole || b > limit {
+			return true
+		}
+		total += b
+	}
+	return total > limit
 }
 
 // keyPartBytes is the bytes a key part takes in the key (without length

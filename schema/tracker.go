@@ -53,9 +53,13 @@ type Index struct {
 	Partial bool
 	// Lengths holds each key part's prefix length in characters (0: the
 	// whole column); nil when no part has one.
-	Lengths []int
+	Lengths []int `json:",omitempty"`
 	// Hash is USING HASH.
-	Hash bool
+	Hash bool `json:",omitempty"`
+	// Long marks a MariaDB long unique key: it has a hidden hash column
+	// (Table.HashColumns counts them). Kept in the history's index list,
+	// which has no ENGINE to work it out again.
+	Long bool `json:",omitempty"`
 }
 
 // TrackerConfig configures a Tracker.
