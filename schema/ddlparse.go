@@ -384,12 +384,22 @@ func rewriteMariaDB(sql string) string {
 			i = skipWords(toks, i, 3)
 			b.WriteString(" COMMENT '" + periodMarker + "' ")
 			continue
-		case up == "PERIOD" && nextWord(toks, i, up) == "FOR" && (prevWord(1) == "," || prevWord(1) == "ADD"):
-			// PERIOD FOR name (start, end) in a table definition: no column
-			// of its own, but the server makes both columns NOT NULL. A
-			// marker index on them takes its place (the comma before it is
-			// written already); addConstraint turns it back.
-			j := skipWords(toks, i, 3) // the period's name
+		case up == "DROP" && nextWord(toks, i, up) == "PERIOD":
+			// ALTER TABLE ... DROP PERIOD [IF EXISTS] FOR name: the columns
+			// stay as they are; a spec without effect takes its place.
+			j := skipWords(toks, i, 2)
+			if nextWord(toks, j, "") == "IF" {
+				j = skipWords(toks, j, 3)
+			}
+			i = skipWords(toks, j, 3) // FOR name
+			b.WriteString(" ALGORITHM=DEFAULT ")
+			continue
+		case up == "PERIOD" && periodFor(toks, i) > 0 && (prevWord(1) == "," || prevWord(1) == "ADD"):
+			// PERIOD [IF NOT EXISTS] FOR name (start, end) in a table
+			// definition: no column of its own, but the server makes both
+			// columns NOT NULL. A marker index on them takes its place (the
+			// comma before it is written already); addConstraint turns it back.
+			j := skipWords(toks, i, periodFor(toks, i)+1) // the period's name
 			k := j + 1
 			for k < len(toks) && toks[k] != "(" {
 				k++
@@ -801,10 +811,10 @@ func ansiIdents(sql string, noBackslash bool) string {
 func periodsOf(toks []string) map[string][]string {
 	var out map[string][]string
 	for i := 0; i < len(toks); i++ {
-		if !strings.EqualFold(toks[i], "PERIOD") || nextWord(toks, i, "PERIOD") != "FOR" {
+		if !strings.EqualFold(toks[i], "PERIOD") || periodFor(toks, i) == 0 {
 			continue
 		}
-		j := skipWords(toks, i, 3) // the period's name
+		j := skipWords(toks, i, periodFor(toks, i)+1) // the period's name
 		if j >= len(toks) {
 			break
 		}
@@ -824,4 +834,17 @@ func periodsOf(toks []string) map[string][]string {
 		i = k
 	}
 	return out
+}
+
+// periodFor returns, for the PERIOD at toks[i], the word count up to and
+// including FOR in "PERIOD FOR" (2) or "PERIOD IF NOT EXISTS FOR" (5); 0
+// when neither follows.
+func periodFor(toks []string, i int) int {
+	switch {
+	case wordAt(toks, i, 2) == "FOR":
+		return 2
+	case wordAt(toks, i, 2) == "IF" && wordAt(toks, i, 3) == "NOT" && wordAt(toks, i, 4) == "EXISTS" && wordAt(toks, i, 5) == "FOR":
+		return 5
+	}
+	return 0
 }

@@ -241,3 +241,27 @@ func TestNeutralLongUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriodAlterForms: ADD PERIOD IF NOT EXISTS and DROP PERIOD (suite/period alter.test).
+func TestPeriodAlterForms(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (id INT, s DATE, e DATE)")
+	for _, s := range []string{
+		"alter table t add period if not exists for a(e, s)",
+		"alter table t drop period if exists for a",
+		"alter table t add period for a(s, e), drop period for a",
+		"alter table t add s1 date not null, add period for b(s1, e), drop period for a",
+		"alter table t drop period for b",
+	} {
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: s, Pos: "test"}); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if got := columnNames(tr.Def("app", "t").Table); !slices.Equal(got, []string{"id", "s", "e", "s1"}) {
+		t.Errorf("columns %q", got)
+	}
+	for _, c := range tr.Def("app", "t").Table.Columns[1:] {
+		if c.Nullable {
+			t.Errorf("%s is nullable after a period on it", c.Name)
+		}
+	}
+}
