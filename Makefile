@@ -15,10 +15,12 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rivulet
 
 ## testdeps: the Java test dependencies (Apache Kafka 4.3.0 broker and Connect, Debezium 3.6.1.Final)
-##           fetched with Maven into $${RIVULET_TESTDEPS:-~/.cache/rivulet-testdeps}; a no-op when present
+##           fetched with Maven into $${RIVULET_TESTDEPS:-~/.cache/rivulet-testdeps}, Debezium's MariaDB
+##           connector and Confluent's AvroConverter built from their sources; a no-op when present
 testdeps:
 	@bash scripts/testdeps.sh >/dev/null
 	@bash scripts/debezium-mariadb.sh >/dev/null || echo "testdeps: Debezium's MariaDB connector could not be built (above); the differential suite uses Debezium's MySqlConnector with our MariaDB shim instead" >&2
+	@bash scripts/confluent-avro.sh >/dev/null || echo "testdeps: Confluent's AvroConverter could not be built (above; CONFLUENT_GIT and CONFLUENT_COMMON_GIT may name local clones); the differential suite's Avro runs (TestDifferential_Avro) fail with this reason" >&2
 
 ## tools: helm (pinned, built from the Go module proxy into bin/tools once) for the chart tests
 HELM_VERSION := v3.19.0
@@ -77,7 +79,8 @@ chaos: testdeps
 
 ## differential: the whole differential suite (internal/differential): Debezium 3.6.1's MariaDB
 ##        connector (built by scripts/debezium-mariadb.sh) and Rivulet on the same MariaDB and
-##        workload, every record compared, in every value-handling mode and with schemas off;
+##        workload, every record compared, in every value-handling mode and with schemas off, and
+##        with Confluent's AvroConverter (built by scripts/confluent-avro.sh) on both sides;
 ##        `make test` runs its fast subset. README: "Known differences from Debezium 3.6.1"
 differential: testdeps
 	RIVULET_DIFFERENTIAL=full $(GO) test -race -count=1 -timeout 20m ./internal/differential

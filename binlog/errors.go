@@ -72,6 +72,15 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Message is the error's text without its hint, for callers that print
+// the hint on a line of its own (`rivulet check`, `rivulet offsets`).
+func (e *Error) Message() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
 // Unwrap returns the sentinel and the cause.
 func (e *Error) Unwrap() []error {
 	if e.Err == nil {

@@ -1,6 +1,22 @@
-// Package engine wires the stages: it owns the goroutines, the run loop that
-// moves batches from binlog to sink, offset commits after acknowledgement and
-// the ordered shutdown. Nothing imports engine except cmd/rivulet.
+// Package engine assembles the pipeline from the configuration and runs it:
+// New builds the stages a config.Config describes (binlog reader, initial
+// snapshot, ad-hoc snapshots asked for by signals, sink, offsets store,
+// schema history, heartbeats, health checks, the metrics endpoint) and
+// Pipeline.Run streams until the context is cancelled, then shuts down in
+// order: intake stops at a transaction boundary, the sink drains, the last
+// acknowledged position is committed, the stages are released and the
+// metrics endpoint stops last. Nothing imports engine except cmd/rivulet,
+// whose subcommands also use the helpers that open what a pipeline opens
+// (NewStore, OpenHistoryStore, MySQL, KafkaOpts, EncoderConfig, Check).
+//
+// Files are named for what they own: pipeline.go (New, Run, preflight),
+// engine.go (the run loop: batches from source to sink, offset commits after
+// acknowledgement), eos.go and eoskafka.go (exactly-once), heartbeat.go,
+// health.go, store.go (offsets store, start checks), schemahistory.go and
+// history.go, initial.go and snapshot.go (the initial snapshot), signals.go
+// and incremental.go (signals and ad-hoc snapshots), kafka.go and mysql.go
+// (the one client setting each), check.go (`rivulet check`), avro.go,
+// transforms.go and encoding.go (the record encoding).
 //
 // The initial snapshot (snapshot.go) and the ad-hoc incremental snapshots
 // asked for by signals (incremental.go) each run a loop that selects over

@@ -50,6 +50,9 @@ func Listen(addr string, g prometheus.Gatherer, ready func() bool) (*Server, err
 	return &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln, mux: mux}, nil
 }
 
+// Close releases the address of a server that was never Run.
+func (s *Server) Close() error { return s.ln.Close() }
+
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 

@@ -74,14 +74,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd == "check" {
 		return checkCmd(ctx, cfg, stdout)
 	}
-	if err := runCmd(ctx, cfg, log); err != nil {
+	err := runCmd(ctx, cfg, log)
+	if err != nil {
 		log.Error("rivulet stopped", "err", err)
-		if errors.Is(err, config.ErrInvalid) {
-			return exitUsage
-		}
-		return exitFailure
 	}
-	return exitOK
+	return exitCode(err)
 }
 
 // workerUsage is the --worker flag's help.

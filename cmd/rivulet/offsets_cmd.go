@@ -12,6 +12,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
@@ -129,7 +130,7 @@ func (r offsetsRequest) run(ctx context.Context, cfg *config.Config, out io.Writ
 		return fmt.Errorf("offsets are kept in topic %s of the embedded broker, which lives only inside `rivulet run`; use a real Kafka or offset.storage.file.filename", cfg.Offsets.Topic)
 	}
 	log := newLogger(io.Discard, cfg)
-	store, where, err := newStore(cfg, log)
+	store, where, err := engine.NewStore(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -199,7 +200,7 @@ func (r offsetsRequest) run(ctx context.Context, cfg *config.Config, out io.Writ
 
 // target computes the position set asks for and checks it against the server.
 func (r offsetsRequest) target(ctx context.Context, cfg *config.Config, cur offsets.Position, found bool, out io.Writer) (offsets.Position, error) {
-	pc := preflightConfig(cfg)
+	pc := engine.PreflightConfig(cfg)
 	var next offsets.Position
 	switch {
 	case r.skip > 0:
@@ -252,7 +253,7 @@ func (r offsetsRequest) target(ctx context.Context, cfg *config.Config, cur offs
 	if cfg.BinlogArchiveDir != "" {
 		// A position in the archive is read from the files; the server
 		// must continue where they end.
-		how, err := checkStored(ctx, cfg, next)
+		how, err := engine.CheckStored(ctx, cfg, next)
 		if err != nil {
 			return next, fmt.Errorf("cannot resume from %s: %w", next, err)
 		}
@@ -278,20 +279,20 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // showServer says whether streaming can continue from the stored position
-// (checkStored, as `rivulet run` checks before streaming): a gap the
+// (engine.CheckStored, as `rivulet run` checks before streaming): a gap the
 // server's binlogs (and rivulet.binlog.archive.dir's files) no longer cover
 // is explained with the server's earliest position and the remedies.
 func showServer(ctx context.Context, cfg *config.Config, pos offsets.Position, out io.Writer) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	how, err := checkStored(ctx, cfg, pos)
+	how, err := engine.CheckStored(ctx, cfg, pos)
 	if err == nil {
 		fmt.Fprintf(out, "server:   %s\n", how)
 		return
 	}
 	var be *binlog.Error
 	if errors.As(err, &be) && (errors.Is(err, binlog.ErrPositionNotFound) || errors.Is(err, binlog.ErrServerChanged)) {
-		fmt.Fprintf(out, "server:   CANNOT continue from this position: %s\nfix:      %s\n", errMsg(be), be.Hint)
+		fmt.Fprintf(out, "server:   CANNOT continue from this position: %s\nfix:      %s\n", be.Message(), be.Hint)
 		return
 	}
 	fmt.Fprintf(out, "server:   not checked: %v\n", err)

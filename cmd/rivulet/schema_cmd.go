@@ -62,7 +62,7 @@ func schemaRun(ctx context.Context, sub string, cfg *config.Config, out io.Write
 		return fmt.Errorf("the schema history is in topic %s of the embedded broker, which lives only inside `rivulet run`", cfg.SchemaHistory.KafkaTopic)
 	}
 	log := newLogger(io.Discard, cfg)
-	store, where, err := openHistoryStore(cfg, log)
+	store, where, err := engine.OpenHistoryStore(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func schemaRun(ctx context.Context, sub string, cfg *config.Config, out io.Write
 		return printHistory(ctx, store, cfg.TopicPrefix, out)
 	}
 
-	ostore, owhere, err := newStore(cfg, log)
+	ostore, owhere, err := engine.NewStore(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func schemaRun(ctx context.Context, sub string, cfg *config.Config, out io.Write
 		return fmt.Errorf("no stored offset in %s: nothing to show until the connector has run", owhere)
 	}
 	fmt.Fprintf(out, "offset:   %s\n\n", pos.String())
-	filter, err := schema.NewFilter(filterConfig(cfg))
+	filter, err := schema.NewFilter(engine.FilterConfig(cfg))
 	if err != nil {
 		return err
 	}

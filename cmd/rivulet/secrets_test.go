@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/internal/srtest"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -26,6 +27,7 @@ const (
 	trustStorePassword = "tr0st-St0re-S3cret"
 	keyStorePassword   = "k3y-St0re-S3cret"
 	privateKeyPassword = "pr1v-K3y-S3cret"
+	registryPassword   = "sr-B4sic-S3cret" // the schema registry user's
 )
 
 // javaStores are the test CA and client certificate as Java keeps them:
@@ -83,7 +85,7 @@ func TestSecrets_NowhereInOutput(t *testing.T) {
 		kfake.Superuser("SCRAM-SHA-512", "carol", scramPassword))
 	brokers := cluster.ListenAddrs()
 	clientOpts := []kgo.Opt{kgo.DialTLSConfig(certs.ClientTLS()), kgo.SASL(scram.Auth{User: "carol", Pass: scramPassword}.AsSha512Mechanism())}
-	registry, _ := secureRegistry(t, certs, func(h http.Header) bool {
+	registry, _ := srtest.Secure(t, certs.ServerTLS(true), func(h http.Header) bool {
 		u, p, ok := (&http.Request{Header: h}).BasicAuth()
 		return ok && u == "sruser" && p == registryPassword
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
@@ -107,7 +108,7 @@ func printStoredOffset(cfg *config.Config, out io.Writer) {
 	if cfg.Offsets.FileFilename == "" && cfg.Kafka.Embedded() {
 		return
 	}
-	store, where, err := newStore(cfg, newLogger(io.Discard, cfg))
+	store, where, err := engine.NewStore(cfg, newLogger(io.Discard, cfg))
 	if err != nil {
 		fmt.Fprintf(out, "stored:   unknown (%v)\n", err)
 		return

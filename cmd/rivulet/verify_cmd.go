@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/rivulet-cdc/rivulet/config"
+	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -105,7 +106,7 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 		}
 		return jsonEncoder{enc}, verify.JSONCodec{KeySchemas: cfg.KeyConverter.SchemasEnable, ValueSchemas: cfg.ValueConverter.SchemasEnable}, nil
 	}
-	ac, err := avroConfig(cfg, log)
+	ac, err := engine.AvroConfig(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,7 +133,7 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 // added and removed as it goes, no group), the producer's to write
 // tombstones and the Kafka signal with --repair.
 func newVerifyKafka(cfg *config.Config, role config.KafkaRole, brokers []string) (*kgo.Client, error) {
-	opts, err := kafkaOpts(cfg, role, kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-verify-"+cfg.Name),
+	opts, err := engine.KafkaOpts(cfg, role, kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-verify-"+cfg.Name),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(500*time.Millisecond))
 	if err != nil {
 		return nil, err
@@ -159,7 +160,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 			return false, fmt.Errorf("%w: transforms.%s (%s) routes records to other topics; verify compares one table with one topic", config.ErrUnsupported, t.Name, t.Class)
 		}
 	}
-	encCfg, err := encoderConfig(cfg)
+	encCfg, err := engine.EncoderConfig(cfg, version)
 	if err != nil {
 		return false, err
 	}
@@ -167,13 +168,13 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	if err != nil {
 		return false, err
 	}
-	filter, err := schema.NewFilter(filterConfig(cfg))
+	filter, err := schema.NewFilter(engine.FilterConfig(cfg))
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	loader := schema.NewLoader(schema.LoaderConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: mysqlFor(cfg),
+		User: cfg.Database.User, Connector: engine.MySQL(cfg),
 		Filter: filter, Logger: log,
 	})
 	defer loader.Close()
@@ -214,7 +215,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	}
 	snapCfg := snapshot.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: mysqlFor(cfg),
+		User: cfg.Database.User, Connector: engine.MySQL(cfg),
 		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 	}

@@ -60,7 +60,13 @@ func TestDifferential_Operations(t *testing.T) {
 // written between them, and the schema change topic.
 func TestDifferential_DDL(t *testing.T) {
 	srv := testenv.MariaDB(t)
-	sc := scenario{
+	res := run(t, srv, ddlScenario())
+	reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
+}
+
+// ddlScenario is the DDL workload of TestDifferential_DDL.
+func ddlScenario() scenario {
+	return scenario{
 		setup: []string{
 			"CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
 			"CREATE TABLE u (id INT PRIMARY KEY, c DATE)",
@@ -88,8 +94,6 @@ func TestDifferential_DDL(t *testing.T) {
 			{"DROP TABLE n"},
 		},
 	}
-	res := run(t, srv, sc)
-	reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
 }
 
 // TestDifferential_Transforms: the operations workload through

@@ -204,14 +204,17 @@ type debezium struct {
 	refuses string // scenario.dbzRefuses
 	refused bool   // it stopped with refuses
 
-	read int64    // bytes of out parsed so far
-	recs []Record // records parsed so far
+	read   int64               // bytes of out parsed so far
+	recs   []Record            // records parsed so far
+	decode func(Record) Record // nil, or the Avro decoding of each record
 }
 
-// startDebezium writes props and starts the reference on them.
-func startDebezium(t testing.TB, dir string, props map[string]string) *debezium {
+// startDebezium writes props and starts the reference on them, with
+// extraCP (the Avro converter's jars) after its classpath; decode, when
+// set, rewrites each record it read (avroWire).
+func startDebezium(t testing.TB, dir string, props map[string]string, decode func(Record) Record, extraCP ...string) *debezium {
 	t.Helper()
-	cp := reference(t)
+	cp := strings.Join(append([]string{reference(t)}, extraCP...), string(os.PathListSeparator))
 	var b strings.Builder
 	keys := make([]string, 0, len(props))
 	for k := range props {
@@ -225,7 +228,7 @@ func startDebezium(t testing.TB, dir string, props map[string]string) *debezium 
 	if err := os.WriteFile(propsPath, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := &debezium{t: t, out: filepath.Join(dir, "debezium.jsonl"), log: &testenv.LogBuffer{}, exited: make(chan struct{})}
+	d := &debezium{t: t, out: filepath.Join(dir, "debezium.jsonl"), log: &testenv.LogBuffer{}, exited: make(chan struct{}), decode: decode}
 	java, _ := referenceJava()
 	d.cmd = exec.Command(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m",
 		"-Dlog4j2.configurationFile="+filepath.Join(javaBuild.classes, "log4j2.properties"),
@@ -286,6 +289,9 @@ func (d *debezium) poll() []Record {
 		}
 		for _, h := range l.Headers {
 			r.Headers = append(r.Headers, Header{Key: *h[0], Value: unb64(d.t, h[1])})
+		}
+		if d.decode != nil {
+			r = d.decode(r)
 		}
 		d.recs = append(d.recs, r)
 	}

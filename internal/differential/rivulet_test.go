@@ -26,16 +26,18 @@ type rivulet struct {
 	exited  chan struct{}
 	err     error
 
-	mu   sync.Mutex
-	recs []Record // what the consumer read so far, per partition in offset order
-	cl   *kgo.Client
-	stop context.CancelFunc
-	done chan struct{}
+	mu     sync.Mutex
+	recs   []Record            // what the consumer read so far, per partition in offset order
+	decode func(Record) Record // nil, or the Avro decoding of each record
+	cl     *kgo.Client
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // startRivulet writes cfg as a Kafka Connect connector JSON and runs the
-// binary on it; a consumer reads every topic from the start as it goes.
-func startRivulet(t testing.TB, dir string, brokers []string, cfg map[string]string) *rivulet {
+// binary on it; a consumer reads every topic from the start as it goes,
+// rewriting each record with decode when set (avroWire).
+func startRivulet(t testing.TB, dir string, brokers []string, cfg map[string]string, decode func(Record) Record) *rivulet {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"name": "differential", "config": cfg})
 	if err != nil {
@@ -45,7 +47,7 @@ func startRivulet(t testing.TB, dir string, brokers []string, cfg map[string]str
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &rivulet{t: t, log: &testenv.LogBuffer{}, brokers: brokers, exited: make(chan struct{}), done: make(chan struct{})}
+	r := &rivulet{t: t, log: &testenv.LogBuffer{}, brokers: brokers, exited: make(chan struct{}), done: make(chan struct{}), decode: decode}
 	r.cmd = exec.Command(testenv.Rivulet(t), "run", "--config", path)
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if err := r.cmd.Start(); err != nil {
@@ -85,6 +87,9 @@ func (r *rivulet) consume(ctx context.Context) {
 					v = []byte{}
 				}
 				rec.Headers = append(rec.Headers, Header{Key: h.Key, Value: v})
+			}
+			if r.decode != nil {
+				rec = r.decode(rec)
 			}
 			r.recs = append(r.recs, rec)
 		})

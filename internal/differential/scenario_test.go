@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rivulet-cdc/rivulet/internal/srtest"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -41,6 +42,11 @@ type scenario struct {
 	// shows it, the run goes on with Rivulet alone and result.refused is
 	// set; any other end of Debezium fails the test.
 	dbzRefuses string
+	// avro runs both sides with Confluent's AvroConverter (key and value),
+	// each on a registry of its own (avro_test.go).
+	avro bool
+	// compatNone sets both registries' compatibility level to NONE.
+	compatNone bool
 }
 
 // result is what both sides wrote.
@@ -103,9 +109,25 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	rcfg["metrics.listen"] = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	rcfg["log.level"] = "info"
 
-	dbz := startDebezium(t, dir, dcfg)
+	var extraCP []string
+	var dbzWire, rivWire func(Record) Record
+	if sc.avro {
+		extraCP = append(extraCP, needAvro(t))
+		dreg, rreg := srtest.New(), srtest.New()
+		t.Cleanup(dreg.Close)
+		t.Cleanup(rreg.Close)
+		if sc.compatNone {
+			dreg.NoCompat()
+			rreg.NoCompat()
+		}
+		maps.Copy(dcfg, avroCfg(dreg.URL()))
+		maps.Copy(rcfg, avroCfg(rreg.URL()))
+		dbzWire, rivWire = newAvroWire(dreg.URL()).record, newAvroWire(rreg.URL()).record
+	}
+
+	dbz := startDebezium(t, dir, dcfg, dbzWire, extraCP...)
 	dbz.refuses = sc.dbzRefuses
-	riv := startRivulet(t, dir, strings.Split(rcfg["bootstrap.servers"], ","), rcfg)
+	riv := startRivulet(t, dir, strings.Split(rcfg["bootstrap.servers"], ","), rcfg, rivWire)
 
 	// Both have finished their snapshot (or, without one, recorded the
 	// schema and their start position) before the workload runs.

@@ -20,6 +20,7 @@ type Registry struct {
 	requests   atomic.Int64
 	refused    atomic.Int64
 	onRequest  atomic.Pointer[func(n int64)]
+	noCompat   atomic.Bool
 }
 
 // OnRequest calls f with the request count at the start of every request,
@@ -38,6 +39,10 @@ func (r *Registry) FailNext(n int, status int) {
 	r.failStatus.Store(int64(status))
 	r.failNext.Store(int64(n))
 }
+
+// NoCompat turns the BACKWARD check off for every subject, as a registry
+// whose compatibility level is NONE: every new schema is registered.
+func (r *Registry) NoCompat() { r.noCompat.Store(true) }
 
 // Requests is the number of requests received so far (failed ones included).
 func (r *Registry) Requests() int64 { return r.requests.Load() }
@@ -67,7 +72,7 @@ func (r *Registry) intercept(w http.ResponseWriter, req *http.Request) bool {
 		return true
 	}
 	r.failNext.Store(max(r.failNext.Load(), 0))
-	if req.Method != http.MethodPost {
+	if req.Method != http.MethodPost || r.noCompat.Load() {
 		return false
 	}
 	subject := req.PathValue("subject")

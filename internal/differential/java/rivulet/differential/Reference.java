@@ -40,8 +40,10 @@ import org.apache.kafka.connect.storage.SimpleHeaderConverter;
  * order the engine hands them over:
  * {"topic":..,"partition":n|null,"key":base64|null,"value":base64|null,"headers":[[name,base64|null],..]}.
  * Records are converted the way a Kafka Connect worker converts them before its
- * producer sees them: key and value with JsonConverter configured from the
- * key.converter.* and value.converter.* properties (schemas.enable, decimal.format),
+ * producer sees them: key and value with the converter classes key.converter and
+ * value.converter name (JsonConverter by default; Confluent's AvroConverter when
+ * its jars are on the classpath), each configured from its key.converter.* or
+ * value.converter.* properties (schemas.enable, decimal.format, schema.registry.url),
  * headers with Connect's default SimpleHeaderConverter. Transforms named by the properties run inside the engine.
  *
  * <p>The file is flushed after every batch. The run stops when standard input
@@ -60,8 +62,8 @@ public final class Reference {
         try (Reader r = new InputStreamReader(new FileInputStream(args[0]), StandardCharsets.UTF_8)) {
             props.load(r);
         }
-        Converter keyConv = jsonConverter(props, "key.converter.", true);
-        Converter valueConv = jsonConverter(props, "value.converter.", false);
+        Converter keyConv = converter(props, "key.converter.", true);
+        Converter valueConv = converter(props, "value.converter.", false);
         HeaderConverter headerConv = new SimpleHeaderConverter();
         headerConv.configure(new HashMap<>());
 
@@ -130,11 +132,11 @@ public final class Reference {
     }
 
     /**
-     * A JsonConverter configured as a Connect worker configures it from its
-     * key.converter.* or value.converter.* settings (schemas.enable,
-     * decimal.format, ...); the class itself must be JsonConverter.
+     * The converter a Connect worker builds from its key.converter or
+     * value.converter setting (JsonConverter when unset), configured from the
+     * key.converter.* or value.converter.* settings.
      */
-    private static Converter jsonConverter(Properties props, String prefix, boolean isKey) {
+    private static Converter converter(Properties props, String prefix, boolean isKey) throws ReflectiveOperationException {
         Map<String, Object> cfg = new HashMap<>();
         for (String k : props.stringPropertyNames()) {
             if (k.startsWith(prefix)) {
@@ -142,10 +144,7 @@ public final class Reference {
             }
         }
         String cls = props.getProperty(prefix.substring(0, prefix.length() - 1), JsonConverter.class.getName());
-        if (!cls.equals(JsonConverter.class.getName())) {
-            throw new IllegalArgumentException(prefix + " " + cls + ": the reference converts with JsonConverter only");
-        }
-        JsonConverter c = new JsonConverter();
+        Converter c = (Converter) Class.forName(cls).getDeclaredConstructor().newInstance();
         c.configure(cfg, isKey);
         return c;
     }

@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"log/slog"
@@ -54,7 +54,7 @@ func TestNewSink_ProducerSettings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := newSink(cfg, slog.New(slog.DiscardHandler))
+			s, err := newSink(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				t.Fatal(err)
 			}

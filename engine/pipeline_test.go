@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"testing"
@@ -18,7 +18,7 @@ func TestFilterConfig_KeepsEscapedCommas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := schema.NewFilter(filterConfig(cfg))
+	f, err := schema.NewFilter(FilterConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

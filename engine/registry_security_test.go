@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"bytes"
@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,34 +23,6 @@ const (
 	registryToken    = "sr-St4tic-T0ken"
 	registryClient   = "sr-Cl1ent-S3cret"
 )
-
-// secureRegistry puts an https front with mutual TLS before an in-memory
-// registry; it lets a request through when want accepts its headers, and
-// answers 503 while failing is set.
-func secureRegistry(t *testing.T, certs *testenv.Certs, want func(http.Header) bool) (string, *atomic.Bool) {
-	t.Helper()
-	reg := srtest.New()
-	t.Cleanup(reg.Close)
-	target, _ := url.Parse(reg.URL())
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var failing atomic.Bool
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.TLS == nil || len(r.TLS.PeerCertificates) == 0:
-			http.Error(w, `{"error_code":401,"message":"no client certificate"}`, http.StatusUnauthorized)
-		case !want(r.Header):
-			http.Error(w, `{"error_code":401,"message":"unauthorized"}`, http.StatusUnauthorized)
-		case failing.Load():
-			http.Error(w, `{"error_code":50301,"message":"unavailable"}`, http.StatusServiceUnavailable)
-		default:
-			proxy.ServeHTTP(w, r)
-		}
-	}))
-	srv.TLS = certs.ServerTLS(true)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return srv.URL, &failing
-}
 
 // TestRegistry_TLSAndAuth reaches an https registry that requires a client
 // certificate signed by a private CA, with each way of authenticating:
@@ -103,7 +73,7 @@ func TestRegistry_TLSAndAuth(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base, failing := secureRegistry(t, certs, tc.want)
+			base, failing := srtest.Secure(t, certs.ServerTLS(true), tc.want)
 			m := map[string]string{
 				"database.hostname": "db", "database.user": "u", "database.server.id": "1", "topic.prefix": "p",
 				"schema.history.internal.kafka.topic": "h", "offset.storage.file.filename": "/o", "bootstrap.servers": "127.0.0.1:9092",
@@ -129,7 +99,7 @@ func TestRegistry_TLSAndAuth(t *testing.T) {
 			// A registry outage: the retry warnings name the registry, never a credential.
 			var logs bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))
-			ac, err := avroConfig(cfg, log)
+			ac, err := AvroConfig(cfg, log)
 			if err != nil {
 				t.Fatal(err)
 			}

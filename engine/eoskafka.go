@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
@@ -55,7 +54,7 @@ func (t *kafkaTransactions) Abort(ctx context.Context) error { return t.k.AbortT
 // exactly.once.support=required, nil otherwise. It initializes the
 // transactional producer first, which fences an older instance and aborts
 // the transaction a killed one left open.
-func newTransactions(ctx context.Context, cfg *config.Config, snk engine.Sink, committed func(file string, pos uint64), log *slog.Logger) (engine.Transactions, error) {
+func newTransactions(ctx context.Context, cfg *config.Config, snk Sink, committed func(file string, pos uint64), log *slog.Logger) (Transactions, error) {
 	if !cfg.Offsets.ExactlyOnce {
 		return nil, nil
 	}

@@ -1,29 +1,27 @@
-package main
+package engine
 
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/rivulet-cdc/rivulet/engine"
 )
 
 // parseKafkaSignal reads a Kafka signal value: {"id"?, "type", "data"}.
-func parseKafkaSignal(v []byte) (engine.Signal, error) {
+func parseKafkaSignal(v []byte) (Signal, error) {
 	var m struct {
 		ID   string          `json:"id"`
 		Type string          `json:"type"`
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(v, &m); err != nil {
-		return engine.Signal{}, fmt.Errorf("value is not a JSON signal: %w", err)
+		return Signal{}, fmt.Errorf("value is not a JSON signal: %w", err)
 	}
 	if m.Type == "" {
-		return engine.Signal{}, fmt.Errorf("value has no type")
+		return Signal{}, fmt.Errorf("value has no type")
 	}
 	data := string(m.Data)
 	var str string
 	if json.Unmarshal(m.Data, &str) == nil {
 		data = str // data given as a JSON string, as in the signal table
 	}
-	return engine.Signal{ID: m.ID, Type: m.Type, Data: data}, nil
+	return Signal{ID: m.ID, Type: m.Type, Data: data}, nil
 }

@@ -1,41 +1,40 @@
-package main
+package engine
 
 import (
 	"log/slog"
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-var _ engine.SnapshotObserver = (*metrics.Snapshot)(nil)
+var _ SnapshotObserver = (*metrics.Snapshot)(nil)
 
 // withSnapshot wraps the binlog source with the initial snapshot for the
 // snapshot modes that read data (initial, initial_only, when_needed,
 // always, configuration_based with snapshot.data); no_data, never and
 // recovery stream only.
-func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (engine.Source, error) {
+func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (Source, error) {
 	plan := cfg.Plan()
-	var mode engine.SnapshotMode
+	var mode SnapshotMode
 	switch plan.Data {
 	case config.SnapshotInitial:
-		mode = engine.SnapshotInitial
+		mode = SnapshotInitial
 		if !plan.Stream {
-			mode = engine.SnapshotInitialOnly
+			mode = SnapshotInitialOnly
 		}
 	case config.SnapshotAlways:
-		mode = engine.SnapshotAlways
+		mode = SnapshotAlways
 	case config.SnapshotWhenNeeded:
-		mode = engine.SnapshotWhenNeeded
+		mode = SnapshotWhenNeeded
 	default:
 		obs.Skipped()
 		return src, nil
 	}
 	snap, err := snapshot.New(snapshot.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: mysqlFor(cfg),
+		User: cfg.Database.User, Connector: MySQL(cfg),
 		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 		Logger: log.With("component", "snapshot"),
@@ -43,19 +42,19 @@ func withSnapshot(cfg *config.Config, src engine.Source, cat snapshot.Catalog, o
 	if err != nil {
 		return nil, err
 	}
-	return engine.WithSnapshot(src, engine.SnapshotConfig{
+	return WithSnapshot(src, SnapshotConfig{
 		Mode: mode, StopAfter: !plan.Stream, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
 		Logger: log.With("component", "snapshot"), Observer: obs, ProgressInterval: progressInterval(cfg),
 	}), nil
 }
 
 var (
-	_ engine.AckObserver = (*metrics.Stream)(nil)
-	_ engine.DDLObserver = (*metrics.SchemaHistory)(nil)
+	_ AckObserver = (*metrics.Stream)(nil)
+	_ DDLObserver = (*metrics.SchemaHistory)(nil)
 )
 
 // progressInterval maps rivulet.snapshot.progress.interval.ms (0: off) to
-// engine.SnapshotConfig.ProgressInterval (negative: off).
+// SnapshotConfig.ProgressInterval (negative: off).
 func progressInterval(cfg *config.Config) time.Duration {
 	if cfg.Snapshot.ProgressInterval == 0 {
 		return -1

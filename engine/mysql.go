@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -13,23 +13,23 @@ import (
 // mysqlConns holds the one MySQL connection setting of each configuration,
 // built on first use: every MySQL connection of a command (binlog,
 // snapshot, schema loader, preflight, health, signals) goes through it.
-var mysqlConns sync.Map // *config.Config -> mysqlConnector
+var mysqlConns sync.Map // *config.Config -> MySQLConnector
 
-// mysqlConnector is what the stages' Connector interfaces ask of
+// MySQLConnector is what the stages' Connector interfaces ask of
 // config.MySQL (binlog.Connector is the widest).
-type mysqlConnector interface {
+type MySQLConnector interface {
 	Connect(ctx context.Context, dialer client.Dialer, opts ...client.Option) (*client.Conn, error)
 	Replication(ctx context.Context) (user, password string, tlsConfig *tls.Config, err error)
 	Describe(c *client.Conn) string
 }
 
-// mysqlFor returns cfg's MySQL connection setting. When it cannot be built
+// MySQL returns cfg's MySQL connection setting. When it cannot be built
 // (an unreadable keystore, say) every connection fails with that error.
-func mysqlFor(cfg *config.Config) mysqlConnector {
+func MySQL(cfg *config.Config) MySQLConnector {
 	if v, ok := mysqlConns.Load(cfg); ok {
-		return v.(mysqlConnector)
+		return v.(MySQLConnector)
 	}
-	var c mysqlConnector
+	var c MySQLConnector
 	m, err := cfg.MySQL()
 	if err != nil {
 		c = failedConnector{err}
@@ -37,7 +37,7 @@ func mysqlFor(cfg *config.Config) mysqlConnector {
 		c = m
 	}
 	v, _ := mysqlConns.LoadOrStore(cfg, c)
-	return v.(mysqlConnector)
+	return v.(MySQLConnector)
 }
 
 // failedConnector reports why the connection setting could not be built.

@@ -1,11 +1,10 @@
-package main
+package engine
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
@@ -33,7 +32,7 @@ func (t txTopicSink) SendTransaction(ctx context.Context, m *event.Transaction, 
 // to <topic.prefix>.<topic.transaction> through the data sink's producer
 // (so under exactly.once.support=required they are in the same Kafka
 // transaction as the events).
-func txMetadataSink(cfg *config.Config, snk engine.Sink) (engine.TxMetadataSink, error) {
+func txMetadataSink(cfg *config.Config, snk Sink) (TxMetadataSink, error) {
 	if !cfg.ProvideTransactionMetadata {
 		return nil, nil
 	}

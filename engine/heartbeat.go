@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -37,7 +37,7 @@ type heartbeat struct {
 }
 
 func newHeartbeat(cfg *config.Config, log *slog.Logger) (*heartbeat, error) {
-	opts, err := kafkaOpts(cfg, config.RoleProducer, kgo.SeedBrokers(cfg.Kafka.BootstrapServers...), kgo.ClientID("rivulet-"+cfg.Name+"-heartbeat"),
+	opts, err := KafkaOpts(cfg, config.RoleProducer, kgo.SeedBrokers(cfg.Kafka.BootstrapServers...), kgo.ClientID("rivulet-"+cfg.Name+"-heartbeat"),
 		kgo.RecordDeliveryTimeout(cfg.HeartbeatInterval+10*time.Second))
 	if err != nil {
 		return nil, err

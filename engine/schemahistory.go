@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -8,14 +8,13 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // newSchemaHistory builds the DDL tracker (the binlog reader's table model)
 // and the schema history it is kept in (schema.history.internal.*).
-func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.Filter, m *metrics.SchemaHistory, log *slog.Logger) (*schema.Tracker, *engine.History, error) {
+func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.Filter, m *metrics.SchemaHistory, log *slog.Logger) (*schema.Tracker, *History, error) {
 	log = log.With("component", "schema-history")
 	tracker := schema.NewTracker(schema.TrackerConfig{
 		Filter:                     filter,
@@ -60,11 +59,11 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 	if !cfg.SchemaHistory.FailUnparseableDDL {
 		tracker.SetReload(loader, lookAhead(cfg))
 	}
-	store, where, err := openHistoryStore(cfg, log)
+	store, where, err := OpenHistoryStore(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &engine.History{
+	h := &History{
 		Tracker: tracker, Store: store, Loader: loader, Server: cfg.TopicPrefix,
 		Where: where, Logger: log,
 		Recovery: cfg.Plan().RebuildHistory, RecoverMissing: cfg.Plan().RebuildMissingHistory,
@@ -75,7 +74,7 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 	return tracker, h, nil
 }
 
-func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore, string, error) {
+func OpenHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore, string, error) {
 	h := cfg.SchemaHistory
 	switch h.Store {
 	case config.HistoryFile:
@@ -85,11 +84,11 @@ func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 		if len(brokers) == 0 || (config.Kafka{BootstrapServers: brokers}).Embedded() {
 			brokers = cfg.Kafka.BootstrapServers // the embedded broker's real address
 		}
-		producer, err := kafkaOpts(cfg, config.RoleHistoryProducer)
+		producer, err := KafkaOpts(cfg, config.RoleHistoryProducer)
 		if err != nil {
 			return nil, "", err
 		}
-		consumer, err := kafkaOpts(cfg, config.RoleHistoryConsumer)
+		consumer, err := KafkaOpts(cfg, config.RoleHistoryConsumer)
 		if err != nil {
 			return nil, "", err
 		}
@@ -107,11 +106,11 @@ func openHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 
 // schemaChangeSink returns the sink's schema-change publisher when
 // include.schema.changes is on and the sink has one (Kafka), else nil.
-func schemaChangeSink(cfg *config.Config, snk engine.Sink) engine.SchemaChangeSink {
+func schemaChangeSink(cfg *config.Config, snk Sink) SchemaChangeSink {
 	if !cfg.IncludeSchemaChanges {
 		return nil
 	}
-	if sc, ok := snk.(engine.SchemaChangeSink); ok {
+	if sc, ok := snk.(SchemaChangeSink); ok {
 		return sc
 	}
 	return nil
@@ -125,7 +124,7 @@ func lookAhead(cfg *config.Config) schema.LookAheadFunc {
 		if d.File == "" {
 			return nil, errors.New("the statement's binlog position is unknown")
 		}
-		pc := preflightConfig(cfg)
+		pc := PreflightConfig(cfg)
 		// A replica id of its own for the look-ahead: reusing the reader's
 		// would make the server drop the streaming connection.
 		pc.ServerID = lookaheadServerID(cfg.Database.ServerID)

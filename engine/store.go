@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -8,14 +8,13 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
-// offsetStore is what `run` and `offsets` need of offsets.FileStore and
+// Store is what the pipeline and `rivulet offsets` need of offsets.FileStore and
 // offsets.KafkaStore.
-type offsetStore interface {
-	engine.OffsetStore
+type Store interface {
+	OffsetStore
 	// Lock makes this process the connector's only writer, or fails with
 	// offsets.ErrLocked naming the process that is.
 	Lock(ctx context.Context) error
@@ -26,22 +25,22 @@ type offsetStore interface {
 }
 
 var (
-	_ offsetStore = (*offsets.FileStore)(nil)
-	_ offsetStore = (*offsets.KafkaStore)(nil)
+	_ Store = (*offsets.FileStore)(nil)
+	_ Store = (*offsets.KafkaStore)(nil)
 )
 
-// newStore returns the store cfg selects: the file when
+// NewStore returns the store cfg selects: the file when
 // offset.storage.file.filename is set, else the Kafka topic
 // offset.storage.topic. It does not lock.
-func newStore(cfg *config.Config, log *slog.Logger) (offsetStore, string, error) {
+func NewStore(cfg *config.Config, log *slog.Logger) (Store, string, error) {
 	if cfg.Offsets.FileFilename != "" || cfg.Offsets.Topic == "" {
 		return offsets.NewFileStore(cfg.Offsets.FileFilename, cfg.Name, cfg.TopicPrefix), "file " + cfg.Offsets.FileFilename, nil
 	}
-	consumer, err := kafkaOpts(cfg, config.RoleConsumer)
+	consumer, err := KafkaOpts(cfg, config.RoleConsumer)
 	if err != nil {
 		return nil, "", err
 	}
-	producer, err := kafkaOpts(cfg, config.RoleProducer)
+	producer, err := KafkaOpts(cfg, config.RoleProducer)
 	if err != nil {
 		return nil, "", err
 	}
@@ -64,8 +63,8 @@ func newStore(cfg *config.Config, log *slog.Logger) (offsetStore, string, error)
 }
 
 // openStore returns the store cfg selects, locked for this process.
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (offsetStore, error) {
-	s, where, err := newStore(cfg, log)
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (Store, error) {
+	s, where, err := NewStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -84,12 +83,12 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (offse
 // snapshot.on.data.error); with snapshot.on.data.error alone the run starts
 // afresh from the current position, as Debezium resets its offsets: the
 // store returned then reports no stored position.
-func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log *slog.Logger) (offsetStore, error) {
+func checkStart(ctx context.Context, cfg *config.Config, store Store, log *slog.Logger) (Store, error) {
 	pos, ok, err := store.Load(ctx)
 	if err != nil || !ok {
-		return store, err // engine.Run loads again and reports a load error itself
+		return store, err // Run loads again and reports a load error itself
 	}
-	_, err = checkStored(ctx, cfg, pos)
+	_, err = CheckStored(ctx, cfg, pos)
 	if errors.Is(err, binlog.ErrPositionNotFound) {
 		switch cfg.Plan().OnPurged {
 		case "snapshot":
@@ -98,7 +97,7 @@ func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log 
 		case "current":
 			log.Warn("the stored position is no longer available; snapshot.on.data.error: starting afresh from the current position, changes in between are NOT captured",
 				"stored", pos.String(), "reason", err.Error())
-			return &freshStart{offsetStore: store}, nil
+			return &freshStart{Store: store}, nil
 		}
 	}
 	if err != nil {
@@ -110,7 +109,7 @@ func checkStart(ctx context.Context, cfg *config.Config, store offsetStore, log 
 // freshStart hides the stored position from the first Load, so that the
 // engine starts as if none were stored; Saves go to the store as usual.
 type freshStart struct {
-	offsetStore
+	Store
 	loaded bool
 }
 
@@ -119,24 +118,24 @@ func (f *freshStart) Load(ctx context.Context) (offsets.Position, bool, error) {
 		f.loaded = true
 		return offsets.Position{}, false, nil
 	}
-	return f.offsetStore.Load(ctx)
+	return f.Store.Load(ctx)
 }
 
 // serverCheck is binlog.CheckStart against the configured server.
 func serverCheck(cfg *config.Config) func(context.Context, offsets.Position) error {
 	return func(ctx context.Context, pos offsets.Position) error {
-		return binlog.CheckStart(ctx, preflightConfig(cfg), pos)
+		return binlog.CheckStart(ctx, PreflightConfig(cfg), pos)
 	}
 }
 
-// checkStored says whether streaming can continue from the stored position
+// CheckStored says whether streaming can continue from the stored position
 // pos: the server must hold it, or, with rivulet.binlog.archive.dir, the
 // archive holds it and the server continues where the files end. It
 // returns a sentence saying where the stream will come from, or an error
 // naming the gap (binlog.ErrPositionNotFound, binlog.ErrServerChanged).
-func checkStored(ctx context.Context, cfg *config.Config, pos offsets.Position) (string, error) {
+func CheckStored(ctx context.Context, cfg *config.Config, pos offsets.Position) (string, error) {
 	if cfg.BinlogArchiveDir == "" {
-		if err := binlog.CheckStart(ctx, preflightConfig(cfg), pos); err != nil {
+		if err := binlog.CheckStart(ctx, PreflightConfig(cfg), pos); err != nil {
 			return "", err
 		}
 		return "the server can continue from " + pos.String(), nil

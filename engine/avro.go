@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"cmp"
@@ -13,9 +13,9 @@ import (
 	"github.com/rivulet-cdc/rivulet/sink"
 )
 
-// avroConfig returns the Kafka sink's Avro settings when the connector uses
+// AvroConfig returns the Kafka sink's Avro settings when the connector uses
 // io.confluent.connect.avro.AvroConverter, else nil (JSON).
-func avroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) {
+func AvroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) {
 	if !cfg.UsesAvro() {
 		return nil, nil
 	}
@@ -42,7 +42,7 @@ func avroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) 
 // avroHeartbeatRegistry returns the registry client of the heartbeat
 // records when the connector uses the Avro converter, else nil.
 func avroHeartbeatRegistry(cfg *config.Config, log *slog.Logger) (sink.SchemaRegistrar, error) {
-	ac, err := avroConfig(cfg, log)
+	ac, err := AvroConfig(cfg, log)
 	if err != nil || ac == nil {
 		return nil, err
 	}

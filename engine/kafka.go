@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"fmt"
@@ -10,11 +10,11 @@ import (
 	"github.com/rivulet-cdc/rivulet/sink"
 )
 
-// kafkaOpts returns extra followed by the franz-go options of client role
+// KafkaOpts returns extra followed by the franz-go options of client role
 // r (TLS, SASL, client.id, request.timeout.ms), built from the one Kafka
 // client setting of cfg. Every Kafka client Rivulet opens takes its
 // options from here.
-func kafkaOpts(cfg *config.Config, r config.KafkaRole, extra ...kgo.Opt) ([]kgo.Opt, error) {
+func KafkaOpts(cfg *config.Config, r config.KafkaRole, extra ...kgo.Opt) ([]kgo.Opt, error) {
 	o, err := cfg.Kafka.Client(r).Options()
 	if err != nil {
 		return nil, fmt.Errorf("kafka %s client: %w", r, err)

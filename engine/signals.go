@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/engine"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
@@ -20,16 +19,16 @@ import (
 // withSignals wraps src with ad-hoc incremental snapshots when a signal
 // channel is enabled (signal.data.collection, or kafka in
 // signal.enabled.channels).
-func withSignals(cfg *config.Config, src engine.Source, cat snapshot.Catalog, filter *schema.Filter, log *slog.Logger) engine.Source {
+func withSignals(cfg *config.Config, src Source, cat snapshot.Catalog, filter *schema.Filter, log *slog.Logger) Source {
 	sc := cfg.Signal
 	if !sc.Source && !sc.Kafka {
 		return src
 	}
-	scfg := engine.SignalConfig{
+	scfg := SignalConfig{
 		Catalog: cat,
 		Snapshot: snapshot.Config{
 			Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-			User: cfg.Database.User, Connector: mysqlFor(cfg),
+			User: cfg.Database.User, Connector: MySQL(cfg),
 			ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
 			Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
 			Logger: log.With("component", "snapshot"),
@@ -52,7 +51,7 @@ func withSignals(cfg *config.Config, src engine.Source, cat snapshot.Catalog, fi
 		}
 		scfg.Kafka = kafkaSignals(cfg, brokers, sc.KafkaTopic, cfg.TopicPrefix, log.With("component", "signals"))
 	}
-	return engine.WithSignals(src, scfg)
+	return WithSignals(src, scfg)
 }
 
 // withSignalTable adds the signal table to a non-empty table.include.list:
@@ -67,9 +66,9 @@ func withSignalTable(cfg *config.Config, include []string) []string {
 // kafkaSignals reads Debezium's Kafka signal channel: partition 0 of topic,
 // records keyed by the topic prefix with a JSON value {"type":...,
 // "data":{...}}; records with another key are ignored, as Debezium does.
-func kafkaSignals(cfg *config.Config, brokers []string, topic, prefix string, log *slog.Logger) engine.KafkaSignals {
-	return func(ctx context.Context, from int64, out chan<- engine.Signal) error {
-		opts, err := kafkaOpts(cfg, config.RoleSignalConsumer, kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-signals"),
+func kafkaSignals(cfg *config.Config, brokers []string, topic, prefix string, log *slog.Logger) KafkaSignals {
+	return func(ctx context.Context, from int64, out chan<- Signal) error {
+		opts, err := KafkaOpts(cfg, config.RoleSignalConsumer, kgo.SeedBrokers(brokers...), kgo.ClientID("rivulet-signals"),
 			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(from)}}))
 		if err != nil {
 			return fmt.Errorf("signal.kafka: %w", err)
@@ -98,7 +97,7 @@ func kafkaSignals(cfg *config.Config, brokers []string, topic, prefix string, lo
 				}
 				continue
 			}
-			var sigs []engine.Signal
+			var sigs []Signal
 			fs.EachRecord(func(r *kgo.Record) {
 				if string(r.Key) != prefix {
 					log.Debug("kafka signal ignored: key is not topic.prefix", "key", string(r.Key), "offset", r.Offset)
