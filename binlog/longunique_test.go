@@ -54,3 +54,37 @@ func TestReader_LongUniqueHashColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestReader_VersionedKeyFromMetadata: MariaDB adds row_end to the keys of
+// a system-versioned table and the TABLE_MAP's primary key says so; a table
+// rebuilt from the row metadata keeps the declared key, as
+// information_schema and the DDL give it (suite/period overlaps.test).
+func TestReader_VersionedKeyFromMetadata(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	db := srv.Database(t)
+	srv.Exec(t, db, "CREATE TABLE v (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING")
+	h := newHarness(t, srv, db)
+	_, kinds := fallbackTracker(t, h, srv, db)
+	from := h.now()
+	srv.Exec(t, db,
+		"SET SESSION system_versioning_alter_history = KEEP",
+		"ALTER TABLE v ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE",
+		"INSERT INTO v (id, a) VALUES (1, 2)")
+	rn := h.start(from)
+	evs, _ := rn.events(t, 1)
+	tb := evs[0].Table
+	var cols []string
+	for _, c := range tb.Columns {
+		cols = append(cols, c.Name)
+	}
+	if want := []string{"id", "a", "g", "row_start", "row_end"}; !slices.Equal(cols, want) {
+		t.Errorf("columns %q, want %q", cols, want)
+	}
+	if !slices.Equal(tb.PrimaryKey, []int{0}) {
+		t.Errorf("primary key %v, want [0] (id)", tb.PrimaryKey)
+	}
+	if k := kinds()["v"]; k != "binlog_metadata" {
+		t.Errorf("fallback %q, want binlog_metadata", k)
+	}
+	rn.stop(t)
+}

@@ -233,7 +233,8 @@ func TableFromMap(e *replication.TableMapEvent, mariadb bool) (*schema.TableDef,
 		n -= h
 		t.Columns, def.Columns, t.HashColumns = t.Columns[:n], def.Columns[:n], h
 	}
-	if mariadb && n >= 2 && t.Columns[n-2].Name == "row_start" && t.Columns[n-1].Name == "row_end" {
+	implicitPeriod := mariadb && n >= 2 && t.Columns[n-2].Name == "row_start" && t.Columns[n-1].Name == "row_end"
+	if implicitPeriod {
 		// MariaDB's implicit system-versioning columns: generated and kept
 		// last, so a later ADD COLUMN goes before them as the server puts it.
 		def.Columns[n-2].Generated, def.Columns[n-1].Generated = true, true
@@ -243,6 +244,12 @@ func TableFromMap(e *replication.TableMapEvent, mariadb bool) (*schema.TableDef,
 		for _, k := range e.PrimaryKey {
 			if k >= uint64(n) {
 				return nil, corrupt("table map of %s: primary key column %d of %d", id, k, n)
+			}
+			if implicitPeriod && k >= uint64(n-2) {
+				// The server adds row_end to the keys of a versioned table;
+				// the declared key (information_schema, SHOW CREATE TABLE,
+				// the DDL) is without it.
+				continue
 			}
 			t.PrimaryKey = append(t.PrimaryKey, int(k))
 			pk.Columns = append(pk.Columns, t.Columns[k].Name)
