@@ -856,7 +856,18 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 		e.orig[i] = c.Name
 	}
 	newID := id
-	for _, sp := range s.Specs {
+	// DROP COLUMN names a column of the table as it was, and the server
+	// drops before it adds (mysql_prepare_alter_table): "ADD id ..., DROP
+	// COLUMN id" replaces the column.
+	specs := make([]*ast.AlterTableSpec, 0, len(s.Specs))
+	for _, drops := range []bool{true, false} {
+		for _, sp := range s.Specs {
+			if (sp.Tp == ast.AlterTableDropColumn) == drops {
+				specs = append(specs, sp)
+			}
+		}
+	}
+	for _, sp := range specs {
 		if err := a.alterSpec(e, sp, &newID); err != nil {
 			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
 		}

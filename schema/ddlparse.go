@@ -256,6 +256,21 @@ func rewriteMariaDB(sql string) string {
 				continue
 			}
 		}
+		if dbStmt {
+			// CREATE|ALTER DATABASE ... [DEFAULT] CHARACTER SET DEFAULT,
+			// COLLATE DEFAULT, COLLATE uca1400_ai_ci (MariaDB 10.10+, a
+			// collation of no one character set): the server's default
+			// character set, which the database gets without the clause.
+			k := i
+			if up == "DEFAULT" {
+				k = skipWords(toks, i, 2)
+			}
+			if end := dbDefaultClause(toks, k); end > 0 {
+				b.WriteString(" ")
+				i = end
+				continue
+			}
+		}
 		prevWord := func(k int) string {
 			for j := i - 1; j >= 0; j-- {
 				if s := strings.TrimSpace(toks[j]); s != "" {
@@ -845,6 +860,39 @@ func periodFor(toks []string, i int) int {
 		return 2
 	case wordAt(toks, i, 2) == "IF" && wordAt(toks, i, 3) == "NOT" && wordAt(toks, i, 4) == "EXISTS" && wordAt(toks, i, 5) == "FOR":
 		return 5
+	}
+	return 0
+}
+
+// dbDefaultClause returns the index of the last token of a database
+// option at toks[i] that names no character set of its own (CHARACTER
+// SET|CHARSET [=] DEFAULT, COLLATE [=] DEFAULT or a uca1400 collation
+// without a character set), 0 when toks[i] starts no such clause.
+func dbDefaultClause(toks []string, i int) int {
+	if i >= len(toks) {
+		return 0
+	}
+	up := strings.ToUpper(toks[i])
+	j := i + 1
+	switch up {
+	case "CHARACTER":
+		if wordAt(toks, i, 2) != "SET" {
+			return 0
+		}
+		j = skipWords(toks, i, 2) + 1
+	case "CHARSET", "COLLATE":
+	default:
+		return 0
+	}
+	for j < len(toks) && (strings.TrimSpace(toks[j]) == "" || toks[j] == "=") {
+		j++
+	}
+	if j >= len(toks) {
+		return 0
+	}
+	v := strings.ToUpper(unquote(strings.Trim(toks[j], "'\"")))
+	if v == "DEFAULT" || up == "COLLATE" && strings.HasPrefix(v, "UCA1400_") {
+		return j
 	}
 	return 0
 }

@@ -265,3 +265,43 @@ func TestPeriodAlterForms(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseDefaultCharset: CREATE DATABASE ... CHARACTER SET DEFAULT,
+// COLLATE DEFAULT and MariaDB's charset-less uca1400 collations
+// (main/ctype_utf8mb4_uca) take the server's character set.
+func TestDatabaseDefaultCharset(t *testing.T) {
+	for _, c := range []struct{ sql, want string }{
+		{"CREATE DATABASE db1 COLLATE DEFAULT", "latin1"},
+		{"CREATE DATABASE db1 COLLATE uca1400_ai_ci", "latin1"},
+		{"CREATE DATABASE db1 CHARACTER SET DEFAULT", "latin1"},
+		{"CREATE DATABASE db1 CHARACTER SET DEFAULT COLLATE DEFAULT", "latin1"},
+		{"CREATE DATABASE db1 CHARACTER SET DEFAULT COLLATE uca1400_ai_ci", "latin1"},
+		{"CREATE DATABASE db1 CHARACTER SET = utf8mb4 COLLATE uca1400_ai_ci", "utf8mb4"},
+		{"CREATE DATABASE db1 DEFAULT CHARSET=DEFAULT", "latin1"},
+	} {
+		tr := NewTracker(TrackerConfig{MariaDB: true, ServerCharset: "latin1"})
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "test", SQL: c.sql, Pos: "test"}); err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "db1", SQL: "CREATE TABLE t (a VARCHAR(1))", Pos: "test"}); err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if cs := tr.Def("db1", "t").Table.Columns[0].Charset; cs != c.want {
+			t.Errorf("%s: a table's charset %s, want %s", c.sql, cs, c.want)
+		}
+	}
+}
+
+// TestAlterAddAndDropSameName: DROP COLUMN names the column as it was, and
+// the server drops before it adds (suite/innodb innodb-alter-autoinc).
+func TestAlterAddAndDropSameName(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t1 (id VARCHAR(10) NOT NULL PRIMARY KEY, a INT)",
+		"ALTER TABLE t1 DROP PRIMARY KEY, ADD id INT AUTO_INCREMENT PRIMARY KEY, DROP COLUMN id, AUTO_INCREMENT = 42, ALGORITHM=COPY")
+	d := tr.Def("app", "t1")
+	if got := columnNames(d.Table); !slices.Equal(got, []string{"a", "id"}) {
+		t.Errorf("columns %q, want [a id]", got)
+	}
+	if c := d.Table.Columns[1]; c.Type != TypeInt || !slices.Equal(d.Table.PrimaryKey, []int{1}) {
+		t.Errorf("id %+v, key %v", c, d.Table.PrimaryKey)
+	}
+}
