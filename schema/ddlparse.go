@@ -341,6 +341,15 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "COMPRESSED" && prevWord(1) != "=" && prevWord(1) != "ROW_FORMAT":
 			continue
+		case (up == "ASCII" || up == "UNICODE") && stringTypeWords[prevWord(1)] && nextWord(toks, i, up) != "(":
+			// CHAR ASCII, VARCHAR(n) UNICODE: the server's shorthands for
+			// CHARACTER SET latin1 and ucs2, which the parser lacks.
+			if up == "ASCII" {
+				b.WriteString("CHARACTER SET latin1")
+			} else {
+				b.WriteString("CHARACTER SET ucs2")
+			}
+			continue
 		case up == "PERSISTENT":
 			b.WriteString("STORED")
 			continue
@@ -895,4 +904,11 @@ func dbDefaultClause(toks []string, i int) int {
 		return j
 	}
 	return 0
+}
+
+// stringTypeWords are the words ASCII or UNICODE may follow in a column
+// type ("CHAR ASCII", "VARCHAR(10) UNICODE", "CHAR BINARY ASCII").
+var stringTypeWords = map[string]bool{
+	"CHAR": true, "CHARACTER": true, "VARCHAR": true, "TEXT": true, "TINYTEXT": true, "MEDIUMTEXT": true,
+	"LONGTEXT": true, ")": true, "BINARY": true,
 }

@@ -305,3 +305,15 @@ func TestAlterAddAndDropSameName(t *testing.T) {
 		t.Errorf("id %+v, key %v", c, d.Table.PrimaryKey)
 	}
 }
+
+// TestAsciiUnicodeShorthands: CHAR ASCII is CHARACTER SET latin1 and
+// VARCHAR(n) UNICODE is ucs2 (suite/funcs_1 trig tests).
+func TestAsciiUnicodeShorthands(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (f120 char ascii not null DEFAULT b'101', b varchar(10) unicode, c char binary ascii, ascii int)")
+	want := []string{"latin1", "ucs2", "latin1", ""}
+	for i, c := range tr.Def("app", "t").Table.Columns {
+		if c.Charset != want[i] {
+			t.Errorf("%s: charset %q, want %q", c.Name, c.Charset, want[i])
+		}
+	}
+}

@@ -503,7 +503,7 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 			if diff == "" {
 				s.tablesRight++
 			} else {
-				s.mismatches = append(s.mismatches, fmt.Sprintf("%s: %s: %.600s", file, id, diff))
+				s.mismatches = append(s.mismatches, fmt.Sprintf("%s: %s: %.2000s", file, id, diff))
 			}
 		})
 		r, err := c.Execute("SELECT 1 FROM " + quote(id.DB) + "." + quote(id.Name) + " LIMIT 1")
@@ -554,6 +554,10 @@ var columnEq = cmp.Comparer(func(a, b schema.Column) bool {
 	for _, c := range []*schema.Column{&a, &b} {
 		if c.Type == schema.TypeTinyInt && (c.TypeName == "BOOLEAN" || c.TypeName == "BOOL") {
 			c.TypeName = "TINYINT"
+		}
+		if c.Default != nil {
+			d := sameDefault(c, *c.Default)
+			c.Default = &d
 		}
 		if c.Type == schema.TypeEnum || c.Type == schema.TypeSet {
 			vs := make([]string, len(c.Values))
@@ -863,4 +867,54 @@ func fileTimeout(t *testing.T) time.Duration {
 		t.Fatalf("RIVULET_DDL_CORPUS_FILE_TIMEOUT=%q: want a duration such as 90s", v)
 	}
 	return d
+}
+
+// sameDefault spells a default value one way where information_schema
+// prints the stored value and the model keeps the literal as Debezium's
+// parser records it: numbers without ZEROFILL's leading zeros (099),
+// temporals with two-digit fields and without a zero fraction
+// (2017-1-1 10:10:10 is 2017-01-01 10:10:10.000), CHAR without the
+// trailing spaces the server strips.
+func sameDefault(c *schema.Column, v string) string {
+	switch c.Type {
+	case schema.TypeTinyInt, schema.TypeSmallInt, schema.TypeMediumInt, schema.TypeInt, schema.TypeBigInt:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return strconv.FormatUint(n, 10)
+		}
+	case schema.TypeDecimal:
+		neg := strings.HasPrefix(v, "-")
+		t := strings.TrimLeft(strings.TrimPrefix(v, "-"), "0")
+		if t == "" || t[0] == '.' {
+			t = "0" + t
+		}
+		if neg {
+			t = "-" + t
+		}
+		return t
+	case schema.TypeChar:
+		return strings.TrimRight(v, " ")
+	case schema.TypeDate, schema.TypeDateTime, schema.TypeTimestamp:
+		f := strings.FieldsFunc(v, func(r rune) bool { return r == '-' || r == ' ' || r == ':' || r == '.' })
+		if len(f) < 3 || len(f) > 7 {
+			return v
+		}
+		n := make([]int, 7)
+		for i, x := range f {
+			k, err := strconv.Atoi(x)
+			if err != nil {
+				return v
+			}
+			n[i] = k
+		}
+		if len(f) == 7 {
+			// the fraction: its digits as written ("000" is 0, "5" is .5)
+			frac, _ := strconv.ParseFloat("0."+f[6], 64)
+			return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d %g", n[0], n[1], n[2], n[3], n[4], n[5], frac)
+		}
+		return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d 0", n[0], n[1], n[2], n[3], n[4], n[5])
+	}
+	return v
 }
