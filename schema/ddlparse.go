@@ -252,6 +252,7 @@ func rewriteMariaDB(sql string) string {
 				j++
 			}
 			if j < len(toks) && len(toks[j]) >= 2 && (toks[j][0] == '\'' || toks[j][0] == '"') {
+				b.WriteString(dbNoopOption)
 				i = j
 				continue
 			}
@@ -266,7 +267,7 @@ func rewriteMariaDB(sql string) string {
 				k = skipWords(toks, i, 2)
 			}
 			if end := dbDefaultClause(toks, k); end > 0 {
-				b.WriteString(" ")
+				b.WriteString(dbNoopOption)
 				i = end
 				continue
 			}
@@ -912,3 +913,8 @@ var stringTypeWords = map[string]bool{
 	"CHAR": true, "CHARACTER": true, "VARCHAR": true, "TEXT": true, "TINYTEXT": true, "MEDIUMTEXT": true,
 	"LONGTEXT": true, ")": true, "BINARY": true,
 }
+
+// dbNoopOption takes the place of a database option the parser lacks
+// (COMMENT, CHARACTER SET DEFAULT, ...): an option without effect on the
+// model, so that ALTER DATABASE keeps the one option it must have.
+const dbNoopOption = " DEFAULT ENCRYPTION='N' "

@@ -317,3 +317,30 @@ func TestAsciiUnicodeShorthands(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseOptionsOnly: ALTER DATABASE whose only options the parser
+// lacks (main/comment_database: a database named comment) and repeated
+// DEFAULT clauses (main/ctype_collate_context).
+func TestDatabaseOptionsOnly(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MariaDB: true, ServerCharset: "latin1"})
+	for _, s := range []string{
+		"CREATE DATABASE comment COMMENT 'comment' CHARACTER SET 'latin2'",
+		"ALTER DATABASE comment COMMENT 'comment comment'",
+		"ALTER DATABASE COMMENT 'comment'",
+		"CREATE DATABASE db1 CHARACTER SET DEFAULT CHARACTER SET DEFAULT CHARACTER SET DEFAULT",
+		"DROP DATABASE db1",
+		"CREATE DATABASE db1 COLLATE uca1400_as_ci CHARACTER SET DEFAULT",
+		"DROP DATABASE db1",
+		"CREATE DATABASE db1 COLLATE latin1_swedish_ci COLLATE DEFAULT",
+	} {
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "comment", SQL: s, Pos: "test"}); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "comment", SQL: "CREATE TABLE t (a CHAR(1))", Pos: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if cs := tr.Def("comment", "t").Table.Columns[0].Charset; cs != "latin2" {
+		t.Errorf("comment.t.a: %s, want latin2 (the database's)", cs)
+	}
+}
