@@ -257,17 +257,23 @@ func rewriteMariaDB(sql string) string {
 				continue
 			}
 		}
-		if dbStmt {
-			// CREATE|ALTER DATABASE ... [DEFAULT] CHARACTER SET DEFAULT,
-			// COLLATE DEFAULT, COLLATE uca1400_ai_ci (MariaDB 10.10+, a
-			// collation of no one character set): the server's default
-			// character set, which the database gets without the clause.
+		if up == "DEFAULT" || up == "CHARSET" || up == "CHARACTER" || up == "COLLATE" {
+			// [DEFAULT] CHARACTER SET DEFAULT, COLLATE DEFAULT, COLLATE
+			// uca1400_ai_ci (MariaDB 10.9+, a collation of no one character
+			// set), for a database, a table or a column: the default they
+			// inherit, which is what leaving the clause out gives (the
+			// collation is not part of the model). A database keeps an
+			// option in its place: ALTER DATABASE needs one.
 			k := i
 			if up == "DEFAULT" {
 				k = skipWords(toks, i, 2)
 			}
 			if end := dbDefaultClause(toks, k); end > 0 {
-				b.WriteString(dbNoopOption)
+				if dbStmt {
+					b.WriteString(dbNoopOption)
+				} else {
+					b.WriteString(" ")
+				}
 				i = end
 				continue
 			}

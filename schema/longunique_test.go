@@ -346,3 +346,21 @@ func TestDatabaseOptionsOnly(t *testing.T) {
 		t.Errorf("comment.t.a: %s, want latin2 (the database's)", cs)
 	}
 }
+
+// TestColumnCollateDefault: CHARACTER SET DEFAULT and COLLATE DEFAULT on a
+// column or a table take the inherited default (main/ctype_collate_column).
+func TestColumnCollateDefault(t *testing.T) {
+	for _, c := range []struct{ sql, want string }{
+		{"CREATE TABLE t1 (a CHAR(10) COLLATE DEFAULT NOT NULL COLLATE latin1_swedish_ci)", "latin1"},
+		{"CREATE TABLE t1 (a char(10)  COLLATE DEFAULT NOT NULL  DEFAULT '' COLLATE latin1_swedish_ci)  ENGINE=Memory", "latin1"},
+		{"CREATE TABLE t1 (a char(10) CHARACTER SET DEFAULT NOT NULL) CHARACTER SET latin1", "latin1"},
+		{"CREATE TABLE t1 (a char(10)) CHARACTER SET DEFAULT COLLATE DEFAULT", "utf8mb4"},
+		{"CREATE TABLE t1 (a char(10)) DEFAULT CHARSET = DEFAULT", "utf8mb4"},
+		{"CREATE TABLE t1 (a char(10) COLLATE uca1400_ai_ci)", "utf8mb4"},
+	} {
+		tr := newTestTracker(t, c.sql)
+		if cs := tr.Def("app", "t1").Table.Columns[0].Charset; cs != c.want {
+			t.Errorf("%s: %s, want %s", c.sql, cs, c.want)
+		}
+	}
+}
