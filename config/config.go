@@ -495,7 +495,8 @@ func (k Kafka) EmbeddedPort() (int, bool) {
 // Offsets is where the binlog position is stored (Kafka Connect worker keys).
 type Offsets struct {
 	// FileFilename is `offset.storage.file.filename`: a JSON file keyed
-	// like Connect's offsets (offsets.FileStore). It wins when Topic is
+	// like Connect's offsets, or a Connect standalone worker's own offsets
+	// file, kept in its form (offsets.FileStore). It wins when Topic is
 	// set too. One of the two is required.
 	FileFilename string
 	// Topic is `offset.storage.topic` (Kafka Connect worker key): offsets

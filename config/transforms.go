@@ -14,7 +14,7 @@ import (
 const (
 	UnwrapClass             = "io.debezium.transforms.ExtractNewRecordState"
 	LogicalTableRouterClass = "io.debezium.transforms.ByLogicalTableRouter"
-	LogicalTopicRouterClass = "io.debezium.transforms.ToLogicalTopicRouter" // ByLogicalTableRouter's new name
+	LogicalTopicRouterClass = "io.debezium.transforms.ToLogicalTopicRouter" // accepted as ByLogicalTableRouter; Debezium 3.6.1 has no such class (README, known differences)
 	RegexRouterClass        = "org.apache.kafka.connect.transforms.RegexRouter"
 )
 

@@ -10,12 +10,12 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 )
 
 // AvroConfig returns the Kafka sink's Avro settings when the connector uses
 // io.confluent.connect.avro.AvroConverter, else nil (JSON).
-func AvroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) {
+func AvroConfig(cfg *config.Config, log *slog.Logger) (*avro.Config, error) {
 	if !cfg.UsesAvro() {
 		return nil, nil
 	}
@@ -24,24 +24,24 @@ func AvroConfig(cfg *config.Config, log *slog.Logger) (*sink.AvroConfig, error) 
 		return nil, err
 	}
 	rc.Logger = log.With("component", "schema-registry")
-	reg, err := sink.NewRegistry(rc)
+	reg, err := avro.NewRegistry(rc)
 	if err != nil {
 		return nil, err
 	}
-	names, err := sink.ParseNameAdjustment(cmp.Or(cfg.Avro.SchemaNameAdjustmentMode, "none"))
+	names, err := avro.ParseNameAdjustment(cmp.Or(cfg.Avro.SchemaNameAdjustmentMode, "none"))
 	if err != nil {
 		return nil, err
 	}
-	fields, err := sink.ParseNameAdjustment(cmp.Or(cfg.Avro.FieldNameAdjustmentMode, "none"))
+	fields, err := avro.ParseNameAdjustment(cmp.Or(cfg.Avro.FieldNameAdjustmentMode, "none"))
 	if err != nil {
 		return nil, err
 	}
-	return &sink.AvroConfig{Registry: reg, SchemaNames: names, FieldNames: fields}, nil
+	return &avro.Config{Registry: reg, SchemaNames: names, FieldNames: fields}, nil
 }
 
 // avroHeartbeatRegistry returns the registry client of the heartbeat
 // records when the connector uses the Avro converter, else nil.
-func avroHeartbeatRegistry(cfg *config.Config, log *slog.Logger) (sink.SchemaRegistrar, error) {
+func avroHeartbeatRegistry(cfg *config.Config, log *slog.Logger) (avro.SchemaRegistrar, error) {
 	ac, err := AvroConfig(cfg, log)
 	if err != nil || ac == nil {
 		return nil, err
@@ -58,10 +58,10 @@ func registryCheck(ctx context.Context, cfg *config.Config) (r binlog.CheckResul
 	r.Name = "schema registry"
 	urls := strings.Join(cfg.Avro.RegistryURLs, ",")
 	rc, err := registryConfig(cfg)
-	var reg *sink.Registry
+	var reg *avro.Registry
 	if err == nil {
 		rc.Timeout = 10 * time.Second
-		reg, err = sink.NewRegistry(rc)
+		reg, err = avro.NewRegistry(rc)
 	}
 	if err == nil {
 		err = reg.Ping(ctx)
@@ -77,9 +77,9 @@ func registryCheck(ctx context.Context, cfg *config.Config) (r binlog.CheckResul
 
 // registryConfig is the schema registry client's setting: URLs (without
 // credentials), basic or bearer auth, TLS.
-func registryConfig(cfg *config.Config) (sink.RegistryConfig, error) {
+func registryConfig(cfg *config.Config) (avro.RegistryConfig, error) {
 	a := cfg.Avro
-	rc := sink.RegistryConfig{URLs: a.RegistryURLs, User: a.User, Password: a.Password.Reveal(), Bearer: cfg.BearerToken()}
+	rc := avro.RegistryConfig{URLs: a.RegistryURLs, User: a.User, Password: a.Password.Reveal(), Bearer: cfg.BearerToken()}
 	if a.InheritSASL {
 		s := cfg.Kafka.Client(config.RoleProducer).SASL
 		rc.User, rc.Password = s.User, s.Password.Reveal()

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rivulet-cdc/rivulet/binlog"
-	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rivulet-cdc/rivulet/binlog"
+	"github.com/rivulet-cdc/rivulet/config"
 )
 
 // Check runs `rivulet check`: the database prerequisites, every distinct

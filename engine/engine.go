@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
+	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 )
 
@@ -29,10 +30,14 @@ type OffsetStore interface {
 	Save(ctx context.Context, p offsets.Position) error
 }
 
-// Observer receives engine-level facts for metrics; nil means no-op.
+// Observer receives engine-level facts for metrics (metrics.Stream); nil
+// means no-op. Calls come from the run loop and must not block.
 type Observer interface {
+	// BatchQueued counts a batch of events taken from the source.
 	BatchQueued(events int)
-	OffsetCommitted(pos uint64)
+	// OffsetCommitted records a position written to the offsets store (or
+	// committed with a Kafka transaction): binlog file:pos.
+	OffsetCommitted(file string, pos uint64)
 }
 
 // AckObserver is an Observer that also wants the highest position whose
@@ -54,7 +59,12 @@ type Config struct {
 	// ShutdownTimeout bounds the drain after the context is cancelled. Default 30s.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
-	Observer        Observer
+	// Observer, when set, receives the run loop's facts; when it is also
+	// an AckObserver or a SendObserver, those too.
+	Observer Observer
+	// SkippedOperations are the operations the sink drops
+	// (skipped.operations): a SendObserver does not count them as sent.
+	SkippedOperations []event.Op
 	// History, when set, is started before streaming and records every
 	// batch's schema changes before the batch's position can be committed.
 	History SchemaHistory
@@ -127,6 +137,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		if err := store.Save(ctx, start); err != nil {
 			return fmt.Errorf("save start position %s: %w", start.String(), err)
 		}
+		if cfg.Observer != nil && start.File != "" {
+			cfg.Observer.OffsetCommitted(start.File, start.Pos)
+		}
 		log.Info("no stored position: streaming from the current end of the binlog", "position", start.String())
 	}
 
@@ -144,6 +157,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		}
 	}
 	txm := newTxMeta(cfg.TxMetadata)
+	counter := newSendCounter(cfg.Observer, cfg.SkippedOperations)
 	in := startIntake(ctx, cfg, src, start)
 	defer in.release()
 	g, gctx, batches := in.g, in.gctx, in.batches
@@ -163,7 +177,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 					return fmt.Errorf("schema changes: %w", err)
 				}
 			}
-			if err := sendEvents(gctx, txm, snk, &b, ack); err != nil {
+			if err := sendEvents(gctx, txm, counter, snk, &b, ack); err != nil {
 				return err
 			}
 			if err := tr.failed(); err != nil {
@@ -219,7 +233,7 @@ func commit(ctx context.Context, store OffsetStore, tr *tracker, cfg Config, fin
 	}
 	tr.committed(p)
 	if cfg.Observer != nil {
-		cfg.Observer.OffsetCommitted(p.Pos)
+		cfg.Observer.OffsetCommitted(p.File, p.Pos)
 	}
 	if final {
 		cfg.Logger.Info("offsets committed", "position", p.String())

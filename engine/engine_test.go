@@ -153,8 +153,8 @@ type ackRecorder struct {
 	acked []offsets.Position
 }
 
-func (a *ackRecorder) BatchQueued(int)        {}
-func (a *ackRecorder) OffsetCommitted(uint64) {}
+func (a *ackRecorder) BatchQueued(int)                {}
+func (a *ackRecorder) OffsetCommitted(string, uint64) {}
 func (a *ackRecorder) PositionAcked(file string, pos uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

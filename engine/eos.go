@@ -45,6 +45,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 		maxEvents = DefaultTransactionEvents
 	}
 	txm := newTxMeta(cfg.TxMetadata)
+	counter := newSendCounter(cfg.Observer, cfg.SkippedOperations)
 	in := startIntake(ctx, cfg, src, start)
 	defer in.release()
 	g, gctx, batches := in.g, in.gctx, in.batches
@@ -81,7 +82,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 				}
 			}
 			// BEGIN and END records belong to the Kafka transaction too.
-			if err := sendEvents(gctx, txm, snk, &b, ack); err != nil {
+			if err := sendEvents(gctx, txm, counter, snk, &b, ack); err != nil {
 				return err
 			}
 			return acked()
@@ -120,7 +121,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 				return end, false, errors.Join(err, txs.Abort(gctx))
 			}
 			if cfg.Observer != nil {
-				cfg.Observer.OffsetCommitted(end.Pos)
+				cfg.Observer.OffsetCommitted(end.File, end.Pos)
 			}
 			return end, more, nil
 		}

@@ -31,21 +31,12 @@ type kafkaTransactions struct {
 	k     *sink.Kafka
 	topic string
 	key   []byte
-	// committed reports each committed position (metrics), as
-	// observedStore does for the at-least-once path.
-	committed func(file string, pos uint64)
 }
 
 func (t *kafkaTransactions) Begin() error { return t.k.BeginTransaction() }
 
 func (t *kafkaTransactions) Commit(ctx context.Context, end offsets.Position) error {
-	if err := t.k.CommitTransaction(ctx, &kgo.Record{Topic: t.topic, Key: t.key, Value: offsets.MarshalValue(end)}); err != nil {
-		return err
-	}
-	if end.File != "" && t.committed != nil {
-		t.committed(end.File, end.Pos)
-	}
-	return nil
+	return t.k.CommitTransaction(ctx, &kgo.Record{Topic: t.topic, Key: t.key, Value: offsets.MarshalValue(end)})
 }
 
 func (t *kafkaTransactions) Abort(ctx context.Context) error { return t.k.AbortTransaction(ctx) }
@@ -54,7 +45,7 @@ func (t *kafkaTransactions) Abort(ctx context.Context) error { return t.k.AbortT
 // exactly.once.support=required, nil otherwise. It initializes the
 // transactional producer first, which fences an older instance and aborts
 // the transaction a killed one left open.
-func newTransactions(ctx context.Context, cfg *config.Config, snk Sink, committed func(file string, pos uint64), log *slog.Logger) (Transactions, error) {
+func newTransactions(ctx context.Context, cfg *config.Config, snk Sink, log *slog.Logger) (Transactions, error) {
 	if !cfg.Offsets.ExactlyOnce {
 		return nil, nil
 	}
@@ -67,5 +58,5 @@ func newTransactions(ctx context.Context, cfg *config.Config, snk Sink, committe
 	}
 	log.Info("exactly-once: each batch and its offset are written in one Kafka transaction",
 		"transactional_id", eosTransactionalID(cfg), "offsets_topic", cfg.Offsets.Topic)
-	return &kafkaTransactions{k: k, topic: cfg.Offsets.Topic, key: offsets.Key(cfg.Name, cfg.TopicPrefix), committed: committed}, nil
+	return &kafkaTransactions{k: k, topic: cfg.Offsets.Topic, key: offsets.Key(cfg.Name, cfg.TopicPrefix)}, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/metrics"
 )
@@ -50,7 +51,7 @@ func watchHealth(ctx context.Context, cfg *config.Config, snk Sink, m *metrics.S
 			// Every read and write bounded: a query on a black-holed connection
 			// would otherwise hang this loop (and the shutdown that waits for it).
 			d := net.Dialer{Timeout: healthInterval}
-			conn, err = MySQL(cfg).Connect(cctx, d.DialContext,
+			conn, err = mysqlFor(cfg).Connect(cctx, d.DialContext,
 				func(c *client.Conn) error { c.ReadTimeout, c.WriteTimeout = healthInterval, healthInterval; return nil })
 		}
 		if err == nil {

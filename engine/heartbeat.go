@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 )
 
 // heartbeat produces Debezium's heartbeat records every heartbeat.interval.ms
@@ -32,7 +32,7 @@ type heartbeat struct {
 	log      *slog.Logger
 	// avro, with the Avro converter, registers and encodes the records
 	// (avro.go); nil: JSON.
-	avro   sink.SchemaRegistrar
+	avro   avro.SchemaRegistrar
 	server string
 }
 
@@ -114,7 +114,7 @@ func (h *heartbeat) Run(ctx context.Context) error {
 		rec := &kgo.Record{Topic: h.topic, Key: h.key, Value: heartbeatValue(time.Now().UnixMilli(), h.schemas)}
 		var err error
 		if h.avro != nil {
-			rec.Key, rec.Value, err = sink.AvroHeartbeat(ctx, h.avro, h.topic, h.server, time.Now().UnixMilli())
+			rec.Key, rec.Value, err = avro.Heartbeat(ctx, h.avro, h.topic, h.server, time.Now().UnixMilli())
 		}
 		if err == nil {
 			err = h.cl.ProduceSync(ctx, rec).FirstErr()

@@ -9,8 +9,6 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-var _ SnapshotObserver = (*metrics.Snapshot)(nil)
-
 // withSnapshot wraps the binlog source with the initial snapshot for the
 // snapshot modes that read data (initial, initial_only, when_needed,
 // always, configuration_based with snapshot.data); no_data, never and
@@ -32,13 +30,7 @@ func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *met
 		obs.Skipped()
 		return src, nil
 	}
-	snap, err := snapshot.New(snapshot.Config{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: MySQL(cfg),
-		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
-		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
-		Logger: log.With("component", "snapshot"),
-	})
+	snap, err := snapshot.New(SnapshotReader(cfg, log.With("component", "snapshot")))
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +40,19 @@ func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *met
 	}), nil
 }
 
-var (
-	_ AckObserver = (*metrics.Stream)(nil)
-	_ DDLObserver = (*metrics.SchemaHistory)(nil)
-)
+// SnapshotReader is the chunk reader's setting cfg describes (connection,
+// snapshot.fetch.size chunks, snapshot.max.threads, per-table select
+// overrides): the initial snapshot's, the signalled snapshots' and `rivulet
+// verify`'s.
+func SnapshotReader(cfg *config.Config, log *slog.Logger) snapshot.Config {
+	return snapshot.Config{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
+		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
+		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
+		Logger: log,
+	}
+}
 
 // progressInterval maps rivulet.snapshot.progress.interval.ms (0: off) to
 // SnapshotConfig.ProgressInterval (negative: off).

@@ -13,23 +13,23 @@ import (
 // mysqlConns holds the one MySQL connection setting of each configuration,
 // built on first use: every MySQL connection of a command (binlog,
 // snapshot, schema loader, preflight, health, signals) goes through it.
-var mysqlConns sync.Map // *config.Config -> MySQLConnector
+var mysqlConns sync.Map // *config.Config -> mysqlConnector
 
-// MySQLConnector is what the stages' Connector interfaces ask of
+// mysqlConnector is what the stages' Connector interfaces ask of
 // config.MySQL (binlog.Connector is the widest).
-type MySQLConnector interface {
+type mysqlConnector interface {
 	Connect(ctx context.Context, dialer client.Dialer, opts ...client.Option) (*client.Conn, error)
 	Replication(ctx context.Context) (user, password string, tlsConfig *tls.Config, err error)
 	Describe(c *client.Conn) string
 }
 
-// MySQL returns cfg's MySQL connection setting. When it cannot be built
+// mysqlFor returns cfg's MySQL connection setting. When it cannot be built
 // (an unreadable keystore, say) every connection fails with that error.
-func MySQL(cfg *config.Config) MySQLConnector {
+func mysqlFor(cfg *config.Config) mysqlConnector {
 	if v, ok := mysqlConns.Load(cfg); ok {
-		return v.(MySQLConnector)
+		return v.(mysqlConnector)
 	}
-	var c MySQLConnector
+	var c mysqlConnector
 	m, err := cfg.MySQL()
 	if err != nil {
 		c = failedConnector{err}
@@ -37,7 +37,7 @@ func MySQL(cfg *config.Config) MySQLConnector {
 		c = m
 	}
 	v, _ := mysqlConns.LoadOrStore(cfg, c)
-	return v.(MySQLConnector)
+	return v.(mysqlConnector)
 }
 
 // failedConnector reports why the connection setting could not be built.

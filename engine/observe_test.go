@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/metrics"
@@ -46,12 +47,12 @@ func gatherValues(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 	return out
 }
 
-// TestObservedSink_CountsWhatIsProduced streams random batches through the
-// metrics wrapper into the real encoder (stdout sink) and checks that every
+// TestSendCounter_CountsWhatIsProduced streams random batches through the
+// run loop's counter into the real encoder (stdout sink) and checks that every
 // counter equals the change events actually written, by table and operation:
 // primary-key changes count as a delete and a create, tombstones not at all,
 // skipped operations not at all.
-func TestObservedSink_CountsWhatIsProduced(t *testing.T) {
+func TestSendCounter_CountsWhatIsProduced(t *testing.T) {
 	tables := []*schema.Table{
 		{DB: "shop", Name: "orders", PrimaryKey: []int{0}, Columns: []schema.Column{
 			{Name: "id", Type: schema.TypeInt, TypeName: "INT"}, {Name: "qty", Type: schema.TypeInt, TypeName: "INT", Nullable: true}}},
@@ -68,12 +69,7 @@ func TestObservedSink_CountsWhatIsProduced(t *testing.T) {
 			}
 			enc := sink.DefaultJSONConfig("p")
 			enc.KeySchemas, enc.ValueSchemas = false, false
-			enc.SkippedOperations = nil // as newSink does: only what the config says
-			for _, op := range []byte(skipped) {
-				if op != ',' {
-					enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
-				}
-			}
+			enc.SkippedOperations = skippedOperations(cfg) // as EncoderConfig does
 			j, err := sink.NewJSON(enc)
 			if err != nil {
 				t.Fatal(err)
@@ -81,7 +77,7 @@ func TestObservedSink_CountsWhatIsProduced(t *testing.T) {
 			var out bytes.Buffer
 			reg := prometheus.NewRegistry()
 			m := metrics.NewWithOptions(reg, metrics.Options{Name: "p", QueueCapacity: 100, NoKafka: true})
-			o := newObservedSink(sink.NewStdout(&out, j), m, cfg)
+			snk, c := sink.NewStdout(&out, j), newSendCounter(m, skippedOperations(cfg)) // as New does
 
 			rng := rand.New(rand.NewPCG(1, 2))
 			pos := uint64(4)
@@ -111,7 +107,7 @@ func TestObservedSink_CountsWhatIsProduced(t *testing.T) {
 					batch = append(batch, e)
 				}
 				pos += 100
-				if err := o.Send(t.Context(), batch, func(err error) {
+				if err := sendEvents(t.Context(), nil, c, snk, &binlog.Batch{Events: batch}, func(err error) {
 					if err != nil {
 						t.Error(err)
 					}
@@ -174,19 +170,19 @@ func TestObservedSink_CountsWhatIsProduced(t *testing.T) {
 	}
 }
 
-// BenchmarkObservedSink measures the wrapper's cost per event.
-func BenchmarkObservedSink(b *testing.B) {
+// BenchmarkSendCounter measures the counter's cost per event.
+func BenchmarkSendCounter(b *testing.B) {
 	tbl := &schema.Table{DB: "shop", Name: "orders", PrimaryKey: []int{0}, Columns: []schema.Column{{Name: "id", Type: schema.TypeInt}}}
 	batch := make([]event.ChangeEvent, 1024)
 	for i := range batch {
 		batch[i] = event.ChangeEvent{Op: event.OpUpdate, Table: tbl, Before: []event.Value{event.Int(1)}, After: []event.Value{event.Int(1)}}
 	}
 	m := metrics.NewWithOptions(prometheus.NewRegistry(), metrics.Options{NoKafka: true})
-	o := newObservedSink(nopSink{}, m, &config.Config{})
+	c := newSendCounter(m, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		_ = o.Send(context.Background(), batch, func(error) {})
+		_ = nopSink{}.Send(context.Background(), batch, c.count(batch, func(error) {}))
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/event")
 }
@@ -200,19 +196,19 @@ func (nopSink) Send(_ context.Context, _ []event.ChangeEvent, done func(error)) 
 func (nopSink) Flush(context.Context) error { return nil }
 func (nopSink) Close() error                { return nil }
 
-// TestObservedSink_SnapshotEvents counts snapshot reads in the snapshot
+// TestSendCounter_SnapshotEvents counts snapshot reads in the snapshot
 // context without moving the streaming position or lag.
-func TestObservedSink_SnapshotEvents(t *testing.T) {
+func TestSendCounter_SnapshotEvents(t *testing.T) {
 	tbl := &schema.Table{DB: "shop", Name: "orders", PrimaryKey: []int{0}, Columns: []schema.Column{{Name: "id", Type: schema.TypeInt, TypeName: "INT"}}}
 	reg := prometheus.NewRegistry()
 	m := metrics.NewWithOptions(reg, metrics.Options{NoKafka: true})
-	o := newObservedSink(nopSink{}, m, &config.Config{})
+	c := newSendCounter(m, nil)
 	batch := make([]event.ChangeEvent, 3)
 	for i := range batch {
 		batch[i] = event.ChangeEvent{Op: event.OpRead, Table: tbl, After: []event.Value{event.Int(int64(i))},
 			Source: event.Source{Snapshot: "true", File: "bin.000009", Pos: 77, TsUs: 1}}
 	}
-	if err := o.Send(t.Context(), batch, func(error) {}); err != nil {
+	if err := sendEvents(t.Context(), nil, c, nopSink{}, &binlog.Batch{Events: batch}, func(error) {}); err != nil {
 		t.Fatal(err)
 	}
 	got := gatherValues(t, reg)

@@ -1,23 +1,18 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
-	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
@@ -42,8 +37,7 @@ type Pipeline struct {
 	loop Config // the run loop's configuration (Run in engine.go)
 
 	src   Source
-	snk   Sink // the observed sink the run loop sends to
-	kafka Sink // the transport itself, pinged for health
+	snk   Sink
 	store OffsetStore
 	srv   *metrics.Server
 	m     *metrics.Stream
@@ -60,10 +54,10 @@ type Pipeline struct {
 // found here wraps config.ErrInvalid. On error everything opened is
 // released.
 func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err error) {
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	log := o.Logger
 	p = &Pipeline{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
@@ -106,11 +100,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 	if err != nil {
 		return p, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
-	loader := schema.NewLoader(schema.LoaderConfig{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: MySQL(cfg),
-		Filter: filter, Logger: log.With("component", "schema"),
-	})
+	loader := NewLoader(cfg, filter, log.With("component", "schema"))
 	p.closers = append(p.closers, func() error { loader.Close(); return nil })
 	tracker, history, err := newSchemaHistory(cfg, loader, filter, stream.SchemaHistory(), log)
 	if err != nil {
@@ -120,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 
 	reader, err := binlog.NewReader(binlog.Config{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: MySQL(cfg),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID, // Flavor left empty: detected from the server, whatever connector.class says.
 		Tables:   tracker, DDL: tracker, Include: filter.Table,
 		GTIDSource:   cfg.Filters.GTIDSource(), // gtid.source.includes/excludes
@@ -156,7 +146,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 	if e, ok := snk.(interface{ Encoder() *sink.JSON }); ok {
 		stream.SetUnchangedSkipped(e.Encoder().UnchangedSkipped)
 	}
-	txs, err := newTransactions(ctx, cfg, snk, stream.PositionCommitted, log)
+	txs, err := newTransactions(ctx, cfg, snk, log)
 	if err != nil {
 		return p, err
 	}
@@ -169,18 +159,18 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 			return p, err
 		}
 	}
-	p.kafka, p.snk = snk, newObservedSink(snk, stream, cfg)
-	p.store = observedStore{runStore, stream}
+	p.snk, p.store = snk, runStore
 	p.loop = Config{
-		FlushInterval:   cfg.Offsets.FlushInterval,
-		QueueBatches:    max(1, cfg.MaxQueueSize/max(1, cfg.MaxBatchSize)),
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          log.With("component", "engine"),
-		Observer:        stream,
-		History:         history,
-		SchemaChanges:   schemaChangeSink(cfg, snk),
-		Transactions:    txs,
-		TxMetadata:      txMeta,
+		FlushInterval:     cfg.Offsets.FlushInterval,
+		QueueBatches:      max(1, cfg.MaxQueueSize/max(1, cfg.MaxBatchSize)),
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		Logger:            log.With("component", "engine"),
+		Observer:          stream, // also an AckObserver and a SendObserver
+		SkippedOperations: skippedOperations(cfg),
+		History:           history,
+		SchemaChanges:     schemaChangeSink(cfg, snk),
+		Transactions:      txs,
+		TxMetadata:        txMeta,
 	}
 	return p, nil
 }
@@ -188,9 +178,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 // Run streams until ctx is cancelled (a graceful stop: nil) or a stage
 // fails (its error). The shutdown is ordered: intake stops at a
 // transaction boundary, the sink drains and the last acknowledged
-// position is committed, then the heartbeats and health checks stop, the
-// sink, schema history, schema loader and offsets store are released, and
-// the metrics endpoint stops last.
+// position is committed; then the metrics endpoint, the heartbeats and the
+// health checks stop, and the sink, schema history, schema loader and
+// offsets store are released.
 func (p *Pipeline) Run(ctx context.Context) error {
 	// The HTTP server outlives the engine: it stops last, after offsets are written.
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
@@ -198,13 +188,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	srv := p.srv
 	p.srv = nil // Run owns it now
 	g.Go(func() error { return srv.Run(httpCtx) })
-	if p.hb != nil {
-		hb := p.hb
-		p.hb = nil                                    // Run owns its client now
-		g.Go(func() error { return hb.Run(httpCtx) }) // stops with the engine
+	if hb := p.hb; hb != nil {
+		p.hb = nil // Run owns its client now; it stops with the engine
+		g.Go(func() error { return hb.Run(httpCtx) })
 	}
 	g.Go(func() error {
-		watchHealth(httpCtx, p.cfg, p.kafka, p.m, p.log.With("component", "health"))
+		watchHealth(httpCtx, p.cfg, p.snk, p.m, p.log.With("component", "health"))
 		return nil
 	})
 	runErr := Run(ctx, p.loop, p.src, p.snk, p.store)
@@ -229,94 +218,29 @@ func (p *Pipeline) close() error {
 	return errors.Join(errs...)
 }
 
-func newSink(cfg *config.Config, o Options, opts ...kgo.Opt) (Sink, error) {
-	log := o.Logger
-	enc, err := EncoderConfig(cfg, o.Version)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Sink == config.SinkStdout {
-		j, err := sink.NewJSON(enc)
-		if err != nil {
-			return nil, err
-		}
-		return sink.NewStdout(cmp.Or[io.Writer](o.Stdout, os.Stdout), j), nil
-	}
-	avro, err := AvroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
-	if err != nil {
-		return nil, err
-	}
-	if opts, err = KafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
-		return nil, err
-	}
-	kc := sink.KafkaConfig{
-		Encoding:    enc,
-		Avro:        avro,
-		Brokers:     cfg.Kafka.BootstrapServers,
-		ClientID:    "rivulet-" + cfg.Name,
-		Compression: string(cfg.Kafka.Compression),
-		// max.request.size bounds the largest record; the topic's
-		// max.message.bytes must allow it too.
-		MaxRequestBytes: cfg.Kafka.MaxRequestSize,
-		// Records handed to Kafka and not yet acknowledged: max.queue.size
-		// of them, and at most 8 MiB unless
-		// max.queue.size.in.bytes asks for another bound.
-		MaxBufferedRecords: cfg.MaxQueueSize,
-		MaxBufferedBytes:   int(cmp.Or(cfg.MaxQueueSizeInBytes, 8<<20)),
-		Logger:             log.With("component", "sink"),
-		Opts:               opts,
-		TransactionalID:    eosTransactionalID(cfg), // exactly.once.support=required
-		ContextHeaders:     contextHeaders(cfg, enc.Connector),
-	}
-	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafka.go)
-	return sink.NewKafka(kc)
+// NewLoader is the schema loader of the captured tables (those filter
+// lets through) on cfg's server: the pipeline's and `rivulet verify`'s.
+func NewLoader(cfg *config.Config, filter *schema.Filter, log *slog.Logger) *schema.Loader {
+	return schema.NewLoader(schema.LoaderConfig{
+		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
+		Filter: filter, Logger: log,
+	})
 }
 
-// EncoderConfig is the record encoding cfg asks for: envelope, converters,
-// tombstones, skipped operations, transforms, masks and handling modes;
-// version is Rivulet's, for the source block. The sink and `rivulet
-// verify` (which encodes rows to compare them) share it.
-func EncoderConfig(cfg *config.Config, version string) (sink.JSONConfig, error) {
-	enc := sink.DefaultJSONConfig(cfg.TopicPrefix)
-	enc.Version = version
-	if cfg.Flavor() == config.FlavorMariaDB {
-		enc.Connector = sink.ConnectorMariaDB
-	}
-	enc.KeySchemas = cfg.KeyConverter.SchemasEnable
-	enc.ValueSchemas = cfg.ValueConverter.SchemasEnable
-	enc.TombstonesOnDelete = cfg.TombstonesOnDelete
-	enc.SkippedOperations = nil
-	for _, op := range []byte{'c', 'u', 'd', 't'} {
-		if cfg.SkippedOperations.Has(op) {
-			enc.SkippedOperations = append(enc.SkippedOperations, event.Op(op))
-		}
-	}
-	if err := encodingTransforms(cfg, &enc); err != nil { // transforms, column.mask/truncate (transforms.go)
-		return enc, err
-	}
-	if err := encodingModes(cfg, &enc); err != nil { // handling modes, source type propagation (encoding.go)
-		return enc, err
-	}
-	return enc, nil
-}
-
-// contextHeaders are Debezium 3.2+'s extended headers, unless
-// extended.headers.enabled=false.
-func contextHeaders(cfg *config.Config, c sink.Connector) []sink.Header {
-	if !cfg.ExtendedHeaders {
-		return nil
-	}
-	return sink.ContextHeaders(c, cfg.TopicPrefix, sink.NewRunID(time.Now()))
-}
-
+// PreflightConfig is the connection setting of the preflight checks and
+// the short binlog reads beside the stream (look-ahead, position checks,
+// `rivulet offsets`).
 func PreflightConfig(cfg *config.Config) binlog.PreflightConfig {
 	return binlog.PreflightConfig{
 		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: MySQL(cfg),
+		User: cfg.Database.User, Connector: mysqlFor(cfg),
 		ServerID: cfg.Database.ServerID,
 	}
 }
 
+// FilterConfig is the table and column filter cfg describes (the signal
+// table added to a table.include.list), for schema.NewFilter.
 func FilterConfig(cfg *config.Config) schema.FilterConfig {
 	// config has split the lists and unescaped `\,`; escape again for NewFilter.
 	j := func(l []string) string {

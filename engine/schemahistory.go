@@ -9,6 +9,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/metrics"
+	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 )
 
@@ -135,3 +136,19 @@ func lookAhead(cfg *config.Config) schema.LookAheadFunc {
 // lookaheadServerID derives a replica id for short binlog reads beside the
 // streaming reader (server ids are 32-bit; the top range is rarely used).
 func lookaheadServerID(id uint32) uint32 { return 0xFFF00000 | (id & 0x000FFFFF) }
+
+// SchemaAt rebuilds the table model at pos from the schema history in
+// store (where names it), as a restart does, without the server:
+// `rivulet schema show`. filter says which tables are captured.
+func SchemaAt(ctx context.Context, cfg *config.Config, store schema.HistoryStore, where string, pos offsets.Position, log *slog.Logger) (*schema.Tracker, *schema.Filter, error) {
+	filter, err := schema.NewFilter(FilterConfig(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	tracker := schema.NewTracker(schema.TrackerConfig{Filter: filter, MariaDB: cfg.Flavor() == config.FlavorMariaDB})
+	h := &History{Tracker: tracker, Store: store, Server: cfg.TopicPrefix, Where: where, Logger: log}
+	if err := h.Start(ctx, pos, true); err != nil {
+		return nil, nil, err
+	}
+	return tracker, filter, nil
+}

@@ -25,14 +25,8 @@ func withSignals(cfg *config.Config, src Source, cat snapshot.Catalog, filter *s
 		return src
 	}
 	scfg := SignalConfig{
-		Catalog: cat,
-		Snapshot: snapshot.Config{
-			Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-			User: cfg.Database.User, Connector: MySQL(cfg),
-			ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
-			Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
-			Logger: log.With("component", "snapshot"),
-		},
+		Catalog:  cat,
+		Snapshot: SnapshotReader(cfg, log.With("component", "snapshot")),
 		MaxBatch: cfg.MaxBatchSize,
 		Logger:   log.With("component", "signals"),
 	}

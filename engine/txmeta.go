@@ -206,14 +206,14 @@ func javaStringHash(s string) int32 {
 
 // sendEvents sends b's events, and with transaction metadata (m non-nil)
 // the BEGIN record before them and the END record after them; ack is
-// called once for all of it.
-func sendEvents(ctx context.Context, m *txMeta, snk Sink, b *binlog.Batch, ack func(error)) error {
+// called once for all of it. c reports the events to the metrics (nil: not).
+func sendEvents(ctx context.Context, m *txMeta, c *sendCounter, snk Sink, b *binlog.Batch, ack func(error)) error {
 	if m == nil {
 		if len(b.Events) == 0 {
 			ack(nil)
 			return nil
 		}
-		if err := snk.Send(ctx, b.Events, ack); err != nil {
+		if err := snk.Send(ctx, b.Events, c.count(b.Events, ack)); err != nil {
 			return fmt.Errorf("sink: %w", err)
 		}
 		return nil
@@ -236,7 +236,7 @@ func sendEvents(ctx context.Context, m *txMeta, snk Sink, b *binlog.Batch, ack f
 	}
 	if len(events) == 0 {
 		ack(nil)
-	} else if err := snk.Send(ctx, events, ack); err != nil {
+	} else if err := snk.Send(ctx, events, c.count(events, ack)); err != nil {
 		return fmt.Errorf("sink: %w", err)
 	}
 	if end != nil {

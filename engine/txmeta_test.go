@@ -116,7 +116,7 @@ var bigTxWant = []string{
 func sendAll(t *testing.T, m *txMeta, r *txRecorder, bs []binlog.Batch) {
 	t.Helper()
 	for i := range bs {
-		if err := sendEvents(t.Context(), m, r, &bs[i], func(err error) {
+		if err := sendEvents(t.Context(), m, nil, r, &bs[i], func(err error) {
 			if err != nil {
 				t.Error(err)
 			}

@@ -184,13 +184,24 @@ func (s *Stream) Committed(tsSec int64) {
 // BatchQueued counts a batch handed to the sink.
 func (s *Stream) BatchQueued(int) { s.batches.Add(1) }
 
-// OffsetCommitted records a commit at binlog position pos (within its file).
-func (s *Stream) OffsetCommitted(pos uint64) {
+// OffsetCommitted records an offset commit at binlog file:pos (file ""
+// when the position has none).
+func (s *Stream) OffsetCommitted(file string, pos uint64) {
 	s.commitNs.Store(s.now().UnixNano())
 	s.commitPos.Store(int64(pos))
+	if file == "" {
+		return
+	}
+	if p := s.commitFile.Load(); p == nil || *p != file {
+		f := file
+		s.commitFile.Store(&f)
+	}
 }
 
-// --- what the sink and offset-store wrappers report ---
+// --- engine.SendObserver: what the run loop hands to the sink ---
+
+// TableEvents counts n change events of operation op of table ("db.table").
+func (s *Stream) TableEvents(table string, op byte, n int) { s.Table(table).Add(op, n) }
 
 // Table returns the counters of table ("db.table"), creating them once.
 func (s *Stream) Table(id string) *TableCounters {
@@ -244,17 +255,6 @@ func (s *Stream) SnapshotEventsSent(n int) {
 
 // EventsAcked records n events acknowledged (or failed) by the sink.
 func (s *Stream) EventsAcked(n int) { s.inflight.Add(-int64(n)) }
-
-// PositionCommitted records an offset commit at file:pos (the offset store
-// wrapper calls it; OffsetCommitted does the same without the file).
-func (s *Stream) PositionCommitted(file string, pos uint64) {
-	s.commitNs.Store(s.now().UnixNano())
-	s.commitPos.Store(int64(pos))
-	if p := s.commitFile.Load(); p == nil || *p != file {
-		f := file
-		s.commitFile.Store(&f)
-	}
-}
 
 // ReadPosition is the furthest binlog position known to be read: the later
 // of the last event sent and the last commit. ok is false before either.

@@ -249,7 +249,7 @@ func TestReadPosition(t *testing.T) {
 	if _, _, ok := s.ReadPosition(); ok {
 		t.Fatal("position before any")
 	}
-	s.PositionCommitted("bin.000002", 400)
+	s.OffsetCommitted("bin.000002", 400)
 	s.EventsSent(1, "bin.000002", 300, "", 0, false)
 	if f, p, _ := s.ReadPosition(); f != "bin.000002" || p != 400 {
 		t.Errorf("got %s:%d, want the later commit bin.000002:400", f, p)

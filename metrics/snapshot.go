@@ -7,7 +7,7 @@ import (
 
 // Snapshot holds the snapshot-context metrics (Debezium's
 // SnapshotChangeEventSourceMetricsMXBean). The snapshot stage reports to it;
-// events it emits are counted by the sink wrapper like streaming ones (op
+// events it emits are counted by the run loop like streaming ones (op
 // 'r'). Obtain it from Stream.Snapshot; methods are safe for concurrent use.
 type Snapshot struct {
 	s *Stream

@@ -55,7 +55,7 @@ func TestStream_Status(t *testing.T) {
 	s.Connected()
 	s.EventsSent(3, "bin.000002", 900, "", clk.t.Add(-2*time.Second).UnixMicro(), false)
 	s.PositionAcked("bin.000002", 900)
-	s.PositionCommitted("bin.000002", 500)
+	s.OffsetCommitted("bin.000002", 500)
 	s.SourceStatus(1200, 300)
 	s.SchemaHistory().DDLRecorded("db", "ALTER TABLE a ADD c INT")
 	s.Disconnected(errors.New("connection reset"))

@@ -69,7 +69,7 @@ func (s *FileStore) Load(ctx context.Context) (p Position, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return Position{}, false, err
 	}
-	entries, err := s.read()
+	entries, _, err := s.read()
 	if err != nil {
 		return Position{}, false, err
 	}
@@ -104,7 +104,7 @@ func (s *FileStore) Save(ctx context.Context, p Position) error {
 	}
 	defer unlock()
 
-	entries, err := s.read()
+	entries, encode, err := s.read()
 	if err != nil {
 		return err
 	}
@@ -115,30 +115,39 @@ func (s *FileStore) Save(ctx context.Context, p Position) error {
 		delete(entries, k) // replaced by the canonical spelling below
 	}
 	entries[s.key] = MarshalValue(p)
-	if err := s.write(encodeFile(entries)); err != nil {
+	if err := s.write(encode(entries)); err != nil {
 		return fmt.Errorf("save offsets to %s: %w", s.path, err)
 	}
 	return nil
 }
 
-// read returns the file's entries; nil without error when the file does
-// not exist or is blank.
-func (s *FileStore) read() (map[string]json.RawMessage, error) {
+// read returns the file's entries and the encoder that writes them back in
+// the file's own form: Rivulet's JSON, or Kafka Connect standalone's
+// Java-serialised map (connectfile.go). Entries are nil without error when
+// the file does not exist or is blank (written back as JSON).
+func (s *FileStore) read() (map[string]json.RawMessage, func(map[string]json.RawMessage) []byte, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, encodeFile, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read offsets: %w", err)
+		return nil, nil, fmt.Errorf("read offsets: %w", err)
+	}
+	if isConnectFile(data) {
+		entries, err := decodeConnectFile(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: offsets file %s starts as Kafka Connect standalone's (a Java-serialised map) but cannot be read (%w); restore it from a backup, or delete it to start as snapshot.mode says", ErrCorrupt, s.path, err)
+		}
+		return entries, encodeConnectFile, nil
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil
+		return nil, encodeFile, nil
 	}
 	var entries map[string]json.RawMessage
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, fmt.Errorf("%w: offsets file %s is not a JSON object of offset entries (%w); restore it from a backup, or delete it to start as snapshot.mode says", ErrCorrupt, s.path, err)
+		return nil, nil, fmt.Errorf("%w: offsets file %s is not a JSON object of offset entries (%w); restore it from a backup, or delete it to start as snapshot.mode says", ErrCorrupt, s.path, err)
 	}
-	return entries, nil
+	return entries, encodeFile, nil
 }
 
 // find returns the key of this connector's entry: the exact Connect key,

@@ -86,7 +86,7 @@ func (s *FileStore) Delete(ctx context.Context) error {
 		return fmt.Errorf("delete offsets in %s: lock: %w", s.path, err)
 	}
 	defer unlock()
-	entries, err := s.read()
+	entries, encode, err := s.read()
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *FileStore) Delete(ctx context.Context) error {
 	if !found {
 		return nil
 	}
-	if err := s.write(encodeFile(entries)); err != nil {
+	if err := s.write(encode(entries)); err != nil {
 		return fmt.Errorf("delete offsets in %s: %w", s.path, err)
 	}
 	return nil

@@ -1,20 +1,29 @@
 // Package sink turns change events into Kafka records and delivers them.
 //
-// It owns the Debezium-compatible envelope (JSON as Kafka Connect's
-// JsonConverter writes it, with or without schemas) and the transports: Kafka
-// through franz-go, and stdout for trying things out. It imports only schema
-// and event; it never sees offsets (the engine commits positions once the
-// done callbacks of Send report success).
+// It owns the record planner, the type mapping, the Debezium JSON format
+// (JSON as Kafka Connect's JsonConverter writes it, with or without
+// schemas) and the transports: Kafka through franz-go, and stdout for
+// trying things out. Other formats live in their own packages behind the
+// Format interface (sink/avro: Avro with a schema registry); they import
+// sink, sink imports none of them. It imports only schema and event; it
+// never sees offsets (the engine commits positions once the done callbacks
+// of Send report success).
 //
 // The record sequence of one event (which records, which row images, the
 // key change as delete + tombstone + create with its headers, tombstones,
 // the transaction block's orders) is decided once, by planRecords in
-// plan.go; the JSON, Avro and transformed encoders only render its steps.
+// plan.go; the JSON, Avro and transformed encoders only render its steps
+// (a format outside sink through AppendRecordsWith and its Renderer).
+// Column values are rendered by the type mapping (mapping.go, columns.go),
+// which every format shares (format.go: Table, Column).
 //
 // Main types:
 //   - JSON encodes one event.ChangeEvent into its records (topic, key, value,
 //     headers) exactly as Debezium 3.x with JsonConverter would, using
-//     per-table schema JSON built once per *schema.Table.
+//     per-table schema JSON built once per *schema.Table. It is also the
+//     planner other formats render from (Table, DataRecords, Topic).
+//   - Format is what the Kafka transport renders records with: JSON.Format
+//     by default, or KafkaConfig.Format (sink/avro's Encoder).
 //   - Kafka implements the engine's Sink over a franz-go client: idempotent,
 //     acks=all, bounded buffering (Send blocks), topics created on first use.
 //   - Stdout implements the same contract by writing one JSON line per record.

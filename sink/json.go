@@ -343,11 +343,11 @@ type jsonRender struct {
 	ev *event.ChangeEvent
 }
 
-func (r jsonRender) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+func (r jsonRender) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
 	return r.j.appendKey(dst, r.te, row)
 }
 
-func (r jsonRender) appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+func (r jsonRender) AppendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
 	return r.j.appendValueChecked(dst, r.te, r.ev, op, before, after)
 }
 
@@ -430,7 +430,9 @@ func (j *JSON) appendValueChecked(dst []byte, te *tableEnc, ev *event.ChangeEven
 	return dst, nil
 }
 
-func (j *JSON) fillTable(err error, t *schema.Table) error {
+func (j *JSON) fillTable(err error, t *schema.Table) error { return fillTable(err, t) }
+
+func fillTable(err error, t *schema.Table) error {
 	if ee, ok := err.(*EncodeError); ok && ee.Table == "" {
 		ee.Table = t.DB + "." + t.Name
 	}

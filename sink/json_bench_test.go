@@ -3,8 +3,6 @@ package sink
 import (
 	"testing"
 	"time"
-
-	"github.com/rivulet-cdc/rivulet/event"
 )
 
 func benchEncoder(tb testing.TB, schemas bool) *JSON {
@@ -18,18 +16,6 @@ func benchEncoder(tb testing.TB, schemas bool) *JSON {
 		tb.Fatal(err)
 	}
 	return enc
-}
-
-func benchEvents() []event.ChangeEvent {
-	types := typesTable()
-	c := customers()
-	return []event.ChangeEvent{
-		{Op: event.OpCreate, Table: c, After: []event.Value{event.Int(1004), str("Anne"), str("annek@noanswer.org")}, Source: streamSource},
-		{Op: event.OpUpdate, Table: c, Before: []event.Value{event.Int(1004), str("Anne"), str("annek@noanswer.org")},
-			After: []event.Value{event.Int(1004), str("Anne Marie"), str("annek@noanswer.org")}, Source: streamSource},
-		{Op: event.OpCreate, Table: types, After: typesRow(1, "héllo"), Source: streamSource},
-		{Op: event.OpDelete, Table: types, Before: typesRow(2, "gone"), Source: streamSource},
-	}
 }
 
 // TestJSON_AppendRecordsAllocs pins the hot path: with reused record and byte

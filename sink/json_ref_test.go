@@ -6,24 +6,7 @@ import (
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
-	"github.com/rivulet-cdc/rivulet/schema"
 )
-
-// customers is inventory.customers of DEBEZIUM-REFERENCE §2.9.
-func customers() *schema.Table {
-	return &schema.Table{
-		DB:   "inventory",
-		Name: "customers",
-		Columns: []schema.Column{
-			{Name: "id", Type: schema.TypeInt, TypeName: "INT"},
-			{Name: "first_name", Type: schema.TypeVarchar, TypeName: "VARCHAR", Length: 255, Charset: "utf8mb4"},
-			{Name: "email", Type: schema.TypeVarchar, TypeName: "VARCHAR", Length: 255, Charset: "utf8mb4"},
-		},
-		PrimaryKey: []int{0},
-	}
-}
-
-func str(s string) event.Value { return event.Bytes(event.KindString, []byte(s)) }
 
 // TestJSON_Reference reproduces the complete example of DEBEZIUM-REFERENCE
 // §2.9 byte for byte (version string and clock injected).

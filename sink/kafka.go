@@ -70,10 +70,11 @@ type KafkaConfig struct {
 	DeliveryTimeout time.Duration
 	// Encoding configures the record encoder.
 	Encoding JSONConfig
-	// Avro, when set, encodes keys and values in Confluent's Avro wire
-	// format with schemas registered in a schema registry
-	// (key.converter/value.converter = AvroConverter) instead of JSON.
-	Avro *AvroConfig
+	// Format, when set, renders the records instead of Debezium JSON: the
+	// Avro format (sink/avro) for key.converter/value.converter =
+	// AvroConverter. Topics, skipped operations and the data records a
+	// transaction counts still come from Encoding.
+	Format Format
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
 	Logger *slog.Logger
@@ -111,14 +112,14 @@ type TopicGroup struct {
 // A record that Kafka finally refuses makes the sink fail: later Sends are
 // refused with ErrFailed, so that nothing is written past a lost record.
 type Kafka struct {
-	cfg  KafkaConfig
-	enc  *JSON
-	avro *Avro // nil: JSON
-	cl   *kgo.Client
-	adm  *kadm.Client
-	log  *slog.Logger
-	recs *semaphore.Weighted
-	byts *semaphore.Weighted
+	cfg    KafkaConfig
+	enc    *JSON  // the planner: topics, data records per event
+	format Format // the records' format: cfg.Format, else enc's JSON
+	cl     *kgo.Client
+	adm    *kadm.Client
+	log    *slog.Logger
+	recs   *semaphore.Weighted
+	byts   *semaphore.Weighted
 
 	maxBytes int64
 	// ctxHdr is ContextHeaders as franz-go headers, shared read-only by the
@@ -151,12 +152,6 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	enc, err := NewJSON(cfg.Encoding)
 	if err != nil {
 		return nil, err
-	}
-	var avro *Avro
-	if cfg.Avro != nil {
-		if avro, err = NewAvro(cfg.Encoding, *cfg.Avro); err != nil {
-			return nil, err
-		}
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = DefaultClientID
@@ -213,7 +208,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		// that its Produce never blocks for long.
 		kgo.MaxBufferedRecords(2*cfg.MaxBufferedRecords + 1),
 		kgo.MaxBufferedBytes(2*cfg.MaxBufferedBytes + 1),
-		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.RecordPartitioner(keyPartitioner{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerBatchMaxBytes(int32(cfg.MaxRequestBytes)),
 		kgo.WithLogger(kgoLogger{log}),
 	}
@@ -234,7 +229,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	k := &Kafka{
 		cfg:      cfg,
 		enc:      enc,
-		avro:     avro,
+		format:   cfg.Format,
 		cl:       cl,
 		adm:      kadm.NewClient(cl),
 		log:      log,
@@ -242,6 +237,9 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
+	}
+	if k.format == nil {
+		k.format = enc.Format()
 	}
 	for _, h := range cfg.ContextHeaders {
 		k.ctxHdr = append(k.ctxHdr, kgo.RecordHeader{Key: h.Key, Value: h.Value})
@@ -405,12 +403,8 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	}
 	var err error
 	for i := range events {
-		if k.avro != nil {
-			// May block while a new table version's schemas are registered.
-			b.recs, b.buf, err = k.avro.AppendRecords(ctx, b.recs, b.buf, &events[i])
-		} else {
-			b.recs, b.buf, err = k.enc.AppendRecords(b.recs, b.buf, &events[i])
-		}
+		// May block (Avro: while a new table version's schemas are registered).
+		b.recs, b.buf, err = k.format.AppendRecords(ctx, b.recs, b.buf, &events[i])
 		if err != nil {
 			k.putBatch(b)
 			done(err)
@@ -436,6 +430,10 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	b.krecs = b.krecs[:len(b.recs)]
 	b.pending.Store(1) // the Send guard, released below
 	bg := context.Background()
+	// One clock reading stamps the records of this Send (franz-go would
+	// read the clock per record, and truncates to milliseconds anyway); it
+	// is read again after waiting for buffer space.
+	now := time.Now()
 	for i := range b.recs {
 		r := &b.recs[i]
 		kr := &b.krecs[i]
@@ -443,7 +441,7 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		// record is only failed by Kafka or by Close, never because the
 		// caller's context ended (franz-go cancels buffered records whose
 		// context is done).
-		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg, Headers: k.ctxHdr}
+		*kr = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Context: bg, Headers: k.ctxHdr, Timestamp: now}
 		if len(r.Headers) > 0 {
 			// The record's own headers (a key change's) come first, the
 			// context headers after them, as EventDispatcher.getExtendedHeaders
@@ -463,14 +461,22 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 			break
 		}
 		w := k.weight(kr)
-		if err = k.recs.Acquire(ctx, 1); err != nil {
-			err = fmt.Errorf("send to %s: %w", r.Topic, err)
-			break
+		if !k.recs.TryAcquire(1) {
+			if err = k.recs.Acquire(ctx, 1); err != nil {
+				err = fmt.Errorf("send to %s: %w", r.Topic, err)
+				break
+			}
+			now = time.Now()
+			kr.Timestamp = now
 		}
-		if err = k.byts.Acquire(ctx, w); err != nil {
-			k.recs.Release(1)
-			err = fmt.Errorf("send to %s: %w", r.Topic, err)
-			break
+		if !k.byts.TryAcquire(w) {
+			if err = k.byts.Acquire(ctx, w); err != nil {
+				k.recs.Release(1)
+				err = fmt.Errorf("send to %s: %w", r.Topic, err)
+				break
+			}
+			now = time.Now()
+			kr.Timestamp = now
 		}
 		if err = k.state(); err != nil {
 			k.byts.Release(w)
@@ -635,6 +641,32 @@ func (k *Kafka) Close() error {
 		k.cl.Close()
 	})
 	return nil
+}
+
+// keyPartitioner is franz-go's StickyKeyPartitioner (Kafka's murmur2 of
+// the key, sticky for null keys) that skips hashing the key when the topic
+// has one partition, where every key lands on partition 0 anyway: with
+// schemas a key is some 150 bytes, and hashing it was 5% of a streaming
+// run's CPU.
+type keyPartitioner struct{ kgo.Partitioner }
+
+func (p keyPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	return onePartitionFast{p.Partitioner.ForTopic(topic)}
+}
+
+type onePartitionFast struct{ kgo.TopicPartitioner }
+
+func (p onePartitionFast) Partition(r *kgo.Record, n int) int {
+	if n == 1 {
+		return 0
+	}
+	return p.TopicPartitioner.Partition(r, n)
+}
+
+func (p onePartitionFast) OnNewBatch() {
+	if nb, ok := p.TopicPartitioner.(kgo.TopicPartitionerOnNewBatch); ok {
+		nb.OnNewBatch()
+	}
 }
 
 // kgoLogger bridges franz-go's logger to slog; franz-go's info messages

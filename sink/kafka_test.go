@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -605,5 +607,67 @@ func TestTransientBrokerErr(t *testing.T) {
 				t.Errorf("transientBrokerErr(%v) = %v, want %v", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestKafka_RecordTimestamps: the records of one Send carry the time of the
+// Send (one clock reading, not one per record), in milliseconds.
+func TestKafka_RecordTimestamps(t *testing.T) {
+	c := newCluster(t)
+	k := newKafka(t, c, nil)
+	evs := kafkaEvents()
+	before := time.Now().Truncate(time.Millisecond)
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), evs, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	after := time.Now()
+	var topics []string
+	n := 0
+	var recs []Record
+	for i := range evs {
+		var err error
+		if recs, _, err = k.Encoder().AppendRecords(recs[:0], nil, &evs[i]); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if !slices.Contains(topics, r.Topic) {
+				topics = append(topics, r.Topic)
+			}
+			n++
+		}
+	}
+	got := consume(t, c, n, topics...)
+	for _, r := range got {
+		if r.Timestamp.Before(before) || r.Timestamp.After(after) {
+			t.Errorf("record %s/%s timestamp %s not within the Send [%s, %s]", r.Topic, r.Key, r.Timestamp, before, after)
+		}
+		if !r.Timestamp.Equal(got[0].Timestamp) {
+			t.Errorf("record %s/%s timestamp %s, the Send's first record %s", r.Topic, r.Key, r.Timestamp, got[0].Timestamp)
+		}
+	}
+}
+
+// TestKeyPartitioner_OnePartition: a one-partition topic takes every record
+// without hashing; more partitions hash as StickyKeyPartitioner does.
+func TestKeyPartitioner_OnePartition(t *testing.T) {
+	p := keyPartitioner{kgo.StickyKeyPartitioner(nil)}.ForTopic("t")
+	ref := kgo.StickyKeyPartitioner(nil).ForTopic("t")
+	for _, key := range []string{"", "a", `{"id":1004}`, strings.Repeat("k", 150)} {
+		r := &kgo.Record{Key: []byte(key)}
+		if got := p.Partition(r, 1); got != 0 {
+			t.Errorf("key %q, 1 partition: got %d, want 0", key, got)
+		}
+		for _, n := range []int{2, 3, 7} {
+			if got, want := p.Partition(r, n), ref.Partition(r, n); got != want {
+				t.Errorf("key %q, %d partitions: got %d, want %d (StickyKeyPartitioner)", key, n, got, want)
+			}
+		}
+	}
+	if _, ok := p.(kgo.TopicPartitionerOnNewBatch); !ok {
+		t.Error("OnNewBatch not forwarded (sticky partitioning of null keys)")
 	}
 }

@@ -130,27 +130,27 @@ func (te *tableEnc) planRecords(s *sequence, ev *event.ChangeEvent, tombstones b
 	return nil
 }
 
-// keyer is a format's key: the key columns of row.
-type keyer interface {
-	appendKey(dst []byte, row []event.Value) ([]byte, error)
+// Keyer is a format's key: the key columns of row.
+type Keyer interface {
+	AppendKey(dst []byte, row []event.Value) ([]byte, error)
 }
 
-// renderer is a format's half of rendering a sequence: the key and the
+// Renderer is a format's half of rendering a sequence: the key and the
 // value envelope of op with those images: the small interface a format
 // implements. The encoders pass small structs by value (jsonRender,
 // avroRender), so nothing escapes; Go still calls their methods through
 // the instantiation's dictionary. Cost: a planned sequence adds about
 // 5-10 ns an event to BenchmarkEncode/narrow (~170 ns); loops written out
 // in each encoder with direct calls measured about 5 ns less.
-type renderer interface {
-	keyer
-	appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error)
+type Renderer interface {
+	Keyer
+	AppendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error)
 }
 
 // appendKeys renders the key of every planned record with k (the format's) and the key-change headers, in the order the encoders always
 // wrote them: the keys, then the headers. A tombstone gets the key and
 // headers of the record before it.
-func appendKeys[K keyer](s *sequence, k K, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]byte, error) {
+func appendKeys[K Keyer](s *sequence, k K, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]byte, error) {
 	var err error
 	for i := range s.n {
 		st := &s.steps[i]
@@ -162,7 +162,7 @@ func appendKeys[K keyer](s *sequence, k K, buf []byte, te *tableEnc, ev *event.C
 			continue
 		}
 		start := len(buf)
-		if buf, err = k.appendKey(buf, st.key.row(ev)); err != nil {
+		if buf, err = k.AppendKey(buf, st.key.row(ev)); err != nil {
 			return buf, err
 		}
 		s.keys[i] = buf[start:len(buf):len(buf)]
@@ -185,7 +185,7 @@ func appendKeys[K keyer](s *sequence, k K, buf []byte, te *tableEnc, ev *event.C
 // appendRecords appends the planned records to recs, keys and headers
 // first (appendKeys): each value rendered by r, a tombstone with a null
 // value.
-func appendRecords[R renderer](s *sequence, r R, recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent, topic string) ([]Record, []byte, error) {
+func appendRecords[R Renderer](s *sequence, r R, recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent, topic string) ([]Record, []byte, error) {
 	buf, err := appendKeys(s, r, buf, te, ev)
 	if err != nil {
 		return recs, buf, err
@@ -198,7 +198,7 @@ func appendRecords[R renderer](s *sequence, r R, recs []Record, buf []byte, te *
 		}
 		before, after := st.images(ev)
 		start := len(buf)
-		if buf, err = r.appendValue(buf, st.op, before, after); err != nil {
+		if buf, err = r.AppendValue(buf, st.op, before, after); err != nil {
 			return recs, buf, err
 		}
 		recs = append(recs, Record{Topic: topic, Key: s.keys[i], Value: buf[start:len(buf):len(buf)], Headers: s.hdrs[i]})

@@ -201,13 +201,7 @@ func (k *Kafka) SendSchemaChanges(ctx context.Context, changes []*schema.Change,
 	}
 	recs := make([]Record, 0, len(changes))
 	for _, c := range changes {
-		var r Record
-		var err error
-		if k.avro != nil {
-			r, err = k.avro.SchemaChangeRecord(ctx, c, src)
-		} else {
-			r, err = k.enc.SchemaChangeRecord(c, src)
-		}
+		r, err := k.format.SchemaChangeRecord(ctx, c, src)
 		if err != nil {
 			done(err)
 			return err

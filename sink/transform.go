@@ -400,7 +400,7 @@ type plannedKey struct {
 	te *tableEnc
 }
 
-func (k plannedKey) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+func (k plannedKey) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
 	return k.j.appendPlannedKey(dst, k.te, row)
 }
 

@@ -148,15 +148,10 @@ func (k *Kafka) SendTransaction(ctx context.Context, topic string, m *event.Tran
 		done(err)
 		return err
 	}
-	var recs []Record
-	if k.avro != nil {
-		var err error
-		if recs, _, err = k.avro.AppendTransaction(ctx, make([]Record, 0, 1), make([]byte, 0, 256), topic, m); err != nil {
-			done(err)
-			return err
-		}
-	} else {
-		recs, _ = k.enc.AppendTransaction(make([]Record, 0, 1), make([]byte, 0, 256), topic, m)
+	recs, _, err := k.format.AppendTransaction(ctx, make([]Record, 0, 1), make([]byte, 0, 256), topic, m)
+	if err != nil {
+		done(err)
+		return err
 	}
 	if err := k.ensureTopics(ctx, recs); err != nil {
 		done(err)

@@ -27,8 +27,8 @@ const (
 )
 
 // Encoder is the sink encoder of the connector (sink.JSON through an
-// adapter, or sink.Avro): verify encodes every database row with it as a
-// snapshot read, so the database side is in the bytes Rivulet writes.
+// adapter, or sink/avro's Encoder): verify encodes every database row with
+// it as a snapshot read, so the database side is in the bytes Rivulet writes.
 type Encoder interface {
 	Topic(t *schema.Table) (string, error)
 	AppendRecords(ctx context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error)

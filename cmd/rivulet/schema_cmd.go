@@ -85,13 +85,8 @@ func schemaRun(ctx context.Context, sub string, cfg *config.Config, out io.Write
 		return fmt.Errorf("no stored offset in %s: nothing to show until the connector has run", owhere)
 	}
 	fmt.Fprintf(out, "offset:   %s\n\n", pos.String())
-	filter, err := schema.NewFilter(engine.FilterConfig(cfg))
+	tracker, filter, err := engine.SchemaAt(ctx, cfg, store, where, pos, log)
 	if err != nil {
-		return err
-	}
-	tracker := schema.NewTracker(schema.TrackerConfig{Filter: filter, MariaDB: cfg.Flavor() == config.FlavorMariaDB})
-	h := &engine.History{Tracker: tracker, Store: store, Server: cfg.TopicPrefix, Where: where, Logger: log}
-	if err := h.Start(ctx, pos, true); err != nil {
 		return err
 	}
 	return printTables(tracker, filter, out)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
@@ -23,6 +22,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 	"github.com/rivulet-cdc/rivulet/verify"
 )
@@ -110,22 +110,17 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := sink.NewAvro(encCfg, *ac)
+	enc, err := avro.New(encCfg, *ac)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []sr.ClientOpt{sr.URLs(cfg.Avro.RegistryURLs...)}
-	if cfg.Avro.User != "" {
-		opts = append(opts, sr.BasicAuth(cfg.Avro.User, cfg.Avro.Password.Reveal()))
+	// The registry client of the run (TLS, basic or bearer auth) reads the
+	// schemas back by id.
+	reg, ok := ac.Registry.(*avro.Registry)
+	if !ok {
+		return nil, nil, fmt.Errorf("schema registry client: %T cannot read schemas by id", ac.Registry)
 	}
-	src, err := sr.NewClient(opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("schema registry client for %s: %w", strings.Join(cfg.Avro.RegistryURLs, ","), err)
-	}
-	return enc, verify.NewAvroCodec(func(ctx context.Context, id int) (string, error) {
-		s, err := src.SchemaByID(ctx, id)
-		return s.Schema, err
-	}), nil
+	return enc, verify.NewAvroCodec(reg.SchemaByID), nil
 }
 
 // newVerifyKafka is a Kafka client of `rivulet verify` with the settings
@@ -172,11 +167,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
-	loader := schema.NewLoader(schema.LoaderConfig{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: engine.MySQL(cfg),
-		Filter: filter, Logger: log,
-	})
+	loader := engine.NewLoader(cfg, filter, log)
 	defer loader.Close()
 	all, err := snapshot.CapturedTables(ctx, loader)
 	if err != nil {
@@ -213,12 +204,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	} else {
 		fmt.Fprintf(out, "instance: none answers at %s: comparing with the topics as they are\n", addr)
 	}
-	snapCfg := snapshot.Config{
-		Host: cfg.Database.Hostname, Port: cfg.Database.Port,
-		User: cfg.Database.User, Connector: engine.MySQL(cfg),
-		ChunkSize: cfg.Snapshot.ChunkSize, Threads: cfg.Snapshot.MaxThreads,
-		Overrides: cfg.Snapshot.Overrides, ConnectTimeout: cfg.Database.ConnectTimeout,
-	}
+	snapCfg := engine.SnapshotReader(cfg, nil)
 	results, err := verify.Run(ctx, verify.Config{
 		Tables: tables, Snapshot: snapCfg, Encoder: enc, Codec: codec,
 		Kafka: cl, WaitPosition: wait, Dir: o.workDir, MaxKeys: o.maxKeys, Logger: log,

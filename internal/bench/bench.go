@@ -46,6 +46,8 @@ type options struct {
 	liveFor      time.Duration
 	// verifyOnly runs only the verify figures (-verify-only).
 	verifyOnly bool
+	// snapshotOnly runs only the snapshot figures (-snapshot-only).
+	snapshotOnly bool
 }
 
 type result struct {
@@ -99,6 +101,15 @@ func run(o options) error {
 		ver.print()
 		return nil
 	}
+	if o.snapshotOnly {
+		o.rows = 0 // snapshotBench tops the table up from id 0
+		snap, err := snapshotBench(o, srv, conn, dir)
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		snap.print()
+		return nil
+	}
 	start, err := binlogPosition(conn)
 	if err != nil {
 		return err
@@ -143,6 +154,8 @@ func run(o options) error {
 	}
 	gm := &results[len(variants)]
 	gm.name = "go-mysql alone (full decode)"
+	var dbz []measured
+	loadStart := loadAverage()
 	for i := range o.runs {
 		for k, v := range variants {
 			if variantFilter != nil && !variantFilter.MatchString(v.name) {
@@ -164,11 +177,8 @@ func run(o options) error {
 		}
 		fmt.Printf("  %-28s run %d: %8.0f events/s\n", gm.name, i+1, rate)
 		gm.rates = append(gm.rates, rate)
-	}
-
-	var dbz []measured
-	if wantDebezium(o) {
-		for i := range o.dbzRuns {
+		// Debezium's runs are interleaved with Rivulet's too.
+		if wantDebezium(o) && i < o.dbzRuns {
 			m, err := debeziumStreamRun(srv, dir, i, changes)
 			if err != nil {
 				return fmt.Errorf("debezium: %w", err)
@@ -177,6 +187,15 @@ func run(o options) error {
 			dbz = append(dbz, m)
 		}
 	}
+	for i := o.runs; wantDebezium(o) && i < o.dbzRuns; i++ {
+		m, err := debeziumStreamRun(srv, dir, i, changes)
+		if err != nil {
+			return fmt.Errorf("debezium: %w", err)
+		}
+		fmt.Printf("  %-28s run %d: %8.0f events/s, peak RSS %5.1f MiB\n", "debezium JSON, with schemas", i+1, m.rate, m.rssMiB)
+		dbz = append(dbz, m)
+	}
+	loadEnd := loadAverage()
 
 	var snap *snapshotResult
 	var ver *verifyResult
@@ -194,7 +213,8 @@ func run(o options) error {
 		}
 	}
 
-	fmt.Printf("\n%d row changes into Apache Kafka 4.3 (one KRaft broker on this machine), compression %s unless named, medians of %d runs\n", changes, benchCompression, o.runs)
+	fmt.Printf("\n%d row changes into Apache Kafka 4.3 (one KRaft broker on this machine), compression %s unless named, medians of %d runs; load average %s at the start of the streaming runs, %s at their end\n",
+		changes, benchCompression, o.runs, loadStart, loadEnd)
 	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "events/s", "peak RSS", "vs go-mysql")
 	for _, r := range results {
 		if len(r.rates) == 0 {
@@ -334,7 +354,7 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	lastPrint := time.Now()
 	profiled := os.Getenv("BENCH_HEAP") == ""
 	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
-		go saveProfile(metricsAddr, "profile?seconds=1", cpu+"."+prefix)
+		go saveProfile(metricsAddr, "profile?seconds=5", cpu+"."+prefix)
 	}
 	for {
 		n, err := endOffset(adm, topic)
@@ -366,8 +386,9 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	}
 	rss := peakRSS(proc.Process.Pid)
 	m.elapsed, m.cpu = elapsed, cpuSeconds(proc.Process.Pid)
+	m.broker = cpuSeconds(kafka.pid()) - brokerCPU
 	m.steady = float64(want) / time.Since(first).Seconds()
-	fmt.Printf("    (%s: rivulet used %.1fs CPU, Apache Kafka %.1fs CPU)\n", elapsed.Round(time.Millisecond), cpuSeconds(proc.Process.Pid), cpuSeconds(kafka.pid())-brokerCPU)
+	fmt.Printf("    (%s: rivulet used %.1fs CPU, Apache Kafka %.1fs CPU)\n", elapsed.Round(time.Millisecond), m.cpu, m.broker)
 	return float64(want) / elapsed.Seconds(), rss, nil
 }
 
@@ -584,7 +605,8 @@ func zombie(pid int) bool {
 }
 
 // saveProfile fetches one of rivulet's pprof profiles (BENCH_HEAP=path,
-// BENCH_CPU=path to diagnose memory and CPU).
+// BENCH_CPU=path to diagnose memory and CPU; the CPU profile covers the
+// first 5 s of each run).
 func saveProfile(addr, which, path string) {
 	var resp *http.Response
 	var err error
@@ -602,6 +624,16 @@ func saveProfile(addr, which, path string) {
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(resp.Body)
 	_ = os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// loadAverage is the 1-minute load average of the machine, as a figure
+// to print beside rates measured on a machine others may share.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // cpuSeconds reads utime+stime of pid (clock ticks of 10ms on Linux).

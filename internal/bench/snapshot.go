@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +22,10 @@ type snapshotResult struct {
 	rates   map[int][]float64
 	rss     map[int][]float64
 	cpu     map[int][]float64
+	// broker and mariadb are the CPU seconds Apache Kafka and MariaDB used
+	// during each run, by threads.
+	broker  map[int][]float64
+	mariadb map[int][]float64
 	selects []float64
 	dbz     []measured // Debezium's initial_only snapshot of the same table
 }
@@ -32,15 +37,27 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 	if err := topUp(conn, o.rows, o.snapshotRows, o.txRows); err != nil {
 		return nil, err
 	}
-	r := &snapshotResult{rows: o.snapshotRows, threads: []int{1, 4}, rates: map[int][]float64{}, rss: map[int][]float64{}, cpu: map[int][]float64{}}
+	r := &snapshotResult{rows: o.snapshotRows, threads: []int{1, 4}, rates: map[int][]float64{}, rss: map[int][]float64{}, cpu: map[int][]float64{},
+		broker: map[int][]float64{}, mariadb: map[int][]float64{}}
 	fmt.Printf("snapshot of %d rows…\n", r.rows)
+	if o.snapshotOnly {
+		// The broker has just started: one run not measured, so that its
+		// JIT compilation is not counted in the first measured run.
+		if _, _, _, err := snapshotRun(o, srv, dir, "swarm", 4, r.rows); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
 	for i := range o.runs {
 		for _, th := range r.threads {
+			broker, mdb := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid())
 			rate, rss, cpu, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
 			if err != nil {
 				return nil, fmt.Errorf("%d threads: %w", th, err)
 			}
-			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU\n", th, i+1, rate, rss, cpu)
+			broker, mdb = cpuSeconds(kafka.pid())-broker, cpuSeconds(srv.Pid())-mdb
+			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s)\n", th, i+1, rate, rss, cpu, broker, mdb)
+			r.broker[th] = append(r.broker[th], broker)
+			r.mariadb[th] = append(r.mariadb[th], mdb)
 			r.rates[th] = append(r.rates[th], rate)
 			r.rss[th] = append(r.rss[th], rss)
 			r.cpu[th] = append(r.cpu[th], cpu)
@@ -53,11 +70,12 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		r.selects = append(r.selects, rate)
 	}
 	for i := range o.dbzRuns {
+		mdb := cpuSeconds(srv.Pid())
 		m, err := debeziumSnapshotRun(srv, dir, i, r.rows)
 		if err != nil {
 			return nil, fmt.Errorf("debezium snapshot: %w", err)
 		}
-		fmt.Printf("  snapshot, Debezium           run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU\n", i+1, m.rate, m.rssMiB, m.cpu)
+		fmt.Printf("  snapshot, Debezium           run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s)\n", i+1, m.rate, m.rssMiB, m.cpu, m.broker, cpuSeconds(srv.Pid())-mdb)
 		r.dbz = append(r.dbz, m)
 	}
 	return r, nil
@@ -65,14 +83,16 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 
 func (r *snapshotResult) print() {
 	fmt.Printf("\ninitial snapshot of %d rows (snapshot.mode=initial_only, JSON without schemas), medians\n", r.rows)
-	fmt.Printf("%-30s %12s %10s %14s\n", "variant", "rows/s", "peak RSS", "vs SELECT")
+	fmt.Printf("%-30s %12s %10s %14s %28s\n", "variant", "rows/s", "peak RSS", "vs SELECT", "CPU s/M: rivulet Kafka MariaDB")
 	sel := median(r.selects)
+	perM := float64(r.rows) / 1e6
 	for _, th := range r.threads {
 		rss := 0.0
 		for _, v := range r.rss[th] {
 			rss = max(rss, v)
 		}
-		fmt.Printf("%-30s %12.0f %6.0f MiB %14.2f\n", fmt.Sprintf("snapshot, %d thread(s)", th), median(r.rates[th]), rss, median(r.rates[th])/sel)
+		fmt.Printf("%-30s %12.0f %6.0f MiB %14.2f %16.1f %5.1f %7.1f\n", fmt.Sprintf("snapshot, %d thread(s)", th), median(r.rates[th]), rss, median(r.rates[th])/sel,
+			median(r.cpu[th])/perM, median(r.broker[th])/perM, median(r.mariadb[th])/perM)
 	}
 	fmt.Printf("%-30s %12.0f %10s %14.2f\n", "plain SELECT (go-mysql)", sel, "-", 1.0)
 	if len(r.dbz) == 0 {
@@ -115,7 +135,7 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	cfgFile, _, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
+	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
 		map[string]string{"snapshot.mode": "initial_only", "snapshot.max.threads": strconv.Itoa(threads)})
 	if err != nil {
 		return 0, 0, 0, err
@@ -131,6 +151,10 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		return 0, 0, 0, err
 	}
 	defer stopProcess(proc)
+	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
+		// One second: the process exits when the snapshot is done.
+		go saveProfile(metricsAddr, "profile?seconds=1", cpu+"."+prefix)
+	}
 	topic := prefix + ".bench.t"
 	for {
 		n, err := endOffset(adm, topic)

@@ -42,6 +42,7 @@ var normalised = []normalisation{
 	{topic: "", path: []string{"ts_ms"}, why: "the envelope's ts_ms is the connector's clock when it processed the event"},
 	{topic: "", path: []string{"ts_us"}, why: "processing time, as ts_ms"},
 	{topic: "", path: []string{"ts_ns"}, why: "processing time, as ts_ms"},
+	{topic: "heartbeat", path: []string{"ts_ms"}, why: "a heartbeat's ts_ms is the time it was sent (HeartbeatImpl: the clock when the interval elapsed); how many are sent and when is the clock's too (TestDifferential_Heartbeats compares them as a set)"},
 	{topic: "", path: []string{"source", "version"}, why: "the connector's version: Debezium writes 3.6.1.Final, Rivulet its own"},
 	{topic: "change", path: []string{"source", "ts_ms"}, when: isSnapshotRead, why: "a snapshot read's source.ts_ms is the time the row was read (Debezium: SnapshotChangeRecordEmitter clock), not a binlog time"},
 	{topic: "change", path: []string{"source", "ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read"},

@@ -51,6 +51,21 @@ type ConnectConfig struct {
 	// the command line, so the connectors start with the worker.
 	Connectors []map[string]string
 
+	// Classpath holds jars or directories ("dir/*") put before the test
+	// dependencies' jars: Debezium's MariaDB connector and its driver
+	// (scripts/debezium-mariadb.sh builds them outside lib/), so that
+	// "io.debezium.connector.mariadb.MariaDbConnector" can run.
+	Classpath []string
+
+	// Distributed runs org.apache.kafka.connect.cli.ConnectDistributed
+	// instead, as one worker of a group of its own: offsets, connector
+	// configurations and statuses in topics named after Dir
+	// (OffsetsTopic; offset.storage.partitions is Connect's default, 25),
+	// no OffsetsFile, and the connectors created with POST /connectors
+	// once the worker answers. A restarted worker (Start) runs them again
+	// from its configuration topic.
+	Distributed bool
+
 	// Heap is the JVM's -Xmx (default "512m").
 	Heap string
 
@@ -93,8 +108,10 @@ type ConnectConfig struct {
 //	offsets := w.OffsetsFile // Connect's FileOffsetBackingStore (Java-serialised map)
 type ConnectWorker struct {
 	Dir         string // worker.properties, connector-<n>.properties, connect.log, out.log
-	OffsetsFile string // offset.storage.file.filename
-	REST        string // "http://127.0.0.1:port", the worker's REST API
+	OffsetsFile string // offset.storage.file.filename (standalone)
+	// OffsetsTopic is offset.storage.topic (ConnectConfig.Distributed).
+	OffsetsTopic string
+	REST         string // "http://127.0.0.1:port", the worker's REST API
 
 	names []string // connector names, to wait for
 	jvm   jvmProcess
@@ -136,6 +153,9 @@ func LaunchConnect(cfg ConnectConfig) (*ConnectWorker, error) {
 	cp, err := testDepsClasspath()
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.Classpath) > 0 {
+		cp = strings.Join(cfg.Classpath, string(os.PathListSeparator)) + string(os.PathListSeparator) + cp
 	}
 	if _, err := javaBinary(); err != nil {
 		return nil, err
@@ -186,14 +206,38 @@ func tryLaunchConnect(cfg ConnectConfig, classpath string) (*ConnectWorker, erro
 		"listeners":                      w.REST,
 		"plugin.discovery":               "service_load",
 	}
+	main := "org.apache.kafka.connect.cli.ConnectStandalone"
+	if cfg.Distributed {
+		main = "org.apache.kafka.connect.cli.ConnectDistributed"
+		id := filepath.Base(dir)
+		delete(worker, "offset.storage.file.filename")
+		w.OffsetsFile, w.OffsetsTopic = "", id+"-offsets"
+		maps.Copy(worker, map[string]string{
+			"group.id":                          id,
+			"offset.storage.topic":              w.OffsetsTopic,
+			"config.storage.topic":              id + "-configs",
+			"status.storage.topic":              id + "-status",
+			"offset.storage.replication.factor": "1",
+			"config.storage.replication.factor": "1",
+			"status.storage.replication.factor": "1",
+			"scheduled.rebalance.max.delay.ms":  "0",
+			"worker.sync.timeout.ms":            "3000",
+			"worker.unsync.backoff.ms":          "1000",
+		})
+	}
 	maps.Copy(worker, cfg.Worker)
 	args := []string{writeProps(dir, "worker.properties", worker)}
+	var post []map[string]string
 	for i, c := range cfg.Connectors {
 		name := c["name"]
 		if name == "" || c["connector.class"] == "" {
 			return fail(fmt.Errorf("ConnectConfig.Connectors[%d] needs \"name\" and \"connector.class\"", i))
 		}
 		w.names = append(w.names, name)
+		if cfg.Distributed {
+			post = append(post, c)
+			continue
+		}
 		args = append(args, writeProps(dir, fmt.Sprintf("connector-%d.properties", i+1), c))
 	}
 	for _, a := range args {
@@ -220,14 +264,23 @@ func tryLaunchConnect(cfg ConnectConfig, classpath string) (*ConnectWorker, erro
 		"-Dlog4j2.configurationFile="+l4j,
 		"-Dkafka.logs.dir="+dir,
 		"-cp", classpath,
-		"org.apache.kafka.connect.cli.ConnectStandalone")
+		main)
 	w.jvm = jvmProcess{name: "kafka connect", dir: dir, args: append(jargs, args...), logFile: logFile}
 	if err := w.jvm.start(); err != nil {
 		return fail(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), connectReadyTimeout)
 	defer cancel()
-	if err := w.waitRunning(ctx); err != nil {
+	err = nil
+	for _, c := range post {
+		if err = w.create(ctx, c); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = w.waitRunning(ctx)
+	}
+	if err != nil {
 		tail := w.jvm.logTail(0, kafkaLogTail)
 		_ = w.jvm.stop(syscall.SIGKILL, time.Second)
 		if strings.Contains(tail, "Address already in use") {
@@ -274,6 +327,46 @@ type ConnectorStatus struct {
 		State string `json:"state"`
 		Trace string `json:"trace"`
 	} `json:"tasks"`
+}
+
+// create creates a connector with POST /connectors (a distributed
+// worker), retrying while the worker is not up or not yet the group's
+// leader.
+func (w *ConnectWorker) create(ctx context.Context, conn map[string]string) error {
+	body, err := json.Marshal(map[string]any{"name": conn["name"], "config": conn})
+	if err != nil {
+		return err
+	}
+	done, exitErr := w.jvm.exited()
+	var last string
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.REST+"/connectors", strings.NewReader(string(body)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := connectHTTP.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode == http.StatusCreated:
+				return nil
+			case resp.StatusCode == http.StatusBadRequest:
+				return fmt.Errorf("POST /connectors %s: %s: %s", conn["name"], resp.Status, b)
+			}
+			last = resp.Status + ": " + string(b)
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-done:
+			return fmt.Errorf("kafka connect exited during start-up: %v", exitErr())
+		case <-ctx.Done():
+			return fmt.Errorf("POST /connectors %s: %w (last: %s)", conn["name"], ctx.Err(), last)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
 }
 
 // Status reads a connector's status from the REST API.

@@ -1,4 +1,4 @@
-package sink
+package avro_test
 
 import (
 	"context"
@@ -6,23 +6,14 @@ import (
 	"errors"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/internal/srtest"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
+	"github.com/rivulet-cdc/rivulet/sink/internal/sinktest"
 )
-
-func newTestRegistry(t testing.TB) (*srtest.Registry, *Registry) {
-	t.Helper()
-	srv := srtest.New()
-	t.Cleanup(srv.Close)
-	reg, err := NewRegistry(RegistryConfig{URLs: []string{srv.URL()}, MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, reg
-}
 
 const userV1 = `{"type":"record","name":"User","namespace":"t","fields":[{"name":"id","type":"int"}]}`
 
@@ -30,7 +21,7 @@ const userV1 = `{"type":"record","name":"User","namespace":"t","fields":[{"name"
 // Register waits and retries; once it answers, the id is returned and then
 // cached (no further request).
 func TestRegistry_RetriesUntilAvailable(t *testing.T) {
-	srv, reg := newTestRegistry(t)
+	srv, reg := sinktest.NewTestRegistry(t)
 	srv.FailNext(5, http.StatusServiceUnavailable)
 	id, err := reg.Register(context.Background(), "t-value", userV1)
 	if err != nil {
@@ -50,14 +41,14 @@ func TestRegistry_RetriesUntilAvailable(t *testing.T) {
 
 // TestRegistry_RefusalIsFinal: an incompatible schema (409) is not retried.
 func TestRegistry_RefusalIsFinal(t *testing.T) {
-	srv, reg := newTestRegistry(t)
+	srv, reg := sinktest.NewTestRegistry(t)
 	ctx := context.Background()
 	if _, err := reg.Register(ctx, "t-value", userV1); err != nil {
 		t.Fatal(err)
 	}
 	incompatible := `{"type":"record","name":"User","namespace":"t","fields":[{"name":"id","type":"int"},{"name":"n","type":"string"}]}`
 	_, err := reg.Register(ctx, "t-value", incompatible)
-	var re *RegistryError
+	var re *avro.RegistryError
 	if !errors.As(err, &re) || re.Status != http.StatusConflict {
 		t.Fatalf("err = %v, want a RegistryError with HTTP 409", err)
 	}
@@ -69,7 +60,7 @@ func TestRegistry_RefusalIsFinal(t *testing.T) {
 // TestRegistry_CancelWhileUnavailable: a context that ends while the
 // registry is down ends Register with the context's error.
 func TestRegistry_CancelWhileUnavailable(t *testing.T) {
-	srv, reg := newTestRegistry(t)
+	srv, reg := sinktest.NewTestRegistry(t)
 	srv.FailNext(1<<30, http.StatusBadGateway)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.OnRequest(func(n int64) {
@@ -99,8 +90,8 @@ func customersV(extra ...schema.Column) *schema.Table {
 // the schema their id names. A NOT NULL column without default is refused
 // by the rule, and the encoder reports the registry's refusal.
 func TestAvro_SchemaEvolutionBackward(t *testing.T) {
-	srv, reg := newTestRegistry(t)
-	enc, err := NewAvro(DefaultJSONConfig("dbserver1"), AvroConfig{Registry: reg})
+	srv, reg := sinktest.NewTestRegistry(t)
+	enc, err := avro.New(sink.DefaultJSONConfig("dbserver1"), avro.Config{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +102,7 @@ func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 		{Op: event.OpCreate, Table: v1, After: []event.Value{event.Int(1), str("anne")}, Source: streamSource},
 		{Op: event.OpCreate, Table: v2, After: []event.Value{event.Int(2), str("bob"), str("hi")}, Source: streamSource},
 	}
-	var recs []Record
+	var recs []sink.Record
 	var buf []byte
 	for i := range evs {
 		if recs, buf, err = enc.AppendRecords(ctx, recs, buf, &evs[i]); err != nil {
@@ -142,7 +133,7 @@ func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 		if id := int(binary.BigEndian.Uint32(r.Value[1:5])); id != []int{s1.ID, s2.ID}[i] {
 			t.Errorf("record %d has schema id %d", i, id)
 		}
-		_, native := decodeWire(t, lookup, r.Value)
+		_, native := sinktest.DecodeWire(t, lookup, r.Value)
 		after := native.(map[string]any)["after"].(map[string]any)["dbserver1.inventory.customers.Value"].(map[string]any)
 		if after["id"] != int32(i+1) {
 			t.Errorf("record %d: after = %v", i, after)
@@ -152,7 +143,7 @@ func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 	v3 := customersV(schema.Column{Name: "required", Type: schema.TypeInt, TypeName: "INT"})
 	ev := event.ChangeEvent{Op: event.OpCreate, Table: v3, After: []event.Value{event.Int(3), str("c"), event.Int(1)}, Source: streamSource}
 	_, _, err = enc.AppendRecords(ctx, nil, nil, &ev)
-	var re *RegistryError
+	var re *avro.RegistryError
 	if !errors.As(err, &re) || re.Status != http.StatusConflict {
 		t.Fatalf("NOT NULL column without default: err = %v, want the registry's 409", err)
 	}
@@ -161,53 +152,4 @@ func TestAvro_SchemaEvolutionBackward(t *testing.T) {
 type srtestSchema struct {
 	id     int
 	schema string
-}
-
-// TestKafka_AvroRegistryOutage: the registry fails its first requests; the
-// sink waits, then delivers every record, each decodable with the schema
-// its id names in the registry.
-func TestKafka_AvroRegistryOutage(t *testing.T) {
-	srv, reg := newTestRegistry(t)
-	srv.FailNext(4, http.StatusServiceUnavailable)
-	c := newCluster(t)
-	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.Avro = &AvroConfig{Registry: reg} })
-	evs := kafkaEvents()
-	done, ch := doneCh(t)
-	if err := k.Send(context.Background(), evs, done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatal(err)
-	}
-	// c, u, c, d + tombstone, pk change (d + tombstone + c); truncate skipped.
-	got := consume(t, c, 8, "dbserver1.inventory.customers", "dbserver1.shop.orders")
-	if srv.Requests() < 5 {
-		t.Errorf("%d registry requests; the injected failures were not hit", srv.Requests())
-	}
-	lookup := func(id int) string {
-		for _, subject := range []string{"dbserver1.inventory.customers-key", "dbserver1.inventory.customers-value",
-			"dbserver1.shop.orders-key", "dbserver1.shop.orders-value"} {
-			if s, ok := srv.GetSchema(subject, 1); ok && s.ID == id {
-				return s.Schema.Schema
-			}
-		}
-		return ""
-	}
-	ops := map[string]int{}
-	for _, r := range got {
-		decodeWire(t, lookup, r.Key)
-		if r.Value == nil {
-			ops["tombstone"]++
-			continue
-		}
-		_, native := decodeWire(t, lookup, r.Value)
-		ops[native.(map[string]any)["op"].(string)]++
-	}
-	want := map[string]int{"c": 3, "u": 1, "d": 2, "tombstone": 2}
-	for op, n := range want {
-		if ops[op] != n {
-			t.Errorf("ops %v, want %v", ops, want)
-			break
-		}
-	}
 }

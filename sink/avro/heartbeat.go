@@ -1,4 +1,4 @@
-package sink
+package avro
 
 import (
 	"context"
@@ -17,10 +17,10 @@ const (
 		`"connect.version":1,"connect.name":"io.debezium.connector.common.Heartbeat"}`
 )
 
-// AvroHeartbeat encodes a heartbeat record for topic in Avro, registering
+// Heartbeat encodes a heartbeat record for topic in Avro, registering
 // its schemas under <topic>-key and <topic>-value through reg (a Registry
 // answers from its cache after the first call).
-func AvroHeartbeat(ctx context.Context, reg SchemaRegistrar, topic, serverName string, tsMs int64) (key, value []byte, err error) {
+func Heartbeat(ctx context.Context, reg SchemaRegistrar, topic, serverName string, tsMs int64) (key, value []byte, err error) {
 	keyID, err := reg.Register(ctx, topic+"-key", avroHeartbeatKeySchema)
 	if err != nil {
 		return nil, nil, fmt.Errorf("register key schema of %s: %w", topic, err)

@@ -1,11 +1,11 @@
-package sink
+package avro_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -16,10 +16,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
-
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
+	"github.com/rivulet-cdc/rivulet/sink/internal/fixture"
+	"github.com/rivulet-cdc/rivulet/sink/internal/sinktest"
+)
+
+// The tables and rows the sink's tests share (sink/internal/fixture).
+var (
+	typesTable   = fixture.TypesTable
+	typesRow     = fixture.TypesRow
+	twoKeys      = fixture.TwoKeys
+	customers    = fixture.Customers
+	str          = fixture.Str
+	benchEvents  = fixture.BenchEvents
+	streamSource = fixture.StreamSource
 )
 
 // memRegistrar is an in-memory SchemaRegistrar: one id per distinct schema,
@@ -57,68 +70,6 @@ func (m *memRegistrar) schema(id int) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.schemas[id]
-}
-
-// decodeWire decodes a Confluent wire-format record with the schema its id
-// names, and checks that nothing trails the datum.
-func decodeWire(t *testing.T, lookup func(int) string, b []byte) (schema string, native any) {
-	t.Helper()
-	if len(b) < 5 || b[0] != 0 {
-		t.Fatalf("not Confluent wire format: % x", b[:min(len(b), 8)])
-	}
-	schema = lookup(int(binary.BigEndian.Uint32(b[1:5])))
-	if schema == "" {
-		t.Fatalf("unknown schema id %d", binary.BigEndian.Uint32(b[1:5]))
-	}
-	codec, err := goavro.NewCodec(withoutDefaults(t, schema))
-	if err != nil {
-		t.Fatalf("goavro refuses the schema: %v\n%s", err, schema)
-	}
-	native, rest, err := codec.NativeFromBinary(b[5:])
-	if err != nil {
-		t.Fatalf("decode: %v", err)
-	}
-	if len(rest) != 0 {
-		t.Fatalf("%d bytes left after the datum", len(rest))
-	}
-	return schema, native
-}
-
-// withoutDefaults drops the fields' defaults, which a datum's decoding
-// does not use: goavro checks them by decoding the JSON through float64 (a
-// long default such as 9223372036854775807 fails) and wants a big.Rat for a
-// decimal default where the Avro specification (and Java's Avro) take the
-// ISO-8859-1 string Confluent's AvroData writes.
-func withoutDefaults(t *testing.T, schema string) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(schema), &v); err != nil {
-		t.Fatal(err)
-	}
-	var strip func(any)
-	strip = func(n any) {
-		switch x := n.(type) {
-		case []any:
-			for _, e := range x {
-				strip(e)
-			}
-		case map[string]any:
-			if _, isField := x["name"]; isField {
-				if _, hasType := x["type"]; hasType && x["type"] != "record" {
-					delete(x, "default")
-				}
-			}
-			for _, e := range x {
-				strip(e)
-			}
-		}
-	}
-	strip(v)
-	out, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }
 
 // avroCmp compares a goavro-decoded datum with the JSON payload of the same
@@ -356,7 +307,7 @@ func compareWithGolden(t *testing.T, reg *memRegistrar, name string, rec, golden
 			want = p
 		}
 	}
-	schemaText, native := decodeWire(t, reg.schema, rec)
+	schemaText, native := sinktest.DecodeWire(t, reg.schema, rec)
 	var sch any
 	if err := json.Unmarshal([]byte(schemaText), &sch); err != nil {
 		t.Fatal(err)
@@ -374,36 +325,40 @@ func compareWithGolden(t *testing.T, reg *memRegistrar, name string, rec, golden
 // type mapping, record and header.
 func TestAvro_MatchesJSONGolden(t *testing.T) {
 	txCases := map[string]bool{}
-	for _, tc := range txGoldenCases() {
-		txCases[tc.name] = true
+	for _, tc := range sinktest.TxGoldenCases() {
+		txCases[tc.Name] = true
 	}
-	cases := append(append(goldenCases(), modeCases()...), txGoldenCases()...)
+	cases := append(append(sinktest.GoldenCases(), sinktest.ModeCases()...), sinktest.TxGoldenCases()...)
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultJSONConfig("dbserver1")
+		t.Run(tc.Name, func(t *testing.T) {
+			cfg := sink.DefaultJSONConfig("dbserver1")
 			cfg.Version = "3.2.0.Final"
 			cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
+			if tc.Cfg != nil {
+				tc.Cfg(&cfg)
 			}
 			reg := newMemRegistrar()
-			enc, err := NewAvro(cfg, AvroConfig{Registry: reg})
+			enc, err := avro.New(cfg, avro.Config{Registry: reg})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var recs []Record
-			if txCases[tc.name] {
-				recs = avroTxRecords(t, enc, tc.events)
+			var recs []sink.Record
+			if txCases[tc.Name] {
+				planner, err := sink.NewJSON(cfg) // DataRecords, as the Kafka sink counts them
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = avroTxRecords(t, enc, planner, tc.Events)
 			} else {
 				var buf []byte
-				for i := range tc.events {
-					if recs, buf, err = enc.AppendRecords(context.Background(), recs, buf, &tc.events[i]); err != nil {
+				for i := range tc.Events {
+					if recs, buf, err = enc.AppendRecords(context.Background(), recs, buf, &tc.Events[i]); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
 			read := func(ext string) [][]byte {
-				b, err := os.ReadFile(filepath.Join("testdata", "golden", tc.name+"."+ext+".json"))
+				b, err := os.ReadFile(filepath.Join("..", "testdata", "golden", tc.Name+"."+ext+".json"))
 				if err != nil {
 					if ext == "headers" {
 						return nil
@@ -447,12 +402,12 @@ func TestAvro_MatchesJSONGolden(t *testing.T) {
 // once, whatever the number of events.
 func TestAvro_NoPerRowRegistration(t *testing.T) {
 	reg := newMemRegistrar()
-	enc, err := NewAvro(DefaultJSONConfig("dbserver1"), AvroConfig{Registry: reg})
+	enc, err := avro.New(sink.DefaultJSONConfig("dbserver1"), avro.Config{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	types := typesTable()
-	var recs []Record
+	var recs []sink.Record
 	var buf []byte
 	for i := range 100 {
 		ev := event.ChangeEvent{Op: event.OpCreate, Table: types, After: typesRow(int64(i), "x"), Source: streamSource}
@@ -466,10 +421,10 @@ func TestAvro_NoPerRowRegistration(t *testing.T) {
 }
 
 // avroTxRecords is txRecords with the Avro encoder: BEGIN, the events, END.
-func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
+func avroTxRecords(t *testing.T, enc *avro.Encoder, planner *sink.JSON, evs []event.ChangeEvent) []sink.Record {
 	t.Helper()
 	ctx := context.Background()
-	topic := TransactionTopic("dbserver1", "")
+	topic := sink.TransactionTopic("dbserver1", "")
 	id := evs[0].Tx.ID
 	recs, buf, err := enc.AppendTransaction(ctx, nil, nil, topic, &event.Transaction{Status: event.TxBegin, ID: id, TsMs: 1718000000000})
 	if err != nil {
@@ -481,7 +436,7 @@ func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
 		if recs, buf, err = enc.AppendRecords(ctx, recs, buf, ev); err != nil {
 			t.Fatal(err)
 		}
-		n := int64(enc.j.DataRecords(ev))
+		n := int64(planner.DataRecords(ev))
 		end.EventCount += n
 		name := ev.Table.DB + "." + ev.Table.Name
 		found := false
@@ -504,17 +459,17 @@ func avroTxRecords(t *testing.T, enc *Avro, evs []event.ChangeEvent) []Record {
 // TestAvro_SchemaChangeRecord: a schema-change event in Avro decodes (goavro)
 // to the JSON encoder's payload, with and without table changes.
 func TestAvro_SchemaChangeRecord(t *testing.T) {
-	cfg := DefaultJSONConfig("dbserver1")
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.Version = "3.2.0.Final"
 	cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
 	jcfg := cfg
 	jcfg.KeySchemas, jcfg.ValueSchemas = false, false
-	jenc, err := NewJSON(jcfg)
+	jenc, err := sink.NewJSON(jcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := newMemRegistrar()
-	enc, err := NewAvro(cfg, AvroConfig{Registry: reg})
+	enc, err := avro.New(cfg, avro.Config{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +502,7 @@ func TestAvro_SchemaChangeRecord(t *testing.T) {
 // TestAvroHeartbeat: heartbeat records decode to {serverName} and {ts_ms}.
 func TestAvroHeartbeat(t *testing.T) {
 	reg := newMemRegistrar()
-	key, value, err := AvroHeartbeat(context.Background(), reg, "__debezium-heartbeat.dbserver1", "dbserver1", 1718000003123)
+	key, value, err := avro.Heartbeat(context.Background(), reg, "__debezium-heartbeat.dbserver1", "dbserver1", 1718000003123)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,5 +510,50 @@ func TestAvroHeartbeat(t *testing.T) {
 	compareWithGolden(t, reg, "value", value, []byte(`{"ts_ms":1718000003123}`))
 	if _, ok := reg.subjects["__debezium-heartbeat.dbserver1-value"]; !ok {
 		t.Errorf("subjects %v", reg.subjects)
+	}
+}
+
+// TestAvro_SchemaNameAdjustment: a topic prefix that is not a valid Avro
+// name fails with the fix under the default mode (as Confluent's converter
+// refuses it); with schema.name.adjustment.mode=avro the record names are
+// adjusted while topics and subjects keep the prefix.
+func TestAvro_SchemaNameAdjustment(t *testing.T) {
+	ev := event.ChangeEvent{Op: event.OpCreate, Table: customersV(), After: []event.Value{event.Int(1), str("a")}, Source: streamSource}
+	reg := newMemRegistrar()
+	enc, err := avro.New(sink.DefaultJSONConfig("my-server"), avro.Config{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = enc.AppendRecords(context.Background(), nil, nil, &ev)
+	if !errors.Is(err, sink.ErrEncode) || !strings.Contains(err.Error(), "schema.name.adjustment.mode=avro") {
+		t.Fatalf("err = %v, want an encode error naming schema.name.adjustment.mode=avro", err)
+	}
+	enc, err = avro.New(sink.DefaultJSONConfig("my-server"), avro.Config{Registry: reg, SchemaNames: avro.NameAdjustAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := enc.AppendRecords(context.Background(), nil, nil, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0].Topic != "my-server.inventory.customers" {
+		t.Errorf("topic %s", recs[0].Topic)
+	}
+	if _, ok := reg.subjects["my-server.inventory.customers-value"]; !ok {
+		t.Errorf("subjects %v", reg.subjects)
+	}
+	key, value, err := enc.Schemas(ev.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"name":"Key","namespace":"my_server.inventory.customers"`, `"connect.name":"my_server.inventory.customers.Key"`} {
+		if !strings.Contains(key, want) {
+			t.Errorf("key schema lacks %s: %s", want, key)
+		}
+	}
+	for _, want := range []string{`"name":"Envelope","namespace":"my_server.inventory.customers"`, `"connect.name":"my_server.inventory.customers.Value"`} {
+		if !strings.Contains(value, want) {
+			t.Errorf("value schema lacks %s: %s", want, value)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package sink
+package avro
 
 import (
 	"context"
@@ -6,10 +6,11 @@ import (
 	"fmt"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // The transaction topic's Avro schemas: AvroData of SchemaFactory's
-// transactionKeySchema and transactionValueSchema (see txmeta.go). The
+// transactionKeySchema and transactionValueSchema (see sink/txmeta.go). The
 // optional array of optional event.collection structs is ["null", array]
 // of ["null", record], as Confluent's AvroConverter writes it for Debezium
 // 3.6.1 (internal/differential TestDifferential_Avro/tx_metadata).
@@ -32,7 +33,7 @@ const (
 // AppendTransaction is JSON.AppendTransaction in Avro: the BEGIN or END
 // record m for topic, its schemas registered under <topic>-key and
 // <topic>-value (once; later calls hit the registry client's cache).
-func (a *Avro) AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
+func (a *Encoder) AppendTransaction(ctx context.Context, recs []sink.Record, buf []byte, topic string, m *event.Transaction) ([]sink.Record, []byte, error) {
 	keyID, err := a.cfg.Registry.Register(ctx, topic+"-key", avroTxKeySchema)
 	if err != nil {
 		return recs, buf, fmt.Errorf("register key schema of %s: %w", topic, err)
@@ -66,5 +67,5 @@ func (a *Avro) AppendTransaction(ctx context.Context, recs []Record, buf []byte,
 		buf = append(buf, 0, 0)
 	}
 	buf = binary.AppendVarint(buf, m.TsMs)
-	return append(recs, Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)]}), buf, nil
+	return append(recs, sink.Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)]}), buf, nil
 }

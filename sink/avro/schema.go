@@ -1,10 +1,12 @@
-package sink
+package avro
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // The Avro schemas below are what Confluent's AvroData.fromConnectSchema
@@ -38,9 +40,11 @@ type avroSchemaWriter struct {
 	err  error
 }
 
-func (w *avroSchemaWriter) raw(s string)       { w.dst = append(w.dst, s...) }
-func (w *avroSchemaWriter) str(s string)       { w.dst = appendJSONStr(w.dst, s) }
-func (w *avroSchemaWriter) key(k string)       { w.dst = append(appendJSONStr(append(w.dst, ','), k), ':') }
+func (w *avroSchemaWriter) raw(s string) { w.dst = append(w.dst, s...) }
+func (w *avroSchemaWriter) str(s string) { w.dst = sink.AppendJSONString(w.dst, s) }
+func (w *avroSchemaWriter) key(k string) {
+	w.dst = append(sink.AppendJSONString(append(w.dst, ','), k), ':')
+}
 func (w *avroSchemaWriter) keyStr(k, v string) { w.key(k); w.str(v) }
 
 // beginRecord writes `{"type":"record","name":…,"namespace":…,"fields":[`
@@ -94,7 +98,7 @@ func (w *avroSchemaWriter) fieldDefault(i int, name string, optional bool, def [
 	}
 	if w.err == nil {
 		if err := checkAvroName(name); err != nil {
-			w.err = fmt.Errorf("%w: field %q is not a valid Avro name (%v)", ErrEncode, name, err)
+			w.err = fmt.Errorf("%w: field %q is not a valid Avro name (%v)", sink.ErrEncode, name, err)
 		}
 	}
 	w.raw(`{"name":`)
@@ -124,32 +128,32 @@ func (w *avroSchemaWriter) fieldDefault(i int, name string, optional bool, def [
 func (w *avroSchemaWriter) prim(t string) func() { return func() { w.str(t) } }
 
 // column writes the Avro type of a column's Connect schema.
-func (w *avroSchemaWriter) column(c *colEnc) {
-	s := &c.schema
-	switch c.kind {
-	case kGeometry, kPoint:
-		w.geometry(c.kind == kPoint, s)
+func (w *avroSchemaWriter) column(c sink.Column) {
+	switch c.Kind() {
+	case sink.KindGeometry, sink.KindPoint:
+		w.geometry(c.Kind() == sink.KindPoint, c)
 		return
 	}
 	var avroType, connectType string
-	switch s.typ {
+	typ, name, doc, version, params := c.ConnectType(), c.ConnectName(), c.ConnectDoc(), c.ConnectVersion(), c.ConnectParams()
+	switch typ {
 	case "int8", "int16":
-		avroType, connectType = "int", s.typ
+		avroType, connectType = "int", typ
 	case "int32":
 		avroType = "int"
 	case "int64":
 		avroType = "long"
 	case "float", "double", "boolean", "string", "bytes":
-		avroType = s.typ
+		avroType = typ
 	default:
 		if w.err == nil {
-			w.err = fmt.Errorf("%w: column %s: Connect type %q has no Avro mapping", ErrEncode, c.name, s.typ)
+			w.err = fmt.Errorf("%w: column %s: Connect type %q has no Avro mapping", sink.ErrEncode, c.Name(), typ)
 		}
 		avroType = "null"
 	}
-	decimal := s.name == "org.apache.kafka.connect.data.Decimal"
-	def := c.avroDefault()
-	if s.name == "" && s.doc == "" && s.version == 0 && len(s.params) == 0 && connectType == "" && def == nil {
+	decimal := name == "org.apache.kafka.connect.data.Decimal"
+	def := avroDefault(c)
+	if name == "" && doc == "" && version == 0 && len(params) == 0 && connectType == "" && def == nil {
 		w.str(avroType)
 		return
 	}
@@ -159,7 +163,7 @@ func (w *avroSchemaWriter) column(c *colEnc) {
 	if decimal {
 		precision = "64" // CONNECT_AVRO_DECIMAL_PRECISION_DEFAULT
 		scale = "0"
-		for _, p := range s.params {
+		for _, p := range params {
 			switch p[0] {
 			case "scale":
 				scale = p[1]
@@ -172,16 +176,16 @@ func (w *avroSchemaWriter) column(c *colEnc) {
 		w.key("precision")
 		w.raw(precision)
 	}
-	if s.doc != "" {
-		w.keyStr("connect.doc", s.doc)
+	if doc != "" {
+		w.keyStr("connect.doc", doc)
 	}
-	if s.version != 0 {
+	if version != 0 {
 		w.key("connect.version")
-		w.dst = strconv.AppendInt(w.dst, int64(s.version), 10)
+		w.dst = strconv.AppendInt(w.dst, int64(version), 10)
 	}
-	if len(s.params) > 0 {
+	if len(params) > 0 {
 		w.raw(`,"connect.parameters":{`)
-		for i, p := range s.params {
+		for i, p := range params {
 			if i > 0 {
 				w.raw(",")
 			}
@@ -195,13 +199,13 @@ func (w *avroSchemaWriter) column(c *colEnc) {
 		w.raw(`,"connect.default":`)
 		w.dst = append(w.dst, def...)
 	}
-	if s.name != "" {
-		w.keyStr("connect.name", s.name)
+	if name != "" {
+		w.keyStr("connect.name", name)
 	}
 	if connectType != "" {
 		w.keyStr("connect.type", connectType)
 	}
-	switch s.name {
+	switch name {
 	case "org.apache.kafka.connect.data.Decimal":
 		w.keyStr("logicalType", "decimal")
 	case "org.apache.kafka.connect.data.Date":
@@ -216,8 +220,8 @@ func (w *avroSchemaWriter) column(c *colEnc) {
 
 // geometry writes io.debezium.data.geometry.Geometry / Point
 // (Debezium's Geometry.builder / Point.builder).
-func (w *avroSchemaWriter) geometry(point bool, s *connectSchema) {
-	if !w.beginRecord(s.name) {
+func (w *avroSchemaWriter) geometry(point bool, c sink.Column) {
+	if !w.beginRecord(c.ConnectName()) {
 		return
 	}
 	i := 0
@@ -231,7 +235,7 @@ func (w *avroSchemaWriter) geometry(point bool, s *connectSchema) {
 		i = 1
 	}
 	w.field(i, "srid", true, w.prim("int"))
-	w.endRecord(s.doc, s.version, s.name)
+	w.endRecord(c.ConnectDoc(), c.ConnectVersion(), c.ConnectName())
 }
 
 // row writes the record of a key or a row image.
@@ -241,7 +245,7 @@ func (w *avroSchemaWriter) row(cols []avroCol, fullName string) {
 	}
 	for i := range cols {
 		c := cols[i].c
-		w.fieldDefault(i, cols[i].name, c.nullable, c.avroDefault(), func() { w.column(c) })
+		w.fieldDefault(i, cols[i].name, c.Nullable(), avroDefault(c), func() { w.column(c) })
 	}
 	w.endRecord("", 0, fullName)
 }
@@ -291,7 +295,7 @@ const envelopeAvroTail = `{"name":"transaction","type":["null",{"type":"record",
 func avroValueSchema(cols []avroCol, valueName, envelopeName, connector string) (string, error) {
 	w := &avroSchemaWriter{seen: map[string]bool{}}
 	if !w.beginRecord(envelopeName) {
-		return "", fmt.Errorf("%w: envelope name %q repeats", ErrEncode, envelopeName)
+		return "", fmt.Errorf("%w: envelope name %q repeats", sink.ErrEncode, envelopeName)
 	}
 	w.field(0, "before", true, func() { w.row(cols, valueName) })
 	w.field(1, "after", true, func() { w.row(cols, valueName) })
@@ -312,12 +316,12 @@ func avroValueSchema(cols []avroCol, valueName, envelopeName, connector string) 
 // booleans and strings as they are; bytes (BYTES, Decimal, Bits) as the
 // string of the bytes read as ISO-8859-1 (JsonConverter has base64). A
 // geometry default is not carried (MySQL has none but expressions).
-func (c *colEnc) avroDefault() []byte {
-	def := c.schema.def
-	if def == nil || c.kind == kGeometry || c.kind == kPoint {
+func avroDefault(c sink.Column) []byte {
+	def := c.Default()
+	if def == nil || c.Kind() == sink.KindGeometry || c.Kind() == sink.KindPoint {
 		return nil
 	}
-	if c.schema.typ != "bytes" {
+	if c.ConnectType() != "bytes" {
 		return def
 	}
 	var b64 string
@@ -332,5 +336,5 @@ func (c *colEnc) avroDefault() []byte {
 	for i, b := range raw {
 		latin1[i] = rune(b)
 	}
-	return appendJSONStr(nil, string(latin1))
+	return sink.AppendJSONString(nil, string(latin1))
 }

@@ -1,17 +1,20 @@
-package sink
+package avro_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/avro"
 )
 
-func benchAvro(tb testing.TB) *Avro {
-	cfg := DefaultJSONConfig("dbserver1")
+func benchAvro(tb testing.TB) *avro.Encoder {
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.Version = "0.1.0"
 	now := time.Unix(1718000003, 0)
 	cfg.Now = func() time.Time { return now }
-	enc, err := NewAvro(cfg, AvroConfig{Registry: newMemRegistrar()})
+	enc, err := avro.New(cfg, avro.Config{Registry: newMemRegistrar()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -23,7 +26,7 @@ func benchAvro(tb testing.TB) *Avro {
 func TestAvro_AppendRecordsAllocs(t *testing.T) {
 	enc := benchAvro(t)
 	evs := benchEvents()
-	recs := make([]Record, 0, 16)
+	recs := make([]sink.Record, 0, 16)
 	buf := make([]byte, 0, 1<<16)
 	ctx := context.Background()
 	encodeAll := func() {
@@ -54,7 +57,7 @@ func BenchmarkEncodeAvro(b *testing.B) {
 			if bc.wide {
 				evs = benchEvents()[2:3]
 			}
-			recs := make([]Record, 0, 16)
+			recs := make([]sink.Record, 0, 16)
 			buf := make([]byte, 0, 1<<16)
 			var bytes int64
 			for i := range evs {

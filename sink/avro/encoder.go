@@ -1,9 +1,11 @@
-package sink
+package avro
 
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,14 +13,16 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
-// AvroConverterClass is Confluent's io.confluent.connect.avro.AvroConverter.
-const AvroConverterClass = "io.confluent.connect.avro.AvroConverter"
+// ConverterClass is Confluent's io.confluent.connect.avro.AvroConverter.
+const ConverterClass = "io.confluent.connect.avro.AvroConverter"
 
 // SchemaRegistrar registers a schema under a subject of a Confluent-compatible
 // schema registry and returns its id. Registry implements it.
@@ -26,9 +30,9 @@ type SchemaRegistrar interface {
 	Register(ctx context.Context, subject, schema string) (int, error)
 }
 
-// AvroConfig configures Avro encoding of keys and values, as Kafka Connect's
+// Config configures Avro encoding of keys and values, as Kafka Connect's
 // AvroConverter does for Debezium.
-type AvroConfig struct {
+type Config struct {
 	// Registry registers the key and value schemas (subjects <topic>-key and
 	// <topic>-value, Confluent's TopicNameStrategy). Required.
 	Registry SchemaRegistrar
@@ -39,9 +43,9 @@ type AvroConfig struct {
 	FieldNames NameAdjustment
 }
 
-// Avro encodes change events in Confluent's wire format (magic byte 0, the
+// Encoder encodes change events in Confluent's wire format (magic byte 0, the
 // 4-byte schema id, the Avro binary datum) with the Avro schemas Confluent's
-// AvroData derives from Debezium's Connect schemas (see avro_schema.go). It
+// AvroData derives from Debezium's Connect schemas (see schema.go). It
 // shares the column mapping, topic names and record rules (tombstones,
 // primary-key changes, skipped operations) of the JSON encoder. It is safe
 // for concurrent use.
@@ -50,9 +54,11 @@ type AvroConfig struct {
 // first event; registration retries while the registry is unavailable, so
 // that AppendRecords blocks (the pipeline slows down) instead of losing or
 // misencoding an event.
-type Avro struct {
-	j         *JSON
-	cfg       AvroConfig
+type Encoder struct {
+	j         *sink.JSON // the record planner: tables, topics, skipped operations
+	cfg       Config
+	jcfg      sink.JSONConfig
+	now       func() time.Time
 	sourcePre []byte // version, connector, name as Avro strings
 
 	tables     sync.Map // *schema.Table -> *avroTable
@@ -62,13 +68,13 @@ type Avro struct {
 
 // avroCol is an emitted column with its Avro field name.
 type avroCol struct {
-	c    *colEnc
+	c    sink.Column
 	name string
 }
 
 // avroTable is the Avro side of one table version.
 type avroTable struct {
-	te          *tableEnc
+	te          sink.Table
 	cols        []avroCol
 	keyCols     []avroCol
 	keySchema   string
@@ -79,22 +85,26 @@ type avroTable struct {
 	table       []byte // union branch 1 + Avro string
 }
 
-// NewAvro returns an Avro encoder for cfg (the JSON encoder's settings;
+// New returns an Avro encoder for cfg (the JSON encoder's settings;
 // KeySchemas and ValueSchemas make no difference) and acfg.
-func NewAvro(cfg JSONConfig, acfg AvroConfig) (*Avro, error) {
+func New(cfg sink.JSONConfig, acfg Config) (*Encoder, error) {
 	if acfg.Registry == nil {
-		return nil, fmt.Errorf("%w: Avro needs a schema registry; set schema.registry.url", ErrConfig)
+		return nil, fmt.Errorf("%w: Avro needs a schema registry; set schema.registry.url", sink.ErrConfig)
 	}
 	if int(acfg.SchemaNames) >= len(nameAdjustNames) || int(acfg.FieldNames) >= len(nameAdjustNames) {
-		return nil, fmt.Errorf("%w: unknown name adjustment mode", ErrConfig)
+		return nil, fmt.Errorf("%w: unknown name adjustment mode", sink.ErrConfig)
 	}
 	if len(cfg.Transforms) > 0 || len(cfg.ColumnMappers) > 0 || cfg.SkipMessagesWithoutChange {
-		return nil, fmt.Errorf("%w: transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with the Avro converter", ErrConfig)
+		return nil, fmt.Errorf("%w: transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with the Avro converter", sink.ErrConfig)
 	}
 	cfg.KeySchemas, cfg.ValueSchemas = false, false
-	j, err := NewJSON(cfg)
+	j, err := sink.NewJSON(cfg)
 	if err != nil {
 		return nil, err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
 	}
 	version := cfg.Version
 	if version == "" {
@@ -104,15 +114,15 @@ func NewAvro(cfg JSONConfig, acfg AvroConfig) (*Avro, error) {
 	p = appendAvroString(p, version)
 	p = appendAvroString(p, cfg.Connector.String())
 	p = appendAvroString(p, cfg.TopicPrefix)
-	return &Avro{j: j, cfg: acfg, sourcePre: p}, nil
+	return &Encoder{j: j, cfg: acfg, jcfg: cfg, now: now, sourcePre: p}, nil
 }
 
 // Topic returns the topic of t's change events (as JSON.Topic).
-func (a *Avro) Topic(t *schema.Table) (string, error) { return a.j.Topic(t) }
+func (a *Encoder) Topic(t *schema.Table) (string, error) { return a.j.Topic(t) }
 
 // Schemas returns the Avro key schema ("" for a table without key) and
 // value schema of t, without registering them.
-func (a *Avro) Schemas(t *schema.Table) (key, value string, err error) {
+func (a *Encoder) Schemas(t *schema.Table) (key, value string, err error) {
 	at, err := a.build(t)
 	if err != nil {
 		return "", "", err
@@ -120,28 +130,28 @@ func (a *Avro) Schemas(t *schema.Table) (key, value string, err error) {
 	return at.keySchema, at.valueSchema, nil
 }
 
-func (a *Avro) build(t *schema.Table) (*avroTable, error) {
-	te, err := a.j.table(t)
+func (a *Encoder) build(t *schema.Table) (*avroTable, error) {
+	te, err := a.j.Table(t)
 	if err != nil {
 		return nil, err
 	}
 	at := &avroTable{te: te}
-	cols := func(cs []colEnc) []avroCol {
+	cols := func(cs []sink.Column) []avroCol {
 		out := make([]avroCol, len(cs))
 		for i := range cs {
-			out[i] = avroCol{c: &cs[i], name: a.cfg.FieldNames.adjust(cs[i].name)}
+			out[i] = avroCol{c: cs[i], name: a.cfg.FieldNames.adjust(cs[i].Name())}
 		}
 		return out
 	}
-	at.cols, at.keyCols = cols(te.cols), cols(te.keyCols)
-	fail := func(err error) error { return &EncodeError{Table: t.DB + "." + t.Name, Err: err} }
+	at.cols, at.keyCols = cols(te.Columns()), cols(te.KeyColumns())
+	fail := func(err error) error { return &sink.EncodeError{Table: t.DB + "." + t.Name, Err: err} }
 	if len(at.keyCols) > 0 {
-		if at.keySchema, err = avroKeySchema(at.keyCols, a.cfg.SchemaNames.adjust(te.topic+".Key")); err != nil {
+		if at.keySchema, err = avroKeySchema(at.keyCols, a.cfg.SchemaNames.adjust(te.Topic()+".Key")); err != nil {
 			return nil, fail(err)
 		}
 	}
-	at.valueSchema, err = avroValueSchema(at.cols, a.cfg.SchemaNames.adjust(te.topic+".Value"),
-		a.cfg.SchemaNames.adjust(te.topic+".Envelope"), a.j.cfg.Connector.String())
+	at.valueSchema, err = avroValueSchema(at.cols, a.cfg.SchemaNames.adjust(te.Topic()+".Value"),
+		a.cfg.SchemaNames.adjust(te.Topic()+".Envelope"), a.jcfg.Connector.String())
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -152,7 +162,7 @@ func (a *Avro) build(t *schema.Table) (*avroTable, error) {
 
 // table returns the prepared table version, building and registering its
 // schemas on first use.
-func (a *Avro) table(ctx context.Context, t *schema.Table) (*avroTable, error) {
+func (a *Encoder) table(ctx context.Context, t *schema.Table) (*avroTable, error) {
 	if v, ok := a.tables.Load(t); ok {
 		return v.(*avroTable), nil
 	}
@@ -166,18 +176,18 @@ func (a *Avro) table(ctx context.Context, t *schema.Table) (*avroTable, error) {
 		return nil, err
 	}
 	if at.keySchema != "" {
-		id, err := a.cfg.Registry.Register(ctx, at.te.topic+"-key", at.keySchema)
+		id, err := a.cfg.Registry.Register(ctx, at.te.Topic()+"-key", at.keySchema)
 		if err != nil {
 			return nil, fmt.Errorf("register key schema of %s.%s: %w", t.DB, t.Name, err)
 		}
 		at.keyHdr = wireHeader(id)
 	}
-	id, err := a.cfg.Registry.Register(ctx, at.te.topic+"-value", at.valueSchema)
+	id, err := a.cfg.Registry.Register(ctx, at.te.Topic()+"-value", at.valueSchema)
 	if err != nil {
 		return nil, fmt.Errorf("register value schema of %s.%s: %w", t.DB, t.Name, err)
 	}
 	at.valueHdr = wireHeader(id)
-	if a.tableCount.Add(1) > maxCachedTables {
+	if a.tableCount.Add(1) > sink.MaxCachedTables {
 		a.tables.Clear()
 		a.tableCount.Store(1)
 	}
@@ -196,51 +206,46 @@ func wireHeader(id int) [5]byte {
 // AppendRecords appends the records of ev to recs as JSON.AppendRecords
 // does, Avro-encoded. It registers the schemas of a table version not seen
 // before, retrying (blocking) until the registry answers or ctx ends.
-func (a *Avro) AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+func (a *Encoder) AppendRecords(ctx context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	n, start := len(recs), len(buf)
 	recs, buf, err := a.appendRecords(ctx, recs, buf, ev)
 	if err != nil {
 		if ev.Table != nil {
-			err = a.j.fillTable(err, ev.Table)
+			err = sink.WithTable(err, ev.Table)
 		}
 		return recs[:n], buf[:start], err
 	}
 	return recs, buf, nil
 }
 
-func (a *Avro) appendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
-	if a.j.skip[ev.Op] {
+func (a *Encoder) appendRecords(ctx context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
+	if a.j.Skips(ev.Op) {
 		return recs, buf, nil
 	}
 	if ev.Table == nil {
-		return recs, buf, fmt.Errorf("%w: event without table", ErrEncode)
+		return recs, buf, fmt.Errorf("%w: event without table", sink.ErrEncode)
 	}
 	at, err := a.table(ctx, ev.Table)
 	if err != nil {
 		return recs, buf, err
 	}
-	te := at.te
-	var s sequence
-	if err := te.planRecords(&s, ev, a.j.cfg.TombstonesOnDelete); err != nil {
-		return recs, buf, a.j.errorf(ev.Table, "", "%w", err)
-	}
 	// The key-change headers are the JSON encoder's: Connect's
 	// SimpleHeaderConverter renders them whatever the converter.
-	return appendRecords(&s, avroRender{a, at, ev}, recs, buf, te, ev, te.topic)
+	return sink.AppendRecordsWith(at.te, avroRender{a, at, ev}, recs, buf, ev, a.jcfg.TombstonesOnDelete)
 }
 
 // avroRender renders planned records in Confluent's Avro wire format.
 type avroRender struct {
-	a  *Avro
+	a  *Encoder
 	at *avroTable
 	ev *event.ChangeEvent
 }
 
-func (r avroRender) appendKey(dst []byte, row []event.Value) ([]byte, error) {
+func (r avroRender) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
 	return appendAvroKey(dst, r.at, row)
 }
 
-func (r avroRender) appendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
+func (r avroRender) AppendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
 	return r.a.appendValue(dst, r.at, r.ev, op, before, after)
 }
 
@@ -251,7 +256,7 @@ func appendAvroKey(dst []byte, at *avroTable, row []event.Value) ([]byte, error)
 
 // appendValue writes the envelope: before, after, source, transaction, op,
 // ts_ms, ts_us, ts_ns.
-func (a *Avro) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+func (a *Encoder) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
 	dst = append(dst, at.valueHdr[:]...)
 	var err error
 	for _, row := range [2][]event.Value{before, after} {
@@ -266,7 +271,7 @@ func (a *Avro) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op 
 	}
 	s := &ev.Source
 	dst = append(dst, a.sourcePre...)
-	dst = binary.AppendVarint(dst, floorDiv(s.TsUs, 1000))
+	dst = binary.AppendVarint(dst, sink.FloorDiv(s.TsUs, 1000))
 	dst = append(dst, 0) // snapshot: the string branch
 	if s.Snapshot == "" {
 		dst = appendAvroString(dst, "false")
@@ -294,17 +299,17 @@ func (a *Avro) appendValue(dst []byte, at *avroTable, ev *event.ChangeEvent, op 
 	if ev.Tx.ID == "" {
 		dst = append(dst, 0)
 	} else {
-		total, dc := txOrders(ev, op)
+		total, dc := sink.TxOrders(ev, op)
 		dst = appendAvroString(append(dst, 2), ev.Tx.ID)
 		dst = binary.AppendVarint(dst, total)
 		dst = binary.AppendVarint(dst, dc)
 	}
 	dst = append(dst, 2, byte(op))
-	ns := a.j.now().UnixNano()
+	ns := a.now().UnixNano()
 	dst = append(dst, 2)
-	dst = binary.AppendVarint(dst, floorDiv(ns, 1_000_000))
+	dst = binary.AppendVarint(dst, sink.FloorDiv(ns, 1_000_000))
 	dst = append(dst, 2)
-	dst = binary.AppendVarint(dst, floorDiv(ns, 1000))
+	dst = binary.AppendVarint(dst, sink.FloorDiv(ns, 1000))
 	dst = append(dst, 2)
 	return binary.AppendVarint(dst, ns), nil
 }
@@ -331,8 +336,8 @@ func appendAvroRow(dst []byte, cols []avroCol, row []event.Value) ([]byte, error
 	for i := range cols {
 		c := cols[i].c
 		var err error
-		if dst, err = c.appendAvroField(dst, row[c.idx]); err != nil {
-			return dst, &EncodeError{Column: c.name, Err: err}
+		if dst, err = appendAvroField(c, dst, row[c.Index()]); err != nil {
+			return dst, &sink.EncodeError{Column: c.Name(), Err: err}
 		}
 	}
 	return dst, nil
@@ -341,8 +346,8 @@ func appendAvroRow(dst []byte, cols []avroCol, row []event.Value) ([]byte, error
 // unionBranches returns the union indexes (zig-zag encoded) of null and of
 // the value for an optional column: ["null", T], or [T, "null"] when the
 // column has a default (AvroData.maybeMakeOptional).
-func (e *colEnc) unionBranches() (null, value byte) {
-	if e.schema.def != nil && e.kind != kGeometry && e.kind != kPoint {
+func unionBranches(e sink.Column) (null, value byte) {
+	if e.Default() != nil && e.Kind() != sink.KindGeometry && e.Kind() != sink.KindPoint {
 		return 2, 0
 	}
 	return 0, 2
@@ -350,27 +355,27 @@ func (e *colEnc) unionBranches() (null, value byte) {
 
 // appendAvroField writes one field: the union branch of an optional column,
 // then the datum.
-func (e *colEnc) appendAvroField(dst []byte, v event.Value) ([]byte, error) {
-	nullB, valB := e.unionBranches()
+func appendAvroField(e sink.Column, dst []byte, v event.Value) ([]byte, error) {
+	nullB, valB := unionBranches(e)
 	if v.Kind == event.KindNull {
-		if !e.nullable {
-			return dst, fmt.Errorf("%w: NULL in a NOT NULL column", errValue)
+		if !e.Nullable() {
+			return dst, fmt.Errorf("%w: NULL in a NOT NULL column", sink.ErrValue)
 		}
 		return append(dst, nullB), nil
 	}
 	start := len(dst)
-	if e.nullable {
+	if e.Nullable() {
 		dst = append(dst, valB)
 	}
-	out, isNull, err := e.appendAvro(dst, v)
+	out, isNull, err := appendAvro(e, dst, v)
 	switch {
 	case err != nil:
 		return dst[:start], err
-	case isNull && e.nullable:
+	case isNull && e.Nullable():
 		// A value the mapping renders as null (out of its type's range).
 		return append(dst[:start], nullB), nil
 	case isNull:
-		return dst[:start], errOutOfRange
+		return dst[:start], sink.ErrOutOfRange
 	}
 	return out, nil
 }
@@ -381,9 +386,9 @@ func (e *colEnc) appendAvroField(dst []byte, v event.Value) ([]byte, error) {
 // stack) and converted, so that both encoders apply the same conversions
 // (time adjuster, ranges, ISO formats). null reports a value the mapping
 // renders as null.
-func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, err error) {
-	switch e.kind {
-	case kBits:
+func appendAvro(e sink.Column, dst []byte, v event.Value) (out []byte, null bool, err error) {
+	switch e.Kind() {
+	case sink.KindBits:
 		var tmp [8]byte
 		var src []byte
 		switch v.Kind {
@@ -393,10 +398,11 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, e
 			binary.BigEndian.PutUint64(tmp[:], uint64(v.I))
 			src = tmp[:]
 		default:
-			return dst, false, errValue
+			return dst, false, sink.ErrValue
 		}
-		dst = binary.AppendVarint(dst, int64(e.n))
-		for i := 0; i < e.n; i++ {
+		n := e.Size()
+		dst = binary.AppendVarint(dst, int64(n))
+		for i := 0; i < n; i++ {
 			var b byte
 			if i < len(src) {
 				b = src[len(src)-1-i]
@@ -404,75 +410,75 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, e
 			dst = append(dst, b)
 		}
 		return dst, false, nil
-	case kFloat32:
+	case sink.KindFloat32:
 		switch v.Kind {
 		case event.KindFloat, event.KindDouble:
 			return binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v.Float64()))), false, nil
 		}
-		return dst, false, errValue
-	case kFloat64:
+		return dst, false, sink.ErrValue
+	case sink.KindFloat64:
 		switch v.Kind {
 		case event.KindFloat, event.KindDouble:
 			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Float64())), false, nil
 		}
-		return dst, false, errValue
-	case kDecimalBytes:
+		return dst, false, sink.ErrValue
+	case sink.KindDecimalBytes:
 		if v.Kind == event.KindDecimal {
 			var out [33]byte
-			b, ok := decimalUnscaled(&out, v.B, e.n)
+			b, ok := sink.DecimalUnscaled(&out, v.B, e.Size())
 			if !ok {
-				return dst, false, fmt.Errorf("%w: decimal %q does not fit scale %d", errValue, v.B, e.n)
+				return dst, false, fmt.Errorf("%w: decimal %q does not fit scale %d", sink.ErrValue, v.B, e.Size())
 			}
 			return appendAvroBytes(dst, b), false, nil
 		}
-		return dst, false, errValue
-	case kDecimalDouble:
+		return dst, false, sink.ErrValue
+	case sink.KindDecimalDouble:
 		if v.Kind == event.KindDecimal {
 			f, err := strconv.ParseFloat(string(v.B), 64)
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return dst, false, fmt.Errorf("%w: decimal %q: %v", errValue, v.B, err)
+				return dst, false, fmt.Errorf("%w: decimal %q: %v", sink.ErrValue, v.B, err)
 			}
 			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), false, nil
 		}
-		return dst, false, errValue
-	case kUintDecimal:
+		return dst, false, sink.ErrValue
+	case sink.KindUintDecimal:
 		switch v.Kind {
 		case event.KindUint, event.KindInt:
 			var out [33]byte
-			return appendAvroBytes(dst, uintUnscaled(&out, uint64(v.I))), false, nil
+			return appendAvroBytes(dst, sink.UintUnscaled(&out, uint64(v.I))), false, nil
 		}
-		return dst, false, errValue
-	case kString:
+		return dst, false, sink.ErrValue
+	case sink.KindString:
 		switch v.Kind {
 		case event.KindString, event.KindJSON, event.KindBytes:
 			if utf8.Valid(v.B) {
 				return appendAvroBytes(dst, v.B), false, nil
 			}
 			// Invalid UTF-8 becomes what the JSON text holds (U+FFFD).
-			s, err := unquoteJSON(appendJSONString(nil, v.B))
+			s, err := unquoteJSON(sink.AppendJSONBytes(nil, v.B))
 			if err != nil {
 				return dst, false, err
 			}
 			return appendAvroString(dst, s), false, nil
 		}
-		return dst, false, errValue
-	case kBytes, kBinBase64, kBinBase64URL, kBinHex:
+		return dst, false, sink.ErrValue
+	case sink.KindBytes, sink.KindBinBase64, sink.KindBinBase64URL, sink.KindBinHex:
 		switch v.Kind {
 		case event.KindBytes, event.KindString:
-			return e.appendAvroBinary(dst, v.B), false, nil
+			return appendAvroBinary(e, dst, v.B), false, nil
 		}
-		return dst, false, errValue
-	case kGeometry, kPoint:
+		return dst, false, sink.ErrValue
+	case sink.KindGeometry, sink.KindPoint:
 		if v.Kind == event.KindBytes {
-			out, err := e.appendAvroGeometry(dst, v.B)
+			out, err := appendAvroGeometry(e, dst, v.B)
 			return out, false, err
 		}
-		return dst, false, errValue
+		return dst, false, sink.ErrValue
 	}
 	// Render the JSON text at the end of dst, then replace it by its datum
 	// in place: no scratch buffer, nothing allocated.
 	start := len(dst)
-	dst, err = e.appendValue(dst, v)
+	dst, err = e.AppendJSON(dst, v)
 	if err != nil {
 		return dst[:start], false, err
 	}
@@ -480,13 +486,13 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, e
 	if string(text) == "null" {
 		return dst[:start], true, nil
 	}
-	switch e.schema.typ {
+	switch e.ConnectType() {
 	case "boolean":
 		return append(dst[:start], b2u8(string(text) == "true")), false, nil
 	case "int8", "int16", "int32", "int64":
 		n, ok := parseJSONInt(text)
 		if !ok {
-			return dst[:start], false, fmt.Errorf("%w: %s is not an integer", errValue, text)
+			return dst[:start], false, fmt.Errorf("%w: %s is not an integer", sink.ErrValue, text)
 		}
 		return binary.AppendVarint(dst[:start], n), false, nil
 	case "string":
@@ -508,7 +514,7 @@ func (e *colEnc) appendAvro(dst []byte, v event.Value) (out []byte, null bool, e
 		}
 		return appendAvroString(dst[:start], s), false, nil
 	}
-	return dst[:start], false, fmt.Errorf("%w: no Avro rendering for Connect type %s", errValue, e.schema.typ)
+	return dst[:start], false, fmt.Errorf("%w: no Avro rendering for Connect type %s", sink.ErrValue, e.ConnectType())
 }
 
 // parseJSONInt parses a JSON integer without allocating.
@@ -542,7 +548,7 @@ func parseJSONInt(b []byte) (int64, bool) {
 func unquoteJSON(text []byte) (string, error) {
 	var s string
 	if err := json.Unmarshal(text, &s); err != nil {
-		return "", fmt.Errorf("%w: %s is not a JSON string", errValue, text)
+		return "", fmt.Errorf("%w: %s is not a JSON string", sink.ErrValue, text)
 	}
 	return s, nil
 }
@@ -556,41 +562,38 @@ func b2u8(b bool) byte {
 
 // appendAvroBinary writes binary data per binary.handling.mode (bytes, or a
 // string of its base64/hex text), right-padding BINARY(n) as appendBinary.
-func (e *colEnc) appendAvroBinary(dst, b []byte) []byte {
-	if e.n > len(b) {
-		p := make([]byte, e.n)
+func appendAvroBinary(e sink.Column, dst, b []byte) []byte {
+	if n := e.Size(); n > len(b) {
+		p := make([]byte, n)
 		copy(p, b)
 		b = p
 	}
-	switch e.kind {
-	case kBinBase64:
-		dst = binary.AppendVarint(dst, int64(b64Std.EncodedLen(len(b))))
-		return b64Std.AppendEncode(dst, b)
-	case kBinBase64URL:
-		dst = binary.AppendVarint(dst, int64(b64URL.EncodedLen(len(b))))
-		return b64URL.AppendEncode(dst, b)
-	case kBinHex:
+	switch e.Kind() {
+	case sink.KindBinBase64:
+		dst = binary.AppendVarint(dst, int64(base64.StdEncoding.EncodedLen(len(b))))
+		return base64.StdEncoding.AppendEncode(dst, b)
+	case sink.KindBinBase64URL:
+		dst = binary.AppendVarint(dst, int64(base64.URLEncoding.EncodedLen(len(b))))
+		return base64.URLEncoding.AppendEncode(dst, b)
+	case sink.KindBinHex:
 		dst = binary.AppendVarint(dst, int64(2*len(b)))
-		for _, c := range b {
-			dst = append(dst, hexLower[c>>4], hexLower[c&0xF])
-		}
-		return dst
+		return hex.AppendEncode(dst, b)
 	}
 	return appendAvroBytes(dst, b)
 }
 
 // appendAvroGeometry writes the Geometry {wkb, srid} or Point {x, y, wkb,
 // srid} record (see appendGeometry).
-func (e *colEnc) appendAvroGeometry(dst, b []byte) ([]byte, error) {
+func appendAvroGeometry(e sink.Column, dst, b []byte) ([]byte, error) {
 	if len(b) < 4 {
-		return dst, fmt.Errorf("%w: geometry shorter than its SRID", errValue)
+		return dst, fmt.Errorf("%w: geometry shorter than its SRID", sink.ErrValue)
 	}
 	srid := int32(binary.LittleEndian.Uint32(b))
 	wkb := b[4:]
-	if e.kind == kPoint {
-		x, y, ok := parseWKBPoint(wkb)
+	if e.Kind() == sink.KindPoint {
+		x, y, ok := sink.ParseWKBPoint(wkb)
 		if !ok {
-			return dst, fmt.Errorf("%w: POINT column holds a WKB that is not a 2D point", errValue)
+			return dst, fmt.Errorf("%w: POINT column holds a WKB that is not a 2D point", sink.ErrValue)
 		}
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(y))

@@ -1,10 +1,12 @@
-package sink
+package avro
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // NameAdjustment is schema.name.adjustment.mode (and field.name.adjustment.mode):
@@ -22,11 +24,11 @@ const (
 
 var nameAdjustNames = [...]string{NameAdjustNone: "none", NameAdjustAvro: "avro", NameAdjustAvroUnicode: "avro_unicode"}
 
-func (m NameAdjustment) String() string { return modeName(nameAdjustNames[:], int(m)) }
+func (m NameAdjustment) String() string { return sink.ModeName(nameAdjustNames[:], int(m)) }
 
 // ParseNameAdjustment parses a schema.name.adjustment.mode value.
 func ParseNameAdjustment(s string) (NameAdjustment, error) {
-	i, err := parseMode("schema.name.adjustment.mode", nameAdjustNames[:], s)
+	i, err := sink.ParseMode("schema.name.adjustment.mode", nameAdjustNames[:], s)
 	return NameAdjustment(i), err
 }
 
@@ -95,11 +97,11 @@ func (m NameAdjustment) adjust(name string) string {
 // every dot-separated part is [A-Za-z_][A-Za-z0-9_]*).
 func checkAvroFullName(name, what string) error {
 	if name == "" {
-		return fmt.Errorf("%w: empty Avro name for %s", ErrEncode, what)
+		return fmt.Errorf("%w: empty Avro name for %s", sink.ErrEncode, what)
 	}
 	for part := range strings.SplitSeq(name, ".") {
 		if err := checkAvroName(part); err != nil {
-			return fmt.Errorf("%w: %s %q is not a valid Avro name (%v); set schema.name.adjustment.mode=avro", ErrEncode, what, name, err)
+			return fmt.Errorf("%w: %s %q is not a valid Avro name (%v); set schema.name.adjustment.mode=avro", sink.ErrEncode, what, name, err)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package sink
+package avro
 
 import (
 	"bytes"
@@ -11,10 +11,11 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // avroSchemaChangeColumn etc. are AvroData of the schema-change Connect
-// schemas in schemachange.go (SchemaFactory: SchemaChangeKey,
+// schemas in sink/schemachange.go (SchemaFactory: SchemaChangeKey,
 // SchemaChangeValue, io.debezium.connector.schema.Change/Table/Column).
 const avroSchemaChangeColumn = `{"type":"record","name":"Column","namespace":"io.debezium.connector.schema","fields":[` +
 	`{"name":"name","type":"string"},` +
@@ -69,42 +70,42 @@ func avroSchemaChangeValue(connector string) string {
 // (rendered by the JSON encoder, without schemas) converted to Avro with
 // the schemas above, registered under <topic.prefix>-key and -value. DDL is
 // rare: this path may allocate.
-func (a *Avro) SchemaChangeRecord(ctx context.Context, c *schema.Change, src event.Source) (Record, error) {
+func (a *Encoder) SchemaChangeRecord(ctx context.Context, c *schema.Change, src event.Source) (sink.Record, error) {
 	r, err := a.j.SchemaChangeRecord(c, src)
 	if err != nil {
-		return Record{}, err
+		return sink.Record{}, err
 	}
-	connector := a.j.cfg.Connector.String()
+	connector := a.jcfg.Connector.String()
 	key, err := a.fromJSON(ctx, r.Topic+"-key", avroSchemaChangeKey(connector), r.Key)
 	if err != nil {
-		return Record{}, err
+		return sink.Record{}, err
 	}
 	value, err := a.fromJSON(ctx, r.Topic+"-value", avroSchemaChangeValue(connector), r.Value)
 	if err != nil {
-		return Record{}, err
+		return sink.Record{}, err
 	}
-	return Record{Topic: r.Topic, Key: key, Value: value}, nil
+	return sink.Record{Topic: r.Topic, Key: key, Value: value}, nil
 }
 
 // fromJSON registers schema under subject and encodes the JSON datum with it.
-func (a *Avro) fromJSON(ctx context.Context, subject, schemaText string, datum []byte) ([]byte, error) {
+func (a *Encoder) fromJSON(ctx context.Context, subject, schemaText string, datum []byte) ([]byte, error) {
 	id, err := a.cfg.Registry.Register(ctx, subject, schemaText)
 	if err != nil {
 		return nil, fmt.Errorf("register schema of %s: %w", subject, err)
 	}
 	var sch, v any
 	if err := json.Unmarshal([]byte(schemaText), &sch); err != nil {
-		return nil, fmt.Errorf("%w: schema of %s: %w", ErrEncode, subject, err)
+		return nil, fmt.Errorf("%w: schema of %s: %w", sink.ErrEncode, subject, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(datum))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w: %s datum: %w", ErrEncode, subject, err)
+		return nil, fmt.Errorf("%w: %s datum: %w", sink.ErrEncode, subject, err)
 	}
 	h := wireHeader(id)
 	out, err := jsonToAvro(append([]byte(nil), h[:]...), sch, v, "")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrEncode, subject, err)
+		return nil, fmt.Errorf("%w: %s: %w", sink.ErrEncode, subject, err)
 	}
 	return out, nil
 }

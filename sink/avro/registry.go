@@ -1,4 +1,4 @@
-package sink
+package avro
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // Defaults of RegistryConfig.
@@ -87,7 +89,7 @@ func (e *RegistryError) Error() string {
 // NewRegistry returns a registry client. It does not contact the registry.
 func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 	if len(cfg.URLs) == 0 {
-		return nil, fmt.Errorf("%w: no schema registry URL; set schema.registry.url", ErrConfig)
+		return nil, fmt.Errorf("%w: no schema registry URL; set schema.registry.url", sink.ErrConfig)
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = DefaultRegistryMinBackoff
@@ -130,7 +132,7 @@ func NewRegistry(cfg RegistryConfig) (*Registry, error) {
 	}
 	cl, err := sr.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: schema registry client: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: schema registry client: %w", sink.ErrConfig, err)
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -184,6 +186,17 @@ func (r *Registry) Register(ctx context.Context, subject, schema string) (int, e
 // retryableStatus: server errors, timeouts and throttling are worth retrying.
 func retryableStatus(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == 0
+}
+
+// SchemaByID returns the text of the schema registered under id, read with
+// the same client (TLS, basic or bearer auth, headers) as Register: for
+// `rivulet verify`, which decodes what the topics hold.
+func (r *Registry) SchemaByID(ctx context.Context, id int) (string, error) {
+	s, err := r.cl.SchemaByID(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("schema registry %s: schema id %d: %w", strings.Join(r.cfg.URLs, ","), id, err)
+	}
+	return s.Schema, nil
 }
 
 // Ping asks the registry for its subjects (GET /subjects), once, without

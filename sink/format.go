@@ -1,0 +1,208 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
+)
+
+// What a record format other than the sink's own Debezium JSON (sink/avro)
+// needs from the sink: the Format interface the transports call, the
+// planner's view of a table version (Table, Column), the planned record
+// sequence rendered through a Renderer (AppendRecordsWith), and the shared
+// value mapping's helpers. A format renders values the way the type
+// mapping does (Column.AppendJSON), so that every format applies the same
+// conversions; it owns only its envelope, its schemas and its wire format.
+
+// Format renders change events, schema changes and transaction metadata as
+// records: the Kafka transport's alternative to Debezium JSON
+// (KafkaConfig.Format). Implementations are safe for concurrent use; they
+// may block (a schema registry) until ctx ends. Records point into buf as
+// with JSON.AppendRecords.
+type Format interface {
+	AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error)
+	SchemaChangeRecord(ctx context.Context, c *schema.Change, src event.Source) (Record, error)
+	AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error)
+}
+
+// Format returns j behind the Format interface: Debezium JSON, the Kafka
+// transport's format unless KafkaConfig.Format names another. JSON never
+// blocks, so ctx is not used.
+func (j *JSON) Format() Format { return jsonFormat{j} }
+
+type jsonFormat struct{ j *JSON }
+
+func (f jsonFormat) AppendRecords(_ context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	return f.j.AppendRecords(recs, buf, ev)
+}
+
+func (f jsonFormat) SchemaChangeRecord(_ context.Context, c *schema.Change, src event.Source) (Record, error) {
+	return f.j.SchemaChangeRecord(c, src)
+}
+
+func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
+	recs, buf = f.j.AppendTransaction(recs, buf, topic, m)
+	return recs, buf, nil
+}
+
+// MaxCachedTables bounds a format's cache of table versions as it bounds
+// the planner's: the cache is dropped wholesale when it overflows.
+const MaxCachedTables = maxCachedTables
+
+// Errors a format wraps for values, as the type mapping does.
+var (
+	// ErrValue: a value does not match its column's type (wraps ErrEncode).
+	ErrValue = errValue
+	// ErrOutOfRange: a temporal value out of the range of
+	// time.precision.mode (wraps ErrEncode).
+	ErrOutOfRange = errOutOfRange
+)
+
+// Table is one table version as the planner prepared it: its topic, its
+// emitted columns and its key columns.
+type Table struct{ te *tableEnc }
+
+// Table returns the planner's view of t (built once per table version).
+func (j *JSON) Table(t *schema.Table) (Table, error) {
+	te, err := j.table(t)
+	if err != nil {
+		return Table{}, err
+	}
+	return Table{te}, nil
+}
+
+// Skips reports whether events of op produce no record (skipped.operations).
+func (j *JSON) Skips(op event.Op) bool { return j.skip[op] }
+
+// Topic is the topic of the table's change events.
+func (t Table) Topic() string { return t.te.topic }
+
+// Columns returns the emitted columns (not Excluded), in table order.
+func (t Table) Columns() []Column { return columnsOf(t.te.cols) }
+
+// KeyColumns returns the key columns in the key's order; none for a table
+// without key.
+func (t Table) KeyColumns() []Column { return columnsOf(t.te.keyCols) }
+
+func columnsOf(cs []colEnc) []Column {
+	out := make([]Column, len(cs))
+	for i := range cs {
+		out[i] = Column{&cs[i]}
+	}
+	return out
+}
+
+// AppendRecordsWith appends the records the planner makes of ev (the
+// record sequence of plan.go: tombstones when tombstones is set, the key
+// change split with its headers) to recs, each key and value rendered by r
+// into buf. An error is an *EncodeError naming t's table.
+func AppendRecordsWith[R Renderer](t Table, r R, recs []Record, buf []byte, ev *event.ChangeEvent, tombstones bool) ([]Record, []byte, error) {
+	var s sequence
+	if err := t.te.planRecords(&s, ev, tombstones); err != nil {
+		return recs, buf, &EncodeError{Table: ev.Table.DB + "." + ev.Table.Name, Err: fmt.Errorf("%w", err)}
+	}
+	return appendRecords(&s, r, recs, buf, t.te, ev, t.te.topic)
+}
+
+// TxOrders returns the transaction block's total_order and
+// data_collection_order of the record of ev whose envelope op is op.
+func TxOrders(ev *event.ChangeEvent, op event.Op) (total, dataCollection int64) {
+	return txOrders(ev, op)
+}
+
+// WithTable names t in err when err is an *EncodeError without a table.
+func WithTable(err error, t *schema.Table) error { return fillTable(err, t) }
+
+// ColumnKind says how the type mapping renders a column; a format renders
+// these kinds itself and the others from Column.AppendJSON.
+type ColumnKind = colKind
+
+// Column kinds a format renders itself (see colKind).
+const (
+	KindBits          = kBits          // io.debezium.data.Bits: Size() bytes
+	KindFloat32       = kFloat32       // FLOAT
+	KindFloat64       = kFloat64       // DOUBLE
+	KindDecimalBytes  = kDecimalBytes  // Connect Decimal of scale Size()
+	KindDecimalDouble = kDecimalDouble // DECIMAL as double
+	KindUintDecimal   = kUintDecimal   // BIGINT UNSIGNED as Decimal(20,0)
+	KindString        = kString        // text, ENUM, SET, JSON
+	KindBytes         = kBytes         // binary as bytes; BINARY(Size()) padded
+	KindBinBase64     = kBinBase64     // binary.handling.mode=base64
+	KindBinBase64URL  = kBinBase64URL  // binary.handling.mode=base64-url-safe
+	KindBinHex        = kBinHex        // binary.handling.mode=hex
+	KindGeometry      = kGeometry      // io.debezium.data.geometry.Geometry
+	KindPoint         = kPoint         // io.debezium.data.geometry.Point
+)
+
+// Column is one emitted column of a table version as the type mapping
+// prepared it: its Connect schema and its rendering.
+type Column struct{ c *colEnc }
+
+// Name is the column's name.
+func (c Column) Name() string { return c.c.name }
+
+// Index is the column's index in a row.
+func (c Column) Index() int { return c.c.idx }
+
+// Nullable is Column.Nullable: the field is optional.
+func (c Column) Nullable() bool { return c.c.nullable }
+
+// Kind says how the value is rendered.
+func (c Column) Kind() ColumnKind { return c.c.kind }
+
+// Size is the bytes of a Bits value, the pad length of BINARY(n), the
+// scale of a decimal, the fractional digits of a zoned timestamp.
+func (c Column) Size() int { return c.c.n }
+
+// ConnectType is the Connect schema type (int32, string, bytes, ...).
+func (c Column) ConnectType() string { return c.c.schema.typ }
+
+// ConnectName is the Connect schema name ("" for none).
+func (c Column) ConnectName() string { return c.c.schema.name }
+
+// ConnectDoc is the Connect schema doc ("" for none).
+func (c Column) ConnectDoc() string { return c.c.schema.doc }
+
+// ConnectVersion is the Connect schema version (0 for none).
+func (c Column) ConnectVersion() int { return c.c.schema.version }
+
+// ConnectParams are the Connect schema parameters, in order.
+func (c Column) ConnectParams() [][2]string { return c.c.schema.params }
+
+// Default is the Connect default as JsonConverter writes it, or nil.
+func (c Column) Default() []byte { return c.c.schema.def }
+
+// AppendJSON appends v as JsonConverter renders the column's Connect
+// value ("null" for a value the mode cannot represent in a nullable
+// column).
+func (c Column) AppendJSON(dst []byte, v event.Value) ([]byte, error) { return c.c.appendValue(dst, v) }
+
+// AppendJSONString appends s as a JSON string, escaped as Jackson does.
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONStr(dst, s) }
+
+// AppendJSONBytes is AppendJSONString for bytes; invalid UTF-8 becomes U+FFFD.
+func AppendJSONBytes(dst, s []byte) []byte { return appendJSONString(dst, s) }
+
+// DecimalUnscaled returns the big-endian two's complement unscaled value of
+// the decimal text at scale (Connect Decimal bytes), in out.
+func DecimalUnscaled(out *[33]byte, text []byte, scale int) ([]byte, bool) {
+	return decimalUnscaled(out, text, scale)
+}
+
+// UintUnscaled is DecimalUnscaled for an unsigned 64-bit integer at scale 0.
+func UintUnscaled(out *[33]byte, v uint64) []byte { return uintUnscaled(out, v) }
+
+// ParseWKBPoint returns the coordinates of a 2D WKB point.
+func ParseWKBPoint(wkb []byte) (x, y float64, ok bool) { return parseWKBPoint(wkb) }
+
+// FloorDiv divides rounding towards negative infinity (Java's Math.floorDiv).
+func FloorDiv(a, b int64) int64 { return floorDiv(a, b) }
+
+// ModeName is the name of mode i of names, for a mode type's String.
+func ModeName(names []string, i int) string { return modeName(names, i) }
+
+// ParseMode parses s as one of names (any case) for the setting key; the
+// error wraps ErrConfig and lists the names.
+func ParseMode(key string, names []string, s string) (int, error) { return parseMode(key, names, s) }
