@@ -338,7 +338,8 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "NOT" && nextWord(toks, i, up) == "IGNORED":
 			continue
-		case up == "IGNORED":
+		case up == "IGNORED" && !ignoredIsName[prevWord(1)] && !ignoredIsName["+"+nextWord(toks, i, up)]:
+			// (IGNORED as a name, CREATE TABLE IGNORED(a INT), stays.)
 			b.WriteString("INVISIBLE")
 			continue
 		case up == "IF" && prevWord(1) == "TABLE" && prevWord(2) == "ALTER" && nextWord(toks, i, up) == "EXISTS":
@@ -924,3 +925,8 @@ var stringTypeWords = map[string]bool{
 // (COMMENT, CHARACTER SET DEFAULT, ...): an option without effect on the
 // model, so that ALTER DATABASE keeps the one option it must have.
 const dbNoopOption = " DEFAULT ENCRYPTION='N' "
+
+// ignoredIsName lists the words before (and, marked "+", after) an IGNORED
+// that make it a table name rather than index visibility.
+var ignoredIsName = map[string]bool{"TABLE": true, "TABLES": true, "EXISTS": true, ".": true, "TO": true, "AS": true,
+	"LIKE": true, "+(": true, "+.": true, "+TO": true, "+LIKE": true}

@@ -68,7 +68,15 @@ func isLongUnique(d *TableDef, ix *Index) bool {
 // prefix, which only a hash can index.
 func keyPartBytes(c *Column, prefix int) (n int, whole bool) {
 	switch c.Type {
-	case TypeText, TypeBlob, TypeJSON, TypeGeometry:
+	case TypeGeometry:
+		if c.TypeName == "POINT" && prefix <= 0 {
+			return 25, false // a fixed-size POINT takes a BTREE key
+		}
+		if prefix <= 0 {
+			return 0, true
+		}
+		return prefix, false
+	case TypeText, TypeBlob, TypeJSON:
 		if prefix <= 0 {
 			return 0, true
 		}

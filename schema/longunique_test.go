@@ -35,6 +35,9 @@ func TestLongUniqueHashColumns(t *testing.T) {
 		{"CREATE TABLE t (a VARCHAR(2000) CHARSET utf8mb4, UNIQUE(a(768)))", 0},
 		{"CREATE TABLE t (a INT PRIMARY KEY, b BLOB, UNIQUE(b), UNIQUE(a,b), UNIQUE(b(10)))", 2},
 		{"CREATE TABLE t (a INT NOT NULL, b BLOB UNIQUE, KEY(a))", 1},
+		{"CREATE TABLE t (f1 POINT NOT NULL, UNIQUE(f1))", 0},
+		{"CREATE TABLE t (f1 GEOMETRY NOT NULL, UNIQUE(f1))", 1},
+		{"CREATE TABLE t (f1 TINYTEXT, UNIQUE(f1))", 1},
 	} {
 		tr := newTestTracker(t, c.sql)
 		if got := tr.Def("app", "t").Table.HashColumns; got != c.want {
@@ -362,5 +365,17 @@ func TestColumnCollateDefault(t *testing.T) {
 		if cs := tr.Def("app", "t1").Table.Columns[0].Charset; cs != c.want {
 			t.Errorf("%s: %s, want %s", c.sql, cs, c.want)
 		}
+	}
+}
+
+// TestIgnoredAsName: IGNORED is index visibility, and also a valid table
+// name (main/ignored_index: CREATE TABLE IGNORED(a INT)).
+func TestIgnoredAsName(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE IGNORED(a INT)", "CREATE TABLE t2 ( a INT, KEY (a) IGNORED )")
+	if tr.Def("app", "IGNORED") == nil || tr.Def("app", "t2") == nil {
+		t.Fatal("IGNORED or t2 not tracked")
+	}
+	if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "DROP TABLE IGNORED", Pos: "x"}); err != nil || tr.Def("app", "IGNORED") != nil {
+		t.Errorf("DROP TABLE IGNORED: %v", err)
 	}
 }
