@@ -195,6 +195,10 @@ func nullExprDefaults(text string) string {
 			b.WriteString(toks[j])
 			j++
 		}
+		call := j+1 < len(toks) && toks[j+1] == "(" && isWordByte(toks[j][0]) && !temporalDefaults[strings.ToUpper(toks[j])]
+		if call {
+			j++ // DEFAULT f(...) without parentheses around it (MariaDB): the call is the expression
+		}
 		if j < len(toks) && toks[j] == "(" {
 			depth := 0
 			for ; j < len(toks); j++ {
@@ -930,3 +934,8 @@ const dbNoopOption = " DEFAULT ENCRYPTION='N' "
 // that make it a table name rather than index visibility.
 var ignoredIsName = map[string]bool{"TABLE": true, "TABLES": true, "EXISTS": true, ".": true, "TO": true, "AS": true,
 	"LIKE": true, "+(": true, "+.": true, "+TO": true, "+LIKE": true}
+
+// temporalDefaults are the function defaults the parser reads, which a
+// DEFAULT f(...) retry keeps.
+var temporalDefaults = map[string]bool{"CURRENT_TIMESTAMP": true, "NOW": true, "LOCALTIME": true, "LOCALTIMESTAMP": true,
+	"CURRENT_DATE": true, "CURDATE": true, "CURRENT_TIME": true, "CURTIME": true, "UTC_TIMESTAMP": true, "SYSDATE": true}

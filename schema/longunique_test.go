@@ -379,3 +379,17 @@ func TestIgnoredAsName(t *testing.T) {
 		t.Errorf("DROP TABLE IGNORED: %v", err)
 	}
 }
+
+// TestDefaultCallWithoutParens: MariaDB takes DEFAULT f(...) without the
+// parentheses MySQL wants (suite/innodb instant_drop).
+func TestDefaultCallWithoutParens(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t2 (f1 INT, f2 INT, f3 TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))",
+		"alter table t2 drop column f2, add column f4 varchar(100) default repeat('a', 20), add column f5 int default 10,  algorithm=instant")
+	d := tr.Def("app", "t2")
+	if got := columnNames(d.Table); !slices.Equal(got, []string{"f1", "f3", "f4", "f5"}) {
+		t.Errorf("columns %q", got)
+	}
+	if c := d.Table.Columns[1]; c.Default == nil {
+		t.Errorf("f3 lost its CURRENT_TIMESTAMP default: %+v", c)
+	}
+}
