@@ -126,8 +126,8 @@ func TestReader_DDLUnparseableStops(t *testing.T) {
 	}
 	h.cfg.Tables, h.cfg.DDL = tr, tr
 	from := h.now()
-	// MariaDB's ADD SYSTEM VERSIONING is not in the TiDB grammar.
-	const stmt = "ALTER TABLE t ADD SYSTEM VERSIONING"
+	// MariaDB's REF_SYSTEM_ID column attribute is not in the TiDB grammar.
+	const stmt = "ALTER TABLE t ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE"
 	srv.Exec(t, db, stmt)
 	r := h.reader()
 	out := make(chan Batch, 16)

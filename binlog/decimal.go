@@ -25,7 +25,7 @@ func decimalSize(precision, scale int) int {
 // leading zeros ("0" if none), and when scale > 0 a '.' followed by exactly
 // scale digits. It returns the extended dst and the number of bytes consumed.
 func appendDecimal(dst, data []byte, precision, scale int) ([]byte, int, error) {
-	if precision < 1 || precision > 65 || scale < 0 || scale > 30 || scale > precision {
+	if precision < 1 || precision > 65 || scale < 0 || scale > 38 || scale > precision { // MariaDB: scale up to 38
 		return dst, 0, corrupt("decimal(%d,%d) out of range", precision, scale)
 	}
 	size := decimalSize(precision, scale)

@@ -92,6 +92,9 @@ func TestAppendDecimal(t *testing.T) {
 		{"negative max", "", 65, 0, "-99999999999999999999999999999999999999999999999999999999999999999"},
 		{"one digit", "", 1, 0, "7"},
 		{"scale equals precision", "", 4, 4, "0.1234"},
+		// MariaDB allows 38 digits of scale (CREATE TABLE ... SELECT 1.5 * 1e-38 is DECIMAL(41,38)).
+		{"mariadb scale 38", "", 41, 38, "1.50000000000000000000000000000000000000"},
+		{"mariadb 65,38", "", 65, 38, "-123456789012345678901234567.12345678901234567890123456789012345678"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -223,7 +223,18 @@ func TableFromMap(e *replication.TableMapEvent, mariadb bool) (*schema.TableDef,
 		// the binlog.
 		t.Columns[i].HasDefault = t.Columns[i].Nullable
 	}
-	if mariadb && n >= 2 && t.Columns[n-2].Name == "row_start" && t.Columns[n-1].Name == "row_end" {
+	if mariadb {
+		// MariaDB's long unique keys: hidden BIGINTs after the last column
+		// (DB_ROW_HASH_n), not columns of the table.
+		h := 0
+		for h < n-1 && schema.IsLongUniqueHash(t.Columns[n-1-h].Name) && t.Columns[n-1-h].Type == schema.TypeBigInt {
+			h++
+		}
+		n -= h
+		t.Columns, def.Columns, t.HashColumns = t.Columns[:n], def.Columns[:n], h
+	}
+	implicitPeriod := mariadb && n >= 2 && t.Columns[n-2].Name == "row_start" && t.Columns[n-1].Name == "row_end"
+	if implicitPeriod {
 		// MariaDB's implicit system-versioning columns: generated and kept
 		// last, so a later ADD COLUMN goes before them as the server puts it.
 		def.Columns[n-2].Generated, def.Columns[n-1].Generated = true, true
@@ -233,6 +244,12 @@ func TableFromMap(e *replication.TableMapEvent, mariadb bool) (*schema.TableDef,
 		for _, k := range e.PrimaryKey {
 			if k >= uint64(n) {
 				return nil, corrupt("table map of %s: primary key column %d of %d", id, k, n)
+			}
+			if implicitPeriod && k >= uint64(n-2) {
+				// The server adds row_end to the keys of a versioned table;
+				// the declared key (information_schema, SHOW CREATE TABLE,
+				// the DDL) is without it.
+				continue
 			}
 			t.PrimaryKey = append(t.PrimaryKey, int(k))
 			pk.Columns = append(pk.Columns, t.Columns[k].Name)

@@ -147,7 +147,10 @@ func appendIPv6(dst []byte, a *[16]byte) []byte {
 // into the arena or straight into the event's data, which go-mysql allocates
 // per packet and never reuses, so no per-row allocation is needed.
 type rowDecoder struct {
-	cols      []colPlan
+	cols []colPlan
+	// hidden counts the last plans that are not columns of the table
+	// (MariaDB's long unique hash columns): decoded past, then dropped.
+	hidden    int
 	arena     []byte
 	arenaHint int
 	// While the after image of a PARTIAL_UPDATE_ROWS_EVENT row with

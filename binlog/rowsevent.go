@@ -97,6 +97,7 @@ func decompressRows(data []byte) ([]byte, error) {
 // of rows, and whether some column was absent from an image.
 func (d *rowDecoder) decodeRows(vals []event.Value, op event.Op, partial bool, before, after, data []byte) ([]event.Value, int, bool, error) {
 	ncols := len(d.cols)
+	keep := ncols - d.hidden // the values an image leaves in vals
 	images := 1
 	if op == event.OpUpdate {
 		images = 2
@@ -124,7 +125,7 @@ func (d *rowDecoder) decodeRows(vals []event.Value, op event.Op, partial bool, b
 						}
 						d.partialBits = data[pos : pos+nb]
 						d.partialBefore = before
-						d.beforeRow = vals[len(vals)-ncols:]
+						d.beforeRow = vals[len(vals)-keep:]
 						pos += nb
 					}
 				}
@@ -139,6 +140,7 @@ func (d *rowDecoder) decodeRows(vals []event.Value, op event.Op, partial bool, b
 			if err != nil {
 				return vals[:start], rows, missing, fmt.Errorf("row %d: %w", rows, err)
 			}
+			vals = vals[:start+keep]
 			pos += n
 		}
 		rows++

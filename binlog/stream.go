@@ -413,7 +413,7 @@ func (s *stream) tableMap(ctx context.Context, e *replication.TableMapEvent, sta
 		return err
 	}
 	te.table = t
-	te.dec = &rowDecoder{cols: plans}
+	te.dec = &rowDecoder{cols: plans, hidden: len(plans) - len(t.Columns)}
 	return nil
 }
 

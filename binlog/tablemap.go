@@ -106,14 +106,35 @@ func planTable(tm *tableMap, t *schema.Table, pos string) ([]colPlan, error) {
 			Msg:  fmt.Sprintf("table %s at %s: ", id, pos) + fmt.Sprintf(format, args...),
 			Hint: "the table definition Rivulet holds differs from the one the binlog was written with; if the table was altered after this position, restart from a snapshot"}
 	}
-	if len(tm.types) != len(t.Columns) || len(tm.metas) != len(tm.types) {
+	// MariaDB's long unique keys add hidden BIGINT columns (DB_ROW_HASH_n)
+	// after the table's last column: decoded past, never emitted. With
+	// column names in the table map, the names tell how many there are.
+	hidden := t.HashColumns
+	if tm.names != nil && len(tm.names) == len(tm.types) {
+		hidden = 0
+		for i := len(tm.names) - 1; i >= len(t.Columns) && schema.IsLongUniqueHash(tm.names[i]); i-- {
+			hidden++
+		}
+	}
+	if len(tm.types) != len(t.Columns)+hidden || len(tm.metas) != len(tm.types) {
+		if hidden > 0 {
+			return nil, mismatch("binlog has %d columns, schema has %d and %d hidden long unique hash columns", len(tm.types), len(t.Columns), hidden)
+		}
 		return nil, mismatch("binlog has %d columns, schema has %d", len(tm.types), len(t.Columns))
 	}
-	plans := make([]colPlan, len(t.Columns))
-	for i := range t.Columns {
-		col := &t.Columns[i]
+	cols := t.Columns
+	if hidden > 0 {
+		cols = make([]schema.Column, len(t.Columns), len(t.Columns)+hidden)
+		copy(cols, t.Columns)
+		for range hidden {
+			cols = append(cols, schema.Column{Name: "DB_ROW_HASH", Type: schema.TypeBigInt, TypeName: "BIGINT", Unsigned: true, Nullable: true, Excluded: true})
+		}
+	}
+	plans := make([]colPlan, len(cols))
+	for i := range cols {
+		col := &cols[i]
 		typ, length := realType(tm.types[i], tm.metas[i])
-		if tm.names != nil && !strings.EqualFold(tm.names[i], col.Name) {
+		if tm.names != nil && i < len(t.Columns) && !strings.EqualFold(tm.names[i], col.Name) {
 			return nil, mismatch("column %d is %q in the binlog but %q in the schema", i+1, tm.names[i], col.Name)
 		}
 		if typ == mariadbVarcharCompressed || typ == mariadbBlobCompressed {
@@ -156,7 +177,7 @@ func planTable(tm *tableMap, t *schema.Table, pos string) ([]colPlan, error) {
 			if col.Type == schema.TypeDecimal && col.Scale != p.scale {
 				return nil, mismatch("column %s has scale %d in the binlog but %d in the schema", col.Name, p.scale, col.Scale)
 			}
-			if p.prec < 1 || p.prec > 65 || p.scale > 30 || p.scale > p.prec {
+			if p.prec < 1 || p.prec > 65 || p.scale > 38 || p.scale > p.prec { // MariaDB: scale up to 38
 				return nil, mismatch("column %s has invalid DECIMAL(%d,%d) metadata", col.Name, p.prec, p.scale)
 			}
 		}

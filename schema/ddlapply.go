@@ -161,17 +161,17 @@ func (a *applier) markBoolean(c *Column) {
 }
 
 func (a *applier) get(db, name string) *TableDef {
-	k := keyOf(db, name)
+	k := a.tr.keyOf(db, name)
 	if d, ok := a.overlay[k]; ok {
 		return d
 	}
 	return a.tr.tables[k]
 }
 
-func (a *applier) put(db, name string, d *TableDef) { a.overlay[keyOf(db, name)] = d }
+func (a *applier) put(db, name string, d *TableDef) { a.overlay[a.tr.keyOf(db, name)] = d }
 
 func (a *applier) dbCharset(db string) string {
-	k := strings.ToLower(db)
+	k := a.tr.fold(db)
 	if cs, ok := a.dbs[k]; ok && cs != nil {
 		return *cs
 	}
@@ -182,7 +182,7 @@ func (a *applier) dbCharset(db string) string {
 }
 
 func (a *applier) dbExists(db string) bool {
-	k := strings.ToLower(db)
+	k := a.tr.fold(db)
 	if cs, ok := a.dbs[k]; ok {
 		return cs != nil
 	}
@@ -209,6 +209,9 @@ func (a *applier) id(tn *ast.TableName) (TableID, error) {
 
 func (a *applier) record(tc TableChange) {
 	if tc.Def != nil {
+		if a.tr.cfg.MariaDB && tc.Def.Table != nil {
+			tc.Def.Table.HashColumns = markLongUnique(tc.Def)
+		}
 		tc.Def = a.tr.withFilter(tc.Def)
 		if tc.Type != ChangeDrop {
 			a.put(tc.ID.DB, tc.ID.Name, tc.Def)
@@ -234,7 +237,7 @@ func (a *applier) stmt(st ast.StmtNode) error {
 	case *ast.DropIndexStmt:
 		return a.dropIndex(s)
 	case *ast.CreateDatabaseStmt:
-		k := strings.ToLower(s.Name.O)
+		k := a.tr.fold(s.Name.O)
 		if a.dbExists(s.Name.O) && s.IfNotExists {
 			return nil
 		}
@@ -261,13 +264,13 @@ func (a *applier) stmt(st ast.StmtNode) error {
 		}
 		if cs := dbOptionsCharset(s.Options); cs != "" {
 			cs = normCharset(cs)
-			a.dbs[strings.ToLower(name)] = &cs
-			a.setDBName(strings.ToLower(name), name)
+			a.dbs[a.tr.fold(name)] = &cs
+			a.setDBName(a.tr.fold(name), name)
 		}
 		a.db = name
 		return nil
 	case *ast.DropDatabaseStmt:
-		k := strings.ToLower(s.Name.O)
+		k := a.tr.fold(s.Name.O)
 		a.dbs[k] = nil
 		a.db = s.Name.O
 		a.dropDatabaseTables(k)
@@ -331,6 +334,7 @@ type editTable struct {
 	xs                          []ColumnDef
 	idx                         []Index
 	charset, collation, comment string
+	engine                      string
 	// orig holds, beside cols, each column's name before this ALTER TABLE
 	// ("" for columns it added): CHANGE, MODIFY, RENAME COLUMN, DROP and
 	// ALTER COLUMN name the columns of the table as it was, so that
@@ -345,10 +349,11 @@ func (d *TableDef) edit() *editTable {
 		cols:    slices.Clone(d.Table.Columns),
 		xs:      slices.Clone(d.Columns),
 		idx:     make([]Index, len(d.Indexes)),
-		charset: d.Charset, collation: d.Collation, comment: d.Comment,
+		charset: d.Charset, collation: d.Collation, comment: d.Comment, engine: d.Engine,
 	}
 	for i, ix := range d.Indexes {
 		ix.Columns = slices.Clone(ix.Columns)
+		ix.Lengths = slices.Clone(ix.Lengths)
 		e.idx[i] = ix
 	}
 	return e
@@ -381,6 +386,16 @@ func (e *editTable) implicitPeriod() {
 	}
 }
 
+// unversion drops MariaDB's implicit row_start and row_end (ALTER TABLE
+// ... DROP SYSTEM VERSIONING).
+func (e *editTable) unversion() {
+	e.versioned = false
+	if n := len(e.cols); n >= 2 && e.appendAt() == n-2 {
+		e.deleteCol(n - 1)
+		e.deleteCol(n - 2)
+	}
+}
+
 // nameBefore is column i's name before this ALTER TABLE (its current
 // name when it was added or outside ALTER TABLE).
 func (e *editTable) nameBefore(i int) string {
@@ -399,9 +414,16 @@ func (e *editTable) nameBefore(i int) string {
 func (e *editTable) rebindIndexes() {
 	for j := range e.idx {
 		parts := e.idx[j].Columns[:0]
-		for _, p := range e.idx[j].Columns {
+		lens := e.idx[j].Lengths[:0]
+		keep := func(k int, name string) {
+			parts = append(parts, name)
+			if e.idx[j].Lengths != nil {
+				lens = append(lens, e.idx[j].Lengths[k])
+			}
+		}
+		for k, p := range e.idx[j].Columns {
 			if p == "" { // an expression part
-				parts = append(parts, p)
+				keep(k, p)
 				continue
 			}
 			name := ""
@@ -417,10 +439,13 @@ func (e *editTable) rebindIndexes() {
 				}
 			}
 			if name != "" {
-				parts = append(parts, name)
+				keep(k, name)
 			}
 		}
 		e.idx[j].Columns = parts
+		if e.idx[j].Lengths != nil {
+			e.idx[j].Lengths = lens
+		}
 	}
 	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return len(ix.Columns) == 0 })
 }
@@ -454,6 +479,18 @@ func (e *editTable) colIndex(name string) int {
 // def publishes the edited table, computing the key: the primary key, else
 // the first unique index whose columns are all NOT NULL.
 func (e *editTable) def() *TableDef {
+	// Primary key columns are NOT NULL, also when the statement names the
+	// key before the column it renames or adds ("ADD PRIMARY KEY (b),
+	// CHANGE a b INT": the server applies keys after the columns).
+	for _, ix := range e.idx {
+		if ix.Primary {
+			for _, c := range ix.Columns {
+				if i := e.colIndex(c); c != "" && i >= 0 {
+					e.cols[i].Nullable = false
+				}
+			}
+		}
+	}
 	for i := range e.cols {
 		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
 		// implicit DEFAULT NULL, ColumnEditorImpl.optional).
@@ -494,7 +531,7 @@ func (e *editTable) def() *TableDef {
 			}
 		}
 	}
-	return &TableDef{Table: t, Charset: e.charset, Collation: e.collation, Comment: e.comment, Columns: e.xs, Indexes: e.idx}
+	return &TableDef{Table: t, Charset: e.charset, Collation: e.collation, Comment: e.comment, Columns: e.xs, Indexes: e.idx, Engine: e.engine}
 }
 
 func (a *applier) createTable(s *ast.CreateTableStmt) error {
@@ -569,9 +606,15 @@ func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool
 			if cs := charsetOfCollation(o.StrValue); cs != "" {
 				e.charset = cs
 			}
+		case ast.TableOptionEngine:
+			e.engine = strings.ToLower(o.StrValue)
 		case ast.TableOptionComment:
 			if o.StrValue == versionedMarker {
 				e.versioned = true
+				continue
+			}
+			if o.StrValue == unversionedMarker {
+				e.unversion()
 				continue
 			}
 			e.comment = o.StrValue
@@ -688,13 +731,21 @@ func (e *editTable) partial(keys []*ast.IndexPartSpecification) bool {
 
 func (e *editTable) addConstraint(c *ast.Constraint) error {
 	cols := make([]string, 0, len(c.Keys))
-	for _, k := range c.Keys {
+	var lens []int
+	for i, k := range c.Keys {
 		if k.Column != nil {
 			cols = append(cols, k.Column.Name.O)
 		} else {
 			cols = append(cols, "")
 		}
+		if k.Length > 0 {
+			if lens == nil {
+				lens = make([]int, len(c.Keys))
+			}
+			lens[i] = k.Length
+		}
 	}
+	hash := c.Option != nil && c.Option.Tp == ast.IndexTypeHash
 	switch c.Tp {
 	case ast.ConstraintPrimaryKey:
 		e.dropPrimary()
@@ -723,7 +774,7 @@ func (e *editTable) addConstraint(c *ast.Constraint) error {
 			name = e.indexName(cols[0])
 		}
 		unique := c.Tp == ast.ConstraintUniq || c.Tp == ast.ConstraintUniqKey || c.Tp == ast.ConstraintUniqIndex
-		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols, Partial: e.partial(c.Keys)})
+		e.idx = append(e.idx, Index{Name: name, Unique: unique, Columns: cols, Partial: e.partial(c.Keys), Lengths: lens, Hash: hash})
 	case ast.ConstraintCheck:
 		if c.Expr != nil {
 			if f, ok := c.Expr.(*ast.FuncCallExpr); ok && f.FnName.L == "json_valid" && len(f.Args) == 1 {
@@ -756,7 +807,15 @@ func (e *editTable) dropColumn(i int) {
 		return // ALTER TABLE: rebindIndexes at the end of the statement
 	}
 	for j := range e.idx {
-		e.idx[j].Columns = slices.DeleteFunc(e.idx[j].Columns, func(c string) bool { return strings.EqualFold(c, name) })
+		ix := &e.idx[j]
+		for k := len(ix.Columns) - 1; k >= 0; k-- {
+			if strings.EqualFold(ix.Columns[k], name) {
+				ix.Columns = slices.Delete(ix.Columns, k, k+1)
+				if ix.Lengths != nil {
+					ix.Lengths = slices.Delete(ix.Lengths, k, k+1)
+				}
+			}
+		}
 	}
 	e.idx = slices.DeleteFunc(e.idx, func(ix Index) bool { return len(ix.Columns) == 0 })
 }
@@ -803,7 +862,18 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 		e.orig[i] = c.Name
 	}
 	newID := id
-	for _, sp := range s.Specs {
+	// DROP COLUMN names a column of the table as it was, and the server
+	// drops before it adds (mysql_prepare_alter_table): "ADD id ..., DROP
+	// COLUMN id" replaces the column.
+	specs := make([]*ast.AlterTableSpec, 0, len(s.Specs))
+	for _, drops := range []bool{true, false} {
+		for _, sp := range s.Specs {
+			if (sp.Tp == ast.AlterTableDropColumn) == drops {
+				specs = append(specs, sp)
+			}
+		}
+	}
+	for _, sp := range specs {
 		if err := a.alterSpec(e, sp, &newID); err != nil {
 			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
 		}
@@ -1099,6 +1169,9 @@ func (tr *Tracker) neutralChange(d DDL) (*Change, bool) {
 				}
 			}
 		}
+	}
+	if def != nil && tr.cfg.MariaDB && mayChangeHashColumns(def, n, d.SQL) {
+		return nil, false
 	}
 	if !tr.tracked(n.Table.DB) {
 		return nil, true

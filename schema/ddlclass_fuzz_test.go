@@ -35,12 +35,17 @@ func FuzzClassifyNeutral(f *testing.F) {
 		"ALTER TABLE t1 /*M!100000 ADD INDEX (b) */",
 		"ALTER TABLE t1 ADD INDEX (`a``b`",
 		"ALTER TABLE",
+		`create table "a1\""b1" (a int)`,
+		"ALTER TABLE t1 ADD SYSTEM VERSIONING, DROP PERIOD IF EXISTS FOR p",
+		"CREATE DATABASE d CHARACTER SET DEFAULT COLLATE uca1400_ai_ci",
 	} {
 		f.Add(s)
 		f.Add(s[:len(s)/2])
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
 		_ = rewriteMariaDB(sql)
+		_ = rewriteMariaDB(ansiIdents(sql, false))
+		_ = ansiIdents(sql, true)
 		_ = NeedsParse(sql)
 		n, ok := ClassifyNeutral(sql, "app")
 		tr := newTestTracker(t,

@@ -108,7 +108,7 @@ func TestClassifyNeutral(t *testing.T) {
 // parser (after rewrites) cannot read: they take the neutral path.
 var unparsedNeutral = []string{
 	"ALTER TABLE t1 ADD UNIQUE KEY uo (a, p WITHOUT OVERLAPS)",
-	"ALTER TABLE t1 DROP PERIOD FOR p",
+	"ALTER TABLE t1 RENAME INDEX IF EXISTS ie TO ie2",
 }
 
 func TestTracker_ApplyDDL_neutralUnparsed(t *testing.T) {

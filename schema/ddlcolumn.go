@@ -251,6 +251,20 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			str(TypeVarchar, "VARCHAR")
 		}
 		c.Length = max(flen, 0)
+		if n := c.Length * maxLen(c.Charset); n > 65532 {
+			// Longer than a VARCHAR can be (65532 bytes: the row's 65535
+			// less the length and null bytes): outside strict mode the
+			// server makes it the smallest TEXT/BLOB holding it (strict
+			// mode refuses the statement, which never reaches the binlog).
+			text := c.Charset != "binary"
+			name := blobName(n, text)
+			if text {
+				c.Type, c.TypeName = TypeText, name
+			} else {
+				c.Type, c.TypeName = TypeBlob, name
+			}
+			c.Length = 0
+		}
 	case mysql.TypeTinyBlob, mysql.TypeBlob, mysql.TypeMediumBlob, mysql.TypeLongBlob:
 		text := charset != "binary"
 		var name string

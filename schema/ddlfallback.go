@@ -331,9 +331,9 @@ func (tr *Tracker) setStale(id TableID, stale bool) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	if stale {
-		tr.stale[keyOf(id.DB, id.Name)] = true
+		tr.stale[tr.keyOf(id.DB, id.Name)] = true
 	} else {
-		delete(tr.stale, keyOf(id.DB, id.Name))
+		delete(tr.stale, tr.keyOf(id.DB, id.Name))
 	}
 }
 
@@ -345,10 +345,10 @@ func (tr *Tracker) moveStale(changes []TableChange) {
 		return
 	}
 	for _, tc := range changes {
-		k := keyOf(tc.ID.DB, tc.ID.Name)
+		k := tr.keyOf(tc.ID.DB, tc.ID.Name)
 		switch {
 		case tc.PreviousID.Name != "":
-			pk := keyOf(tc.PreviousID.DB, tc.PreviousID.Name)
+			pk := tr.keyOf(tc.PreviousID.DB, tc.PreviousID.Name)
 			if tr.stale[pk] {
 				delete(tr.stale, pk)
 				tr.stale[k] = true

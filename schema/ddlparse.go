@@ -60,7 +60,11 @@ func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.S
 	if hasMode {
 		m = mysql.SQLMode(mode) & sqlModeBits
 	}
-	text := rewriteMariaDB(stripSetStatement(sql))
+	text := stripSetStatement(sql)
+	if m&mysql.ModeANSIQuotes != 0 {
+		text = ansiIdents(text, m&mysql.ModeNoBackslashEscapes != 0)
+	}
+	text = rewriteMariaDB(text)
 	retriedDefaults := false
 	for attempt := 0; attempt < 8; attempt++ {
 		stmts, err = dp.parseOnce(text, m)
@@ -191,6 +195,10 @@ func nullExprDefaults(text string) string {
 			b.WriteString(toks[j])
 			j++
 		}
+		call := j+1 < len(toks) && toks[j+1] == "(" && isWordByte(toks[j][0]) && !temporalDefaults[strings.ToUpper(toks[j])]
+		if call {
+			j++ // DEFAULT f(...) without parentheses around it (MariaDB): the call is the expression
+		}
 		if j < len(toks) && toks[j] == "(" {
 			depth := 0
 			for ; j < len(toks); j++ {
@@ -238,6 +246,7 @@ func rewriteMariaDB(sql string) string {
 	// comment changes no table; the parser lacks it.
 	dbStmt := (wordAt(toks, 0, 1) == "CREATE" || wordAt(toks, 0, 1) == "ALTER") &&
 		(wordAt(toks, 0, 2) == "DATABASE" || wordAt(toks, 0, 2) == "SCHEMA")
+	periods := periodsOf(toks)
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		up := strings.ToUpper(t)
@@ -247,7 +256,29 @@ func rewriteMariaDB(sql string) string {
 				j++
 			}
 			if j < len(toks) && len(toks[j]) >= 2 && (toks[j][0] == '\'' || toks[j][0] == '"') {
+				b.WriteString(dbNoopOption)
 				i = j
+				continue
+			}
+		}
+		if up == "DEFAULT" || up == "CHARSET" || up == "CHARACTER" || up == "COLLATE" {
+			// [DEFAULT] CHARACTER SET DEFAULT, COLLATE DEFAULT, COLLATE
+			// uca1400_ai_ci (MariaDB 10.9+, a collation of no one character
+			// set), for a database, a table or a column: the default they
+			// inherit, which is what leaving the clause out gives (the
+			// collation is not part of the model). A database keeps an
+			// option in its place: ALTER DATABASE needs one.
+			k := i
+			if up == "DEFAULT" {
+				k = skipWords(toks, i, 2)
+			}
+			if end := dbDefaultClause(toks, k); end > 0 {
+				if dbStmt {
+					b.WriteString(dbNoopOption)
+				} else {
+					b.WriteString(" ")
+				}
+				i = end
 				continue
 			}
 		}
@@ -311,7 +342,8 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "NOT" && nextWord(toks, i, up) == "IGNORED":
 			continue
-		case up == "IGNORED":
+		case up == "IGNORED" && !ignoredIsName[prevWord(1)] && !ignoredIsName["+"+nextWord(toks, i, up)]:
+			// (IGNORED as a name, CREATE TABLE IGNORED(a INT), stays.)
 			b.WriteString("INVISIBLE")
 			continue
 		case up == "IF" && prevWord(1) == "TABLE" && prevWord(2) == "ALTER" && nextWord(toks, i, up) == "EXISTS":
@@ -320,6 +352,15 @@ func rewriteMariaDB(sql string) string {
 			i = skipWords(toks, i, 2)
 			continue
 		case up == "COMPRESSED" && prevWord(1) != "=" && prevWord(1) != "ROW_FORMAT":
+			continue
+		case (up == "ASCII" || up == "UNICODE") && stringTypeWords[prevWord(1)] && nextWord(toks, i, up) != "(":
+			// CHAR ASCII, VARCHAR(n) UNICODE: the server's shorthands for
+			// CHARACTER SET latin1 and ucs2, which the parser lacks.
+			if up == "ASCII" {
+				b.WriteString("CHARACTER SET latin1")
+			} else {
+				b.WriteString("CHARACTER SET ucs2")
+			}
 			continue
 		case up == "PERSISTENT":
 			b.WriteString("STORED")
@@ -379,12 +420,22 @@ func rewriteMariaDB(sql string) string {
 			i = skipWords(toks, i, 3)
 			b.WriteString(" COMMENT '" + periodMarker + "' ")
 			continue
-		case up == "PERIOD" && nextWord(toks, i, up) == "FOR" && (prevWord(1) == "," || prevWord(1) == "ADD"):
-			// PERIOD FOR name (start, end) in a table definition: no column
-			// of its own, but the server makes both columns NOT NULL. A
-			// marker index on them takes its place (the comma before it is
-			// written already); addConstraint turns it back.
-			j := skipWords(toks, i, 3) // the period's name
+		case up == "DROP" && nextWord(toks, i, up) == "PERIOD":
+			// ALTER TABLE ... DROP PERIOD [IF EXISTS] FOR name: the columns
+			// stay as they are; a spec without effect takes its place.
+			j := skipWords(toks, i, 2)
+			if nextWord(toks, j, "") == "IF" {
+				j = skipWords(toks, j, 3)
+			}
+			i = skipWords(toks, j, 3) // FOR name
+			b.WriteString(" ALGORITHM=DEFAULT ")
+			continue
+		case up == "PERIOD" && periodFor(toks, i) > 0 && (prevWord(1) == "," || prevWord(1) == "ADD"):
+			// PERIOD [IF NOT EXISTS] FOR name (start, end) in a table
+			// definition: no column of its own, but the server makes both
+			// columns NOT NULL. A marker index on them takes its place (the
+			// comma before it is written already); addConstraint turns it back.
+			j := skipWords(toks, i, periodFor(toks, i)+1) // the period's name
 			k := j + 1
 			for k < len(toks) && toks[k] != "(" {
 				k++
@@ -398,6 +449,28 @@ func rewriteMariaDB(sql string) string {
 			}
 			b.WriteString(" INDEX " + periodIndex + " " + strings.Join(toks[k:m+1], ""))
 			i = m
+			continue
+		case isIdentToken(t) && nextWord(toks, i, up) == "WITHOUT" && wordAt(toks, i, 3) == "OVERLAPS" && periods[strings.ToLower(unquote(t))] != nil:
+			// A key part "p WITHOUT OVERLAPS" (MariaDB 10.5 application-time
+			// period p of this statement): the key holds the period's end
+			// and start columns, in that order (information_schema).
+			pc := periods[strings.ToLower(unquote(t))]
+			b.WriteString(pc[1] + ", " + pc[0])
+			i = skipWords(toks, i, 3)
+			continue
+		case up == "ADD" && nextWord(toks, i, up) == "SYSTEM" && wordAt(toks, i, 3) == "VERSIONING":
+			// ALTER TABLE ... ADD SYSTEM VERSIONING: the table option
+			// (the applier adds row_start and row_end unless the table has
+			// period columns).
+			i = skipWords(toks, i, 3)
+			b.WriteString(" COMMENT '" + versionedMarker + "' ")
+			continue
+		case up == "DROP" && nextWord(toks, i, up) == "SYSTEM" && wordAt(toks, i, 3) == "VERSIONING":
+			// ALTER TABLE ... DROP SYSTEM VERSIONING: the applier drops the
+			// implicit row_start and row_end (explicit period columns need
+			// their own DROP COLUMN, or the server refuses the statement).
+			i = skipWords(toks, i, 3)
+			b.WriteString(" COMMENT '" + unversionedMarker + "' ")
 			continue
 		case (up == "WITH" || up == "WITHOUT") && nextWord(toks, i, up) == "SYSTEM":
 			// WITH SYSTEM VERSIONING as a table option: the hidden row_start
@@ -459,13 +532,13 @@ var engineOptions = map[string]bool{
 
 // versionedMarker stands for WITH SYSTEM VERSIONING in a rewritten table
 // comment, periodMarker for GENERATED ALWAYS AS ROW START|END in a
-// rewritten column comment. ALTER TABLE ADD|DROP SYSTEM VERSIONING is left
-// to the fallbacks (tests across the tree use it as the column-changing
-// statement the parser cannot read).
+// rewritten column comment, unversionedMarker for ALTER TABLE ... DROP
+// SYSTEM VERSIONING.
 const (
-	versionedMarker = "rivulet:system-versioned"
-	periodMarker    = "rivulet:period-column"
-	periodIndex     = "rivulet_period_for"
+	versionedMarker   = "rivulet:system-versioned"
+	unversionedMarker = "rivulet:not-system-versioned"
+	periodMarker      = "rivulet:period-column"
+	periodIndex       = "rivulet_period_for"
 )
 
 // trailingSpace stands for a trailing space of an ENUM/SET value in the
@@ -688,3 +761,181 @@ func unquote(s string) string {
 	}
 	return s
 }
+
+// ansiIdents rewrites the "double-quoted" identifiers of a statement
+// written under sql_mode ANSI_QUOTES as `backquoted` ones: inside them
+// a doubled "" is one quote and a backslash is itself (the server reads
+// identifiers without escapes), which the TiDB lexer does not follow.
+// Strings ('...', with backslash escapes unless NO_BACKSLASH_ESCAPES),
+// backquoted identifiers and comments are copied as they are.
+func ansiIdents(sql string, noBackslash bool) string {
+	if !strings.Contains(sql, `"`) {
+		return sql
+	}
+	var b strings.Builder
+	b.Grow(len(sql) + 8)
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '`':
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == '\\' && c == '\'' && !noBackslash {
+					j += 2
+					continue
+				}
+				if sql[j] == c {
+					if j+1 < len(sql) && sql[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(sql))
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '"':
+			var id strings.Builder
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == '"' {
+					if j+1 < len(sql) && sql[j+1] == '"' {
+						id.WriteByte('"')
+						j += 2
+						continue
+					}
+					break
+				}
+				id.WriteByte(sql[j])
+				j++
+			}
+			if j >= len(sql) { // unterminated: leave it to the parser
+				b.WriteString(sql[i:])
+				return b.String()
+			}
+			b.WriteByte('`')
+			b.WriteString(strings.ReplaceAll(id.String(), "`", "``"))
+			b.WriteByte('`')
+			i = j + 1
+		case c == '/' && strings.HasPrefix(sql[i:], "/*") && !strings.HasPrefix(sql[i:], "/*!") && !strings.HasPrefix(sql[i:], "/*M!"):
+			end := strings.Index(sql[i+2:], "*/")
+			j := len(sql)
+			if end >= 0 {
+				j = i + 2 + end + 2
+			}
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '#' || c == '-' && strings.HasPrefix(sql[i:], "-- "):
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			b.WriteString(sql[i : i+j])
+			i += j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// periodsOf finds the periods a statement declares, PERIOD FOR p (s, e):
+// lower-case name to its start and end column tokens as written.
+func periodsOf(toks []string) map[string][]string {
+	var out map[string][]string
+	for i := 0; i < len(toks); i++ {
+		if !strings.EqualFold(toks[i], "PERIOD") || periodFor(toks, i) == 0 {
+			continue
+		}
+		j := skipWords(toks, i, periodFor(toks, i)+1) // the period's name
+		if j >= len(toks) {
+			break
+		}
+		var cols []string
+		k := j + 1
+		for ; k < len(toks) && toks[k] != ")"; k++ {
+			if w := strings.TrimSpace(toks[k]); w != "" && w != "(" && w != "," {
+				cols = append(cols, w)
+			}
+		}
+		if len(cols) == 2 {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[strings.ToLower(unquote(toks[j]))] = cols
+		}
+		i = k
+	}
+	return out
+}
+
+// periodFor returns, for the PERIOD at toks[i], the word count up to and
+// including FOR in "PERIOD FOR" (2) or "PERIOD IF NOT EXISTS FOR" (5); 0
+// when neither follows.
+func periodFor(toks []string, i int) int {
+	switch {
+	case wordAt(toks, i, 2) == "FOR":
+		return 2
+	case wordAt(toks, i, 2) == "IF" && wordAt(toks, i, 3) == "NOT" && wordAt(toks, i, 4) == "EXISTS" && wordAt(toks, i, 5) == "FOR":
+		return 5
+	}
+	return 0
+}
+
+// dbDefaultClause returns the index of the last token of a database
+// option at toks[i] that names no character set of its own (CHARACTER
+// SET|CHARSET [=] DEFAULT, COLLATE [=] DEFAULT or a uca1400 collation
+// without a character set), 0 when toks[i] starts no such clause.
+func dbDefaultClause(toks []string, i int) int {
+	if i >= len(toks) {
+		return 0
+	}
+	up := strings.ToUpper(toks[i])
+	j := i + 1
+	switch up {
+	case "CHARACTER":
+		if wordAt(toks, i, 2) != "SET" {
+			return 0
+		}
+		j = skipWords(toks, i, 2) + 1
+	case "CHARSET", "COLLATE":
+	default:
+		return 0
+	}
+	for j < len(toks) && (strings.TrimSpace(toks[j]) == "" || toks[j] == "=") {
+		j++
+	}
+	if j >= len(toks) {
+		return 0
+	}
+	v := strings.ToUpper(unquote(strings.Trim(toks[j], "'\"")))
+	if v == "DEFAULT" || up == "COLLATE" && strings.HasPrefix(v, "UCA1400_") {
+		return j
+	}
+	return 0
+}
+
+// stringTypeWords are the words ASCII or UNICODE may follow in a column
+// type ("CHAR ASCII", "VARCHAR(10) UNICODE", "CHAR BINARY ASCII").
+var stringTypeWords = map[string]bool{
+	"CHAR": true, "CHARACTER": true, "VARCHAR": true, "TEXT": true, "TINYTEXT": true, "MEDIUMTEXT": true,
+	"LONGTEXT": true, ")": true, "BINARY": true,
+}
+
+// dbNoopOption takes the place of a database option the parser lacks
+// (COMMENT, CHARACTER SET DEFAULT, ...): an option without effect on the
+// model, so that ALTER DATABASE keeps the one option it must have.
+const dbNoopOption = " DEFAULT ENCRYPTION='N' "
+
+// ignoredIsName lists the words before (and, marked "+", after) an IGNORED
+// that make it a table name rather than index visibility.
+var ignoredIsName = map[string]bool{"TABLE": true, "TABLES": true, "EXISTS": true, ".": true, "TO": true, "AS": true,
+	"LIKE": true, "+(": true, "+.": true, "+TO": true, "+LIKE": true}
+
+// temporalDefaults are the function defaults the parser reads, which a
+// DEFAULT f(...) retry keeps.
+var temporalDefaults = map[string]bool{"CURRENT_TIMESTAMP": true, "NOW": true, "LOCALTIME": true, "LOCALTIMESTAMP": true,
+	"CURRENT_DATE": true, "CURDATE": true, "CURRENT_TIME": true, "CURTIME": true, "UTC_TIMESTAMP": true, "SYSDATE": true}

@@ -362,6 +362,9 @@ func decodeTable(id TableID, tj *tableJSON) (*TableDef, error) {
 		if ix.Primary {
 			pk = ix.Columns
 		}
+		if ix.Long {
+			t.HashColumns++
+		}
 	}
 	if pk == nil && len(tj.PrimaryKeyColumnNames) > 0 {
 		if d.Indexes == nil {

@@ -102,6 +102,13 @@ type Table struct {
 	// chosen by message.key.columns (indexes into Columns, in the order
 	// Debezium's KeyMapper gives them). The schema history keeps PrimaryKey.
 	MessageKey []int
+	// HashColumns counts MariaDB's hidden DB_ROW_HASH_n columns: one per
+	// long unique key (UNIQUE on a BLOB/TEXT without prefix, USING HASH,
+	// or longer than the engine's key limit). They are BIGINTs after the
+	// last column of every row image and TABLE_MAP, but not columns of the
+	// table (information_schema, SHOW CREATE TABLE and Debezium know them
+	// not), so they are decoded past and never emitted.
+	HashColumns int
 }
 
 // Key returns the columns of the change events' key: MessageKey when set,

@@ -20,6 +20,9 @@ type TableDef struct {
 	Comment   string
 	Columns   []ColumnDef // parallel to Table.Columns
 	Indexes   []Index
+	// Engine is the ENGINE table option, lower case; "" when the
+	// statements never named one (the server's default, InnoDB).
+	Engine string
 }
 
 // ColumnDef holds a column's attributes that do not affect decoding.
@@ -48,6 +51,15 @@ type Index struct {
 	// full ones, and takes the first full UNIQUE NOT NULL key as the
 	// table's implicit primary key (MariaDB sql_table.cc sort_keys).
 	Partial bool
+	// Lengths holds each key part's prefix length in characters (0: the
+	// whole column); nil when no part has one.
+	Lengths []int `json:",omitempty"`
+	// Hash is USING HASH.
+	Hash bool `json:",omitempty"`
+	// Long marks a MariaDB long unique key: it has a hidden hash column
+	// (Table.HashColumns counts them). Kept in the history's index list,
+	// which has no ENGINE to work it out again.
+	Long bool `json:",omitempty"`
 }
 
 // TrackerConfig configures a Tracker.
@@ -62,6 +74,10 @@ type TrackerConfig struct {
 	// ServerCharset is the server's character_set_server, the default of a
 	// CREATE DATABASE without one when the event carries none. Default utf8mb4.
 	ServerCharset string
+	// CaseSensitiveNames is lower_case_table_names=0 (the default on
+	// Linux): database and table names that differ by case name different
+	// tables. LoadFrom and DetectFlavor set it from the server.
+	CaseSensitiveNames bool
 	// SkipUnparseableDDL is schema.history.internal.skip.unparseable.ddl:
 	// skip a statement that cannot be applied even when it names a captured
 	// table (the table map check then catches rows that no longer fit).
@@ -113,11 +129,52 @@ type Tracker struct {
 	parser *ddlParser
 }
 
-// tableKey is a case-insensitive table id (lower case).
+// tableKey is a table id as the server compares them: lower case, or as
+// written when names are case-sensitive (CaseSensitiveNames).
 type tableKey struct{ db, name string }
 
-func keyOf(db, name string) tableKey {
-	return tableKey{strings.ToLower(db), strings.ToLower(name)}
+func (tr *Tracker) keyOf(db, name string) tableKey {
+	return tableKey{tr.fold(db), tr.fold(name)}
+}
+
+// fold is a database or table name as the model's maps key it.
+func (tr *Tracker) fold(s string) string {
+	if tr.cfg.CaseSensitiveNames {
+		return s
+	}
+	return strings.ToLower(s)
+}
+
+// setCaseSensitive switches how names compare, keying the model again.
+// Callers hold mu.
+func (tr *Tracker) setCaseSensitive(on bool) {
+	if tr.cfg.CaseSensitiveNames == on {
+		return
+	}
+	tr.cfg.CaseSensitiveNames = on
+	tables := make(map[tableKey]*TableDef, len(tr.tables))
+	for k, d := range tr.tables {
+		if d != nil && d.Table != nil {
+			k = tr.keyOf(d.Table.DB, d.Table.Name)
+		}
+		tables[k] = d
+	}
+	stale := make(map[tableKey]bool, len(tr.stale))
+	for k, v := range tr.stale {
+		if d := tr.tables[k]; d != nil && d.Table != nil {
+			k = tr.keyOf(d.Table.DB, d.Table.Name)
+		}
+		stale[k] = v
+	}
+	dbs, names := make(map[string]string, len(tr.dbs)), make(map[string]string, len(tr.dbName))
+	for k, cs := range tr.dbs {
+		n := tr.dbName[k]
+		if n == "" {
+			n = k
+		}
+		dbs[tr.fold(n)], names[tr.fold(n)] = cs, n
+	}
+	tr.tables, tr.stale, tr.dbs, tr.dbName = tables, stale, dbs, names
 }
 
 // NewTracker returns an empty model.
@@ -143,7 +200,7 @@ func (tr *Tracker) Table(_ context.Context, db, name string) (*Table, error) {
 		return nil, nil
 	}
 	tr.mu.RLock()
-	d, stale := tr.tables[keyOf(db, name)], tr.stale[keyOf(db, name)]
+	d, stale := tr.tables[tr.keyOf(db, name)], tr.stale[tr.keyOf(db, name)]
 	tr.mu.RUnlock()
 	if d == nil {
 		return nil, fmt.Errorf("%w: %s.%s is not in the schema history", ErrTableNotFound, db, name)
@@ -158,7 +215,7 @@ func (tr *Tracker) Table(_ context.Context, db, name string) (*Table, error) {
 func (tr *Tracker) Def(db, name string) *TableDef {
 	tr.mu.RLock()
 	defer tr.mu.RUnlock()
-	return tr.tables[keyOf(db, name)]
+	return tr.tables[tr.keyOf(db, name)]
 }
 
 // Tables returns every tracked table definition, sorted by database and name.
@@ -212,9 +269,9 @@ func (tr *Tracker) ApplyChange(c *Change) {
 	defer tr.mu.Unlock()
 	for _, tc := range c.Tables {
 		if tc.PreviousID.Name != "" {
-			delete(tr.tables, keyOf(tc.PreviousID.DB, tc.PreviousID.Name))
+			delete(tr.tables, tr.keyOf(tc.PreviousID.DB, tc.PreviousID.Name))
 		}
-		k := keyOf(tc.ID.DB, tc.ID.Name)
+		k := tr.keyOf(tc.ID.DB, tc.ID.Name)
 		switch tc.Type {
 		case ChangeDrop:
 			delete(tr.tables, k)
@@ -232,7 +289,7 @@ func (tr *Tracker) ApplyChange(c *Change) {
 func (tr *Tracker) SetDatabase(db, charset string) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	k := strings.ToLower(db)
+	k := tr.fold(db)
 	tr.dbs[k] = normCharset(charset)
 	tr.dbName[k] = db
 }
@@ -240,7 +297,7 @@ func (tr *Tracker) SetDatabase(db, charset string) {
 // ensureDB records db if unknown, with charset or the server's default.
 // Callers hold mu.
 func (tr *Tracker) ensureDB(db, charset string) {
-	k := strings.ToLower(db)
+	k := tr.fold(db)
 	if _, ok := tr.dbs[k]; ok {
 		return
 	}

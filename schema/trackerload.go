@@ -41,6 +41,9 @@ func (tr *Tracker) LoadSnapshot(ctx context.Context, l *Loader) (history, topic 
 		return nil, nil, fmt.Errorf("read collation_server: %w", err)
 	}
 	tr.cfg.MariaDB = l.isMariaDB()
+	if err := tr.detectCase(ctx, l); err != nil {
+		return nil, nil, err
+	}
 	res, err := l.conn.execute(ctx, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")
 	if err != nil {
 		return nil, nil, fmt.Errorf("list databases: %w", err)
@@ -162,7 +165,7 @@ func (tr *Tracker) loadTable(ctx context.Context, l *Loader, db, name string) (*
 func (tr *Tracker) dbCharset(db string) string {
 	tr.mu.RLock()
 	defer tr.mu.RUnlock()
-	if cs, ok := tr.dbs[strings.ToLower(db)]; ok {
+	if cs, ok := tr.dbs[tr.fold(db)]; ok {
 		return cs
 	}
 	return tr.cfg.ServerCharset
@@ -220,11 +223,27 @@ func (tr *Tracker) DetectFlavor(ctx context.Context, l *Loader) error {
 	if err != nil {
 		return fmt.Errorf("read character_set_server: %w", err)
 	}
+	if err := tr.detectCase(ctx, l); err != nil {
+		return err
+	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.cfg.MariaDB = strings.Contains(strings.ToLower(v), "mariadb")
 	if cs != "" {
 		tr.cfg.ServerCharset = normCharset(cs)
 	}
+	return nil
+}
+
+// detectCase sets CaseSensitiveNames from the server's
+// lower_case_table_names (0: names differ by case, as on Linux).
+func (tr *Tracker) detectCase(ctx context.Context, l *Loader) error {
+	v, err := l.queryString(ctx, "SELECT @@lower_case_table_names")
+	if err != nil {
+		return fmt.Errorf("read lower_case_table_names: %w", err)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.setCaseSensitive(strings.TrimSpace(v) == "0")
 	return nil
 }

@@ -60,14 +60,14 @@ func TestSchema_UnparseableDDLStopsThenReloads(t *testing.T) {
 	e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))")
 	base := map[string]string{"value.converter.schemas.enable": "false", "schema.history.internal.unparseable.ddl.fallback": "fail"}
 	in := e.start(t, e.config(t, base))
-	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (1, 'x')", "ALTER TABLE t ADD SYSTEM VERSIONING", "INSERT INTO t VALUES (2, 'y')")
+	e.srv.Exec(t, e.db, "INSERT INTO t VALUES (1, 'x')", "ALTER TABLE t ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE", "INSERT INTO t VALUES (2, 'y')")
 	select {
 	case <-in.exited:
 	case <-time.After(60 * time.Second):
 		t.Fatalf("rivulet did not stop on an unparseable DDL\n%s", in.log.String())
 	}
 	logs := in.log.String()
-	for _, want := range []string{"ADD SYSTEM VERSIONING", "unparseable.ddl.fallback=reload", "skip.unparseable.ddl=true"} {
+	for _, want := range []string{"REF_SYSTEM_ID=4326", "unparseable.ddl.fallback=reload", "skip.unparseable.ddl=true"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the stop does not name %q:\n%s", want, logs)
 		}
@@ -105,9 +105,9 @@ func TestSchema_ReloadRefusedWhenChangedLater(t *testing.T) {
 	cfg := map[string]string{"value.converter.schemas.enable": "false"}
 	in := e.start(t, e.config(t, cfg))
 	in.stop()
-	e.srv.Exec(t, e.db, "ALTER TABLE u ADD SYSTEM VERSIONING", "INSERT INTO u VALUES (1, 'x')",
+	e.srv.Exec(t, e.db, "ALTER TABLE u ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE", "INSERT INTO u VALUES (1, 'x')",
 		"SET SESSION system_versioning_alter_history = KEEP", "ALTER TABLE u ADD COLUMN b INT", "INSERT INTO u VALUES (2, 'y', 2)")
-	e.srv.Exec(t, e.db, "ALTER TABLE t ADD SYSTEM VERSIONING",
+	e.srv.Exec(t, e.db, "ALTER TABLE t ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE",
 		"SET SESSION system_versioning_alter_history = KEEP", "ALTER TABLE t ADD COLUMN b INT", "INSERT INTO t VALUES (2, 'y', 2)")
 	out, code := runBinary(t, "run", "--config", e.config(t, cfg))
 	if code != 1 || !strings.Contains(out, "a later statement changes") || !strings.Contains(out, "ALTER TABLE t ADD COLUMN b INT") {

@@ -63,6 +63,10 @@ type stats struct {
 	serverCrashes                 []string
 	fallbackStmts                 []string
 	harnessErrs                   []string
+	timedOutFiles                 []string
+	// where the time goes: mariadb-test runs (checkpoints included),
+	// waiting for the marker row, comparing tables, cleaning up
+	tReplay, tWait, tCheck, tCleanup time.Duration
 }
 
 func (s *stats) add(f func(*stats)) {
@@ -112,7 +116,7 @@ type stream struct {
 	done   chan error
 	wg     sync.WaitGroup
 	mu     sync.Mutex
-	last   map[string]int // db.table (lower case) -> columns of its last row event
+	last   map[string]int // db.table -> columns of its last row event
 	mark   chan int
 }
 
@@ -121,7 +125,10 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 	if _, err := exec.LookPath("mariadb-test"); err != nil {
 		t.Fatalf("mariadb-test (mysqltest) is not installed: apt-get install mariadb-test (scripts/lib.sh apt_install mariadb-test): %v", err)
 	}
-	srv := testenv.StartMariaDB(t, testenv.WithArgs("--max-allowed-packet=1G", "--local-infile=1",
+	// max_allowed_packet 256M: files insert rows of @@max_allowed_packet
+	// bytes (main/explain), and the server streams no binlog event longer
+	// than 1G to any replica, Rivulet or MariaDB's own.
+	srv := testenv.StartMariaDB(t, testenv.WithArgs("--max-allowed-packet=256M", "--local-infile=1",
 		"--secure-file-priv=", "--sql-mode=", "--max-connections=500", "--lock-wait-timeout=20",
 		"--innodb-lock-wait-timeout=20"))
 	srv.Exec(t, "",
@@ -207,6 +214,7 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 		curMu.Unlock()
 		fileStart := time.Now()
 		code := replay(t, srv, f, vardir, url)
+		st.add(func(s *stats) { s.tReplay += time.Since(fileStart) })
 		if verbose {
 			t.Logf("%s: exit %d in %s", f, code, time.Since(fileStart).Round(time.Millisecond))
 		}
@@ -217,6 +225,7 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 				s.skipped++
 			case -1:
 				s.timedOut++
+				s.timedOutFiles = append(s.timedOutFiles, f)
 			}
 		})
 		if !srv.Running() {
@@ -238,9 +247,11 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 			continue
 		}
 		h.checkpoint(t.Context(), "end")
+		t0 := time.Now()
 		if err := cleanup(srv); err != nil {
 			t.Fatal(err)
 		}
+		st.add(func(s *stats) { s.tCleanup += time.Since(t0) })
 		if (i+1)%50 == 0 {
 			t.Logf("%d/%d files, %s", i+1, len(files), time.Since(began).Round(time.Second))
 		}
@@ -318,14 +329,14 @@ func (h *harness) start() error {
 						}
 						continue
 					}
-					s.last[strings.ToLower(ev.Table.DB+"."+ev.Table.Name)] = len(ev.Table.Columns)
+					s.last[ev.Table.DB+"."+ev.Table.Name] = len(ev.Table.Columns)
 				}
 				// A row before a table's DDL says nothing about the
 				// table now: only rows after its last DDL are checked.
 				for _, c := range b.Schema {
 					for _, tc := range c.Tables {
-						delete(s.last, strings.ToLower(tc.ID.DB+"."+tc.ID.Name))
-						delete(s.last, strings.ToLower(tc.PreviousID.DB+"."+tc.PreviousID.Name))
+						delete(s.last, tc.ID.DB+"."+tc.ID.Name)
+						delete(s.last, tc.PreviousID.DB+"."+tc.PreviousID.Name)
 					}
 				}
 				s.mu.Unlock()
@@ -352,7 +363,11 @@ func (h *harness) checkpoint(ctx context.Context, _ string) {
 		h.st.add(func(s *stats) { s.harnessErrs = append(s.harnessErrs, err.Error()) })
 		return
 	}
-	if err := h.sm.waitMark(h.mark, 5*time.Minute); err != nil {
+	t0 := time.Now()
+	err := h.sm.waitMark(h.mark, 5*time.Minute)
+	t1 := time.Now()
+	defer func() { h.st.add(func(s *stats) { s.tWait += t1.Sub(t0); s.tCheck += time.Since(t1) }) }()
+	if err != nil {
 		f := h.file()
 		h.st.add(func(s *stats) { s.readerStops = append(s.readerStops, fmt.Sprintf("%s: %v", f, err)) })
 		h.stop()
@@ -398,7 +413,7 @@ func replay(t *testing.T, srv *testenv.Server, file, vardir, url string) int {
 	if err := os.WriteFile(test, []byte(instrument(string(src), url)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), fileTimeout(t))
 	defer cancel()
 	suiteDir := filepath.Join(MySQLTestDir, filepath.Dir(filepath.Dir(file)))
 	if strings.HasPrefix(file, "main/") {
@@ -448,6 +463,20 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 	}
 	defer c.Close()
 	st.add(func(s *stats) { s.checkpoints++ })
+	// MariaDB's long unique keys (hidden DB_ROW_HASH_n columns) are the
+	// unique keys information_schema shows as HASH outside MEMORY.
+	hashes := map[string]int{}
+	if r, err := c.Execute("SELECT s.TABLE_SCHEMA, s.TABLE_NAME, COUNT(DISTINCT s.INDEX_NAME) FROM information_schema.STATISTICS s " +
+		"JOIN information_schema.TABLES t USING (TABLE_SCHEMA, TABLE_NAME) WHERE s.INDEX_TYPE = 'HASH' AND s.NON_UNIQUE = 0 " +
+		"AND t.ENGINE <> 'MEMORY' GROUP BY 1, 2"); err == nil {
+		for i := range r.RowNumber() {
+			db, _ := r.GetString(i, 0)
+			name, _ := r.GetString(i, 1)
+			n, _ := r.GetInt(i, 2)
+			hashes[db+"."+name] = int(n)
+		}
+		r.Close()
+	}
 	for _, id := range ids {
 		if id.DB == "rivulet_mark" {
 			continue
@@ -455,6 +484,11 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 		want, err := l.Table(ctx, id.DB, id.Name)
 		if err != nil {
 			continue // dropped meanwhile, or a table the loader cannot read (engine gone)
+		}
+		if n := hashes[id.DB+"."+id.Name]; n > 0 {
+			w := *want
+			w.HashColumns = n
+			want = &w
 		}
 		got, terr := tr.Table(ctx, id.DB, id.Name)
 		diff := ""
@@ -466,13 +500,13 @@ func check(ctx context.Context, srv *testenv.Server, l *schema.Loader, tr *schem
 		default:
 			diff = cmp.Diff(want, withoutImplicitPeriod(got, want), columnEq)
 		}
-		key := strings.ToLower(id.DB + "." + id.Name)
+		key := id.DB + "." + id.Name
 		st.add(func(s *stats) {
 			s.tables++
 			if diff == "" {
 				s.tablesRight++
 			} else {
-				s.mismatches = append(s.mismatches, fmt.Sprintf("%s: %s: %.600s", file, id, diff))
+				s.mismatches = append(s.mismatches, fmt.Sprintf("%s: %s: %.2000s", file, id, diff))
 			}
 		})
 		r, err := c.Execute("SELECT 1 FROM " + quote(id.DB) + "." + quote(id.Name) + " LIMIT 1")
@@ -525,6 +559,10 @@ var columnEq = cmp.Comparer(func(a, b schema.Column) bool {
 		c.Declared = schema.Declared{}
 		if c.Type == schema.TypeTinyInt && (c.TypeName == "BOOLEAN" || c.TypeName == "BOOL") {
 			c.TypeName = "TINYINT"
+		}
+		if c.Default != nil {
+			d := sameDefault(c, *c.Default)
+			c.Default = &d
 		}
 		if c.Type == schema.TypeEnum || c.Type == schema.TypeSet {
 			vs := make([]string, len(c.Values))
@@ -585,11 +623,36 @@ func cleanup(srv *testenv.Server) error {
 	if r, err := c.Execute("SET SESSION foreign_key_checks = 0"); err == nil {
 		r.Close()
 	}
+	// Files that connect as root may change the server's settings: a small
+	// max_allowed_packet makes the server refuse to stream the binlog to a
+	// reader that connects again (ERROR 1236 "log event entry exceeded
+	// max_allowed_packet"). The next file starts from the harness's.
+	for _, q := range []string{"SET GLOBAL max_allowed_packet = 268435456", "SET GLOBAL binlog_format = ROW",
+		"SET GLOBAL binlog_row_metadata = FULL", "SET GLOBAL binlog_row_image = FULL"} {
+		if r, err := c.Execute(q); err == nil {
+			r.Close()
+		}
+	}
 	for _, db := range query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA") {
 		if schema.IsSystemDatabase(db) || db == "rivulet_mark" {
 			continue
 		}
-		if r, err := c.Execute("DROP DATABASE " + quote(db)); err == nil {
+		r, err := c.Execute("DROP DATABASE " + quote(db))
+		if err != nil {
+			// Files a test wrote into the database's directory (SELECT
+			// ... INTO OUTFILE 'name') make DROP DATABASE fail after it
+			// deleted db.opt: the next CREATE DATABASE IF NOT EXISTS
+			// would then keep a database whose default character set is
+			// each session's character_set_server. Remove them, retry.
+			dir := filepath.Join(srv.Dir, "data", db)
+			if ents, derr := os.ReadDir(dir); derr == nil {
+				for _, e := range ents {
+					_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+				}
+			}
+			r, err = c.Execute("DROP DATABASE " + quote(db))
+		}
+		if err == nil {
 			r.Close()
 		}
 	}
@@ -657,6 +720,19 @@ func corpusFiles(t *testing.T) []string {
 		}
 		out = picked
 	}
+	if v := os.Getenv("RIVULET_DDL_CORPUS_SHARD"); v != "" {
+		// k/n: the k-th of n interleaved parts (1 <= k <= n), so that n
+		// processes, each with its own server, replay the selection.
+		var k, n int
+		if _, err := fmt.Sscanf(v, "%d/%d", &k, &n); err != nil || n < 1 || k < 1 || k > n {
+			t.Fatalf("RIVULET_DDL_CORPUS_SHARD=%q: want k/n with 1 <= k <= n", v)
+		}
+		var picked []string
+		for i := k - 1; i < len(out); i += n {
+			picked = append(picked, out[i])
+		}
+		out = picked
+	}
 	return out
 }
 
@@ -677,13 +753,15 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	fmt.Printf("DDL corpus: statements seen %d, parsed %d, passed over without a parse %d, column-neutral unparsed %d, fallbacks %d [%s], stops %d, reader stops %d\n",
 		st.seen, st.parsed, st.notParsed, st.neutral, st.fallbackTotal(), strings.Join(kinds, " "), len(st.stops), len(st.readerStops))
 	fmt.Printf("DDL corpus: server crashes (mariadbd, restarted) %d\n", len(st.serverCrashes))
+	fmt.Printf("DDL corpus: time in mariadb-test %s (of which waiting for the reader %s, comparing tables %s), cleaning up %s\n",
+		st.tReplay.Round(time.Second), st.tWait.Round(time.Second), st.tCheck.Round(time.Second), st.tCleanup.Round(time.Second))
 	fmt.Printf("DDL corpus: %d checkpoints (before statements that drop tables, and at the end of each file)\n", st.checkpoints)
 	fmt.Printf("DDL corpus: tables right %d of %d (%.3f%%); tables with rows %d: last row (after the table's last DDL) decoded with the server's columns %d, no row event since the table's last DDL %d, wrong %d\n",
 		st.tablesRight, st.tables, pct, st.rowTables, st.rowsOK, st.rowsUnseen, len(st.rowFailures))
 	show := func(what string, list []string) {
 		for i, s := range list {
-			if i == 40 {
-				fmt.Printf("  ... %d more %s\n", len(list)-40, what)
+			if i == 400 {
+				fmt.Printf("  ... %d more %s\n", len(list)-400, what)
 				break
 			}
 			fmt.Printf("  %s: %s\n", what, strings.ReplaceAll(s, "\n", " "))
@@ -696,6 +774,7 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	show("harness error", st.harnessErrs)
 	show("server crash", st.serverCrashes)
 	show("fallback", st.fallbackStmts)
+	show("timed out", st.timedOutFiles)
 	if os.Getenv("RIVULET_DDL_CORPUS") == "" {
 		// The sample is held to the goals: nothing stops, every table right.
 		for _, s := range st.stops {
@@ -789,4 +868,68 @@ func instrument(src, url string) string {
 			strings.HasSuffix(tl, delim) || strings.HasSuffix(tl, "{") || strings.HasSuffix(tl, "}")
 	}
 	return strings.Join(out, "\n")
+}
+
+// fileTimeout is how long one file may run (RIVULET_DDL_CORPUS_FILE_TIMEOUT,
+// default 3m); a file killed after it is still compared at its end.
+func fileTimeout(t *testing.T) time.Duration {
+	v := os.Getenv("RIVULET_DDL_CORPUS_FILE_TIMEOUT")
+	if v == "" {
+		return 3 * time.Minute
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		t.Fatalf("RIVULET_DDL_CORPUS_FILE_TIMEOUT=%q: want a duration such as 90s", v)
+	}
+	return d
+}
+
+// sameDefault spells a default value one way where information_schema
+// prints the stored value and the model keeps the literal as Debezium's
+// parser records it: numbers without ZEROFILL's leading zeros (099),
+// temporals with two-digit fields and without a zero fraction
+// (2017-1-1 10:10:10 is 2017-01-01 10:10:10.000), CHAR without the
+// trailing spaces the server strips.
+func sameDefault(c *schema.Column, v string) string {
+	switch c.Type {
+	case schema.TypeTinyInt, schema.TypeSmallInt, schema.TypeMediumInt, schema.TypeInt, schema.TypeBigInt:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return strconv.FormatUint(n, 10)
+		}
+	case schema.TypeDecimal:
+		neg := strings.HasPrefix(v, "-")
+		t := strings.TrimLeft(strings.TrimPrefix(v, "-"), "0")
+		if t == "" || t[0] == '.' {
+			t = "0" + t
+		}
+		if neg {
+			t = "-" + t
+		}
+		return t
+	case schema.TypeChar:
+		return strings.TrimRight(v, " ")
+	case schema.TypeDate, schema.TypeDateTime, schema.TypeTimestamp:
+		f := strings.FieldsFunc(v, func(r rune) bool { return r == '-' || r == ' ' || r == ':' || r == '.' })
+		if len(f) < 3 || len(f) > 7 {
+			return v
+		}
+		n := make([]int, 7)
+		for i, x := range f {
+			k, err := strconv.Atoi(x)
+			if err != nil {
+				return v
+			}
+			n[i] = k
+		}
+		if len(f) == 7 {
+			// the fraction: its digits as written ("000" is 0, "5" is .5)
+			frac, _ := strconv.ParseFloat("0."+f[6], 64)
+			return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d %g", n[0], n[1], n[2], n[3], n[4], n[5], frac)
+		}
+		return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d 0", n[0], n[1], n[2], n[3], n[4], n[5])
+	}
+	return v
 }

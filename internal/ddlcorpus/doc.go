@@ -22,6 +22,9 @@
 // "all", every file (make test-ddl-corpus); otherwise a comma-separated
 // list of globs relative to the mysql-test directory ("main/alter*.test").
 // RIVULET_DDL_CORPUS_STRIDE=n replays every n-th file of the selection,
+// RIVULET_DDL_CORPUS_SHARD=k/n keeps the k-th of n interleaved parts of
+// that (n processes, each starting its own server, share the corpus),
+// RIVULET_DDL_CORPUS_FILE_TIMEOUT=90s kills a file after that long (default 3m),
 // RIVULET_DDL_CORPUS_BUDGET=30m stops starting new files after that long,
 // RIVULET_DDL_CORPUS_VERBOSE=1 logs every file and mariadb-test's output.
 //

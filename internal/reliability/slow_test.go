@@ -303,7 +303,7 @@ func TestReliability17_TopicDenied(t *testing.T) {
 }
 
 // TestReliability19_UnparseableDDLSkips (§3 #19, I4 and I5): a statement
-// the parser cannot take (ADD SYSTEM VERSIONING) on a table that is not
+// the parser cannot take (a GEOMETRY column with REF_SYSTEM_ID) on a table that is not
 // captured is a WARN line and rivulet_ddl_skipped_total, and the stream goes
 // on; function DDL is ignored by classification. On a captured table with
 // the opt-in schema.history.internal.skip.unparseable.ddl=true it is skipped
@@ -320,7 +320,7 @@ func TestReliability19_UnparseableDDLSkips(t *testing.T) {
 		e.srv.Exec(t, e.db,
 			"CREATE FUNCTION f1() RETURNS INT DETERMINISTIC RETURN 1",
 			"INSERT INTO t VALUES (1, 'x')",
-			"ALTER TABLE u ADD SYSTEM VERSIONING",
+			"ALTER TABLE u ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE",
 			"INSERT INTO t VALUES (2, 'y')")
 		e.caughtUp(p)
 		n, err := CheckSkip(p.log.String(), p.scrape(), "DDL statement skipped", "rivulet_ddl_skipped_total")
@@ -335,7 +335,7 @@ func TestReliability19_UnparseableDDLSkips(t *testing.T) {
 		e := newEnv(t, envOpts{})
 		e.srv.Exec(t, e.db, "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))")
 		p := e.start(e.config(map[string]string{"schema.history.internal.skip.unparseable.ddl": "true"}), "")
-		e.srv.Exec(t, e.db, "INSERT INTO t VALUES (1, 'x')", "ALTER TABLE t ADD SYSTEM VERSIONING")
+		e.srv.Exec(t, e.db, "INSERT INTO t VALUES (1, 'x')", "ALTER TABLE t ADD COLUMN g GEOMETRY REF_SYSTEM_ID=4326 INVISIBLE")
 		poll(t, 60*time.Second, "the skip logged", func() bool { return strings.Contains(p.log.String(), "DDL statement skipped") })
 		n, err := CheckSkip(p.log.String(), p.scrape(), "DDL statement skipped", "rivulet_ddl_skipped_total")
 		if err != nil {
