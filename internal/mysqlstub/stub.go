@@ -529,6 +529,8 @@ func (h *handler) HandleQuery(q string) (*mysql.Result, error) {
 		return one("@@character_set_server", "utf8mb4")
 	case up == "SELECT @@COLLATION_SERVER":
 		return one("@@collation_server", "utf8mb4_general_ci")
+	case up == "SELECT @@LOWER_CASE_TABLE_NAMES":
+		return one("@@lower_case_table_names", "0") // Linux's default: names are case-sensitive
 	case up == "SELECT @@VERSION_COMMENT LIMIT 1":
 		return one("@@version_comment", "rivulet mysqlstub")
 	case up == "SHOW MASTER STATUS" && new84:
