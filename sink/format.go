@@ -64,18 +64,6 @@ var (
 // emitted columns and its key columns.
 type Table struct{ te *tableEnc }
 
-// Table returns the planner's view of t (built once per table version).
-func (j *JSON) Table(t *schema.Table) (Table, error) {
-	te, err := j.table(t)
-	if err != nil {
-		return Table{}, err
-	}
-	return Table{te}, nil
-}
-
-// Skips reports whether events of op produce no record (skipped.operations).
-func (j *JSON) Skips(op event.Op) bool { return j.skip[op] }
-
 // Topic is the topic of the table's change events.
 func (t Table) Topic() string { return t.te.topic }
 

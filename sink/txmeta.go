@@ -114,26 +114,18 @@ func appendTxBlock(dst []byte, ev *event.ChangeEvent, op event.Op) []byte {
 // its op is in skipped.operations, 2 for an update that changes the key
 // (delete and create), else 1.
 func (j *JSON) DataRecords(ev *event.ChangeEvent) int {
-	if j.skip[ev.Op] || ev.Table == nil {
-		return 0
-	}
-	// Only an update can become other than one data record; the others
-	// need no table lookup.
-	if ev.Op != event.OpUpdate || ev.Before == nil || ev.After == nil {
-		return 1
+	n, pt := j.p.dataRecords(ev)
+	if pt == nil || j.xf == nil {
+		return n
 	}
 	te, err := j.table(ev.Table)
 	if err != nil {
-		return 1
-	}
-	var s sequence
-	if te.planRecords(&s, ev, false) != nil {
-		return 1
+		return n
 	}
 	if te.plan != nil && te.plan.skipsUnchanged(ev) {
 		return 0 // skip.messages.without.change: never reaches the TransactionMonitor
 	}
-	return s.n
+	return n
 }
 
 // DataRecords is the encoder's DataRecords.
