@@ -17,19 +17,22 @@ import (
 // conversions; it owns only its envelope, its schemas and its wire format.
 
 // Format renders change events, schema changes and transaction metadata as
-// records: the Kafka transport's alternative to Debezium JSON
-// (KafkaConfig.Format). Implementations are safe for concurrent use; they
-// may block (a schema registry) until ctx ends. Records point into buf as
-// with JSON.AppendRecords.
+// records: what the transports (KafkaConfig.Format, NewStdout) write, chosen
+// by their caller (JSON.Format, or sink/avro's Encoder). Implementations
+// are safe for concurrent use; they may block (a schema registry) until ctx
+// ends. Records point into buf as with JSON.AppendRecords.
 type Format interface {
 	AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error)
 	SchemaChangeRecord(ctx context.Context, c *schema.Change, src event.Source) (Record, error)
 	AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error)
+	// DataRecords returns how many data change records ev becomes,
+	// tombstones not counted (Planner.DataRecords, and what the format's
+	// transforms drop).
+	DataRecords(ev *event.ChangeEvent) int
 }
 
-// Format returns j behind the Format interface: Debezium JSON, the Kafka
-// transport's format unless KafkaConfig.Format names another. JSON never
-// blocks, so ctx is not used.
+// Format returns j behind the Format interface: Debezium JSON. JSON never
+// blocks, so ctx is not used. The Format also has j's UnchangedSkipped.
 func (j *JSON) Format() Format { return jsonFormat{j} }
 
 type jsonFormat struct{ j *JSON }
@@ -46,6 +49,11 @@ func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []by
 	recs, buf = f.j.AppendTransaction(recs, buf, topic, m)
 	return recs, buf, nil
 }
+
+func (f jsonFormat) DataRecords(ev *event.ChangeEvent) int { return f.j.DataRecords(ev) }
+
+// UnchangedSkipped is JSON.UnchangedSkipped.
+func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
 
 // MaxCachedTables bounds a format's cache of table versions as it bounds
 // the planner's: the cache is dropped wholesale when it overflows.

@@ -129,7 +129,7 @@ func (j *JSON) DataRecords(ev *event.ChangeEvent) int {
 }
 
 // DataRecords is the encoder's DataRecords.
-func (k *Kafka) DataRecords(ev *event.ChangeEvent) int { return k.enc.DataRecords(ev) }
+func (k *Kafka) DataRecords(ev *event.ChangeEvent) int { return k.format.DataRecords(ev) }
 
 // SendTransaction produces the BEGIN or END record m to topic (created like
 // the data topics), after every record sent before it; done is called once
@@ -160,8 +160,8 @@ func (k *Kafka) SendTransaction(ctx context.Context, topic string, m *event.Tran
 	return nil
 }
 
-// DataRecords is the encoder's DataRecords.
-func (s *Stdout) DataRecords(ev *event.ChangeEvent) int { return s.enc.DataRecords(ev) }
+// DataRecords is the format's DataRecords.
+func (s *Stdout) DataRecords(ev *event.ChangeEvent) int { return s.format.DataRecords(ev) }
 
 // SendTransaction writes the BEGIN or END record m for topic as one line.
 func (s *Stdout) SendTransaction(ctx context.Context, topic string, m *event.Transaction, done func(error)) error {
@@ -179,7 +179,10 @@ func (s *Stdout) sendTransaction(ctx context.Context, topic string, m *event.Tra
 	if s.closed {
 		return ErrClosed
 	}
-	recs, buf := s.enc.AppendTransaction(s.recs[:0], s.buf[:0], topic, m)
+	recs, buf, err := s.format.AppendTransaction(ctx, s.recs[:0], s.buf[:0], topic, m)
+	if err != nil {
+		return err
+	}
 	out := appendStdoutLine(s.out[:0], &recs[0])
 	s.recs, s.buf, s.out = recs, buf, out
 	if _, err := s.w.Write(out); err != nil {

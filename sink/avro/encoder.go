@@ -121,6 +121,10 @@ func New(cfg sink.JSONConfig, acfg Config) (*Encoder, error) {
 // Topic returns the topic of t's change events (as JSON.Topic).
 func (a *Encoder) Topic(t *schema.Table) (string, error) { return a.p.Topic(t) }
 
+// DataRecords is the planner's DataRecords (the Avro format has no
+// transforms).
+func (a *Encoder) DataRecords(ev *event.ChangeEvent) int { return a.p.DataRecords(ev) }
+
 // Schemas returns the Avro key schema ("" for a table without key) and
 // value schema of t, without registering them.
 func (a *Encoder) Schemas(t *schema.Table) (key, value string, err error) {
