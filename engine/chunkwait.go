@@ -5,14 +5,46 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rivulet-cdc/rivulet/offsets"
+	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
+
+// snapRun is one Snapshotter.Run in the background: the one goroutine of
+// a snapshot, whose chunks the source loop receives.
+type snapRun struct {
+	chunks chan *snapshot.Chunk
+	errc   chan error // Run's result, sent after chunks is closed
+	cancel context.CancelFunc
+}
+
+// startRun starts reading tables' chunks after from; window is the first
+// chunk's Window. The run stops when ctx ends.
+func startRun(ctx context.Context, snap Snapshotter, tables []*schema.Table, from snapshot.Progress, window offsets.Position) *snapRun {
+	sctx, cancel := context.WithCancel(ctx)
+	r := &snapRun{chunks: make(chan *snapshot.Chunk, 1), errc: make(chan error, 1), cancel: cancel}
+	go func() {
+		err := snap.Run(sctx, tables, from, window, r.chunks)
+		close(r.chunks)
+		r.errc <- err
+	}()
+	return r
+}
+
+// stop cancels the run, releases what it still hands out and waits for it.
+func (r *snapRun) stop() {
+	r.cancel()
+	for ch := range r.chunks {
+		ch.Release()
+	}
+	<-r.errc
+}
 
 // highWait bounds how long a held chunk waits for the stream to pass its
 // high watermark while no batch arrives (HighWaitLimit): the binlog can
 // move with no transaction to hand out (a rotation's new file header), and
-// then nothing would pass it until the next write. Both snapshot loops
-// select on C; the merge rule itself is snapshot.Merge's.
+// then nothing would pass it until the next write. The source loop
+// selects on each snapshot state's C; the merge rule itself is snapshot.Merge's.
 type highWait struct {
 	t       *time.Timer
 	limit   time.Duration

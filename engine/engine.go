@@ -83,6 +83,14 @@ type Config struct {
 	// block of their events (txmeta.go); the source must describe them
 	// (binlog.Config.TxMetadata).
 	TxMetadata TxMetadataSink
+	// Snapshot, when set, runs the initial snapshot its mode asks for,
+	// merged into the stream (snapshot.go); the stored position then says
+	// whether one is due.
+	Snapshot *SnapshotConfig
+	// Signals, when set, acts on Debezium signals (signal table, Kafka
+	// channel) and runs the incremental snapshots they ask for
+	// (incremental.go).
+	Signals *SignalConfig
 }
 
 func (c *Config) setDefaults() {
@@ -128,6 +136,10 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		if start, err = src.Start(ctx, start); err != nil {
 			return err
 		}
+		if cfg.Snapshot != nil {
+			// With no stored position, the initial snapshot is due.
+			start.Snapshot, start.SnapshotProgress = snapshotInitial, ""
+		}
 		if cfg.History != nil {
 			// The schema at the start is recorded before the start is.
 			if err := cfg.History.Start(ctx, start, false); err != nil {
@@ -158,33 +170,36 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 	}
 	txm := newTxMeta(cfg.TxMetadata)
 	counter := newSendCounter(cfg.Observer, cfg.SkippedOperations)
-	in := startIntake(ctx, cfg, src, start)
+	in := startIntake(ctx, cfg)
 	defer in.release()
-	g, gctx, batches := in.g, in.gctx, in.batches
+	g, gctx := in.g, in.gctx
 	drained := make(chan struct{})
-	g.Go(func() error {
-		defer close(drained)
-		for b := range batches {
-			if err := recordSchema(gctx, cfg, b); err != nil {
-				return err
-			}
-			seq := tr.add(b.End)
-			ack := func(err error) { tr.done(seq, err) }
-			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
-				// Schema-change events: acknowledged before b.End commits too.
-				ack = joinAcks(2, ack)
-				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSource(b.End), ack); err != nil {
-					return fmt.Errorf("schema changes: %w", err)
-				}
-			}
-			if err := sendEvents(gctx, txm, counter, snk, &b, ack); err != nil {
-				return err
-			}
-			if err := tr.failed(); err != nil {
-				return err
+	// The sink side of the source loop: each batch's DDL is recorded, its
+	// end tracked until every record before it is acknowledged.
+	deliver := func(ctx context.Context, b binlog.Batch) error {
+		if err := recordSchema(ctx, &cfg, &b); err != nil {
+			return err
+		}
+		seq := tr.add(b.End)
+		ack := func(err error) { tr.done(seq, err) }
+		if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
+			// Schema-change events: acknowledged before b.End commits too.
+			ack = joinAcks(2, ack)
+			if err := cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSource(b.End), ack); err != nil {
+				return fmt.Errorf("schema changes: %w", err)
 			}
 		}
-		// Intake stopped: wait for every record, then the final commit below.
+		if err := sendEvents(ctx, txm, counter, snk, &b, ack); err != nil {
+			return err
+		}
+		return tr.failed()
+	}
+	g.Go(func() error {
+		defer close(drained)
+		if err := runSource(in, cfg, src, start, deliver, nil); err != nil {
+			return err
+		}
+		// The source stopped: wait for every record, then the final commit below.
 		if err := snk.Flush(gctx); err != nil {
 			return fmt.Errorf("flush sink: %w", err)
 		}

@@ -31,12 +31,13 @@ type Transactions interface {
 // Config.TransactionEvents is zero.
 const DefaultTransactionEvents = 16384
 
-// runTransactional is Run's stage loop when cfg.Transactions is set:
+// runTransactional is Run's sink side when cfg.Transactions is set:
 // instead of committing acknowledged positions to the store, every
-// transaction carries its own offset. A transaction takes the next batch,
-// then every further batch already queued (whole batches, up to
-// TransactionEvents change events), so it stays small when the source is
-// slow and grows when it is fast.
+// transaction carries its own offset. A transaction takes the batch the
+// source loop hands out, then every further one the loop has at hand
+// without waiting (whole batches, up to TransactionEvents change events):
+// it commits when the loop is about to wait, so it stays small when the
+// source is slow and grows when it is fast.
 func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, start offsets.Position) error {
 	log := cfg.Logger
 	txs := cfg.Transactions
@@ -46,9 +47,9 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 	}
 	txm := newTxMeta(cfg.TxMetadata)
 	counter := newSendCounter(cfg.Observer, cfg.SkippedOperations)
-	in := startIntake(ctx, cfg, src, start)
+	in := startIntake(ctx, cfg)
 	defer in.release()
-	g, gctx, batches := in.g, in.gctx, in.batches
+	g, gctx := in.g, in.gctx
 
 	g.Go(func() error {
 		var (
@@ -72,69 +73,70 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 			}
 			return nil
 		}
-		send := func(b binlog.Batch) error {
-			if err := recordSchema(gctx, cfg, b); err != nil {
-				return err
-			}
-			if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
-				if err := cfg.SchemaChanges.SendSchemaChanges(gctx, b.Schema, ddlSource(b.End), ack); err != nil {
-					return fmt.Errorf("schema changes: %w", err)
-				}
-			}
-			// BEGIN and END records belong to the Kafka transaction too.
-			if err := sendEvents(gctx, txm, counter, snk, &b, ack); err != nil {
-				return err
-			}
-			return acked()
+		var (
+			open      bool             // a transaction is open
+			n         int              // its change events
+			end, last offsets.Position // its end; the last committed
+		)
+		// abort discards the open transaction after err.
+		abort := func(ctx context.Context, err error) error {
+			open = false
+			return errors.Join(err, txs.Abort(ctx))
 		}
-		// transaction writes b and the batches queued behind it; more is
-		// false once the source closed the queue.
-		transaction := func(b binlog.Batch) (end offsets.Position, more bool, err error) {
-			if err := txs.Begin(); err != nil {
-				return end, false, fmt.Errorf("begin transaction: %w", err)
+		commit := func(ctx context.Context) error {
+			if !open {
+				return nil
 			}
-			more = true
-			end = b.End
-			n := len(b.Events)
-			err = send(b)
-		fill:
-			for err == nil && n < maxEvents {
-				select {
-				case nb, ok := <-batches:
-					if !ok {
-						more = false
-						break fill
-					}
-					end, n = nb.End, n+len(nb.Events)
-					err = send(nb)
-				default:
-					break fill
+			err := txs.Commit(ctx, end)
+			if err == nil {
+				err = acked()
+			}
+			if err != nil {
+				return abort(ctx, err)
+			}
+			open, last = false, end
+			if cfg.Observer != nil {
+				cfg.Observer.OffsetCommitted(end.File, end.Pos)
+			}
+			return nil
+		}
+		deliver := func(ctx context.Context, b binlog.Batch) error {
+			if !open {
+				if err := txs.Begin(); err != nil {
+					return fmt.Errorf("begin transaction: %w", err)
+				}
+				open, n = true, 0
+			}
+			err := recordSchema(ctx, &cfg, &b)
+			if err == nil && len(b.Schema) > 0 && cfg.SchemaChanges != nil {
+				if err = cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSource(b.End), ack); err != nil {
+					err = fmt.Errorf("schema changes: %w", err)
 				}
 			}
 			if err == nil {
-				err = txs.Commit(gctx, end)
+				// BEGIN and END records belong to the Kafka transaction too.
+				err = sendEvents(ctx, txm, counter, snk, &b, ack)
 			}
 			if err == nil {
 				err = acked()
 			}
 			if err != nil {
-				return end, false, errors.Join(err, txs.Abort(gctx))
+				return abort(ctx, err)
 			}
-			if cfg.Observer != nil {
-				cfg.Observer.OffsetCommitted(end.File, end.Pos)
+			end, n = b.End, n+len(b.Events)
+			if n >= maxEvents {
+				return commit(ctx)
 			}
-			return end, more, nil
+			return nil
 		}
-		var last offsets.Position
-		for b := range batches {
-			end, more, err := transaction(b)
-			if err != nil {
-				return err
-			}
-			last = end
-			if !more {
-				break
-			}
+		err := runSource(in, cfg, src, start, deliver, commit)
+		if err == nil {
+			err = commit(gctx) // the source stopped: the open transaction ends
+		} else if open {
+			err = abort(gctx, err)
+		}
+		if err != nil {
+			return err
 		}
 		if !last.IsZero() {
 			log.Info("offsets committed with the last transaction", "position", last.String())

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
@@ -22,9 +20,8 @@ import (
 
 // Ad-hoc incremental snapshots (Debezium signals)
 //
-// WithSignals wraps a Source (the binlog stream, with or without the
-// initial snapshot) and runs the incremental snapshots that Debezium
-// signals ask for: execute-snapshot, stop-snapshot, pause-snapshot and
+// The source loop (source.go) runs the incremental snapshots that Debezium
+// signals ask for (Config.Signals; incSnap is their state): execute-snapshot, stop-snapshot, pause-snapshot and
 // resume-snapshot, read from the signal table's INSERTs seen in the stream
 // (signal.data.collection, columns id, type, data) and from the Kafka
 // signal channel. An incremental snapshot is the initial snapshot's DBLog
@@ -67,7 +64,8 @@ type Signal struct {
 // offset not yet processed) and sends its signals to out until ctx ends.
 type KafkaSignals func(ctx context.Context, from int64, out chan<- Signal) error
 
-// SignalConfig configures WithSignals.
+// SignalConfig configures the signal channels and the incremental
+// snapshots they ask for (Config.Signals).
 type SignalConfig struct {
 	// SignalTable is the signal table (signal.data.collection); its
 	// INSERTs in the stream are signals. Zero: no source channel.
@@ -86,11 +84,13 @@ type SignalConfig struct {
 	Now func() time.Time
 	// HighWaitLimit: see SnapshotConfig. Default 5s.
 	HighWaitLimit time.Duration
+
+	// newSnapshotter builds each run's chunk reader; nil: snapshot.New.
+	// Tests replace it.
+	newSnapshotter func(snapshot.Config) (Snapshotter, error)
 }
 
-// WithSignals returns a Source that runs ad-hoc incremental snapshots asked
-// for by signals, merged with src's stream as described above.
-func WithSignals(src Source, cfg SignalConfig) Source {
+func (cfg *SignalConfig) setDefaults() {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 2048
 	}
@@ -103,12 +103,9 @@ func WithSignals(src Source, cfg SignalConfig) Source {
 	if cfg.HighWaitLimit <= 0 {
 		cfg.HighWaitLimit = 5 * time.Second
 	}
-	return &signalSource{inner: src, cfg: cfg}
-}
-
-type signalSource struct {
-	inner Source
-	cfg   SignalConfig
+	if cfg.newSnapshotter == nil {
+		cfg.newSnapshotter = func(c snapshot.Config) (Snapshotter, error) { return snapshot.New(c) }
+	}
 }
 
 // incState is the incremental snapshot state kept in Position.Incremental.
@@ -140,72 +137,20 @@ func decodeIncState(s string) (incState, error) {
 	return st, nil
 }
 
-// Start resolves the stream's start, keeping the incremental state.
-func (s *signalSource) Start(ctx context.Context, pos offsets.Position) (offsets.Position, error) {
-	inc := pos.Incremental
-	pos.Incremental = ""
-	p, err := s.inner.Start(ctx, pos)
-	p.Incremental = inc
-	return p, err
-}
-
-// Run streams from start and runs the incremental snapshots signals ask for.
-func (s *signalSource) Run(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
-	st, err := decodeIncState(start.Incremental)
-	if err != nil {
-		return fmt.Errorf("stored offset: %w", err)
-	}
-	inner := start
-	inner.Incremental = ""
-	g, gctx := errgroup.WithContext(ctx)
-	bin := make(chan binlog.Batch, 4)
-	g.Go(func() error {
-		defer close(bin)
-		return s.inner.Run(gctx, inner, bin)
-	})
-	var kafka chan Signal
-	if s.cfg.Kafka != nil {
-		kafka = make(chan Signal, 16)
-		g.Go(func() error {
-			err := s.cfg.Kafka(gctx, st.Kafka, kafka)
-			if errors.Is(err, context.Canceled) {
-				return nil
-			}
-			return err
-		})
-	}
-	m := &incMerger{s: s, out: out, st: st, last: start, window: start,
-		merge: snapshot.NewMerge(start), log: s.cfg.Logger}
-	g.Go(func() error {
-		defer m.stopRun()
-		if len(m.st.Tables) > 0 {
-			m.log.Info("incremental snapshot resumed after a restart", "tables", strings.Join(m.st.Tables, ","), "position", start.String())
-			if err := m.startRun(gctx, start); err != nil {
-				return err
-			}
-		}
-		err := m.loop(gctx, bin, kafka)
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	})
-	return g.Wait()
-}
-
-// incMerger interleaves stream batches, signals and incremental chunks;
-// the chunks go through the merge rule (snapshot.Merge), whose Position is
-// the stream's.
-type incMerger struct {
-	s     *signalSource
-	out   chan<- binlog.Batch
+// incSnap is the incremental snapshots' state in the source loop: it acts
+// on signals, and runs the chunks of the tables being read through the
+// merge rule (snapshot.Merge), whose Position is the stream's. It owns no
+// goroutine but its chunk reader's (run).
+type incSnap struct {
+	l     *sourceLoop
+	cfg   SignalConfig
 	log   *slog.Logger
 	st    incState
 	merge *snapshot.Merge
+	wait  *highWait
 
-	last     offsets.Position // End of the last batch handed out
 	window   offsets.Position // first Window of a run a signal starts now
-	snap     *snapshot.Snapshotter
+	snap     Snapshotter
 	run      *snapRun
 	tables   []*schema.Table // the definitions the run reads with
 	keep     [][]event.Value // Take's buffer
@@ -214,92 +159,91 @@ type incMerger struct {
 	dropped  int64
 }
 
-func (m *incMerger) loop(ctx context.Context, bin <-chan binlog.Batch, kafka <-chan Signal) error {
-	wait := newHighWait(m.s.cfg.HighWaitLimit)
-	defer wait.stop()
-	for {
-		if ok, _ := wait.release(m.merge); ok {
-			if err := m.emit(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		var chunkCh chan *snapshot.Chunk
-		if m.run != nil && m.merge.Held() == nil && !m.st.Paused {
-			chunkCh = m.run.chunks
-		}
-		select {
-		case b, ok := <-bin:
-			if !ok {
-				return nil
-			}
-			if err := m.stream(ctx, b); err != nil {
-				return err
-			}
-			if m.merge.Held() != nil {
-				wait.arm()
-			}
-		case sig := <-kafka:
-			m.window = m.merge.Position()
-			m.st.Kafka = sig.KafkaOffset + 1
-			if err := m.signal(ctx, sig); err != nil {
-				return err
-			}
-			if err := m.sendState(ctx); err != nil {
-				return err
-			}
-		case ch, ok := <-chunkCh:
-			if !ok {
-				readErr := <-m.run.errc
-				m.run = nil
-				retried, err := readEnded(ctx, "incremental snapshot", readErr, &m.restarts, m.redefined, func(ctx context.Context) error {
-					m.log.Warn("incremental snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
-					return m.restartRun(ctx)
-				})
-				if err != nil {
-					return err
-				}
-				if retried {
-					continue
-				}
-				if err := m.finishRun(ctx); err != nil {
-					return err
-				}
-				continue
-			}
-			m.merge.Hold(ch)
-			wait.arm()
-		case <-wait.C():
-			wait.fired(m.merge)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// newIncSnap restores the state stored in a position's Incremental; the
+// stream starts at l.stream.
+func newIncSnap(l *sourceLoop, cfg SignalConfig, stored string) (*incSnap, error) {
+	cfg.setDefaults()
+	st, err := decodeIncState(stored)
+	if err != nil {
+		return nil, fmt.Errorf("stored offset: %w", err)
+	}
+	return &incSnap{l: l, cfg: cfg, log: cfg.Logger, st: st, merge: snapshot.NewMerge(l.stream),
+		wait: newHighWait(cfg.HighWaitLimit), window: l.stream}, nil
+}
+
+// resume continues a snapshot the stored state says was running.
+func (m *incSnap) resume(ctx context.Context) error {
+	if len(m.st.Tables) == 0 {
+		return nil
+	}
+	m.log.Info("incremental snapshot resumed after a restart", "tables", strings.Join(m.st.Tables, ","), "position", m.l.stream.String())
+	return m.startRun(ctx, m.l.stream)
+}
+
+// halt stops the chunk reader and drops the held chunk, keeping the state:
+// a stop or a failure; what was not emitted is read again after a restart.
+func (m *incSnap) halt() {
+	m.merge.Discard()
+	m.wait.stop()
+	if m.run != nil {
+		m.run.stop()
+		m.run = nil
 	}
 }
 
-// stream records the keys a batch changes in the tables being read,
-// forwards it, then acts on the signals it holds.
-func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
+// onKafka acts on a signal of the Kafka channel.
+func (m *incSnap) onKafka(ctx context.Context, sig Signal) error {
+	m.window = m.merge.Position()
+	m.st.Kafka = sig.KafkaOffset + 1
+	if err := m.signal(ctx, sig); err != nil {
+		return err
+	}
+	return m.sendState(ctx)
+}
+
+// onChunk takes the chunk reader's next chunk (ok false: it ended).
+func (m *incSnap) onChunk(ctx context.Context, ch *snapshot.Chunk, ok bool) error {
+	if ok {
+		m.merge.Hold(ch)
+		m.wait.arm()
+		return nil
+	}
+	readErr := <-m.run.errc
+	m.run = nil
+	retried, err := readEnded(ctx, "incremental snapshot", readErr, &m.restarts, m.redefined, func(ctx context.Context) error {
+		m.log.Warn("incremental snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
+		return m.restartRun(ctx)
+	})
+	if err != nil || retried {
+		return err
+	}
+	return m.finishRun(ctx)
+}
+
+// signals returns the signals among a stream batch's events: INSERTs into
+// the signal table.
+func (m *incSnap) signals(events []event.ChangeEvent) []Signal {
+	sigTable := m.cfg.SignalTable
+	if sigTable.Name == "" {
+		return nil
+	}
 	var sigs []Signal
-	sigTable := m.s.cfg.SignalTable
-	if sigTable.Name != "" {
-		for i := range b.Events {
-			ev := &b.Events[i]
-			// A Replayed signal row was acted on before the restart (transaction metadata).
-			if ev.Table != nil && ev.Op == event.OpCreate && !ev.Replayed && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
-				if sig, ok := signalRow(ev.After); ok {
-					sigs = append(sigs, sig)
-				}
+	for i := range events {
+		ev := &events[i]
+		// A Replayed signal row was acted on before the restart (transaction metadata).
+		if ev.Table != nil && ev.Op == event.OpCreate && !ev.Replayed && ev.Table.Name == sigTable.Name && ev.Table.DB == sigTable.DB {
+			if sig, ok := signalRow(ev.After); ok {
+				sigs = append(sigs, sig)
 			}
 		}
 	}
-	redefined := m.merge.Stream(b.Events, b.Schema, b.End)
-	prev := m.last
-	b.End.Incremental = m.st.encode()
-	m.last = b.End
-	if err := m.send(ctx, b); err != nil {
-		return err
-	}
+	return sigs
+}
+
+// afterStream acts on a stream batch the loop handed out (whose End was
+// prev's successor): a DDL statement on a table being read (redefined),
+// then its signals.
+func (m *incSnap) afterStream(ctx context.Context, events []event.ChangeEvent, redefined bool, sigs []Signal, prev offsets.Position) error {
 	if redefined && m.run != nil {
 		if err := m.restartRun(ctx); err != nil {
 			return err
@@ -321,7 +265,7 @@ func (m *incMerger) stream(ctx context.Context, b binlog.Batch) error {
 	}
 	m.window = m.merge.Position()
 	if m.run != nil && m.run != run {
-		m.merge.Record(b.Events)
+		m.merge.Record(events)
 	}
 	return m.sendState(ctx)
 }
@@ -352,7 +296,7 @@ type signalData struct {
 
 // signal acts on one signal; a malformed or unsupported one is logged and
 // ignored, as Debezium does.
-func (m *incMerger) signal(ctx context.Context, sig Signal) error {
+func (m *incSnap) signal(ctx context.Context, sig Signal) error {
 	log := m.log.With("signal_id", sig.ID, "signal_type", sig.Type)
 	var d signalData
 	if strings.TrimSpace(sig.Data) != "" {
@@ -390,7 +334,7 @@ func (m *incMerger) signal(ctx context.Context, sig Signal) error {
 
 // match returns the captured tables ("db.name", read order) that one of
 // the data-collections regexes matches whole.
-func (m *incMerger) match(ctx context.Context, colls []string) ([]string, error) {
+func (m *incSnap) match(ctx context.Context, colls []string) ([]string, error) {
 	res := make([]*regexp.Regexp, 0, len(colls))
 	for _, c := range colls {
 		re, err := regexp.Compile("^(?:" + strings.TrimSpace(c) + ")$")
@@ -400,7 +344,7 @@ func (m *incMerger) match(ctx context.Context, colls []string) ([]string, error)
 		}
 		res = append(res, re)
 	}
-	ids, err := m.s.cfg.Catalog.Tables(ctx)
+	ids, err := m.cfg.Catalog.Tables(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list captured tables: %w", err)
 	}
@@ -415,7 +359,7 @@ func (m *incMerger) match(ctx context.Context, colls []string) ([]string, error)
 	return out, nil
 }
 
-func (m *incMerger) execute(ctx context.Context, log *slog.Logger, d signalData) error {
+func (m *incSnap) execute(ctx context.Context, log *slog.Logger, d signalData) error {
 	if d.SurrogateKey != "" {
 		log.Warn("execute-snapshot: surrogate-key is not supported yet; chunking by the primary key", "surrogate_key", d.SurrogateKey)
 	}
@@ -456,7 +400,7 @@ func (m *incMerger) execute(ctx context.Context, log *slog.Logger, d signalData)
 	return m.startRun(ctx, m.window)
 }
 
-func (m *incMerger) stop(ctx context.Context, log *slog.Logger, d signalData) error {
+func (m *incSnap) stop(ctx context.Context, log *slog.Logger, d signalData) error {
 	if len(m.st.Tables) == 0 && len(m.st.Next) == 0 {
 		return nil
 	}
@@ -490,10 +434,10 @@ func (m *incMerger) stop(ctx context.Context, log *slog.Logger, d signalData) er
 // runTables reads the definitions of st.Tables, and returns them with
 // their names; a table that is no longer captured is left out, and logged
 // when warn is set.
-func (m *incMerger) runTables(ctx context.Context, warn bool) (tables []*schema.Table, names []string, err error) {
+func (m *incSnap) runTables(ctx context.Context, warn bool) (tables []*schema.Table, names []string, err error) {
 	for _, name := range m.st.Tables {
 		db, tn, _ := strings.Cut(name, ".")
-		t, err := m.s.cfg.Catalog.Table(ctx, db, tn)
+		t, err := m.cfg.Catalog.Table(ctx, db, tn)
 		if errors.Is(err, schema.ErrTableNotFound) || err == nil && t == nil {
 			if warn {
 				m.log.Warn("incremental snapshot: table no longer captured, skipped", "table", name)
@@ -510,8 +454,8 @@ func (m *incMerger) runTables(ctx context.Context, warn bool) (tables []*schema.
 
 // redefined reports whether a table being read changed its definition
 // since the run began (snapshot.Redefined).
-func (m *incMerger) redefined(ctx context.Context) bool {
-	invalidate(m.s.cfg.Catalog)
+func (m *incSnap) redefined(ctx context.Context) bool {
+	invalidate(m.cfg.Catalog)
 	now, _, err := m.runTables(ctx, false)
 	return err == nil && snapshot.Redefined(m.tables, now)
 }
@@ -521,13 +465,13 @@ func (m *incMerger) redefined(ctx context.Context) bool {
 // reader reads again after the last emitted chunk with the tables' new
 // definitions, the stream's position as its first Window (Debezium re-reads
 // the chunk the schema change interrupted). Recorded changes are kept.
-func (m *incMerger) restartRun(ctx context.Context) error {
+func (m *incSnap) restartRun(ctx context.Context) error {
 	if m.run != nil {
 		m.run.stop()
 		m.run = nil
 	}
 	m.merge.Discard()
-	invalidate(m.s.cfg.Catalog)
+	invalidate(m.cfg.Catalog)
 	m.log.Info("a table changed during the incremental snapshot: reading it again with its new definition",
 		"tables", strings.Join(m.st.Tables, ","), "after", m.st.Progress, "position", m.merge.Position().String())
 	return m.startRun(ctx, m.merge.Position())
@@ -535,12 +479,12 @@ func (m *incMerger) restartRun(ctx context.Context) error {
 
 // startRun starts the chunk reader for st.Tables after st.Progress; from is
 // the first chunk's Window.
-func (m *incMerger) startRun(ctx context.Context, from offsets.Position) error {
+func (m *incSnap) startRun(ctx context.Context, from offsets.Position) error {
 	prog, err := snapshot.DecodeProgress(m.st.Progress)
 	if err != nil {
 		return fmt.Errorf("stored offset: %w", err)
 	}
-	cfg := m.s.cfg.Snapshot
+	cfg := m.cfg.Snapshot
 	cfg.Overrides = maps(cfg.Overrides)
 	tables, names, err := m.runTables(ctx, true)
 	if err != nil {
@@ -556,20 +500,13 @@ func (m *incMerger) startRun(ctx context.Context, from offsets.Position) error {
 			cfg.Overrides[name] = base + " WHERE " + c
 		}
 	}
-	snap, err := snapshot.New(cfg)
+	snap, err := m.cfg.newSnapshotter(cfg)
 	if err != nil {
 		return err
 	}
 	m.snap, m.tables = snap, tables
 	m.merge.Begin(tables, snap)
-	sctx, cancel := context.WithCancel(ctx)
-	r := &snapRun{chunks: make(chan *snapshot.Chunk, 1), errc: make(chan error, 1), cancel: cancel}
-	go func() {
-		err := snap.Run(sctx, tables, prog, from, r.chunks)
-		close(r.chunks)
-		r.errc <- err
-	}()
-	m.run = r
+	m.run = startRun(m.l.chunkCtx, snap, tables, prog, from)
 	return nil
 }
 
@@ -585,7 +522,7 @@ func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``")
 
 // stopRun cancels the chunk reader, drops the chunk waiting to be emitted
 // and forgets the changes recorded for it.
-func (m *incMerger) stopRun() {
+func (m *incSnap) stopRun() {
 	m.merge.End()
 	if m.run != nil {
 		m.run.stop()
@@ -594,7 +531,7 @@ func (m *incMerger) stopRun() {
 }
 
 // finishRun ends the tables being read and starts the queued ones.
-func (m *incMerger) finishRun(ctx context.Context) error {
+func (m *incSnap) finishRun(ctx context.Context) error {
 	m.log.Info("incremental snapshot complete", "tables", strings.Join(m.st.Tables, ","), "rows", m.rows, "rows_superseded_by_stream", m.dropped)
 	for _, t := range m.st.Tables {
 		delete(m.st.Conds, t)
@@ -614,12 +551,12 @@ func (m *incMerger) finishRun(ctx context.Context) error {
 
 // emit takes the held chunk's rows the stream did not overtake and hands
 // them out as op "r" events with source.snapshot "incremental".
-func (m *incMerger) emit(ctx context.Context) error {
+func (m *incSnap) emit(ctx context.Context) error {
 	ch, keep := m.merge.Take(m.keep)
 	defer ch.Release()
 	m.keep = keep[:0]
 	m.dropped += m.merge.Dropped()
-	tsUs := m.s.cfg.Now().UnixMicro()
+	tsUs := m.cfg.Now().UnixMicro()
 	at := m.merge.Position()
 	events := make([]event.ChangeEvent, len(keep))
 	for i, row := range keep {
@@ -628,21 +565,16 @@ func (m *incMerger) emit(ctx context.Context) error {
 		}}
 	}
 	m.rows += int64(len(keep))
-	for len(events) > m.s.cfg.MaxBatch {
-		end := m.last
-		end.Incremental = m.st.encode()
-		if err := m.send(ctx, binlog.Batch{Events: events[:m.s.cfg.MaxBatch:m.s.cfg.MaxBatch], End: end}); err != nil {
+	for len(events) > m.cfg.MaxBatch {
+		if err := m.l.send(ctx, binlog.Batch{Events: events[:m.cfg.MaxBatch:m.cfg.MaxBatch], End: m.l.end()}); err != nil {
 			return err
 		}
-		events = events[m.s.cfg.MaxBatch:]
+		events = events[m.cfg.MaxBatch:]
 	}
 	m.st.Progress = ch.Progress.Encode()
-	end := m.last
-	end.Incremental = m.st.encode()
-	if err := m.send(ctx, binlog.Batch{Events: events, End: end}); err != nil {
+	if err := m.l.send(ctx, binlog.Batch{Events: events, End: m.l.end()}); err != nil {
 		return err
 	}
-	m.last = end
 	if ch.TableLast {
 		m.log.Info("incremental snapshot: table complete", "table", ch.Table.ID())
 	}
@@ -651,21 +583,6 @@ func (m *incMerger) emit(ctx context.Context) error {
 
 // sendState hands out an empty batch carrying the current state, so that
 // it is stored even when the stream is idle.
-func (m *incMerger) sendState(ctx context.Context) error {
-	end := m.last
-	end.Incremental = m.st.encode()
-	if err := m.send(ctx, binlog.Batch{End: end}); err != nil {
-		return err
-	}
-	m.last = end
-	return nil
-}
-
-func (m *incMerger) send(ctx context.Context, b binlog.Batch) error {
-	select {
-	case m.out <- b:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func (m *incSnap) sendState(ctx context.Context) error {
+	return m.l.send(ctx, binlog.Batch{End: m.l.end()})
 }

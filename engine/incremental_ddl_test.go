@@ -16,10 +16,17 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-// feedSource is a Source whose batches the test hands in.
-type feedSource struct{ feed chan binlog.Batch }
+// feedSource is a Source whose batches the test hands in; with no stored
+// position it starts at start.
+type feedSource struct {
+	feed  chan binlog.Batch
+	start offsets.Position
+}
 
 func (f *feedSource) Start(_ context.Context, p offsets.Position) (offsets.Position, error) {
+	if p.IsZero() {
+		return f.start, nil
+	}
 	return p, nil
 }
 
@@ -69,7 +76,7 @@ func TestSignal_DDLDuringIncrementalSnapshot(t *testing.T) {
 	start := offsets.Position{File: master[0][0], Pos: 4} // before every watermark: no chunk is due until the DDL batch
 
 	feed := &feedSource{feed: make(chan binlog.Batch)}
-	src := WithSignals(feed, SignalConfig{
+	sig := &SignalConfig{
 		Kafka: func(ctx context.Context, _ int64, out chan<- Signal) error {
 			select {
 			case out <- Signal{ID: "1", Type: "execute-snapshot", Data: `{"data-collections":["` + db + `.t"]}`, KafkaOffset: 0}:
@@ -83,12 +90,12 @@ func TestSignal_DDLDuringIncrementalSnapshot(t *testing.T) {
 		// The first chunk goes out when it waited this long; the rest wait
 		// for the DDL batch, which the test hands in within this time.
 		HighWaitLimit: 2 * time.Second,
-	})
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	out := make(chan binlog.Batch, 4)
 	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx, start, out) }()
+	go func() { errc <- runLoop(ctx, Config{Signals: sig}, feed, start, out) }()
 	defer func() {
 		cancel()
 		if err := <-errc; err != nil && ctx.Err() == nil {

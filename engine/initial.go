@@ -9,11 +9,11 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-// withSnapshot wraps the binlog source with the initial snapshot for the
-// snapshot modes that read data (initial, initial_only, when_needed,
-// always, configuration_based with snapshot.data); no_data, never and
-// recovery stream only.
-func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (Source, error) {
+// snapshotConfig is the initial snapshot for the snapshot modes that read
+// data (initial, initial_only, when_needed, always, configuration_based
+// with snapshot.data); nil for no_data, never and recovery, which stream
+// only.
+func snapshotConfig(cfg *config.Config, cat snapshot.Catalog, obs *metrics.Snapshot, log *slog.Logger) (*SnapshotConfig, error) {
 	plan := cfg.Plan()
 	var mode SnapshotMode
 	switch plan.Data {
@@ -28,16 +28,16 @@ func withSnapshot(cfg *config.Config, src Source, cat snapshot.Catalog, obs *met
 		mode = SnapshotWhenNeeded
 	default:
 		obs.Skipped()
-		return src, nil
+		return nil, nil
 	}
 	snap, err := snapshot.New(SnapshotReader(cfg, log.With("component", "snapshot")))
 	if err != nil {
 		return nil, err
 	}
-	return WithSnapshot(src, SnapshotConfig{
+	return &SnapshotConfig{
 		Mode: mode, StopAfter: !plan.Stream, Catalog: cat, Snapshotter: snap, MaxBatch: cfg.MaxBatchSize,
 		Logger: log.With("component", "snapshot"), Observer: obs, ProgressInterval: progressInterval(cfg),
-	}), nil
+	}, nil
 }
 
 // SnapshotReader is the chunk reader's setting cfg describes (connection,

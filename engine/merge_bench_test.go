@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -65,7 +64,7 @@ func (bm *benchMerge) round(b *testing.B, base uint64, chunks chan<- *snapshot.C
 	}
 }
 
-// BenchmarkMerge_Initial drives the initial snapshot's merge loop: stream
+// BenchmarkMerge_Initial drives the source loop with an initial snapshot: stream
 // batches forwarded, chunks filtered and emitted as "r" events.
 func BenchmarkMerge_Initial(b *testing.B) {
 	bm := newBenchMerge()
@@ -74,17 +73,15 @@ func BenchmarkMerge_Initial(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := offsets.Position{File: "bin.000001", Pos: 4}
-	src := &snapshotSource{cfg: SnapshotConfig{MaxBatch: 2048, HighWaitLimit: time.Hour, Now: time.Now, Observer: nopSnapshotObserver{}}}
-	m := &merger{s: src, snap: snap, tables: []*schema.Table{bm.tbl}, log: slog.New(slog.DiscardHandler),
-		merge: snapshot.NewMerge(start), last: start, snapPos: start, began: time.Now()}
 	bin := make(chan binlog.Batch)
 	chunks := make(chan *snapshot.Chunk)
 	out := make(chan binlog.Batch, 4)
-	m.out = out
-	m.cur = &snapRun{chunks: chunks, errc: stopped(), cancel: func() { close(chunks) }}
+	l := newTestLoop(start, out)
+	l.withInitial(SnapshotConfig{MaxBatch: 2048, HighWaitLimit: time.Hour}, snap, []*schema.Table{bm.tbl},
+		chunks, stopped(), func() { close(chunks) })
 	ctx, cancel := context.WithCancel(b.Context())
 	errc := make(chan error, 1)
-	go func() { errc <- m.run(ctx, bin, func() {}) }()
+	go func() { errc <- l.loop(ctx, bin) }()
 	b.ReportAllocs()
 	base := uint64(100)
 	for b.Loop() {
@@ -96,8 +93,8 @@ func BenchmarkMerge_Initial(b *testing.B) {
 	<-errc
 }
 
-// BenchmarkMerge_Incremental drives the incremental snapshot's merge loop
-// the same way.
+// BenchmarkMerge_Incremental drives the source loop with an incremental
+// snapshot the same way.
 func BenchmarkMerge_Incremental(b *testing.B) {
 	bm := newBenchMerge()
 	snap, err := snapshot.New(snapshot.Config{})
@@ -105,17 +102,15 @@ func BenchmarkMerge_Incremental(b *testing.B) {
 		b.Fatal(err)
 	}
 	start := offsets.Position{File: "bin.000001", Pos: 4}
-	src := &signalSource{cfg: SignalConfig{MaxBatch: 2048, HighWaitLimit: time.Hour, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}}
 	bin := make(chan binlog.Batch)
 	chunks := make(chan *snapshot.Chunk)
 	out := make(chan binlog.Batch, 4)
-	m := &incMerger{s: src, out: out, st: incState{Tables: []string{"db.t"}}, last: start, window: start,
-		merge: snapshot.NewMerge(start), log: src.cfg.Logger, snap: snap, tables: []*schema.Table{bm.tbl}}
-	m.merge.Begin(m.tables, snap)
-	m.run = &snapRun{chunks: chunks, errc: stopped(), cancel: func() { close(chunks) }}
+	l := newTestLoop(start, out)
+	l.withIncremental(SignalConfig{MaxBatch: 2048, HighWaitLimit: time.Hour}, snap, []*schema.Table{bm.tbl},
+		chunks, stopped(), func() { close(chunks) })
 	ctx, cancel := context.WithCancel(b.Context())
 	errc := make(chan error, 1)
-	go func() { errc <- m.loop(ctx, bin, nil) }()
+	go func() { errc <- l.loop(ctx, bin) }()
 	b.ReportAllocs()
 	base := uint64(100)
 	for b.Loop() {

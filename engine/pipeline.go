@@ -29,7 +29,7 @@ type Options struct {
 }
 
 // Pipeline is the pipeline New assembled from a configuration: source
-// (binlog, initial snapshot, signals), sink, offsets store, schema history,
+// (binlog; the initial snapshot and signals run in Run's source loop), sink, offsets store, schema history,
 // heartbeats, health checks and the metrics endpoint. Run it once.
 type Pipeline struct {
 	cfg  *config.Config
@@ -132,11 +132,11 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 		}
 		src = &binlog.ArchiveSource{Reader: reader, Archive: a, Check: serverCheck(cfg), Logger: log.With("component", "binlog")}
 	}
-	src, err = withSnapshot(cfg, src, loader, stream.Snapshot(), log)
+	p.src = src
+	snapCfg, err := snapshotConfig(cfg, loader, stream.Snapshot(), log)
 	if err != nil {
 		return p, err
 	}
-	p.src = withSignals(cfg, src, loader, filter, log)
 
 	snk, err := newSink(cfg, o, kafkaMetrics(reg))
 	if err != nil {
@@ -173,6 +173,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 		SchemaChanges:     schemaChangeSink(cfg, snk),
 		Transactions:      txs,
 		TxMetadata:        txMeta,
+		Snapshot:          snapCfg,
+		Signals:           signalConfig(cfg, loader, filter, log),
 	}
 	return p, nil
 }

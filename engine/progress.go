@@ -17,7 +17,7 @@ const DefaultProgressInterval = 30 * time.Second
 // progress follows the rows and chunks a snapshot read per table and logs
 // one INFO line per table at most every interval (rows of the estimated
 // total, rate, ETA, chunks), and the totals when the table is done. It is
-// owned by the merger's loop: no locks.
+// owned by the source loop: no locks.
 type progress struct {
 	log      *slog.Logger
 	interval time.Duration // <= 0: no progress lines (the totals still)

@@ -16,13 +16,13 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-// withSignals wraps src with ad-hoc incremental snapshots when a signal
-// channel is enabled (signal.data.collection, or kafka in
-// signal.enabled.channels).
-func withSignals(cfg *config.Config, src Source, cat snapshot.Catalog, filter *schema.Filter, log *slog.Logger) Source {
+// signalConfig is the ad-hoc incremental snapshots when a signal channel
+// is enabled (signal.data.collection, or kafka in
+// signal.enabled.channels); nil otherwise.
+func signalConfig(cfg *config.Config, cat snapshot.Catalog, filter *schema.Filter, log *slog.Logger) *SignalConfig {
 	sc := cfg.Signal
 	if !sc.Source && !sc.Kafka {
-		return src
+		return nil
 	}
 	scfg := SignalConfig{
 		Catalog:  cat,
@@ -45,7 +45,7 @@ func withSignals(cfg *config.Config, src Source, cat snapshot.Catalog, filter *s
 		}
 		scfg.Kafka = kafkaSignals(cfg, brokers, sc.KafkaTopic, cfg.TopicPrefix, log.With("component", "signals"))
 	}
-	return WithSignals(src, scfg)
+	return &scfg
 }
 
 // withSignalTable adds the signal table to a non-empty table.include.list:

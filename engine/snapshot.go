@@ -2,13 +2,10 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/event"
@@ -98,14 +95,31 @@ type SnapshotObserver interface {
 	Aborted()
 }
 
-// SnapshotConfig configures WithSnapshot.
+// Snapshotter is what the engine needs of a chunk reader
+// (snapshot.Snapshotter): Run reads tables' chunks in order and blocks
+// until it sent the last one, ctx ended or a read failed; it does not close
+// out. Floor is the merge rule's pruning bound (snapshot.Floorer).
+type Snapshotter interface {
+	Run(ctx context.Context, tables []*schema.Table, from snapshot.Progress, start offsets.Position, out chan<- *snapshot.Chunk) error
+	Floor() (offsets.Position, bool)
+	// EstimateRows returns the server's row estimate per "db.table".
+	EstimateRows(ctx context.Context, tables []*schema.Table) (map[string]int64, error)
+	// BinlogAvailable reports whether the server still has binlog file.
+	BinlogAvailable(ctx context.Context, file string) (bool, error)
+}
+
+var _ Snapshotter = (*snapshot.Snapshotter)(nil)
+
+// SnapshotConfig configures the initial snapshot (Config.Snapshot): the
+// source loop runs it, merged with the stream as described above, when the
+// position says one is due.
 type SnapshotConfig struct {
 	Mode SnapshotMode
 	// StopAfter ends the run once the snapshot is complete, without
 	// streaming (implied by SnapshotInitialOnly).
 	StopAfter   bool
 	Catalog     snapshot.Catalog
-	Snapshotter *snapshot.Snapshotter
+	Snapshotter Snapshotter
 	// MaxBatch bounds the events per batch of snapshot rows. Default 2048.
 	MaxBatch int
 	Logger   *slog.Logger
@@ -128,9 +142,10 @@ type SnapshotConfig struct {
 	ProgressInterval time.Duration
 }
 
-// WithSnapshot returns a Source that runs the initial snapshot, merged with
-// src's stream as described above, when the position says one is due.
-func WithSnapshot(src Source, cfg SnapshotConfig) Source {
+// snapshotInitial is offsets.Position.Snapshot while the initial snapshot runs.
+const snapshotInitial = "INITIAL"
+
+func (cfg *SnapshotConfig) setDefaults() {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 2048
 	}
@@ -149,84 +164,91 @@ func WithSnapshot(src Source, cfg SnapshotConfig) Source {
 	if cfg.ProgressInterval == 0 {
 		cfg.ProgressInterval = DefaultProgressInterval
 	}
-	return &snapshotSource{inner: src, cfg: cfg}
 }
 
-type snapshotSource struct {
-	inner Source
-	cfg   SnapshotConfig
+// initialSnap is the initial snapshot's state in the source loop: its
+// chunks go through the merge rule (snapshot.Merge), and the loop hands
+// out the surviving rows with the snapshot's markers and offsets. It owns
+// no goroutine but its chunk reader's (cur).
+type initialSnap struct {
+	l      *sourceLoop
+	cfg    SnapshotConfig
+	snap   Snapshotter
+	tables []*schema.Table
+	log    *slog.Logger
+	merge  *snapshot.Merge // the merge rule; its Position is the stream's
+	wait   *highWait
+
+	from      snapshot.Progress // where the first chunk reader starts
+	progress  string            // progress after the last emitted chunk
+	done      bool              // the last chunk was emitted
+	firstDone bool              // the snapshot's first row was emitted (or before a restart)
+	snapPos   offsets.Position  // source.file/pos of snapshot rows; the first Window
+	began     time.Time
+
+	rows      int64
+	dropped   int64
+	keep      [][]event.Value // Take's buffer
+	lastTable *schema.Table
+	cur       *snapRun // the chunk reader, nil once it finished
+	restarts  int      // restarts after read failures
+	prg       *progress
+	chunks    int64 // chunks emitted
 }
 
-// snapshotInitial is offsets.Position.Snapshot while the initial snapshot runs.
-const snapshotInitial = "INITIAL"
-
-// Start resolves the stream's start; with no stored position it marks the
-// start as a snapshot to run.
-func (s *snapshotSource) Start(ctx context.Context, pos offsets.Position) (offsets.Position, error) {
-	fresh := pos.IsZero()
-	p, err := s.inner.Start(ctx, pos)
-	if err != nil {
-		return p, err
-	}
-	if fresh {
-		p.Snapshot, p.SnapshotProgress = snapshotInitial, ""
-	}
-	return p, nil
-}
-
-// Run streams from start; when start says a snapshot runs (or the mode is
-// always), it runs the snapshot merged into the stream first.
-func (s *snapshotSource) Run(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
-	log := s.cfg.Logger
-	if start.Snapshot != snapshotInitial && s.cfg.Mode == SnapshotWhenNeeded && start.File != "" {
-		ok, err := s.cfg.Snapshotter.BinlogAvailable(ctx, start.File)
+// newInitialSnap decides from the stored start and the mode whether an
+// initial snapshot runs (nil: none) and whether the stream runs at all
+// (initial_only after a completed snapshot: no), and returns the position
+// streaming starts from (a new one for always and when_needed).
+func newInitialSnap(ctx context.Context, l *sourceLoop, cfg SnapshotConfig, start offsets.Position) (
+	_ *initialSnap, _ offsets.Position, stream bool, _ error) {
+	cfg.setDefaults()
+	log := cfg.Logger
+	if start.Snapshot != snapshotInitial && cfg.Mode == SnapshotWhenNeeded && start.File != "" {
+		ok, err := cfg.Snapshotter.BinlogAvailable(ctx, start.File)
 		if err != nil {
-			return fmt.Errorf("snapshot.mode=when_needed: %w", err)
+			return nil, start, false, fmt.Errorf("snapshot.mode=when_needed: %w", err)
 		}
 		if !ok {
 			log.Warn("snapshot.mode=when_needed: the stored position's binlog is no longer on the server; taking a new snapshot",
 				"position", start.String())
-			p, err := s.inner.Start(ctx, offsets.Position{})
+			p, err := l.src.Start(ctx, offsets.Position{})
 			if err != nil {
-				return err
+				return nil, start, false, err
 			}
 			start = p
 			start.Snapshot = snapshotInitial
 		}
 	}
 	if start.Snapshot != snapshotInitial {
-		switch s.cfg.Mode {
+		switch cfg.Mode {
 		case SnapshotAlways:
-			p, err := s.inner.Start(ctx, offsets.Position{})
+			p, err := l.src.Start(ctx, offsets.Position{})
 			if err != nil {
-				return err
+				return nil, start, false, err
 			}
 			log.Info("snapshot.mode=always: snapshotting again", "position", p.String())
 			start = p
 			start.Snapshot = snapshotInitial
 		case SnapshotInitialOnly:
 			log.Info("snapshot.mode=initial_only: the snapshot is complete, not streaming")
-			return nil
+			return nil, start, false, nil
 		default:
 			start.Snapshot, start.SnapshotProgress = "", ""
-			return s.inner.Run(ctx, start, out)
+			return nil, start, true, nil
 		}
 	}
-	return s.runSnapshot(ctx, start, out)
-}
 
-func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position, out chan<- binlog.Batch) error {
-	log := s.cfg.Logger
 	prog, err := snapshot.DecodeProgress(start.SnapshotProgress)
 	if err != nil {
-		return fmt.Errorf("stored offset: %w", err)
+		return nil, start, false, fmt.Errorf("stored offset: %w", err)
 	}
-	tables, err := snapshot.CapturedTables(ctx, s.cfg.Catalog)
+	tables, err := snapshot.CapturedTables(ctx, cfg.Catalog)
 	if err != nil {
-		return fmt.Errorf("list captured tables: %w", err)
+		return nil, start, false, fmt.Errorf("list captured tables: %w", err)
 	}
 	streamStart := start
-	streamStart.Snapshot, streamStart.SnapshotProgress = "", ""
+	streamStart.Snapshot, streamStart.SnapshotProgress, streamStart.Incremental = "", "", ""
 	if prog.IsZero() {
 		log.Info("initial snapshot started: no locks are taken (snapshot.locking.mode makes no difference)",
 			"tables", len(tables), "position", streamStart.String())
@@ -238,80 +260,51 @@ func (s *snapshotSource) runSnapshot(ctx context.Context, start offsets.Position
 	for i, t := range tables {
 		ids[i] = t.ID()
 	}
-	s.cfg.Observer.Started(ids)
-	prg := newProgress(log, s.cfg.ProgressInterval, s.cfg.Now)
-	if est, err := s.cfg.Snapshotter.EstimateRows(ctx, tables); err != nil {
+	cfg.Observer.Started(ids)
+	prg := newProgress(log, cfg.ProgressInterval, cfg.Now)
+	if est, err := cfg.Snapshotter.EstimateRows(ctx, tables); err != nil {
 		log.Warn("could not read the tables' row estimates: progress lines show no total or ETA", "err", err)
 	} else {
 		prg.estimate(est)
 		for id, n := range est {
-			s.cfg.Observer.RowsEstimated(id, n)
+			cfg.Observer.RowsEstimated(id, n)
 		}
 	}
-
-	g, gctx := errgroup.WithContext(ctx)
-	streamCtx, stopStream := context.WithCancel(gctx)
-	defer stopStream()
-	bin := make(chan binlog.Batch, 4)
-	g.Go(func() error {
-		defer close(bin)
-		return s.inner.Run(streamCtx, streamStart, bin)
-	})
-	m := &merger{
-		s: s, out: out, snap: s.cfg.Snapshotter, tables: tables, log: log,
-		merge: snapshot.NewMerge(streamStart), last: start, progress: start.SnapshotProgress,
-		firstDone: !prog.IsZero(), snapPos: streamStart, began: s.cfg.Now(), prg: prg,
+	s := &initialSnap{
+		l: l, cfg: cfg, snap: cfg.Snapshotter, tables: tables, log: log,
+		merge: snapshot.NewMerge(streamStart), wait: newHighWait(cfg.HighWaitLimit),
+		from: prog, progress: start.SnapshotProgress, firstDone: !prog.IsZero(), snapPos: streamStart,
+		began: cfg.Now(), prg: prg,
 	}
-	g.Go(func() error {
-		m.cur = m.startSnap(gctx, prog, streamStart)
-		err := m.run(gctx, bin, stopStream)
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	})
-	err = g.Wait()
-	if !m.done {
-		s.cfg.Observer.Aborted()
-	}
-	return err
+	return s, start, true, nil
 }
 
-// merger runs the initial snapshot's chunks through the merge rule
-// (snapshot.Merge) and hands out the stream's batches and the surviving
-// rows, with the snapshot's markers and offsets.
-type merger struct {
-	s      *snapshotSource
-	out    chan<- binlog.Batch
-	snap   *snapshot.Snapshotter
-	tables []*schema.Table
-	log    *slog.Logger
-	merge  *snapshot.Merge // the merge rule; its Position is the stream's
+// begin starts the chunk reader; the stream starts at snapPos.
+func (s *initialSnap) begin() {
+	if len(s.tables) > 0 {
+		s.lastTable = s.tables[len(s.tables)-1]
+	}
+	s.merge.Begin(s.tables, s.snap)
+	s.cur = startRun(s.l.chunkCtx, s.snap, s.tables, s.from, s.snapPos)
+}
 
-	last      offsets.Position // End of the last batch handed out (stream part)
-	progress  string           // progress after the last emitted chunk
-	done      bool             // the last chunk was emitted
-	firstDone bool             // the snapshot's first row was emitted (or before a restart)
-	snapPos   offsets.Position // source.file/pos of snapshot rows
-	began     time.Time
-
-	rows      int64
-	dropped   int64
-	keep      [][]event.Value // Take's buffer
-	lastTable *schema.Table
-	cur       *snapRun // the chunk reader, nil once it finished
-	ddl       bool     // a captured table changed: restart the reader
-	restarts  int      // restarts after read failures
-	prg       *progress
-	chunks    int64 // chunks emitted
+// halt stops the chunk reader and drops the held chunk: a stop or a
+// failure; the chunks not emitted are read again after a restart.
+func (s *initialSnap) halt() {
+	s.merge.Discard()
+	s.wait.stop()
+	if s.cur != nil {
+		s.cur.stop()
+		s.cur = nil
+	}
 }
 
 // definitionsChanged reports whether a captured table's columns or key
 // differ from those the snapshot reads with.
-func (m *merger) definitionsChanged(ctx context.Context) bool {
-	invalidate(m.s.cfg.Catalog)
-	now, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
-	return err == nil && snapshot.Redefined(m.tables, now)
+func (s *initialSnap) definitionsChanged(ctx context.Context) bool {
+	invalidate(s.cfg.Catalog)
+	now, err := snapshot.CapturedTables(ctx, s.cfg.Catalog)
+	return err == nil && snapshot.Redefined(s.tables, now)
 }
 
 // invalidate drops the definitions a caching catalog (schema.Loader) holds,
@@ -322,176 +315,81 @@ func invalidate(cat snapshot.Catalog) {
 	}
 }
 
-// snapRun is one Snapshotter.Run in the background.
-type snapRun struct {
-	chunks chan *snapshot.Chunk
-	errc   chan error // Run's result, sent after chunks is closed
-	cancel context.CancelFunc
-}
-
-// startSnap starts reading chunks after from; start is the first Window.
-func (m *merger) startSnap(ctx context.Context, from snapshot.Progress, start offsets.Position) *snapRun {
-	sctx, cancel := context.WithCancel(ctx)
-	r := &snapRun{chunks: make(chan *snapshot.Chunk, 1), errc: make(chan error, 1), cancel: cancel}
-	tables := m.tables
-	go func() {
-		err := m.snap.Run(sctx, tables, from, start, r.chunks)
-		close(r.chunks)
-		r.errc <- err
-	}()
-	return r
-}
-
-// stop cancels the run, releases what it still hands out and waits for it.
-func (r *snapRun) stop() {
-	r.cancel()
-	for ch := range r.chunks {
-		ch.Release()
-	}
-	<-r.errc
-}
-
 // restart rereads the captured tables' definitions after a DDL statement
 // changed one of them mid-snapshot and continues after the last emitted
 // chunk: chunks read with the old definition are dropped unread.
-func (m *merger) restart(ctx context.Context) error {
-	if m.cur != nil {
-		m.cur.stop()
-		m.cur = nil
+func (s *initialSnap) restart(ctx context.Context) error {
+	if s.cur != nil {
+		s.cur.stop()
+		s.cur = nil
 	}
-	m.merge.Discard()
-	invalidate(m.s.cfg.Catalog)
-	tables, err := snapshot.CapturedTables(ctx, m.s.cfg.Catalog)
+	s.merge.Discard()
+	invalidate(s.cfg.Catalog)
+	tables, err := snapshot.CapturedTables(ctx, s.cfg.Catalog)
 	if err != nil {
 		return fmt.Errorf("list captured tables: %w", err)
 	}
-	from, err := snapshot.DecodeProgress(m.progress)
+	from, err := snapshot.DecodeProgress(s.progress)
 	if err != nil {
 		return err
 	}
-	m.tables, m.lastTable = tables, nil
+	s.tables, s.lastTable = tables, nil
 	if len(tables) > 0 {
-		m.lastTable = tables[len(tables)-1]
+		s.lastTable = tables[len(tables)-1]
 	}
-	m.merge.Begin(tables, m.snap)
-	m.log.Info("a captured table changed during the snapshot: continuing with its new definition",
-		"after", m.progress, "position", m.merge.Position().String())
-	m.cur = m.startSnap(ctx, from, m.merge.Position())
+	s.merge.Begin(tables, s.snap)
+	s.log.Info("a captured table changed during the snapshot: continuing with its new definition",
+		"after", s.progress, "position", s.merge.Position().String())
+	s.cur = startRun(s.l.chunkCtx, s.snap, tables, from, s.merge.Position())
 	return nil
 }
 
-func (m *merger) run(ctx context.Context, bin <-chan binlog.Batch, stopStream func()) error {
-	defer func() {
-		m.merge.Discard()
-		if m.cur != nil {
-			m.cur.stop()
-		}
-	}()
-	if len(m.tables) > 0 {
-		m.lastTable = m.tables[len(m.tables)-1]
+// onChunk takes the chunk reader's next chunk (ok false: it ended).
+func (s *initialSnap) onChunk(ctx context.Context, ch *snapshot.Chunk, ok bool) error {
+	if ok {
+		s.merge.Hold(ch)
+		s.wait.arm()
+		return nil
 	}
-	m.merge.Begin(m.tables, m.snap)
-	wait := newHighWait(m.s.cfg.HighWaitLimit)
-	defer wait.stop()
-	for {
-		if m.ddl {
-			m.ddl = false
-			if m.cur != nil && !m.done {
-				if err := m.restart(ctx); err != nil {
-					return err
-				}
-			}
-		}
-		if ok, late := wait.release(m.merge); ok {
-			if late {
-				m.log.Debug("stream did not pass a chunk's high watermark: emitting it at the stream's position",
-					"high", m.merge.Held().High.String(), "stream", m.merge.Position().String())
-			}
-			if err := m.emit(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		var chunkCh chan *snapshot.Chunk
-		if m.cur != nil && m.merge.Held() == nil {
-			chunkCh = m.cur.chunks
-		}
-		select {
-		case b, ok := <-bin:
-			if !ok {
-				return nil // the stream stopped: ctx ended, or its error is in the group
-			}
-			if err := m.stream(ctx, b); err != nil {
-				return err
-			}
-			if m.merge.Held() != nil {
-				wait.arm()
-			}
-		case ch, ok := <-chunkCh:
-			if !ok {
-				readErr := <-m.cur.errc
-				m.cur = nil
-				retried, err := readEnded(ctx, "snapshot", readErr, &m.restarts, m.definitionsChanged, func(ctx context.Context) error {
-					m.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
-					return m.restart(ctx)
-				})
-				if err != nil {
-					return err
-				}
-				if retried {
-					continue
-				}
-				if !m.done {
-					// No tables, or every table was done before a restart.
-					if err := m.finish(ctx); err != nil {
-						return err
-					}
-				}
-				if m.s.cfg.Mode == SnapshotInitialOnly || m.s.cfg.StopAfter {
-					m.log.Info("snapshot complete; the snapshot mode does not stream, stopping", "mode", string(m.s.cfg.Mode))
-					stopStream()
-				}
-				continue
-			}
-			m.merge.Hold(ch)
-			wait.arm()
-		case <-wait.C():
-			wait.fired(m.merge)
-		case <-ctx.Done():
-			return ctx.Err()
+	readErr := <-s.cur.errc
+	s.cur = nil
+	retried, err := readEnded(ctx, "snapshot", readErr, &s.restarts, s.definitionsChanged, func(ctx context.Context) error {
+		s.log.Warn("snapshot read failed after a table definition changed: continuing with the new definition", "error", readErr)
+		return s.restart(ctx)
+	})
+	if err != nil || retried {
+		return err
+	}
+	if !s.done {
+		// No tables, or every table was done before a restart.
+		if err := s.finish(ctx); err != nil {
+			return err
 		}
 	}
-}
-
-// stream records the keys a batch changes and forwards it.
-func (m *merger) stream(ctx context.Context, b binlog.Batch) error {
-	if m.merge.Stream(b.Events, b.Schema, b.End) {
-		m.ddl = true
+	if s.cfg.Mode == SnapshotInitialOnly || s.cfg.StopAfter {
+		s.log.Info("snapshot complete; the snapshot mode does not stream, stopping", "mode", string(s.cfg.Mode))
+		s.l.stopStream()
 	}
-	m.last = b.End
-	if !m.done {
-		b.End.Snapshot, b.End.SnapshotProgress = snapshotInitial, m.progress
-	}
-	return m.send(ctx, b)
+	return nil
 }
 
 // emit takes the held chunk's rows that the stream did not overtake and
 // hands them out as "r" events with Debezium's source.snapshot markers
 // (DEBEZIUM-REFERENCE §2.6).
-func (m *merger) emit(ctx context.Context) error {
-	ch, keep := m.merge.Take(m.keep)
+func (s *initialSnap) emit(ctx context.Context) error {
+	ch, keep := s.merge.Take(s.keep)
 	defer ch.Release()
-	m.keep = keep[:0]
-	m.dropped += m.merge.Dropped()
-	final := ch.TableLast && ch.Table == m.lastTable
-	tsUs := m.s.cfg.Now().UnixMicro()
+	s.keep = keep[:0]
+	s.dropped += s.merge.Dropped()
+	final := ch.TableLast && ch.Table == s.lastTable
+	tsUs := s.cfg.Now().UnixMicro()
 	events := make([]event.ChangeEvent, len(keep))
 	for i, row := range keep {
 		mark := "true"
 		switch {
 		case final && i == len(keep)-1:
 			mark = "last"
-		case !m.firstDone && i == 0:
+		case !s.firstDone && i == 0:
 			mark = "first"
 		case ch.TableLast && i == len(keep)-1:
 			mark = "last_in_data_collection"
@@ -499,80 +397,69 @@ func (m *merger) emit(ctx context.Context) error {
 			mark = "first_in_data_collection"
 		}
 		events[i] = event.ChangeEvent{Op: event.OpRead, Table: ch.Table, After: row, Source: event.Source{
-			TsUs: tsUs, Snapshot: mark, File: m.snapPos.File, Pos: m.snapPos.Pos, Thread: -1,
+			TsUs: tsUs, Snapshot: mark, File: s.snapPos.File, Pos: s.snapPos.Pos, Thread: -1,
 		}}
 	}
 	if len(keep) > 0 {
-		m.firstDone = true
+		s.firstDone = true
 	}
-	m.rows += int64(len(keep))
-	obs := m.s.cfg.Observer
+	s.rows += int64(len(keep))
+	obs := s.cfg.Observer
 	obs.RowsScanned(ch.Table.ID(), len(ch.Rows))
 	obs.ChunkCompleted(ch.Table.ID())
-	m.chunks++
-	if m.prg != nil {
-		m.prg.chunk(ctx, ch.Table, len(ch.Rows))
+	s.chunks++
+	if s.prg != nil {
+		s.prg.chunk(ctx, ch.Table, len(ch.Rows))
 	}
 	// Every batch but the chunk's last keeps the previous progress: a
 	// chunk counts as done only when all of its rows are acknowledged.
-	for len(events) > m.s.cfg.MaxBatch {
-		end := m.last
-		end.Snapshot, end.SnapshotProgress = snapshotInitial, m.progress
-		if err := m.send(ctx, binlog.Batch{Events: events[:m.s.cfg.MaxBatch:m.s.cfg.MaxBatch], End: end}); err != nil {
+	for len(events) > s.cfg.MaxBatch {
+		if err := s.l.send(ctx, binlog.Batch{Events: events[:s.cfg.MaxBatch:s.cfg.MaxBatch], End: s.l.end()}); err != nil {
 			return err
 		}
-		events = events[m.s.cfg.MaxBatch:]
+		events = events[s.cfg.MaxBatch:]
 	}
-	m.progress = ch.Progress.Encode()
-	end := m.last
-	end.Snapshot, end.SnapshotProgress = snapshotInitial, m.progress
+	s.progress = ch.Progress.Encode()
+	end := s.l.end()
 	if final {
 		end.Snapshot, end.SnapshotProgress = "", ""
 	}
-	if err := m.send(ctx, binlog.Batch{Events: events, End: end}); err != nil {
+	if err := s.l.send(ctx, binlog.Batch{Events: events, End: end}); err != nil {
 		return err
 	}
 	if ch.TableLast {
 		obs.TableCompleted(ch.Table.ID())
-		if m.prg != nil {
-			m.prg.tableDone(ctx, ch.Table)
+		if s.prg != nil {
+			s.prg.tableDone(ctx, ch.Table)
 		} else {
-			m.log.Info("table snapshot complete", "table", ch.Table.ID())
+			s.log.Info("table snapshot complete", "table", ch.Table.ID())
 		}
 	}
 	if final {
-		m.complete()
+		s.complete()
 	}
 	return nil
 }
 
 // finish ends a snapshot that had no chunk left to emit.
-func (m *merger) finish(ctx context.Context) error {
-	end := m.last
+func (s *initialSnap) finish(ctx context.Context) error {
+	end := s.l.end()
 	end.Snapshot, end.SnapshotProgress = "", ""
-	if err := m.send(ctx, binlog.Batch{End: end}); err != nil {
+	if err := s.l.send(ctx, binlog.Batch{End: end}); err != nil {
 		return err
 	}
-	m.complete()
+	s.complete()
 	return nil
 }
 
-func (m *merger) complete() {
-	m.done = true
-	m.s.cfg.Observer.Completed()
-	m.merge.End()
-	took := m.s.cfg.Now().Sub(m.began)
-	m.log.Info("initial snapshot complete", "rows", m.rows, "rows_superseded_by_stream", m.dropped,
-		"chunks", m.chunks, "rows_per_sec", math.Round(ratePerSec(m.rows, took)), "took", took.Round(time.Millisecond))
-}
-
-func (m *merger) send(ctx context.Context, b binlog.Batch) error {
-	select {
-	case m.out <- b:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func (s *initialSnap) complete() {
+	s.done = true
+	s.cfg.Observer.Completed()
+	s.merge.End()
+	s.wait.stop()
+	took := s.cfg.Now().Sub(s.began)
+	s.log.Info("initial snapshot complete", "rows", s.rows, "rows_superseded_by_stream", s.dropped,
+		"chunks", s.chunks, "rows_per_sec", math.Round(ratePerSec(s.rows, took)), "took", took.Round(time.Millisecond))
 }
 
 type nopSnapshotObserver struct{}

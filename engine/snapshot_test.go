@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/snapshot"
 )
 
-// TestMerger_Reconciles drives the merger with scripted stream batches and
+// TestMerger_Reconciles drives the source loop's initial snapshot with scripted stream batches and
 // chunks: a row changed in the stream at or after the chunk's window is
 // dropped, a chunk waits for the stream to pass its high watermark (or for
 // HighWaitLimit), markers follow Debezium, progress rides on the positions,
@@ -29,14 +28,14 @@ func TestMerger_Reconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &snapshotSource{cfg: SnapshotConfig{MaxBatch: 2, HighWaitLimit: 20 * time.Millisecond, Now: time.Now, Observer: nopSnapshotObserver{}}}
 	start := pos(4)
-	m := &merger{s: src, snap: snap, tables: []*schema.Table{tbl}, log: slog.New(slog.DiscardHandler),
-		merge: snapshot.NewMerge(start), last: start, snapPos: start, began: time.Now()}
-	bin := make(chan binlog.Batch)
-	chunks := make(chan *snapshot.Chunk)
 	out := make(chan binlog.Batch)
-	m.out = out
+	chunks := make(chan *snapshot.Chunk)
+	snapErr := make(chan error, 1)
+	l := newTestLoop(start, out)
+	m := l.withInitial(SnapshotConfig{MaxBatch: 2, HighWaitLimit: 20 * time.Millisecond}, snap, []*schema.Table{tbl},
+		chunks, snapErr, func() {})
+	bin := make(chan binlog.Batch)
 	next := func() string {
 		b := <-out
 		s := fmt.Sprintf("end=%d snap=%s prog=%s:", b.End.Pos, b.End.Snapshot, b.End.SnapshotProgress)
@@ -49,12 +48,10 @@ func TestMerger_Reconciles(t *testing.T) {
 		return s
 	}
 	var got []string
-	snapErr := make(chan error, 1)
-	m.cur = &snapRun{chunks: chunks, errc: snapErr, cancel: func() {}}
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	go func() { errc <- m.run(ctx, bin, func() {}) }()
+	go func() { errc <- l.loop(ctx, bin) }()
 
 	update := func(id, v int64, at uint64) event.ChangeEvent {
 		return event.ChangeEvent{Op: event.OpUpdate, Table: tbl, Before: row(id, v-1), After: row(id, v),

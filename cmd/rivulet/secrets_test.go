@@ -70,7 +70,7 @@ func makeJavaStores(t *testing.T, certs *testenv.Certs) javaStores {
 // keystore whose key has a password of its own, and Avro through an https
 // registry with worker-level basic auth, a JKS truststore and a PKCS12
 // keystore. Snapshot, streaming, schema history, offsets topic and
-// heartbeats go through; then `check` passes, and `check` with each
+// heartbeats go through, `verify` finds the topic equal; then `check` passes, and `check` with each
 // credential wrong fails naming the setting to change. No secret (nor a
 // wrong one, nor the client's private key) appears in the run's log at
 // debug level, any check output or error, the metrics page or any record.
@@ -145,9 +145,15 @@ func TestSecrets_NowhereInOutput(t *testing.T) {
 		}
 	}
 	metrics := scrape(t, metricsAddr)
+	// verify reads the Avro topic back through the same https registry
+	// (client certificate, basic auth) and SASL over TLS.
+	vb, verr := exec.Command(rivuletBinary(t), "verify", "--config", connector, "--worker", workerFile).CombinedOutput()
+	if verr != nil || !strings.Contains(string(vb), "): EQUAL") {
+		t.Errorf("verify through the secured registry and brokers: %v\n%s", verr, vb)
+	}
 	in.stop()
 
-	outputs := map[string]string{"run log": in.log.String(), "metrics": metrics, "records": string(records)}
+	outputs := map[string]string{"run log": in.log.String(), "metrics": metrics, "records": string(records), "verify": string(vb)}
 	check := func(name string, worker map[string]string, connector map[string]string, wantPass bool, want ...string) {
 		t.Helper()
 		wf := writeProperties(t, filepath.Join(dir, name+".properties"), worker)

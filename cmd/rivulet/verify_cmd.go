@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/engine"
@@ -115,18 +114,13 @@ func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []sr.ClientOpt{sr.URLs(cfg.Avro.RegistryURLs...)}
-	if cfg.Avro.User != "" {
-		opts = append(opts, sr.BasicAuth(cfg.Avro.User, cfg.Avro.Password.Reveal()))
+	// The registry client of the run (TLS, basic or bearer auth) reads the
+	// schemas back by id.
+	reg, ok := ac.Registry.(*avro.Registry)
+	if !ok {
+		return nil, nil, fmt.Errorf("schema registry client: %T cannot read schemas by id", ac.Registry)
 	}
-	src, err := sr.NewClient(opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("schema registry client for %s: %w", strings.Join(cfg.Avro.RegistryURLs, ","), err)
-	}
-	return enc, verify.NewAvroCodec(func(ctx context.Context, id int) (string, error) {
-		s, err := src.SchemaByID(ctx, id)
-		return s.Schema, err
-	}), nil
+	return enc, verify.NewAvroCodec(reg.SchemaByID), nil
 }
 
 // newVerifyKafka is a Kafka client of `rivulet verify` with the settings

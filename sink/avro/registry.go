@@ -188,6 +188,17 @@ func retryableStatus(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == 0
 }
 
+// SchemaByID returns the text of the schema registered under id, read with
+// the same client (TLS, basic or bearer auth, headers) as Register: for
+// `rivulet verify`, which decodes what the topics hold.
+func (r *Registry) SchemaByID(ctx context.Context, id int) (string, error) {
+	s, err := r.cl.SchemaByID(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("schema registry %s: schema id %d: %w", strings.Join(r.cfg.URLs, ","), id, err)
+	}
+	return s.Schema, nil
+}
+
 // Ping asks the registry for its subjects (GET /subjects), once, without
 // retrying: for `rivulet check`.
 func (r *Registry) Ping(ctx context.Context) error {
