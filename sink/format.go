@@ -31,30 +31,6 @@ type Format interface {
 	DataRecords(ev *event.ChangeEvent) int
 }
 
-// Format returns j behind the Format interface: Debezium JSON. JSON never
-// blocks, so ctx is not used. The Format also has j's UnchangedSkipped.
-func (j *JSON) Format() Format { return jsonFormat{j} }
-
-type jsonFormat struct{ j *JSON }
-
-func (f jsonFormat) AppendRecords(_ context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
-	return f.j.AppendRecords(recs, buf, ev)
-}
-
-func (f jsonFormat) SchemaChangeRecord(_ context.Context, c *schema.Change, src event.Source) (Record, error) {
-	return f.j.SchemaChangeRecord(c, src)
-}
-
-func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
-	recs, buf = f.j.AppendTransaction(recs, buf, topic, m)
-	return recs, buf, nil
-}
-
-func (f jsonFormat) DataRecords(ev *event.ChangeEvent) int { return f.j.DataRecords(ev) }
-
-// UnchangedSkipped is JSON.UnchangedSkipped.
-func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
-
 // MaxCachedTables bounds a format's cache of table versions as it bounds
 // the planner's: the cache is dropped wholesale when it overflows.
 const MaxCachedTables = maxCachedTables
