@@ -43,6 +43,7 @@ type Record struct {
 type JSON struct {
 	p         *Planner // tables, topics, skipped operations, record sequences
 	cfg       JSONConfig
+	skip      [256]bool // the planner's, beside the hot fields
 	now       func() time.Time
 	sourcePre []byte // `{"version":…,"connector":…,"name":…,"ts_ms":`
 
@@ -59,7 +60,7 @@ func NewJSON(cfg JSONConfig) (*JSON, error) {
 		return nil, err
 	}
 	cfg = planner.cfg
-	j := &JSON{p: planner, cfg: cfg, now: cfg.Now}
+	j := &JSON{p: planner, cfg: cfg, skip: planner.skip, now: cfg.Now}
 	if j.xf, err = newTransformer(&cfg); err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
 // jsonTable is the JSON rendering of one table version: the planner's
 // view of it and what JSON adds, built once.
 type jsonTable struct {
-	*tableEnc
+	tableEnc // a copy of the planner's (immutable): no indirection per event
 	keyPre    []byte // `{"schema":…,"payload":` or nil without key schemas
 	valuePre  []byte // `{"schema":…,"payload":` or nil without value schemas
 	dbPart    []byte // `,"db":"…","sequence":null,"ts_us":`
@@ -147,7 +148,7 @@ func (j *JSON) buildTable(t *schema.Table) (*jsonTable, error) {
 	}
 	id := t.DB + "." + t.Name
 	topic := pt.topic
-	te := &jsonTable{tableEnc: pt}
+	te := &jsonTable{tableEnc: *pt}
 	if j.cfg.KeySchemas && len(te.keyCols) > 0 {
 		p := []byte(`{"schema":`)
 		p = appendRowSchema(p, te.keyCols, false, topic+".Key", "")
@@ -267,7 +268,7 @@ func (j *JSON) AppendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 }
 
 func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
-	if j.p.skip[ev.Op] {
+	if j.skip[ev.Op] {
 		return recs, buf, nil
 	}
 	if ev.Table == nil {
@@ -284,7 +285,7 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, j.errorf(ev.Table, "", "%w", err)
 	}
-	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, te.tableEnc, ev, te.topic)
+	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, &te.tableEnc, ev, te.topic)
 }
 
 // jsonRender renders planned records as JsonConverter does.

@@ -374,7 +374,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event
 		return recs, buf, nil
 	}
 	var err error
-	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, te.tableEnc, ev); err != nil {
+	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, &te.tableEnc, ev); err != nil {
 		return recs, buf, err
 	}
 	// hdrs are the headers of the record before a tombstone, a transform's
