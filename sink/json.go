@@ -109,7 +109,7 @@ func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
 // jsonTable is the JSON rendering of one table version: the planner's
 // view of it and what JSON adds, built once.
 type jsonTable struct {
-	tableEnc // a copy of the planner's (immutable): no indirection per event
+	tableEnc         // a copy of the planner's (immutable): no indirection per event
 	keyPre    []byte // `{"schema":…,"payload":` or nil without key schemas
 	valuePre  []byte // `{"schema":…,"payload":` or nil without value schemas
 	dbPart    []byte // `,"db":"…","sequence":null,"ts_us":`
