@@ -164,7 +164,8 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		// Everything before the start was acknowledged by an earlier run:
 		// say so now, not only once a new change arrives (`rivulet verify`
 		// waits for the acknowledged position to pass its reads).
-		if start.File != "" {
+		// Not a start inside an initial snapshot: its rows are not acknowledged.
+		if start.File != "" && start.Snapshot == "" {
 			ao.PositionAcked(start.File, start.Pos)
 		}
 	}
@@ -307,7 +308,10 @@ func (t *tracker) done(seq uint64, err error) {
 		t.low++
 		t.dirty = true
 	}
-	if t.dirty && t.onAck != nil && t.best.File != "" {
+	// A position inside the initial snapshot is not reported: the binlog
+	// position of its chunks is where streaming will start, yet rows of later
+	// chunks are still to come (`rivulet verify` would compare too early).
+	if t.dirty && t.onAck != nil && t.best.File != "" && t.best.Snapshot == "" {
 		t.onAck(t.best.File, t.best.Pos)
 	}
 }

@@ -181,3 +181,24 @@ func TestRun_StartReportedAcknowledged(t *testing.T) {
 		t.Errorf("acknowledged positions %v, want the start f:7 first", obs.acked)
 	}
 }
+
+// Positions inside the initial snapshot are never reported acknowledged:
+// their file:pos is where streaming starts, yet later chunks' rows are
+// still to come; the snapshot's end (no snapshot mark) is.
+func TestTracker_SnapshotPositionsNotReportedAcked(t *testing.T) {
+	var got []offsets.Position
+	tr := newTracker(offsets.Position{})
+	tr.onAck = func(file string, pos uint64) { got = append(got, offsets.Position{File: file, Pos: pos}) }
+	a := tr.add(offsets.Position{File: "f", Pos: 5, Snapshot: snapshotInitial, SnapshotProgress: "chunk 1"})
+	b := tr.add(offsets.Position{File: "f", Pos: 5, Snapshot: snapshotInitial, SnapshotProgress: "chunk 2"})
+	c := tr.add(offsets.Position{File: "f", Pos: 5})
+	tr.done(a, nil)
+	tr.done(b, nil)
+	if len(got) != 0 {
+		t.Fatalf("acknowledged %v while the snapshot's end was not", got)
+	}
+	tr.done(c, nil)
+	if len(got) != 1 || got[0] != (offsets.Position{File: "f", Pos: 5}) {
+		t.Errorf("acknowledged %v, want f:5 once the snapshot's end was", got)
+	}
+}

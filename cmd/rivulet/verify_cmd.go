@@ -200,7 +200,7 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 	cancel()
 	if serr == nil {
 		fmt.Fprintf(out, "instance: running at %s; each read is compared once the instance has acknowledged every change up to it\n", addr)
-		wait = waitAcknowledged(addr, o.wait, log)
+		wait = waitAcknowledged(addr, o.wait, cfg.Offsets.ExactlyOnce, log)
 	} else {
 		fmt.Fprintf(out, "instance: none answers at %s: comparing with the topics as they are\n", addr)
 	}
@@ -225,9 +225,11 @@ func runVerify(ctx context.Context, cfg *config.Config, o verifyOptions, out io.
 }
 
 // waitAcknowledged polls the instance's /status until its acknowledged
-// (or stored) position reaches p; after limit it gives up with a warning
-// (the re-checks still see later changes).
-func waitAcknowledged(addr string, limit time.Duration, log *slog.Logger) func(context.Context, offsets.Position) error {
+// position reaches p (outside the initial snapshot, which the instance does
+// not report as acknowledged); with exactly-once, whose commits carry the
+// records, its stored position once no snapshot runs. After limit it gives
+// up with a warning (the re-checks still see later changes).
+func waitAcknowledged(addr string, limit time.Duration, exactlyOnce bool, log *slog.Logger) func(context.Context, offsets.Position) error {
 	return func(ctx context.Context, p offsets.Position) error {
 		deadline := time.Now().Add(limit)
 		for {
@@ -235,13 +237,12 @@ func waitAcknowledged(addr string, limit time.Duration, log *slog.Logger) func(c
 			st, _, err := fetchStatus(qctx, addr)
 			cancel()
 			if err == nil {
-				for _, q := range []offsets.Position{
-					{File: st.Offsets.Acknowledged.File, Pos: uint64(st.Offsets.Acknowledged.Pos)},
-					{File: st.Offsets.Stored.File, Pos: uint64(st.Offsets.Stored.Pos)},
-				} {
-					if q.File != "" && snapshot.ComparePositions(q, p) >= 0 {
-						return nil
-					}
+				q := offsets.Position{File: st.Offsets.Acknowledged.File, Pos: uint64(st.Offsets.Acknowledged.Pos)}
+				if exactlyOnce && !st.Snapshot.Running {
+					q = offsets.Position{File: st.Offsets.Stored.File, Pos: uint64(st.Offsets.Stored.Pos)}
+				}
+				if q.File != "" && snapshot.ComparePositions(q, p) >= 0 {
+					return nil
 				}
 			}
 			if time.Now().After(deadline) {
