@@ -19,6 +19,12 @@ type Batch struct {
 	// when the Reader tracks DDL (Config.DDL). They must be recorded in the
 	// schema history before End is committed.
 	Schema []*schema.Change
+	// SchemaSource holds, for each of Schema, the source block Debezium
+	// gives its schema-change event: the statement's start position, its
+	// transaction's GTID, its time and server, and the row index of the
+	// last rows event read before it (Debezium's source.row is not reset
+	// by a DDL; seen by the differential suite).
+	SchemaSource []event.Source
 	// Tx describes the batch's transaction when Config.TxMetadata is on
 	// (provide.transaction.metadata); zero otherwise.
 	Tx TxBoundary

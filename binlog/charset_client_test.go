@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
@@ -102,7 +103,9 @@ func TestReader_DDLCharacterSetClient(t *testing.T) {
 			t.Errorf("%s: %v", id.Name, err)
 			continue
 		}
-		if d := cmp.Diff(want, got, bmpOnly); d != "" {
+		// Declared is the DDL text's own view (the streamed "INT" has no
+		// width; information_schema prints int(11)).
+		if d := cmp.Diff(want, got, bmpOnly, cmpopts.IgnoreFields(schema.Column{}, "Declared")); d != "" {
 			t.Errorf("%q (-information_schema +tracked):\n%s", id.Name, d)
 		}
 	}

@@ -134,7 +134,7 @@ func statusVarsClient(b []byte) (sqlMode uint64, hasMode bool, collClient, collS
 
 // applyDDL hands a DDL Query event to the schema model. The table-id cache
 // is dropped so that the next TABLE_MAP plans against the new version.
-func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start, next uint64) error {
+func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, h *replication.EventHeader, start, next uint64) error {
 	clear(s.tables)
 	mode, hasMode, coll := statusVars(e.StatusVars)
 	c, err := s.cfg.DDL.ApplyDDL(ctx, schema.DDL{
@@ -148,7 +148,7 @@ func (s *stream) applyDDL(ctx context.Context, e *replication.QueryEvent, start,
 			Hint: "choose: schema.history.internal.unparseable.ddl.fallback=reload re-reads the named tables from the server (correct when no later DDL changed them; later table maps are checked), or schema.history.internal.skip.unparseable.ddl=true skips the statement (rows of an affected table then fail the table map check if its columns changed), or rivulet offsets set --skip 1 past it; and please report the statement"}
 	}
 	if c != nil {
-		s.tx.ddl = append(s.tx.ddl, c)
+		s.addDDL(c, h, start)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ type txState struct {
 	ignored    bool  // GTID source rejected by Config.GTIDSource: rows are not emitted
 	events     []event.ChangeEvent
 	ddl        []*schema.Change // schema changes of this group (Config.DDL)
+	ddlSrc     []event.Source   // the source block of each of ddl
 	// Config.TxMetadata (txmeta.go): a transaction Debezium sees began
 	// (BEGIN or MariaDB GTID), its id and BEGIN time, whether its BEGIN was
 	// handed out before this connection or in an earlier batch, and
@@ -97,6 +98,9 @@ type stream struct {
 	// reconnect resumes from a position the consumer has counted up to.
 	replay    bool
 	handedOut bool
+	// lastRow is the row index of the last row read (Debezium keeps it in
+	// the source block of a later schema change).
+	lastRow int32
 }
 
 // reset prepares for a new connection from s.resume.
@@ -362,7 +366,7 @@ func (s *stream) query(ctx context.Context, e *replication.QueryEvent, h *replic
 	}
 	if s.cfg.DDL != nil {
 		// The schema model moves at exactly this position.
-		if err := s.applyDDL(ctx, e, start, next); err != nil {
+		if err := s.applyDDL(ctx, e, h, start, next); err != nil {
 			return err
 		}
 	} else {
@@ -522,6 +526,9 @@ func (s *stream) rows(ctx context.Context, ev *replication.BinlogEvent, e *repli
 	} else {
 		s.tx.events = appendEvents(s.tx.events, vals, op, te.table, src, nrows, skip)
 	}
+	if nrows > 0 {
+		s.lastRow = int32(nrows - 1)
+	}
 	s.obs.RowsDecoded(te.id, nrows-skip)
 	if len(s.tx.events) >= s.cfg.MaxBatchSize {
 		// Hand out what the transaction has so far; a restart resumes at its
@@ -600,7 +607,19 @@ func (s *stream) commit(ctx context.Context, h *replication.EventHeader, next ui
 		s.setPending(end)
 		return nil
 	}
-	return s.emit(ctx, out, Batch{Events: tx.events, End: end, Schema: tx.ddl, Tx: bt})
+	return s.emit(ctx, out, Batch{Events: tx.events, End: end, Schema: tx.ddl, SchemaSource: tx.ddlSrc, Tx: bt})
+}
+
+// addDDL adds a schema change of the group, read at start (h: its event's
+// header; nil for a change found by a TABLE_MAP, which takes the group's
+// last source block or none).
+func (s *stream) addDDL(c *schema.Change, h *replication.EventHeader, start uint64) {
+	src := event.Source{File: s.file, Pos: start, GTID: s.tx.gtid, Row: s.lastRow, Thread: -1}
+	if h != nil {
+		src.TsUs, src.ServerID = int64(h.Timestamp)*1_000_000, h.ServerID
+	}
+	s.tx.ddl = append(s.tx.ddl, c)
+	s.tx.ddlSrc = append(s.tx.ddlSrc, src)
 }
 
 // position is the restart point after a completed transaction.
@@ -686,7 +705,7 @@ func (s *stream) resolveTable(ctx context.Context, e *replication.TableMapEvent,
 		return nil, err
 	}
 	if c != nil {
-		s.tx.ddl = append(s.tx.ddl, c)
+		s.addDDL(c, nil, start)
 	}
 	return t, nil
 }

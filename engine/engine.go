@@ -145,6 +145,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 			if err := cfg.History.Start(ctx, start, false); err != nil {
 				return err
 			}
+			if err := publishSnapshotSchema(ctx, cfg, start, time.Now()); err != nil {
+				return err
+			}
 		}
 		if err := store.Save(ctx, start); err != nil {
 			return fmt.Errorf("save start position %s: %w", start.String(), err)
@@ -186,7 +189,7 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 		if len(b.Schema) > 0 && cfg.SchemaChanges != nil {
 			// Schema-change events: acknowledged before b.End commits too.
 			ack = joinAcks(2, ack)
-			if err := cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSource(b.End), ack); err != nil {
+			if err := cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSources(&b), ack); err != nil {
 				return fmt.Errorf("schema changes: %w", err)
 			}
 		}

@@ -109,7 +109,7 @@ func runTransactional(ctx context.Context, cfg Config, src Source, snk Sink, sta
 			}
 			err := recordSchema(ctx, &cfg, &b)
 			if err == nil && len(b.Schema) > 0 && cfg.SchemaChanges != nil {
-				if err = cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSource(b.End), ack); err != nil {
+				if err = cfg.SchemaChanges.SendSchemaChanges(ctx, b.Schema, ddlSources(&b), ack); err != nil {
 					err = fmt.Errorf("schema changes: %w", err)
 				}
 			}

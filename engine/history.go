@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -49,13 +50,23 @@ type DDLObserver interface {
 // topic.prefix (sink.Kafka). done is called once, without blocking, after
 // every record was acknowledged or once one failed.
 type SchemaChangeSink interface {
-	SendSchemaChanges(ctx context.Context, changes []*schema.Change, src event.Source, done func(error)) error
+	// SendSchemaChanges publishes changes; srcs holds the source block of
+	// each.
+	SendSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, done func(error)) error
 }
 
-// ddlSource is the source block of a schema-change event: the position
-// after the DDL (its group ends there), its server and time.
-func ddlSource(end offsets.Position) event.Source {
-	return event.Source{TsUs: end.TsSec * 1_000_000, ServerID: end.ServerID, File: end.File, Pos: end.Pos, Thread: -1}
+// ddlSources returns the source block of each schema change of b: the
+// stream's (the statement's start, GTID and time), else the position
+// after the group, its server and time.
+func ddlSources(b *binlog.Batch) []event.Source {
+	if len(b.SchemaSource) == len(b.Schema) {
+		return b.SchemaSource
+	}
+	srcs := make([]event.Source, len(b.Schema))
+	for i := range srcs {
+		srcs[i] = event.Source{TsUs: b.End.TsSec * 1_000_000, ServerID: b.End.ServerID, File: b.End.File, Pos: b.End.Pos, Thread: -1}
+	}
+	return srcs
 }
 
 // joinAcks returns a done function that calls done once after n calls,
@@ -113,6 +124,67 @@ type History struct {
 	// after a DDL was recorded and before the offset passed it reads that
 	// DDL again, and Record must not store it twice (RELIABILITY §3 #4).
 	recorded offsets.Position
+	// snapshot holds the schema-change events of a fresh start's schema
+	// read (schema.Tracker.LoadSnapshot) until SnapshotSchema hands them out.
+	snapshot []*schema.Change
+}
+
+// SnapshotSchema implements SnapshotSchema.
+func (h *History) SnapshotSchema() []*schema.Change {
+	s := h.snapshot
+	h.snapshot = nil
+	return s
+}
+
+// SnapshotSchema is implemented by a SchemaHistory whose fresh start read
+// the schema from the server: the schema-change events Debezium's snapshot
+// publishes for it (include.schema.changes), handed out once.
+type SnapshotSchema interface {
+	SnapshotSchema() []*schema.Change
+}
+
+// publishSnapshotSchema publishes the schema a fresh start read on the
+// schema change topic, as Debezium's snapshot does before its rows (source
+// snapshot "true", server 0, the start position, no GTID), and waits until
+// Kafka acknowledged it: a crash before then starts fresh again.
+func publishSnapshotSchema(ctx context.Context, cfg Config, start offsets.Position, now time.Time) error {
+	ss, ok := cfg.History.(SnapshotSchema)
+	if !ok || cfg.SchemaChanges == nil {
+		return nil
+	}
+	changes := ss.SnapshotSchema()
+	if len(changes) == 0 {
+		return nil
+	}
+	srcs := make([]event.Source, len(changes))
+	for i := range srcs {
+		srcs[i] = event.Source{Snapshot: "true", TsUs: now.UnixMicro(), File: start.File, Pos: start.Pos, Thread: -1}
+	}
+	if cfg.Transactions != nil {
+		if err := cfg.Transactions.Begin(); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+	}
+	done := make(chan error, 1)
+	err := cfg.SchemaChanges.SendSchemaChanges(ctx, changes, srcs, func(err error) { done <- err })
+	if err == nil {
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if cfg.Transactions != nil {
+		if err != nil {
+			_ = cfg.Transactions.Abort(context.WithoutCancel(ctx))
+		} else {
+			err = cfg.Transactions.Commit(ctx, start)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("publish the snapshot's schema changes: %w", err)
+	}
+	return nil
 }
 
 func (h *History) now() time.Time {
@@ -180,10 +252,11 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 			"position", pos.String(), "took", time.Since(started).Round(time.Millisecond))
 		return nil
 	}
-	changes, err := h.Tracker.LoadFrom(ctx, h.Loader)
+	changes, topic, err := h.Tracker.LoadSnapshot(ctx, h.Loader)
 	if err != nil {
 		return fmt.Errorf("read the live schema: %w", err)
 	}
+	h.snapshot = topic
 	snap := pos
 	snap.Snapshot = "INITIAL"
 	if err := h.Record(ctx, snap, changes); err != nil {

@@ -136,7 +136,7 @@ func (s *logSink) Send(_ context.Context, evs []event.ChangeEvent, done func(err
 	return nil
 }
 
-func (s *logSink) SendSchemaChanges(_ context.Context, changes []*schema.Change, _ event.Source, done func(error)) error {
+func (s *logSink) SendSchemaChanges(_ context.Context, changes []*schema.Change, _ []event.Source, done func(error)) error {
 	for _, c := range changes {
 		s.add("ddl " + c.DDL)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // newSchemaHistory builds the DDL tracker (the binlog reader's table model)
@@ -104,6 +105,11 @@ func OpenHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 	}
 	return nil, "", fmt.Errorf("%w: schema.history.internal store %q", config.ErrInvalid, h.Store)
 }
+
+// The Kafka sink publishes schema changes (checked here: schemaChangeSink
+// finds it by a type assertion, which a changed signature would fail
+// silently).
+var _ SchemaChangeSink = (*sink.Kafka)(nil)
 
 // schemaChangeSink returns the sink's schema-change publisher when
 // include.schema.changes is on and the sink has one (Kafka), else nil.

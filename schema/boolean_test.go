@@ -29,7 +29,7 @@ func TestTracker_BooleanFromDDL(t *testing.T) {
 // Debezium does (typeName BOOLEAN, jdbcType 16) and gives it back.
 func TestHistory_BooleanRoundTrip(t *testing.T) {
 	tr := newTestTracker(t, "CREATE TABLE b (id int PRIMARY KEY, a BOOLEAN, c TINYINT(1))")
-	tj := encodeTable(tr.Def("app", "b"))
+	tj := encodeTable(tr.Def("app", "b"), false)
 	if tj.Columns[1].TypeName != "BOOLEAN" || tj.Columns[1].JdbcType != 16 || tj.Columns[2].JdbcType != -6 {
 		t.Errorf("history columns %+v", tj.Columns)
 	}

@@ -249,8 +249,10 @@ func compareWithServer(t *testing.T, l *Loader, tr *Tracker, db string, skip ...
 		}
 		// A column declared BOOL/BOOLEAN keeps that name from DDL (Debezium's
 		// DDL parser gives JDBC BOOLEAN); the server says tinyint.
+		// Declared is the DDL text's own (information_schema has none).
 		boolAsTinyint := cmp.Comparer(func(a, b Column) bool {
 			for _, c := range []*Column{&a, &b} {
+				c.Declared = Declared{}
 				if c.Type == TypeTinyInt && (c.TypeName == "BOOLEAN" || c.TypeName == "BOOL") {
 					c.TypeName = "TINYINT"
 				}

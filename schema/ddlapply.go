@@ -133,16 +133,22 @@ type applier struct {
 	dbNames   map[string]string
 	changes   []TableChange
 	named     []TableID
-	db        string          // databaseName of the record
-	temporary bool            // a temporary table statement
-	bools     map[string]bool // boolColumns of the statement, once needed
+	db        string                 // databaseName of the record
+	temporary bool                   // a temporary table statement
+	bools     map[string]bool        // boolColumns of the statement, once needed
+	written   map[string]writtenType // writtenTypes of the statement, once needed
 }
 
 // markBoolean names c BOOLEAN when the statement declared it BOOL or
 // BOOLEAN: the TiDB parser folds both into TINYINT(1), Debezium's DDL parser
 // keeps them as JDBC BOOLEAN (a boolean field). From SHOW CREATE TABLE, which
-// prints tinyint(1), both give INT16.
+// prints tinyint(1), both give INT16. It also records the type as the
+// statement wrote it (Column.Declared).
 func (a *applier) markBoolean(c *Column) {
+	if a.written == nil {
+		a.written = writtenTypes(a.ddl.SQL)
+	}
+	markWritten(c, a.written)
 	if c.Type != TypeTinyInt || c.Length != 1 {
 		return
 	}

@@ -326,6 +326,7 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		c.Type, c.TypeName = TypeUnknown, strings.ToUpper(types.TypeToStr(tp.GetType(), tp.GetCharset()))
 	}
 	x.TypeExpression = tp.CompactStr()
+	c.Declared = declared(&c, flen, dec)
 	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && *c.Default == "0" {
 		d := "0000-00-00" // DEFAULT 0 is the zero date, as the server stores it
 		c.Default = &d
@@ -508,4 +509,36 @@ func isPlainDecimal(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// declared is the length and scale the DDL text gave c (flen and dec as the
+// parser read them, -1 when absent), as Debezium's DDL parser records them
+// (MySqlAntlrDdlParser's column definition listener): the temporal types'
+// precision is their length, an ENUM's length is 1 and a SET's its members
+// as one-character words joined by commas (2n-1), whatever the members'
+// lengths (seen by the differential suite).
+func declared(c *Column, flen, dec int) Declared {
+	d := Declared{Set: true, Length: -1, Scale: -1}
+	switch c.Type {
+	case TypeEnum:
+		d.Length = 1
+		return d
+	case TypeSet:
+		d.Length = max(2*len(c.Values)-1, 1)
+		return d
+	case TypeTime, TypeDateTime, TypeTimestamp:
+		if dec >= 0 {
+			d.Length = dec
+		}
+		return d
+	case TypeJSON, TypeGeometry, TypeDate:
+		return d
+	}
+	if flen > 0 {
+		d.Length = flen
+	}
+	if dec >= 0 && (c.Type == TypeDecimal || c.Type == TypeFloat || c.Type == TypeDouble) {
+		d.Scale = dec
+	}
+	return d
 }

@@ -43,7 +43,7 @@ func TestTracker_DebeziumDefaults(t *testing.T) {
 
 	// The history keeps them (defaultValueExpression) and gives them back.
 	def := tr.Def("app", "d")
-	data, err := json.Marshal(encodeTable(def))
+	data, err := json.Marshal(encodeTable(def, false))
 	if err != nil {
 		t.Fatal(err)
 	}

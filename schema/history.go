@@ -82,6 +82,20 @@ type columnJSON struct {
 // keeps attributes it does not know).
 const attrIndexes = "rivulet.indexes"
 
+// attrDeclared is the table attribute holding each column's Declared type
+// (the DDL text's spelling, length and scale), so that a model recovered
+// from the history renders the schema change topic and propagated source
+// types as the one built from the DDL did.
+const attrDeclared = "rivulet.declared"
+
+// declaredJSON is one column's Declared in attrDeclared (null: unset).
+type declaredJSON struct {
+	Name     string `json:"n,omitempty"`
+	Length   int    `json:"l"`
+	Scale    int    `json:"s"`
+	Zerofill bool   `json:"z,omitempty"`
+}
+
 // java.sql.Types codes Debezium's MySQL type resolver assigns.
 var jdbcTypes = map[Type]int{
 	TypeTinyInt: -6, TypeSmallInt: 5, TypeMediumInt: 4, TypeInt: 4, TypeBigInt: -5,
@@ -129,7 +143,13 @@ func parseDebeziumID(s string) (TableID, error) {
 	return TableID{DB: parts[0], Name: parts[1]}, nil
 }
 
-func encodeTable(d *TableDef) *tableJSON {
+// encodeTable renders d for the schema history, or with topic for the
+// schema change topic (include.schema.changes), where Debezium shows its
+// table model as its DDL parser built it: typeExpression is the type name,
+// length and scale are those the DDL text wrote (Column.Declared), ENUM and
+// SET members are quoted as written and enumValues is null for other types
+// (seen by the differential suite).
+func encodeTable(d *TableDef, topic bool) *tableJSON {
 	t := d.Table
 	tj := &tableJSON{DefaultCharsetName: d.Charset, PrimaryKeyColumnNames: []string{}, Columns: make([]columnJSON, len(t.Columns)),
 		Attributes: []attrJSON{}, Comment: strPtr(d.Comment)}
@@ -177,11 +197,57 @@ func encodeTable(d *TableDef) *tableJSON {
 		if c.Type == TypeDecimal || scale > 0 {
 			cj.Scale = &scale
 		}
+		if topic {
+			var l, sc int
+			cj.TypeName, l, sc = c.DebeziumType()
+			cj.Length, cj.Scale = nil, nil
+			if l >= 0 {
+				cj.Length = &l
+			}
+			if sc >= 0 {
+				cj.Scale = &sc
+			}
+			if w := c.Declared.Name; c.Declared.Set && w != "" {
+				if j, ok := debeziumJDBC[w]; ok {
+					cj.JdbcType = j
+				}
+				if binaryWords[w] {
+					cj.CharsetName = nil
+				}
+			} else if c.Type == TypeTinyInt && cj.JdbcType == jdbcTypes[TypeTinyInt] {
+				cj.JdbcType = debeziumJDBC["TINYINT"]
+			}
+			if !c.Declared.Set && (c.Type == TypeJSON || c.Charset == "binary") {
+				cj.CharsetName = nil
+			}
+			// Debezium's generated is its parser's AUTO_INCREMENT mark;
+			// it does not mark generated (AS ...) columns.
+			cj.Generated = x.AutoIncrement
+			cj.TypeExpression = cj.TypeName
+			cj.EnumValues = nil
+			for _, v := range c.Values {
+				cj.EnumValues = append(cj.EnumValues, "'"+strings.ReplaceAll(v, "'", "''")+"'")
+			}
+		}
 		tj.Columns[i] = cj
 	}
 	if len(d.Indexes) > 0 {
 		b, _ := json.Marshal(d.Indexes)
 		tj.Attributes = append(tj.Attributes, attrJSON{Name: attrIndexes, Value: string(b)})
+	}
+	if !topic {
+		decl := make([]*declaredJSON, len(t.Columns))
+		any := false
+		for i, c := range t.Columns {
+			if c.Declared.Set {
+				decl[i] = &declaredJSON{Name: c.Declared.Name, Length: c.Declared.Length, Scale: c.Declared.Scale, Zerofill: c.Declared.Zerofill}
+				any = true
+			}
+		}
+		if any {
+			b, _ := json.Marshal(decl)
+			tj.Attributes = append(tj.Attributes, attrJSON{Name: attrDeclared, Value: string(b)})
+		}
 	}
 	return tj
 }
@@ -274,9 +340,20 @@ func decodeTable(id TableID, tj *tableJSON) (*TableDef, error) {
 		d.Columns[i] = x
 	}
 	for _, a := range tj.Attributes {
-		if a.Name == attrIndexes {
+		switch a.Name {
+		case attrIndexes:
 			if err := json.Unmarshal([]byte(a.Value), &d.Indexes); err != nil {
 				return nil, fmt.Errorf("attribute %s: %w", attrIndexes, err)
+			}
+		case attrDeclared:
+			var decl []*declaredJSON
+			if err := json.Unmarshal([]byte(a.Value), &decl); err != nil {
+				return nil, fmt.Errorf("attribute %s: %w", attrDeclared, err)
+			}
+			for i, dj := range decl {
+				if dj != nil && i < len(t.Columns) {
+					t.Columns[i].Declared = Declared{Set: true, Name: dj.Name, Length: dj.Length, Scale: dj.Scale, Zerofill: dj.Zerofill}
+				}
 			}
 		}
 	}
@@ -304,6 +381,17 @@ func decodeTable(id TableID, tj *tableJSON) (*TableDef, error) {
 
 // MarshalRecord encodes a history record as Debezium's JSON document.
 func MarshalRecord(r HistoryRecord) ([]byte, error) {
+	return marshalRecord(r, false)
+}
+
+// MarshalTopicRecord is MarshalRecord with the table definitions as
+// Debezium's schema change topic shows them (see encodeTable); the sink
+// renders tableChanges from it.
+func MarshalTopicRecord(r HistoryRecord) ([]byte, error) {
+	return marshalRecord(r, true)
+}
+
+func marshalRecord(r HistoryRecord, topic bool) ([]byte, error) {
 	c := r.Change
 	doc := recordJSON{Source: map[string]string{"server": r.Server}, Position: r.Position, TsMs: r.TsMs,
 		DatabaseName: c.DB, DDL: c.DDL, TableChanges: make([]changeJSON, 0, len(c.Tables))}
@@ -316,7 +404,7 @@ func MarshalRecord(r HistoryRecord) ([]byte, error) {
 			cj.PreviousID = debeziumID(tc.PreviousID)
 		}
 		if tc.Def != nil {
-			cj.Table = encodeTable(tc.Def)
+			cj.Table = encodeTable(tc.Def, topic)
 		}
 		doc.TableChanges = append(doc.TableChanges, cj)
 	}

@@ -166,6 +166,7 @@ func (l *Loader) load(ctx context.Context, id TableID) (*Table, error) {
 			return nil, err
 		}
 		columnDefault(&c, in, l.isMariaDB())
+		declaredFromColumnType(&c, in.ColumnType)
 		c.Excluded = !l.filter.Column(id.DB, id.Name, c.Name)
 		t.Columns[i] = c
 	}

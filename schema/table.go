@@ -68,6 +68,27 @@ type Column struct {
 	// defaults. The sink converts it into the field schema's default.
 	HasDefault bool
 	Default    *string
+	// Declared is the length and scale as the column's DDL text wrote them,
+	// which is what Debezium's table model keeps (its DDL parser reads the
+	// text; a snapshot reads SHOW CREATE TABLE, where the server prints
+	// int(11)): tableChanges and column.propagate.source.type show them.
+	Declared Declared
+}
+
+// Declared holds a column's length and scale as its DDL text wrote them.
+type Declared struct {
+	// Set marks the fields as taken from a DDL text; unset (a column from
+	// information_schema, a table map or a schema history), the model's
+	// TypeName, Length and Scale stand in.
+	Set bool
+	// Name is the type's spelling in the text, upper case ("NUMERIC",
+	// "REAL", "FLOAT" for FLOAT(30)); "" when the words were not found.
+	Name string
+	// Zerofill: the text wrote ZEROFILL (Debezium's type name keeps it).
+	Zerofill bool
+	// Length and Scale are -1 where the text gave none ("BIGINT"); DECIMAL
+	// has Debezium's defaults (10, 0), ENUM length 1 and SET 2n-1.
+	Length, Scale int
 }
 
 // Table is one version of a table definition. Columns are in table order;

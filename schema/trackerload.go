@@ -17,68 +17,104 @@ import (
 // snapshot.mode=recovery. The server must not change schemas meanwhile for
 // the model to match the binlog position taken just before.
 func (tr *Tracker) LoadFrom(ctx context.Context, l *Loader) ([]*Change, error) {
+	history, _, err := tr.LoadSnapshot(ctx, l)
+	return history, err
+}
+
+// LoadSnapshot is LoadFrom that also returns the schema-change events
+// Debezium's snapshot publishes on the schema change topic for the same
+// schema (BinlogSnapshotChangeEventSource.readTableStructure, seen by the
+// differential suite): SET character_set_server=…, collation_server=…;
+// DROP TABLE IF EXISTS of every table; then per database with tables
+// DROP DATABASE IF EXISTS, CREATE DATABASE … CHARSET … COLLATE …, USE and
+// each table's SHOW CREATE TABLE with its definition.
+func (tr *Tracker) LoadSnapshot(ctx context.Context, l *Loader) (history, topic []*Change, err error) {
 	cs, err := l.queryString(ctx, "SELECT @@character_set_server")
 	if err != nil {
-		return nil, fmt.Errorf("read character_set_server: %w", err)
+		return nil, nil, fmt.Errorf("read character_set_server: %w", err)
 	}
 	if cs != "" {
 		tr.cfg.ServerCharset = normCharset(cs)
 	}
-	tr.cfg.MariaDB = l.isMariaDB()
-	res, err := l.conn.execute(ctx, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")
+	coll, err := l.queryString(ctx, "SELECT @@collation_server")
 	if err != nil {
-		return nil, fmt.Errorf("list databases: %w", err)
+		return nil, nil, fmt.Errorf("read collation_server: %w", err)
 	}
-	type dbInfo struct{ name, charset string }
+	tr.cfg.MariaDB = l.isMariaDB()
+	res, err := l.conn.execute(ctx, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME")
+	if err != nil {
+		return nil, nil, fmt.Errorf("list databases: %w", err)
+	}
+	type dbInfo struct {
+		name, charset, collation string
+		tables                   []string
+	}
 	var dbs []dbInfo
 	if res.Resultset != nil {
 		for r := range res.RowNumber() {
 			name, err1 := cloned(res.GetString(r, 0))
 			charset, err2 := cloned(res.GetString(r, 1))
-			if err1 != nil || err2 != nil {
+			collation, err3 := cloned(res.GetString(r, 2))
+			if err1 != nil || err2 != nil || err3 != nil {
 				res.Close()
-				return nil, fmt.Errorf("list databases: unexpected result")
+				return nil, nil, fmt.Errorf("list databases: unexpected result")
 			}
 			if tr.tracked(name) {
-				dbs = append(dbs, dbInfo{strings.Clone(name), strings.Clone(charset)})
+				dbs = append(dbs, dbInfo{name: strings.Clone(name), charset: strings.Clone(charset), collation: strings.Clone(collation)})
 			}
 		}
 	}
 	res.Close()
-
-	var changes []*Change
-	for _, db := range dbs {
-		tr.SetDatabase(db.name, db.charset)
-		changes = append(changes, &Change{DB: db.name,
-			DDL: "CREATE DATABASE " + quoteIdent(db.name) + " CHARACTER SET " + normCharset(db.charset)})
+	for i := range dbs {
+		db := &dbs[i]
 		res, err := l.conn.execute(ctx, "SHOW FULL TABLES FROM "+quoteIdent(db.name))
 		if err != nil {
-			return nil, fmt.Errorf("list tables of %s: %w", db.name, err)
+			return nil, nil, fmt.Errorf("list tables of %s: %w", db.name, err)
 		}
-		var names []string
 		if res.Resultset != nil {
 			for r := range res.RowNumber() {
 				name, err1 := cloned(res.GetString(r, 0))
 				kind, err2 := cloned(res.GetString(r, 1))
 				if err1 != nil || err2 != nil {
 					res.Close()
-					return nil, fmt.Errorf("list tables of %s: unexpected result", db.name)
+					return nil, nil, fmt.Errorf("list tables of %s: unexpected result", db.name)
 				}
 				if kind == "BASE TABLE" || kind == "SYSTEM VERSIONED" {
-					names = append(names, strings.Clone(name))
+					db.tables = append(db.tables, strings.Clone(name))
 				}
 			}
 		}
 		res.Close()
-		for _, name := range names {
-			c, err := tr.loadTable(ctx, l, db.name, name)
-			if err != nil {
-				return nil, err
-			}
-			changes = append(changes, c)
+	}
+
+	topic = append(topic, &Change{DDL: "SET character_set_server=" + cs + ", collation_server=" + coll})
+	for _, db := range dbs {
+		for _, name := range db.tables {
+			id := TableID{DB: db.name, Name: name}
+			topic = append(topic, &Change{DB: db.name, DDL: "DROP TABLE IF EXISTS " + quoteIdent(db.name) + "." + quoteIdent(name),
+				Tables: []TableChange{{Type: ChangeDrop, ID: id}}})
 		}
 	}
-	return changes, nil
+	for _, db := range dbs {
+		tr.SetDatabase(db.name, db.charset)
+		history = append(history, &Change{DB: db.name,
+			DDL: "CREATE DATABASE " + quoteIdent(db.name) + " CHARACTER SET " + normCharset(db.charset)})
+		if len(db.tables) > 0 {
+			topic = append(topic,
+				&Change{DB: db.name, DDL: "DROP DATABASE IF EXISTS " + quoteIdent(db.name)},
+				&Change{DB: db.name, DDL: "CREATE DATABASE " + quoteIdent(db.name) + " CHARSET " + db.charset + " COLLATE " + db.collation},
+				&Change{DB: db.name, DDL: "USE " + quoteIdent(db.name)})
+		}
+		for _, name := range db.tables {
+			c, err := tr.loadTable(ctx, l, db.name, name)
+			if err != nil {
+				return nil, nil, err
+			}
+			history = append(history, c)
+			topic = append(topic, c)
+		}
+	}
+	return history, topic, nil
 }
 
 // loadTable reads one table's definition into the model.

@@ -23,7 +23,9 @@ import (
 // ends. Records point into buf as with JSON.AppendRecords.
 type Format interface {
 	AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error)
-	SchemaChangeRecord(ctx context.Context, c *schema.Change, src event.Source) (Record, error)
+	// SchemaChangeRecords renders the schema-change events of one
+	// statement (JSON.SchemaChangeRecords).
+	SchemaChangeRecords(ctx context.Context, c *schema.Change, src event.Source) ([]Record, error)
 	AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error)
 	// DataRecords returns how many data change records ev becomes,
 	// tombstones not counted (Planner.DataRecords, and what the format's

@@ -92,8 +92,8 @@ func (f jsonFormat) AppendRecords(_ context.Context, recs []Record, buf []byte, 
 	return f.j.AppendRecords(recs, buf, ev)
 }
 
-func (f jsonFormat) SchemaChangeRecord(_ context.Context, c *schema.Change, src event.Source) (Record, error) {
-	return f.j.SchemaChangeRecord(c, src)
+func (f jsonFormat) SchemaChangeRecords(_ context.Context, c *schema.Change, src event.Source) ([]Record, error) {
+	return f.j.SchemaChangeRecords(c, src)
 }
 
 func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {

@@ -96,16 +96,6 @@ func matchRegexList(res []*regexp.Regexp, s string) bool {
 	return false
 }
 
-// sourceTypeName is Debezium's Column.typeName for the model: the type
-// name with " UNSIGNED" for unsigned numbers (as the schema history writes it).
-func sourceTypeName(c *schema.Column) string {
-	n := strings.ToUpper(c.TypeName)
-	if c.Unsigned {
-		n += " UNSIGNED"
-	}
-	return n
-}
-
 // apply adds the parameters to the value columns of t that the rules select.
 func (p *propagation) apply(t *schema.Table, cols []colEnc) {
 	if p == nil {
@@ -115,22 +105,19 @@ func (p *propagation) apply(t *schema.Table, cols []colEnc) {
 	for i := range cols {
 		e := &cols[i]
 		c := &t.Columns[e.idx]
-		typeName := sourceTypeName(c)
+		// Debezium's Column.typeName(), length() and scale(): the type as
+		// its DDL parser read the text (schema.Column.DebeziumType).
+		typeName, length, scale := c.DebeziumType()
 		if !matchRegexList(p.columns, prefix+c.Name) && !matchRegexList(p.datatypes, prefix+typeName) {
 			continue
 		}
 		params := make([][2]string, 0, len(e.schema.params)+4)
 		params = append(params, e.schema.params...)
 		params = append(params, [2]string{paramSourceType, typeName})
-		length, scale := c.Length, c.Scale
-		switch c.Type {
-		case schema.TypeTime, schema.TypeDateTime, schema.TypeTimestamp:
-			length = c.FSP
-		}
-		if length > 0 {
+		if length >= 0 {
 			params = append(params, [2]string{paramSourceLength, strconv.Itoa(length)})
 		}
-		if c.Type == schema.TypeDecimal || scale > 0 {
+		if scale >= 0 {
 			params = append(params, [2]string{paramSourceScale, strconv.Itoa(scale)})
 		}
 		params = append(params, [2]string{paramSourceName, c.Name})

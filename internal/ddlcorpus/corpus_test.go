@@ -521,6 +521,8 @@ func withoutImplicitPeriod(got, want *schema.Table) *schema.Table {
 // the rows carry).
 var columnEq = cmp.Comparer(func(a, b schema.Column) bool {
 	for _, c := range []*schema.Column{&a, &b} {
+		// Declared is the DDL text's view (Debezium's), not the server's.
+		c.Declared = schema.Declared{}
 		if c.Type == schema.TypeTinyInt && (c.TypeName == "BOOLEAN" || c.TypeName == "BOOL") {
 			c.TypeName = "TINYINT"
 		}

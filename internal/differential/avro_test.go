@@ -607,10 +607,8 @@ func TestDifferential_Avro(t *testing.T) {
 	}
 
 	// The conformance tables in the value-handling modes of
-	// TestDifferential_Types but two: schemas_off is JsonConverter's
-	// (Avro always carries its schema), and column.propagate.source.type's
-	// parameters are left for the JSON runs, whose comparison knows the
-	// README's known difference "propagated source types".
+	// TestDifferential_Types but schemas_off, which is JsonConverter's
+	// (Avro always carries its schema).
 	setZone(t, srv)
 	var tables []conformance.Table
 	for _, tb := range conformance.Tables() {
@@ -619,7 +617,7 @@ func TestDifferential_Avro(t *testing.T) {
 		}
 	}
 	for _, m := range typeModes {
-		if m.name == "schemas_off" || m.name == "propagate_source_type" {
+		if m.name == "schemas_off" {
 			continue
 		}
 		t.Run("types_"+m.name, func(t *testing.T) {

@@ -50,25 +50,25 @@ var normalised = []normalisation{
 	{topic: "change", path: []string{"__source_ts_ms"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened by ExtractNewRecordState add.fields=source.ts_ms"},
 	{topic: "change", path: []string{"__source_ts_us"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
 	{topic: "change", path: []string{"__source_ts_ns"}, when: isSnapshotRead, why: "as source.ts_ms of a snapshot read, flattened"},
+	{topic: "schema", path: []string{"source", "ts_ms"}, when: isSnapshotSchema, why: "a snapshot schema change's source.ts_ms is the time the connector read the schema (Debezium: the clock at each statement of readTableStructure), not a binlog time"},
+	{topic: "schema", path: []string{"source", "ts_us"}, when: isSnapshotSchema, why: "as source.ts_ms of a snapshot schema change"},
+	{topic: "schema", path: []string{"source", "ts_ns"}, when: isSnapshotSchema, why: "as source.ts_ms of a snapshot schema change"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
 	{avroID: true, why: "Avro: the 4-byte schema id is the registry's number for the schema (each side registers with its own registry); the schema it names is compared instead"},
 	{avroSchemaText: true, why: "Avro: the registered schema is compared as JSON with each object's members sorted and every name in full (Avro's Parsing Canonical Form [FULLNAMES]: Debezium's text writes a nested record's name relative to its enclosing namespace, Rivulet's in full; the same schema); Confluent's registry stores what Avro's Schema.toString writes again, whatever text was sent"},
-	// Known differences (README, "schema change details"), not intended:
-	// Rivulet's schema-change records carry the DDL, the key, the database
-	// and each table change's type and id as Debezium's do, but not yet
-	// the same source block or table definitions.
-	{topic: "schema", path: []string{"source", "table"}, why: "README known differences: schema change details (Debezium names the DDL's table)"},
-	{topic: "schema", path: []string{"source", "gtid"}, why: "README known differences: schema change details (Debezium sets the DDL's GTID)"},
-	{topic: "schema", path: []string{"source", "pos"}, why: "README known differences: schema change details (Debezium: the DDL event's start; Rivulet: the position after it)"},
-	{topic: "schema", path: []string{"source", "row"}, why: "README known differences: schema change details"},
 	{topic: "change", path: []string{"source", "gtid"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (it does not read MariaDB GTIDs)"},
 	{topic: "change", path: []string{"transaction"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (no MariaDB GTIDs, so no transaction blocks)"},
-	{topic: "schema", path: []string{"tableChanges", "*", "table"}, why: "README known differences: schema change details (Debezium keeps the DDL's own type expressions, no length or enumValues where the DDL gave none)"},
 }
 
 // isSnapshotRead: the envelope's op, or ExtractNewRecordState's __op
 // (add.fields=op), is "r".
 func isSnapshotRead(p *node) bool { return p.get("op").str() == "r" || p.get("__op").str() == "r" }
+
+// isSnapshotSchema: a schema change of the snapshot (source.snapshot not "false").
+func isSnapshotSchema(p *node) bool {
+	s := p.get("source").get("snapshot").str()
+	return s != "" && s != "false"
+}
 
 func isStreamed(p *node) bool { return p.get("op").str() != "r" }
 
@@ -186,9 +186,6 @@ func normalise(prefix string, r Record) []byte {
 	if kind == "change" && applyIntended(r.Topic, root, payload) {
 		changed = true
 	}
-	if kind == "change" && root != payload && propagatedParams(root) {
-		changed = true
-	}
 	if kind == "change" && oldJDKFloats() {
 		// Listed normalisation: on a reference JVM older than 19 the
 		// float texts of before and after compare as float32 values
@@ -292,21 +289,6 @@ var skipped = []struct {
 }{
 	// The MySqlConnector fallback writes no transaction topic on MariaDB.
 	{readme: "MySqlConnector on MariaDB", kind: "tx", both: true, when: func(*node) bool { return javaBuild.mysql }},
-	// Rivulet publishes a RENAME TABLE of several tables as one record
-	// (Debezium: one per pair, with its own tableChanges) and a DROP
-	// TABLE as the logged statement with the table's last definition
-	// (Debezium: rewritten per table, "table": null).
-	{readme: "schema change details", kind: "schema", both: true, when: func(p *node) bool {
-		ddl := p.get("ddl").str()
-		return strings.HasPrefix(ddl, "RENAME TABLE ") || strings.HasPrefix(ddl, "DROP TABLE ")
-	}},
-	// Debezium publishes the snapshot's schema (SET, DROP TABLE, DROP and
-	// CREATE DATABASE, USE, CREATE TABLE, each marked snapshot "true") on the
-	// schema change topic; Rivulet publishes streamed DDL only.
-	{readme: "snapshot schema changes", kind: "schema", when: func(p *node) bool {
-		s := p.get("source").get("snapshot").str()
-		return s != "" && s != "false"
-	}},
 }
 
 // dropSkipped returns the records without those of skipped (Debezium's,
@@ -458,50 +440,6 @@ func canonFloats(row *node) bool {
 		}
 		v.raw = []byte(strconv.FormatFloat(float64(float32(f)), 'g', -1, 32))
 		changed = true
-	}
-	return changed
-}
-
-// propagatedParams applies the README's known difference "propagated
-// source types": the __debezium.source.column.length and .scale parameters
-// of column.propagate.source.type are left out on both sides, and
-// __debezium.source.column.type loses a " ZEROFILL" suffix, NUMERIC reads
-// DECIMAL and FLOAT, DOUBLE and REAL read alike; the parameters' type
-// otherwise, the name and every other schema member are still compared.
-func propagatedParams(root *node) bool {
-	changed := false
-	for _, f := range root.get("schema").get("fields").elems() {
-		for _, cf := range f.get("fields").elems() {
-			ps := cf.get("parameters")
-			if ps == nil || ps.kind != '{' {
-				continue
-			}
-			for i := 0; i < len(ps.keys); i++ {
-				switch string(ps.keys[i]) {
-				case `"__debezium.source.column.length"`, `"__debezium.source.column.scale"`:
-					ps.keys = slices.Delete(ps.keys, i, i+1)
-					ps.vals = slices.Delete(ps.vals, i, i+1)
-					i--
-					changed = true
-				case `"__debezium.source.column.type"`:
-					t := ps.vals[i].str()
-					n := strings.TrimSuffix(t, " ZEROFILL")
-					// Debezium keeps a streamed DDL's own spelling
-					// (NUMERIC, FLOAT(30), REAL); the Connect type of
-					// the field is still compared.
-					switch n {
-					case "NUMERIC":
-						n = "DECIMAL"
-					case "FLOAT", "DOUBLE", "REAL":
-						n = "FLOAT|DOUBLE"
-					}
-					if n != t {
-						ps.vals[i] = &node{raw: []byte(strconv.Quote(n))}
-						changed = true
-					}
-				}
-			}
-		}
 	}
 	return changed
 }

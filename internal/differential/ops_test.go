@@ -139,3 +139,27 @@ func TestDifferential_Transforms(t *testing.T) {
 		})
 	}
 }
+
+// TestDifferential_SchemaFiltered: the schema change topic when
+// table.include.list leaves a table of the captured database out: the
+// snapshot's schema records and streamed DDL of both tables.
+func TestDifferential_SchemaFiltered(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	res := run(t, srv, scenario{
+		cfg: map[string]string{"table.include.list": `.*\.(t|` + markerTable + `)`},
+		setup: []string{
+			"CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))",
+			"CREATE TABLE other (id INT PRIMARY KEY, b INT)",
+			"INSERT INTO t VALUES (1, 'x')",
+			"INSERT INTO other VALUES (1, 1)",
+		},
+		stream: [][]string{
+			{"ALTER TABLE other ADD COLUMN c INT"},
+			{"ALTER TABLE t ADD COLUMN c INT"},
+			{"CREATE TABLE other2 (id INT PRIMARY KEY)"},
+			{"INSERT INTO t VALUES (2, 'y', 2)", "INSERT INTO other VALUES (2, 2, 2)"},
+			{"DROP TABLE other2, other"},
+		},
+	})
+	reportDiffs(t, "records", compareRecords(prefix, res.debezium, res.rivulet))
+}

@@ -527,6 +527,8 @@ func (h *handler) HandleQuery(q string) (*mysql.Result, error) {
 		return one("@@GLOBAL.gtid_purged", purged)
 	case up == "SELECT @@CHARACTER_SET_SERVER":
 		return one("@@character_set_server", "utf8mb4")
+	case up == "SELECT @@COLLATION_SERVER":
+		return one("@@collation_server", "utf8mb4_general_ci")
 	case up == "SELECT @@VERSION_COMMENT LIMIT 1":
 		return one("@@version_comment", "rivulet mysqlstub")
 	case up == "SHOW MASTER STATUS" && new84:
@@ -561,12 +563,12 @@ func (h *handler) HandleQuery(q string) (*mysql.Result, error) {
 			rows = append(rows, []any{db})
 		}
 		return result([]string{"Database"}, rows)
-	case strings.HasPrefix(up, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM INFORMATION_SCHEMA.SCHEMATA"):
+	case strings.HasPrefix(up, "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM INFORMATION_SCHEMA.SCHEMATA"):
 		var rows [][]any
 		for _, db := range p.databases() {
-			rows = append(rows, []any{db, "utf8mb4"})
+			rows = append(rows, []any{db, "utf8mb4", "utf8mb4_general_ci"})
 		}
-		return result([]string{"SCHEMA_NAME", "DEFAULT_CHARACTER_SET_NAME"}, rows)
+		return result([]string{"SCHEMA_NAME", "DEFAULT_CHARACTER_SET_NAME", "DEFAULT_COLLATION_NAME"}, rows)
 	case strings.HasPrefix(up, "SHOW FULL TABLES FROM "):
 		db := unquote(q[len("SHOW FULL TABLES FROM "):])
 		var rows [][]any

@@ -69,8 +69,10 @@ func (w *avroSchemaWriter) beginRecord(fullName string) bool {
 	return true
 }
 
-// endRecord closes the fields and writes the record's properties.
-func (w *avroSchemaWriter) endRecord(doc string, version int, connectName string) {
+// endRecord closes the fields and writes the record's properties; params
+// are the Connect schema's parameters (a geometry struct carries those of
+// column.propagate.source.type, as AvroData writes them).
+func (w *avroSchemaWriter) endRecord(doc string, version int, params [][2]string, connectName string) {
 	w.raw("]")
 	if doc != "" {
 		w.keyStr("connect.doc", doc)
@@ -79,7 +81,25 @@ func (w *avroSchemaWriter) endRecord(doc string, version int, connectName string
 		w.key("connect.version")
 		w.dst = strconv.AppendInt(w.dst, int64(version), 10)
 	}
+	w.params(params)
 	w.keyStr("connect.name", connectName)
+	w.raw("}")
+}
+
+// params writes a Connect schema's parameters as connect.parameters (none: nothing).
+func (w *avroSchemaWriter) params(params [][2]string) {
+	if len(params) == 0 {
+		return
+	}
+	w.raw(`,"connect.parameters":{`)
+	for i, p := range params {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.str(p[0])
+		w.raw(":")
+		w.str(p[1])
+	}
 	w.raw("}")
 }
 
@@ -183,18 +203,7 @@ func (w *avroSchemaWriter) column(c sink.Column) {
 		w.key("connect.version")
 		w.dst = strconv.AppendInt(w.dst, int64(version), 10)
 	}
-	if len(params) > 0 {
-		w.raw(`,"connect.parameters":{`)
-		for i, p := range params {
-			if i > 0 {
-				w.raw(",")
-			}
-			w.str(p[0])
-			w.raw(":")
-			w.str(p[1])
-		}
-		w.raw("}")
-	}
+	w.params(params)
 	if def != nil {
 		w.raw(`,"connect.default":`)
 		w.dst = append(w.dst, def...)
@@ -235,7 +244,7 @@ func (w *avroSchemaWriter) geometry(point bool, c sink.Column) {
 		i = 1
 	}
 	w.field(i, "srid", true, w.prim("int"))
-	w.endRecord(c.ConnectDoc(), c.ConnectVersion(), c.ConnectName())
+	w.endRecord(c.ConnectDoc(), c.ConnectVersion(), c.ConnectParams(), c.ConnectName())
 }
 
 // row writes the record of a key or a row image.
@@ -247,7 +256,7 @@ func (w *avroSchemaWriter) row(cols []avroCol, fullName string) {
 		c := cols[i].c
 		w.fieldDefault(i, cols[i].name, c.Nullable(), avroDefault(c), func() { w.column(c) })
 	}
-	w.endRecord("", 0, fullName)
+	w.endRecord("", 0, nil, fullName)
 }
 
 // avroKeySchema is the key schema <topic>.Key (adjusted).
@@ -307,7 +316,7 @@ func avroValueSchema(cols []avroCol, valueName, envelopeName, connector string) 
 	w.raw(connector)
 	w.raw(`.Source"}},`)
 	w.raw(envelopeAvroTail)
-	w.endRecord("", 2, envelopeName)
+	w.endRecord("", 2, nil, envelopeName)
 	return string(w.dst), w.err
 }
 

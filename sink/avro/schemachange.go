@@ -75,6 +75,24 @@ func (a *Encoder) SchemaChangeRecord(ctx context.Context, c *schema.Change, src 
 	if err != nil {
 		return sink.Record{}, err
 	}
+	return a.schemaChangeFromJSON(ctx, r)
+}
+
+// SchemaChangeRecords is JSON.SchemaChangeRecords in Avro.
+func (a *Encoder) SchemaChangeRecords(ctx context.Context, c *schema.Change, src event.Source) ([]sink.Record, error) {
+	rs, err := a.j.SchemaChangeRecords(c, src)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rs {
+		if rs[i], err = a.schemaChangeFromJSON(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return rs, nil
+}
+
+func (a *Encoder) schemaChangeFromJSON(ctx context.Context, r sink.Record) (sink.Record, error) {
 	connector := a.jcfg.Connector.String()
 	key, err := a.fromJSON(ctx, r.Topic+"-key", avroSchemaChangeKey(connector), r.Key)
 	if err != nil {
