@@ -77,7 +77,7 @@ func TestSendCounter_CountsWhatIsProduced(t *testing.T) {
 			var out bytes.Buffer
 			reg := prometheus.NewRegistry()
 			m := metrics.NewWithOptions(reg, metrics.Options{Name: "p", QueueCapacity: 100, NoKafka: true})
-			snk, c := sink.NewStdout(&out, j), newSendCounter(m, skippedOperations(cfg)) // as New does
+			snk, c := sink.NewStdout(&out, j.Format()), newSendCounter(m, skippedOperations(cfg)) // as New does
 
 			rng := rand.New(rand.NewPCG(1, 2))
 			pos := uint64(4)

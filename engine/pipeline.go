@@ -143,8 +143,10 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 		return p, err
 	}
 	p.closers = append(p.closers, snk.Close)
-	if e, ok := snk.(interface{ Encoder() *sink.JSON }); ok {
-		stream.SetUnchangedSkipped(e.Encoder().UnchangedSkipped)
+	if s, ok := snk.(interface{ Format() sink.Format }); ok {
+		if u, ok := s.Format().(interface{ UnchangedSkipped() int64 }); ok { // Debezium JSON's transforms
+			stream.SetUnchangedSkipped(u.UnchangedSkipped)
+		}
 	}
 	txs, err := newTransactions(ctx, cfg, snk, log)
 	if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -28,23 +29,16 @@ func newSink(cfg *config.Config, o Options, opts ...kgo.Opt) (Sink, error) {
 		if err != nil {
 			return nil, err
 		}
-		return sink.NewStdout(cmp.Or[io.Writer](o.Stdout, os.Stdout), j), nil
+		return sink.NewStdout(cmp.Or[io.Writer](o.Stdout, os.Stdout), j.Format()), nil
 	}
-	ac, err := AvroConfig(cfg, log) // key/value.converter=AvroConverter (avro.go)
+	format, err := recordFormat(cfg, enc, log)
 	if err != nil {
 		return nil, err
-	}
-	var format sink.Format // nil: Debezium JSON
-	if ac != nil {
-		if format, err = avro.New(enc, *ac); err != nil {
-			return nil, err
-		}
 	}
 	if opts, err = KafkaOpts(cfg, config.RoleProducer, opts...); err != nil {
 		return nil, err
 	}
 	kc := sink.KafkaConfig{
-		Encoding:    enc,
 		Format:      format,
 		Brokers:     cfg.Kafka.BootstrapServers,
 		ClientID:    "rivulet-" + cfg.Name,
@@ -64,6 +58,23 @@ func newSink(cfg *config.Config, o Options, opts ...kgo.Opt) (Sink, error) {
 	}
 	producerSettings(cfg, &kc) // acks, linger.ms, buffer.memory, topic.creation.* (kafka.go)
 	return sink.NewKafka(kc)
+}
+
+// recordFormat is the Kafka records' format: Avro when
+// key/value.converter name the AvroConverter (avro.go), else Debezium JSON.
+func recordFormat(cfg *config.Config, enc sink.JSONConfig, log *slog.Logger) (sink.Format, error) {
+	ac, err := AvroConfig(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if ac != nil {
+		return avro.New(enc, *ac)
+	}
+	j, err := sink.NewJSON(enc)
+	if err != nil {
+		return nil, err
+	}
+	return j.Format(), nil
 }
 
 // EncoderConfig is the record encoding cfg asks for: envelope, converters,

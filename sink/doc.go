@@ -18,15 +18,22 @@
 // which every format shares (format.go: Table, Column).
 //
 // Main types:
+//   - Planner (planner.go) is the record planner every format renders
+//     from: the table versions (topic, emitted and key columns) cached per
+//     *schema.Table, skipped.operations, DataRecords; its record sequence
+//     is plan.go's.
 //   - JSON encodes one event.ChangeEvent into its records (topic, key, value,
 //     headers) exactly as Debezium 3.x with JsonConverter would, using
-//     per-table schema JSON built once per *schema.Table. It is also the
-//     planner other formats render from (Table, DataRecords, Topic).
-//   - Format is what the Kafka transport renders records with: JSON.Format
-//     by default, or KafkaConfig.Format (sink/avro's Encoder).
+//     per-table schema JSON built once per *schema.Table, from its Planner.
+//     Transforms, column mappers and skip.messages.without.change are
+//     JSON's (transform.go).
+//   - Format is what the transports render records with; their caller
+//     picks it: JSON.Format (Debezium JSON) or sink/avro's Encoder.
 //   - Kafka implements the engine's Sink over a franz-go client: idempotent,
 //     acks=all, bounded buffering (Send blocks), topics created on first use.
-//   - Stdout implements the same contract by writing one JSON line per record.
+//   - Stdout implements the same contract by writing one JSON line per
+//     record, key and value inlined: a JSON format's (the engine gives it
+//     JSON.Format).
 //
 // Format facts cite their source: DEBEZIUM-REFERENCE sections 2 and 3, and
 // the Debezium / Kafka Java classes named next to the code that mirrors them.

@@ -9,4 +9,5 @@ var (
 	DoneCh       = doneCh
 	Wait         = wait
 	Consume      = consume
+	TestEncoding = testEncoding
 )

@@ -17,36 +17,20 @@ import (
 // conversions; it owns only its envelope, its schemas and its wire format.
 
 // Format renders change events, schema changes and transaction metadata as
-// records: the Kafka transport's alternative to Debezium JSON
-// (KafkaConfig.Format). Implementations are safe for concurrent use; they
-// may block (a schema registry) until ctx ends. Records point into buf as
-// with JSON.AppendRecords.
+// records: what the transports (KafkaConfig.Format, NewStdout) write, chosen
+// by their caller (JSON.Format, or sink/avro's Encoder). Implementations
+// are safe for concurrent use; they may block (a schema registry) until ctx
+// ends. Records point into buf as with JSON.AppendRecords.
 type Format interface {
 	AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error)
 	// SchemaChangeRecords renders the schema-change events of one
 	// statement (JSON.SchemaChangeRecords).
 	SchemaChangeRecords(ctx context.Context, c *schema.Change, src event.Source) ([]Record, error)
 	AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error)
-}
-
-// Format returns j behind the Format interface: Debezium JSON, the Kafka
-// transport's format unless KafkaConfig.Format names another. JSON never
-// blocks, so ctx is not used.
-func (j *JSON) Format() Format { return jsonFormat{j} }
-
-type jsonFormat struct{ j *JSON }
-
-func (f jsonFormat) AppendRecords(_ context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
-	return f.j.AppendRecords(recs, buf, ev)
-}
-
-func (f jsonFormat) SchemaChangeRecords(_ context.Context, c *schema.Change, src event.Source) ([]Record, error) {
-	return f.j.SchemaChangeRecords(c, src)
-}
-
-func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
-	recs, buf = f.j.AppendTransaction(recs, buf, topic, m)
-	return recs, buf, nil
+	// DataRecords returns how many data change records ev becomes,
+	// tombstones not counted (Planner.DataRecords, and what the format's
+	// transforms drop).
+	DataRecords(ev *event.ChangeEvent) int
 }
 
 // MaxCachedTables bounds a format's cache of table versions as it bounds
@@ -65,18 +49,6 @@ var (
 // Table is one table version as the planner prepared it: its topic, its
 // emitted columns and its key columns.
 type Table struct{ te *tableEnc }
-
-// Table returns the planner's view of t (built once per table version).
-func (j *JSON) Table(t *schema.Table) (Table, error) {
-	te, err := j.table(t)
-	if err != nil {
-		return Table{}, err
-	}
-	return Table{te}, nil
-}
-
-// Skips reports whether events of op produce no record (skipped.operations).
-func (j *JSON) Skips(op event.Op) bool { return j.skip[op] }
 
 // Topic is the topic of the table's change events.
 func (t Table) Topic() string { return t.te.topic }

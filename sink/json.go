@@ -1,9 +1,9 @@
 package sink
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,37 +41,31 @@ type Record struct {
 // (a table version is immutable) and cached; encoding an event then only
 // appends payload bytes.
 type JSON struct {
+	p         *Planner // tables, topics, skipped operations, record sequences
 	cfg       JSONConfig
+	skip      [256]bool // the planner's, beside the hot fields
 	now       func() time.Time
-	skip      [256]bool
 	sourcePre []byte // `{"version":…,"connector":…,"name":…,"ts_ms":`
 
-	tables     sync.Map // *schema.Table -> *tableEnc
+	tables     sync.Map // *schema.Table -> *jsonTable
 	tableCount atomic.Int64
 
 	xf *transformer // transforms, column mappers; nil: none (transform.go)
 }
 
-// maxCachedTables bounds the table cache: old table versions (after DDL) are
-// dropped wholesale when it overflows, and rebuilt on demand.
-const maxCachedTables = 4096
-
 // NewJSON returns an encoder for cfg.
 func NewJSON(cfg JSONConfig) (*JSON, error) {
-	if err := cfg.validate(); err != nil {
+	planner, err := NewPlanner(cfg)
+	if err != nil {
 		return nil, err
 	}
-	cfg.SkippedOperations = slices.Clone(cfg.SkippedOperations)
-	j := &JSON{cfg: cfg, now: cfg.Now}
-	var err error
+	cfg = planner.cfg
+	j := &JSON{p: planner, cfg: cfg, skip: planner.skip, now: cfg.Now}
 	if j.xf, err = newTransformer(&cfg); err != nil {
 		return nil, err
 	}
 	if j.now == nil {
 		j.now = time.Now
-	}
-	for _, op := range cfg.SkippedOperations {
-		j.skip[op] = true
 	}
 	version := cfg.Version
 	if version == "" {
@@ -88,34 +82,52 @@ func NewJSON(cfg JSONConfig) (*JSON, error) {
 	return j, nil
 }
 
-// tableEnc is everything about one table version that does not change
-// from event to event.
-type tableEnc struct {
-	topic     string
-	cols      []colEnc // emitted columns (not Excluded), table order
-	keyCols   []colEnc // key columns in the key's order; empty: no key
-	keyPre    []byte   // `{"schema":…,"payload":` or nil without key schemas
-	valuePre  []byte   // `{"schema":…,"payload":` or nil without value schemas
-	dbPart    []byte   // `,"db":"…","sequence":null,"ts_us":`
-	tablePart []byte   // `,"table":"…","server_id":`
-	ncols     int      // len(Table.Columns), to check rows
+// Format returns j behind the Format interface: Debezium JSON. JSON never
+// blocks, so ctx is not used. The Format also has j's UnchangedSkipped.
+func (j *JSON) Format() Format { return jsonFormat{j} }
+
+type jsonFormat struct{ j *JSON }
+
+func (f jsonFormat) AppendRecords(_ context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+	return f.j.AppendRecords(recs, buf, ev)
+}
+
+func (f jsonFormat) SchemaChangeRecords(_ context.Context, c *schema.Change, src event.Source) ([]Record, error) {
+	return f.j.SchemaChangeRecords(c, src)
+}
+
+func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
+	recs, buf = f.j.AppendTransaction(recs, buf, topic, m)
+	return recs, buf, nil
+}
+
+func (f jsonFormat) DataRecords(ev *event.ChangeEvent) int { return f.j.DataRecords(ev) }
+
+// UnchangedSkipped is JSON.UnchangedSkipped.
+func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
+
+// jsonTable is the JSON rendering of one table version: the planner's
+// view of it and what JSON adds, built once.
+type jsonTable struct {
+	tableEnc         // a copy of the planner's (immutable): no indirection per event
+	keyPre    []byte // `{"schema":…,"payload":` or nil without key schemas
+	valuePre  []byte // `{"schema":…,"payload":` or nil without value schemas
+	dbPart    []byte // `,"db":"…","sequence":null,"ts_us":`
+	tablePart []byte // `,"table":"…","server_id":`
 
 	plan *tablePlan // what transforms make of the table (transform.go); nil: none
 }
 
+// Planner returns the record planner j renders from.
+func (j *JSON) Planner() *Planner { return j.p }
+
 // Topic returns the topic of t's change events: <prefix>.<db>.<table>,
 // sanitised as Debezium's TopicNamingStrategy.sanitizedTopicName does.
-func (j *JSON) Topic(t *schema.Table) (string, error) {
-	te, err := j.table(t)
-	if err != nil {
-		return "", err
-	}
-	return te.topic, nil
-}
+func (j *JSON) Topic(t *schema.Table) (string, error) { return j.p.Topic(t) }
 
-func (j *JSON) table(t *schema.Table) (*tableEnc, error) {
+func (j *JSON) table(t *schema.Table) (*jsonTable, error) {
 	if v, ok := j.tables.Load(t); ok {
-		return v.(*tableEnc), nil
+		return v.(*jsonTable), nil
 	}
 	te, err := j.buildTable(t)
 	if err != nil {
@@ -126,77 +138,17 @@ func (j *JSON) table(t *schema.Table) (*tableEnc, error) {
 		j.tableCount.Store(1)
 	}
 	v, _ := j.tables.LoadOrStore(t, te)
-	return v.(*tableEnc), nil
+	return v.(*jsonTable), nil
 }
 
-// sanitizeTopic replaces characters Kafka does not allow in topic names by
-// '_' and truncates to 249 characters (Debezium's
-// AbstractTopicNamingStrategy.sanitizedTopicName; Java works on UTF-16
-// units, so a character outside the BMP becomes two underscores).
-func sanitizeTopic(s string) string {
-	var b []byte
-	changed := false
-	for _, r := range s {
-		switch {
-		case r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
-			b = append(b, byte(r))
-		case r > 0xFFFF:
-			b = append(b, '_', '_')
-			changed = true
-		default:
-			b = append(b, '_')
-			changed = true
-		}
+func (j *JSON) buildTable(t *schema.Table) (*jsonTable, error) {
+	pt, err := j.p.table(t)
+	if err != nil {
+		return nil, err
 	}
-	if len(b) > 249 {
-		b = b[:249]
-		changed = true
-	}
-	switch string(b) {
-	case ".":
-		return "_"
-	case "..":
-		return "__"
-	}
-	if !changed {
-		return s
-	}
-	return string(b)
-}
-
-func (j *JSON) buildTable(t *schema.Table) (*tableEnc, error) {
 	id := t.DB + "." + t.Name
-	topic := sanitizeTopic(j.cfg.TopicPrefix + "." + t.DB + "." + t.Name)
-	te := &tableEnc{topic: topic, ncols: len(t.Columns)}
-	for i := range t.Columns {
-		c := &t.Columns[i]
-		if c.Excluded {
-			continue
-		}
-		ce, err := newColEnc(&j.cfg, i, c)
-		if err != nil {
-			return nil, &EncodeError{Table: id, Column: c.Name, Err: err}
-		}
-		te.cols = append(te.cols, ce)
-	}
-	j.cfg.propagate.apply(t, te.cols) // value fields only (propagate.go)
-	// Key fields are the primary key columns in the key's own order
-	// (PRIMARY KEY (k2, k1) gives k2, k1: Debezium 3.6.1's key schema and
-	// payload, seen by the differential suite; table order was a guess from
-	// reading Table.primaryKeyColumns), or message.key.columns in the order
-	// Debezium's CustomKeyMapper gives; column filters do not drop key columns.
-	pk := t.Key()
-	for _, i := range pk {
-		if i < 0 || i >= len(t.Columns) {
-			return nil, &EncodeError{Table: id, Err: fmt.Errorf("%w: primary key index %d out of range", ErrEncode, i)}
-		}
-		ce, err := newColEnc(&j.cfg, i, &t.Columns[i])
-		if err != nil {
-			return nil, &EncodeError{Table: id, Column: t.Columns[i].Name, Err: err}
-		}
-		te.keyCols = append(te.keyCols, ce)
-	}
-
+	topic := pt.topic
+	te := &jsonTable{tableEnc: *pt}
 	if j.cfg.KeySchemas && len(te.keyCols) > 0 {
 		p := []byte(`{"schema":`)
 		p = appendRowSchema(p, te.keyCols, false, topic+".Key", "")
@@ -276,7 +228,7 @@ const envelopeTail = `{"type":"struct","fields":[` +
 	`{"type":"int64","optional":true,"field":"ts_ns"}],` +
 	`"optional":false,"name":`
 
-func (j *JSON) appendEnvelopeSchema(dst []byte, te *tableEnc, topic string) []byte {
+func (j *JSON) appendEnvelopeSchema(dst []byte, te *jsonTable, topic string) []byte {
 	dst = append(dst, `{"type":"struct","fields":[`...)
 	dst = appendRowSchema(dst, te.cols, true, topic+".Value", "before")
 	dst = append(dst, ',')
@@ -333,13 +285,13 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, j.errorf(ev.Table, "", "%w", err)
 	}
-	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, te, ev, te.topic)
+	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, &te.tableEnc, ev, te.topic)
 }
 
 // jsonRender renders planned records as JsonConverter does.
 type jsonRender struct {
 	j  *JSON
-	te *tableEnc
+	te *jsonTable
 	ev *event.ChangeEvent
 }
 
@@ -351,31 +303,11 @@ func (r jsonRender) AppendValue(dst []byte, op event.Op, before, after []event.V
 	return r.j.appendValueChecked(dst, r.te, r.ev, op, before, after)
 }
 
-func (te *tableEnc) checkRows(ev *event.ChangeEvent) error {
-	if ev.Before != nil && len(ev.Before) != te.ncols {
-		return fmt.Errorf("%w: before image has %d values for %d columns", ErrEncode, len(ev.Before), te.ncols)
-	}
-	if ev.After != nil && len(ev.After) != te.ncols {
-		return fmt.Errorf("%w: after image has %d values for %d columns", ErrEncode, len(ev.After), te.ncols)
-	}
-	switch ev.Op {
-	case event.OpCreate, event.OpRead, event.OpUpdate:
-		if ev.After == nil {
-			return fmt.Errorf("%w: op %q without after image", ErrEncode, ev.Op)
-		}
-	case event.OpDelete:
-		if ev.Before == nil {
-			return fmt.Errorf("%w: delete without before image", ErrEncode)
-		}
-	}
-	return nil
-}
-
 func (j *JSON) errorf(t *schema.Table, col, format string, args ...any) error {
 	return &EncodeError{Table: t.DB + "." + t.Name, Column: col, Err: fmt.Errorf(format, args...)}
 }
 
-func (j *JSON) appendKey(dst []byte, te *tableEnc, row []event.Value) ([]byte, error) {
+func (j *JSON) appendKey(dst []byte, te *jsonTable, row []event.Value) ([]byte, error) {
 	if te.keyPre != nil {
 		dst = append(dst, te.keyPre...)
 	}
@@ -405,7 +337,7 @@ func (j *JSON) appendRow(dst []byte, cols []colEnc, row []event.Value) ([]byte, 
 	return append(dst, '}'), nil
 }
 
-func (j *JSON) appendValueChecked(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
 	start := len(dst)
 	if te.valuePre != nil {
 		dst = append(dst, te.valuePre...)
@@ -440,13 +372,13 @@ func fillTable(err error, t *schema.Table) error {
 }
 
 // appendValue writes an envelope without row images (truncate).
-func (j *JSON) appendValue(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
+func (j *JSON) appendValue(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
 	dst, _ = j.appendValueChecked(dst, te, ev, op, before, after)
 	return dst
 }
 
 // appendTail writes source, transaction, op and the envelope timestamps.
-func (j *JSON) appendTail(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op) []byte {
+func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op) []byte {
 	s := &ev.Source
 	dst = append(dst, `,"source":`...)
 	dst = append(dst, j.sourcePre...)

@@ -68,12 +68,10 @@ type KafkaConfig struct {
 	// DeliveryTimeout is delivery.timeout.ms: a record not acknowledged in
 	// that time fails the sink. 0 (the default) retries until Kafka answers.
 	DeliveryTimeout time.Duration
-	// Encoding configures the record encoder.
-	Encoding JSONConfig
-	// Format, when set, renders the records instead of Debezium JSON: the
-	// Avro format (sink/avro) for key.converter/value.converter =
+	// Format renders the records (required): Debezium JSON (JSON.Format),
+	// or Avro (sink/avro) for key.converter/value.converter =
 	// AvroConverter. Topics, skipped operations and the data records a
-	// transaction counts still come from Encoding.
+	// transaction counts come from it too.
 	Format Format
 	// Logger receives the client's logs (franz-go info logs at debug level).
 	// nil discards them.
@@ -113,8 +111,7 @@ type TopicGroup struct {
 // refused with ErrFailed, so that nothing is written past a lost record.
 type Kafka struct {
 	cfg    KafkaConfig
-	enc    *JSON  // the planner: topics, data records per event
-	format Format // the records' format: cfg.Format, else enc's JSON
+	format Format // the records' format: cfg.Format
 	cl     *kgo.Client
 	adm    *kadm.Client
 	log    *slog.Logger
@@ -149,9 +146,8 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, fmt.Errorf("%w: no Kafka brokers; set bootstrap.servers", ErrConfig)
 	}
-	enc, err := NewJSON(cfg.Encoding)
-	if err != nil {
-		return nil, err
+	if cfg.Format == nil {
+		return nil, fmt.Errorf("%w: no record format", ErrConfig)
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = DefaultClientID
@@ -228,7 +224,6 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	}
 	k := &Kafka{
 		cfg:      cfg,
-		enc:      enc,
 		format:   cfg.Format,
 		cl:       cl,
 		adm:      kadm.NewClient(cl),
@@ -237,9 +232,6 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
-	}
-	if k.format == nil {
-		k.format = enc.Format()
 	}
 	for _, h := range cfg.ContextHeaders {
 		k.ctxHdr = append(k.ctxHdr, kgo.RecordHeader{Key: h.Key, Value: h.Value})
@@ -268,8 +260,8 @@ func compressionCodec(name string) (kgo.CompressionCodec, error) {
 	return kgo.CompressionCodec{}, fmt.Errorf("%w: compression.type %q; use none, gzip, snappy, lz4 or zstd", ErrConfig, name)
 }
 
-// Encoder returns the sink's encoder (for topic names and tests).
-func (k *Kafka) Encoder() *JSON { return k.enc }
+// Format returns the sink's record format.
+func (k *Kafka) Format() Format { return k.format }
 
 // Client returns the underlying franz-go client, for callers that share it
 // (metrics hooks, admin requests). The sink owns it: do not close it.

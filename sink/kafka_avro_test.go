@@ -18,7 +18,7 @@ func TestKafka_AvroRegistryOutage(t *testing.T) {
 	srv.FailNext(4, http.StatusServiceUnavailable)
 	c := sink.NewCluster(t)
 	k := sink.NewKafkaSink(t, c, func(cfg *sink.KafkaConfig) {
-		enc, err := avro.New(cfg.Encoding, avro.Config{Registry: reg})
+		enc, err := avro.New(sink.TestEncoding(), avro.Config{Registry: reg})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,9 +54,19 @@ func testEncoding() JSONConfig {
 	return cfg
 }
 
+// testFormat is Debezium JSON with testEncoding.
+func testFormat(t testing.TB) Format {
+	t.Helper()
+	j, err := NewJSON(testEncoding())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j.Format()
+}
+
 func newKafka(t testing.TB, c *kfake.Cluster, mut func(*KafkaConfig)) *Kafka {
 	t.Helper()
-	cfg := KafkaConfig{Brokers: c.ListenAddrs(), Encoding: testEncoding()}
+	cfg := KafkaConfig{Brokers: c.ListenAddrs(), Format: testFormat(t)}
 	if mut != nil {
 		mut(&cfg)
 	}
@@ -188,7 +198,7 @@ func TestKafka_Send(t *testing.T) {
 	var buf []byte
 	for i := range evs {
 		var err error
-		if recs, buf, err = k.Encoder().AppendRecords(recs[:0], buf, &evs[i]); err != nil {
+		if recs, buf, err = k.Format().AppendRecords(context.Background(), recs[:0], buf, &evs[i]); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
@@ -456,9 +466,9 @@ func TestNewKafka_Config(t *testing.T) {
 		name string
 		cfg  KafkaConfig
 	}{
-		{"no brokers", KafkaConfig{Encoding: testEncoding()}},
-		{"bad compression", KafkaConfig{Brokers: []string{"127.0.0.1:1"}, Compression: "brotli", Encoding: testEncoding()}},
-		{"no prefix", KafkaConfig{Brokers: []string{"127.0.0.1:1"}}},
+		{"no brokers", KafkaConfig{Format: testFormat(t)}},
+		{"bad compression", KafkaConfig{Brokers: []string{"127.0.0.1:1"}, Compression: "brotli", Format: testFormat(t)}},
+		{"no format", KafkaConfig{Brokers: []string{"127.0.0.1:1"}}},
 	} {
 		if _, err := NewKafka(tc.cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: NewKafka = %v, want ErrConfig", tc.name, err)
@@ -630,7 +640,7 @@ func TestKafka_RecordTimestamps(t *testing.T) {
 	var recs []Record
 	for i := range evs {
 		var err error
-		if recs, _, err = k.Encoder().AppendRecords(recs[:0], nil, &evs[i]); err != nil {
+		if recs, _, err = k.Format().AppendRecords(context.Background(), recs[:0], nil, &evs[i]); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range recs {

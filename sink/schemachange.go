@@ -267,9 +267,10 @@ func (k *Kafka) SendSchemaChanges(ctx context.Context, changes []*schema.Change,
 	var left atomic.Int64
 	var first atomic.Pointer[error]
 	left.Store(int64(len(krecs)))
+	topic := recs[0].Topic // topic.prefix
 	promise := func(_ *kgo.Record, err error) {
 		if err != nil {
-			err = fmt.Errorf("send schema change to %s: %w", k.enc.cfg.TopicPrefix, err)
+			err = fmt.Errorf("send schema change to %s: %w", topic, err)
 			first.CompareAndSwap(nil, &err)
 		}
 		if left.Add(-1) == 0 {

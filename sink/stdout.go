@@ -14,7 +14,7 @@ import (
 // "headers":{…} when the record has headers) to an io.Writer. Send writes
 // synchronously and then calls done; it is safe for concurrent use.
 type Stdout struct {
-	enc *JSON
+	format Format
 
 	mu     sync.Mutex
 	w      io.Writer
@@ -24,13 +24,13 @@ type Stdout struct {
 	closed bool
 }
 
-// NewStdout returns a Stdout sink writing to w with encoder enc.
-func NewStdout(w io.Writer, enc *JSON) *Stdout {
-	return &Stdout{enc: enc, w: w}
+// NewStdout returns a Stdout sink writing the records of format f to w.
+func NewStdout(w io.Writer, f Format) *Stdout {
+	return &Stdout{format: f, w: w}
 }
 
-// Encoder returns the sink's encoder.
-func (s *Stdout) Encoder() *JSON { return s.enc }
+// Format returns the sink's record format.
+func (s *Stdout) Format() Format { return s.format }
 
 // Send encodes events and writes their records with one Write call; done is
 // called exactly once (with the error Send returns, if any).
@@ -52,7 +52,7 @@ func (s *Stdout) send(ctx context.Context, events []event.ChangeEvent) error {
 	recs, buf, out := s.recs[:0], s.buf[:0], s.out[:0]
 	var err error
 	for i := range events {
-		if recs, buf, err = s.enc.AppendRecords(recs, buf, &events[i]); err != nil {
+		if recs, buf, err = s.format.AppendRecords(ctx, recs, buf, &events[i]); err != nil {
 			return err
 		}
 	}

@@ -18,7 +18,7 @@ func TestStdout_Send(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	s := NewStdout(&out, enc)
+	s := NewStdout(&out, enc.Format())
 	evs := kafkaEvents()
 	done, ch := doneCh(t)
 	if err := s.Send(t.Context(), evs, done); err != nil {
@@ -58,7 +58,7 @@ func TestStdout_Send(t *testing.T) {
 		t.Errorf("line 1 = %s", lines[0])
 	}
 
-	s2 := NewStdout(failWriter{}, enc)
+	s2 := NewStdout(failWriter{}, enc.Format())
 	done2, ch2 := doneCh(t)
 	if err := s2.Send(t.Context(), evs[:1], done2); err == nil {
 		t.Error("Send to a failing writer succeeded")

@@ -220,7 +220,7 @@ type tablePlan struct {
 
 // plan derives the transformed shape of table t, whose plain encoding te
 // json.go has just built.
-func (x *transformer) plan(j *JSON, t *schema.Table, te *tableEnc) (*tablePlan, error) {
+func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan, error) {
 	p := &tablePlan{j: j, x: x, topic: te.topic, routeCol: -1}
 	p.cols = make([]colEnc, len(te.cols))
 	copy(p.cols, te.cols)
@@ -358,7 +358,7 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, e
 
 // appendPlanned emits the records of ev for a table with transforms, column
 // mappers or skip.messages.without.change. It mirrors appendRecords.
-func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent) ([]Record, []byte, error) {
+func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]Record, []byte, error) {
 	p := te.plan
 	var s sequence
 	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
@@ -374,7 +374,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 		return recs, buf, nil
 	}
 	var err error
-	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, te, ev); err != nil {
+	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, &te.tableEnc, ev); err != nil {
 		return recs, buf, err
 	}
 	// hdrs are the headers of the record before a tombstone, a transform's
@@ -397,7 +397,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *tableEnc, ev *event.
 // plannedKey is the key of a table with a plan.
 type plannedKey struct {
 	j  *JSON
-	te *tableEnc
+	te *jsonTable
 }
 
 func (k plannedKey) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
@@ -405,7 +405,7 @@ func (k plannedKey) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
 }
 
 // appendPlannedKey writes the key: the key columns, then the fields routers add.
-func (j *JSON) appendPlannedKey(dst []byte, te *tableEnc, row []event.Value) ([]byte, error) {
+func (j *JSON) appendPlannedKey(dst []byte, te *jsonTable, row []event.Value) ([]byte, error) {
 	p := te.plan
 	if p.keyPre != nil {
 		dst = append(dst, p.keyPre...)
@@ -431,7 +431,7 @@ func (j *JSON) appendPlannedKey(dst []byte, te *tableEnc, row []event.Value) ([]
 // transform chain leaves it: an envelope, a flattened row, a null value, or
 // nothing. It returns the record's headers: Debezium's tombstone shares the
 // delete's ConnectHeaders, so it also carries what add.headers put there.
-func (j *JSON) emitChange(recs []Record, buf []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []Header) ([]Record, []byte, []Header, error) {
+func (j *JSON) emitChange(recs []Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []Header) ([]Record, []byte, []Header, error) {
 	p := te.plan
 	var err error
 	start := len(buf)
@@ -525,7 +525,7 @@ func (p *tablePlan) routedTopic(row []event.Value) (string, error) {
 // emitTombstone appends the tombstone after a delete, unless the unwrap
 // transform drops it. hdrs are the delete's headers, the first own of them
 // the connector's (a key change's), the rest a transform's.
-func (j *JSON) emitTombstone(recs []Record, buf []byte, te *tableEnc, key []byte, hdrs []Header, own int) ([]Record, []byte) {
+func (j *JSON) emitTombstone(recs []Record, buf []byte, te *jsonTable, key []byte, hdrs []Header, own int) ([]Record, []byte) {
 	p := te.plan
 	if p.unwrap != nil {
 		if p.unwrap.cfg.DeleteHandling != DeleteRewriteWithTombstone {
@@ -545,7 +545,7 @@ var opD = []byte("d")
 
 // appendPlannedEnvelope is appendValueChecked with the plan's schema and
 // the column mappers applied to the row images.
-func (j *JSON) appendPlannedEnvelope(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
 	p := te.plan
 	start := len(dst)
 	if p.valuePre != nil {

@@ -221,7 +221,7 @@ func (p *tablePlan) checkUnwrapNames() error {
 
 // appendUnwrapped writes the flattened value of row (after, or before for a
 // rewritten delete).
-func (j *JSON) appendUnwrapped(dst []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op, row []event.Value) ([]byte, error) {
+func (j *JSON) appendUnwrapped(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, row []event.Value) ([]byte, error) {
 	p := te.plan
 	start := len(dst)
 	if p.unwrapPre != nil {
@@ -292,7 +292,7 @@ func needsNow(refs []fieldRef) bool {
 }
 
 // appendJSON writes the JSON value of src for the record.
-func (v *refValues) appendJSON(dst []byte, j *JSON, te *tableEnc, ev *event.ChangeEvent, op event.Op, src refSrc) []byte {
+func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.ChangeEvent, op event.Op, src refSrc) []byte {
 	s := &ev.Source
 	str := func(x string) []byte {
 		if x == "" {
@@ -364,7 +364,7 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *tableEnc, ev *event.Chan
 
 // appendRaw writes the header form of src (SimpleHeaderConverter: the
 // value's string form); ok is false for a null value.
-func (v *refValues) appendRaw(dst []byte, j *JSON, te *tableEnc, ev *event.ChangeEvent, op event.Op, src refSrc) ([]byte, bool) {
+func (v *refValues) appendRaw(dst []byte, j *JSON, te *jsonTable, ev *event.ChangeEvent, op event.Op, src refSrc) ([]byte, bool) {
 	start := len(dst)
 	dst = v.appendJSON(dst, j, te, ev, op, src)
 	val := dst[start:]
@@ -390,7 +390,7 @@ func appendUnquoted(dst, quoted []byte) []byte {
 
 // appendHeaders adds the add.headers of one emitted record to hdrs (a new
 // slice: records keep their headers).
-func (p *tablePlan) appendHeaders(hdrs []Header, buf []byte, te *tableEnc, ev *event.ChangeEvent, op event.Op) ([]Header, []byte) {
+func (p *tablePlan) appendHeaders(hdrs []Header, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op) ([]Header, []byte) {
 	out := make([]Header, len(hdrs), len(hdrs)+len(p.unwrap.headers))
 	copy(out, hdrs)
 	j := p.j

@@ -44,7 +44,7 @@ func TestStdout_SendTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	s := NewStdout(&out, enc)
+	s := NewStdout(&out, enc.Format())
 	var got error = errSentinel
 	if err := s.SendTransaction(context.Background(), TransactionTopic("p", "tx"), &event.Transaction{Status: event.TxBegin, ID: "0-1-2", TsMs: 5}, func(err error) { got = err }); err != nil || got != nil {
 		t.Fatalf("SendTransaction: %v, done %v", err, got)

@@ -55,7 +55,8 @@ type Config struct {
 // that AppendRecords blocks (the pipeline slows down) instead of losing or
 // misencoding an event.
 type Encoder struct {
-	j         *sink.JSON // the record planner: tables, topics, skipped operations
+	p         *sink.Planner // the record planner: tables, topics, skipped operations
+	j         *sink.JSON    // the schema change record's payload (schemachange.go)
 	cfg       Config
 	jcfg      sink.JSONConfig
 	now       func() time.Time
@@ -114,11 +115,15 @@ func New(cfg sink.JSONConfig, acfg Config) (*Encoder, error) {
 	p = appendAvroString(p, version)
 	p = appendAvroString(p, cfg.Connector.String())
 	p = appendAvroString(p, cfg.TopicPrefix)
-	return &Encoder{j: j, cfg: acfg, jcfg: cfg, now: now, sourcePre: p}, nil
+	return &Encoder{p: j.Planner(), j: j, cfg: acfg, jcfg: cfg, now: now, sourcePre: p}, nil
 }
 
 // Topic returns the topic of t's change events (as JSON.Topic).
-func (a *Encoder) Topic(t *schema.Table) (string, error) { return a.j.Topic(t) }
+func (a *Encoder) Topic(t *schema.Table) (string, error) { return a.p.Topic(t) }
+
+// DataRecords is the planner's DataRecords (the Avro format has no
+// transforms).
+func (a *Encoder) DataRecords(ev *event.ChangeEvent) int { return a.p.DataRecords(ev) }
 
 // Schemas returns the Avro key schema ("" for a table without key) and
 // value schema of t, without registering them.
@@ -131,7 +136,7 @@ func (a *Encoder) Schemas(t *schema.Table) (key, value string, err error) {
 }
 
 func (a *Encoder) build(t *schema.Table) (*avroTable, error) {
-	te, err := a.j.Table(t)
+	te, err := a.p.Table(t)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +224,7 @@ func (a *Encoder) AppendRecords(ctx context.Context, recs []sink.Record, buf []b
 }
 
 func (a *Encoder) appendRecords(ctx context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
-	if a.j.Skips(ev.Op) {
+	if a.p.Skips(ev.Op) {
 		return recs, buf, nil
 	}
 	if ev.Table == nil {
