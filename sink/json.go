@@ -60,25 +60,10 @@ func NewJSON(cfg JSONConfig) (*JSON, error) {
 		return nil, err
 	}
 	cfg = planner.cfg
-	j := &JSON{p: planner, cfg: cfg, skip: planner.skip, now: cfg.Now}
+	j := &JSON{p: planner, cfg: cfg, skip: planner.skip, now: planner.now, sourcePre: planner.sourcePre}
 	if j.xf, err = newTransformer(&cfg); err != nil {
 		return nil, err
 	}
-	if j.now == nil {
-		j.now = time.Now
-	}
-	version := cfg.Version
-	if version == "" {
-		version = "unknown"
-	}
-	p := []byte(`{"version":`)
-	p = appendJSONStr(p, version)
-	p = append(p, `,"connector":`...)
-	p = appendJSONStr(p, cfg.Connector.String())
-	p = append(p, `,"name":`...)
-	p = appendJSONStr(p, cfg.TopicPrefix)
-	p = append(p, `,"ts_ms":`...)
-	j.sourcePre = p
 	return j, nil
 }
 

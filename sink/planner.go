@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -16,8 +17,10 @@ import (
 // sequence of an event (plan.go, AppendRecordsWith). It renders nothing.
 // It is safe for concurrent use.
 type Planner struct {
-	cfg  JSONConfig
-	skip [256]bool
+	cfg       JSONConfig
+	skip      [256]bool
+	now       func() time.Time
+	sourcePre []byte // `{"version":…,"connector":…,"name":…,"ts_ms":`, JSON
 
 	tables     sync.Map // *schema.Table -> *tableEnc
 	tableCount atomic.Int64
@@ -33,10 +36,25 @@ func NewPlanner(cfg JSONConfig) (*Planner, error) {
 		return nil, err
 	}
 	cfg.SkippedOperations = slices.Clone(cfg.SkippedOperations)
-	p := &Planner{cfg: cfg}
+	p := &Planner{cfg: cfg, now: cfg.Now}
 	for _, op := range cfg.SkippedOperations {
 		p.skip[op] = true
 	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	version := cfg.Version
+	if version == "" {
+		version = "unknown"
+	}
+	pre := []byte(`{"version":`)
+	pre = appendJSONStr(pre, version)
+	pre = append(pre, `,"connector":`...)
+	pre = appendJSONStr(pre, cfg.Connector.String())
+	pre = append(pre, `,"name":`...)
+	pre = appendJSONStr(pre, cfg.TopicPrefix)
+	pre = append(pre, `,"ts_ms":`...)
+	p.sourcePre = pre
 	return p, nil
 }
 

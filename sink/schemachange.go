@@ -121,16 +121,21 @@ func tableChangesJSON(c *schema.Change) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// SchemaChangeRecords encodes the schema-change events of one statement as
-// Debezium writes them (splitChange): src is the statement's source block
-// (file, start position, GTID, row, server id, time; db is c.DB), and
-// source.table names the statement's tables (sourceTables).
-func (j *JSON) SchemaChangeRecords(c *schema.Change, src event.Source) ([]Record, error) {
+// SchemaChangePayloads returns the schema-change events of one statement
+// as Debezium writes them (splitChange), one record each: Topic is
+// topic.prefix, Key and Value are the Connect payloads (SchemaChangeKey,
+// SchemaChangeValue) as JsonConverter renders them without schemas. src is
+// the statement's source block (file, start position, GTID, row, server id,
+// time; db is c.DB), and source.table names the statement's tables
+// (sourceTables). Every format renders its schema-change records from
+// these: Debezium JSON wraps them in its schema envelopes, sink/avro
+// converts them. DDL is rare: this allocates.
+func (p *Planner) SchemaChangePayloads(c *schema.Change, src event.Source) ([]Record, error) {
 	table := sourceTables(c)
 	parts := splitChange(c)
 	recs := make([]Record, 0, len(parts))
-	for _, p := range parts {
-		r, err := j.schemaChangeRecord(p, src, table)
+	for _, part := range parts {
+		r, err := p.schemaChangePayload(part, src, table)
 		if err != nil {
 			return nil, err
 		}
@@ -139,45 +144,26 @@ func (j *JSON) SchemaChangeRecords(c *schema.Change, src event.Source) ([]Record
 	return recs, nil
 }
 
-// SchemaChangeRecord encodes c as one schema-change event (not split; see
-// SchemaChangeRecords).
-func (j *JSON) SchemaChangeRecord(c *schema.Change, src event.Source) (Record, error) {
-	return j.schemaChangeRecord(c, src, sourceTables(c))
+// SchemaChangePayload is SchemaChangePayloads for c as one schema-change
+// event (not split).
+func (p *Planner) SchemaChangePayload(c *schema.Change, src event.Source) (Record, error) {
+	return p.schemaChangePayload(c, src, sourceTables(c))
 }
 
-func (j *JSON) schemaChangeRecord(c *schema.Change, src event.Source, table string) (Record, error) {
+func (p *Planner) schemaChangePayload(c *schema.Change, src event.Source, table string) (Record, error) {
 	changes, err := tableChangesJSON(c)
 	if err != nil {
 		return Record{}, fmt.Errorf("encode schema change %.80q: %w", c.DDL, err)
 	}
-	connector := j.cfg.Connector.String()
 	var key []byte
-	if j.cfg.KeySchemas {
-		key = append(key, `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],"optional":false,"name":"io.debezium.connector.`+connector+`.SchemaChangeKey","version":1},"payload":`...)
-	}
 	key = append(key, `{"databaseName":`...)
 	key = appendJSONStr(key, c.DB)
 	key = append(key, '}')
-	if j.cfg.KeySchemas {
-		key = append(key, '}')
-	}
 
 	var v []byte
-	if j.cfg.ValueSchemas {
-		v = append(v, `{"schema":{"type":"struct","fields":[`...)
-		v = append(v, sourceFields...)
-		v = appendJSONStr(v, "io.debezium.connector."+connector+".Source")
-		v = append(v, `,"version":1,"field":"source"},`...)
-		v = append(v, `{"type":"int64","optional":false,"field":"ts_ms"},`+
-			`{"type":"string","optional":true,"field":"databaseName"},`+
-			`{"type":"string","optional":true,"field":"schemaName"},`+
-			`{"type":"string","optional":true,"field":"ddl"},`...)
-		v = append(v, schemaChangeTableChangesSchema...)
-		v = append(v, `],"optional":false,"name":"io.debezium.connector.`+connector+`.SchemaChangeValue","version":1},"payload":`...)
-	}
 	ms := src.TsUs / 1000
 	v = append(v, `{"source":`...)
-	v = append(v, j.sourcePre...)
+	v = append(v, p.sourcePre...)
 	v = strconv.AppendInt(v, ms, 10)
 	v = append(v, `,"snapshot":`...)
 	if src.Snapshot == "" {
@@ -212,7 +198,7 @@ func (j *JSON) schemaChangeRecord(c *schema.Change, src event.Source, table stri
 	v = append(v, `,"row":`...)
 	v = strconv.AppendInt(v, int64(src.Row), 10)
 	v = append(v, `,"thread":null,"query":null},"ts_ms":`...)
-	v = strconv.AppendInt(v, j.now().UnixMilli(), 10)
+	v = strconv.AppendInt(v, p.now().UnixMilli(), 10)
 	v = append(v, `,"databaseName":`...)
 	v = appendJSONStr(v, c.DB)
 	v = append(v, `,"schemaName":null,"ddl":`...)
@@ -220,10 +206,59 @@ func (j *JSON) schemaChangeRecord(c *schema.Change, src event.Source, table stri
 	v = append(v, `,"tableChanges":`...)
 	v = append(v, changes...)
 	v = append(v, '}')
-	if j.cfg.ValueSchemas {
-		v = append(v, '}')
+	return Record{Topic: p.cfg.TopicPrefix, Key: key, Value: v}, nil
+}
+
+// SchemaChangeRecords encodes the schema-change events of one statement as
+// Debezium writes them: the planner's payloads (Planner.SchemaChangePayloads)
+// in the schema envelopes when KeySchemas or ValueSchemas is set.
+func (j *JSON) SchemaChangeRecords(c *schema.Change, src event.Source) ([]Record, error) {
+	recs, err := j.p.SchemaChangePayloads(c, src)
+	if err != nil {
+		return nil, err
 	}
-	return Record{Topic: j.cfg.TopicPrefix, Key: key, Value: v}, nil
+	for i := range recs {
+		recs[i] = j.schemaChangeEnvelope(recs[i])
+	}
+	return recs, nil
+}
+
+// SchemaChangeRecord encodes c as one schema-change event (not split; see
+// SchemaChangeRecords).
+func (j *JSON) SchemaChangeRecord(c *schema.Change, src event.Source) (Record, error) {
+	r, err := j.p.SchemaChangePayload(c, src)
+	if err != nil {
+		return Record{}, err
+	}
+	return j.schemaChangeEnvelope(r), nil
+}
+
+// schemaChangeEnvelope puts the payloads of r in JsonConverter's schema
+// envelopes, as KeySchemas and ValueSchemas say.
+func (j *JSON) schemaChangeEnvelope(r Record) Record {
+	connector := j.cfg.Connector.String()
+	if j.cfg.KeySchemas {
+		key := make([]byte, 0, 256+len(r.Key))
+		key = append(key, `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],"optional":false,"name":"io.debezium.connector.`+connector+`.SchemaChangeKey","version":1},"payload":`...)
+		key = append(key, r.Key...)
+		r.Key = append(key, '}')
+	}
+	if j.cfg.ValueSchemas {
+		var v []byte
+		v = append(v, `{"schema":{"type":"struct","fields":[`...)
+		v = append(v, sourceFields...)
+		v = appendJSONStr(v, "io.debezium.connector."+connector+".Source")
+		v = append(v, `,"version":1,"field":"source"},`...)
+		v = append(v, `{"type":"int64","optional":false,"field":"ts_ms"},`+
+			`{"type":"string","optional":true,"field":"databaseName"},`+
+			`{"type":"string","optional":true,"field":"schemaName"},`+
+			`{"type":"string","optional":true,"field":"ddl"},`...)
+		v = append(v, schemaChangeTableChangesSchema...)
+		v = append(v, `],"optional":false,"name":"io.debezium.connector.`+connector+`.SchemaChangeValue","version":1},"payload":`...)
+		v = append(v, r.Value...)
+		r.Value = append(v, '}')
+	}
+	return r
 }
 
 // SendSchemaChanges encodes schema-change events and produces them to the

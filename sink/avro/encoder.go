@@ -56,7 +56,6 @@ type Config struct {
 // misencoding an event.
 type Encoder struct {
 	p         *sink.Planner // the record planner: tables, topics, skipped operations
-	j         *sink.JSON    // the schema change record's payload (schemachange.go)
 	cfg       Config
 	jcfg      sink.JSONConfig
 	now       func() time.Time
@@ -99,7 +98,7 @@ func New(cfg sink.JSONConfig, acfg Config) (*Encoder, error) {
 		return nil, fmt.Errorf("%w: transforms, column.mask.*, column.truncate.* and skip.messages.without.change are not supported yet with the Avro converter", sink.ErrConfig)
 	}
 	cfg.KeySchemas, cfg.ValueSchemas = false, false
-	j, err := sink.NewJSON(cfg)
+	planner, err := sink.NewPlanner(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +114,7 @@ func New(cfg sink.JSONConfig, acfg Config) (*Encoder, error) {
 	p = appendAvroString(p, version)
 	p = appendAvroString(p, cfg.Connector.String())
 	p = appendAvroString(p, cfg.TopicPrefix)
-	return &Encoder{p: j.Planner(), j: j, cfg: acfg, jcfg: cfg, now: now, sourcePre: p}, nil
+	return &Encoder{p: planner, cfg: acfg, jcfg: cfg, now: now, sourcePre: p}, nil
 }
 
 // Topic returns the topic of t's change events (as JSON.Topic).

@@ -66,12 +66,12 @@ func avroSchemaChangeValue(connector string) string {
 		`],"connect.version":1,"connect.name":"io.debezium.connector.` + connector + `.SchemaChangeValue"}`
 }
 
-// SchemaChangeRecord is JSON.SchemaChangeRecord in Avro: the same payload
-// (rendered by the JSON encoder, without schemas) converted to Avro with
+// SchemaChangeRecord is JSON.SchemaChangeRecord in Avro: the planner's
+// payload (sink.Planner.SchemaChangePayload) converted to Avro with
 // the schemas above, registered under <topic.prefix>-key and -value. DDL is
 // rare: this path may allocate.
 func (a *Encoder) SchemaChangeRecord(ctx context.Context, c *schema.Change, src event.Source) (sink.Record, error) {
-	r, err := a.j.SchemaChangeRecord(c, src)
+	r, err := a.p.SchemaChangePayload(c, src)
 	if err != nil {
 		return sink.Record{}, err
 	}
@@ -80,7 +80,7 @@ func (a *Encoder) SchemaChangeRecord(ctx context.Context, c *schema.Change, src 
 
 // SchemaChangeRecords is JSON.SchemaChangeRecords in Avro.
 func (a *Encoder) SchemaChangeRecords(ctx context.Context, c *schema.Change, src event.Source) ([]sink.Record, error) {
-	rs, err := a.j.SchemaChangeRecords(c, src)
+	rs, err := a.p.SchemaChangePayloads(c, src)
 	if err != nil {
 		return nil, err
 	}
