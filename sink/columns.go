@@ -466,3 +466,6 @@ func adjustDays(days int64) int64 {
 	}
 	return floorDiv(adjustMicros(days*microsPerDay), microsPerDay)
 }
+
+// optional is Column.Nullable: the row schema's field optionality.
+func (c *colEnc) optional() bool { return c.nullable }

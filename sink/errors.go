@@ -3,6 +3,8 @@ package sink
 import (
 	"errors"
 	"fmt"
+
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // Sentinel errors callers can branch on with errors.Is.
@@ -60,3 +62,11 @@ func (e *ProduceError) Error() string {
 
 // Unwrap returns the client or broker error (kerr codes compare with errors.Is).
 func (e *ProduceError) Unwrap() error { return e.Err }
+
+// fillTable names t in err when err is an *EncodeError without a table.
+func fillTable(err error, t *schema.Table) error {
+	if ee, ok := err.(*EncodeError); ok && ee.Table == "" {
+		ee.Table = t.DB + "." + t.Name
+	}
+	return err
+}

@@ -13,27 +13,6 @@ import (
 	"github.com/rivulet-cdc/rivulet/schema"
 )
 
-// Header is a Kafka record header.
-type Header struct {
-	Key   string
-	Value []byte
-}
-
-// Record is one Kafka record produced for a change event. Key is nil for a
-// table without a primary key (and for truncates); Value is nil for a
-// tombstone.
-type Record struct {
-	Topic   string
-	Key     []byte
-	Value   []byte
-	Headers []Header
-	// SMTHeaders counts the last Headers that a transform added
-	// (ExtractNewRecordState add.headers): Kafka Connect puts Debezium's
-	// context headers after the connector's own headers (a key change's)
-	// and before those (seen by the differential suite).
-	SMTHeaders int
-}
-
 // JSON encodes change events as Debezium 3.x does through Kafka Connect's
 // JsonConverter (DEBEZIUM-REFERENCE §2, §3). It is safe for concurrent use.
 //
@@ -227,9 +206,6 @@ func (j *JSON) appendEnvelopeSchema(dst []byte, te *jsonTable, topic string) []b
 	return append(dst, `,"version":2}`...)
 }
 
-// optional is Column.Nullable: the row schema's field optionality.
-func (c *colEnc) optional() bool { return c.nullable }
-
 // AppendRecords appends the records Debezium emits for ev to recs, in order
 // (DEBEZIUM-REFERENCE §2.7): one record for c, u, r and t; a delete record
 // and its tombstone for d; for an update that changes the primary key, a
@@ -348,13 +324,6 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 }
 
 func (j *JSON) fillTable(err error, t *schema.Table) error { return fillTable(err, t) }
-
-func fillTable(err error, t *schema.Table) error {
-	if ee, ok := err.(*EncodeError); ok && ee.Table == "" {
-		ee.Table = t.DB + "." + t.Name
-	}
-	return err
-}
 
 // appendValue writes an envelope without row images (truncate).
 func (j *JSON) appendValue(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
