@@ -28,29 +28,6 @@ import (
 // rules being taken in ColumnMappers.create's order: truncate, mask, hash,
 // hash v2.
 
-// ColumnMapperKind is one family of column.* mapper keys.
-type ColumnMapperKind uint8
-
-// Column mapper kinds.
-const (
-	ColumnTruncate   ColumnMapperKind = iota + 1 // column.truncate.to.N.chars
-	ColumnMaskChars                              // column.mask.with.N.chars
-	ColumnMaskHash                               // column.mask.hash.<alg>.with.salt.<salt>
-	ColumnMaskHashV2                             // column.mask.hash.v2.<alg>.with.salt.<salt>
-)
-
-// ColumnMapperConfig is one column mapper key.
-type ColumnMapperConfig struct {
-	Kind ColumnMapperKind
-	// Columns are the key's value: regular expressions matched
-	// case-insensitively against the whole "db.table.column".
-	Columns []string
-	// N is the length of column.truncate.to.N.chars and column.mask.with.N.chars.
-	N int
-	// Algorithm (a Java MessageDigest name such as SHA-256) and Salt of the hash masks.
-	Algorithm, Salt string
-}
-
 type columnRule struct {
 	cfg    ColumnMapperConfig
 	res    []*regexp.Regexp

@@ -13,17 +13,6 @@ import (
 // transactionValueSchema, transactionEventCountPerDataCollectionSchema and
 // transactionBlockSchema (DEBEZIUM-REFERENCE §2.8).
 
-// TransactionTopic is the transaction topic's name for a topic prefix and
-// topic.transaction (default "transaction"): Debezium's
-// AbstractTopicNamingStrategy.transactionTopic joins them with the topic
-// delimiter and does not sanitise the result.
-func TransactionTopic(prefix, name string) string {
-	if name == "" {
-		name = "transaction"
-	}
-	return prefix + "." + name
-}
-
 const txKeySchema = `{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],` +
 	`"optional":false,"name":"io.debezium.connector.common.TransactionMetadataKey","version":1}`
 

@@ -75,3 +75,14 @@ func (s *Stdout) sendTransaction(ctx context.Context, topic string, m *event.Tra
 	}
 	return nil
 }
+
+// TransactionTopic is the transaction topic's name for a topic prefix and
+// topic.transaction (default "transaction"): Debezium's
+// AbstractTopicNamingStrategy.transactionTopic joins them with the topic
+// delimiter and does not sanitise the result.
+func TransactionTopic(prefix, name string) string {
+	if name == "" {
+		name = "transaction"
+	}
+	return prefix + "." + name
+}
