@@ -80,6 +80,48 @@ func AppendRecordsWith[R Renderer](t Table, r R, recs []Record, buf []byte, ev *
 	return appendRecords(&s, r, recs, buf, t.te, ev, t.te.topic)
 }
 
+// Plan is the record sequence of one event (plan.go) for a format that
+// emits the records itself rather than through AppendRecordsWith (Debezium
+// JSON's transforms): PlanRecords fills it, AppendPlanKeys renders its keys
+// and the key change's headers, Step reads each record. A Plan lives on its
+// caller's stack: planning allocates nothing.
+type Plan struct{ s sequence }
+
+// PlanStep is one planned record.
+type PlanStep struct {
+	Op            event.Op      // the envelope's op
+	Tombstone     bool          // null value; Key and Headers are the record's before it
+	Before, After []event.Value // the row images the value carries
+	Key           []byte        // rendered by AppendPlanKeys; nil: no key
+	Headers       []Header      // a key change's __debezium.newkey or oldkey header
+}
+
+// PlanRecords plans the records of ev on t into p (tombstones when
+// tombstones is set, a key change split with its headers). An error is an
+// *EncodeError naming t's table.
+func PlanRecords(p *Plan, t Table, ev *event.ChangeEvent, tombstones bool) error {
+	if err := t.te.planRecords(&p.s, ev, tombstones); err != nil {
+		return &EncodeError{Table: ev.Table.DB + "." + ev.Table.Name, Err: fmt.Errorf("%w", err)}
+	}
+	return nil
+}
+
+// AppendPlanKeys renders the key of every record of p with k into buf,
+// then the key change's headers, as AppendRecordsWith does.
+func AppendPlanKeys[K Keyer](p *Plan, t Table, k K, buf []byte, ev *event.ChangeEvent) ([]byte, error) {
+	return appendKeys(&p.s, k, buf, t.te, ev)
+}
+
+// Len is the number of planned records.
+func (p *Plan) Len() int { return p.s.n }
+
+// Step returns record i of p, whose event is ev.
+func (p *Plan) Step(i int, ev *event.ChangeEvent) PlanStep {
+	st := &p.s.steps[i]
+	before, after := st.images(ev)
+	return PlanStep{Op: st.op, Tombstone: st.tombstone, Before: before, After: after, Key: p.s.keys[i], Headers: p.s.hdrs[i]}
+}
+
 // TxOrders returns the transaction block's total_order and
 // data_collection_order of the record of ev whose envelope op is op.
 func TxOrders(ev *event.ChangeEvent, op event.Op) (total, dataCollection int64) {

@@ -242,11 +242,7 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if te.plan != nil {
 		return j.appendPlanned(recs, buf, te, ev)
 	}
-	var s sequence
-	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
-		return recs, buf, j.errorf(ev.Table, "", "%w", err)
-	}
-	return appendRecords(&s, jsonRender{j, te, ev}, recs, buf, &te.tableEnc, ev, te.topic)
+	return AppendRecordsWith(Table{&te.tableEnc}, jsonRender{j, te, ev}, recs, buf, ev, j.cfg.TombstonesOnDelete)
 }
 
 // jsonRender renders planned records as JsonConverter does.

@@ -278,9 +278,9 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, e
 // mappers or skip.messages.without.change. It mirrors appendRecords.
 func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]Record, []byte, error) {
 	p := te.plan
-	var s sequence
-	if err := te.planRecords(&s, ev, j.cfg.TombstonesOnDelete); err != nil {
-		return recs, buf, j.errorf(ev.Table, "", "%w", err)
+	var pl Plan
+	if err := PlanRecords(&pl, Table{&te.tableEnc}, ev, j.cfg.TombstonesOnDelete); err != nil {
+		return recs, buf, err
 	}
 	if ev.Op == event.OpTruncate && p.unwrap != nil {
 		return recs, buf, nil // AbstractExtractRecordStrategy.handleTruncateRecord drops it
@@ -292,20 +292,19 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event
 		return recs, buf, nil
 	}
 	var err error
-	if buf, err = appendKeys(&s, plannedKey{j, te}, buf, &te.tableEnc, ev); err != nil {
+	if buf, err = AppendPlanKeys(&pl, Table{&te.tableEnc}, plannedKey{j, te}, buf, ev); err != nil {
 		return recs, buf, err
 	}
 	// hdrs are the headers of the record before a tombstone, a transform's
 	// included: Debezium's tombstone shares the delete's ConnectHeaders.
 	var hdrs []Header
-	for i := range s.n {
-		st := &s.steps[i]
-		if st.tombstone {
-			recs, buf = j.emitTombstone(recs, buf, te, s.keys[i], hdrs, len(s.hdrs[i]))
+	for i := range pl.Len() {
+		st := pl.Step(i, ev)
+		if st.Tombstone {
+			recs, buf = j.emitTombstone(recs, buf, te, st.Key, hdrs, len(st.Headers))
 			continue
 		}
-		before, after := st.images(ev)
-		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.op, s.keys[i], before, after, s.hdrs[i]); err != nil {
+		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.Op, st.Key, st.Before, st.After, st.Headers); err != nil {
 			return recs, buf, err
 		}
 	}
