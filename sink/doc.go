@@ -13,7 +13,8 @@
 // key change as delete + tombstone + create with its headers, tombstones,
 // the transaction block's orders) is decided once, by planRecords in
 // plan.go; the JSON, Avro and transformed encoders only render its steps
-// (a format outside sink through AppendRecordsWith and its Renderer).
+// (through AppendRecordsWith and a Renderer, or, for a format that emits
+// its records itself as JSON's transforms do, by walking a Plan).
 // Column values are rendered by the type mapping (mapping.go, columns.go),
 // which every format shares (format.go: Table, Column).
 //
@@ -21,7 +22,9 @@
 //   - Planner (planner.go) is the record planner every format renders
 //     from: the table versions (topic, emitted and key columns) cached per
 //     *schema.Table, skipped.operations, DataRecords; its record sequence
-//     is plan.go's.
+//     is plan.go's. It also makes the schema-change events' payloads
+//     (SchemaChangePayloads, schemachange.go), which every format wraps or
+//     converts.
 //   - JSON encodes one event.ChangeEvent into its records (topic, key, value,
 //     headers) exactly as Debezium 3.x with JsonConverter would, using
 //     per-table schema JSON built once per *schema.Table, from its Planner.
