@@ -141,7 +141,7 @@ func compileColumnRules(cfgs []ColumnMapperConfig) ([]columnRule, error) {
 				if c.N < 0 {
 					return nil, fmt.Errorf("%w: column mapper length %d is negative", ErrConfig, c.N)
 				}
-				r.mask = appendJSONStr(nil, strings.Repeat("*", c.N))
+				r.mask = AppendJSONString(nil, strings.Repeat("*", c.N))
 			default:
 				df := digests[strings.ToUpper(c.Algorithm)]
 				if df == digestNone {
@@ -244,7 +244,7 @@ func (m *colRule) appendValue(dst []byte, e *colEnc, v event.Value) ([]byte, err
 		return append(dst, "null"...), nil
 	}
 	switch e.kind {
-	case kBytes:
+	case KindBytes:
 		b := v.B
 		if e.n > len(b) {
 			p := make([]byte, e.n)
@@ -255,7 +255,7 @@ func (m *colRule) appendValue(dst []byte, e *colEnc, v event.Value) ([]byte, err
 			b = b[:m.cfg.N]
 		}
 		return appendBase64(dst, b), nil
-	case kDecimalBytes, kUintDecimal, kBits:
+	case KindDecimalBytes, KindUintDecimal, KindBits:
 		return e.appendValue(dst, v)
 	}
 	start := len(dst)

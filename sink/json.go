@@ -97,7 +97,7 @@ func (j *JSON) table(t *schema.Table) (*jsonTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	if j.tableCount.Add(1) > maxCachedTables {
+	if j.tableCount.Add(1) > MaxCachedTables {
 		j.tables.Clear()
 		j.tableCount.Store(1)
 	}
@@ -123,9 +123,9 @@ func (j *JSON) buildTable(t *schema.Table) (*jsonTable, error) {
 		p = j.appendEnvelopeSchema(p, te, topic)
 		te.valuePre = append(p, `,"payload":`...)
 	}
-	te.dbPart = appendJSONStr([]byte(`,"db":`), t.DB)
+	te.dbPart = AppendJSONString([]byte(`,"db":`), t.DB)
 	te.dbPart = append(te.dbPart, `,"sequence":null,"ts_us":`...)
-	te.tablePart = appendJSONStr([]byte(`,"table":`), t.Name)
+	te.tablePart = AppendJSONString([]byte(`,"table":`), t.Name)
 	te.tablePart = append(te.tablePart, `,"server_id":`...)
 	if j.xf != nil {
 		var err error
@@ -149,10 +149,10 @@ func appendRowSchema(dst []byte, cols []colEnc, optional bool, name, field strin
 	dst = append(dst, `],"optional":`...)
 	dst = strconv.AppendBool(dst, optional)
 	dst = append(dst, `,"name":`...)
-	dst = appendJSONStr(dst, name)
+	dst = AppendJSONString(dst, name)
 	if field != "" {
 		dst = append(dst, `,"field":`...)
-		dst = appendJSONStr(dst, field)
+		dst = AppendJSONString(dst, field)
 	}
 	return append(dst, '}')
 }
@@ -199,10 +199,10 @@ func (j *JSON) appendEnvelopeSchema(dst []byte, te *jsonTable, topic string) []b
 	dst = appendRowSchema(dst, te.cols, true, topic+".Value", "after")
 	dst = append(dst, ',')
 	dst = append(dst, sourceFields...)
-	dst = appendJSONStr(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
+	dst = AppendJSONString(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
 	dst = append(dst, `,"version":1,"field":"source"},`...)
 	dst = append(dst, envelopeTail...)
-	dst = appendJSONStr(dst, topic+".Envelope")
+	dst = AppendJSONString(dst, topic+".Envelope")
 	return append(dst, `,"version":2}`...)
 }
 
@@ -319,7 +319,7 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 	return dst, nil
 }
 
-func (j *JSON) fillTable(err error, t *schema.Table) error { return fillTable(err, t) }
+func (j *JSON) fillTable(err error, t *schema.Table) error { return WithTable(err, t) }
 
 // appendValue writes an envelope without row images (truncate).
 func (j *JSON) appendValue(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
@@ -341,7 +341,7 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	if s.Snapshot == "" {
 		dst = append(dst, `"false"`...)
 	} else {
-		dst = appendJSONStr(dst, s.Snapshot)
+		dst = AppendJSONString(dst, s.Snapshot)
 	}
 	dst = append(dst, te.dbPart...)
 	dst = append(dst, srcUs...)
@@ -353,10 +353,10 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	if s.GTID == "" {
 		dst = append(dst, "null"...)
 	} else {
-		dst = appendJSONStr(dst, s.GTID)
+		dst = AppendJSONString(dst, s.GTID)
 	}
 	dst = append(dst, `,"file":`...)
-	dst = appendJSONStr(dst, s.File)
+	dst = AppendJSONString(dst, s.File)
 	dst = append(dst, `,"pos":`...)
 	dst = strconv.AppendInt(dst, int64(s.Pos), 10)
 	dst = append(dst, `,"row":`...)
@@ -371,7 +371,7 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	if s.Query == "" {
 		dst = append(dst, "null"...)
 	} else {
-		dst = appendJSONStr(dst, s.Query)
+		dst = AppendJSONString(dst, s.Query)
 	}
 	dst = append(dst, `},"transaction":`...)
 	dst = appendTxBlock(dst, ev, op)
@@ -394,7 +394,7 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 // instants after 1970-01-01T00:00:01 the three are prefixes of each other.
 func splitTimeDigits(buf *[24]byte, us int64) (ms, usDigits, ns []byte) {
 	if us < 1_000_000 || us > math.MaxInt64/1000 {
-		return strconv.AppendInt(buf[:0:8], floorDiv(us, 1000), 10),
+		return strconv.AppendInt(buf[:0:8], FloorDiv(us, 1000), 10),
 			strconv.AppendInt(buf[8:8:16], us, 10),
 			strconv.AppendInt(nil, us*1000, 10)
 	}

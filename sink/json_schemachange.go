@@ -75,7 +75,7 @@ func (j *JSON) schemaChangeEnvelope(r Record) Record {
 		var v []byte
 		v = append(v, `{"schema":{"type":"struct","fields":[`...)
 		v = append(v, sourceFields...)
-		v = appendJSONStr(v, "io.debezium.connector."+connector+".Source")
+		v = AppendJSONString(v, "io.debezium.connector."+connector+".Source")
 		v = append(v, `,"version":1,"field":"source"},`...)
 		v = append(v, `{"type":"int64","optional":false,"field":"ts_ms"},`+
 			`{"type":"string","optional":true,"field":"databaseName"},`+

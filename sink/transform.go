@@ -196,9 +196,9 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 						}
 					}
 					var e keyExtra
-					e.member = append(appendJSONStr([]byte{','}, ct.cfg.KeyFieldName), ':')
-					e.member = appendJSONStr(e.member, id)
-					e.schema = append([]byte(`{"type":"string","optional":false,"field":`), appendJSONStr(nil, ct.cfg.KeyFieldName)...)
+					e.member = append(AppendJSONString([]byte{','}, ct.cfg.KeyFieldName), ':')
+					e.member = AppendJSONString(e.member, id)
+					e.schema = append([]byte(`{"type":"string","optional":false,"field":`), AppendJSONString(nil, ct.cfg.KeyFieldName)...)
 					e.schema = append(e.schema, '}')
 					p.extras = append(p.extras, e)
 				}
@@ -232,7 +232,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 			b = append(b, e.schema...)
 		}
 		b = append(b, `],"optional":false,"name":`...)
-		b = appendJSONStr(b, keyName)
+		b = AppendJSONString(b, keyName)
 		p.keyPre = append(b, `},"payload":`...)
 	}
 	if j.cfg.ValueSchemas {
@@ -267,10 +267,10 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, e
 	dst = appendRowSchema(dst, cols, true, valueName, "after")
 	dst = append(dst, ',')
 	dst = append(dst, sourceFields...)
-	dst = appendJSONStr(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
+	dst = AppendJSONString(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
 	dst = append(dst, `,"version":1,"field":"source"},`...)
 	dst = append(dst, envelopeTail...)
-	dst = appendJSONStr(dst, envName)
+	dst = AppendJSONString(dst, envName)
 	return append(dst, `,"version":2}`...)
 }
 

@@ -146,13 +146,13 @@ func parseFieldRefs(prefix string, list []string) ([]fieldRef, error) {
 		if r.src == refMissing {
 			continue
 		}
-		r.member = append(appendJSONStr([]byte{','}, r.newName), ':')
+		r.member = append(AppendJSONString([]byte{','}, r.newName), ':')
 		r.schema = append([]byte(`{"type":"`), refSchemas[r.src]...)
 		if r.src != refSrcSnapshot {
 			r.schema = append(r.schema, `","optional":true`...)
 		}
 		r.schema = append(r.schema, `,"field":`...)
-		r.schema = appendJSONStr(r.schema, r.newName)
+		r.schema = AppendJSONString(r.schema, r.newName)
 		r.schema = append(r.schema, '}')
 		out = append(out, r)
 	}
@@ -193,7 +193,7 @@ func (p *tablePlan) appendUnwrapSchemaPrefix(valueName string) []byte {
 		n++
 	}
 	b = append(b, `],"optional":false,"name":`...)
-	b = appendJSONStr(b, valueName)
+	b = AppendJSONString(b, valueName)
 	return append(b, `},"payload":`...)
 }
 
@@ -298,7 +298,7 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 		if x == "" {
 			return append(dst, "null"...)
 		}
-		return appendJSONStr(dst, x)
+		return AppendJSONString(dst, x)
 	}
 	switch src {
 	case refOp:
@@ -310,11 +310,11 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 	case refTsNs:
 		return append(dst, v.nowNs...)
 	case refSrcVersion:
-		return appendJSONStr(dst, j.version())
+		return AppendJSONString(dst, j.version())
 	case refSrcConnector:
-		return appendJSONStr(dst, j.cfg.Connector.String())
+		return AppendJSONString(dst, j.cfg.Connector.String())
 	case refSrcName:
-		return appendJSONStr(dst, j.cfg.TopicPrefix)
+		return AppendJSONString(dst, j.cfg.TopicPrefix)
 	case refSrcTsMs:
 		return append(dst, v.srcMs...)
 	case refSrcTsUs:
@@ -324,15 +324,15 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 	case refSrcSnapshot:
 		return str(s.Snapshot) // unset while streaming: null (the copied schema has no default)
 	case refSrcDB:
-		return appendJSONStr(dst, ev.Table.DB)
+		return AppendJSONString(dst, ev.Table.DB)
 	case refSrcTable:
-		return appendJSONStr(dst, ev.Table.Name)
+		return AppendJSONString(dst, ev.Table.Name)
 	case refSrcServerID:
 		return strconv.AppendUint(dst, uint64(s.ServerID), 10)
 	case refSrcGTID:
 		return str(s.GTID)
 	case refSrcFile:
-		return appendJSONStr(dst, s.File)
+		return AppendJSONString(dst, s.File)
 	case refSrcPos:
 		return strconv.AppendUint(dst, s.Pos, 10)
 	case refSrcRow:
@@ -351,9 +351,9 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 			return append(dst, "null"...)
 		}
 		if src == refTxID {
-			return appendJSONStr(dst, ev.Tx.ID)
+			return AppendJSONString(dst, ev.Tx.ID)
 		}
-		n, dc := txOrders(ev, op)
+		n, dc := TxOrders(ev, op)
 		if src == refTxCollectionOrder {
 			n = dc
 		}

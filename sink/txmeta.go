@@ -35,7 +35,7 @@ func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *eve
 		buf = append(buf, `{"schema":`+txKeySchema+`,"payload":`...)
 	}
 	buf = append(buf, `{"id":`...)
-	buf = appendJSONStr(buf, m.ID)
+	buf = AppendJSONString(buf, m.ID)
 	buf = append(buf, '}')
 	if j.cfg.KeySchemas {
 		buf = append(buf, '}')
@@ -48,7 +48,7 @@ func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *eve
 	buf = append(buf, `{"status":"`...)
 	buf = append(buf, m.Status.String()...)
 	buf = append(buf, `","id":`...)
-	buf = appendJSONStr(buf, m.ID)
+	buf = AppendJSONString(buf, m.ID)
 	if m.Status == event.TxEnd {
 		buf = append(buf, `,"event_count":`...)
 		buf = strconv.AppendInt(buf, m.EventCount, 10)
@@ -58,7 +58,7 @@ func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *eve
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"data_collection":`...)
-			buf = appendJSONStr(buf, c.DataCollection)
+			buf = AppendJSONString(buf, c.DataCollection)
 			buf = append(buf, `,"event_count":`...)
 			buf = strconv.AppendInt(buf, c.EventCount, 10)
 			buf = append(buf, '}')
@@ -84,9 +84,9 @@ func appendTxBlock(dst []byte, ev *event.ChangeEvent, op event.Op) []byte {
 	if ev.Tx.ID == "" {
 		return append(dst, "null"...)
 	}
-	total, dc := txOrders(ev, op)
+	total, dc := TxOrders(ev, op)
 	dst = append(dst, `{"id":`...)
-	dst = appendJSONStr(dst, ev.Tx.ID)
+	dst = AppendJSONString(dst, ev.Tx.ID)
 	dst = append(dst, `,"total_order":`...)
 	dst = strconv.AppendInt(dst, total, 10)
 	dst = append(dst, `,"data_collection_order":`...)
