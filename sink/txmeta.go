@@ -99,8 +99,9 @@ func appendTxBlock(dst []byte, ev *event.ChangeEvent, op event.Op) []byte {
 // its op is in skipped.operations, 2 for an update that changes the key
 // (delete and create), else 1.
 func (j *JSON) DataRecords(ev *event.ChangeEvent) int {
-	n, pt := j.p.dataRecords(ev)
-	if pt == nil || j.xf == nil {
+	n := j.p.DataRecords(ev)
+	// Only an update with both images can be skipped as unchanged.
+	if n == 0 || j.xf == nil || ev.Op != event.OpUpdate || ev.Before == nil || ev.After == nil {
 		return n
 	}
 	te, err := j.table(ev.Table)
