@@ -164,6 +164,20 @@ func TestVarcharTooLongIsText(t *testing.T) {
 	}
 }
 
+// TestCharTooLongIsVarchar: outside strict mode the server makes a CHAR
+// longer than 1020 bytes a VARCHAR (main/ctype_filename: CHAR(205) in the
+// filename character set, 5 bytes a character, is varchar(205) in SHOW
+// CREATE TABLE, and its rows arrive as MYSQL_TYPE_VARCHAR); CHAR(204) stays.
+func TestCharTooLongIsVarchar(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (a CHAR(205), b CHAR(204), c CHAR(255) CHARACTER SET utf8mb4) CHARACTER SET filename")
+	want := []string{"VARCHAR", "CHAR", "CHAR"}
+	for i, c := range tr.Def("app", "t").Table.Columns {
+		if c.TypeName != want[i] || c.Length != []int{205, 204, 255}[i] {
+			t.Errorf("%s: %s(%d), want %s", c.Name, c.TypeName, c.Length, want[i])
+		}
+	}
+}
+
 // TestPrimaryKeyBeforeChange: the server makes primary key columns NOT
 // NULL after the column changes of the statement (suite/innodb innodb-index).
 func TestPrimaryKeyBeforeChange(t *testing.T) {
