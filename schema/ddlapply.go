@@ -491,6 +491,26 @@ func (e *editTable) def() *TableDef {
 			}
 		}
 	}
+	// A system-versioned table's explicit ROW END column ends the primary
+	// key and every unique key (PRIMARY KEY (id) is PRIMARY KEY (id, en) in
+	// SHOW CREATE TABLE and information_schema; suite/period alter,
+	// suite/versioning alter).
+	for i, x := range e.xs {
+		if !x.PeriodEnd || i >= len(e.cols) {
+			continue
+		}
+		end := e.cols[i].Name
+		for k := range e.idx {
+			ix := &e.idx[k]
+			if !ix.Primary && !ix.Unique || slices.ContainsFunc(ix.Columns, func(c string) bool { return strings.EqualFold(c, end) }) {
+				continue
+			}
+			ix.Columns = append(ix.Columns, end)
+			if ix.Lengths != nil {
+				ix.Lengths = append(ix.Lengths, 0)
+			}
+		}
+	}
 	for i := range e.cols {
 		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
 		// implicit DEFAULT NULL, ColumnEditorImpl.optional).

@@ -144,8 +144,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			x.Default = restoreExpr(o.Expr)
 			c.HasDefault, c.Default = true, debeziumDefault(o.Expr)
 		case ast.ColumnOptionComment:
-			if cm := restoreString(o.Expr); cm == periodMarker {
-				x.PeriodColumn = true
+			if cm := restoreString(o.Expr); cm == periodMarker || cm == periodEndMarker {
+				x.PeriodColumn, x.PeriodEnd = true, cm == periodEndMarker
 			} else {
 				x.Comment = cm
 			}

@@ -407,3 +407,32 @@ func TestDefaultCallWithoutParens(t *testing.T) {
 		t.Errorf("f3 lost its CURRENT_TIMESTAMP default: %+v", c)
 	}
 }
+
+// TestRowEndInKeys: the server ends the primary key and every unique key
+// of a system-versioned table with its explicit ROW END column (suite/period
+// alter: PRIMARY KEY (id) is (id, en) in information_schema; suite/versioning
+// alter: PRIMARY KEY (b, row_end)); other keys and the ROW START column are
+// left as they are.
+func TestRowEndInKeys(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (id INT PRIMARY KEY, s TIMESTAMP(6), e TIMESTAMP(6), "+
+		"st TIMESTAMP(6) AS ROW START, en TIMESTAMP(6) AS ROW END, PERIOD FOR SYSTEM_TIME (st, en)) WITH SYSTEM VERSIONING",
+		"CREATE TABLE u (a INT NOT NULL, b INT, st BIGINT UNSIGNED GENERATED ALWAYS AS ROW START, en BIGINT UNSIGNED GENERATED ALWAYS AS ROW END, "+
+			"PERIOD FOR SYSTEM_TIME (st, en), UNIQUE KEY ua (a), KEY kb (b)) WITH SYSTEM VERSIONING",
+		"ALTER TABLE u ADD UNIQUE KEY ub (b(3), a)")
+	if pk := tr.Def("app", "t").Table.PrimaryKey; !slices.Equal(pk, []int{0, 4}) {
+		t.Errorf("t: primary key %v, want [0 4] (id, en)", pk)
+	}
+	u := tr.Def("app", "u")
+	want := map[string][]string{"ua": {"a", "en"}, "kb": {"b"}, "ub": {"b", "a", "en"}}
+	for _, ix := range u.Indexes {
+		if !slices.Equal(ix.Columns, want[ix.Name]) {
+			t.Errorf("u.%s: %v, want %v", ix.Name, ix.Columns, want[ix.Name])
+		}
+		if ix.Lengths != nil && len(ix.Lengths) != len(ix.Columns) {
+			t.Errorf("u.%s: lengths %v for columns %v", ix.Name, ix.Lengths, ix.Columns)
+		}
+	}
+	if pk := u.Table.PrimaryKey; !slices.Equal(pk, []int{0, 3}) {
+		t.Errorf("u: primary key %v, want [0 3] (a, en)", pk)
+	}
+}
