@@ -649,8 +649,22 @@ func (e *editTable) convertTo(cs string) {
 	for i := range e.cols {
 		c := &e.cols[i]
 		switch c.Type {
-		case TypeChar, TypeVarchar, TypeEnum, TypeSet:
+		case TypeEnum, TypeSet:
 			c.Charset = cs
+		case TypeChar, TypeVarchar:
+			// Outside strict mode a column the new character set makes
+			// too long changes type as in CREATE TABLE: a CHAR over 1020
+			// bytes is a VARCHAR, a VARCHAR over 65532 bytes the smallest
+			// TEXT holding it (main/ctype_filename: CHAR(205) latin1
+			// CONVERT TO CHARACTER SET filename is varchar(205)).
+			c.Charset = cs
+			n := c.Length * maxLen(cs)
+			if c.Type == TypeChar && n > 1020 {
+				c.Type, c.TypeName = TypeVarchar, "VARCHAR"
+			}
+			if c.Type == TypeVarchar && n > 65532 {
+				c.Type, c.TypeName, c.Length = TypeText, blobName(n, true), 0
+			}
 		case TypeText:
 			chars := blobBytes(c.TypeName) / maxLen(c.Charset)
 			c.Charset = cs

@@ -169,11 +169,20 @@ func TestVarcharTooLongIsText(t *testing.T) {
 // filename character set, 5 bytes a character, is varchar(205) in SHOW
 // CREATE TABLE, and its rows arrive as MYSQL_TYPE_VARCHAR); CHAR(204) stays.
 func TestCharTooLongIsVarchar(t *testing.T) {
-	tr := newTestTracker(t, "CREATE TABLE t (a CHAR(205), b CHAR(204), c CHAR(255) CHARACTER SET utf8mb4) CHARACTER SET filename")
-	want := []string{"VARCHAR", "CHAR", "CHAR"}
-	for i, c := range tr.Def("app", "t").Table.Columns {
-		if c.TypeName != want[i] || c.Length != []int{205, 204, 255}[i] {
-			t.Errorf("%s: %s(%d), want %s", c.Name, c.TypeName, c.Length, want[i])
+	tr := newTestTracker(t, "CREATE TABLE t (a CHAR(205), b CHAR(204), c CHAR(255) CHARACTER SET utf8mb4) CHARACTER SET filename",
+		// ALTER TABLE ... CONVERT TO CHARACTER SET the same way (outside
+		// strict mode; the VARCHAR one as TestVarcharTooLongIsText).
+		"CREATE TABLE u (a CHAR(205) CHARACTER SET latin1, b CHAR(204), c VARCHAR(20000) CHARACTER SET latin1, d VARCHAR(13107), e VARCHAR(13106))",
+		"ALTER TABLE u CONVERT TO CHARACTER SET filename")
+	for _, tc := range []struct {
+		table string
+		want  []string
+		lens  []int
+	}{{"t", []string{"VARCHAR", "CHAR", "CHAR"}, []int{205, 204, 255}}, {"u", []string{"VARCHAR", "CHAR", "MEDIUMTEXT", "TEXT", "VARCHAR"}, []int{205, 204, 0, 0, 13106}}} {
+		for i, c := range tr.Def("app", tc.table).Table.Columns {
+			if c.TypeName != tc.want[i] || c.Length != tc.lens[i] {
+				t.Errorf("%s.%s: %s(%d), want %s(%d)", tc.table, c.Name, c.TypeName, c.Length, tc.want[i], tc.lens[i])
+			}
 		}
 	}
 }
