@@ -832,6 +832,39 @@ func (e *editTable) dropIndex(name string, ifExists bool) error {
 	return nil
 }
 
+// prepareKeys does what MariaDB's ALTER TABLE, CREATE INDEX and DROP
+// INDEX do to the keys already there (mysql_prepare_alter_table gives a
+// long unique key the default algorithm back): a key long only because
+// USING HASH was written becomes a plain unique key, one long by its parts
+// stays long (main/long_unique_bugs, MDEV-18798: UNIQUE USING HASH on an
+// INT is BTREE after ALTER TABLE ... FORCE; TestLongUniqueAfterAlter_MariaDB).
+func (e *editTable) prepareKeys() {
+	for i := range e.idx {
+		if e.idx[i].Long {
+			e.idx[i].Hash = false
+		}
+	}
+}
+
+// alterPreparesKeys reports whether an ALTER TABLE goes through the
+// server's full preparation of the table, which renaming the table,
+// ENABLE/DISABLE KEYS and DROP COLUMN IF EXISTS of a column not there skip
+// (measured against MariaDB 10.11's information_schema).
+func alterPreparesKeys(e *editTable, specs []*ast.AlterTableSpec) bool {
+	for _, sp := range specs {
+		switch sp.Tp {
+		case ast.AlterTableRenameTable, ast.AlterTableEnableKeys, ast.AlterTableDisableKeys:
+			continue
+		case ast.AlterTableDropColumn:
+			if sp.IfExists && sp.OldColumnName != nil && e.colIndex(sp.OldColumnName.Name.O) < 0 {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // dropColumn removes column i and its key parts; indexes left without
 // columns disappear.
 func (e *editTable) dropColumn(i int) {
@@ -894,6 +927,9 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 	e.orig = make([]string, len(e.cols))
 	for i, c := range e.cols {
 		e.orig[i] = c.Name
+	}
+	if a.tr.cfg.MariaDB && alterPreparesKeys(e, s.Specs) {
+		e.prepareKeys()
 	}
 	newID := id
 	// DROP COLUMN names a column of the table as it was, and the server
@@ -1148,6 +1184,9 @@ func (a *applier) createIndex(s *ast.CreateIndexStmt) error {
 	if s.IfNotExists && e.hasIndex(s.IndexName) {
 		return nil
 	}
+	if a.tr.cfg.MariaDB {
+		e.prepareKeys()
+	}
 	tp := ast.ConstraintIndex
 	if s.KeyType == ast.IndexKeyTypeUnique {
 		tp = ast.ConstraintUniq
@@ -1172,6 +1211,9 @@ func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
 		return fmt.Errorf("DROP INDEX on %s: %w: not in the schema model", id, ErrTableNotFound)
 	}
 	e := old.edit()
+	if a.tr.cfg.MariaDB && (!s.IfExists || e.hasIndex(s.IndexName)) {
+		e.prepareKeys()
+	}
 	if strings.EqualFold(s.IndexName, "PRIMARY") {
 		e.dropPrimary()
 	} else if err := e.dropIndex(s.IndexName, s.IfExists); err != nil {
