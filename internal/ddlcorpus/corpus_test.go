@@ -569,6 +569,9 @@ var columnEq = cmp.Comparer(func(a, b schema.Column) bool {
 		if c.Type == schema.TypeEnum || c.Type == schema.TypeSet {
 			vs := make([]string, len(c.Values))
 			for i, v := range c.Values {
+				if c.Charset == "binary" {
+					v = wideLiteral(v)
+				}
 				vs[i] = asShown(v)
 			}
 			c.Values = vs
@@ -640,6 +643,36 @@ func literalBytes(digits string, base int) ([]byte, bool) {
 		b = append(make([]byte, want-len(b)), b...) // x'0041' keeps its leading zero byte
 	}
 	return b, true
+}
+
+// wideLiteral reads the members of a binary ENUM/SET that the server
+// took in a UTF-16 or UTF-32 collation_connection (main/ctype_utf16_uca:
+// ENUM('aaaaaaaa') CHARACTER SET binary is "\x00a\x00a..."), where the
+// statement's text, which Debezium and Rivulet read, says 'aaaaaaaa'.
+// Values without a NUL byte are left as they are.
+func wideLiteral(v string) string {
+	if !strings.Contains(v, "\x00") {
+		return v
+	}
+	for _, w := range []int{4, 2} {
+		if len(v)%w != 0 {
+			continue
+		}
+		var b strings.Builder
+		ok := true
+		for i := 0; i < len(v) && ok; i += w {
+			r := rune(0)
+			for k := range w {
+				r = r<<8 | rune(v[i+k])
+			}
+			ok = r != 0 && utf8.ValidRune(r)
+			b.WriteRune(r)
+		}
+		if ok {
+			return b.String()
+		}
+	}
+	return v
 }
 
 func asShown(s string) string {

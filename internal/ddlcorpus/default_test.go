@@ -56,3 +56,25 @@ func TestColumnEqDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnEqWideEnum: a binary ENUM/SET member the server took in a
+// UTF-16 or UTF-32 connection collation (main/ctype_utf16_uca,
+// ctype_utf32_uca) equals the statement's text, which the model keeps.
+func TestColumnEqWideEnum(t *testing.T) {
+	for _, tt := range []struct {
+		server, tracked string
+		same            bool
+	}{
+		{"\x00a\x00a\x00a", "aaa", true},
+		{"\x00\x00\x00a", "a", true},
+		{"\x00a\x00b", "ab", true},
+		{"\x00a\x00b", "ba", false},
+		{"ab", "ab", true},
+	} {
+		a := schema.Column{Name: "c", Type: schema.TypeEnum, Charset: "binary", Values: []string{tt.server}}
+		b := schema.Column{Name: "c", Type: schema.TypeEnum, Charset: "binary", Values: []string{tt.tracked}}
+		if got := cmp.Equal(a, b, columnEq); got != tt.same {
+			t.Errorf("server %q, tracked %q: same=%v, want %v", tt.server, tt.tracked, got, tt.same)
+		}
+	}
+}
