@@ -1022,6 +1022,10 @@ func sameDefault(c *schema.Column, v string) string {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 8385959 {
 			return fmt.Sprintf("%02d:%02d:%02d", n/10000, n/100%100, n%100)
 		}
+		// 00:00:00.00000 (TIME(5)) is 00:00:00
+		if h, f, ok := strings.Cut(v, "."); ok && strings.Trim(f, "0") == "" {
+			return h
+		}
 	case schema.TypeDate, schema.TypeDateTime, schema.TypeTimestamp:
 		f := strings.FieldsFunc(v, func(r rune) bool { return r == '-' || r == ' ' || r == ':' || r == '.' })
 		if len(f) < 3 || len(f) > 7 {

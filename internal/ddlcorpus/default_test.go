@@ -37,6 +37,8 @@ func TestColumnEqDefaults(t *testing.T) {
 		{schema.TypeDate, 0, "1962-03-04", "1962-03-03 23:33:34", false},
 		{schema.TypeTime, 0, "00:00:00", "0", true},
 		{schema.TypeTime, 0, "10:10:10", "101010", true},
+		{schema.TypeTime, 0, "00:00:00.00000", "00:00:00", true}, // suite/vcol vcol_keys_innodb
+		{schema.TypeTime, 0, "00:00:00.10000", "00:00:00", false},
 		{schema.TypeDecimal, 0, "17", "17.49", true},
 		{schema.TypeDecimal, 0, "18", "17.68", true},
 		{schema.TypeDecimal, 1, "0.0", "1e-10000", true},
