@@ -780,3 +780,26 @@ func TestPlanTable_CompressedColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeSet65Members: MariaDB keeps a SET with duplicate members past
+// the 64th (main/type_set, MDEV-32226), stored in 8 bytes: the table plans
+// and bit 63 decodes to the 64th member; a SET with more members than its
+// pack length holds below 8 bytes is still a mismatch.
+func TestDecodeSet65Members(t *testing.T) {
+	vals := make([]string, 65)
+	for i := range vals {
+		vals[i] = strconv.Itoa(i + 1)
+	}
+	meta := uint16(mysql.MYSQL_TYPE_SET)<<8 | 8
+	d := singleColumn(t, mysql.MYSQL_TYPE_STRING, meta, schema.Column{Name: "f", Type: schema.TypeSet, Values: vals, Nullable: true})
+	var v event.Value
+	row := []byte{1, 0, 0, 0, 0, 0, 0, 0x80}
+	if n, err := d.decodeValue(&v, &d.cols[0], row); err != nil || n != 8 || string(v.B) != "1,64" {
+		t.Errorf("bits 0 and 63: %q n=%d err=%v, want \"1,64\"", v.B, n, err)
+	}
+	tm := &tableMap{db: "d", name: "t", types: []byte{mysql.MYSQL_TYPE_STRING}, metas: []uint16{uint16(mysql.MYSQL_TYPE_SET)<<8 | 1}}
+	tbl := &schema.Table{DB: "d", Name: "t", Columns: []schema.Column{{Name: "f", Type: schema.TypeSet, Values: vals[:9]}}}
+	if _, err := planTable(tm, tbl, "test:4"); err == nil || !strings.Contains(err.Error(), "9 SET members for 1 bytes") {
+		t.Errorf("9 members in 1 byte: %v, want a mismatch", err)
+	}
+}

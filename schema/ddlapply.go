@@ -491,6 +491,26 @@ func (e *editTable) def() *TableDef {
 			}
 		}
 	}
+	// A system-versioned table's explicit ROW END column ends the primary
+	// key and every unique key (PRIMARY KEY (id) is PRIMARY KEY (id, en) in
+	// SHOW CREATE TABLE and information_schema; suite/period alter,
+	// suite/versioning alter).
+	for i, x := range e.xs {
+		if !x.PeriodEnd || i >= len(e.cols) {
+			continue
+		}
+		end := e.cols[i].Name
+		for k := range e.idx {
+			ix := &e.idx[k]
+			if !ix.Primary && !ix.Unique || slices.ContainsFunc(ix.Columns, func(c string) bool { return strings.EqualFold(c, end) }) {
+				continue
+			}
+			ix.Columns = append(ix.Columns, end)
+			if ix.Lengths != nil {
+				ix.Lengths = append(ix.Lengths, 0)
+			}
+		}
+	}
 	for i := range e.cols {
 		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
 		// implicit DEFAULT NULL, ColumnEditorImpl.optional).
@@ -629,8 +649,22 @@ func (e *editTable) convertTo(cs string) {
 	for i := range e.cols {
 		c := &e.cols[i]
 		switch c.Type {
-		case TypeChar, TypeVarchar, TypeEnum, TypeSet:
+		case TypeEnum, TypeSet:
 			c.Charset = cs
+		case TypeChar, TypeVarchar:
+			// Outside strict mode a column the new character set makes
+			// too long changes type as in CREATE TABLE: a CHAR over 1020
+			// bytes is a VARCHAR, a VARCHAR over 65532 bytes the smallest
+			// TEXT holding it (main/ctype_filename: CHAR(205) latin1
+			// CONVERT TO CHARACTER SET filename is varchar(205)).
+			c.Charset = cs
+			n := c.Length * maxLen(cs)
+			if c.Type == TypeChar && n > 1020 {
+				c.Type, c.TypeName = TypeVarchar, "VARCHAR"
+			}
+			if c.Type == TypeVarchar && n > 65532 {
+				c.Type, c.TypeName, c.Length = TypeText, blobName(n, true), 0
+			}
 		case TypeText:
 			chars := blobBytes(c.TypeName) / maxLen(c.Charset)
 			c.Charset = cs
@@ -798,6 +832,39 @@ func (e *editTable) dropIndex(name string, ifExists bool) error {
 	return nil
 }
 
+// prepareKeys does what MariaDB's ALTER TABLE, CREATE INDEX and DROP
+// INDEX do to the keys already there (mysql_prepare_alter_table gives a
+// long unique key the default algorithm back): a key long only because
+// USING HASH was written becomes a plain unique key, one long by its parts
+// stays long (main/long_unique_bugs, MDEV-18798: UNIQUE USING HASH on an
+// INT is BTREE after ALTER TABLE ... FORCE; TestLongUniqueAfterAlter_MariaDB).
+func (e *editTable) prepareKeys() {
+	for i := range e.idx {
+		if e.idx[i].Long {
+			e.idx[i].Hash = false
+		}
+	}
+}
+
+// alterPreparesKeys reports whether an ALTER TABLE goes through the
+// server's full preparation of the table, which renaming the table,
+// ENABLE/DISABLE KEYS and DROP COLUMN IF EXISTS of a column not there skip
+// (measured against MariaDB 10.11's information_schema).
+func alterPreparesKeys(e *editTable, specs []*ast.AlterTableSpec) bool {
+	for _, sp := range specs {
+		switch sp.Tp {
+		case ast.AlterTableRenameTable, ast.AlterTableEnableKeys, ast.AlterTableDisableKeys:
+			continue
+		case ast.AlterTableDropColumn:
+			if sp.IfExists && sp.OldColumnName != nil && e.colIndex(sp.OldColumnName.Name.O) < 0 {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // dropColumn removes column i and its key parts; indexes left without
 // columns disappear.
 func (e *editTable) dropColumn(i int) {
@@ -860,6 +927,9 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 	e.orig = make([]string, len(e.cols))
 	for i, c := range e.cols {
 		e.orig[i] = c.Name
+	}
+	if a.tr.cfg.MariaDB && alterPreparesKeys(e, s.Specs) {
+		e.prepareKeys()
 	}
 	newID := id
 	// DROP COLUMN names a column of the table as it was, and the server
@@ -1114,6 +1184,9 @@ func (a *applier) createIndex(s *ast.CreateIndexStmt) error {
 	if s.IfNotExists && e.hasIndex(s.IndexName) {
 		return nil
 	}
+	if a.tr.cfg.MariaDB {
+		e.prepareKeys()
+	}
 	tp := ast.ConstraintIndex
 	if s.KeyType == ast.IndexKeyTypeUnique {
 		tp = ast.ConstraintUniq
@@ -1138,6 +1211,9 @@ func (a *applier) dropIndex(s *ast.DropIndexStmt) error {
 		return fmt.Errorf("DROP INDEX on %s: %w: not in the schema model", id, ErrTableNotFound)
 	}
 	e := old.edit()
+	if a.tr.cfg.MariaDB && (!s.IfExists || e.hasIndex(s.IndexName)) {
+		e.prepareKeys()
+	}
 	if strings.EqualFold(s.IndexName, "PRIMARY") {
 		e.dropPrimary()
 	} else if err := e.dropIndex(s.IndexName, s.IfExists); err != nil {

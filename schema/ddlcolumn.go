@@ -17,6 +17,7 @@ import (
 var charsetMaxLen = map[string]int{
 	"utf8mb4": 4, "utf8mb3": 3, "utf8": 3, "ucs2": 2, "utf16": 4, "utf16le": 4, "utf32": 4,
 	"big5": 2, "sjis": 2, "cp932": 2, "gbk": 2, "gb2312": 2, "euckr": 2, "ujis": 3, "eucjpms": 3, "gb18030": 4,
+	"filename": 5,
 }
 
 func maxLen(charset string) int {
@@ -143,8 +144,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			x.Default = restoreExpr(o.Expr)
 			c.HasDefault, c.Default = true, debeziumDefault(o.Expr)
 		case ast.ColumnOptionComment:
-			if cm := restoreString(o.Expr); cm == periodMarker {
-				x.PeriodColumn = true
+			if cm := restoreString(o.Expr); cm == periodMarker || cm == periodEndMarker {
+				x.PeriodColumn, x.PeriodEnd = true, cm == periodEndMarker
 			} else {
 				x.Comment = cm
 			}
@@ -243,6 +244,14 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		c.Length = 1
 		if flen >= 0 {
 			c.Length = flen
+		}
+		if c.Type == TypeChar && c.Length*maxLen(c.Charset) > 1020 {
+			// Longer than a CHAR can be (1020 bytes, 255 characters of
+			// utf8mb4; only the filename character set, 5 bytes a
+			// character, gets there): outside strict mode the server makes
+			// it a VARCHAR ("Converting column 'a' from CHAR to VARCHAR",
+			// main/ctype_filename), and its rows carry a VARCHAR.
+			c.Type, c.TypeName = TypeVarchar, "VARCHAR"
 		}
 	case mysql.TypeVarchar, mysql.TypeVarString:
 		if charset == "binary" {

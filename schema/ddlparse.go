@@ -413,12 +413,20 @@ func rewriteMariaDB(sql string) string {
 			(wordAt(toks, i, 5) == "START" || wordAt(toks, i, 5) == "END"):
 			// An explicit system-time period column: a TIMESTAMP(6) or
 			// BIGINT UNSIGNED in every row image like any other column.
+			m := periodMarker
+			if wordAt(toks, i, 5) == "END" {
+				m = periodEndMarker
+			}
 			i = skipWords(toks, i, 5)
-			b.WriteString(" COMMENT '" + periodMarker + "' ")
+			b.WriteString(" COMMENT '" + m + "' ")
 			continue
 		case up == "AS" && wordAt(toks, i, 2) == "ROW" && (wordAt(toks, i, 3) == "START" || wordAt(toks, i, 3) == "END"):
+			m := periodMarker
+			if wordAt(toks, i, 3) == "END" {
+				m = periodEndMarker
+			}
 			i = skipWords(toks, i, 3)
-			b.WriteString(" COMMENT '" + periodMarker + "' ")
+			b.WriteString(" COMMENT '" + m + "' ")
 			continue
 		case up == "DROP" && nextWord(toks, i, up) == "PERIOD":
 			// ALTER TABLE ... DROP PERIOD [IF EXISTS] FOR name: the columns
@@ -531,13 +539,14 @@ var engineOptions = map[string]bool{
 }
 
 // versionedMarker stands for WITH SYSTEM VERSIONING in a rewritten table
-// comment, periodMarker for GENERATED ALWAYS AS ROW START|END in a
-// rewritten column comment, unversionedMarker for ALTER TABLE ... DROP
+// comment, periodMarker for GENERATED ALWAYS AS ROW START (periodEndMarker
+// for ROW END) in a rewritten column comment, unversionedMarker for ALTER TABLE ... DROP
 // SYSTEM VERSIONING.
 const (
 	versionedMarker   = "rivulet:system-versioned"
 	unversionedMarker = "rivulet:not-system-versioned"
 	periodMarker      = "rivulet:period-column"
+	periodEndMarker   = "rivulet:period-end-column"
 	periodIndex       = "rivulet_period_for"
 )
 

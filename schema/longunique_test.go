@@ -164,6 +164,29 @@ func TestVarcharTooLongIsText(t *testing.T) {
 	}
 }
 
+// TestCharTooLongIsVarchar: outside strict mode the server makes a CHAR
+// longer than 1020 bytes a VARCHAR (main/ctype_filename: CHAR(205) in the
+// filename character set, 5 bytes a character, is varchar(205) in SHOW
+// CREATE TABLE, and its rows arrive as MYSQL_TYPE_VARCHAR); CHAR(204) stays.
+func TestCharTooLongIsVarchar(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (a CHAR(205), b CHAR(204), c CHAR(255) CHARACTER SET utf8mb4) CHARACTER SET filename",
+		// ALTER TABLE ... CONVERT TO CHARACTER SET the same way (outside
+		// strict mode; the VARCHAR one as TestVarcharTooLongIsText).
+		"CREATE TABLE u (a CHAR(205) CHARACTER SET latin1, b CHAR(204), c VARCHAR(20000) CHARACTER SET latin1, d VARCHAR(13107), e VARCHAR(13106))",
+		"ALTER TABLE u CONVERT TO CHARACTER SET filename")
+	for _, tc := range []struct {
+		table string
+		want  []string
+		lens  []int
+	}{{"t", []string{"VARCHAR", "CHAR", "CHAR"}, []int{205, 204, 255}}, {"u", []string{"VARCHAR", "CHAR", "MEDIUMTEXT", "TEXT", "VARCHAR"}, []int{205, 204, 0, 0, 13106}}} {
+		for i, c := range tr.Def("app", tc.table).Table.Columns {
+			if c.TypeName != tc.want[i] || c.Length != tc.lens[i] {
+				t.Errorf("%s.%s: %s(%d), want %s(%d)", tc.table, c.Name, c.TypeName, c.Length, tc.want[i], tc.lens[i])
+			}
+		}
+	}
+}
+
 // TestPrimaryKeyBeforeChange: the server makes primary key columns NOT
 // NULL after the column changes of the statement (suite/innodb innodb-index).
 func TestPrimaryKeyBeforeChange(t *testing.T) {
@@ -391,5 +414,34 @@ func TestDefaultCallWithoutParens(t *testing.T) {
 	}
 	if c := d.Table.Columns[1]; c.Default == nil {
 		t.Errorf("f3 lost its CURRENT_TIMESTAMP default: %+v", c)
+	}
+}
+
+// TestRowEndInKeys: the server ends the primary key and every unique key
+// of a system-versioned table with its explicit ROW END column (suite/period
+// alter: PRIMARY KEY (id) is (id, en) in information_schema; suite/versioning
+// alter: PRIMARY KEY (b, row_end)); other keys and the ROW START column are
+// left as they are.
+func TestRowEndInKeys(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t (id INT PRIMARY KEY, s TIMESTAMP(6), e TIMESTAMP(6), "+
+		"st TIMESTAMP(6) AS ROW START, en TIMESTAMP(6) AS ROW END, PERIOD FOR SYSTEM_TIME (st, en)) WITH SYSTEM VERSIONING",
+		"CREATE TABLE u (a INT NOT NULL, b INT, st BIGINT UNSIGNED GENERATED ALWAYS AS ROW START, en BIGINT UNSIGNED GENERATED ALWAYS AS ROW END, "+
+			"PERIOD FOR SYSTEM_TIME (st, en), UNIQUE KEY ua (a), KEY kb (b)) WITH SYSTEM VERSIONING",
+		"ALTER TABLE u ADD UNIQUE KEY ub (b(3), a)")
+	if pk := tr.Def("app", "t").Table.PrimaryKey; !slices.Equal(pk, []int{0, 4}) {
+		t.Errorf("t: primary key %v, want [0 4] (id, en)", pk)
+	}
+	u := tr.Def("app", "u")
+	want := map[string][]string{"ua": {"a", "en"}, "kb": {"b"}, "ub": {"b", "a", "en"}}
+	for _, ix := range u.Indexes {
+		if !slices.Equal(ix.Columns, want[ix.Name]) {
+			t.Errorf("u.%s: %v, want %v", ix.Name, ix.Columns, want[ix.Name])
+		}
+		if ix.Lengths != nil && len(ix.Lengths) != len(ix.Columns) {
+			t.Errorf("u.%s: lengths %v for columns %v", ix.Name, ix.Lengths, ix.Columns)
+		}
+	}
+	if pk := u.Table.PrimaryKey; !slices.Equal(pk, []int{0, 3}) {
+		t.Errorf("u: primary key %v, want [0 3] (a, en)", pk)
 	}
 }

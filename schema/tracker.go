@@ -38,6 +38,9 @@ type ColumnDef struct {
 	// PeriodColumn marks MariaDB's explicit system-time period columns
 	// (GENERATED ALWAYS AS ROW START|END).
 	PeriodColumn bool
+	// PeriodEnd marks the ROW END one: the server appends it to the
+	// primary key and every unique key.
+	PeriodEnd bool
 }
 
 // Index is one index of a table. Columns are names ("" for an expression part).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
+	"math/bits"
 	"net"
 	"net/http"
 	"os"
@@ -567,6 +569,9 @@ var columnEq = cmp.Comparer(func(a, b schema.Column) bool {
 		if c.Type == schema.TypeEnum || c.Type == schema.TypeSet {
 			vs := make([]string, len(c.Values))
 			for i, v := range c.Values {
+				if c.Charset == "binary" {
+					v = wideLiteral(v)
+				}
 				vs[i] = asShown(v)
 			}
 			c.Values = vs
@@ -576,8 +581,99 @@ var columnEq = cmp.Comparer(func(a, b schema.Column) bool {
 			}
 		}
 	}
+	if a.Default != nil && b.Default != nil && *a.Default != *b.Default &&
+		(defaultsAlike(&a, *a.Default, *b.Default) || defaultsAlike(&a, *b.Default, *a.Default)) {
+		b.Default = a.Default
+	}
 	return cmp.Equal(a, b)
 })
+
+// defaultsAlike compares what a normalised spelling cannot: the server's
+// stored default (server) with Debezium's spelling of the literal
+// (tracked), which Rivulet keeps. A b'…' or x'…' literal on a text or
+// binary column is kept as its digits (b'101' is "101") where the server
+// stores the bytes ("\x05"); a TIMESTAMP literal is in the time zone of the
+// session that wrote it, which information_schema shows in the checkpoint's
+// (UTC): a whole number of quarter hours within ±14h apart is the same
+// instant (the checkpoint cannot see the file's @@time_zone).
+func defaultsAlike(c *schema.Column, server, tracked string) bool {
+	switch c.Type {
+	case schema.TypeChar, schema.TypeVarchar, schema.TypeText, schema.TypeBinary, schema.TypeVarbinary, schema.TypeBlob:
+		for _, base := range []int{2, 16} {
+			b, ok := literalBytes(tracked, base)
+			if !ok {
+				continue
+			}
+			v := string(b)
+			switch c.Type {
+			case schema.TypeChar:
+				v = strings.TrimRight(v, " ")
+			case schema.TypeBinary:
+				v = strings.TrimRight(v, "\x00")
+				server = strings.TrimRight(server, "\x00")
+			}
+			if v == server {
+				return true
+			}
+		}
+	case schema.TypeTimestamp:
+		x, err1 := time.Parse("2006-01-02 15:04:05", server[:min(len(server), 19)])
+		y, err2 := time.Parse("2006-01-02 15:04:05", tracked[:min(len(tracked), 19)])
+		if err1 != nil || err2 != nil || server[min(len(server), 19):] != tracked[min(len(tracked), 19):] {
+			return false
+		}
+		d := x.Sub(y)
+		return d%(15*time.Minute) == 0 && d <= 14*time.Hour && d >= -14*time.Hour
+	}
+	return false
+}
+
+// literalBytes reads the digits of a b'…' (base 2) or x'…' (base 16)
+// literal as the bytes the server stores, right-aligned as MariaDB does.
+func literalBytes(digits string, base int) ([]byte, bool) {
+	if digits == "" {
+		return nil, false
+	}
+	n, ok := new(big.Int).SetString(digits, base)
+	if !ok {
+		return nil, false
+	}
+	b := n.Bytes()
+	if want := (len(digits)*bits.Len(uint(base-1)) + 7) / 8; base == 16 && len(b) < want {
+		b = append(make([]byte, want-len(b)), b...) // x'0041' keeps its leading zero byte
+	}
+	return b, true
+}
+
+// wideLiteral reads the members of a binary ENUM/SET that the server
+// took in a UTF-16 or UTF-32 collation_connection (main/ctype_utf16_uca:
+// ENUM('aaaaaaaa') CHARACTER SET binary is "\x00a\x00a..."), where the
+// statement's text, which Debezium and Rivulet read, says 'aaaaaaaa'.
+// Values without a NUL byte are left as they are.
+func wideLiteral(v string) string {
+	if !strings.Contains(v, "\x00") {
+		return v
+	}
+	for _, w := range []int{4, 2} {
+		if len(v)%w != 0 {
+			continue
+		}
+		var b strings.Builder
+		ok := true
+		for i := 0; i < len(v) && ok; i += w {
+			r := rune(0)
+			for k := range w {
+				r = r<<8 | rune(v[i+k])
+			}
+			ok = r != 0 && utf8.ValidRune(r)
+			b.WriteRune(r)
+		}
+		if ok {
+			return b.String()
+		}
+	}
+	return v
+}
 
 func asShown(s string) string {
 	var b strings.Builder
@@ -900,6 +996,11 @@ func sameDefault(c *schema.Column, v string) string {
 			return strconv.FormatUint(n, 10)
 		}
 	case schema.TypeDecimal:
+		// The server stores the value rounded half away from zero to the
+		// column's scale (17.49 in DECIMAL(10,0) is 17, 1e-10000 is 0.0).
+		if r, ok := new(big.Rat).SetString(strings.TrimSpace(v)); ok {
+			return roundHalfUp(r, c.Scale)
+		}
 		neg := strings.HasPrefix(v, "-")
 		t := strings.TrimLeft(strings.TrimPrefix(v, "-"), "0")
 		if t == "" || t[0] == '.' {
@@ -909,8 +1010,22 @@ func sameDefault(c *schema.Column, v string) string {
 			t = "-" + t
 		}
 		return t
+	case schema.TypeFloat, schema.TypeDouble:
+		// 00000000000000000007.7 (ZEROFILL) is 7.7
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			return strconv.FormatFloat(f, 'g', -1, 64)
+		}
 	case schema.TypeChar:
 		return strings.TrimRight(v, " ")
+	case schema.TypeTime:
+		// 0 and 101010 are 00:00:00 and 10:10:10 (HHMMSS as a number)
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 8385959 {
+			return fmt.Sprintf("%02d:%02d:%02d", n/10000, n/100%100, n%100)
+		}
+		// 00:00:00.00000 (TIME(5)) is 00:00:00
+		if h, f, ok := strings.Cut(v, "."); ok && strings.Trim(f, "0") == "" {
+			return h
+		}
 	case schema.TypeDate, schema.TypeDateTime, schema.TypeTimestamp:
 		f := strings.FieldsFunc(v, func(r rune) bool { return r == '-' || r == ' ' || r == ':' || r == '.' })
 		if len(f) < 3 || len(f) > 7 {
@@ -929,7 +1044,25 @@ func sameDefault(c *schema.Column, v string) string {
 			frac, _ := strconv.ParseFloat("0."+f[6], 64)
 			return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d %g", n[0], n[1], n[2], n[3], n[4], n[5], frac)
 		}
+		if c.Type == schema.TypeDate {
+			// the server keeps the date of 1962-03-03 23:33:34
+			return fmt.Sprintf("%04d-%02d-%02d", n[0], n[1], n[2])
+		}
 		return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d 0", n[0], n[1], n[2], n[3], n[4], n[5])
 	}
 	return v
+}
+
+// roundHalfUp prints r rounded half away from zero to scale digits.
+func roundHalfUp(r *big.Rat, scale int) string {
+	neg := r.Sign() < 0
+	a := new(big.Rat).Abs(r)
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
+	a.Mul(a, new(big.Rat).SetInt(p))
+	a.Add(a, big.NewRat(1, 2))
+	q := new(big.Int).Quo(a.Num(), a.Denom())
+	if neg && q.Sign() != 0 {
+		q.Neg(q)
+	}
+	return new(big.Rat).SetFrac(q, p).FloatString(scale)
 }
