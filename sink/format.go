@@ -53,12 +53,14 @@ type Table struct{ te *tableEnc }
 // Topic is the topic of the table's change events.
 func (t Table) Topic() string { return t.te.topic }
 
-// Columns returns the emitted columns (not Excluded), in table order.
-func (t Table) Columns() []Column { return columnsOf(t.te.cols) }
+// Columns returns the emitted columns (not Excluded), in table order. The
+// slice is built once per table version and shared: callers must not
+// modify it.
+func (t Table) Columns() []Column { return t.te.colViews }
 
 // KeyColumns returns the key columns in the key's order; none for a table
-// without key.
-func (t Table) KeyColumns() []Column { return columnsOf(t.te.keyCols) }
+// without key. The slice is shared as Columns' is.
+func (t Table) KeyColumns() []Column { return t.te.keyViews }
 
 func columnsOf(cs []colEnc) []Column {
 	out := make([]Column, len(cs))
@@ -178,6 +180,14 @@ func (c Column) ConnectType() string { return c.c.schema.typ }
 // ConnectName is the Connect schema name ("" for none).
 func (c Column) ConnectName() string { return c.c.schema.name }
 
+// ConnectFields is the raw `"fields":[…]` member of a struct's Connect
+// schema (the geometry types), or "" for a column of no struct type.
+func (c Column) ConnectFields() string { return c.c.schema.fields }
+
+// KeyPrefix is the `"name":` prefix of the column's payload member, its
+// name JSON-escaped. Shared: callers must not modify it.
+func (c Column) KeyPrefix() []byte { return c.c.key }
+
 // ConnectDoc is the Connect schema doc ("" for none).
 func (c Column) ConnectDoc() string { return c.c.schema.doc }
 
@@ -200,6 +210,10 @@ func AppendJSONString(dst []byte, s string) []byte { return appendJSONStr(dst, s
 
 // AppendJSONBytes is AppendJSONString for bytes; invalid UTF-8 becomes U+FFFD.
 func AppendJSONBytes(dst, s []byte) []byte { return appendJSONString(dst, s) }
+
+// AppendBase64 appends b as a quoted base64 string, as Jackson writes
+// bytes (the standard alphabet with padding, no line feeds).
+func AppendBase64(dst, b []byte) []byte { return appendBase64(dst, b) }
 
 // DecimalUnscaled returns the big-endian two's complement unscaled value of
 // the decimal text at scale (Connect Decimal bytes), in out.

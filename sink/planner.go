@@ -65,6 +65,10 @@ type tableEnc struct {
 	cols    []colEnc // emitted columns (not Excluded), table order
 	keyCols []colEnc // key columns in the key's order; empty: no key
 	ncols   int      // len(Table.Columns), to check rows
+	// colViews and keyViews are cols and keyCols as Column views, built
+	// once per table version so that Table.Columns and Table.KeyColumns
+	// allocate nothing on a format's hot path.
+	colViews, keyViews []Column
 }
 
 // Topic returns the topic of t's change events: <prefix>.<db>.<table>,
@@ -168,6 +172,7 @@ func (p *Planner) buildTable(t *schema.Table) (*tableEnc, error) {
 		}
 		te.keyCols = append(te.keyCols, ce)
 	}
+	te.colViews, te.keyViews = columnsOf(te.cols), columnsOf(te.keyCols)
 	return te, nil
 }
 
