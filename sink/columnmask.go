@@ -184,7 +184,7 @@ func isStringColumn(c *schema.Column) bool {
 
 // forColumn applies the rule's schema change to e (alterFieldSchema) and
 // returns how it converts the column's values.
-func (r *columnRule) forColumn(e *colEnc, c *schema.Column) *colRule {
+func (r *columnRule) forColumn(e *jsonCol, c *schema.Column) *colRule {
 	cr := &colRule{columnRule: r}
 	params := make([][2]string, len(e.schema.params), len(e.schema.params)+1)
 	copy(params, e.schema.params)
@@ -224,7 +224,7 @@ func debeziumLength(c *schema.Column) int {
 }
 
 // appendValue writes v of column e through the mapper.
-func (m *colRule) appendValue(dst []byte, e *colEnc, v event.Value) ([]byte, error) {
+func (m *colRule) appendValue(dst []byte, e *jsonCol, v event.Value) ([]byte, error) {
 	if !m.active {
 		return e.appendValue(dst, v)
 	}
@@ -387,7 +387,7 @@ func append3(dst []byte, r rune) []byte {
 }
 
 // sameMapped reports whether two values give the same mapped value.
-func (m *colRule) sameMapped(e *colEnc, a, b event.Value) bool {
+func (m *colRule) sameMapped(e *jsonCol, a, b event.Value) bool {
 	if !m.active {
 		return sameRaw(a, b)
 	}

@@ -30,7 +30,8 @@ func TestColumnMask_HashVectors(t *testing.T) {
 			t.Fatal(err)
 		}
 		col := schema.Column{Name: "col", Type: schema.TypeVarchar} // no length: digest not cut
-		e, _ := newColEnc(&JSONConfig{}, 0, &col)
+		ce, _ := newColEnc(&JSONConfig{}, 0, &col)
+		e := jsonCols([]Column{{&ce}})[0]
 		m := rules[0].forColumn(&e, &col)
 		got, err := m.appendValue(nil, &e, event.Bytes(event.KindString, []byte(tc.in)))
 		if err != nil {

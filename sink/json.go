@@ -73,11 +73,14 @@ func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
 // jsonTable is the JSON rendering of one table version: the planner's
 // view of it and what JSON adds, built once.
 type jsonTable struct {
-	tableEnc         // a copy of the planner's (immutable): no indirection per event
-	keyPre    []byte // `{"schema":…,"payload":` or nil without key schemas
-	valuePre  []byte // `{"schema":…,"payload":` or nil without value schemas
-	dbPart    []byte // `,"db":"…","sequence":null,"ts_us":`
-	tablePart []byte // `,"table":"…","server_id":`
+	view      Table     // the planner's
+	topic     string    // the planner's
+	cols      []jsonCol // emitted columns (not Excluded), table order
+	keyCols   []jsonCol // key columns in the key's order; empty: no key
+	keyPre    []byte    // `{"schema":…,"payload":` or nil without key schemas
+	valuePre  []byte    // `{"schema":…,"payload":` or nil without value schemas
+	dbPart    []byte    // `,"db":"…","sequence":null,"ts_us":`
+	tablePart []byte    // `,"table":"…","server_id":`
 
 	plan *tablePlan // what transforms make of the table (transform.go); nil: none
 }
@@ -106,13 +109,13 @@ func (j *JSON) table(t *schema.Table) (*jsonTable, error) {
 }
 
 func (j *JSON) buildTable(t *schema.Table) (*jsonTable, error) {
-	pt, err := j.p.table(t)
+	pt, err := j.p.Table(t)
 	if err != nil {
 		return nil, err
 	}
 	id := t.DB + "." + t.Name
-	topic := pt.topic
-	te := &jsonTable{tableEnc: *pt}
+	topic := pt.Topic()
+	te := &jsonTable{view: pt, topic: topic, cols: jsonCols(pt.Columns()), keyCols: jsonCols(pt.KeyColumns())}
 	if j.cfg.KeySchemas && len(te.keyCols) > 0 {
 		p := []byte(`{"schema":`)
 		p = appendRowSchema(p, te.keyCols, false, topic+".Key", "")
@@ -137,7 +140,7 @@ func (j *JSON) buildTable(t *schema.Table) (*jsonTable, error) {
 }
 
 // appendRowSchema writes the struct schema of a key or a row (before/after).
-func appendRowSchema(dst []byte, cols []colEnc, optional bool, name, field string) []byte {
+func appendRowSchema(dst []byte, cols []jsonCol, optional bool, name, field string) []byte {
 	dst = append(dst, `{"type":"struct","fields":[`...)
 	for i := range cols {
 		if i > 0 {
@@ -242,7 +245,7 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if te.plan != nil {
 		return j.appendPlanned(recs, buf, te, ev)
 	}
-	return AppendRecordsWith(Table{&te.tableEnc}, jsonRender{j, te, ev}, recs, buf, ev, j.cfg.TombstonesOnDelete)
+	return AppendRecordsWith(te.view, jsonRender{j, te, ev}, recs, buf, ev, j.cfg.TombstonesOnDelete)
 }
 
 // jsonRender renders planned records as JsonConverter does.
@@ -278,7 +281,7 @@ func (j *JSON) appendKey(dst []byte, te *jsonTable, row []event.Value) ([]byte, 
 	return dst, nil
 }
 
-func (j *JSON) appendRow(dst []byte, cols []colEnc, row []event.Value) ([]byte, error) {
+func (j *JSON) appendRow(dst []byte, cols []jsonCol, row []event.Value) ([]byte, error) {
 	dst = append(dst, '{')
 	for i := range cols {
 		c := &cols[i]

@@ -46,12 +46,12 @@ func TestPlanRecords(t *testing.T) {
 		{"no key", event.ChangeEvent{Op: event.OpDelete, Table: log, Before: logRow}, true, "d - key=none before hdr=0|d tomb key=none hdr=0"},
 		{"truncate", event.ChangeEvent{Op: event.OpTruncate, Table: orders}, true, "t - key=none hdr=0"},
 	}
-	j, err := NewJSON(DefaultJSONConfig("dbserver1"))
+	pl, err := NewPlanner(DefaultJSONConfig("dbserver1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range cases {
-		te, err := j.table(tc.ev.Table)
+		te, err := pl.table(tc.ev.Table)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,11 +96,11 @@ func planString(s *sequence) string {
 // the table are errors naming the problem, and plan nothing.
 func TestPlanRecords_Refuses(t *testing.T) {
 	tbl := &schema.Table{DB: "d", Name: "t", Columns: []schema.Column{{Name: "id", Type: schema.TypeBigInt, TypeName: "BIGINT"}}, PrimaryKey: []int{0}}
-	j, err := NewJSON(DefaultJSONConfig("dbserver1"))
+	pl, err := NewPlanner(DefaultJSONConfig("dbserver1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	te, err := j.table(tbl)
+	te, err := pl.table(tbl)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ type tablePlan struct {
 	j      *JSON
 	x      *transformer
 	topic  string
-	cols   []colEnc   // value columns, with the mappers' schema parameters
+	cols   []jsonCol  // value columns, with the mappers' schema parameters
 	masks  []*colRule // per value column: the mapper applied, or nil
 	extras []keyExtra // key fields added by routers
 	keyPre []byte     // key schema prefix, nil without key schemas or key
@@ -140,7 +140,7 @@ type tablePlan struct {
 // json.go has just built.
 func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan, error) {
 	p := &tablePlan{j: j, x: x, topic: te.topic, routeCol: -1}
-	p.cols = make([]colEnc, len(te.cols))
+	p.cols = make([]jsonCol, len(te.cols))
 	copy(p.cols, te.cols)
 	p.masks = make([]*colRule, len(p.cols))
 	for i := range p.cols {
@@ -212,7 +212,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 	if p.unwrap != nil && p.unwrap.cfg.RouteByField != "" {
 		// Struct.getString: the field must exist and be a string.
 		f := p.unwrap.cfg.RouteByField
-		p.routeCol = slices.IndexFunc(p.cols, func(c colEnc) bool { return c.name == f })
+		p.routeCol = slices.IndexFunc(p.cols, func(c jsonCol) bool { return c.name == f })
 		if p.routeCol < 0 || p.cols[p.routeCol].schema.typ != "string" {
 			return nil, fmt.Errorf("%w: transforms.%s.route.by.field: %s is not a string column of %s.%s (Debezium fails on it)", ErrConfig, p.unwrap.cfg.Name, f, t.DB, t.Name)
 		}
@@ -260,7 +260,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 
 // appendEnvelopeSchemaNamed is appendEnvelopeSchema with the row and
 // envelope schema names given (routers rename them).
-func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, envName string) []byte {
+func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []jsonCol, valueName, envName string) []byte {
 	dst = append(dst, `{"type":"struct","fields":[`...)
 	dst = appendRowSchema(dst, cols, true, valueName, "before")
 	dst = append(dst, ',')
@@ -279,7 +279,7 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []colEnc, valueName, e
 func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]Record, []byte, error) {
 	p := te.plan
 	var pl Plan
-	if err := PlanRecords(&pl, Table{&te.tableEnc}, ev, j.cfg.TombstonesOnDelete); err != nil {
+	if err := PlanRecords(&pl, te.view, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, err
 	}
 	if ev.Op == event.OpTruncate && p.unwrap != nil {
@@ -292,7 +292,7 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event
 		return recs, buf, nil
 	}
 	var err error
-	if buf, err = AppendPlanKeys(&pl, Table{&te.tableEnc}, plannedKey{j, te}, buf, ev); err != nil {
+	if buf, err = AppendPlanKeys(&pl, te.view, plannedKey{j, te}, buf, ev); err != nil {
 		return recs, buf, err
 	}
 	// hdrs are the headers of the record before a tombstone, a transform's
