@@ -307,7 +307,7 @@ var (
 )
 
 // digestNames are the java.security.MessageDigest algorithms Rivulet has
-// (sink.DigestSupported; MD2 is the one JDK digest missing).
+// (debeziumjson.DigestSupported; MD2 is the one JDK digest missing).
 var digestNames = []string{"MD5", "SHA-1", "SHA1", "SHA", "SHA-224", "SHA224", "SHA-256", "SHA256", "SHA-384", "SHA384",
 	"SHA-512", "SHA512", "SHA-512/224", "SHA512/224", "SHA-512/256", "SHA512/256", "SHA3-224", "SHA3-256", "SHA3-384", "SHA3-512"}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/metrics"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 // gatherValues maps "name{label=value,...}" (labels sorted as gathered) to values.
@@ -70,7 +71,7 @@ func TestSendCounter_CountsWhatIsProduced(t *testing.T) {
 			enc := sink.DefaultJSONConfig("p")
 			enc.KeySchemas, enc.ValueSchemas = false, false
 			enc.SkippedOperations = skippedOperations(cfg) // as EncoderConfig does
-			j, err := sink.NewJSON(enc)
+			j, err := debeziumjson.NewJSON(enc)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/sink"
 	"github.com/rivulet-cdc/rivulet/sink/avro"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 // newSink builds the transport cfg selects (sink.type): Kafka, with the
@@ -25,7 +26,7 @@ func newSink(cfg *config.Config, o Options, opts ...kgo.Opt) (Sink, error) {
 		return nil, err
 	}
 	if cfg.Sink == config.SinkStdout {
-		j, err := sink.NewJSON(enc)
+		j, err := debeziumjson.NewJSON(enc)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +71,7 @@ func recordFormat(cfg *config.Config, enc sink.JSONConfig, log *slog.Logger) (si
 	if ac != nil {
 		return avro.New(enc, *ac)
 	}
-	j, err := sink.NewJSON(enc)
+	j, err := debeziumjson.NewJSON(enc)
 	if err != nil {
 		return nil, err
 	}

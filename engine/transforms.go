@@ -6,6 +6,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/config"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 // encodingTransforms hands the transforms, column mappers and
@@ -59,7 +60,7 @@ func encodingTransforms(cfg *config.Config, enc *sink.JSONConfig) error {
 	}
 	// Check now, so that a pattern or replacement Go cannot run stops the
 	// start with the key named, not the first event.
-	if _, err := sink.NewJSON(*enc); err != nil {
+	if _, err := debeziumjson.NewJSON(*enc); err != nil {
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	return nil

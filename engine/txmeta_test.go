@@ -17,7 +17,7 @@ import (
 // txRecorder is a Sink and a TxMetadataSink that logs what it is given, in
 // order: "BEGIN id", "<op> <table> <total>/<dc>" per event (no block: "-"),
 // "END id n [table:n ...]". An update whose key changes (After[0] differs)
-// is two data records, as sink.JSON.DataRecords says; op "d" is skipped.
+// is two data records, as debeziumjson.JSON.DataRecords says; op "d" is skipped.
 type txRecorder struct {
 	mu  sync.Mutex
 	log []string

@@ -1,4 +1,4 @@
-package sink
+package sink_test
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // TestKafka_ContextHeaders: with Debezium 3.2+'s extended headers every
@@ -14,8 +15,8 @@ import (
 // the differential suite saw Debezium 3.6.1 write them.
 func TestKafka_ContextHeaders(t *testing.T) {
 	c := newCluster(t)
-	k := newKafka(t, c, func(cfg *KafkaConfig) {
-		cfg.ContextHeaders = ContextHeaders(ConnectorMariaDB, "dbserver1", "01a24f57-f9c8-7f89-b9d8-806ad99c9d7a")
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) {
+		cfg.ContextHeaders = sink.ContextHeaders(sink.ConnectorMariaDB, "dbserver1", "01a24f57-f9c8-7f89-b9d8-806ad99c9d7a")
 	})
 	evs := kafkaEvents()
 	done, ch := doneCh(t)
@@ -52,7 +53,7 @@ func TestKafka_ContextHeaders(t *testing.T) {
 // TestNewRunID: a UUIDv7 of the given millisecond, fresh on every call.
 func TestNewRunID(t *testing.T) {
 	now := time.UnixMilli(0x0193_4f5a_1b2c)
-	a, b := NewRunID(now), NewRunID(now)
+	a, b := sink.NewRunID(now), sink.NewRunID(now)
 	if a == b {
 		t.Errorf("two run ids are equal: %s", a)
 	}

@@ -103,6 +103,9 @@ func appendUEscape(dst []byte, r rune) []byte {
 	return append(dst, '\\', 'u', hexUpper[r>>12&0xF], hexUpper[r>>8&0xF], hexUpper[r>>4&0xF], hexUpper[r&0xF])
 }
 
+// hexLower are the digits of binary.handling.mode=hex.
+const hexLower = "0123456789abcdef"
+
 var (
 	b64Std = base64.StdEncoding
 	b64URL = base64.URLEncoding

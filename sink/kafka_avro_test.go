@@ -16,24 +16,24 @@ import (
 func TestKafka_AvroRegistryOutage(t *testing.T) {
 	srv, reg := sinktest.NewTestRegistry(t)
 	srv.FailNext(4, http.StatusServiceUnavailable)
-	c := sink.NewCluster(t)
-	k := sink.NewKafkaSink(t, c, func(cfg *sink.KafkaConfig) {
-		enc, err := avro.New(sink.TestEncoding(), avro.Config{Registry: reg})
+	c := newCluster(t)
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) {
+		enc, err := avro.New(testEncoding(), avro.Config{Registry: reg})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.Format = enc
 	})
-	evs := sink.KafkaEvents()
-	done, ch := sink.DoneCh(t)
+	evs := kafkaEvents()
+	done, ch := doneCh(t)
 	if err := k.Send(context.Background(), evs, done); err != nil {
 		t.Fatal(err)
 	}
-	if err := sink.Wait(t, ch); err != nil {
+	if err := wait(t, ch); err != nil {
 		t.Fatal(err)
 	}
 	// c, u, c, d + tombstone, pk change (d + tombstone + c); truncate skipped.
-	got := sink.Consume(t, c, 8, "dbserver1.inventory.customers", "dbserver1.shop.orders")
+	got := consume(t, c, 8, "dbserver1.inventory.customers", "dbserver1.shop.orders")
 	if srv.Requests() < 5 {
 		t.Errorf("%d registry requests; the injected failures were not hit", srv.Requests())
 	}

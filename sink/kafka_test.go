@@ -1,16 +1,12 @@
-package sink
+package sink_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // sinkContract is engine.Sink (which sink may not import); the engine
@@ -33,8 +30,8 @@ type sinkContract interface {
 }
 
 var (
-	_ sinkContract = (*Kafka)(nil)
-	_ sinkContract = (*Stdout)(nil)
+	_ sinkContract = (*sink.Kafka)(nil)
+	_ sinkContract = (*sink.Stdout)(nil)
 )
 
 func newCluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
@@ -47,30 +44,20 @@ func newCluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 	return c
 }
 
-func testEncoding() JSONConfig {
-	cfg := DefaultJSONConfig("dbserver1")
+func testEncoding() sink.JSONConfig {
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.Version = "3.2.0.Final"
 	cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
 	return cfg
 }
 
-// testFormat is Debezium JSON with testEncoding.
-func testFormat(t testing.TB) Format {
+func newKafka(t testing.TB, c *kfake.Cluster, mut func(*sink.KafkaConfig)) *sink.Kafka {
 	t.Helper()
-	j, err := NewJSON(testEncoding())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j.Format()
-}
-
-func newKafka(t testing.TB, c *kfake.Cluster, mut func(*KafkaConfig)) *Kafka {
-	t.Helper()
-	cfg := KafkaConfig{Brokers: c.ListenAddrs(), Format: testFormat(t)}
+	cfg := sink.KafkaConfig{Brokers: c.ListenAddrs(), Format: testFormat(t)}
 	if mut != nil {
 		mut(&cfg)
 	}
-	k, err := NewKafka(cfg)
+	k, err := sink.NewKafka(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +122,7 @@ type wantRec struct {
 	Headers map[string]string
 }
 
-func toWant(r Record) wantRec {
+func toWant(r sink.Record) wantRec {
 	w := wantRec{Topic: r.Topic, Key: string(r.Key), Value: string(r.Value), Null: r.Value == nil}
 	for _, h := range r.Headers {
 		if w.Headers == nil {
@@ -157,30 +144,12 @@ func fromKgo(r *kgo.Record) wantRec {
 	return w
 }
 
-func kafkaEvents() []event.ChangeEvent {
-	c, o := customers(), twoKeys()
-	row := func(id int64, name string) []event.Value {
-		return []event.Value{event.Int(id), str(name), str(name + "@example.org")}
-	}
-	orow := func(region string, id int64) []event.Value {
-		return []event.Value{str(region), event.Bytes(event.KindDecimal, []byte("1.00000000")), event.Int(id)}
-	}
-	return []event.ChangeEvent{
-		{Op: event.OpCreate, Table: c, After: row(1004, "anne"), Source: streamSource},
-		{Op: event.OpUpdate, Table: c, Before: row(1004, "anne"), After: row(1004, "anna"), Source: streamSource},
-		{Op: event.OpCreate, Table: o, After: orow("eu", 1), Source: streamSource},
-		{Op: event.OpDelete, Table: c, Before: row(1004, "anna"), Source: streamSource},
-		{Op: event.OpUpdate, Table: o, Before: orow("eu", 1), After: orow("us", 2), Source: streamSource},
-		{Op: event.OpTruncate, Table: o, Source: streamSource}, // skipped by default
-	}
-}
-
 // TestKafka_Send produces a mix of events, reads them back with an
 // independent consumer and checks keys, values, headers, tombstones and
 // per-topic order against the encoder's output.
 func TestKafka_Send(t *testing.T) {
 	c := newCluster(t)
-	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.Compression = "zstd" })
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) { cfg.Compression = "zstd" })
 	evs := kafkaEvents()
 	done, ch := doneCh(t)
 	if err := k.Send(t.Context(), evs, done); err != nil {
@@ -194,7 +163,7 @@ func TestKafka_Send(t *testing.T) {
 	}
 
 	var want []wantRec
-	var recs []Record
+	var recs []sink.Record
 	var buf []byte
 	for i := range evs {
 		var err error
@@ -271,7 +240,7 @@ func TestKafka_TopicsAndPartitioning(t *testing.T) {
 	if _, err := ka.CreateTopic(t.Context(), 2, 1, nil, "dbserver1.shop.orders"); err != nil {
 		t.Fatal(err)
 	}
-	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.TopicPartitions = 3 })
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) { cfg.TopicPartitions = 3 })
 
 	cust := customers()
 	var evs []event.ChangeEvent
@@ -350,22 +319,22 @@ func TestKafka_ProduceFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := wait(t, ch)
-	var perr *ProduceError
+	var perr *sink.ProduceError
 	if !errors.As(err, &perr) || !errors.Is(err, kerr.MessageTooLarge) {
 		t.Fatalf("done(%v), want a ProduceError wrapping MESSAGE_TOO_LARGE", err)
 	}
 	if perr.Topic != "dbserver1.inventory.customers" || perr.Hint == "" {
 		t.Errorf("ProduceError = %+v, want topic and hint", perr)
 	}
-	if err := k.Flush(t.Context()); !errors.Is(err, ErrFailed) {
+	if err := k.Flush(t.Context()); !errors.Is(err, sink.ErrFailed) {
 		t.Errorf("Flush = %v, want ErrFailed", err)
 	}
 
 	done2, ch2 := doneCh(t)
-	if err := k.Send(t.Context(), kafkaEvents()[2:3], done2); !errors.Is(err, ErrFailed) || !errors.Is(err, kerr.MessageTooLarge) {
+	if err := k.Send(t.Context(), kafkaEvents()[2:3], done2); !errors.Is(err, sink.ErrFailed) || !errors.Is(err, kerr.MessageTooLarge) {
 		t.Errorf("Send after failure = %v, want ErrFailed wrapping the first error", err)
 	}
-	if err := wait(t, ch2); !errors.Is(err, ErrFailed) {
+	if err := wait(t, ch2); !errors.Is(err, sink.ErrFailed) {
 		t.Errorf("done after failure = %v, want ErrFailed", err)
 	}
 
@@ -401,7 +370,7 @@ func TestKafka_BackPressure(t *testing.T) {
 		c.SleepControl(func() { <-release })
 		return nil, nil, false
 	})
-	k := newKafka(t, c, func(cfg *KafkaConfig) { cfg.MaxBufferedRecords = 1 })
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) { cfg.MaxBufferedRecords = 1 })
 	evs := kafkaEvents()
 
 	done1, ch1 := doneCh(t)
@@ -455,7 +424,7 @@ func TestKafka_CloseFailsPending(t *testing.T) {
 		t.Error("done(nil) for a record that was never acknowledged")
 	}
 	done2, ch2 := doneCh(t)
-	if err := k.Send(t.Context(), kafkaEvents()[:1], done2); !errors.Is(err, ErrClosed) {
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done2); !errors.Is(err, sink.ErrClosed) {
 		t.Errorf("Send after Close = %v, want ErrClosed", err)
 	}
 	<-ch2
@@ -464,13 +433,13 @@ func TestKafka_CloseFailsPending(t *testing.T) {
 func TestNewKafka_Config(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  KafkaConfig
+		cfg  sink.KafkaConfig
 	}{
-		{"no brokers", KafkaConfig{Format: testFormat(t)}},
-		{"bad compression", KafkaConfig{Brokers: []string{"127.0.0.1:1"}, Compression: "brotli", Format: testFormat(t)}},
-		{"no format", KafkaConfig{Brokers: []string{"127.0.0.1:1"}}},
+		{"no brokers", sink.KafkaConfig{Format: testFormat(t)}},
+		{"bad compression", sink.KafkaConfig{Brokers: []string{"127.0.0.1:1"}, Compression: "brotli", Format: testFormat(t)}},
+		{"no format", sink.KafkaConfig{Brokers: []string{"127.0.0.1:1"}}},
 	} {
-		if _, err := NewKafka(tc.cfg); !errors.Is(err, ErrConfig) {
+		if _, err := sink.NewKafka(tc.cfg); !errors.Is(err, sink.ErrConfig) {
 			t.Errorf("%s: NewKafka = %v, want ErrConfig", tc.name, err)
 		}
 	}
@@ -478,7 +447,7 @@ func TestNewKafka_Config(t *testing.T) {
 
 func BenchmarkKafkaSend(b *testing.B) {
 	c := newCluster(b)
-	k := newKafka(b, c, func(cfg *KafkaConfig) { cfg.Compression = "lz4" })
+	k := newKafka(b, c, func(cfg *sink.KafkaConfig) { cfg.Compression = "lz4" })
 	cust := customers()
 	const batchSize = 256
 	evs := make([]event.ChangeEvent, batchSize)
@@ -600,26 +569,6 @@ func TestKafka_TopicCreationRetried(t *testing.T) {
 	}
 }
 
-func TestTransientBrokerErr(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"dial refused", fmt.Errorf("unable to dial: %w", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), true},
-		{"retriable kafka error", kerr.NotController, true},
-		{"authorization", kerr.TopicAuthorizationFailed, false},
-		{"client closed", kgo.ErrClientClosed, false},
-		{"policy", fmt.Errorf("create: %w", kerr.PolicyViolation), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := transientBrokerErr(tc.err); got != tc.want {
-				t.Errorf("transientBrokerErr(%v) = %v, want %v", tc.err, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestKafka_RecordTimestamps: the records of one Send carry the time of the
 // Send (one clock reading, not one per record), in milliseconds.
 func TestKafka_RecordTimestamps(t *testing.T) {
@@ -637,7 +586,7 @@ func TestKafka_RecordTimestamps(t *testing.T) {
 	after := time.Now()
 	var topics []string
 	n := 0
-	var recs []Record
+	var recs []sink.Record
 	for i := range evs {
 		var err error
 		if recs, _, err = k.Format().AppendRecords(context.Background(), recs[:0], nil, &evs[i]); err != nil {
@@ -658,26 +607,5 @@ func TestKafka_RecordTimestamps(t *testing.T) {
 		if !r.Timestamp.Equal(got[0].Timestamp) {
 			t.Errorf("record %s/%s timestamp %s, the Send's first record %s", r.Topic, r.Key, r.Timestamp, got[0].Timestamp)
 		}
-	}
-}
-
-// TestKeyPartitioner_OnePartition: a one-partition topic takes every record
-// without hashing; more partitions hash as StickyKeyPartitioner does.
-func TestKeyPartitioner_OnePartition(t *testing.T) {
-	p := keyPartitioner{kgo.StickyKeyPartitioner(nil)}.ForTopic("t")
-	ref := kgo.StickyKeyPartitioner(nil).ForTopic("t")
-	for _, key := range []string{"", "a", `{"id":1004}`, strings.Repeat("k", 150)} {
-		r := &kgo.Record{Key: []byte(key)}
-		if got := p.Partition(r, 1); got != 0 {
-			t.Errorf("key %q, 1 partition: got %d, want 0", key, got)
-		}
-		for _, n := range []int{2, 3, 7} {
-			if got, want := p.Partition(r, n), ref.Partition(r, n); got != want {
-				t.Errorf("key %q, %d partitions: got %d, want %d (StickyKeyPartitioner)", key, n, got, want)
-			}
-		}
-	}
-	if _, ok := p.(kgo.TopicPartitionerOnNewBatch); !ok {
-		t.Error("OnNewBatch not forwarded (sticky partitioning of null keys)")
 	}
 }

@@ -1,4 +1,4 @@
-package sink
+package sink_test
 
 import (
 	"bytes"
@@ -6,6 +6,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 type failWriter struct{}
@@ -13,12 +16,12 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestStdout_Send(t *testing.T) {
-	enc, err := NewJSON(testEncoding())
+	enc, err := debeziumjson.NewJSON(testEncoding())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	s := NewStdout(&out, enc.Format())
+	s := sink.NewStdout(&out, enc.Format())
 	evs := kafkaEvents()
 	done, ch := doneCh(t)
 	if err := s.Send(t.Context(), evs, done); err != nil {
@@ -51,14 +54,14 @@ func TestStdout_Send(t *testing.T) {
 	if string(got[4].Value) != "null" || got[4].Key == nil {
 		t.Errorf("line 5 = %+v, want a tombstone with the key", got[4])
 	}
-	if got[7].Headers[HeaderOldKey] != `{"order_id":1,"region":"eu"}` {
+	if got[7].Headers[sink.HeaderOldKey] != `{"order_id":1,"region":"eu"}` {
 		t.Errorf("line 8 headers = %v", got[7].Headers)
 	}
 	if !strings.HasPrefix(lines[0], `{"topic":"dbserver1.inventory.customers","key":{"schema":`) {
 		t.Errorf("line 1 = %s", lines[0])
 	}
 
-	s2 := NewStdout(failWriter{}, enc.Format())
+	s2 := sink.NewStdout(failWriter{}, enc.Format())
 	done2, ch2 := doneCh(t)
 	if err := s2.Send(t.Context(), evs[:1], done2); err == nil {
 		t.Error("Send to a failing writer succeeded")
@@ -68,7 +71,7 @@ func TestStdout_Send(t *testing.T) {
 	}
 	_ = s.Close()
 	done3, ch3 := doneCh(t)
-	if err := s.Send(t.Context(), evs[:1], done3); !errors.Is(err, ErrClosed) {
+	if err := s.Send(t.Context(), evs[:1], done3); !errors.Is(err, sink.ErrClosed) {
 		t.Errorf("Send after Close = %v", err)
 	}
 	<-ch3

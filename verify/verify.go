@@ -26,7 +26,7 @@ const (
 	recheckBatch   = 200 // keys per re-read statement
 )
 
-// Encoder is the sink encoder of the connector (sink.JSON through an
+// Encoder is the sink encoder of the connector (debeziumjson.JSON through an
 // adapter, or sink/avro's Encoder): verify encodes every database row with
 // it as a snapshot read, so the database side is in the bytes Rivulet writes.
 type Encoder interface {

@@ -23,6 +23,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
 	"github.com/rivulet-cdc/rivulet/sink/avro"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 	"github.com/rivulet-cdc/rivulet/snapshot"
 	"github.com/rivulet-cdc/rivulet/verify"
 )
@@ -86,8 +87,8 @@ func verifyCmd(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// jsonEncoder adapts sink.JSON to verify.Encoder.
-type jsonEncoder struct{ *sink.JSON }
+// jsonEncoder adapts debeziumjson.JSON to verify.Encoder.
+type jsonEncoder struct{ *debeziumjson.JSON }
 
 func (e jsonEncoder) AppendRecords(_ context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	return e.JSON.AppendRecords(recs, buf, ev)
@@ -100,7 +101,7 @@ func (e jsonEncoder) AppendRecords(_ context.Context, recs []sink.Record, buf []
 // connector registered already changes nothing).
 func verifyEncoding(cfg *config.Config, encCfg sink.JSONConfig, log *slog.Logger) (verify.Encoder, verify.Codec, error) {
 	if !cfg.UsesAvro() {
-		enc, err := sink.NewJSON(encCfg)
+		enc, err := debeziumjson.NewJSON(encCfg)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 // envelopes encodes events and returns each value's payload.
@@ -21,7 +22,7 @@ func envelopes(t *testing.T, evs []event.ChangeEvent) []map[string]any {
 	t.Helper()
 	cfg := sink.DefaultJSONConfig("mysql8")
 	cfg.Now = func() time.Time { return time.Unix(1_700_000_000, 0) }
-	enc, err := sink.NewJSON(cfg)
+	enc, err := debeziumjson.NewJSON(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

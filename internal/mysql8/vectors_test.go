@@ -23,6 +23,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 // vectorDir holds the real MySQL binlog files (copied with provenance).
@@ -615,7 +616,7 @@ func checkEnvelopes(t *testing.T, evs []event.ChangeEvent) {
 	cfg := sink.DefaultJSONConfig("mysql8")
 	cfg.Version = "3.6.1.Final"
 	cfg.Now = func() time.Time { return time.Unix(1_700_000_000, 0) }
-	enc, err := sink.NewJSON(cfg)
+	enc, err := debeziumjson.NewJSON(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

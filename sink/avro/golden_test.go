@@ -20,6 +20,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
 	"github.com/rivulet-cdc/rivulet/sink/avro"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 	"github.com/rivulet-cdc/rivulet/sink/internal/fixture"
 	"github.com/rivulet-cdc/rivulet/sink/internal/sinktest"
 )
@@ -460,7 +461,7 @@ func TestAvro_SchemaChangeRecord(t *testing.T) {
 	cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
 	jcfg := cfg
 	jcfg.KeySchemas, jcfg.ValueSchemas = false, false
-	jenc, err := sink.NewJSON(jcfg)
+	jenc, err := debeziumjson.NewJSON(jcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

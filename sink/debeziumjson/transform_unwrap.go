@@ -1,7 +1,8 @@
-package sink
+package debeziumjson
 
 import (
 	"fmt"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"strconv"
 	"strings"
 
@@ -146,13 +147,13 @@ func parseFieldRefs(prefix string, list []string) ([]fieldRef, error) {
 		if r.src == refMissing {
 			continue
 		}
-		r.member = append(AppendJSONString([]byte{','}, r.newName), ':')
+		r.member = append(sink.AppendJSONString([]byte{','}, r.newName), ':')
 		r.schema = append([]byte(`{"type":"`), refSchemas[r.src]...)
 		if r.src != refSrcSnapshot {
 			r.schema = append(r.schema, `","optional":true`...)
 		}
 		r.schema = append(r.schema, `,"field":`...)
-		r.schema = AppendJSONString(r.schema, r.newName)
+		r.schema = sink.AppendJSONString(r.schema, r.newName)
 		r.schema = append(r.schema, '}')
 		out = append(out, r)
 	}
@@ -161,7 +162,7 @@ func parseFieldRefs(prefix string, list []string) ([]fieldRef, error) {
 
 // rewrites reports whether the flattened value gets __deleted.
 func (u *compiledTransform) rewrites() bool {
-	return u.cfg.DeleteHandling == DeleteRewrite || u.cfg.DeleteHandling == DeleteRewriteWithTombstone
+	return u.cfg.DeleteHandling == sink.DeleteRewrite || u.cfg.DeleteHandling == sink.DeleteRewriteWithTombstone
 }
 
 const deletedField = "__deleted" // ExtractNewRecordStateConfigDefinition.DELETED_FIELD
@@ -193,7 +194,7 @@ func (p *tablePlan) appendUnwrapSchemaPrefix(valueName string) []byte {
 		n++
 	}
 	b = append(b, `],"optional":false,"name":`...)
-	b = AppendJSONString(b, valueName)
+	b = sink.AppendJSONString(b, valueName)
 	return append(b, `},"payload":`...)
 }
 
@@ -206,13 +207,13 @@ func (p *tablePlan) checkUnwrapNames() error {
 	}
 	if p.unwrap.rewrites() {
 		if seen[deletedField] {
-			return fmt.Errorf("%w: transforms.%s: the table has a column %s, which the rewrite mode adds", ErrConfig, p.unwrap.cfg.Name, deletedField)
+			return fmt.Errorf("%w: transforms.%s: the table has a column %s, which the rewrite mode adds", sink.ErrConfig, p.unwrap.cfg.Name, deletedField)
 		}
 		seen[deletedField] = true
 	}
 	for _, r := range p.unwrap.fields {
 		if seen[r.newName] {
-			return fmt.Errorf("%w: transforms.%s.add.fields: field %s is already in the value; change add.fields.prefix or rename it with field:newName", ErrConfig, p.unwrap.cfg.Name, r.newName)
+			return fmt.Errorf("%w: transforms.%s.add.fields: field %s is already in the value; change add.fields.prefix or rename it with field:newName", sink.ErrConfig, p.unwrap.cfg.Name, r.newName)
 		}
 		seen[r.newName] = true
 	}
@@ -298,7 +299,7 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 		if x == "" {
 			return append(dst, "null"...)
 		}
-		return AppendJSONString(dst, x)
+		return sink.AppendJSONString(dst, x)
 	}
 	switch src {
 	case refOp:
@@ -310,11 +311,11 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 	case refTsNs:
 		return append(dst, v.nowNs...)
 	case refSrcVersion:
-		return AppendJSONString(dst, j.version())
+		return sink.AppendJSONString(dst, j.version())
 	case refSrcConnector:
-		return AppendJSONString(dst, j.cfg.Connector.String())
+		return sink.AppendJSONString(dst, j.cfg.Connector.String())
 	case refSrcName:
-		return AppendJSONString(dst, j.cfg.TopicPrefix)
+		return sink.AppendJSONString(dst, j.cfg.TopicPrefix)
 	case refSrcTsMs:
 		return append(dst, v.srcMs...)
 	case refSrcTsUs:
@@ -324,15 +325,15 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 	case refSrcSnapshot:
 		return str(s.Snapshot) // unset while streaming: null (the copied schema has no default)
 	case refSrcDB:
-		return AppendJSONString(dst, ev.Table.DB)
+		return sink.AppendJSONString(dst, ev.Table.DB)
 	case refSrcTable:
-		return AppendJSONString(dst, ev.Table.Name)
+		return sink.AppendJSONString(dst, ev.Table.Name)
 	case refSrcServerID:
 		return strconv.AppendUint(dst, uint64(s.ServerID), 10)
 	case refSrcGTID:
 		return str(s.GTID)
 	case refSrcFile:
-		return AppendJSONString(dst, s.File)
+		return sink.AppendJSONString(dst, s.File)
 	case refSrcPos:
 		return strconv.AppendUint(dst, s.Pos, 10)
 	case refSrcRow:
@@ -351,9 +352,9 @@ func (v *refValues) appendJSON(dst []byte, j *JSON, te *jsonTable, ev *event.Cha
 			return append(dst, "null"...)
 		}
 		if src == refTxID {
-			return AppendJSONString(dst, ev.Tx.ID)
+			return sink.AppendJSONString(dst, ev.Tx.ID)
 		}
-		n, dc := TxOrders(ev, op)
+		n, dc := sink.TxOrders(ev, op)
 		if src == refTxCollectionOrder {
 			n = dc
 		}
@@ -390,8 +391,8 @@ func appendUnquoted(dst, quoted []byte) []byte {
 
 // appendHeaders adds the add.headers of one emitted record to hdrs (a new
 // slice: records keep their headers).
-func (p *tablePlan) appendHeaders(hdrs []Header, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op) ([]Header, []byte) {
-	out := make([]Header, len(hdrs), len(hdrs)+len(p.unwrap.headers))
+func (p *tablePlan) appendHeaders(hdrs []sink.Header, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op) ([]sink.Header, []byte) {
+	out := make([]sink.Header, len(hdrs), len(hdrs)+len(p.unwrap.headers))
 	copy(out, hdrs)
 	j := p.j
 	var srcBuf, nowBuf [24]byte
@@ -400,7 +401,7 @@ func (p *tablePlan) appendHeaders(hdrs []Header, buf []byte, te *jsonTable, ev *
 		start := len(buf)
 		var ok bool
 		buf, ok = tmp.appendRaw(buf, j, te, ev, op, r.src)
-		h := Header{Key: r.newName}
+		h := sink.Header{Key: r.newName}
 		if ok {
 			h.Value = buf[start:len(buf):len(buf)]
 		}

@@ -1,6 +1,7 @@
-package sink
+package debeziumjson
 
 import (
+	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -11,27 +12,34 @@ import (
 // MaskStringsTest (debezium-connector-common, io/debezium/relational/mapping).
 func TestColumnMask_HashVectors(t *testing.T) {
 	cases := []struct {
-		kind      ColumnMapperKind
+		kind      sink.ColumnMapperKind
 		alg, in   string
 		wantHexes string
 	}{
-		{ColumnMaskHash, "SHA-256", "hello", "af5843a0f0e728ab0332c8888b6e1190bfb79e584f0d40538de8f10df6ef29c6"},
-		{ColumnMaskHash, "SHA-256", "world", "4588e1f2dcdc7fefc1515d3acd5acb9033478eace68286f383c337b9ff4464a3"},
-		{ColumnMaskHash, "MD5", "hello", "46f48a7a5ea32efba87cbff49d46d35a"},
-		{ColumnMaskHash, "md5", "world", "030f632140d9c9591b0d8c21098024b8"},
-		{ColumnMaskHashV2, "SHA-256", "hello", "cd31b3b98ece60cb739c0bf770b2de892ae0ad133f645513c3d83f08757a843a"},
-		{ColumnMaskHashV2, "SHA-256", "world", "e84ac3142870113ddc6710c06f76421befc8e8ca6de64e98d2993ed8d41f4085"},
-		{ColumnMaskHashV2, "MD5", "hello", "06decc8b095724f80103712c235586be"},
-		{ColumnMaskHashV2, "MD5", "world", "172c8e95398cc72ab5358ead6981e7e5"},
+		{sink.ColumnMaskHash, "SHA-256", "hello", "af5843a0f0e728ab0332c8888b6e1190bfb79e584f0d40538de8f10df6ef29c6"},
+		{sink.ColumnMaskHash, "SHA-256", "world", "4588e1f2dcdc7fefc1515d3acd5acb9033478eace68286f383c337b9ff4464a3"},
+		{sink.ColumnMaskHash, "MD5", "hello", "46f48a7a5ea32efba87cbff49d46d35a"},
+		{sink.ColumnMaskHash, "md5", "world", "030f632140d9c9591b0d8c21098024b8"},
+		{sink.ColumnMaskHashV2, "SHA-256", "hello", "cd31b3b98ece60cb739c0bf770b2de892ae0ad133f645513c3d83f08757a843a"},
+		{sink.ColumnMaskHashV2, "SHA-256", "world", "e84ac3142870113ddc6710c06f76421befc8e8ca6de64e98d2993ed8d41f4085"},
+		{sink.ColumnMaskHashV2, "MD5", "hello", "06decc8b095724f80103712c235586be"},
+		{sink.ColumnMaskHashV2, "MD5", "world", "172c8e95398cc72ab5358ead6981e7e5"},
 	}
 	for _, tc := range cases {
-		rules, err := compileColumnRules([]ColumnMapperConfig{{Kind: tc.kind, Columns: []string{".*"}, Algorithm: tc.alg, Salt: "salt"}})
+		rules, err := compileColumnRules([]sink.ColumnMapperConfig{{Kind: tc.kind, Columns: []string{".*"}, Algorithm: tc.alg, Salt: "salt"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		col := schema.Column{Name: "col", Type: schema.TypeVarchar} // no length: digest not cut
-		ce, _ := newColEnc(&JSONConfig{}, 0, &col)
-		e := jsonCols([]Column{{&ce}})[0]
+		pl, err := sink.NewPlanner(sink.DefaultJSONConfig("dbserver1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := pl.Table(&schema.Table{DB: "d", Name: "t", Columns: []schema.Column{col}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := jsonCols(tbl.Columns())[0]
 		m := rules[0].forColumn(&e, &col)
 		got, err := m.appendValue(nil, &e, event.Bytes(event.KindString, []byte(tc.in)))
 		if err != nil {

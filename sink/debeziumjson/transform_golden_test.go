@@ -1,8 +1,9 @@
-package sink
+package debeziumjson
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,20 +40,20 @@ func customerRow(id int64, first, email string, updated int64) []event.Value {
 
 type transformCase struct {
 	name   string
-	cfg    func(*JSONConfig)
+	cfg    func(*sink.JSONConfig)
 	events func() []event.ChangeEvent
 }
 
-func unwrap(name string, f func(*TransformConfig)) TransformConfig {
-	t := DefaultTransformConfig(name, TransformUnwrap)
+func unwrap(name string, f func(*sink.TransformConfig)) sink.TransformConfig {
+	t := sink.DefaultTransformConfig(name, sink.TransformUnwrap)
 	if f != nil {
 		f(&t)
 	}
 	return t
 }
 
-func router(name string, k TransformKind, re, repl string, f func(*TransformConfig)) TransformConfig {
-	t := DefaultTransformConfig(name, k)
+func router(name string, k sink.TransformKind, re, repl string, f func(*sink.TransformConfig)) sink.TransformConfig {
+	t := sink.DefaultTransformConfig(name, k)
 	t.Regex, t.Replacement = re, repl
 	if f != nil {
 		f(&t)
@@ -77,25 +78,25 @@ func cudEvents(table string) func() []event.ChangeEvent {
 }
 
 func transformCases() []transformCase {
-	noSchemas := func(c *JSONConfig) { c.KeySchemas, c.ValueSchemas = false, false }
-	chain := func(ts ...TransformConfig) func(*JSONConfig) {
-		return func(c *JSONConfig) { c.Transforms = ts }
+	noSchemas := func(c *sink.JSONConfig) { c.KeySchemas, c.ValueSchemas = false, false }
+	chain := func(ts ...sink.TransformConfig) func(*sink.JSONConfig) {
+		return func(c *sink.JSONConfig) { c.Transforms = ts }
 	}
 	return []transformCase{
 		{name: "unwrap_default", cfg: chain(unwrap("unwrap", nil)), events: cudEvents("customers")},
-		{name: "unwrap_default_noschema", cfg: func(c *JSONConfig) {
+		{name: "unwrap_default_noschema", cfg: func(c *sink.JSONConfig) {
 			noSchemas(c)
 			chain(unwrap("unwrap", nil))(c)
 		}, events: cudEvents("customers")},
-		{name: "unwrap_rewrite_addfields", cfg: chain(unwrap("unwrap", func(t *TransformConfig) {
-			t.DeleteHandling = DeleteRewrite
+		{name: "unwrap_rewrite_addfields", cfg: chain(unwrap("unwrap", func(t *sink.TransformConfig) {
+			t.DeleteHandling = sink.DeleteRewrite
 			t.AddFields = []string{"op", "table", "source.ts_ms", "lsn", "snapshot", "ts_ms", "db:database", "transaction.id"}
 			t.AddHeaders = []string{"op", "db", "source.ts_ms", "gtid"}
 		})), events: cudEvents("customers")},
-		{name: "unwrap_rewrite_with_tombstone_noschema", cfg: func(c *JSONConfig) {
+		{name: "unwrap_rewrite_with_tombstone_noschema", cfg: func(c *sink.JSONConfig) {
 			noSchemas(c)
-			chain(unwrap("unwrap", func(t *TransformConfig) {
-				t.DeleteHandling = DeleteRewriteWithTombstone
+			chain(unwrap("unwrap", func(t *sink.TransformConfig) {
+				t.DeleteHandling = sink.DeleteRewriteWithTombstone
 				t.AddFields = []string{"op", "source.file:binlog_file"}
 				t.AddFieldsPrefix = "_"
 				t.AddHeaders = []string{"op"}
@@ -103,60 +104,60 @@ func transformCases() []transformCase {
 			}))(c)
 		}, events: cudEvents("customers")},
 		{name: "unwrap_route_by_field", cfg: chain(
-			unwrap("unwrap", func(t *TransformConfig) {
+			unwrap("unwrap", func(t *sink.TransformConfig) {
 				t.RouteByField = "first_name"
-				t.DeleteHandling = DeleteRewriteWithTombstone
+				t.DeleteHandling = sink.DeleteRewriteWithTombstone
 			}),
-			router("route", TransformRegexRouter, `(.*)y`, "$1ies", nil),
+			router("route", sink.TransformRegexRouter, `(.*)y`, "$1ies", nil),
 		), events: cudEvents("customers")},
-		{name: "unwrap_drop", cfg: chain(unwrap("unwrap", func(t *TransformConfig) { t.DeleteHandling = DeleteDrop })), events: cudEvents("customers")},
-		{name: "unwrap_delete_to_tombstone", cfg: chain(unwrap("unwrap", func(t *TransformConfig) { t.DeleteHandling = DeleteToTombstone })), events: cudEvents("customers")},
-		{name: "unwrap_truncate", cfg: func(c *JSONConfig) {
+		{name: "unwrap_drop", cfg: chain(unwrap("unwrap", func(t *sink.TransformConfig) { t.DeleteHandling = sink.DeleteDrop })), events: cudEvents("customers")},
+		{name: "unwrap_delete_to_tombstone", cfg: chain(unwrap("unwrap", func(t *sink.TransformConfig) { t.DeleteHandling = sink.DeleteToTombstone })), events: cudEvents("customers")},
+		{name: "unwrap_truncate", cfg: func(c *sink.JSONConfig) {
 			c.SkippedOperations = nil
 			chain(unwrap("unwrap", nil))(c)
 		}, events: func() []event.ChangeEvent {
 			return []event.ChangeEvent{{Op: event.OpTruncate, Table: xfCustomers("customers"), Source: streamSource}}
 		}},
-		{name: "bylogicaltablerouter", cfg: chain(router("route", TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, nil)),
+		{name: "bylogicaltablerouter", cfg: chain(router("route", sink.TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, nil)),
 			events: cudEvents("customers_shard1")},
-		{name: "bylogicaltablerouter_keyfield_noschema", cfg: func(c *JSONConfig) {
+		{name: "bylogicaltablerouter_keyfield_noschema", cfg: func(c *sink.JSONConfig) {
 			noSchemas(c)
-			chain(router("route", TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, func(t *TransformConfig) {
+			chain(router("route", sink.TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, func(t *sink.TransformConfig) {
 				t.KeyFieldName = "shard_id"
 				t.KeyFieldRegex = `(.*)customers_shard(.*)`
 				t.KeyFieldReplacement = `$2`
 			}))(c)
 		}, events: cudEvents("customers_shard2")},
-		{name: "bylogicaltablerouter_nouniqueness", cfg: chain(router("route", TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, func(t *TransformConfig) {
+		{name: "bylogicaltablerouter_nouniqueness", cfg: chain(router("route", sink.TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, func(t *sink.TransformConfig) {
 			t.KeyEnforceUniqueness = false
 		})), events: cudEvents("customers_shard3")},
 		{name: "regexrouter_unwrap_chain", cfg: chain(
-			router("route", TransformRegexRouter, `dbserver1\.([^.]+)\.(.*)`, `cdc.$1-$2`, nil),
-			unwrap("unwrap", func(t *TransformConfig) { t.AddFields = []string{"op"} }),
+			router("route", sink.TransformRegexRouter, `dbserver1\.([^.]+)\.(.*)`, `cdc.$1-$2`, nil),
+			unwrap("unwrap", func(t *sink.TransformConfig) { t.AddFields = []string{"op"} }),
 		), events: cudEvents("customers")},
 		{name: "bylogicaltablerouter_after_unwrap", cfg: chain(
 			unwrap("unwrap", nil),
-			router("route", TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, nil),
+			router("route", sink.TransformLogicalTableRouter, `(.*)customers_shard(.*)`, `$1customers_all_shards`, nil),
 		), events: cudEvents("customers_shard1")},
-		{name: "columnmask", cfg: func(c *JSONConfig) {
-			c.ColumnMappers = []ColumnMapperConfig{
-				{Kind: ColumnTruncate, N: 5, Columns: []string{`inventory\.customers\.notes`, `inventory\.customers\.PHOTO`}},
-				{Kind: ColumnMaskChars, N: 4, Columns: []string{`.*\.ssn`, `inventory\.customers\.email`, `inventory.customers.score`}},
-				{Kind: ColumnMaskHash, Algorithm: "SHA-256", Salt: "CzQMA0cB5K", Columns: []string{`inventory\.customers\.first_name`, `inventory\.customers\.id`}},
-				{Kind: ColumnMaskHashV2, Algorithm: "MD5", Salt: "s", Columns: []string{`inventory\.customers\.status`}},
+		{name: "columnmask", cfg: func(c *sink.JSONConfig) {
+			c.ColumnMappers = []sink.ColumnMapperConfig{
+				{Kind: sink.ColumnTruncate, N: 5, Columns: []string{`inventory\.customers\.notes`, `inventory\.customers\.PHOTO`}},
+				{Kind: sink.ColumnMaskChars, N: 4, Columns: []string{`.*\.ssn`, `inventory\.customers\.email`, `inventory.customers.score`}},
+				{Kind: sink.ColumnMaskHash, Algorithm: "SHA-256", Salt: "CzQMA0cB5K", Columns: []string{`inventory\.customers\.first_name`, `inventory\.customers\.id`}},
+				{Kind: sink.ColumnMaskHashV2, Algorithm: "MD5", Salt: "s", Columns: []string{`inventory\.customers\.status`}},
 			}
 		}, events: cudEvents("customers")},
-		{name: "columnmask_unwrap_noschema", cfg: func(c *JSONConfig) {
+		{name: "columnmask_unwrap_noschema", cfg: func(c *sink.JSONConfig) {
 			noSchemas(c)
 			chain(unwrap("unwrap", nil))(c)
-			c.ColumnMappers = []ColumnMapperConfig{
-				{Kind: ColumnMaskChars, N: 3, Columns: []string{`inventory\.customers\.ssn`}},
-				{Kind: ColumnMaskHashV2, Algorithm: "SHA-256", Salt: "salt", Columns: []string{`inventory\.customers\.first_name`}},
+			c.ColumnMappers = []sink.ColumnMapperConfig{
+				{Kind: sink.ColumnMaskChars, N: 3, Columns: []string{`inventory\.customers\.ssn`}},
+				{Kind: sink.ColumnMaskHashV2, Algorithm: "SHA-256", Salt: "salt", Columns: []string{`inventory\.customers\.first_name`}},
 			}
 		}, events: cudEvents("customers")},
-		{name: "skip_unchanged", cfg: func(c *JSONConfig) {
+		{name: "skip_unchanged", cfg: func(c *sink.JSONConfig) {
 			c.SkipMessagesWithoutChange = true
-			c.ColumnMappers = []ColumnMapperConfig{{Kind: ColumnTruncate, N: 3, Columns: []string{`.*\.first_name`}}}
+			c.ColumnMappers = []sink.ColumnMapperConfig{{Kind: sink.ColumnTruncate, N: 3, Columns: []string{`.*\.first_name`}}}
 		}, events: func() []event.ChangeEvent {
 			t := xfCustomers("customers")
 			return []event.ChangeEvent{
@@ -178,7 +179,7 @@ func transformCases() []transformCase {
 func TestTransform_Golden(t *testing.T) {
 	for _, tc := range transformCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultJSONConfig("dbserver1")
+			cfg := sink.DefaultJSONConfig("dbserver1")
 			cfg.Version = "3.2.0.Final"
 			cfg.Now = func() time.Time { return time.Unix(1718000003, 123456789) }
 			tc.cfg(&cfg)
@@ -186,7 +187,7 @@ func TestTransform_Golden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var recs []Record
+			var recs []sink.Record
 			var buf []byte
 			events := tc.events()
 			for i := range events {
@@ -238,7 +239,7 @@ func TestTransform_Golden(t *testing.T) {
 				}
 			}
 			for ext, got := range files {
-				path := filepath.Join("testdata", "golden", tc.name+"."+ext+".json")
+				path := filepath.Join("..", "testdata", "golden", tc.name+"."+ext+".json")
 				if *update {
 					if err := os.WriteFile(path, got, 0o644); err != nil {
 						t.Fatal(err)
@@ -264,35 +265,35 @@ func TestTransform_Golden(t *testing.T) {
 
 // TestTransform_Errors: configurations the encoder refuses.
 func TestTransform_Errors(t *testing.T) {
-	cases := map[string]func(*JSONConfig){
-		"two unwraps": func(c *JSONConfig) { c.Transforms = []TransformConfig{unwrap("a", nil), unwrap("b", nil)} },
-		"bad regex": func(c *JSONConfig) {
-			c.Transforms = []TransformConfig{router("r", TransformRegexRouter, `(?<=x)a`, "b", nil)}
+	cases := map[string]func(*sink.JSONConfig){
+		"two unwraps": func(c *sink.JSONConfig) { c.Transforms = []sink.TransformConfig{unwrap("a", nil), unwrap("b", nil)} },
+		"bad regex": func(c *sink.JSONConfig) {
+			c.Transforms = []sink.TransformConfig{router("r", sink.TransformRegexRouter, `(?<=x)a`, "b", nil)}
 		},
-		"bad replacement": func(c *JSONConfig) {
-			c.Transforms = []TransformConfig{router("r", TransformRegexRouter, `(a)`, "$2", nil)}
+		"bad replacement": func(c *sink.JSONConfig) {
+			c.Transforms = []sink.TransformConfig{router("r", sink.TransformRegexRouter, `(a)`, "$2", nil)}
 		},
-		"row field": func(c *JSONConfig) {
-			c.Transforms = []TransformConfig{unwrap("u", func(t *TransformConfig) { t.AddFields = []string{"after.id"} })}
+		"row field": func(c *sink.JSONConfig) {
+			c.Transforms = []sink.TransformConfig{unwrap("u", func(t *sink.TransformConfig) { t.AddFields = []string{"after.id"} })}
 		},
-		"route.by.field then ByLogicalTableRouter": func(c *JSONConfig) {
-			c.Transforms = []TransformConfig{unwrap("u", func(t *TransformConfig) { t.RouteByField = "first_name" }),
-				router("r", TransformLogicalTableRouter, "(.*)", "x", nil)}
+		"route.by.field then ByLogicalTableRouter": func(c *sink.JSONConfig) {
+			c.Transforms = []sink.TransformConfig{unwrap("u", func(t *sink.TransformConfig) { t.RouteByField = "first_name" }),
+				router("r", sink.TransformLogicalTableRouter, "(.*)", "x", nil)}
 		},
-		"unknown digest": func(c *JSONConfig) {
-			c.ColumnMappers = []ColumnMapperConfig{{Kind: ColumnMaskHash, Algorithm: "MD2", Columns: []string{"x"}}}
+		"unknown digest": func(c *sink.JSONConfig) {
+			c.ColumnMappers = []sink.ColumnMapperConfig{{Kind: sink.ColumnMaskHash, Algorithm: "MD2", Columns: []string{"x"}}}
 		},
 	}
 	for name, f := range cases {
-		cfg := DefaultJSONConfig("p")
+		cfg := sink.DefaultJSONConfig("p")
 		f(&cfg)
 		if _, err := NewJSON(cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
 	// A field the value already has is refused when the table is encoded.
-	cfg := DefaultJSONConfig("p")
-	cfg.Transforms = []TransformConfig{unwrap("u", func(t *TransformConfig) { t.AddFields = []string{"op:id"}; t.AddFieldsPrefix = "" })}
+	cfg := sink.DefaultJSONConfig("p")
+	cfg.Transforms = []sink.TransformConfig{unwrap("u", func(t *sink.TransformConfig) { t.AddFields = []string{"op:id"}; t.AddFieldsPrefix = "" })}
 	enc, err := NewJSON(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
-package sink
+package debeziumjson
 
 import (
+	"github.com/rivulet-cdc/rivulet/sink"
 	"os"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 // TestJSON_Reference reproduces the complete example of DEBEZIUM-REFERENCE
 // §2.9 byte for byte (version string and clock injected).
 func TestJSON_Reference(t *testing.T) {
-	cfg := DefaultJSONConfig("dbserver1")
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.Version = "3.2.0.Final"
 	cfg.Now = func() time.Time { return time.Unix(1465491411, 815437158) }
 	enc, err := NewJSON(cfg)
@@ -40,8 +41,8 @@ func TestJSON_Reference(t *testing.T) {
 		file string
 		got  []byte
 	}{
-		{"testdata/reference/customers_create.key.json", recs[0].Key},
-		{"testdata/reference/customers_create.value.json", recs[0].Value},
+		{"../testdata/reference/customers_create.key.json", recs[0].Key},
+		{"../testdata/reference/customers_create.value.json", recs[0].Value},
 	} {
 		want, err := os.ReadFile(c.file)
 		if err != nil {

@@ -1,6 +1,7 @@
-package sink
+package debeziumjson
 
 import (
+	"github.com/rivulet-cdc/rivulet/sink"
 	"strconv"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -12,11 +13,11 @@ import (
 // (columnmask.go). Built once per table version from Table.Columns and
 // Table.KeyColumns.
 type jsonCol struct {
-	col      Column     // the planner's view: the value rendering
-	idx      int        // index into the row
-	name     string     // column name
-	key      []byte     // the `"name":` prefix of the payload member, JSON-escaped
-	kind     ColumnKind // how the value is rendered
+	col      sink.Column     // the planner's view: the value rendering
+	idx      int             // index into the row
+	name     string          // column name
+	key      []byte          // the `"name":` prefix of the payload member, JSON-escaped
+	kind     sink.ColumnKind // how the value is rendered
 	nullable bool
 	n        int // Column.Size
 	schema   jsonSchema
@@ -34,7 +35,7 @@ type jsonSchema struct {
 }
 
 // jsonCols copies the planner's column views into JSON's columns.
-func jsonCols(cs []Column) []jsonCol {
+func jsonCols(cs []sink.Column) []jsonCol {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -63,7 +64,7 @@ func (c *jsonCol) optional() bool { return c.nullable }
 // JsonConverter.asJsonSchema does.
 func (s *jsonSchema) appendJSON(dst []byte, optional bool, field string) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = AppendJSONString(dst, s.typ)
+	dst = sink.AppendJSONString(dst, s.typ)
 	if s.fields != "" {
 		dst = append(dst, ',')
 		dst = append(dst, s.fields...)
@@ -72,7 +73,7 @@ func (s *jsonSchema) appendJSON(dst []byte, optional bool, field string) []byte 
 	dst = strconv.AppendBool(dst, optional)
 	if s.name != "" {
 		dst = append(dst, `,"name":`...)
-		dst = AppendJSONString(dst, s.name)
+		dst = sink.AppendJSONString(dst, s.name)
 	}
 	if s.version != 0 {
 		dst = append(dst, `,"version":`...)
@@ -80,7 +81,7 @@ func (s *jsonSchema) appendJSON(dst []byte, optional bool, field string) []byte 
 	}
 	if s.doc != "" {
 		dst = append(dst, `,"doc":`...)
-		dst = AppendJSONString(dst, s.doc)
+		dst = sink.AppendJSONString(dst, s.doc)
 	}
 	if len(s.params) > 0 {
 		dst = append(dst, `,"parameters":{`...)
@@ -88,9 +89,9 @@ func (s *jsonSchema) appendJSON(dst []byte, optional bool, field string) []byte 
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendJSONString(dst, p[0])
+			dst = sink.AppendJSONString(dst, p[0])
 			dst = append(dst, ':')
-			dst = AppendJSONString(dst, p[1])
+			dst = sink.AppendJSONString(dst, p[1])
 		}
 		dst = append(dst, '}')
 	}
@@ -100,7 +101,7 @@ func (s *jsonSchema) appendJSON(dst []byte, optional bool, field string) []byte 
 	}
 	if field != "" {
 		dst = append(dst, `,"field":`...)
-		dst = AppendJSONString(dst, field)
+		dst = sink.AppendJSONString(dst, field)
 	}
 	return append(dst, '}')
 }

@@ -1,12 +1,13 @@
-package sink
+package debeziumjson
 
 import (
+	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 	"time"
 )
 
 func benchEncoder(tb testing.TB, schemas bool) *JSON {
-	cfg := DefaultJSONConfig("dbserver1")
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.KeySchemas, cfg.ValueSchemas = schemas, schemas
 	cfg.Version = "0.1.0"
 	now := time.Unix(1718000003, 0)
@@ -24,7 +25,7 @@ func TestJSON_AppendRecordsAllocs(t *testing.T) {
 	for _, schemas := range []bool{false, true} {
 		enc := benchEncoder(t, schemas)
 		evs := benchEvents()
-		recs := make([]Record, 0, 16)
+		recs := make([]sink.Record, 0, 16)
 		buf := make([]byte, 0, 1<<16)
 		encodeAll := func() {
 			recs, buf = recs[:0], buf[:0]
@@ -59,7 +60,7 @@ func BenchmarkEncode(b *testing.B) {
 			if bc.wide {
 				evs = benchEvents()[2:3] // 37-column all_types insert
 			}
-			recs := make([]Record, 0, 16)
+			recs := make([]sink.Record, 0, 16)
 			buf := make([]byte, 0, 1<<16)
 			var bytes int64
 			for i := range evs {

@@ -1,8 +1,9 @@
-package sink
+package debeziumjson
 
 import (
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // Debezium JSON's schema-change records: the planner's payloads
@@ -40,7 +41,7 @@ const schemaChangeTableChangesSchema = `{"type":"array","items":{"type":"struct"
 // SchemaChangeRecords encodes the schema-change events of one statement as
 // Debezium writes them: the planner's payloads (Planner.SchemaChangePayloads)
 // in the schema envelopes when KeySchemas or ValueSchemas is set.
-func (j *JSON) SchemaChangeRecords(c *schema.Change, src event.Source) ([]Record, error) {
+func (j *JSON) SchemaChangeRecords(c *schema.Change, src event.Source) ([]sink.Record, error) {
 	recs, err := j.p.SchemaChangePayloads(c, src)
 	if err != nil {
 		return nil, err
@@ -53,17 +54,17 @@ func (j *JSON) SchemaChangeRecords(c *schema.Change, src event.Source) ([]Record
 
 // SchemaChangeRecord encodes c as one schema-change event (not split; see
 // SchemaChangeRecords).
-func (j *JSON) SchemaChangeRecord(c *schema.Change, src event.Source) (Record, error) {
+func (j *JSON) SchemaChangeRecord(c *schema.Change, src event.Source) (sink.Record, error) {
 	r, err := j.p.SchemaChangePayload(c, src)
 	if err != nil {
-		return Record{}, err
+		return sink.Record{}, err
 	}
 	return j.schemaChangeEnvelope(r), nil
 }
 
 // schemaChangeEnvelope puts the payloads of r in JsonConverter's schema
 // envelopes, as KeySchemas and ValueSchemas say.
-func (j *JSON) schemaChangeEnvelope(r Record) Record {
+func (j *JSON) schemaChangeEnvelope(r sink.Record) sink.Record {
 	connector := j.cfg.Connector.String()
 	if j.cfg.KeySchemas {
 		key := make([]byte, 0, 256+len(r.Key))
@@ -75,7 +76,7 @@ func (j *JSON) schemaChangeEnvelope(r Record) Record {
 		var v []byte
 		v = append(v, `{"schema":{"type":"struct","fields":[`...)
 		v = append(v, sourceFields...)
-		v = AppendJSONString(v, "io.debezium.connector."+connector+".Source")
+		v = sink.AppendJSONString(v, "io.debezium.connector."+connector+".Source")
 		v = append(v, `,"version":1,"field":"source"},`...)
 		v = append(v, `{"type":"int64","optional":false,"field":"ts_ms"},`+
 			`{"type":"string","optional":true,"field":"databaseName"},`+

@@ -1,7 +1,8 @@
-package sink
+package debeziumjson
 
 import (
 	"fmt"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"math"
 	"testing"
 	"time"
@@ -68,19 +69,19 @@ func encodingMixes() []struct {
 // encodingModes: Debezium's defaults, and the string renderings.
 var encodingModes = []struct {
 	name string
-	set  func(*JSONConfig)
+	set  func(*sink.JSONConfig)
 }{
-	{"default", func(*JSONConfig) {}},
-	{"iso_string_base64", func(c *JSONConfig) {
-		c.TimePrecisionMode, c.DecimalMode, c.BinaryMode = TimeISOString, DecimalString, BinaryBase64
+	{"default", func(*sink.JSONConfig) {}},
+	{"iso_string_base64", func(c *sink.JSONConfig) {
+		c.TimePrecisionMode, c.DecimalMode, c.BinaryMode = sink.TimeISOString, sink.DecimalString, sink.BinaryBase64
 	}},
-	{"nanos_precise_hex", func(c *JSONConfig) {
-		c.TimePrecisionMode, c.BigIntUnsignedMode, c.BinaryMode = TimeNanoseconds, BigIntUnsignedPrecise, BinaryHex
+	{"nanos_precise_hex", func(c *sink.JSONConfig) {
+		c.TimePrecisionMode, c.BigIntUnsignedMode, c.BinaryMode = sink.TimeNanoseconds, sink.BigIntUnsignedPrecise, sink.BinaryHex
 	}},
 }
 
-func mixEncoder(tb testing.TB, set func(*JSONConfig)) *JSON {
-	cfg := DefaultJSONConfig("dbserver1")
+func mixEncoder(tb testing.TB, set func(*sink.JSONConfig)) *JSON {
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.Version = "0.1.0"
 	now := time.Unix(1718000003, 0)
 	cfg.Now = func() time.Time { return now }
@@ -101,7 +102,7 @@ func TestJSON_EncodeAllocBudget(t *testing.T) {
 	for _, m := range encodingModes {
 		for _, mix := range encodingMixes() {
 			enc := mixEncoder(t, m.set)
-			recs := make([]Record, 0, 4)
+			recs := make([]sink.Record, 0, 4)
 			buf := make([]byte, 0, 1<<16)
 			ev := mix.ev
 			encode := func() {
@@ -125,7 +126,7 @@ func BenchmarkEncodeMix(b *testing.B) {
 		for _, mix := range encodingMixes() {
 			b.Run(fmt.Sprintf("%s/%s", mix.name, m.name), func(b *testing.B) {
 				enc := mixEncoder(b, m.set)
-				recs := make([]Record, 0, 4)
+				recs := make([]sink.Record, 0, 4)
 				buf := make([]byte, 0, 1<<16)
 				ev := mix.ev
 				recs, buf, _ = enc.AppendRecords(recs[:0], buf[:0], &ev)

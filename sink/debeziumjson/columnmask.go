@@ -1,4 +1,4 @@
-package sink
+package debeziumjson
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"fmt"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ import (
 // hash v2.
 
 type columnRule struct {
-	cfg    ColumnMapperConfig
+	cfg    sink.ColumnMapperConfig
 	res    []*regexp.Regexp
 	mask   []byte // mask chars: the JSON string of N '*'
 	digest digestAlg
@@ -121,9 +122,9 @@ func (a digestAlg) sum(out *[64]byte, b []byte) []byte {
 // DigestSupported reports whether a Java MessageDigest algorithm name is available.
 func DigestSupported(alg string) bool { _, ok := digests[strings.ToUpper(alg)]; return ok }
 
-func compileColumnRules(cfgs []ColumnMapperConfig) ([]columnRule, error) {
+func compileColumnRules(cfgs []sink.ColumnMapperConfig) ([]columnRule, error) {
 	var out []columnRule
-	for _, kind := range []ColumnMapperKind{ColumnTruncate, ColumnMaskChars, ColumnMaskHash, ColumnMaskHashV2} {
+	for _, kind := range []sink.ColumnMapperKind{sink.ColumnTruncate, sink.ColumnMaskChars, sink.ColumnMaskHash, sink.ColumnMaskHashV2} {
 		for _, c := range cfgs {
 			if c.Kind != kind {
 				continue
@@ -132,20 +133,20 @@ func compileColumnRules(cfgs []ColumnMapperConfig) ([]columnRule, error) {
 			for _, p := range c.Columns {
 				re, err := regexp.Compile(`(?i)^(?:` + p + `)$`)
 				if err != nil {
-					return nil, fmt.Errorf("%w: column mapper pattern %q: %w", ErrConfig, p, err)
+					return nil, fmt.Errorf("%w: column mapper pattern %q: %w", sink.ErrConfig, p, err)
 				}
 				r.res = append(r.res, re)
 			}
 			switch kind {
-			case ColumnTruncate, ColumnMaskChars:
+			case sink.ColumnTruncate, sink.ColumnMaskChars:
 				if c.N < 0 {
-					return nil, fmt.Errorf("%w: column mapper length %d is negative", ErrConfig, c.N)
+					return nil, fmt.Errorf("%w: column mapper length %d is negative", sink.ErrConfig, c.N)
 				}
-				r.mask = AppendJSONString(nil, strings.Repeat("*", c.N))
+				r.mask = sink.AppendJSONString(nil, strings.Repeat("*", c.N))
 			default:
 				df := digests[strings.ToUpper(c.Algorithm)]
 				if df == digestNone {
-					return nil, fmt.Errorf("%w: hash algorithm %q is not supported; use MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256 or SHA3-224/256/384/512", ErrConfig, c.Algorithm)
+					return nil, fmt.Errorf("%w: hash algorithm %q is not supported; use MD5, SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256 or SHA3-224/256/384/512", sink.ErrConfig, c.Algorithm)
 				}
 				r.digest = df
 				r.salt = []byte(c.Salt) // salt.getBytes(): UTF-8
@@ -190,7 +191,7 @@ func (r *columnRule) forColumn(e *jsonCol, c *schema.Column) *colRule {
 	copy(params, e.schema.params)
 	length := debeziumLength(c)
 	switch r.cfg.Kind {
-	case ColumnTruncate:
+	case sink.ColumnTruncate:
 		// TruncateColumn.isTruncationPossible.
 		if length < 0 || length > r.cfg.N {
 			params = append(params, [2]string{"truncateLength", strconv.Itoa(r.cfg.N)})
@@ -199,7 +200,7 @@ func (r *columnRule) forColumn(e *jsonCol, c *schema.Column) *colRule {
 	default:
 		params = append(params, [2]string{"masked", "true"})
 		cr.active = isStringColumn(c)
-		if r.cfg.Kind != ColumnMaskChars && length > 0 {
+		if r.cfg.Kind != sink.ColumnMaskChars && length > 0 {
 			cr.truncLen = length
 		}
 	}
@@ -229,10 +230,10 @@ func (m *colRule) appendValue(dst []byte, e *jsonCol, v event.Value) ([]byte, er
 		return e.appendValue(dst, v)
 	}
 	switch m.cfg.Kind {
-	case ColumnMaskChars:
+	case sink.ColumnMaskChars:
 		// MaskingValueConverter returns the mask whatever the value, null too.
 		return append(dst, m.mask...), nil
-	case ColumnMaskHash, ColumnMaskHashV2:
+	case sink.ColumnMaskHash, sink.ColumnMaskHashV2:
 		if v.Kind == event.KindNull {
 			return append(dst, "null"...), nil
 		}
@@ -244,7 +245,7 @@ func (m *colRule) appendValue(dst []byte, e *jsonCol, v event.Value) ([]byte, er
 		return append(dst, "null"...), nil
 	}
 	switch e.kind {
-	case KindBytes:
+	case sink.KindBytes:
 		b := v.B
 		if e.n > len(b) {
 			p := make([]byte, e.n)
@@ -254,8 +255,8 @@ func (m *colRule) appendValue(dst []byte, e *jsonCol, v event.Value) ([]byte, er
 		if len(b) > m.cfg.N {
 			b = b[:m.cfg.N]
 		}
-		return appendBase64(dst, b), nil
-	case KindDecimalBytes, KindUintDecimal, KindBits:
+		return sink.AppendBase64(dst, b), nil
+	case sink.KindDecimalBytes, sink.KindUintDecimal, sink.KindBits:
 		return e.appendValue(dst, v)
 	}
 	start := len(dst)
@@ -312,7 +313,7 @@ func truncateJSONString(dst []byte, start, n int) []byte {
 func (m *colRule) appendHash(dst, s []byte) []byte {
 	var in [512]byte
 	data := append(in[:0], m.salt...)
-	if m.cfg.Kind == ColumnMaskHashV2 {
+	if m.cfg.Kind == sink.ColumnMaskHashV2 {
 		data = append(data, s...)
 	} else {
 		data = appendJavaSerializedString(data, s)
@@ -391,7 +392,7 @@ func (m *colRule) sameMapped(e *jsonCol, a, b event.Value) bool {
 	if !m.active {
 		return sameRaw(a, b)
 	}
-	if m.cfg.Kind == ColumnMaskChars {
+	if m.cfg.Kind == sink.ColumnMaskChars {
 		return true
 	}
 	var x, y [256]byte

@@ -1,8 +1,9 @@
-package sink
+package debeziumjson
 
 import (
 	"bytes"
 	"context"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -13,7 +14,7 @@ func TestDataRecords(t *testing.T) {
 	row := func(id int64) []event.Value {
 		return []event.Value{str("eu"), event.Bytes(event.KindDecimal, []byte("1.00000000")), event.Int(id)}
 	}
-	cfg := DefaultJSONConfig("p")
+	cfg := sink.DefaultJSONConfig("p")
 	cfg.SkippedOperations = []event.Op{event.OpDelete, event.OpTruncate}
 	enc, err := NewJSON(cfg)
 	if err != nil {
@@ -37,16 +38,16 @@ func TestDataRecords(t *testing.T) {
 }
 
 func TestStdout_SendTransaction(t *testing.T) {
-	cfg := DefaultJSONConfig("p")
+	cfg := sink.DefaultJSONConfig("p")
 	cfg.KeySchemas, cfg.ValueSchemas = false, false
 	enc, err := NewJSON(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	s := NewStdout(&out, enc.Format())
+	s := sink.NewStdout(&out, enc.Format())
 	var got error = errSentinel
-	if err := s.SendTransaction(context.Background(), TransactionTopic("p", "tx"), &event.Transaction{Status: event.TxBegin, ID: "0-1-2", TsMs: 5}, func(err error) { got = err }); err != nil || got != nil {
+	if err := s.SendTransaction(context.Background(), sink.TransactionTopic("p", "tx"), &event.Transaction{Status: event.TxBegin, ID: "0-1-2", TsMs: 5}, func(err error) { got = err }); err != nil || got != nil {
 		t.Fatalf("SendTransaction: %v, done %v", err, got)
 	}
 	want := `{"topic":"p.tx","key":{"id":"0-1-2"},"value":{"status":"BEGIN","id":"0-1-2","event_count":null,"data_collections":null,"ts_ms":5}}` + "\n"
@@ -62,7 +63,7 @@ func (sentinel) Error() string { return "not called" }
 var errSentinel error = sentinel{}
 
 func BenchmarkAppendRecords_TxBlock(b *testing.B) {
-	cfg := DefaultJSONConfig("dbserver1")
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	enc, err := NewJSON(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -71,7 +72,7 @@ func BenchmarkAppendRecords_TxBlock(b *testing.B) {
 	ev := event.ChangeEvent{Op: event.OpCreate, Table: orders, Source: streamSource,
 		After: []event.Value{str("eu"), event.Bytes(event.KindDecimal, []byte("1.00000000")), event.Int(1)},
 		Tx:    event.Tx{ID: "3e11fa47-71ca-11e1-9e33-c80aa9429562:23", TotalOrder: 1, DataCollectionOrder: 1}}
-	var recs []Record
+	var recs []sink.Record
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {

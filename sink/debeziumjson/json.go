@@ -1,9 +1,11 @@
-package sink
+package debeziumjson
 
 import (
 	"context"
 	"fmt"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,8 +22,8 @@ import (
 // (a table version is immutable) and cached; encoding an event then only
 // appends payload bytes.
 type JSON struct {
-	p         *Planner // tables, topics, skipped operations, record sequences
-	cfg       JSONConfig
+	p         *sink.Planner // tables, topics, skipped operations, record sequences
+	cfg       sink.JSONConfig
 	skip      [256]bool // the planner's, beside the hot fields
 	now       func() time.Time
 	sourcePre []byte // `{"version":…,"connector":…,"name":…,"ts_ms":`
@@ -33,13 +35,26 @@ type JSON struct {
 }
 
 // NewJSON returns an encoder for cfg.
-func NewJSON(cfg JSONConfig) (*JSON, error) {
-	planner, err := NewPlanner(cfg)
+func NewJSON(cfg sink.JSONConfig) (*JSON, error) {
+	planner, err := sink.NewPlanner(cfg)
 	if err != nil {
 		return nil, err
 	}
-	cfg = planner.cfg
-	j := &JSON{p: planner, cfg: cfg, skip: planner.skip, now: planner.now, sourcePre: planner.sourcePre}
+	cfg.SkippedOperations = slices.Clone(cfg.SkippedOperations)
+	j := &JSON{p: planner, cfg: cfg, now: cfg.Now}
+	for op := range j.skip {
+		j.skip[op] = planner.Skips(event.Op(op))
+	}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	pre := []byte(`{"version":`)
+	pre = sink.AppendJSONString(pre, j.version())
+	pre = append(pre, `,"connector":`...)
+	pre = sink.AppendJSONString(pre, cfg.Connector.String())
+	pre = append(pre, `,"name":`...)
+	pre = sink.AppendJSONString(pre, cfg.TopicPrefix)
+	j.sourcePre = append(pre, `,"ts_ms":`...)
 	if j.xf, err = newTransformer(&cfg); err != nil {
 		return nil, err
 	}
@@ -48,19 +63,19 @@ func NewJSON(cfg JSONConfig) (*JSON, error) {
 
 // Format returns j behind the Format interface: Debezium JSON. JSON never
 // blocks, so ctx is not used. The Format also has j's UnchangedSkipped.
-func (j *JSON) Format() Format { return jsonFormat{j} }
+func (j *JSON) Format() sink.Format { return jsonFormat{j} }
 
 type jsonFormat struct{ j *JSON }
 
-func (f jsonFormat) AppendRecords(_ context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+func (f jsonFormat) AppendRecords(_ context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	return f.j.AppendRecords(recs, buf, ev)
 }
 
-func (f jsonFormat) SchemaChangeRecords(_ context.Context, c *schema.Change, src event.Source) ([]Record, error) {
+func (f jsonFormat) SchemaChangeRecords(_ context.Context, c *schema.Change, src event.Source) ([]sink.Record, error) {
 	return f.j.SchemaChangeRecords(c, src)
 }
 
-func (f jsonFormat) AppendTransaction(_ context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error) {
+func (f jsonFormat) AppendTransaction(_ context.Context, recs []sink.Record, buf []byte, topic string, m *event.Transaction) ([]sink.Record, []byte, error) {
 	recs, buf = f.j.AppendTransaction(recs, buf, topic, m)
 	return recs, buf, nil
 }
@@ -73,20 +88,20 @@ func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
 // jsonTable is the JSON rendering of one table version: the planner's
 // view of it and what JSON adds, built once.
 type jsonTable struct {
-	view      Table     // the planner's
-	topic     string    // the planner's
-	cols      []jsonCol // emitted columns (not Excluded), table order
-	keyCols   []jsonCol // key columns in the key's order; empty: no key
-	keyPre    []byte    // `{"schema":…,"payload":` or nil without key schemas
-	valuePre  []byte    // `{"schema":…,"payload":` or nil without value schemas
-	dbPart    []byte    // `,"db":"…","sequence":null,"ts_us":`
-	tablePart []byte    // `,"table":"…","server_id":`
+	view      sink.Table // the planner's
+	topic     string     // the planner's
+	cols      []jsonCol  // emitted columns (not Excluded), table order
+	keyCols   []jsonCol  // key columns in the key's order; empty: no key
+	keyPre    []byte     // `{"schema":…,"payload":` or nil without key schemas
+	valuePre  []byte     // `{"schema":…,"payload":` or nil without value schemas
+	dbPart    []byte     // `,"db":"…","sequence":null,"ts_us":`
+	tablePart []byte     // `,"table":"…","server_id":`
 
 	plan *tablePlan // what transforms make of the table (transform.go); nil: none
 }
 
 // Planner returns the record planner j renders from.
-func (j *JSON) Planner() *Planner { return j.p }
+func (j *JSON) Planner() *sink.Planner { return j.p }
 
 // Topic returns the topic of t's change events: <prefix>.<db>.<table>,
 // sanitised as Debezium's TopicNamingStrategy.sanitizedTopicName does.
@@ -100,7 +115,7 @@ func (j *JSON) table(t *schema.Table) (*jsonTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	if j.tableCount.Add(1) > MaxCachedTables {
+	if j.tableCount.Add(1) > sink.MaxCachedTables {
 		j.tables.Clear()
 		j.tableCount.Store(1)
 	}
@@ -126,14 +141,14 @@ func (j *JSON) buildTable(t *schema.Table) (*jsonTable, error) {
 		p = j.appendEnvelopeSchema(p, te, topic)
 		te.valuePre = append(p, `,"payload":`...)
 	}
-	te.dbPart = AppendJSONString([]byte(`,"db":`), t.DB)
+	te.dbPart = sink.AppendJSONString([]byte(`,"db":`), t.DB)
 	te.dbPart = append(te.dbPart, `,"sequence":null,"ts_us":`...)
-	te.tablePart = AppendJSONString([]byte(`,"table":`), t.Name)
+	te.tablePart = sink.AppendJSONString([]byte(`,"table":`), t.Name)
 	te.tablePart = append(te.tablePart, `,"server_id":`...)
 	if j.xf != nil {
 		var err error
 		if te.plan, err = j.xf.plan(j, t, te); err != nil {
-			return nil, &EncodeError{Table: id, Err: err}
+			return nil, &sink.EncodeError{Table: id, Err: err}
 		}
 	}
 	return te, nil
@@ -152,10 +167,10 @@ func appendRowSchema(dst []byte, cols []jsonCol, optional bool, name, field stri
 	dst = append(dst, `],"optional":`...)
 	dst = strconv.AppendBool(dst, optional)
 	dst = append(dst, `,"name":`...)
-	dst = AppendJSONString(dst, name)
+	dst = sink.AppendJSONString(dst, name)
 	if field != "" {
 		dst = append(dst, `,"field":`...)
-		dst = AppendJSONString(dst, field)
+		dst = sink.AppendJSONString(dst, field)
 	}
 	return append(dst, '}')
 }
@@ -202,10 +217,10 @@ func (j *JSON) appendEnvelopeSchema(dst []byte, te *jsonTable, topic string) []b
 	dst = appendRowSchema(dst, te.cols, true, topic+".Value", "after")
 	dst = append(dst, ',')
 	dst = append(dst, sourceFields...)
-	dst = AppendJSONString(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
+	dst = sink.AppendJSONString(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
 	dst = append(dst, `,"version":1,"field":"source"},`...)
 	dst = append(dst, envelopeTail...)
-	dst = AppendJSONString(dst, topic+".Envelope")
+	dst = sink.AppendJSONString(dst, topic+".Envelope")
 	return append(dst, `,"version":2}`...)
 }
 
@@ -219,7 +234,7 @@ func (j *JSON) appendEnvelopeSchema(dst []byte, te *jsonTable, topic string) []b
 // Keys, values and header values are appended to buf and the records point
 // into it (buf may be reallocated; earlier records stay valid). The caller
 // must keep buf's contents unchanged while the records are in use.
-func (j *JSON) AppendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+func (j *JSON) AppendRecords(recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	n, start := len(recs), len(buf)
 	recs, buf, err := j.appendRecords(recs, buf, ev)
 	if err != nil {
@@ -231,12 +246,12 @@ func (j *JSON) AppendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	return recs, buf, nil
 }
 
-func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error) {
+func (j *JSON) appendRecords(recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	if j.skip[ev.Op] {
 		return recs, buf, nil
 	}
 	if ev.Table == nil {
-		return recs, buf, fmt.Errorf("%w: event without table", ErrEncode)
+		return recs, buf, fmt.Errorf("%w: event without table", sink.ErrEncode)
 	}
 	te, err := j.table(ev.Table)
 	if err != nil {
@@ -245,7 +260,7 @@ func (j *JSON) appendRecords(recs []Record, buf []byte, ev *event.ChangeEvent) (
 	if te.plan != nil {
 		return j.appendPlanned(recs, buf, te, ev)
 	}
-	return AppendRecordsWith(te.view, jsonRender{j, te, ev}, recs, buf, ev, j.cfg.TombstonesOnDelete)
+	return sink.AppendRecordsWith(te.view, jsonRender{j, te, ev}, recs, buf, ev, j.cfg.TombstonesOnDelete)
 }
 
 // jsonRender renders planned records as JsonConverter does.
@@ -264,7 +279,7 @@ func (r jsonRender) AppendValue(dst []byte, op event.Op, before, after []event.V
 }
 
 func (j *JSON) errorf(t *schema.Table, col, format string, args ...any) error {
-	return &EncodeError{Table: t.DB + "." + t.Name, Column: col, Err: fmt.Errorf(format, args...)}
+	return &sink.EncodeError{Table: t.DB + "." + t.Name, Column: col, Err: fmt.Errorf(format, args...)}
 }
 
 func (j *JSON) appendKey(dst []byte, te *jsonTable, row []event.Value) ([]byte, error) {
@@ -291,7 +306,7 @@ func (j *JSON) appendRow(dst []byte, cols []jsonCol, row []event.Value) ([]byte,
 		dst = append(dst, c.key...)
 		var err error
 		if dst, err = c.appendValue(dst, row[c.idx]); err != nil {
-			return dst, &EncodeError{Column: c.name, Err: err}
+			return dst, &sink.EncodeError{Column: c.name, Err: err}
 		}
 	}
 	return append(dst, '}'), nil
@@ -322,7 +337,7 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 	return dst, nil
 }
 
-func (j *JSON) fillTable(err error, t *schema.Table) error { return WithTable(err, t) }
+func (j *JSON) fillTable(err error, t *schema.Table) error { return sink.WithTable(err, t) }
 
 // appendValue writes an envelope without row images (truncate).
 func (j *JSON) appendValue(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
@@ -344,7 +359,7 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	if s.Snapshot == "" {
 		dst = append(dst, `"false"`...)
 	} else {
-		dst = AppendJSONString(dst, s.Snapshot)
+		dst = sink.AppendJSONString(dst, s.Snapshot)
 	}
 	dst = append(dst, te.dbPart...)
 	dst = append(dst, srcUs...)
@@ -356,10 +371,10 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	if s.GTID == "" {
 		dst = append(dst, "null"...)
 	} else {
-		dst = AppendJSONString(dst, s.GTID)
+		dst = sink.AppendJSONString(dst, s.GTID)
 	}
 	dst = append(dst, `,"file":`...)
-	dst = AppendJSONString(dst, s.File)
+	dst = sink.AppendJSONString(dst, s.File)
 	dst = append(dst, `,"pos":`...)
 	dst = strconv.AppendInt(dst, int64(s.Pos), 10)
 	dst = append(dst, `,"row":`...)
@@ -374,7 +389,7 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	if s.Query == "" {
 		dst = append(dst, "null"...)
 	} else {
-		dst = AppendJSONString(dst, s.Query)
+		dst = sink.AppendJSONString(dst, s.Query)
 	}
 	dst = append(dst, `},"transaction":`...)
 	dst = appendTxBlock(dst, ev, op)
@@ -397,7 +412,7 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 // instants after 1970-01-01T00:00:01 the three are prefixes of each other.
 func splitTimeDigits(buf *[24]byte, us int64) (ms, usDigits, ns []byte) {
 	if us < 1_000_000 || us > math.MaxInt64/1000 {
-		return strconv.AppendInt(buf[:0:8], FloorDiv(us, 1000), 10),
+		return strconv.AppendInt(buf[:0:8], sink.FloorDiv(us, 1000), 10),
 			strconv.AppendInt(buf[8:8:16], us, 10),
 			strconv.AppendInt(nil, us*1000, 10)
 	}

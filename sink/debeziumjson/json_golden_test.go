@@ -1,4 +1,4 @@
-package sink_test
+package debeziumjson_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 	"github.com/rivulet-cdc/rivulet/sink/internal/fixture"
 	"github.com/rivulet-cdc/rivulet/sink/internal/sinktest"
 )
@@ -37,7 +38,7 @@ func runGolden(t *testing.T, cases []sinktest.Case) {
 			if tc.Cfg != nil {
 				tc.Cfg(&cfg)
 			}
-			enc, err := sink.NewJSON(cfg)
+			enc, err := debeziumjson.NewJSON(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +75,7 @@ func runGolden(t *testing.T, cases []sinktest.Case) {
 				files["headers"] = headers.Bytes()
 			}
 			for ext, got := range files {
-				path := filepath.Join("testdata", "golden", tc.Name+"."+ext+".json")
+				path := filepath.Join("..", "testdata", "golden", tc.Name+"."+ext+".json")
 				if *fixture.Update {
 					if err := os.WriteFile(path, got, 0o644); err != nil {
 						t.Fatal(err)
@@ -100,7 +101,7 @@ func runGolden(t *testing.T, cases []sinktest.Case) {
 
 // txRecords encodes a transaction: BEGIN, the events, END with the counts
 // the events' blocks imply.
-func txRecords(t *testing.T, enc *sink.JSON, evs []event.ChangeEvent) []sink.Record {
+func txRecords(t *testing.T, enc *debeziumjson.JSON, evs []event.ChangeEvent) []sink.Record {
 	t.Helper()
 	topic := sink.TransactionTopic("dbserver1", "")
 	id := evs[0].Tx.ID
@@ -141,7 +142,7 @@ func TestJSON_TxGolden(t *testing.T) {
 			if tc.Cfg != nil {
 				tc.Cfg(&cfg)
 			}
-			enc, err := sink.NewJSON(cfg)
+			enc, err := debeziumjson.NewJSON(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,9 +162,9 @@ func TestJSON_TxGolden(t *testing.T) {
 				}
 			}
 			for ext, got := range map[string][]byte{"key": keys.Bytes(), "value": values.Bytes(), "topic": topics.Bytes()} {
-				path := filepath.Join("testdata", "golden", tc.Name+"."+ext+".json")
+				path := filepath.Join("..", "testdata", "golden", tc.Name+"."+ext+".json")
 				if ext == "topic" {
-					path = filepath.Join("testdata", "golden", tc.Name+".topics.txt")
+					path = filepath.Join("..", "testdata", "golden", tc.Name+".topics.txt")
 				}
 				if *fixture.Update {
 					if err := os.WriteFile(path, got, 0o644); err != nil {

@@ -1,6 +1,7 @@
-package sink
+package debeziumjson
 
 import (
+	"github.com/rivulet-cdc/rivulet/sink"
 	"strconv"
 
 	"github.com/rivulet-cdc/rivulet/event"
@@ -29,13 +30,13 @@ const txValueSchema = `{"type":"struct","fields":[` +
 
 // AppendTransaction appends the record of a BEGIN or END boundary for
 // topic to recs; key and value are appended to buf (see AppendRecords).
-func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte) {
+func (j *JSON) AppendTransaction(recs []sink.Record, buf []byte, topic string, m *event.Transaction) ([]sink.Record, []byte) {
 	start := len(buf)
 	if j.cfg.KeySchemas {
 		buf = append(buf, `{"schema":`+txKeySchema+`,"payload":`...)
 	}
 	buf = append(buf, `{"id":`...)
-	buf = AppendJSONString(buf, m.ID)
+	buf = sink.AppendJSONString(buf, m.ID)
 	buf = append(buf, '}')
 	if j.cfg.KeySchemas {
 		buf = append(buf, '}')
@@ -48,7 +49,7 @@ func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *eve
 	buf = append(buf, `{"status":"`...)
 	buf = append(buf, m.Status.String()...)
 	buf = append(buf, `","id":`...)
-	buf = AppendJSONString(buf, m.ID)
+	buf = sink.AppendJSONString(buf, m.ID)
 	if m.Status == event.TxEnd {
 		buf = append(buf, `,"event_count":`...)
 		buf = strconv.AppendInt(buf, m.EventCount, 10)
@@ -58,7 +59,7 @@ func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *eve
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"data_collection":`...)
-			buf = AppendJSONString(buf, c.DataCollection)
+			buf = sink.AppendJSONString(buf, c.DataCollection)
 			buf = append(buf, `,"event_count":`...)
 			buf = strconv.AppendInt(buf, c.EventCount, 10)
 			buf = append(buf, '}')
@@ -73,7 +74,7 @@ func (j *JSON) AppendTransaction(recs []Record, buf []byte, topic string, m *eve
 	if j.cfg.ValueSchemas {
 		buf = append(buf, '}')
 	}
-	return append(recs, Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)]}), buf
+	return append(recs, sink.Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)]}), buf
 }
 
 // appendTxBlock writes the value of the envelope's "transaction" field: null
@@ -84,9 +85,9 @@ func appendTxBlock(dst []byte, ev *event.ChangeEvent, op event.Op) []byte {
 	if ev.Tx.ID == "" {
 		return append(dst, "null"...)
 	}
-	total, dc := TxOrders(ev, op)
+	total, dc := sink.TxOrders(ev, op)
 	dst = append(dst, `{"id":`...)
-	dst = AppendJSONString(dst, ev.Tx.ID)
+	dst = sink.AppendJSONString(dst, ev.Tx.ID)
 	dst = append(dst, `,"total_order":`...)
 	dst = strconv.AppendInt(dst, total, 10)
 	dst = append(dst, `,"data_collection_order":`...)

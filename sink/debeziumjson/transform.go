@@ -1,7 +1,8 @@
-package sink
+package debeziumjson
 
 import (
 	"fmt"
+	"github.com/rivulet-cdc/rivulet/sink"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,7 +27,7 @@ type transformer struct {
 }
 
 type compiledTransform struct {
-	cfg     TransformConfig
+	cfg     sink.TransformConfig
 	re      *javaRegex // router: topic regex
 	keyRe   *javaRegex // ByLogicalTableRouter: key.field.regex
 	fields  []fieldRef // unwrap: add.fields
@@ -37,7 +38,7 @@ type compiledTransform struct {
 
 // newTransformer compiles cfg's transforms and column mappers; nil when
 // there are none (the plain encoding path).
-func newTransformer(cfg *JSONConfig) (*transformer, error) {
+func newTransformer(cfg *sink.JSONConfig) (*transformer, error) {
 	if len(cfg.Transforms) == 0 && len(cfg.ColumnMappers) == 0 && !cfg.SkipMessagesWithoutChange {
 		return nil, nil
 	}
@@ -47,39 +48,39 @@ func newTransformer(cfg *JSONConfig) (*transformer, error) {
 		ct := compiledTransform{cfg: t}
 		var err error
 		switch t.Kind {
-		case TransformUnwrap:
+		case sink.TransformUnwrap:
 			unwraps++
 			if unwraps > 1 {
-				return nil, fmt.Errorf("%w: transforms: %s is a second ExtractNewRecordState, which is not supported yet; keep one", ErrConfig, t.Name)
+				return nil, fmt.Errorf("%w: transforms: %s is a second ExtractNewRecordState, which is not supported yet; keep one", sink.ErrConfig, t.Name)
 			}
 			if ct.fields, err = parseFieldRefs(t.AddFieldsPrefix, t.AddFields); err != nil {
-				return nil, fmt.Errorf("%w: transforms.%s.add.fields: %w", ErrConfig, t.Name, err)
+				return nil, fmt.Errorf("%w: transforms.%s.add.fields: %w", sink.ErrConfig, t.Name, err)
 			}
 			if ct.headers, err = parseFieldRefs(t.AddHeadersPrefix, t.AddHeaders); err != nil {
-				return nil, fmt.Errorf("%w: transforms.%s.add.headers: %w", ErrConfig, t.Name, err)
+				return nil, fmt.Errorf("%w: transforms.%s.add.headers: %w", sink.ErrConfig, t.Name, err)
 			}
 			ct.fieldsNeedNow, ct.headersNeedNow = needsNow(ct.fields), needsNow(ct.headers)
-		case TransformRegexRouter, TransformLogicalTableRouter:
+		case sink.TransformRegexRouter, sink.TransformLogicalTableRouter:
 			what := "regex"
-			if t.Kind == TransformLogicalTableRouter {
+			if t.Kind == sink.TransformLogicalTableRouter {
 				what = "topic.regex"
 			}
 			if ct.re, err = compileJavaRegex(t.Regex, t.Replacement); err != nil {
-				return nil, fmt.Errorf("%w: transforms.%s.%s: %w", ErrConfig, t.Name, what, err)
+				return nil, fmt.Errorf("%w: transforms.%s.%s: %w", sink.ErrConfig, t.Name, what, err)
 			}
-			if t.Kind == TransformLogicalTableRouter && strings.TrimSpace(t.KeyFieldRegex) != "" {
+			if t.Kind == sink.TransformLogicalTableRouter && strings.TrimSpace(t.KeyFieldRegex) != "" {
 				if ct.keyRe, err = compileJavaRegex(strings.TrimSpace(t.KeyFieldRegex), t.KeyFieldReplacement); err != nil {
-					return nil, fmt.Errorf("%w: transforms.%s.key.field.regex: %w", ErrConfig, t.Name, err)
+					return nil, fmt.Errorf("%w: transforms.%s.key.field.regex: %w", sink.ErrConfig, t.Name, err)
 				}
 			}
 		default:
-			return nil, fmt.Errorf("%w: transforms: %s has unknown kind %d", ErrConfig, t.Name, t.Kind)
+			return nil, fmt.Errorf("%w: transforms: %s has unknown kind %d", sink.ErrConfig, t.Name, t.Kind)
 		}
-		if t.Kind == TransformLogicalTableRouter {
+		if t.Kind == sink.TransformLogicalTableRouter {
 			for _, prev := range x.chain {
-				if prev.cfg.Kind == TransformUnwrap && prev.cfg.RouteByField != "" {
+				if prev.cfg.Kind == sink.TransformUnwrap && prev.cfg.RouteByField != "" {
 					return nil, fmt.Errorf("%w: transforms: %s (ByLogicalTableRouter) after route.by.field of %s is not supported yet; route before the unwrap",
-						ErrConfig, t.Name, prev.cfg.Name)
+						sink.ErrConfig, t.Name, prev.cfg.Name)
 				}
 			}
 		}
@@ -152,7 +153,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 		// ColumnMappers takes the first matching rule in the order truncate,
 		// mask, column/datatype.propagate.source.type, hash, hash v2.
 		if i := slices.IndexFunc(c.schema.params, func(p [2]string) bool { return p[0] == propagatedTypeParam }); i >= 0 {
-			if r.cfg.Kind == ColumnMaskHash || r.cfg.Kind == ColumnMaskHashV2 {
+			if r.cfg.Kind == sink.ColumnMaskHash || r.cfg.Kind == sink.ColumnMaskHashV2 {
 				continue // propagation wins
 			}
 			c.schema.params = slices.DeleteFunc(slices.Clone(c.schema.params), func(p [2]string) bool {
@@ -169,17 +170,17 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 	for i := range x.chain {
 		ct := &x.chain[i]
 		switch ct.cfg.Kind {
-		case TransformUnwrap:
+		case sink.TransformUnwrap:
 			p.unwrap = ct
 			envelope = false
-		case TransformRegexRouter:
+		case sink.TransformRegexRouter:
 			if nt, ok := ct.re.route(p.topic); ok && nt != "" {
 				p.topic = nt
 			}
 			if p.unwrap != nil {
 				p.routeAfter = append(p.routeAfter, ct)
 			}
-		case TransformLogicalTableRouter:
+		case sink.TransformLogicalTableRouter:
 			old := p.topic
 			nt, ok := ct.re.route(old)
 			if !ok || nt == "" { // an empty result leaves the record as it is (ToLogicalTopicRouter.apply)
@@ -196,9 +197,9 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 						}
 					}
 					var e keyExtra
-					e.member = append(AppendJSONString([]byte{','}, ct.cfg.KeyFieldName), ':')
-					e.member = AppendJSONString(e.member, id)
-					e.schema = append([]byte(`{"type":"string","optional":false,"field":`), AppendJSONString(nil, ct.cfg.KeyFieldName)...)
+					e.member = append(sink.AppendJSONString([]byte{','}, ct.cfg.KeyFieldName), ':')
+					e.member = sink.AppendJSONString(e.member, id)
+					e.schema = append([]byte(`{"type":"string","optional":false,"field":`), sink.AppendJSONString(nil, ct.cfg.KeyFieldName)...)
 					e.schema = append(e.schema, '}')
 					p.extras = append(p.extras, e)
 				}
@@ -214,7 +215,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 		f := p.unwrap.cfg.RouteByField
 		p.routeCol = slices.IndexFunc(p.cols, func(c jsonCol) bool { return c.name == f })
 		if p.routeCol < 0 || p.cols[p.routeCol].schema.typ != "string" {
-			return nil, fmt.Errorf("%w: transforms.%s.route.by.field: %s is not a string column of %s.%s (Debezium fails on it)", ErrConfig, p.unwrap.cfg.Name, f, t.DB, t.Name)
+			return nil, fmt.Errorf("%w: transforms.%s.route.by.field: %s is not a string column of %s.%s (Debezium fails on it)", sink.ErrConfig, p.unwrap.cfg.Name, f, t.DB, t.Name)
 		}
 		p.routes = make(map[string]string)
 	}
@@ -232,7 +233,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 			b = append(b, e.schema...)
 		}
 		b = append(b, `],"optional":false,"name":`...)
-		b = AppendJSONString(b, keyName)
+		b = sink.AppendJSONString(b, keyName)
 		p.keyPre = append(b, `},"payload":`...)
 	}
 	if j.cfg.ValueSchemas {
@@ -267,19 +268,19 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []jsonCol, valueName, 
 	dst = appendRowSchema(dst, cols, true, valueName, "after")
 	dst = append(dst, ',')
 	dst = append(dst, sourceFields...)
-	dst = AppendJSONString(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
+	dst = sink.AppendJSONString(dst, "io.debezium.connector."+j.cfg.Connector.String()+".Source")
 	dst = append(dst, `,"version":1,"field":"source"},`...)
 	dst = append(dst, envelopeTail...)
-	dst = AppendJSONString(dst, envName)
+	dst = sink.AppendJSONString(dst, envName)
 	return append(dst, `,"version":2}`...)
 }
 
 // appendPlanned emits the records of ev for a table with transforms, column
 // mappers or skip.messages.without.change. It mirrors appendRecords.
-func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]Record, []byte, error) {
+func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	p := te.plan
-	var pl Plan
-	if err := PlanRecords(&pl, te.view, ev, j.cfg.TombstonesOnDelete); err != nil {
+	var pl sink.Plan
+	if err := sink.PlanRecords(&pl, te.view, ev, j.cfg.TombstonesOnDelete); err != nil {
 		return recs, buf, err
 	}
 	if ev.Op == event.OpTruncate && p.unwrap != nil {
@@ -292,12 +293,12 @@ func (j *JSON) appendPlanned(recs []Record, buf []byte, te *jsonTable, ev *event
 		return recs, buf, nil
 	}
 	var err error
-	if buf, err = AppendPlanKeys(&pl, te.view, plannedKey{j, te}, buf, ev); err != nil {
+	if buf, err = sink.AppendPlanKeys(&pl, te.view, plannedKey{j, te}, buf, ev); err != nil {
 		return recs, buf, err
 	}
 	// hdrs are the headers of the record before a tombstone, a transform's
 	// included: Debezium's tombstone shares the delete's ConnectHeaders.
-	var hdrs []Header
+	var hdrs []sink.Header
 	for i := range pl.Len() {
 		st := pl.Step(i, ev)
 		if st.Tombstone {
@@ -348,7 +349,7 @@ func (j *JSON) appendPlannedKey(dst []byte, te *jsonTable, row []event.Value) ([
 // transform chain leaves it: an envelope, a flattened row, a null value, or
 // nothing. It returns the record's headers: Debezium's tombstone shares the
 // delete's ConnectHeaders, so it also carries what add.headers put there.
-func (j *JSON) emitChange(recs []Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []Header) ([]Record, []byte, []Header, error) {
+func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []sink.Header) ([]sink.Record, []byte, []sink.Header, error) {
 	p := te.plan
 	var err error
 	start := len(buf)
@@ -356,7 +357,7 @@ func (j *JSON) emitChange(recs []Record, buf []byte, te *jsonTable, ev *event.Ch
 		if buf, err = j.appendPlannedEnvelope(buf, te, ev, op, before, after); err != nil {
 			return recs, buf, hdrs, err
 		}
-		return append(recs, Record{Topic: p.topic, Key: key, Value: buf[start:len(buf):len(buf)], Headers: hdrs}), buf, hdrs, nil
+		return append(recs, sink.Record{Topic: p.topic, Key: key, Value: buf[start:len(buf):len(buf)], Headers: hdrs}), buf, hdrs, nil
 	}
 	u := &p.unwrap.cfg
 	own := len(hdrs)
@@ -366,11 +367,11 @@ func (j *JSON) emitChange(recs []Record, buf []byte, te *jsonTable, ev *event.Ch
 	var value []byte
 	if op == event.OpDelete {
 		switch u.DeleteHandling {
-		case DeleteDrop:
+		case sink.DeleteDrop:
 			return recs, buf, hdrs, nil
-		case DeleteTombstone:
+		case sink.DeleteTombstone:
 			value = p.nullValue
-		case DeleteToTombstone:
+		case sink.DeleteToTombstone:
 			value = nil
 		default: // rewrite, rewrite-with-tombstone
 			start = len(buf)
@@ -396,7 +397,7 @@ func (j *JSON) emitChange(recs []Record, buf []byte, te *jsonTable, ev *event.Ch
 			return recs, buf, hdrs, j.fillTable(err, ev.Table)
 		}
 	}
-	return append(recs, Record{Topic: topic, Key: key, Value: value, Headers: hdrs, SMTHeaders: len(hdrs) - own}), buf, hdrs, nil
+	return append(recs, sink.Record{Topic: topic, Key: key, Value: value, Headers: hdrs, SMTHeaders: len(hdrs) - own}), buf, hdrs, nil
 }
 
 // maxRoutes bounds the route.by.field topic cache.
@@ -416,7 +417,7 @@ func (p *tablePlan) routedTopic(row []event.Value) (string, error) {
 		v, err = c.appendValue(tmp[:0], row[c.idx])
 	}
 	if err != nil {
-		return "", &EncodeError{Column: c.name, Err: err}
+		return "", &sink.EncodeError{Column: c.name, Err: err}
 	}
 	p.routeMu.Lock()
 	defer p.routeMu.Unlock()
@@ -442,20 +443,20 @@ func (p *tablePlan) routedTopic(row []event.Value) (string, error) {
 // emitTombstone appends the tombstone after a delete, unless the unwrap
 // transform drops it. hdrs are the delete's headers, the first own of them
 // the connector's (a key change's), the rest a transform's.
-func (j *JSON) emitTombstone(recs []Record, buf []byte, te *jsonTable, key []byte, hdrs []Header, own int) ([]Record, []byte) {
+func (j *JSON) emitTombstone(recs []sink.Record, buf []byte, te *jsonTable, key []byte, hdrs []sink.Header, own int) ([]sink.Record, []byte) {
 	p := te.plan
 	if p.unwrap != nil {
-		if p.unwrap.cfg.DeleteHandling != DeleteRewriteWithTombstone {
+		if p.unwrap.cfg.DeleteHandling != sink.DeleteRewriteWithTombstone {
 			return recs, buf
 		}
 		// makeHeaders with a null value adds only the op header, as "d".
 		for _, h := range p.unwrap.headers {
 			if h.src == refOp {
-				hdrs = append(hdrs[:len(hdrs):len(hdrs)], Header{Key: h.newName, Value: opD})
+				hdrs = append(hdrs[:len(hdrs):len(hdrs)], sink.Header{Key: h.newName, Value: opD})
 			}
 		}
 	}
-	return append(recs, Record{Topic: p.topic, Key: key, Headers: hdrs, SMTHeaders: len(hdrs) - own}), buf
+	return append(recs, sink.Record{Topic: p.topic, Key: key, Headers: hdrs, SMTHeaders: len(hdrs) - own}), buf
 }
 
 var opD = []byte("d")
@@ -504,7 +505,7 @@ func (p *tablePlan) appendValueRow(dst []byte, row []event.Value) ([]byte, error
 			dst, err = c.appendValue(dst, row[c.idx])
 		}
 		if err != nil {
-			return dst, &EncodeError{Column: c.name, Err: err}
+			return dst, &sink.EncodeError{Column: c.name, Err: err}
 		}
 	}
 	return append(dst, '}'), nil

@@ -1,6 +1,7 @@
-package sink
+package debeziumjson
 
 import (
+	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 	"time"
 
@@ -8,24 +9,24 @@ import (
 )
 
 func transformEncoder(tb testing.TB, schemas bool) *JSON {
-	cfg := DefaultJSONConfig("dbserver1")
+	cfg := sink.DefaultJSONConfig("dbserver1")
 	cfg.KeySchemas, cfg.ValueSchemas = schemas, schemas
 	cfg.Version = "0.1.0"
 	now := time.Unix(1718000003, 0)
 	cfg.Now = func() time.Time { return now }
 	cfg.SkipMessagesWithoutChange = true
-	cfg.Transforms = []TransformConfig{
-		unwrap("unwrap", func(t *TransformConfig) {
-			t.DeleteHandling = DeleteRewrite
+	cfg.Transforms = []sink.TransformConfig{
+		unwrap("unwrap", func(t *sink.TransformConfig) {
+			t.DeleteHandling = sink.DeleteRewrite
 			t.AddFields = []string{"op", "table", "source.ts_ms"}
 		}),
-		router("route", TransformRegexRouter, `dbserver1\.(.*)`, "cdc.$1", nil),
-		router("logical", TransformLogicalTableRouter, `cdc\.inventory\.customers(.*)`, "cdc.customers", nil),
+		router("route", sink.TransformRegexRouter, `dbserver1\.(.*)`, "cdc.$1", nil),
+		router("logical", sink.TransformLogicalTableRouter, `cdc\.inventory\.customers(.*)`, "cdc.customers", nil),
 	}
-	cfg.ColumnMappers = []ColumnMapperConfig{
-		{Kind: ColumnMaskChars, N: 4, Columns: []string{`.*\.ssn`}},
-		{Kind: ColumnMaskHashV2, Algorithm: "SHA-256", Salt: "s", Columns: []string{`.*\.email`}},
-		{Kind: ColumnTruncate, N: 8, Columns: []string{`.*\.notes`}},
+	cfg.ColumnMappers = []sink.ColumnMapperConfig{
+		{Kind: sink.ColumnMaskChars, N: 4, Columns: []string{`.*\.ssn`}},
+		{Kind: sink.ColumnMaskHashV2, Algorithm: "SHA-256", Salt: "s", Columns: []string{`.*\.email`}},
+		{Kind: sink.ColumnTruncate, N: 8, Columns: []string{`.*\.notes`}},
 	}
 	enc, err := NewJSON(cfg)
 	if err != nil {
@@ -51,7 +52,7 @@ func TestTransform_AppendRecordsAllocs(t *testing.T) {
 	for _, schemas := range []bool{false, true} {
 		enc := transformEncoder(t, schemas)
 		evs := transformEvents()
-		recs := make([]Record, 0, 16)
+		recs := make([]sink.Record, 0, 16)
 		buf := make([]byte, 0, 1<<16)
 		encodeAll := func() {
 			recs, buf = recs[:0], buf[:0]
@@ -86,7 +87,7 @@ func BenchmarkEncodeTransforms(b *testing.B) {
 				enc = transformEncoder(b, bc.schemas)
 			}
 			evs := transformEvents()[:2] // c + u
-			recs := make([]Record, 0, 16)
+			recs := make([]sink.Record, 0, 16)
 			buf := make([]byte, 0, 1<<16)
 			b.ReportAllocs()
 			n := 0
