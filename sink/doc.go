@@ -1,11 +1,11 @@
 // Package sink turns change events into Kafka records and delivers them.
 //
-// It owns the record planner, the type mapping, the Debezium JSON format
-// (JSON as Kafka Connect's JsonConverter writes it, with or without
-// schemas) and the transports: Kafka through franz-go, and stdout for
-// trying things out. Other formats live in their own packages behind the
-// Format interface (sink/avro: Avro with a schema registry); they import
-// sink, sink imports none of them. It imports only schema and event; it
+// It owns the record planner, the type mapping, the JSON value formatting
+// the formats share, and the transports: Kafka through franz-go, and stdout
+// for trying things out. The formats live in their own packages behind the
+// Format interface (sink/debeziumjson: Debezium JSON as Kafka Connect's
+// JsonConverter writes it; sink/avro: Avro with a schema registry); they
+// import sink, sink imports none of them. It imports only schema and event; it
 // never sees offsets (the engine commits positions once the done callbacks
 // of Send report success).
 //
@@ -25,18 +25,16 @@
 //     is plan.go's. It also makes the schema-change events' payloads
 //     (SchemaChangePayloads, schemachange.go), which every format wraps or
 //     converts.
-//   - JSON encodes one event.ChangeEvent into its records (topic, key, value,
-//     headers) exactly as Debezium 3.x with JsonConverter would, using
-//     per-table schema JSON built once per *schema.Table, from its Planner.
-//     Transforms, column mappers and skip.messages.without.change are
-//     JSON's (transform.go).
 //   - Format is what the transports render records with; their caller
-//     picks it: JSON.Format (Debezium JSON) or sink/avro's Encoder.
+//     picks it: sink/debeziumjson's JSON.Format or sink/avro's Encoder.
+//     The settings of Debezium JSON's transforms and column mappers stay
+//     here (TransformConfig, ColumnMapperConfig: the engine's
+//     configuration).
 //   - Kafka implements the engine's Sink over a franz-go client: idempotent,
 //     acks=all, bounded buffering (Send blocks), topics created on first use.
 //   - Stdout implements the same contract by writing one JSON line per
 //     record, key and value inlined: a JSON format's (the engine gives it
-//     JSON.Format).
+//     sink/debeziumjson's JSON.Format).
 //
 // Format facts cite their source: DEBEZIUM-REFERENCE sections 2 and 3, and
 // the Debezium / Kafka Java classes named next to the code that mirrors them.

@@ -8,9 +8,8 @@ import (
 	"github.com/rivulet-cdc/rivulet/schema"
 )
 
-// What a record format other than the sink's own Debezium JSON (sink/avro)
-// needs from the sink: the Format interface the transports call, the
-// planner's view of a table version (Table, Column), the planned record
+// What a record format (sink/debeziumjson, sink/avro) needs from the
+// sink: the Format interface the transports call, the planner's view of a table version (Table, Column), the planned record
 // sequence rendered through a Renderer (AppendRecordsWith), and the shared
 // value mapping's helpers. A format renders values the way the type
 // mapping does (Column.AppendJSON), so that every format applies the same
@@ -18,13 +17,14 @@ import (
 
 // Format renders change events, schema changes and transaction metadata as
 // records: what the transports (KafkaConfig.Format, NewStdout) write, chosen
-// by their caller (JSON.Format, or sink/avro's Encoder). Implementations
-// are safe for concurrent use; they may block (a schema registry) until ctx
-// ends. Records point into buf as with JSON.AppendRecords.
+// by their caller (sink/debeziumjson's JSON.Format, or sink/avro's
+// Encoder). Implementations are safe for concurrent use; they may block (a
+// schema registry) until ctx ends. Records point into buf as with
+// debeziumjson.JSON.AppendRecords.
 type Format interface {
 	AppendRecords(ctx context.Context, recs []Record, buf []byte, ev *event.ChangeEvent) ([]Record, []byte, error)
 	// SchemaChangeRecords renders the schema-change events of one
-	// statement (JSON.SchemaChangeRecords).
+	// statement (debeziumjson.JSON.SchemaChangeRecords).
 	SchemaChangeRecords(ctx context.Context, c *schema.Change, src event.Source) ([]Record, error)
 	AppendTransaction(ctx context.Context, recs []Record, buf []byte, topic string, m *event.Transaction) ([]Record, []byte, error)
 	// DataRecords returns how many data change records ev becomes,

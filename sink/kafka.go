@@ -68,8 +68,8 @@ type KafkaConfig struct {
 	// DeliveryTimeout is delivery.timeout.ms: a record not acknowledged in
 	// that time fails the sink. 0 (the default) retries until Kafka answers.
 	DeliveryTimeout time.Duration
-	// Format renders the records (required): Debezium JSON (JSON.Format),
-	// or Avro (sink/avro) for key.converter/value.converter =
+	// Format renders the records (required): Debezium JSON
+	// (sink/debeziumjson's JSON.Format), or Avro (sink/avro) for key.converter/value.converter =
 	// AvroConverter. Topics, skipped operations and the data records a
 	// transaction counts come from it too.
 	Format Format

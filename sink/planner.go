@@ -96,7 +96,8 @@ func (p *Planner) Skips(op event.Op) bool { return p.skip[op] }
 // DataRecords returns how many data change records ev becomes, tombstones
 // not counted: what Debezium's TransactionMonitor counts per event. 0 when
 // its op is in skipped.operations, 2 for an update that changes the key
-// (delete and create), else 1. Transforms are the format's (JSON.DataRecords).
+// (delete and create), else 1. Transforms are the format's
+// (debeziumjson.JSON.DataRecords).
 func (p *Planner) DataRecords(ev *event.ChangeEvent) int {
 	n, _ := p.dataRecords(ev)
 	return n

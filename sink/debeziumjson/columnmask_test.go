@@ -1,11 +1,11 @@
 package debeziumjson
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // TestColumnMask_HashVectors checks the digests against Debezium's

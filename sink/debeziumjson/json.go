@@ -3,7 +3,6 @@ package debeziumjson
 import (
 	"context"
 	"fmt"
-	"github.com/rivulet-cdc/rivulet/sink"
 	"math"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // JSON encodes change events as Debezium 3.x does through Kafka Connect's

@@ -1,9 +1,10 @@
 package debeziumjson
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 	"time"
+
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 func benchEncoder(tb testing.TB, schemas bool) *JSON {

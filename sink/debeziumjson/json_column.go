@@ -1,10 +1,10 @@
 package debeziumjson
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
 	"strconv"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // jsonCol is one column as Debezium JSON renders it: the planner's view

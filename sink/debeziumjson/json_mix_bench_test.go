@@ -2,13 +2,13 @@ package debeziumjson
 
 import (
 	"fmt"
-	"github.com/rivulet-cdc/rivulet/sink"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // The type mixes of the encoding benchmark: one insert envelope each.

@@ -1,12 +1,12 @@
 package debeziumjson
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // TestJSON_Reference reproduces the complete example of DEBEZIUM-REFERENCE

@@ -2,7 +2,6 @@ package debeziumjson
 
 import (
 	"fmt"
-	"github.com/rivulet-cdc/rivulet/sink"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // propagatedTypeParam is the schema parameter column.propagate.source.type

@@ -1,11 +1,11 @@
 package debeziumjson
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 func transformEncoder(tb testing.TB, schemas bool) *JSON {

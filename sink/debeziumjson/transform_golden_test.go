@@ -3,7 +3,6 @@ package debeziumjson
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/rivulet-cdc/rivulet/sink"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // xfCustomers is inventory.customers of the Debezium tutorial, with a few

@@ -2,11 +2,11 @@ package debeziumjson
 
 import (
 	"fmt"
-	"github.com/rivulet-cdc/rivulet/sink"
 	"strconv"
 	"strings"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // This file is ExtractNewRecordState (debezium-connect-plugins

@@ -1,10 +1,10 @@
 package debeziumjson
 
 import (
-	"github.com/rivulet-cdc/rivulet/sink"
 	"strconv"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // Transaction metadata (provide.transaction.metadata): the BEGIN and END

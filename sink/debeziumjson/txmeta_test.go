@@ -3,10 +3,10 @@ package debeziumjson
 import (
 	"bytes"
 	"context"
-	"github.com/rivulet-cdc/rivulet/sink"
 	"testing"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 func TestDataRecords(t *testing.T) {
