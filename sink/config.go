@@ -188,7 +188,7 @@ type JSONConfig struct {
 	// Transforms are the transforms=... chain, applied in order;
 	// ColumnMappers the column.truncate.* and column.mask.* keys;
 	// SkipMessagesWithoutChange is skip.messages.without.change. See
-	// transform.go and columnmask.go.
+	// sink/debeziumjson's transform.go and columnmask.go.
 	Transforms                []TransformConfig
 	ColumnMappers             []ColumnMapperConfig
 	SkipMessagesWithoutChange bool

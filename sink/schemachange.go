@@ -24,7 +24,8 @@ import (
 // ts_ms, databaseName, schemaName, ddl, tableChanges}.
 
 // scColumn, scTable and scChange are the payload of tableChanges (field
-// order as in the schemas of json_schemachange.go and sink/avro).
+// order as in the schemas of sink/debeziumjson's json_schemachange.go and
+// sink/avro).
 type scColumn struct {
 	Name                   string   `json:"name"`
 	JdbcType               int      `json:"jdbcType"`

@@ -2,7 +2,8 @@ package sink
 
 // The settings of transforms and column mappers (JSONConfig.Transforms,
 // JSONConfig.ColumnMappers): what the engine configures. The Debezium JSON
-// format compiles and applies them (transform.go, columnmask.go).
+// format compiles and applies them (sink/debeziumjson: transform.go,
+// columnmask.go).
 
 // TransformKind is a built-in single message transform (SMT) class.
 type TransformKind uint8

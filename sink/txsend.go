@@ -11,7 +11,7 @@ import (
 
 // The transports' side of transaction metadata: the records a transaction
 // counts (the format's DataRecords) and the BEGIN and END records, as the
-// format renders them (txmeta.go for Debezium JSON).
+// format renders them (sink/debeziumjson's txmeta.go for Debezium JSON).
 
 // DataRecords is the format's DataRecords.
 func (k *Kafka) DataRecords(ev *event.ChangeEvent) int { return k.format.DataRecords(ev) }

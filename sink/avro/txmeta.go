@@ -10,9 +10,9 @@ import (
 )
 
 // The transaction topic's Avro schemas: AvroData of SchemaFactory's
-// transactionKeySchema and transactionValueSchema (see sink/txmeta.go). The
-// optional array of optional event.collection structs is ["null", array]
-// of ["null", record], as Confluent's AvroConverter writes it for Debezium
+// transactionKeySchema and transactionValueSchema (see
+// sink/debeziumjson/txmeta.go). The optional array of optional
+// event.collection structs is ["null", array] of ["null", record], as Confluent's AvroConverter writes it for Debezium
 // 3.6.1 (internal/differential TestDifferential_Avro/tx_metadata).
 const (
 	avroTxKeySchema = `{"type":"record","name":"TransactionMetadataKey","namespace":"io.debezium.connector.common","fields":[` +
