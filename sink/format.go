@@ -62,6 +62,30 @@ func (t Table) Columns() []Column { return t.te.colViews }
 // without key. The slice is shared as Columns' is.
 func (t Table) KeyColumns() []Column { return t.te.keyViews }
 
+// AppendJSONRow appends the payload of row as a JSON object: the emitted
+// columns (or, with key, the key columns) as `"name":value` members in
+// order, each value rendered as Column.AppendJSON does. An error is an
+// *EncodeError naming the column (not the table).
+func (t Table) AppendJSONRow(dst []byte, key bool, row []event.Value) ([]byte, error) {
+	cols := t.te.cols
+	if key {
+		cols = t.te.keyCols
+	}
+	dst = append(dst, '{')
+	for i := range cols {
+		c := &cols[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c.key...)
+		var err error
+		if dst, err = c.appendValue(dst, row[c.idx]); err != nil {
+			return dst, &EncodeError{Column: c.name, Err: err}
+		}
+	}
+	return append(dst, '}'), nil
+}
+
 func columnsOf(cs []colEnc) []Column {
 	out := make([]Column, len(cs))
 	for i := range cs {

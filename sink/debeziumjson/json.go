@@ -287,7 +287,7 @@ func (j *JSON) appendKey(dst []byte, te *jsonTable, row []event.Value) ([]byte, 
 		dst = append(dst, te.keyPre...)
 	}
 	var err error
-	if dst, err = j.appendRow(dst, te.keyCols, row); err != nil {
+	if dst, err = j.appendRow(dst, te, true, row); err != nil {
 		return dst, err
 	}
 	if te.keyPre != nil {
@@ -296,20 +296,10 @@ func (j *JSON) appendKey(dst []byte, te *jsonTable, row []event.Value) ([]byte, 
 	return dst, nil
 }
 
-func (j *JSON) appendRow(dst []byte, cols []jsonCol, row []event.Value) ([]byte, error) {
-	dst = append(dst, '{')
-	for i := range cols {
-		c := &cols[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, c.key...)
-		var err error
-		if dst, err = c.appendValue(dst, row[c.idx]); err != nil {
-			return dst, &sink.EncodeError{Column: c.name, Err: err}
-		}
-	}
-	return append(dst, '}'), nil
+// appendRow appends the payload of a key (key) or row image: the planner's
+// columns rendered in place (sink.Table.AppendJSONRow), no column mapper.
+func (j *JSON) appendRow(dst []byte, te *jsonTable, key bool, row []event.Value) ([]byte, error) {
+	return te.view.AppendJSONRow(dst, key, row)
 }
 
 func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
@@ -321,13 +311,13 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 	var err error
 	if before == nil {
 		dst = append(dst, "null"...)
-	} else if dst, err = j.appendRow(dst, te.cols, before); err != nil {
+	} else if dst, err = j.appendRow(dst, te, false, before); err != nil {
 		return dst[:start], j.fillTable(err, ev.Table)
 	}
 	dst = append(dst, `,"after":`...)
 	if after == nil {
 		dst = append(dst, "null"...)
-	} else if dst, err = j.appendRow(dst, te.cols, after); err != nil {
+	} else if dst, err = j.appendRow(dst, te, false, after); err != nil {
 		return dst[:start], j.fillTable(err, ev.Table)
 	}
 	dst = j.appendTail(dst, te, ev, op)

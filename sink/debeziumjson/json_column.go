@@ -20,7 +20,10 @@ type jsonCol struct {
 	kind     sink.ColumnKind // how the value is rendered
 	nullable bool
 	n        int // Column.Size
-	schema   jsonSchema
+	// schema is only read when the table's schemas are built: behind a
+	// pointer it keeps the columns the payload loop walks small. A copy of
+	// a column that changes it (the column mappers) copies it first.
+	schema *jsonSchema
 }
 
 // jsonSchema is a column's Connect schema as JsonConverter writes it.
@@ -43,7 +46,7 @@ func jsonCols(cs []sink.Column) []jsonCol {
 	for i, c := range cs {
 		out[i] = jsonCol{
 			col: c, idx: c.Index(), name: c.Name(), key: c.KeyPrefix(), kind: c.Kind(), nullable: c.Nullable(), n: c.Size(),
-			schema: jsonSchema{
+			schema: &jsonSchema{
 				typ: c.ConnectType(), fields: c.ConnectFields(), name: c.ConnectName(), version: c.ConnectVersion(),
 				doc: c.ConnectDoc(), params: c.ConnectParams(), def: c.Default(),
 			},

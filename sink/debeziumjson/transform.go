@@ -143,6 +143,10 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 	p := &tablePlan{j: j, x: x, topic: te.topic, routeCol: -1}
 	p.cols = make([]jsonCol, len(te.cols))
 	copy(p.cols, te.cols)
+	for i := range p.cols {
+		s := *p.cols[i].schema // the mappers change p's copy, not te's
+		p.cols[i].schema = &s
+	}
 	p.masks = make([]*colRule, len(p.cols))
 	for i := range p.cols {
 		c := &p.cols[i]
@@ -329,7 +333,7 @@ func (j *JSON) appendPlannedKey(dst []byte, te *jsonTable, row []event.Value) ([
 		dst = append(dst, p.keyPre...)
 	}
 	var err error
-	if dst, err = j.appendRow(dst, te.keyCols, row); err != nil {
+	if dst, err = j.appendRow(dst, te, true, row); err != nil {
 		return dst, err
 	}
 	if len(p.extras) > 0 {
