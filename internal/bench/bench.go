@@ -336,6 +336,8 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	}
 	defer cl.Close()
 
+	stopRecording := kafka.recordBroker(prefix)
+	threadsBefore := threadCPU(kafka.pid())
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
 	if err != nil {
@@ -381,6 +383,10 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(begin)
+	stopRecording()
+	if os.Getenv("BENCH_PRODUCE") != "" {
+		printProduceShape(metricsAddr, elapsed)
+	}
 	if os.Getenv("BENCH_TRACE") != "" {
 		fmt.Println(tail(filepath.Join(dir, prefix+".log")))
 	}
@@ -389,6 +395,9 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	m.broker = cpuSeconds(kafka.pid()) - brokerCPU
 	m.steady = float64(want) / time.Since(first).Seconds()
 	fmt.Printf("    (%s: rivulet used %.1fs CPU, Apache Kafka %.1fs CPU)\n", elapsed.Round(time.Millisecond), m.cpu, m.broker)
+	if os.Getenv("BENCH_BROKER_THREADS") != "" {
+		printThreadCPU(threadsBefore, threadCPU(kafka.pid()))
+	}
 	return float64(want) / elapsed.Seconds(), rss, nil
 }
 

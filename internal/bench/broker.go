@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,11 +29,25 @@ type broker struct {
 }
 
 func startBroker() (*broker, error) {
-	k, err := testenv.LaunchApacheKafka(testenv.KafkaForBenchmark(),
+	opts := []testenv.KafkaOption{testenv.KafkaForBenchmark(),
 		// Deleted topics' files go at once: every run starts on an empty broker.
 		testenv.KafkaProperty("file.delete.delay.ms", "1000"),
 		testenv.KafkaProperty("num.io.threads", "4"),
-		testenv.KafkaProperty("num.network.threads", "3"))
+		testenv.KafkaProperty("num.network.threads", "3")}
+	// For diagnosis only: BENCH_BROKER_JVM adds JVM arguments (space
+	// separated, e.g. a Flight Recorder recording), BENCH_BROKER_PROPS
+	// server.properties entries (key=value, space separated).
+	if args := strings.Fields(os.Getenv("BENCH_BROKER_JVM")); len(args) > 0 {
+		opts = append(opts, testenv.KafkaJVMArgs(args...))
+	}
+	for _, kv := range strings.Fields(os.Getenv("BENCH_BROKER_PROPS")) {
+		key, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("BENCH_BROKER_PROPS: %q is not key=value", kv)
+		}
+		opts = append(opts, testenv.KafkaProperty(key, v))
+	}
+	k, err := testenv.LaunchApacheKafka(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start Apache Kafka: %w", err)
 	}
@@ -77,5 +97,84 @@ func (b *broker) fresh() ([]string, error) {
 			return nil, fmt.Errorf("topics %v not deleted: %w", ours, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// recordBroker starts a Java Flight Recorder recording (settings=profile)
+// on the broker JVM when BENCH_BROKER_JFR names a file prefix, and returns
+// the function that stops it into <prefix>.<run>.jfr (`jfr print --events
+// jdk.ExecutionSample`, `jfr summary`). For diagnosis only: the recording
+// costs the broker a little CPU.
+func (b *broker) recordBroker(run string) (stop func()) {
+	prefix := os.Getenv("BENCH_BROKER_JFR")
+	if prefix == "" {
+		return func() {}
+	}
+	pid := strconv.Itoa(b.pid())
+	if out, err := exec.Command("jcmd", pid, "JFR.start", "name=bench", "settings=profile").CombinedOutput(); err != nil {
+		fmt.Printf("    JFR.start: %v: %s\n", err, out)
+		return func() {}
+	}
+	return func() {
+		path := prefix + "." + run + ".jfr"
+		if out, err := exec.Command("jcmd", pid, "JFR.stop", "name=bench", "filename="+path).CombinedOutput(); err != nil {
+			fmt.Printf("    JFR.stop: %v: %s\n", err, out)
+			return
+		}
+		fmt.Printf("    broker recording: %s\n", path)
+	}
+}
+
+// threadCPU returns the user and system CPU seconds of each thread group of
+// pid (threads named alike, digits dropped: "data-plane-kafka-request-handler-",
+// "GC Thread#"), for BENCH_BROKER_THREADS=1.
+func threadCPU(pid int) map[string][2]float64 {
+	out := map[string][2]float64{}
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return out
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i, j := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		name := strings.TrimRight(string(b[i+1:j]), "0123456789")
+		f := strings.Fields(string(b[j+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		v := out[name]
+		v[0] += ut / 100
+		v[1] += st / 100
+		out[name] = v
+	}
+	return out
+}
+
+// printThreadCPU prints the CPU seconds each thread group used between two
+// threadCPU readings, largest first (threads that ended in between are lost).
+func printThreadCPU(before, after map[string][2]float64) {
+	type row struct {
+		name      string
+		user, sys float64
+	}
+	var rows []row
+	for name, a := range after {
+		b := before[name]
+		if u, s := a[0]-b[0], a[1]-b[1]; u+s >= 0.05 {
+			rows = append(rows, row{name, u, s})
+		}
+	}
+	slices.SortFunc(rows, func(x, y row) int { return cmp.Compare(y.user+y.sys, x.user+x.sys) })
+	for _, r := range rows {
+		fmt.Printf("      broker %-40q user %5.2fs sys %5.2fs\n", r.name, r.user, r.sys)
 	}
 }

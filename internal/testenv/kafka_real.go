@@ -71,6 +71,7 @@ type kafkaConfig struct {
 	heap  string
 	fast  bool
 	level string
+	jvm   []string // extra JVM arguments, after the defaults
 }
 
 // KafkaNodes sets the number of nodes (default 1). With 3 or more, topics
@@ -91,6 +92,13 @@ func KafkaProperty(key, value string) KafkaOption {
 // a 1 GiB heap, and logs at WARN: for throughput figures, not start-up time.
 func KafkaForBenchmark() KafkaOption {
 	return func(c *kafkaConfig) { c.fast, c.heap, c.level = true, "1g", "WARN" }
+}
+
+// KafkaJVMArgs adds arguments to every node's JVM command line, after the
+// defaults (so -XX flags override them), e.g. a Flight Recorder recording
+// for a benchmark's diagnosis: KafkaJVMArgs("-XX:StartFlightRecording=filename=/tmp/k.jfr,settings=profile").
+func KafkaJVMArgs(args ...string) KafkaOption {
+	return func(c *kafkaConfig) { c.jvm = append(c.jvm, args...) }
 }
 
 var (
@@ -346,6 +354,7 @@ func (k *KRaftCluster) writeNode(n *kafkaNode, lib string) error {
 		flags = jvmFast
 	}
 	args := append([]string{"-Xms64m", "-Xmx" + k.cfg.heap}, flags...)
+	args = append(args, k.cfg.jvm...)
 	args = append(args,
 		"-Dlog4j2.configurationFile="+l4j,
 		"-Dkafka.logs.dir="+n.dir,
