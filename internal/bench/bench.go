@@ -39,6 +39,7 @@ type options struct {
 	rows    int
 	txRows  int
 	runs    int
+	warmup  int // unmeasured streaming runs first (-warmup)
 	dbzRuns int // Debezium runs, streaming and snapshot each (debezium.go)
 	// snapshotRows is the table size for the snapshot figures.
 	snapshotRows int
@@ -130,6 +131,20 @@ func run(o options) error {
 		return err
 	}
 	fmt.Printf("workload written in %s\n", time.Since(t0).Round(time.Millisecond))
+
+	// The broker has just started: its JIT compilers were still busy for
+	// about three runs' worth of records (C2 used 1.2-2.6 CPU s of each of
+	// the first three runs with schemas, a quarter of the broker's CPU), and
+	// that would be counted in whichever connector ran first. Warm-up runs,
+	// not measured, give every measured run, Rivulet's and Debezium's, a
+	// broker in its steady state.
+	for i := range o.warmup {
+		m, err := rivuletRun(o, srv, dir, fmt.Sprintf("w%d", i), true, benchCompression, 0, false, false, changes)
+		if err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		fmt.Printf("  %-28s run %d: %8.0f events/s (not measured)\n", "broker warm-up, schemas", i+1, m.rate)
+	}
 
 	// Runs are interleaved (A B C D, A B C D, ...) so that drift on a shared
 	// machine spreads over every variant instead of favouring one.
