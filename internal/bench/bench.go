@@ -581,6 +581,13 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 			doc["config"].(map[string]string)[k] = v
 		}
 	}
+	// For experiments only: BENCH_RIVULET_PROPS adds connector properties
+	// (key=value, space separated) to every Rivulet run.
+	for _, kv := range strings.Fields(os.Getenv("BENCH_RIVULET_PROPS")) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			doc["config"].(map[string]string)[k] = v
+		}
+	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return "", "", err
