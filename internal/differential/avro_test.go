@@ -27,10 +27,13 @@ import (
 // The Avro side of the suite: Debezium's records converted by Confluent's
 // AvroConverter (schema-registry v8.3.1, built from its source by
 // scripts/confluent-avro.sh), Rivulet's written with its own Avro encoder,
-// each side registering with a registry of its own (internal/srtest: the
-// Confluent REST API; Confluent's registry server needs Confluent's own
-// rest-utils and kcache builds besides Jetty and Jersey, so it is not
-// built here).
+// both registering with the same real schema registry: Apicurio Registry
+// 3.3.3 through its Confluent-compatible API (testenv.SharedRegistry;
+// Confluent's own registry server needs Confluent's rest-utils and kcache
+// builds besides Jetty and Jersey, Apicurio's fast-jar is on Maven Central).
+// Both sides run at once, so which side registers a schema first, and so
+// the ids and versions each gets, is a race (avroID of normalised).
+// internal/srtest, the in-process double, stays for the unit tests.
 //
 // Both sides' records are in Confluent's wire format: magic byte 0, the
 // 4-byte schema id, the Avro binary datum. avroWire turns each key and value
@@ -66,6 +69,48 @@ var confluentAvro = sync.OnceValues(func() (string, error) {
 	}
 	return filepath.Join(dir, "*"), nil
 })
+
+// avroRegistry returns the schema.registry.url of the shared real registry
+// for one run; with compatNone its default compatibility level is NONE
+// until the run ends (runs are sequential: no test of this package is
+// parallel).
+func avroRegistry(t *testing.T, compatNone bool) string {
+	t.Helper()
+	reg := testenv.SharedRegistry(t)
+	if compatNone {
+		level, err := compatibility(reg.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.SetCompatibility("", "NONE"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := reg.SetCompatibility("", level); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	return reg.URL
+}
+
+// compatibility returns the registry's default compatibility level (GET /config).
+func compatibility(url string) (string, error) {
+	cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := cl.Get(url + "/config")
+	if err != nil {
+		return "", fmt.Errorf("read the registry's compatibility level: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var c struct {
+		Level string `json:"compatibilityLevel"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &c) != nil || c.Level == "" {
+		return "", fmt.Errorf("read the registry's compatibility level: %s: %s", resp.Status, body)
+	}
+	return c.Level, nil
+}
 
 // avroConverter is the converter class both sides are configured with.
 const avroConverter = "io.confluent.connect.avro.AvroConverter"
@@ -567,13 +612,14 @@ func needAvro(t testing.TB) string {
 // deletes and tombstones, primary-key changes with their headers,
 // transactions, with transaction metadata), the DDL
 // sequence with the schema change topic, and the conformance tables in the
-// value-handling modes, with Confluent's AvroConverter on both sides.
+// value-handling modes: Debezium with Confluent's AvroConverter, Rivulet
+// with its own encoder, on one real schema registry.
 func TestDifferential_Avro(t *testing.T) {
 	srv := testenv.MariaDB(t)
-	// The DDL workload makes a nullable column NOT NULL, which the
-	// registry's default BACKWARD rule refuses (409) for both sides (the
-	// README: Avro and the schema registry); with NONE every version of
-	// the table is registered and compared.
+	// The DDL workload makes a nullable column NOT NULL, which a BACKWARD
+	// rule refuses (409) for both sides (the README: Avro and the schema
+	// registry); with NONE every version of the table is registered and
+	// compared.
 	ddl := ddlScenario()
 	ddl.compatNone = true
 	ops := []struct {
