@@ -31,25 +31,26 @@ import (
 // 3.3.3 through its Confluent-compatible API (testenv.SharedRegistry;
 // Confluent's own registry server needs Confluent's rest-utils and kcache
 // builds besides Jetty and Jersey, Apicurio's fast-jar is on Maven Central).
-// Both sides run at once, so which side registers a schema first, and so
-// the ids and versions each gets, is a race (avroID of normalised).
-// internal/srtest, the in-process double, stays for the unit tests.
+// The registry gives a schema one id whoever registers it first, so the
+// ids are compared: equal ids say the registry took both sides' schemas for
+// the same. internal/srtest, the in-process double, stays for the unit tests.
 //
 // Both sides' records are in Confluent's wire format: magic byte 0, the
 // 4-byte schema id, the Avro binary datum. avroWire turns each key and value
 // into the JSON text
 //
-//	{"schema":<the registered schema>,"payload":<the datum>}
+//	{"schema":<the registered schema>,"id":<the id>,"payload":<the datum>}
 //
-// read with the schema its id names in that side's registry, so the rest
-// of the suite (normalised, intended, skipped) compares Avro records as it
-// compares JsonConverter's. The schema id itself and the registered text's
-// spelling (member order, relative names) are the normalisations avroID
-// and avroSchemaText of normalised; everything else of the datum is in the
-// text: two data read with equal schemas are equal byte for byte exactly
-// when their texts are (unions are written as their branch's value, and
-// the branch is fixed by the schema and the value's kind; a string that
-// is not UTF-8 is written as {"not-utf8": base64}).
+// read with the schema its id names in the registry, so the rest of the
+// suite (normalised, intended, skipped) compares Avro records as it
+// compares JsonConverter's. The registered text's spelling (member order,
+// relative names) is the normalisation avroSchemaText of normalised; where
+// an intended difference changes a column's schema, the id is not compared
+// either (applyIntended). Everything else of the datum is in the text: two
+// data read with equal schemas are equal byte for byte exactly when their
+// texts are (unions are written as their branch's value, and the branch is
+// fixed by the schema and the value's kind; a string that is not UTF-8 is
+// written as {"not-utf8": base64}).
 
 // confluentAvro builds (once) and returns the classpath entry of
 // Confluent's AvroConverter and its dependencies.
@@ -175,10 +176,8 @@ func (a *avroWire) decodeErr(b []byte) ([]byte, error) {
 	var out []byte
 	out = append(out, `{"schema":`...)
 	out = append(out, s.canon...)
-	if !avroNormalised(func(n normalisation) bool { return n.avroID }) {
-		out = append(out, `,"id":`...)
-		out = strconv.AppendUint(out, uint64(id), 10)
-	}
+	out = append(out, `,"id":`...)
+	out = strconv.AppendUint(out, uint64(id), 10)
 	out = append(out, `,"payload":`...)
 	out, err := d.value(out, s.root, "")
 	if err != nil {

@@ -25,7 +25,9 @@ import (
 // AvroConverter and Rivulet's sink/avro both speak: a Quarkus fast-jar that
 // scripts/apicurio.sh (run by scripts/testdeps.sh) fetches from Maven Central
 // into $RIVULET_TESTDEPS/apicurio/<version>. It keeps its schemas in an H2
-// database in memory, so each start is empty.
+// database in memory, so each start is empty. Its default compatibility
+// level is set to BACKWARD at start, Confluent Schema Registry's default
+// (Apicurio's own is NONE: no rule).
 const (
 	apicurioVersion      = "3.3.3"
 	registryReadyTimeout = 180 * time.Second // about 16 s on a loaded 2-core machine
@@ -184,8 +186,10 @@ func tryLaunchRegistry(home, java string) (*SchemaRegistry, error) {
 		// 0.0.0.0:9000 by default: a second registry would not start.
 		"-Dquarkus.management.host=127.0.0.1",
 		"-Dquarkus.management.port=" + strconv.Itoa(mgmt),
-		// One line per request says nothing a failing test needs.
+		// One line (two with the audit log) per request says nothing a
+		// failing test needs.
 		"-Dquarkus.http.access-log.enabled=false",
+		`-Dquarkus.log.category."io.apicurio.registry.logging.audit".level=WARN`,
 		"-jar", filepath.Join(home, "quarkus-run.jar"),
 	}
 	r := &SchemaRegistry{
@@ -211,6 +215,13 @@ func tryLaunchRegistry(home, java string) (*SchemaRegistry, error) {
 		return nil, fmt.Errorf("%w\n%s", err, tail)
 	}
 	r.Startup = time.Since(start)
+	// Apicurio applies no compatibility rule unless told; Confluent's
+	// registry defaults to BACKWARD, and the tests expect its behaviour.
+	if err := r.SetCompatibility("", "BACKWARD"); err != nil {
+		_ = r.jvm.stop(syscall.SIGKILL, time.Second)
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -45,8 +45,8 @@ func schemaBody(schema string) string {
 // TestSchemaRegistry starts a registry of its own and checks the Confluent
 // API the Avro tests use: registering returns an id, the same schema again
 // the same id, GET /schemas/ids/{id} the schema, a BACKWARD-incompatible
-// schema is refused with 409 once the subject's level says so, and NONE lets
-// it in. Close stops the JVM.
+// schema is refused with 409 under the default level (BACKWARD, as
+// Confluent's), and the subject's level NONE lets it in. Close stops the JVM.
 func TestSchemaRegistry(t *testing.T) {
 	r := StartRegistry(t)
 	t.Logf("Apicurio Registry %s ready in %v at %s", apicurioVersion, r.Startup, r.URL)
@@ -78,8 +78,11 @@ func TestSchemaRegistry(t *testing.T) {
 	// A new field without a default: under BACKWARD the new schema must
 	// read data written with the old one, which it cannot.
 	v2 := `{"type":"record","name":"R","namespace":"ns","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}`
-	if err := r.SetCompatibility(subject, "BACKWARD"); err != nil {
-		t.Fatal(err)
+	var cfg struct {
+		Level string `json:"compatibilityLevel"`
+	}
+	if st := srCall(t, http.MethodGet, r.URL+"/config", "", &cfg); st != http.StatusOK || cfg.Level != "BACKWARD" {
+		t.Fatalf("GET /config: status %d, level %q, want BACKWARD (Confluent's default)", st, cfg.Level)
 	}
 	if st := srCall(t, http.MethodPost, r.URL+"/subjects/"+subject+"/versions", schemaBody(v2), nil); st != http.StatusConflict {
 		t.Fatalf("register an incompatible v2 under BACKWARD: status %d, want 409", st)
