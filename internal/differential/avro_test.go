@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -72,13 +73,18 @@ var confluentAvro = sync.OnceValues(func() (string, error) {
 })
 
 // avroRegistry returns the schema.registry.url of the shared real registry
-// for one run; with compatNone its default compatibility level is NONE
-// until the run ends (runs are sequential: no test of this package is
-// parallel).
-func avroRegistry(t *testing.T, compatNone bool) string {
+// for one run of sc in database db. With sc.compatNone its default
+// compatibility level is NONE until the run ends (runs are sequential: no
+// test of this package is parallel). The value subjects of tables whose
+// schema differs on purpose (intended, schema: true) are set to NONE: both
+// sides register under the same subject, and under BACKWARD the registry
+// refuses whichever of the two schemas comes second (Debezium's REAL as
+// float after Rivulet's double: "reader union lacking writer type"), which
+// one producer per subject, as in production, never meets.
+func avroRegistry(t *testing.T, db string, sc scenario) string {
 	t.Helper()
 	reg := testenv.SharedRegistry(t)
-	if compatNone {
+	if sc.compatNone {
 		level, err := compatibility(reg.URL)
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +98,34 @@ func avroRegistry(t *testing.T, compatNone bool) string {
 			}
 		})
 	}
+	for _, s := range intendedSchemaSubjects(db, sc) {
+		if err := reg.SetCompatibility(s, "NONE"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return reg.URL
+}
+
+var createTable = regexp.MustCompile("(?i)^\\s*CREATE\\s+TABLE\\s+`?(\\w+)")
+
+// intendedSchemaSubjects returns the value subjects of the tables sc
+// creates whose schema differs from Debezium's on purpose.
+func intendedSchemaSubjects(db string, sc scenario) []string {
+	var out []string
+	stmts := slices.Concat(append([][]string{sc.setup}, sc.stream...)...)
+	for _, st := range stmts {
+		m := createTable.FindStringSubmatch(st)
+		if m == nil {
+			continue
+		}
+		for _, d := range intended {
+			if d.schema && d.table.MatchString(m[1]) {
+				out = append(out, prefix+"."+db+"."+m[1]+"-value")
+				break
+			}
+		}
+	}
+	return out
 }
 
 // compatibility returns the registry's default compatibility level (GET /config).

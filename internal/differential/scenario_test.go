@@ -113,7 +113,7 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	var dbzWire, rivWire func(Record) Record
 	if sc.avro {
 		extraCP = append(extraCP, needAvro(t))
-		url := avroRegistry(t, sc.compatNone)
+		url := avroRegistry(t, db, sc)
 		maps.Copy(dcfg, avroCfg(url))
 		maps.Copy(rcfg, avroCfg(url))
 		dbzWire, rivWire = newAvroWire(url).record, newAvroWire(url).record

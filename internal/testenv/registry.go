@@ -370,7 +370,7 @@ func registryJava() (string, error) {
 			return java, nil
 		}
 	}
-	return "", fmt.Errorf("Apicurio Registry %s needs Java 21 or later; none found among %s: install one (apt-get install -y openjdk-21-jre-headless) or set RIVULET_REGISTRY_JAVA_HOME", apicurioVersion, strings.Join(seen, ", "))
+	return "", fmt.Errorf("Apicurio Registry %s needs Java 21 or later; none found among %s: install one under /usr/lib/jvm (Debian 12 packages none; this machine kind has a Temurin 25 JDK there) or set RIVULET_REGISTRY_JAVA_HOME", apicurioVersion, strings.Join(seen, ", "))
 }
 
 // javaRelease returns the major version JDK home h declares in its release
