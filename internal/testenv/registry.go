@@ -57,8 +57,7 @@ type SchemaRegistry struct {
 	// answered GET /subjects.
 	Startup time.Duration
 
-	jvm    *jvmProcess
-	shared bool
+	jvm *jvmProcess
 }
 
 var (
@@ -83,7 +82,7 @@ func SharedRegistry(t testing.TB) *SchemaRegistry {
 	sharedRegistryOnce.Do(func() {
 		sharedRegistry, sharedRegistryErr = launchRegistry()
 		if sharedRegistryErr == nil {
-			sharedRegistry.shared = true
+			t.Logf("schema registry (Apicurio Registry %s) ready in %v at %s", apicurioVersion, sharedRegistry.Startup.Round(time.Millisecond), sharedRegistry.URL)
 		}
 	})
 	if sharedRegistryErr != nil {
