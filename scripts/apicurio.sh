@@ -27,7 +27,7 @@ mkdir -p "$cache/apicurio"
 tmp="$(mktemp -d "$cache/apicurio/fetch.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 echo "apicurio: fetching $coords (about 160 MB) from Maven Central into $out" >&2
-if ! mvn -q -B dependency:copy -Dartifact="$coords" -DoutputDirectory="$tmp" -Dmdep.useBaseVersion=true >&2; then
+if ! mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:2.8:copy -Dartifact="$coords" -DoutputDirectory="$tmp" -Dmdep.useBaseVersion=true >&2; then
 	echo "apicurio: Maven could not fetch $coords" >&2
 	exit 1
 fi
