@@ -353,6 +353,7 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 
 	stopRecording := kafka.recordBroker(prefix)
 	threadsBefore := threadCPU(kafka.pid())
+	reclaimBefore := reclaimCounters()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
 	if err != nil {
@@ -412,6 +413,7 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	fmt.Printf("    (%s: rivulet used %.1fs CPU, Apache Kafka %.1fs CPU)\n", elapsed.Round(time.Millisecond), m.cpu, m.broker)
 	if os.Getenv("BENCH_BROKER_THREADS") != "" {
 		printThreadCPU(threadsBefore, threadCPU(kafka.pid()))
+		printReclaim(reclaimBefore, reclaimCounters())
 	}
 	return float64(want) / elapsed.Seconds(), rss, nil
 }

@@ -184,3 +184,28 @@ func printThreadCPU(before, after map[string][2]float64) {
 		fmt.Printf("      broker %-40q user %5.2fs sys %5.2fs\n", r.name, r.user, r.sys)
 	}
 }
+
+// reclaimCounters reads the machine's direct-reclaim and compaction stall
+// counters (/proc/vmstat): a run during which they grow paid for page cache
+// reclaim in its own threads' system CPU.
+func reclaimCounters() map[string]int64 {
+	out := map[string]int64{}
+	b, err := os.ReadFile("/proc/vmstat")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		if strings.HasPrefix(k, "allocstall_") || k == "compact_stall" || k == "pgscan_direct" {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			out[strings.TrimPrefix(k, "allocstall_")] += n
+		}
+	}
+	return out
+}
+
+func printReclaim(before, after map[string]int64) {
+	fmt.Printf("      machine during the run: allocation stalls %d, compaction stalls %d, pages scanned by direct reclaim %d\n",
+		after["normal"]+after["movable"]+after["dma32"]-before["normal"]-before["movable"]-before["dma32"],
+		after["compact_stall"]-before["compact_stall"], after["pgscan_direct"]-before["pgscan_direct"])
+}
