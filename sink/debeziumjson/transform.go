@@ -303,8 +303,9 @@ func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *
 	// hdrs are the headers of the record before a tombstone, a transform's
 	// included: Debezium's tombstone shares the delete's ConnectHeaders.
 	var hdrs []sink.Header
+	var st sink.PlanStep
 	for i := range pl.Len() {
-		st := pl.Step(i, ev)
+		pl.Step(i, ev, &st)
 		if st.Tombstone {
 			recs, buf = j.emitTombstone(recs, buf, te, st.Key, hdrs, len(st.Headers))
 			continue
