@@ -198,3 +198,49 @@ func BenchmarkTracker_ApplyDDL(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ddl/s")
 }
+
+// MariaDB 10.7's CONVERT PARTITION ... TO TABLE makes a table with the
+// partitioned table's columns; CONVERT TABLE ... TO PARTITION takes a table
+// away (suite/parts partition_debug, main/query_cache_partition).
+func TestTracker_ApplyDDL_ConvertPartition(t *testing.T) {
+	tr := newTestTracker(t,
+		"CREATE TABLE t1 (x INT NOT NULL, y VARCHAR(10), PRIMARY KEY (x)) PARTITION BY RANGE (x) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN (20))",
+		"CREATE TABLE t2 (x INT NOT NULL, y VARCHAR(10), PRIMARY KEY (x))")
+	c, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "alter table t1 convert partition p1 to table `app`.tp2", Pos: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tables) != 1 || c.Tables[0].Type != ChangeCreate || c.Tables[0].ID != (TableID{DB: "app", Name: "tp2"}) {
+		t.Fatalf("changes = %+v", c.Tables)
+	}
+	t1, _ := tr.Table(t.Context(), "app", "t1")
+	tp2, err := tr.Table(t.Context(), "app", "tp2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(t1.Columns, tp2.Columns); diff != "" || len(tp2.PrimaryKey) != 1 {
+		t.Errorf("tp2 (-t1 +tp2):\n%s pk %v", diff, tp2.PrimaryKey)
+	}
+	c, err = tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "ALTER TABLE t1 CONVERT TABLE t2 TO PARTITION pn VALUES LESS THAN (MAXVALUE) WITHOUT VALIDATION", Pos: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tables) != 1 || c.Tables[0].Type != ChangeDrop || c.Tables[0].ID.Name != "t2" || c.DDL[:5] != "ALTER" {
+		t.Fatalf("changes = %+v", c)
+	}
+	if _, err := tr.Table(t.Context(), "app", "t2"); !errors.Is(err, ErrTableNotFound) {
+		t.Errorf("t2: err = %v, want ErrTableNotFound", err)
+	}
+	if after, _ := tr.Table(t.Context(), "app", "t1"); after != t1 {
+		t.Errorf("t1 changed: %+v", after)
+	}
+	for sql, want := range map[string]string{
+		"ALTER TABLE t1 CONVERT TO CHARACTER SET latin1":         "ALTER TABLE t1 CONVERT TO CHARACTER SET latin1",
+		"ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE": "ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE",
+		"ALTER ONLINE TABLE IF EXISTS d.t1 NOWAIT CONVERT PARTITION `p 1` TO TABLE d.`t 3`": "CREATE TABLE d.`t 3` LIKE d.t1",
+	} {
+		if got := convertPartition(sql); got != want {
+			t.Errorf("convertPartition(%q) = %q, want %q", sql, got, want)
+		}
+	}
+}

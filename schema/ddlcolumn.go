@@ -354,6 +354,10 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		d := "0000-00-00" // DEFAULT 0 is the zero date, as the server stores it
 		c.Default = &d
 	}
+	if c.Type == TypeBit && c.Default != nil && *c.Default == "" {
+		d := "0" // b'' (no digits) is the value 0, as the server stores it (main/type_bit)
+		c.Default = &d
+	}
 	if c.Type == TypeDecimal && c.Default != nil && c.Scale > 0 {
 		// The server stores a DECIMAL default with the column's scale
 		// ('3.141592' in DECIMAL(10,8) is '3.14159200').

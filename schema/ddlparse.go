@@ -64,7 +64,7 @@ func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.S
 	if m&mysql.ModeANSIQuotes != 0 {
 		text = ansiIdents(text, m&mysql.ModeNoBackslashEscapes != 0)
 	}
-	text = rewriteMariaDB(text)
+	text = rewriteMariaDB(convertPartition(text))
 	retriedDefaults := false
 	for attempt := 0; attempt < 8; attempt++ {
 		stmts, err = dp.parseOnce(text, m)
@@ -228,6 +228,75 @@ func stripSetStatement(sql string) string {
 		if i := indexWord(sql, "FOR"); i >= 0 {
 			return sql[i+3:]
 		}
+	}
+	return sql
+}
+
+// convertPartition rewrites MariaDB 10.7's partition conversions into the
+// statements with the same effect on table definitions: ALTER TABLE t
+// CONVERT PARTITION p TO TABLE t2 makes t2 a table with t's columns and
+// keys (CREATE TABLE t2 LIKE t; t itself keeps its columns), and ALTER
+// TABLE t CONVERT TABLE t2 TO PARTITION ... moves t2's rows into t and t2
+// is gone (DROP TABLE t2). Any other statement is returned as it is.
+func convertPartition(sql string) string {
+	toks := sigTokens(sql, 0)
+	up := func(i int) string {
+		if i < len(toks) {
+			return strings.ToUpper(toks[i])
+		}
+		return ""
+	}
+	if up(0) != "ALTER" {
+		return sql
+	}
+	i := 1
+	for up(i) == "ONLINE" || up(i) == "IGNORE" {
+		i++
+	}
+	if up(i) != "TABLE" {
+		return sql
+	}
+	i++
+	if up(i) == "IF" && up(i+1) == "EXISTS" {
+		i += 2
+	}
+	name := func(i int) (string, int, bool) {
+		_, next, ok := tableName(toks, i, "-")
+		if !ok {
+			return "", i, false
+		}
+		return strings.Join(toks[i:next], ""), next, true
+	}
+	src, i, ok := name(i)
+	if !ok {
+		return sql
+	}
+	if up(i) == "WAIT" && i+1 < len(toks) && isNumber(toks[i+1]) {
+		i += 2
+	} else if up(i) == "NOWAIT" {
+		i++
+	}
+	if up(i) != "CONVERT" {
+		return sql
+	}
+	switch up(i + 1) {
+	case "PARTITION":
+		// CONVERT PARTITION p TO TABLE t2
+		if i+2 >= len(toks) || !isIdentToken(toks[i+2]) || up(i+3) != "TO" || up(i+4) != "TABLE" {
+			return sql
+		}
+		dst, next, ok := name(i + 5)
+		if !ok || next != len(toks) {
+			return sql
+		}
+		return "CREATE TABLE " + dst + " LIKE " + src
+	case "TABLE":
+		// CONVERT TABLE t2 TO PARTITION p VALUES ... [WITH|WITHOUT VALIDATION]
+		dst, next, ok := name(i + 2)
+		if !ok || up(next) != "TO" || up(next+1) != "PARTITION" {
+			return sql
+		}
+		return "DROP TABLE " + dst
 	}
 	return sql
 }

@@ -119,3 +119,16 @@ func TestMySQLColumnDefault(t *testing.T) {
 		}
 	}
 }
+
+// A BIT default with no digits (b'') is the value 0, which the server
+// stores and information_schema shows as b'0' (main/type_bit).
+func TestTracker_BitEmptyDefault(t *testing.T) {
+	tr := newTestTracker(t, "create table t1 (f1 bit(2) NOT NULL default b'', f2 bit(3) default b'10')",
+		"alter table t1 add f3 bit(1) not null default b''")
+	want := map[string]string{"f1": "0", "f2": "10", "f3": "0"}
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		if c.Default == nil || *c.Default != want[c.Name] {
+			t.Errorf("%s: Default = %v, want %q", c.Name, ptrStr(c.Default), want[c.Name])
+		}
+	}
+}
