@@ -235,8 +235,8 @@ func TestTracker_ApplyDDL_ConvertPartition(t *testing.T) {
 		t.Errorf("t1 changed: %+v", after)
 	}
 	for sql, want := range map[string]string{
-		"ALTER TABLE t1 CONVERT TO CHARACTER SET latin1":         "ALTER TABLE t1 CONVERT TO CHARACTER SET latin1",
-		"ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE": "ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE",
+		"ALTER TABLE t1 CONVERT TO CHARACTER SET latin1":                                    "ALTER TABLE t1 CONVERT TO CHARACTER SET latin1",
+		"ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE":                            "ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE",
 		"ALTER ONLINE TABLE IF EXISTS d.t1 NOWAIT CONVERT PARTITION `p 1` TO TABLE d.`t 3`": "CREATE TABLE d.`t 3` LIKE d.t1",
 	} {
 		if got := convertPartition(sql); got != want {

@@ -120,7 +120,7 @@ func TestMySQLColumnDefault(t *testing.T) {
 	}
 }
 
-// A BIT default with no digits (b'') is the value 0, which the server
+// A BIT default with no digits (b”) is the value 0, which the server
 // stores and information_schema shows as b'0' (main/type_bit).
 func TestTracker_BitEmptyDefault(t *testing.T) {
 	tr := newTestTracker(t, "create table t1 (f1 bit(2) NOT NULL default b'', f2 bit(3) default b'10')",
