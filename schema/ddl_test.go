@@ -244,3 +244,35 @@ func TestTracker_ApplyDDL_ConvertPartition(t *testing.T) {
 		}
 	}
 }
+
+// A MariaDB JSON column with a CHECK of its own gets no json_valid CHECK:
+// it is a LONGTEXT (main/type_json).
+func TestTracker_ApplyDDL_JSONWithOwnCheck(t *testing.T) {
+	tr := newTestTracker(t, "create table t1 (t json check (length(t) > 0), u json, v json check (json_valid(v)))")
+	want := map[string]string{"t": "LONGTEXT", "u": "JSON", "v": "JSON"}
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		if c.TypeName != want[c.Name] || c.Charset != "utf8mb4" {
+			t.Errorf("%s: %s %s, want %s utf8mb4", c.Name, c.TypeName, c.Charset, want[c.Name])
+		}
+	}
+}
+
+// Columns named by words the TiDB parser reserves and MariaDB does not
+// (main/derived_cond_pushdown's "generated", main/select's "rank",
+// main/locking_clause's "of" and "nowait") are parsed, not left to a
+// fallback that cannot know their defaults.
+func TestTracker_ApplyDDL_TiDBReservedColumnNames(t *testing.T) {
+	tr := newTestTracker(t,
+		"CREATE TABLE t (id int, generated tinyint NOT NULL DEFAULT '0', rank int NOT NULL default '0', of INT, nowait INT, KEY idx (id))",
+		"ALTER TABLE t ADD COLUMN window int AFTER rank, CHANGE rank lead bigint, MODIFY of varchar(3), DROP COLUMN nowait",
+		"CREATE TABLE t2 (a int, b int generated always as (a) stored, c int as (a) virtual)")
+	if diff := cmp.Diff([]string{"id", "generated", "lead", "window", "of"}, columnNames(tr.Def("app", "t").Table)); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+	if c := tr.Def("app", "t").Table.Columns[1]; c.Default == nil || *c.Default != "0" || c.Nullable {
+		t.Errorf("generated: %+v", c)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c"}, columnNames(tr.Def("app", "t2").Table)); diff != "" {
+		t.Errorf("t2 (-want +got):\n%s", diff)
+	}
+}

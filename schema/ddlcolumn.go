@@ -129,7 +129,7 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 	flen, dec := tp.GetFlen(), tp.GetDecimal()
 	charset := normCharset(tp.GetCharset())
 	collate := strings.ToLower(tp.GetCollate())
-	jsonCheck := false
+	jsonCheck, otherCheck := false, false
 	for _, o := range cd.Options {
 		switch o.Tp {
 		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
@@ -156,6 +156,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		case ast.ColumnOptionCheck:
 			if isJSONValid(o.Expr, c.Name) {
 				jsonCheck = true
+			} else {
+				otherCheck = true
 			}
 		}
 	}
@@ -326,7 +328,13 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		}
 	case mysql.TypeJSON:
 		c.Type, c.TypeName = TypeJSON, "JSON"
-		if mariadb {
+		if mariadb && otherCheck && !jsonCheck {
+			// MariaDB adds its CHECK (json_valid(col)) to a JSON column
+			// only when the column has no CHECK of its own: with one, the
+			// column is a plain LONGTEXT (main/type_json).
+			c.Type, c.TypeName, c.Charset = TypeText, "LONGTEXT", "utf8mb4"
+			x.Collation = "utf8mb4_bin"
+		} else if mariadb {
 			c.Charset = "utf8mb4" // MariaDB: LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
 			x.Collation = "utf8mb4_bin"
 		}

@@ -362,6 +362,12 @@ func rewriteMariaDB(sql string) string {
 			}
 			return ""
 		}
+		if tidbReserved[up] && columnNamePosition(toks, i, prevWord(1), prevWord(2)) {
+			// A column named by a word the TiDB parser reserves and
+			// MariaDB does not (generated, rank, of, nowait, ...).
+			b.WriteString("`" + t + "`")
+			continue
+		}
 		switch {
 		case strings.HasPrefix(t, "/*M!"):
 			j := 4
@@ -622,6 +628,48 @@ const (
 // trailingSpace stands for a trailing space of an ENUM/SET value in the
 // rewritten statement.
 const trailingSpace = '\x1f'
+
+// tidbReserved are words the TiDB parser reserves that MariaDB takes as
+// column names without quotes (MariaDB's own reserved words cannot be
+// column names in a statement the server ran).
+var tidbReserved = map[string]bool{
+	"GENERATED": true, "RANK": true, "DENSE_RANK": true, "ROW_NUMBER": true, "CUME_DIST": true, "PERCENT_RANK": true,
+	"NTILE": true, "LEAD": true, "LAG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "NTH_VALUE": true,
+	"OF": true, "NOWAIT": true, "WINDOW": true, "GROUPS": true, "STORED": true, "VIRTUAL": true, "ARRAY": true,
+	"LATERAL": true, "TABLESAMPLE": true, "UNTIL": true, "ILIKE": true, "ROW": true, "TIDB_CURRENT_TSO": true,
+}
+
+// columnNamePosition reports whether token i names a column being defined:
+// it follows "(", ",", ADD, COLUMN, MODIFY, CHANGE or IF [NOT] EXISTS and a
+// column type follows it (for CHANGE, the new name and then the type); or
+// it names one after DROP [COLUMN] or AFTER.
+func columnNamePosition(toks []string, i int, prev, prev2 string) bool {
+	isType := func(w string) bool {
+		w = strings.ToLower(w)
+		_, ok := dataTypes[w]
+		return ok || columnTypeAliases[w]
+	}
+	if prev == "DROP" || prev == "AFTER" || prev == "COLUMN" && prev2 == "DROP" {
+		return true // DROP [COLUMN] rank, AFTER rank
+	}
+	switch prev {
+	case "(", ",", "ADD", "COLUMN", "MODIFY", "CHANGE", "EXISTS":
+		if isType(wordAt(toks, i, 2)) {
+			return true
+		}
+		return (prev == "CHANGE" || prev == "COLUMN" && prev2 == "CHANGE" || prev == "EXISTS") && isType(wordAt(toks, i, 3))
+	}
+	// CHANGE [COLUMN] old new type: the new name.
+	return (prev2 == "CHANGE" || prev2 == "COLUMN") && isType(wordAt(toks, i, 2))
+}
+
+// columnTypeAliases are type words beyond dataTypes' names.
+var columnTypeAliases = map[string]bool{
+	"integer": true, "bool": true, "boolean": true, "int1": true, "int2": true, "int3": true, "int4": true,
+	"int8": true, "middleint": true, "serial": true, "float4": true, "float8": true, "dec": true, "fixed": true,
+	"nchar": true, "nvarchar": true, "national": true, "character": true, "long": true, "clob": true,
+	"varchar2": true, "number": true, "raw": true, "blob": true,
+}
 
 // wordAt is the n-th word from token i (i's own word is the first), upper
 // case; "" past the end.
