@@ -312,6 +312,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		}
 		c.Values = append([]string(nil), tp.GetElems()...)
 		for i, v := range c.Values {
+			v = memberText(c.Charset, v)
+			c.Values[i] = v
 			if strings.IndexByte(v, trailingSpace) >= 0 {
 				if c.Charset == "binary" {
 					c.Values[i] = strings.ReplaceAll(v, string(trailingSpace), " ")

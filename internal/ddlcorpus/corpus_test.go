@@ -21,6 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
@@ -63,6 +64,7 @@ type stats struct {
 	rowFailures                   []string
 	checkpoints                   int
 	serverCrashes                 []string
+	serverResets                  []string
 	fallbackStmts                 []string
 	harnessErrs                   []string
 	timedOutFiles                 []string
@@ -143,6 +145,20 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 		"REVOKE SUPER, SHUTDOWN, RELOAD, BINLOG ADMIN, BINLOG REPLAY, REPLICATION MASTER ADMIN, READ_ONLY ADMIN ON *.* FROM corpus@'%'",
 		"REVOKE SUPER, SHUTDOWN, RELOAD, BINLOG ADMIN, BINLOG REPLAY, REPLICATION MASTER ADMIN, READ_ONLY ADMIN ON *.* FROM corpus@'localhost'",
 	)
+	// A copy of the data directory as set up here: a file that breaks the
+	// accounts the harness or mariadb-test log in with (main/grant4
+	// renames mysql.user, others delete from it) would spoil every file
+	// after it; the server then starts again from this copy (reset).
+	grants, err := accountGrants(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pristine := filepath.Join(t.TempDir(), "pristine")
+	srv.Stop(t)
+	if o, err := exec.Command("cp", "-a", filepath.Join(srv.Dir, "data"), pristine).CombinedOutput(); err != nil {
+		t.Fatalf("copy the data directory: %v: %s", err, o)
+	}
+	srv.Start(t)
 	loader := schema.NewLoader(schema.LoaderConfig{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password})
 	t.Cleanup(func() { _ = loader.Close() })
 	// The marker database is captured like any other (its rows tell the
@@ -239,6 +255,32 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 				s.serverCrashes = append(s.serverCrashes, fmt.Sprintf("%s: %.300s", f, o[max(0, len(o)-300):]))
 			})
 			h.stop()
+			srv.Start(t)
+			if err := cleanup(srv); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.start(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := accountsIntact(srv, grants); err != nil {
+			// Compare what can still be compared, then start over from
+			// the copy: the binlog starts anew, and so do the reader and
+			// the tracker (loaded from the server), as after a crash.
+			if execAll(srv, "", "SELECT 1") == nil {
+				h.checkpoint(t.Context(), "end")
+			}
+			st.add(func(s *stats) { s.serverResets = append(s.serverResets, fmt.Sprintf("%s: %v", f, err)) })
+			h.stop()
+			srv.Stop(t)
+			data := filepath.Join(srv.Dir, "data")
+			if err := os.RemoveAll(data); err != nil {
+				t.Fatal(err)
+			}
+			if o, err := exec.Command("cp", "-a", pristine, data).CombinedOutput(); err != nil {
+				t.Fatalf("restore the data directory: %v: %s", err, o)
+			}
 			srv.Start(t)
 			if err := cleanup(srv); err != nil {
 				t.Fatal(err)
@@ -755,6 +797,59 @@ func cleanup(srv *testenv.Server) error {
 	return execAll(srv, "", "CREATE DATABASE IF NOT EXISTS test")
 }
 
+// corpusAccounts are the accounts mariadb-test logs in with.
+var corpusAccounts = []string{"corpus@'%'", "corpus@'localhost'"}
+
+// accountGrants returns SHOW GRANTS of the corpus accounts.
+func accountGrants(srv *testenv.Server) (map[string]string, error) {
+	c, err := srv.Connect("")
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	out := map[string]string{}
+	for _, a := range corpusAccounts {
+		r, err := c.Execute("SHOW GRANTS FOR " + a)
+		if err != nil {
+			return nil, fmt.Errorf("SHOW GRANTS FOR %s: %w", a, err)
+		}
+		var g []string
+		for i := range r.RowNumber() {
+			v, _ := r.GetString(i, 0)
+			g = append(g, v)
+		}
+		r.Close()
+		sort.Strings(g)
+		out[a] = strings.Join(g, "\n")
+	}
+	return out, nil
+}
+
+// accountsIntact checks that the harness's account and the corpus
+// accounts still log in with the privileges they were given.
+func accountsIntact(srv *testenv.Server, want map[string]string) error {
+	got, err := accountGrants(srv)
+	if err != nil {
+		return err
+	}
+	for _, a := range corpusAccounts {
+		if got[a] != want[a] {
+			return fmt.Errorf("the grants of %s changed: %q", a, got[a])
+		}
+	}
+	c, err := client.Connect(srv.Addr(), "corpus", "corpus", "")
+	if err != nil {
+		return fmt.Errorf("log in as corpus: %w", err)
+	}
+	defer c.Close()
+	r, err := c.Execute("SELECT 1")
+	if err != nil {
+		return fmt.Errorf("as corpus: %w", err)
+	}
+	r.Close()
+	return nil
+}
+
 // execAll runs stmts on one new connection; the first error is returned.
 func execAll(srv *testenv.Server, db string, stmts ...string) error {
 	c, err := srv.Connect(db)
@@ -848,7 +943,7 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	fmt.Printf("DDL corpus: %d files (%d skipped themselves, %d timed out) in %s\n", st.files, st.skipped, st.timedOut, took.Round(time.Second))
 	fmt.Printf("DDL corpus: statements seen %d, parsed %d, passed over without a parse %d, column-neutral unparsed %d, fallbacks %d [%s], stops %d, reader stops %d\n",
 		st.seen, st.parsed, st.notParsed, st.neutral, st.fallbackTotal(), strings.Join(kinds, " "), len(st.stops), len(st.readerStops))
-	fmt.Printf("DDL corpus: server crashes (mariadbd, restarted) %d\n", len(st.serverCrashes))
+	fmt.Printf("DDL corpus: server crashes (mariadbd, restarted) %d, accounts broken (server started again from its first data directory) %d\n", len(st.serverCrashes), len(st.serverResets))
 	fmt.Printf("DDL corpus: time in mariadb-test %s (of which waiting for the reader %s, comparing tables %s), cleaning up %s\n",
 		st.tReplay.Round(time.Second), st.tWait.Round(time.Second), st.tCheck.Round(time.Second), st.tCleanup.Round(time.Second))
 	fmt.Printf("DDL corpus: %d checkpoints (before statements that drop tables, and at the end of each file)\n", st.checkpoints)
@@ -869,6 +964,7 @@ func report(t *testing.T, st *stats, took time.Duration) {
 	show("row", st.rowFailures)
 	show("harness error", st.harnessErrs)
 	show("server crash", st.serverCrashes)
+	show("server reset", st.serverResets)
 	show("fallback", st.fallbackStmts)
 	show("timed out", st.timedOutFiles)
 	if os.Getenv("RIVULET_DDL_CORPUS") == "" {
