@@ -276,3 +276,30 @@ func TestTracker_ApplyDDL_TiDBReservedColumnNames(t *testing.T) {
 		t.Errorf("t2 (-want +got):\n%s", diff)
 	}
 }
+
+// CONVERT TO CHARACTER SET DEFAULT converts to the database's default
+// charset, and an explicit CHARACTER SET of the same ALTER sets the table's
+// default whatever its place (main/ctype_create, ctype_collate_context:
+// the results the server printed).
+func TestTracker_ApplyDDL_ConvertToDefault(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MariaDB: true})
+	tr.SetDatabase("app", "latin5")
+	for _, c := range []struct{ sql, a, b, table string }{
+		{"CREATE TABLE t1 (a VARCHAR(10) CHARACTER SET latin1, b VARCHAR(10) CHARACTER SET utf8)", "latin1", "utf8mb3", "latin5"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT, CHARACTER SET utf8", "latin5", "latin5", "utf8mb3"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET utf8, CHARACTER SET DEFAULT", "utf8mb3", "utf8mb3", "latin5"},
+		{"ALTER TABLE t1 CHARACTER SET utf8, CONVERT TO CHARACTER SET DEFAULT", "latin5", "latin5", "utf8mb3"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET latin1, CHARACTER SET utf8", "latin1", "latin1", "utf8mb3"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT COLLATE DEFAULT", "latin5", "latin5", "latin5"},
+		{"ALTER TABLE t1 CONVERT TO CHARSET utf8mb4", "utf8mb4", "utf8mb4", "utf8mb4"},
+		{"ALTER TABLE t1 CONVERT TO CHARSET DEFAULT", "latin5", "latin5", "latin5"},
+	} {
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: c.sql, Pos: "p"}); err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		d := tr.Def("app", "t1")
+		if got := [3]string{d.Table.Columns[0].Charset, d.Table.Columns[1].Charset, d.Charset}; got != [3]string{c.a, c.b, c.table} {
+			t.Errorf("%s: columns %s %s, table %s; want %s %s, %s", c.sql, got[0], got[1], got[2], c.a, c.b, c.table)
+		}
+	}
+}

@@ -611,7 +611,7 @@ func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool
 		switch o.Tp {
 		case ast.TableOptionCharset:
 			cs := normCharset(o.StrValue)
-			if o.Default || cs == "default" {
+			if o.Default || cs == "default" || cs == dbDefaultCharset {
 				cs = a.dbCharset(e.db)
 			}
 			if alter && o.UintValue == ast.TableOptionCharsetWithConvertTo {
@@ -946,6 +946,18 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 	for _, sp := range specs {
 		if err := a.alterSpec(e, sp, &newID); err != nil {
 			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
+		}
+	}
+	// An explicit CHARACTER SET sets the table's default over a CONVERT
+	// TO of the same statement, whatever their order (main/ctype_create).
+	for _, sp := range s.Specs {
+		if sp.Tp != ast.AlterTableOption {
+			continue
+		}
+		for _, o := range sp.Options {
+			if o.Tp == ast.TableOptionCharset && o.UintValue != ast.TableOptionCharsetWithConvertTo {
+				a.tableOptions(e, []*ast.TableOption{o}, false)
+			}
 		}
 	}
 	e.rebindIndexes()

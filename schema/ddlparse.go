@@ -316,6 +316,7 @@ func rewriteMariaDB(sql string) string {
 	dbStmt := (wordAt(toks, 0, 1) == "CREATE" || wordAt(toks, 0, 1) == "ALTER") &&
 		(wordAt(toks, 0, 2) == "DATABASE" || wordAt(toks, 0, 2) == "SCHEMA")
 	periods := periodsOf(toks)
+	alterTable := wordAt(toks, 0, 1) == "ALTER" && indexWord(sql, "TABLE") >= 0 && !dbStmt
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		up := strings.ToUpper(t)
@@ -341,10 +342,15 @@ func rewriteMariaDB(sql string) string {
 			if up == "DEFAULT" {
 				k = skipWords(toks, i, 2)
 			}
-			if end := dbDefaultClause(toks, k); end > 0 {
-				if dbStmt {
+			if end := dbDefaultClause(toks, k); end > 0 && !convertToDefault(toks, i) && !(up == "DEFAULT" && afterCharsetWords(toks, i)) {
+				switch {
+				case dbStmt:
 					b.WriteString(dbNoopOption)
-				} else {
+				case alterTable && up != "COLLATE" && alterSpecStart(toks, i):
+					// ALTER TABLE t ..., CHARACTER SET DEFAULT: the table's
+					// default becomes the database's (tableOptions).
+					b.WriteString(" CHARACTER SET " + dbDefaultCharset + " ")
+				default:
 					b.WriteString(" ")
 				}
 				i = end
@@ -1042,6 +1048,56 @@ func dbDefaultClause(toks []string, i int) int {
 		return j
 	}
 	return 0
+}
+
+// convertToDefault reports whether token i starts CHARACTER SET DEFAULT
+// (or CHARSET DEFAULT) right after CONVERT TO: the parser takes it there,
+// and the applier converts to the database's default.
+func convertToDefault(toks []string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && n < 2; j-- {
+		s := strings.ToUpper(strings.TrimSpace(toks[j]))
+		if s == "" || strings.HasPrefix(s, "/*") {
+			continue
+		}
+		if n == 0 && s != "TO" || n == 1 && s != "CONVERT" {
+			return false
+		}
+		n++
+	}
+	return n == 2
+}
+
+// dbDefaultCharset stands for CHARACTER SET DEFAULT as an ALTER TABLE
+// option (the parser lacks it there): the database's default.
+const dbDefaultCharset = "rivulet_db_default"
+
+// alterSpecStart reports whether token i begins an ALTER TABLE
+// specification: it follows a comma or the table name.
+func alterSpecStart(toks []string, i int) bool {
+	var prev []string
+	for j := i - 1; j >= 0 && len(prev) < 3; j-- {
+		if s := strings.ToUpper(strings.TrimSpace(toks[j])); s != "" && !strings.HasPrefix(s, "/*") {
+			prev = append(prev, s)
+		}
+	}
+	if len(prev) > 0 && prev[0] == "," {
+		return true
+	}
+	return len(prev) == 3 && prev[1] == "TABLE" && prev[2] == "ALTER"
+}
+
+// afterCharsetWords reports whether token i follows CHARACTER SET or
+// CHARSET: a DEFAULT there is the value, not the prefix of an option.
+func afterCharsetWords(toks []string, i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		s := strings.ToUpper(strings.TrimSpace(toks[j]))
+		if s == "" || strings.HasPrefix(s, "/*") || s == "=" {
+			continue
+		}
+		return s == "SET" || s == "CHARSET"
+	}
+	return false
 }
 
 // stringTypeWords are the words ASCII or UNICODE may follow in a column

@@ -800,7 +800,8 @@ func cleanup(srv *testenv.Server) error {
 // corpusAccounts are the accounts mariadb-test logs in with.
 var corpusAccounts = []string{"corpus@'%'", "corpus@'localhost'"}
 
-// accountGrants returns SHOW GRANTS of the corpus accounts.
+// accountGrants returns the privileges SHOW GRANTS lists for the corpus
+// accounts.
 func accountGrants(srv *testenv.Server) (map[string]string, error) {
 	c, err := srv.Connect("")
 	if err != nil {
@@ -815,8 +816,11 @@ func accountGrants(srv *testenv.Server) (map[string]string, error) {
 		}
 		var g []string
 		for i := range r.RowNumber() {
-			v, _ := r.GetString(i, 0)
-			g = append(g, v)
+			// Privileges only: a role a file creates is granted to its
+			// creator (GRANT `bar` TO corpus), which takes nothing away.
+			if v, _ := r.GetString(i, 0); strings.Contains(v, " ON ") {
+				g = append(g, v)
+			}
 		}
 		r.Close()
 		sort.Strings(g)
