@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -300,6 +301,28 @@ func TestTracker_ApplyDDL_ConvertToDefault(t *testing.T) {
 		d := tr.Def("app", "t1")
 		if got := [3]string{d.Table.Columns[0].Charset, d.Table.Columns[1].Charset, d.Charset}; got != [3]string{c.a, c.b, c.table} {
 			t.Errorf("%s: columns %s %s, table %s; want %s %s, %s", c.sql, got[0], got[1], got[2], c.a, c.b, c.table)
+		}
+	}
+}
+
+// CREATE DATABASE without a character set takes the session's
+// collation_server (Q_CHARSET_CODE), any of the server's collations
+// (main/ctype_create: SET @@character_set_server=latin5).
+func TestTracker_ApplyDDL_CreateDatabaseServerCollation(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MariaDB: true, ServerCharset: "utf8mb4"})
+	for _, c := range []struct {
+		coll uint16
+		want string
+	}{{30, "latin5"}, {8, "latin1"}, {14, "cp1251"}, {2048 + 256, "utf8mb4"}, {0, "utf8mb4"}} {
+		db := fmt.Sprintf("d%d", c.coll)
+		if _, err := tr.ApplyDDL(t.Context(), DDL{SQL: "CREATE DATABASE " + db, CollationServer: c.coll, Pos: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.ApplyDDL(t.Context(), DDL{SQL: "CREATE TABLE " + db + ".t1 (a char(10))", Pos: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.Def(db, "t1").Table.Columns[0].Charset; got != c.want {
+			t.Errorf("collation_server %d: column charset %s, want %s", c.coll, got, c.want)
 		}
 	}
 }

@@ -247,7 +247,7 @@ func (a *applier) stmt(st ast.StmtNode) error {
 		}
 		cs := dbOptionsCharset(s.Options)
 		if cs == "" {
-			cs = collationCharset(a.ddl.CollationServer)
+			cs = collationIDCharset(uint64(a.ddl.CollationServer))
 		}
 		if cs == "" {
 			cs = a.tr.cfg.ServerCharset
