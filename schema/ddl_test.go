@@ -326,3 +326,28 @@ func TestTracker_ApplyDDL_CreateDatabaseServerCollation(t *testing.T) {
 		}
 	}
 }
+
+// Under sql_mode=ORACLE the server gives VARCHAR2, NUMBER, RAW, CLOB, BLOB,
+// DATE and BYTE its Oracle meanings (suite/compat/oracle: column_compression
+// stopped on VARCHAR2(10) BYTE, type_date and func_qualified were wrong).
+func TestTracker_ApplyDDL_OracleTypes(t *testing.T) {
+	tr := newTestTracker(t)
+	sql := `CREATE TABLE t1 (a VARCHAR2(10) BYTE COMPRESSED, b NUMBER, c NUMBER(10,2), d RAW(10), e CLOB, f BLOB, g BLOB(100), h DATE DEFAULT NULL, "date" int, raw int)`
+	if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: sql, SQLMode: modeOracle | 4, HasSQLMode: true, Pos: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		got = append(got, fmt.Sprintf("%s %s(%d,%d) %s", c.Name, c.TypeName, c.Length, c.Scale, c.Charset))
+	}
+	want := []string{"a VARBINARY(10,0) binary", "b DOUBLE(0,0) ", "c DECIMAL(10,2) ", "d VARBINARY(10,0) binary",
+		"e LONGTEXT(0,0) utf8mb4", "f LONGBLOB(0,0) binary", "g TINYBLOB(0,0) binary", "h DATETIME(0,0) ", "date INT(11,0) ", "raw INT(11,0) "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+	// Without the mode, DATE is DATE.
+	tr2 := newTestTracker(t, "CREATE TABLE t2 (h DATE)")
+	if c := tr2.Def("app", "t2").Table.Columns[0]; c.TypeName != "DATE" {
+		t.Errorf("DATE outside ORACLE mode: %s", c.TypeName)
+	}
+}

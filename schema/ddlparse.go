@@ -64,6 +64,9 @@ func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.S
 	if m&mysql.ModeANSIQuotes != 0 {
 		text = ansiIdents(text, m&mysql.ModeNoBackslashEscapes != 0)
 	}
+	if hasMode && mode&modeOracle != 0 {
+		text = oracleTypes(text)
+	}
 	text = rewriteMariaDB(convertPartition(text))
 	retriedDefaults := false
 	for attempt := 0; attempt < 8; attempt++ {
@@ -230,6 +233,59 @@ func stripSetStatement(sql string) string {
 		}
 	}
 	return sql
+}
+
+// modeOracle is MariaDB's sql_mode=ORACLE bit in Q_SQL_MODE_CODE.
+const modeOracle = 1 << 9
+
+// oracleTypes rewrites the data types sql_mode=ORACLE gives other meanings
+// (suite/compat/oracle type_*.test, as SHOW CREATE TABLE prints them):
+// VARCHAR2 is VARCHAR, NUMBER(p,s) DECIMAL and NUMBER DOUBLE, RAW
+// VARBINARY, CLOB LONGTEXT, BLOB without a length LONGBLOB, DATE DATETIME,
+// and BYTE after a string type's length CHARACTER SET binary.
+func oracleTypes(sql string) string {
+	toks := tokenize(sql)
+	var b strings.Builder
+	b.Grow(len(sql) + 16)
+	for i, t := range toks {
+		up := strings.ToUpper(t)
+		if isTypePosition(toks, i) {
+			next := nextWord(toks, i, up)
+			switch up {
+			case "VARCHAR2":
+				t = "VARCHAR"
+			case "NUMBER":
+				t = "DOUBLE"
+				if next == "(" {
+					t = "DECIMAL"
+				}
+			case "RAW":
+				t = "VARBINARY"
+			case "CLOB":
+				t = "LONGTEXT"
+			case "BLOB":
+				if next != "(" {
+					t = "LONGBLOB"
+				}
+			case "DATE":
+				t = "DATETIME"
+			}
+		} else if up == "BYTE" && i > 0 && prevSig(toks, i) == ")" {
+			t = "CHARACTER SET binary"
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// prevSig returns the significant token before i, upper case.
+func prevSig(toks []string, i int) string {
+	for j := i - 1; j >= 0; j-- {
+		if s := strings.TrimSpace(toks[j]); s != "" && !strings.HasPrefix(s, "/*") {
+			return strings.ToUpper(s)
+		}
+	}
+	return ""
 }
 
 // convertPartition rewrites MariaDB 10.7's partition conversions into the
