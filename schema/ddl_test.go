@@ -345,6 +345,20 @@ func TestTracker_ApplyDDL_OracleTypes(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("columns (-want +got):\n%s", diff)
 	}
+	// Attributes after COMPRESSED, and types qualified by a mode's schema.
+	tr3 := newTestTracker(t)
+	sql = "CREATE TABLE t3 (a VARCHAR(10) COMPRESSED BYTE DEFAULT '', b VARCHAR2(10) COMPRESSED ASCII, c varchar(3) compressed unicode, d mariadb_schema.DATE, e oracle_schema.DATE, f maxdb_schema.date, byte int)"
+	if _, err := tr3.ApplyDDL(t.Context(), DDL{DB: "app", SQL: sql, SQLMode: modeOracle, HasSQLMode: true, Pos: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, c := range tr3.Def("app", "t3").Table.Columns {
+		got = append(got, fmt.Sprintf("%s %s(%d) %s", c.Name, c.TypeName, c.Length, c.Charset))
+	}
+	want = []string{"a VARBINARY(10) binary", "b VARCHAR(10) latin1", "c VARCHAR(3) ucs2", "d DATE(0) ", "e DATETIME(0) ", "f DATE(0) ", "byte INT(11) "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("t3 columns (-want +got):\n%s", diff)
+	}
 	// Without the mode, DATE is DATE.
 	tr2 := newTestTracker(t, "CREATE TABLE t2 (h DATE)")
 	if c := tr2.Def("app", "t2").Table.Columns[0]; c.TypeName != "DATE" {

@@ -278,6 +278,26 @@ func oracleTypes(sql string) string {
 	return b.String()
 }
 
+// isTypeAttrPosition reports whether token i is inside a column definition
+// (a type word is among the few words before it).
+func isTypeAttrPosition(toks []string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && n < 8; j-- {
+		s := strings.ToLower(strings.TrimSpace(toks[j]))
+		if s == "" {
+			continue
+		}
+		n++
+		if _, ok := dataTypes[s]; ok || columnTypeAliases[s] || s == "varchar2" {
+			return true
+		}
+		if s == "," {
+			return false
+		}
+	}
+	return false
+}
+
 // prevSig returns the significant token before i, upper case.
 func prevSig(toks []string, i int) string {
 	for j := i - 1; j >= 0; j-- {
@@ -490,7 +510,22 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "COMPRESSED" && prevWord(1) != "=" && prevWord(1) != "ROW_FORMAT":
 			continue
-		case (up == "ASCII" || up == "UNICODE") && stringTypeWords[prevWord(1)] && nextWord(toks, i, up) != "(":
+		case (up == "MARIADB_SCHEMA" || up == "ORACLE_SCHEMA" || up == "MAXDB_SCHEMA") && i+2 < len(toks) && toks[i+1] == "." && isTypePosition(toks, i):
+			// A data type qualified by its SQL mode's schema (MariaDB
+			// 10.3.21+): oracle_schema.DATE is DATETIME, the others the
+			// type itself (suite/compat/oracle type_date).
+			if up == "ORACLE_SCHEMA" && strings.EqualFold(toks[i+2], "DATE") {
+				b.WriteString("DATETIME")
+			} else {
+				b.WriteString(toks[i+2])
+			}
+			i += 2
+			continue
+		case up == "BYTE" && (prevWord(1) == ")" || prevWord(1) == "COMPRESSED") && isTypeAttrPosition(toks, i):
+			// VARCHAR(10) BYTE: the binary character set.
+			b.WriteString("CHARACTER SET binary")
+			continue
+		case (up == "ASCII" || up == "UNICODE") && (stringTypeWords[prevWord(1)] || prevWord(1) == "COMPRESSED") && nextWord(toks, i, up) != "(":
 			// CHAR ASCII, VARCHAR(n) UNICODE: the server's shorthands for
 			// CHARACTER SET latin1 and ucs2, which the parser lacks.
 			if up == "ASCII" {
