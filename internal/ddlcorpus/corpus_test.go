@@ -146,6 +146,16 @@ func TestDDLCorpus_MariaDB(t *testing.T) {
 		"REVOKE SUPER, SHUTDOWN, RELOAD, BINLOG ADMIN, BINLOG REPLAY, REPLICATION MASTER ADMIN, READ_ONLY ADMIN ON *.* FROM corpus@'%'",
 		"REVOKE SUPER, SHUTDOWN, RELOAD, BINLOG ADMIN, BINLOG REPLAY, REPLICATION MASTER ADMIN, READ_ONLY ADMIN ON *.* FROM corpus@'localhost'",
 	)
+	// mariadb-install-db leaves root without a password on 127.0.0.1 and
+	// ::1 (testenv logs in so to see the server is up): files that connect
+	// as root over TCP (suite/rpl's rpl_ipv6.inc) ran RESET MASTER. Root
+	// there loses what the corpus account lacks.
+	for _, host := range srv.Query(t, "", "SELECT Host FROM mysql.global_priv WHERE User = 'root'") {
+		// (a host name is not loaded under --skip-name-resolve: nothing to change)
+		if err := execAll(srv, "", fmt.Sprintf("REVOKE SUPER, SHUTDOWN, RELOAD, BINLOG ADMIN, BINLOG REPLAY, REPLICATION MASTER ADMIN, READ_ONLY ADMIN ON *.* FROM root@'%s'", host[0])); err != nil && !strings.Contains(err.Error(), "1133") {
+			t.Fatal(err)
+		}
+	}
 	// A copy of the data directory as set up here: a file that breaks the
 	// accounts the harness or mariadb-test log in with (main/grant4
 	// renames mysql.user, others delete from it) would spoil every file
