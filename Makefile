@@ -14,7 +14,8 @@ all: lint build test
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rivulet
 
-## testdeps: the Java test dependencies (Apache Kafka 4.3.0 broker and Connect, Debezium 3.6.1.Final)
+## testdeps: the Java test dependencies (Apache Kafka 4.3.0 broker and Connect, Debezium 3.6.1.Final,
+##           Apicurio Registry 3.3.3)
 ##           fetched with Maven into $${RIVULET_TESTDEPS:-~/.cache/rivulet-testdeps}, Debezium's MariaDB
 ##           connector and Confluent's AvroConverter built from their sources; a no-op when present
 testdeps:
@@ -80,7 +81,8 @@ chaos: testdeps
 ## differential: the whole differential suite (internal/differential): Debezium 3.6.1's MariaDB
 ##        connector (built by scripts/debezium-mariadb.sh) and Rivulet on the same MariaDB and
 ##        workload, every record compared, in every value-handling mode and with schemas off, and
-##        with Confluent's AvroConverter (built by scripts/confluent-avro.sh) on both sides;
+##        with Confluent's AvroConverter (built by scripts/confluent-avro.sh) for Debezium and
+##        Rivulet's Avro, both on one real registry (Apicurio Registry, scripts/apicurio.sh);
 ##        `make test` runs its fast subset. README: "Known differences from Debezium 3.6.1"
 differential: testdeps
 	RIVULET_DIFFERENTIAL=full $(GO) test -race -count=1 -timeout 20m ./internal/differential

@@ -5,6 +5,8 @@
 # and compiles our own Java helpers (scripts/testdeps/java: the MariaDB shim
 # for Debezium's MySqlConnector) against them into
 #   ${RIVULET_TESTDEPS:-...}/helpers/rivulet-testdeps.jar
+# and Apicurio Registry's fast-jar into ${RIVULET_TESTDEPS:-...}/apicurio/<version>
+# (scripts/apicurio.sh).
 # Each part re-runs only when its sources changed (a stamp holds their hash).
 # Prints the cache path. internal/testenv reads the same variable and default.
 set -euo pipefail
@@ -43,4 +45,7 @@ if ! { [ -f "$cache/helpers/stamp" ] && [ "$(cat "$cache/helpers/stamp")" = "$hw
 	mv "$tmp" "$cache/helpers"
 	trap - EXIT
 fi
+
+# Apicurio Registry (the schema registry of the differential suite's Avro runs).
+bash "$here/apicurio.sh" >/dev/null
 echo "$cache"

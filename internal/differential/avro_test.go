@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,26 +28,30 @@ import (
 // The Avro side of the suite: Debezium's records converted by Confluent's
 // AvroConverter (schema-registry v8.3.1, built from its source by
 // scripts/confluent-avro.sh), Rivulet's written with its own Avro encoder,
-// each side registering with a registry of its own (internal/srtest: the
-// Confluent REST API; Confluent's registry server needs Confluent's own
-// rest-utils and kcache builds besides Jetty and Jersey, so it is not
-// built here).
+// both registering with the same real schema registry: Apicurio Registry
+// 3.3.3 through its Confluent-compatible API (testenv.SharedRegistry;
+// Confluent's own registry server needs Confluent's rest-utils and kcache
+// builds besides Jetty and Jersey, Apicurio's fast-jar is on Maven Central).
+// The registry gives a schema one id whoever registers it first, so the
+// ids are compared: equal ids say the registry took both sides' schemas for
+// the same. internal/srtest, the in-process double, stays for the unit tests.
 //
 // Both sides' records are in Confluent's wire format: magic byte 0, the
 // 4-byte schema id, the Avro binary datum. avroWire turns each key and value
 // into the JSON text
 //
-//	{"schema":<the registered schema>,"payload":<the datum>}
+//	{"schema":<the registered schema>,"id":<the id>,"payload":<the datum>}
 //
-// read with the schema its id names in that side's registry, so the rest
-// of the suite (normalised, intended, skipped) compares Avro records as it
-// compares JsonConverter's. The schema id itself and the registered text's
-// spelling (member order, relative names) are the normalisations avroID
-// and avroSchemaText of normalised; everything else of the datum is in the
-// text: two data read with equal schemas are equal byte for byte exactly
-// when their texts are (unions are written as their branch's value, and
-// the branch is fixed by the schema and the value's kind; a string that
-// is not UTF-8 is written as {"not-utf8": base64}).
+// read with the schema its id names in the registry, so the rest of the
+// suite (normalised, intended, skipped) compares Avro records as it
+// compares JsonConverter's. The registered text's spelling (member order,
+// relative names) is the normalisation avroSchemaText of normalised; where
+// an intended difference changes a column's schema, the id is not compared
+// either (applyIntended). Everything else of the datum is in the text: two
+// data read with equal schemas are equal byte for byte exactly when their
+// texts are (unions are written as their branch's value, and the branch is
+// fixed by the schema and the value's kind; a string that is not UTF-8 is
+// written as {"not-utf8": base64}).
 
 // confluentAvro builds (once) and returns the classpath entry of
 // Confluent's AvroConverter and its dependencies.
@@ -66,6 +71,80 @@ var confluentAvro = sync.OnceValues(func() (string, error) {
 	}
 	return filepath.Join(dir, "*"), nil
 })
+
+// avroRegistry returns the schema.registry.url of the shared real registry
+// for one run of sc in database db. With sc.compatNone its default
+// compatibility level is NONE until the run ends (runs are sequential: no
+// test of this package is parallel). The value subjects of tables whose
+// schema differs on purpose (intended, schema: true) are set to NONE: both
+// sides register under the same subject, and under BACKWARD the registry
+// refuses whichever of the two schemas comes second (Debezium's REAL as
+// float after Rivulet's double: "reader union lacking writer type"), which
+// one producer per subject, as in production, never meets.
+func avroRegistry(t *testing.T, db string, sc scenario) string {
+	t.Helper()
+	reg := testenv.SharedRegistry(t)
+	if sc.compatNone {
+		level, err := compatibility(reg.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.SetCompatibility("", "NONE"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := reg.SetCompatibility("", level); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for _, s := range intendedSchemaSubjects(db, sc) {
+		if err := reg.SetCompatibility(s, "NONE"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg.URL
+}
+
+var createTable = regexp.MustCompile("(?i)^\\s*CREATE\\s+TABLE\\s+`?(\\w+)")
+
+// intendedSchemaSubjects returns the value subjects of the tables sc
+// creates whose schema differs from Debezium's on purpose.
+func intendedSchemaSubjects(db string, sc scenario) []string {
+	var out []string
+	stmts := slices.Concat(append([][]string{sc.setup}, sc.stream...)...)
+	for _, st := range stmts {
+		m := createTable.FindStringSubmatch(st)
+		if m == nil {
+			continue
+		}
+		for _, d := range intended {
+			if d.schema && d.table.MatchString(m[1]) {
+				out = append(out, prefix+"."+db+"."+m[1]+"-value")
+				break
+			}
+		}
+	}
+	return out
+}
+
+// compatibility returns the registry's default compatibility level (GET /config).
+func compatibility(url string) (string, error) {
+	cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := cl.Get(url + "/config")
+	if err != nil {
+		return "", fmt.Errorf("read the registry's compatibility level: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var c struct {
+		Level string `json:"compatibilityLevel"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &c) != nil || c.Level == "" {
+		return "", fmt.Errorf("read the registry's compatibility level: %s: %s", resp.Status, body)
+	}
+	return c.Level, nil
+}
 
 // avroConverter is the converter class both sides are configured with.
 const avroConverter = "io.confluent.connect.avro.AvroConverter"
@@ -130,10 +209,8 @@ func (a *avroWire) decodeErr(b []byte) ([]byte, error) {
 	var out []byte
 	out = append(out, `{"schema":`...)
 	out = append(out, s.canon...)
-	if !avroNormalised(func(n normalisation) bool { return n.avroID }) {
-		out = append(out, `,"id":`...)
-		out = strconv.AppendUint(out, uint64(id), 10)
-	}
+	out = append(out, `,"id":`...)
+	out = strconv.AppendUint(out, uint64(id), 10)
 	out = append(out, `,"payload":`...)
 	out, err := d.value(out, s.root, "")
 	if err != nil {
@@ -567,13 +644,14 @@ func needAvro(t testing.TB) string {
 // deletes and tombstones, primary-key changes with their headers,
 // transactions, with transaction metadata), the DDL
 // sequence with the schema change topic, and the conformance tables in the
-// value-handling modes, with Confluent's AvroConverter on both sides.
+// value-handling modes: Debezium with Confluent's AvroConverter, Rivulet
+// with its own encoder, on one real schema registry.
 func TestDifferential_Avro(t *testing.T) {
 	srv := testenv.MariaDB(t)
-	// The DDL workload makes a nullable column NOT NULL, which the
-	// registry's default BACKWARD rule refuses (409) for both sides (the
-	// README: Avro and the schema registry); with NONE every version of
-	// the table is registered and compared.
+	// The DDL workload makes a nullable column NOT NULL, which a BACKWARD
+	// rule refuses (409) for both sides (the README: Avro and the schema
+	// registry); with NONE every version of the table is registered and
+	// compared.
 	ddl := ddlScenario()
 	ddl.compatNone = true
 	ops := []struct {

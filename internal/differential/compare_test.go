@@ -29,11 +29,11 @@ type normalisation struct {
 	// mysqlRef limits it to runs whose reference is the MySqlConnector
 	// fallback (javaBuild.mysql).
 	mysqlRef bool
-	// avroID and avroSchemaText name what of Confluent's wire format is
-	// not compared in the Avro runs (avroWire): the schema id, and the
-	// member order of the registered schema text.
-	avroID, avroSchemaText bool
-	why                    string
+	// avroSchemaText names what of Confluent's wire format is not
+	// compared in the Avro runs (avroWire): the spelling of the
+	// registered schema text.
+	avroSchemaText bool
+	why            string
 }
 
 // normalised is the one list of fields that are not compared. Everything
@@ -54,8 +54,7 @@ var normalised = []normalisation{
 	{topic: "schema", path: []string{"source", "ts_us"}, when: isSnapshotSchema, why: "as source.ts_ms of a snapshot schema change"},
 	{topic: "schema", path: []string{"source", "ts_ns"}, when: isSnapshotSchema, why: "as source.ts_ms of a snapshot schema change"},
 	{header: "__debezium.context.runId", why: "a UUIDv7 each connector run draws when it starts (CdcSourceTaskContext.runId)"},
-	{avroID: true, why: "Avro: the 4-byte schema id is the registry's number for the schema (each side registers with its own registry); the schema it names is compared instead"},
-	{avroSchemaText: true, why: "Avro: the registered schema is compared as JSON with each object's members sorted and every name in full (Avro's Parsing Canonical Form [FULLNAMES]: Debezium's text writes a nested record's name relative to its enclosing namespace, Rivulet's in full; the same schema); Confluent's registry stores what Avro's Schema.toString writes again, whatever text was sent"},
+	{avroSchemaText: true, why: "Avro: the registered schema is compared as JSON with each object's members sorted and every name in full (Avro's Parsing Canonical Form [FULLNAMES]: Debezium's text writes a nested record's name relative to its enclosing namespace, Rivulet's in full; the same schema). Both sides register with one registry, so where their schemas are the same they carry the same id and read the same text; this matters where an intended difference (schema: true) gives the two sides different schemas, and ids"},
 	{topic: "change", path: []string{"source", "gtid"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (it does not read MariaDB GTIDs)"},
 	{topic: "change", path: []string{"transaction"}, mysqlRef: true, why: "README known differences: MySqlConnector on MariaDB (no MariaDB GTIDs, so no transaction blocks)"},
 }
@@ -114,6 +113,11 @@ func applyIntended(topic string, root, payload *node) bool {
 				}
 			}
 			if d.schema && root != payload {
+				// Avro (avroWire): the schema differs, so the
+				// registry's id for it does too.
+				if replace(root, []string{"id"}) {
+					changed = true
+				}
 				for _, f := range root.get("schema").get("fields").elems() {
 					for _, cf := range f.get("fields").elems() {
 						if cf.get("field").str() == col {
@@ -173,7 +177,7 @@ func normalise(prefix string, r Record) []byte {
 	kind := topicKind(prefix, r.Topic)
 	changed := false
 	for _, n := range normalised {
-		if n.header != "" || n.avroID || n.avroSchemaText || n.topic != "" && n.topic != kind || n.mysqlRef && !javaBuild.mysql {
+		if n.header != "" || n.avroSchemaText || n.topic != "" && n.topic != kind || n.mysqlRef && !javaBuild.mysql {
 			continue
 		}
 		if n.when != nil && !n.when(payload) {

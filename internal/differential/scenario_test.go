@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rivulet-cdc/rivulet/internal/srtest"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -42,10 +41,11 @@ type scenario struct {
 	// shows it, the run goes on with Rivulet alone and result.refused is
 	// set; any other end of Debezium fails the test.
 	dbzRefuses string
-	// avro runs both sides with Confluent's AvroConverter (key and value),
-	// each on a registry of its own (avro_test.go).
+	// avro runs Debezium with Confluent's AvroConverter (key and value)
+	// and Rivulet with its Avro encoder, both on the same real schema
+	// registry (avro_test.go).
 	avro bool
-	// compatNone sets both registries' compatibility level to NONE.
+	// compatNone sets the registry's compatibility level to NONE for the run.
 	compatNone bool
 }
 
@@ -113,16 +113,10 @@ func run(t *testing.T, srv *testenv.Server, sc scenario) *result {
 	var dbzWire, rivWire func(Record) Record
 	if sc.avro {
 		extraCP = append(extraCP, needAvro(t))
-		dreg, rreg := srtest.New(), srtest.New()
-		t.Cleanup(dreg.Close)
-		t.Cleanup(rreg.Close)
-		if sc.compatNone {
-			dreg.NoCompat()
-			rreg.NoCompat()
-		}
-		maps.Copy(dcfg, avroCfg(dreg.URL()))
-		maps.Copy(rcfg, avroCfg(rreg.URL()))
-		dbzWire, rivWire = newAvroWire(dreg.URL()).record, newAvroWire(rreg.URL()).record
+		url := avroRegistry(t, db, sc)
+		maps.Copy(dcfg, avroCfg(url))
+		maps.Copy(rcfg, avroCfg(url))
+		dbzWire, rivWire = newAvroWire(url).record, newAvroWire(url).record
 	}
 
 	dbz := startDebezium(t, dir, dcfg, dbzWire, extraCP...)

@@ -143,6 +143,7 @@ type jvmProcess struct {
 	dir     string
 	args    []string // after the java binary
 	logFile string
+	java    string // the java binary; "" is javaBinary()
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -159,9 +160,12 @@ func (j *jvmProcess) start() error {
 			return fmt.Errorf("%s already running", j.name)
 		}
 	}
-	java, err := javaBinary()
-	if err != nil {
-		return err
+	java := j.java
+	if java == "" {
+		var err error
+		if java, err = javaBinary(); err != nil {
+			return err
+		}
 	}
 	out, err := os.OpenFile(filepath.Join(j.dir, "out.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
