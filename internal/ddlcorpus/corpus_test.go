@@ -779,8 +779,8 @@ func cleanup(srv *testenv.Server) error {
 		defer r.Close()
 		var out []string
 		for i := range r.RowNumber() {
-			v, _ := r.GetString(i, 0)
-			out = append(out, v)
+			v, _ := r.GetString(i, 0) // cloned: Close recycles the buffer
+			out = append(out, strings.Clone(v))
 		}
 		return out
 	}
@@ -849,8 +849,9 @@ func accountGrants(srv *testenv.Server) (map[string]string, error) {
 		for i := range r.RowNumber() {
 			// Privileges only: a role a file creates is granted to its
 			// creator (GRANT `bar` TO corpus), which takes nothing away.
+			// (GetString aliases the result's buffer, which Close recycles.)
 			if v, _ := r.GetString(i, 0); strings.Contains(v, " ON ") {
-				g = append(g, v)
+				g = append(g, strings.Clone(v))
 			}
 		}
 		r.Close()
