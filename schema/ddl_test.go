@@ -266,7 +266,9 @@ func TestTracker_ApplyDDL_TiDBReservedColumnNames(t *testing.T) {
 	tr := newTestTracker(t,
 		"CREATE TABLE t (id int, generated tinyint NOT NULL DEFAULT '0', rank int NOT NULL default '0', of INT, nowait INT, KEY idx (id))",
 		"ALTER TABLE t ADD COLUMN window int AFTER rank, CHANGE rank lead bigint, MODIFY of varchar(3), DROP COLUMN nowait",
-		"CREATE TABLE t2 (a int, b int generated always as (a) stored, c int as (a) virtual)")
+		"CREATE TABLE t2 (a int, b int generated always as (a) stored, c int as (a) virtual)",
+		"CREATE TABLE t3 (a int, invisible smallint(6) NOT NULL default '0', persistent int, d int INVISIBLE, KEY k (a) IGNORED)",
+		"ALTER TABLE t3 ADD compressed int, CHANGE d ignored int")
 	if diff := cmp.Diff([]string{"id", "generated", "lead", "window", "of"}, columnNames(tr.Def("app", "t").Table)); diff != "" {
 		t.Errorf("columns (-want +got):\n%s", diff)
 	}
@@ -275,6 +277,9 @@ func TestTracker_ApplyDDL_TiDBReservedColumnNames(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"a", "b", "c"}, columnNames(tr.Def("app", "t2").Table)); diff != "" {
 		t.Errorf("t2 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a", "invisible", "persistent", "ignored", "compressed"}, columnNames(tr.Def("app", "t3").Table)); diff != "" {
+		t.Errorf("t3 (-want +got):\n%s", diff)
 	}
 }
 

@@ -726,14 +726,17 @@ const (
 // rewritten statement.
 const trailingSpace = '\x1f'
 
-// tidbReserved are words the TiDB parser reserves that MariaDB takes as
-// column names without quotes (MariaDB's own reserved words cannot be
-// column names in a statement the server ran).
+// tidbReserved are words the TiDB parser reserves, or the rewrites take as
+// attributes, that MariaDB takes as column names without quotes (MariaDB's
+// own reserved words cannot be column names in a statement the server ran).
 var tidbReserved = map[string]bool{
 	"GENERATED": true, "RANK": true, "DENSE_RANK": true, "ROW_NUMBER": true, "CUME_DIST": true, "PERCENT_RANK": true,
 	"NTILE": true, "LEAD": true, "LAG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "NTH_VALUE": true,
 	"OF": true, "NOWAIT": true, "WINDOW": true, "GROUPS": true, "STORED": true, "VIRTUAL": true, "ARRAY": true,
 	"LATERAL": true, "TABLESAMPLE": true, "UNTIL": true, "ILIKE": true, "ROW": true, "TIDB_CURRENT_TSO": true,
+	// words the rewrites below would take as attributes (main/distinct's
+	// "invisible smallint(6)")
+	"INVISIBLE": true, "PERSISTENT": true, "COMPRESSED": true, "IGNORED": true,
 }
 
 // columnNamePosition reports whether token i names a column being defined:
