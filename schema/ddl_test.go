@@ -370,3 +370,20 @@ func TestTracker_ApplyDDL_OracleTypes(t *testing.T) {
 		t.Errorf("DATE outside ORACLE mode: %s", c.TypeName)
 	}
 }
+
+// A column whose DEFAULT NULL a primary key makes NOT NULL has no default,
+// as the server keeps it (main/subselect_sj_nonmerged: CREATE TABLE ...
+// SELECT read back with SHOW CREATE TABLE, then ADD PRIMARY KEY).
+func TestTracker_ApplyDDL_PrimaryKeyDropsDefaultNull(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t3 (`a` bigint(14) DEFAULT NULL, b int DEFAULT NULL, c int DEFAULT 5)",
+		"alter table t3 add primary key(a, c)")
+	for _, c := range tr.Def("app", "t3").Table.Columns {
+		want := c.Name != "a"
+		if c.HasDefault != want {
+			t.Errorf("%s: HasDefault %v, want %v", c.Name, c.HasDefault, want)
+		}
+	}
+	if d := tr.Def("app", "t3").Table.Columns[2].Default; d == nil || *d != "5" {
+		t.Errorf("c: Default %v, want 5", ptrStr(d))
+	}
+}

@@ -515,6 +515,12 @@ func (e *editTable) def() *TableDef {
 		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
 		// implicit DEFAULT NULL, ColumnEditorImpl.optional).
 		if i < len(e.xs) {
+			if e.xs[i].HasDefault && !e.cols[i].Nullable && strings.EqualFold(e.xs[i].Default, "NULL") {
+				// DEFAULT NULL of a column a primary key made NOT NULL
+				// (SHOW CREATE TABLE's, then ADD PRIMARY KEY): the server
+				// drops it (main/subselect_sj_nonmerged).
+				e.xs[i].HasDefault, e.xs[i].Default = false, ""
+			}
 			e.cols[i].HasDefault = e.xs[i].HasDefault || e.cols[i].Nullable
 		}
 	}
