@@ -387,3 +387,18 @@ func TestTracker_ApplyDDL_PrimaryKeyDropsDefaultNull(t *testing.T) {
 		t.Errorf("c: Default %v, want 5", ptrStr(d))
 	}
 }
+
+// Under sql_mode=MAXDB a TIMESTAMP column is DATETIME (main/type_timestamp).
+func TestTracker_ApplyDDL_MaxDBTimestamp(t *testing.T) {
+	tr := newTestTracker(t)
+	if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "create table t1 (a timestamp, b timestamp(5), timestamp int)", SQLMode: modeMaxDB | 4, HasSQLMode: true, Pos: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		got = append(got, fmt.Sprintf("%s %s %d", c.Name, c.TypeName, c.FSP))
+	}
+	if diff := cmp.Diff([]string{"a DATETIME 0", "b DATETIME 5", "timestamp INT 0"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

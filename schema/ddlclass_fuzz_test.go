@@ -49,7 +49,7 @@ func FuzzClassifyNeutral(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
 		_ = rewriteMariaDB(sql)
-		_ = rewriteMariaDB(convertPartition(oracleTypes(sql)))
+		_ = rewriteMariaDB(convertPartition(oracleTypes(maxdbTypes(sql))))
 		_ = rewriteMariaDB(ansiIdents(sql, false))
 		_ = ansiIdents(sql, true)
 		_ = NeedsParse(sql)

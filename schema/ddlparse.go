@@ -67,6 +67,9 @@ func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.S
 	if hasMode && mode&modeOracle != 0 {
 		text = oracleTypes(text)
 	}
+	if hasMode && mode&modeMaxDB != 0 {
+		text = maxdbTypes(text)
+	}
 	text = rewriteMariaDB(convertPartition(text))
 	retriedDefaults := false
 	for attempt := 0; attempt < 8; attempt++ {
@@ -296,6 +299,24 @@ func isTypeAttrPosition(toks []string, i int) bool {
 		}
 	}
 	return false
+}
+
+// modeMaxDB is MariaDB's sql_mode=MAXDB bit in Q_SQL_MODE_CODE.
+const modeMaxDB = 1 << 12
+
+// maxdbTypes rewrites TIMESTAMP to DATETIME, as sql_mode=MAXDB makes the
+// server do (main/type_timestamp, bug #7418).
+func maxdbTypes(sql string) string {
+	toks := tokenize(sql)
+	var b strings.Builder
+	b.Grow(len(sql) + 8)
+	for i, t := range toks {
+		if strings.EqualFold(t, "TIMESTAMP") && isTypePosition(toks, i) {
+			t = "DATETIME"
+		}
+		b.WriteString(t)
+	}
+	return b.String()
 }
 
 // prevSig returns the significant token before i, upper case.
