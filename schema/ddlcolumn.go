@@ -130,6 +130,7 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 	charset := normCharset(tp.GetCharset())
 	collate := strings.ToLower(tp.GetCollate())
 	jsonCheck, otherCheck := false, false
+	strDefault, isStrDefault := "", false // the DEFAULT, when a text literal
 	for _, o := range cd.Options {
 		switch o.Tp {
 		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
@@ -143,6 +144,10 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			x.HasDefault = true
 			x.Default = restoreExpr(o.Expr)
 			c.HasDefault, c.Default = true, debeziumDefault(o.Expr)
+			strDefault, isStrDefault = "", false
+			if v, ok := o.Expr.(ast.ValueExpr); ok {
+				strDefault, isStrDefault = v.GetValue().(string)
+			}
 		case ast.ColumnOptionComment:
 			if cm := restoreString(o.Expr); cm == periodMarker || cm == periodEndMarker {
 				x.PeriodColumn, x.PeriodEnd = true, cm == periodEndMarker
@@ -362,6 +367,12 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 	c.Declared = declared(&c, flen, dec)
 	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && *c.Default == "0" {
 		d := "0000-00-00" // DEFAULT 0 is the zero date, as the server stores it
+		c.Default = &d
+	}
+	if c.Type == TypeBinary && isStrDefault && c.Default != nil && len(strDefault) < c.Length {
+		// BINARY(n) pads its DEFAULT with zero bytes to n, as the server
+		// stores it (main/ctype_many: CHAR(1) BYTE DEFAULT '' is '\0').
+		d := escapeDefault(strDefault + strings.Repeat("\x00", c.Length-len(strDefault)))
 		c.Default = &d
 	}
 	if c.Type == TypeBit && c.Default != nil && *c.Default == "" {
