@@ -402,3 +402,14 @@ func TestTracker_ApplyDDL_MaxDBTimestamp(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// An expression DEFAULT the parser cannot take (replaced by NULL for the
+// parse) of a NOT NULL column still makes a column with a default
+// (suite/parts partition_alter_instant: DEFAULT repeat('a', 255)).
+func TestTracker_ApplyDDL_ExpressionDefaultNotNull(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t1 (id INT NOT NULL, name VARCHAR(10))",
+		"ALTER TABLE t1 ADD COLUMN col1 VARCHAR(255) NOT NULL DEFAULT repeat('a', 255)")
+	if c := tr.Def("app", "t1").Table.Columns[2]; !c.HasDefault || c.Nullable {
+		t.Errorf("col1: %+v", c)
+	}
+}

@@ -476,6 +476,16 @@ func (e *editTable) colIndex(name string) int {
 	return -1
 }
 
+// keyNotNull makes column i, part of the primary key, NOT NULL. The DEFAULT
+// NULL of a nullable column goes, as the server drops it (SHOW CREATE
+// TABLE's, then ADD PRIMARY KEY: main/subselect_sj_nonmerged).
+func (e *editTable) keyNotNull(i int) {
+	if e.cols[i].Nullable && i < len(e.xs) && e.xs[i].HasDefault && strings.EqualFold(e.xs[i].Default, "NULL") {
+		e.xs[i].HasDefault, e.xs[i].Default = false, ""
+	}
+	e.cols[i].Nullable = false
+}
+
 // def publishes the edited table, computing the key: the primary key, else
 // the first unique index whose columns are all NOT NULL.
 func (e *editTable) def() *TableDef {
@@ -486,7 +496,7 @@ func (e *editTable) def() *TableDef {
 		if ix.Primary {
 			for _, c := range ix.Columns {
 				if i := e.colIndex(c); c != "" && i >= 0 {
-					e.cols[i].Nullable = false
+					e.keyNotNull(i)
 				}
 			}
 		}
@@ -515,12 +525,6 @@ func (e *editTable) def() *TableDef {
 		// Debezium's hasDefaultValue: a DEFAULT clause, or nullable (an
 		// implicit DEFAULT NULL, ColumnEditorImpl.optional).
 		if i < len(e.xs) {
-			if e.xs[i].HasDefault && !e.cols[i].Nullable && strings.EqualFold(e.xs[i].Default, "NULL") {
-				// DEFAULT NULL of a column a primary key made NOT NULL
-				// (SHOW CREATE TABLE's, then ADD PRIMARY KEY): the server
-				// drops it (main/subselect_sj_nonmerged).
-				e.xs[i].HasDefault, e.xs[i].Default = false, ""
-			}
 			e.cols[i].HasDefault = e.xs[i].HasDefault || e.cols[i].Nullable
 		}
 	}
@@ -792,7 +796,7 @@ func (e *editTable) addConstraint(c *ast.Constraint) error {
 		e.idx = append(e.idx, Index{Name: "PRIMARY", Primary: true, Unique: true, Columns: cols})
 		for _, name := range cols {
 			if i := e.colIndex(name); i >= 0 {
-				e.cols[i].Nullable = false
+				e.keyNotNull(i)
 			}
 		}
 	case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex,
