@@ -39,6 +39,7 @@ type options struct {
 	rows    int
 	txRows  int
 	runs    int
+	warmup  int // unmeasured streaming runs first (-warmup)
 	dbzRuns int // Debezium runs, streaming and snapshot each (debezium.go)
 	// snapshotRows is the table size for the snapshot figures.
 	snapshotRows int
@@ -130,6 +131,20 @@ func run(o options) error {
 		return err
 	}
 	fmt.Printf("workload written in %s\n", time.Since(t0).Round(time.Millisecond))
+
+	// The broker has just started: its JIT compilers were still busy for
+	// about three runs' worth of records (C2 used 1.2-2.6 CPU s of each of
+	// the first three runs with schemas, a quarter of the broker's CPU), and
+	// that would be counted in whichever connector ran first. Warm-up runs,
+	// not measured, give every measured run, Rivulet's and Debezium's, a
+	// broker in its steady state.
+	for i := range o.warmup {
+		m, err := rivuletRun(o, srv, dir, fmt.Sprintf("w%d", i), true, benchCompression, 0, false, false, changes)
+		if err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		fmt.Printf("  %-28s run %d: %8.0f events/s (not measured)\n", "broker warm-up, schemas", i+1, m.rate)
+	}
 
 	// Runs are interleaved (A B C D, A B C D, ...) so that drift on a shared
 	// machine spreads over every variant instead of favouring one.
@@ -336,6 +351,9 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	}
 	defer cl.Close()
 
+	stopRecording := kafka.recordBroker(prefix)
+	threadsBefore := threadCPU(kafka.pid())
+	reclaimBefore := reclaimCounters()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
 	if err != nil {
@@ -381,6 +399,10 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(begin)
+	stopRecording()
+	if os.Getenv("BENCH_PRODUCE") != "" {
+		printProduceShape(metricsAddr, elapsed)
+	}
 	if os.Getenv("BENCH_TRACE") != "" {
 		fmt.Println(tail(filepath.Join(dir, prefix+".log")))
 	}
@@ -389,6 +411,10 @@ func rivuletStream(o options, srv *testenv.Server, dir, prefix string, schemas b
 	m.broker = cpuSeconds(kafka.pid()) - brokerCPU
 	m.steady = float64(want) / time.Since(first).Seconds()
 	fmt.Printf("    (%s: rivulet used %.1fs CPU, Apache Kafka %.1fs CPU)\n", elapsed.Round(time.Millisecond), m.cpu, m.broker)
+	if os.Getenv("BENCH_BROKER_THREADS") != "" {
+		printThreadCPU(threadsBefore, threadCPU(kafka.pid()))
+		printReclaim(reclaimBefore, reclaimCounters())
+	}
 	return float64(want) / elapsed.Seconds(), rss, nil
 }
 
@@ -554,6 +580,13 @@ func writeConfig(dir, prefix string, srv *testenv.Server, brokers []string, offs
 	}
 	for _, m := range extra {
 		for k, v := range m {
+			doc["config"].(map[string]string)[k] = v
+		}
+	}
+	// For experiments only: BENCH_RIVULET_PROPS adds connector properties
+	// (key=value, space separated) to every Rivulet run.
+	for _, kv := range strings.Fields(os.Getenv("BENCH_RIVULET_PROPS")) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
 			doc["config"].(map[string]string)[k] = v
 		}
 	}

@@ -28,6 +28,7 @@ func main() {
 	flag.IntVar(&o.txRows, "tx", 1000, "rows per transaction")
 	flag.IntVar(&o.snapshotRows, "snapshot-rows", 1_000_000, "rows in the table for the initial snapshot figures")
 	flag.IntVar(&o.runs, "runs", 5, "measured runs per variant (the median is reported)")
+	flag.IntVar(&o.warmup, "warmup", 2, "unmeasured runs of Rivulet (JSON with schemas) before the streaming runs, while the new broker's JIT compiles")
 	flag.IntVar(&o.dbzRuns, "debezium-runs", 3, "measured runs of Debezium (streaming and snapshot); 0 leaves Debezium out")
 	flag.IntVar(&o.liveRate, "live-rate", 20_000, "rows/s of the paced workload for the lag measurement")
 	flag.DurationVar(&o.liveFor, "live-for", 10e9, "duration of the paced workload")

@@ -50,12 +50,16 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 	for i := range o.runs {
 		for _, th := range r.threads {
 			broker, mdb := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid())
+			threadsBefore := threadCPU(kafka.pid())
 			rate, rss, cpu, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
 			if err != nil {
 				return nil, fmt.Errorf("%d threads: %w", th, err)
 			}
 			broker, mdb = cpuSeconds(kafka.pid())-broker, cpuSeconds(srv.Pid())-mdb
 			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s)\n", th, i+1, rate, rss, cpu, broker, mdb)
+			if os.Getenv("BENCH_BROKER_THREADS") != "" {
+				printThreadCPU(threadsBefore, threadCPU(kafka.pid()))
+			}
 			r.broker[th] = append(r.broker[th], broker)
 			r.mariadb[th] = append(r.mariadb[th], mdb)
 			r.rates[th] = append(r.rates[th], rate)
