@@ -14,6 +14,8 @@ import (
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/transform"
+
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // textDecoder converts column bytes in a MySQL character set to UTF-8.
@@ -79,7 +81,8 @@ func dbcsLen(c byte) int { // GB2312, Big5: lead bytes 0x81-0xFE
 // serverFix returns the fix function of a multi-byte set: the generated
 // differences, then the user-defined area the server maps to private use
 // characters (cp932 F040-F9FC; ujis and eucjpms F5A1-FEFE, then
-// 8FF5A1-8FFEFE), which golang.org/x/text does not decode.
+// 8FF5A1-8FFEFE), which golang.org/x/text does not decode, and the codes
+// outside the server's Big5 table, '?'.
 func serverFix(name string) (func(code uint32) (rune, bool), *[256]bool) {
 	m := multiByteFixes[name]
 	leads := new([256]bool)
@@ -113,6 +116,23 @@ func serverFix(name string) (func(code uint32) (rune, bool), *[256]bool) {
 			leads[c] = true
 		}
 		leads[0x8F] = true
+	case "big5":
+		// The server's Big5 has characters for A140-A3BF, A440-C7FC and
+		// C940-F9DC only; golang.org/x/text's (Big5-HKSCS) has more, which the
+		// server prints as '?' (main/ctype_big5: "unassigned character
+		// 0xC840").
+		pua = func(lead, trail byte) (rune, bool) {
+			code := uint16(lead)<<8 | uint16(trail)
+			if code >= 0xA140 && code <= 0xA3BF || code >= 0xA440 && code <= 0xC7FC || code >= 0xC940 && code <= 0xF9DC {
+				return 0, false
+			}
+			return '?', true
+		}
+		for c := 0x81; c <= 0xFE; c++ {
+			if c < 0xA1 || c == 0xA3 || c >= 0xC7 && c <= 0xC9 || c >= 0xF9 {
+				leads[c] = true
+			}
+		}
 	}
 	return func(code uint32) (rune, bool) {
 		if r, ok := m[code]; ok {
@@ -195,6 +215,22 @@ func charsetDecoder(name string) (dec *textDecoder, binary bool, err error) {
 		d.fix, d.fixLead = serverFix(n)
 	}
 	return d, false, nil
+}
+
+func init() {
+	// The schema model reads ENUM/SET members written as bytes with the
+	// same tables as the row values.
+	schema.RegisterTextDecoder(func(charset string, b []byte) (string, bool) {
+		d, bin, err := charsetDecoder(charset)
+		if err != nil || bin || d == nil {
+			return "", false
+		}
+		out, err := d.appendUTF8(make([]byte, 0, 2*len(b)), b)
+		if err != nil {
+			return "", false
+		}
+		return string(out), true
+	})
 }
 
 // asciiOnly reports whether every byte of b is below 0x80.

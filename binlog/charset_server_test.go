@@ -44,6 +44,17 @@ func TestCharsetDecoder_AsTheServer(t *testing.T) {
 					t.Fatalf("%s % X: server returned %q", cs, seqs[i], h)
 				}
 				if r, n := utf8.DecodeRune(want); n != len(want) || r == utf8.RuneError || r == '?' && seqs[i][0] != '?' {
+					if r == '?' && n == len(want) && cs == "big5" && len(seqs[i]) == 2 && seqs[i][1] >= 0x40 && (seqs[i][1] <= 0x7E || seqs[i][1] >= 0xA1) {
+						// Big5 codes the server has no character for
+						// still name ENUM members (main/ctype_big5):
+						// '?' as the server prints them.
+						if got, err := dec.appendUTF8(nil, seqs[i]); err != nil || string(got) != "?" {
+							if diffs < 5 {
+								t.Errorf("%s % X: decoded %q (%v), the server '?'", cs, seqs[i], got, err)
+							}
+							diffs++
+						}
+					}
 					continue
 				}
 				got, err := dec.appendUTF8(nil, seqs[i])

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -197,4 +198,218 @@ func BenchmarkTracker_ApplyDDL(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ddl/s")
+}
+
+// MariaDB 10.7's CONVERT PARTITION ... TO TABLE makes a table with the
+// partitioned table's columns; CONVERT TABLE ... TO PARTITION takes a table
+// away (suite/parts partition_debug, main/query_cache_partition).
+func TestTracker_ApplyDDL_ConvertPartition(t *testing.T) {
+	tr := newTestTracker(t,
+		"CREATE TABLE t1 (x INT NOT NULL, y VARCHAR(10), PRIMARY KEY (x)) PARTITION BY RANGE (x) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN (20))",
+		"CREATE TABLE t2 (x INT NOT NULL, y VARCHAR(10), PRIMARY KEY (x))")
+	c, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "alter table t1 convert partition p1 to table `app`.tp2", Pos: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tables) != 1 || c.Tables[0].Type != ChangeCreate || c.Tables[0].ID != (TableID{DB: "app", Name: "tp2"}) {
+		t.Fatalf("changes = %+v", c.Tables)
+	}
+	t1, _ := tr.Table(t.Context(), "app", "t1")
+	tp2, err := tr.Table(t.Context(), "app", "tp2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(t1.Columns, tp2.Columns); diff != "" || len(tp2.PrimaryKey) != 1 {
+		t.Errorf("tp2 (-t1 +tp2):\n%s pk %v", diff, tp2.PrimaryKey)
+	}
+	c, err = tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "ALTER TABLE t1 CONVERT TABLE t2 TO PARTITION pn VALUES LESS THAN (MAXVALUE) WITHOUT VALIDATION", Pos: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tables) != 1 || c.Tables[0].Type != ChangeDrop || c.Tables[0].ID.Name != "t2" || c.DDL[:5] != "ALTER" {
+		t.Fatalf("changes = %+v", c)
+	}
+	if _, err := tr.Table(t.Context(), "app", "t2"); !errors.Is(err, ErrTableNotFound) {
+		t.Errorf("t2: err = %v, want ErrTableNotFound", err)
+	}
+	if after, _ := tr.Table(t.Context(), "app", "t1"); after != t1 {
+		t.Errorf("t1 changed: %+v", after)
+	}
+	for sql, want := range map[string]string{
+		"ALTER TABLE t1 CONVERT TO CHARACTER SET latin1":                                    "ALTER TABLE t1 CONVERT TO CHARACTER SET latin1",
+		"ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE":                            "ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3, FORCE",
+		"ALTER ONLINE TABLE IF EXISTS d.t1 NOWAIT CONVERT PARTITION `p 1` TO TABLE d.`t 3`": "CREATE TABLE d.`t 3` LIKE d.t1",
+	} {
+		if got := convertPartition(sql); got != want {
+			t.Errorf("convertPartition(%q) = %q, want %q", sql, got, want)
+		}
+	}
+}
+
+// A MariaDB JSON column with a CHECK of its own gets no json_valid CHECK:
+// it is a LONGTEXT (main/type_json).
+func TestTracker_ApplyDDL_JSONWithOwnCheck(t *testing.T) {
+	tr := newTestTracker(t, "create table t1 (t json check (length(t) > 0), u json, v json check (json_valid(v)))")
+	want := map[string]string{"t": "LONGTEXT", "u": "JSON", "v": "JSON"}
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		if c.TypeName != want[c.Name] || c.Charset != "utf8mb4" {
+			t.Errorf("%s: %s %s, want %s utf8mb4", c.Name, c.TypeName, c.Charset, want[c.Name])
+		}
+	}
+}
+
+// Columns named by words the TiDB parser reserves and MariaDB does not
+// (main/derived_cond_pushdown's "generated", main/select's "rank",
+// main/locking_clause's "of" and "nowait") are parsed, not left to a
+// fallback that cannot know their defaults.
+func TestTracker_ApplyDDL_TiDBReservedColumnNames(t *testing.T) {
+	tr := newTestTracker(t,
+		"CREATE TABLE t (id int, generated tinyint NOT NULL DEFAULT '0', rank int NOT NULL default '0', of INT, nowait INT, KEY idx (id))",
+		"ALTER TABLE t ADD COLUMN window int AFTER rank, CHANGE rank lead bigint, MODIFY of varchar(3), DROP COLUMN nowait",
+		"CREATE TABLE t2 (a int, b int generated always as (a) stored, c int as (a) virtual)",
+		"CREATE TABLE t3 (a int, invisible smallint(6) NOT NULL default '0', persistent int, d int INVISIBLE, KEY k (a) IGNORED)",
+		"ALTER TABLE t3 ADD compressed int, CHANGE d ignored int")
+	if diff := cmp.Diff([]string{"id", "generated", "lead", "window", "of"}, columnNames(tr.Def("app", "t").Table)); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+	if c := tr.Def("app", "t").Table.Columns[1]; c.Default == nil || *c.Default != "0" || c.Nullable {
+		t.Errorf("generated: %+v", c)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c"}, columnNames(tr.Def("app", "t2").Table)); diff != "" {
+		t.Errorf("t2 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a", "invisible", "persistent", "ignored", "compressed"}, columnNames(tr.Def("app", "t3").Table)); diff != "" {
+		t.Errorf("t3 (-want +got):\n%s", diff)
+	}
+}
+
+// CONVERT TO CHARACTER SET DEFAULT converts to the database's default
+// charset, and an explicit CHARACTER SET of the same ALTER sets the table's
+// default whatever its place (main/ctype_create, ctype_collate_context:
+// the results the server printed).
+func TestTracker_ApplyDDL_ConvertToDefault(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MariaDB: true})
+	tr.SetDatabase("app", "latin5")
+	for _, c := range []struct{ sql, a, b, table string }{
+		{"CREATE TABLE t1 (a VARCHAR(10) CHARACTER SET latin1, b VARCHAR(10) CHARACTER SET utf8)", "latin1", "utf8mb3", "latin5"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT, CHARACTER SET utf8", "latin5", "latin5", "utf8mb3"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET utf8, CHARACTER SET DEFAULT", "utf8mb3", "utf8mb3", "latin5"},
+		{"ALTER TABLE t1 CHARACTER SET utf8, CONVERT TO CHARACTER SET DEFAULT", "latin5", "latin5", "utf8mb3"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET latin1, CHARACTER SET utf8", "latin1", "latin1", "utf8mb3"},
+		{"ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT COLLATE DEFAULT", "latin5", "latin5", "latin5"},
+		{"ALTER TABLE t1 CONVERT TO CHARSET utf8mb4", "utf8mb4", "utf8mb4", "utf8mb4"},
+		{"ALTER TABLE t1 CONVERT TO CHARSET DEFAULT", "latin5", "latin5", "latin5"},
+	} {
+		if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: c.sql, Pos: "p"}); err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		d := tr.Def("app", "t1")
+		if got := [3]string{d.Table.Columns[0].Charset, d.Table.Columns[1].Charset, d.Charset}; got != [3]string{c.a, c.b, c.table} {
+			t.Errorf("%s: columns %s %s, table %s; want %s %s, %s", c.sql, got[0], got[1], got[2], c.a, c.b, c.table)
+		}
+	}
+}
+
+// CREATE DATABASE without a character set takes the session's
+// collation_server (Q_CHARSET_CODE), any of the server's collations
+// (main/ctype_create: SET @@character_set_server=latin5).
+func TestTracker_ApplyDDL_CreateDatabaseServerCollation(t *testing.T) {
+	tr := NewTracker(TrackerConfig{MariaDB: true, ServerCharset: "utf8mb4"})
+	for _, c := range []struct {
+		coll uint16
+		want string
+	}{{30, "latin5"}, {8, "latin1"}, {14, "cp1251"}, {2048 + 256, "utf8mb4"}, {0, "utf8mb4"}} {
+		db := fmt.Sprintf("d%d", c.coll)
+		if _, err := tr.ApplyDDL(t.Context(), DDL{SQL: "CREATE DATABASE " + db, CollationServer: c.coll, Pos: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.ApplyDDL(t.Context(), DDL{SQL: "CREATE TABLE " + db + ".t1 (a char(10))", Pos: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.Def(db, "t1").Table.Columns[0].Charset; got != c.want {
+			t.Errorf("collation_server %d: column charset %s, want %s", c.coll, got, c.want)
+		}
+	}
+}
+
+// Under sql_mode=ORACLE the server gives VARCHAR2, NUMBER, RAW, CLOB, BLOB,
+// DATE and BYTE its Oracle meanings (suite/compat/oracle: column_compression
+// stopped on VARCHAR2(10) BYTE, type_date and func_qualified were wrong).
+func TestTracker_ApplyDDL_OracleTypes(t *testing.T) {
+	tr := newTestTracker(t)
+	sql := `CREATE TABLE t1 (a VARCHAR2(10) BYTE COMPRESSED, b NUMBER, c NUMBER(10,2), d RAW(10), e CLOB, f BLOB, g BLOB(100), h DATE DEFAULT NULL, "date" int, raw int)`
+	if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: sql, SQLMode: modeOracle | 4, HasSQLMode: true, Pos: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		got = append(got, fmt.Sprintf("%s %s(%d,%d) %s", c.Name, c.TypeName, c.Length, c.Scale, c.Charset))
+	}
+	want := []string{"a VARBINARY(10,0) binary", "b DOUBLE(0,0) ", "c DECIMAL(10,2) ", "d VARBINARY(10,0) binary",
+		"e LONGTEXT(0,0) utf8mb4", "f LONGBLOB(0,0) binary", "g TINYBLOB(0,0) binary", "h DATETIME(0,0) ", "date INT(11,0) ", "raw INT(11,0) "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+	// Attributes after COMPRESSED, and types qualified by a mode's schema.
+	tr3 := newTestTracker(t)
+	sql = "CREATE TABLE t3 (a VARCHAR(10) COMPRESSED BYTE DEFAULT '', b VARCHAR2(10) COMPRESSED ASCII, c varchar(3) compressed unicode, d mariadb_schema.DATE, e oracle_schema.DATE, f maxdb_schema.date, byte int)"
+	if _, err := tr3.ApplyDDL(t.Context(), DDL{DB: "app", SQL: sql, SQLMode: modeOracle, HasSQLMode: true, Pos: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, c := range tr3.Def("app", "t3").Table.Columns {
+		got = append(got, fmt.Sprintf("%s %s(%d) %s", c.Name, c.TypeName, c.Length, c.Charset))
+	}
+	want = []string{"a VARBINARY(10) binary", "b VARCHAR(10) latin1", "c VARCHAR(3) ucs2", "d DATE(0) ", "e DATETIME(0) ", "f DATE(0) ", "byte INT(11) "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("t3 columns (-want +got):\n%s", diff)
+	}
+	// Without the mode, DATE is DATE.
+	tr2 := newTestTracker(t, "CREATE TABLE t2 (h DATE)")
+	if c := tr2.Def("app", "t2").Table.Columns[0]; c.TypeName != "DATE" {
+		t.Errorf("DATE outside ORACLE mode: %s", c.TypeName)
+	}
+}
+
+// A column whose DEFAULT NULL a primary key makes NOT NULL has no default,
+// as the server keeps it (main/subselect_sj_nonmerged: CREATE TABLE ...
+// SELECT read back with SHOW CREATE TABLE, then ADD PRIMARY KEY).
+func TestTracker_ApplyDDL_PrimaryKeyDropsDefaultNull(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t3 (`a` bigint(14) DEFAULT NULL, b int DEFAULT NULL, c int DEFAULT 5)",
+		"alter table t3 add primary key(a, c)")
+	for _, c := range tr.Def("app", "t3").Table.Columns {
+		want := c.Name != "a"
+		if c.HasDefault != want {
+			t.Errorf("%s: HasDefault %v, want %v", c.Name, c.HasDefault, want)
+		}
+	}
+	if d := tr.Def("app", "t3").Table.Columns[2].Default; d == nil || *d != "5" {
+		t.Errorf("c: Default %v, want 5", ptrStr(d))
+	}
+}
+
+// Under sql_mode=MAXDB a TIMESTAMP column is DATETIME (main/type_timestamp).
+func TestTracker_ApplyDDL_MaxDBTimestamp(t *testing.T) {
+	tr := newTestTracker(t)
+	if _, err := tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: "create table t1 (a timestamp, b timestamp(5), timestamp int)", SQLMode: modeMaxDB | 4, HasSQLMode: true, Pos: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		got = append(got, fmt.Sprintf("%s %s %d", c.Name, c.TypeName, c.FSP))
+	}
+	if diff := cmp.Diff([]string{"a DATETIME 0", "b DATETIME 5", "timestamp INT 0"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// An expression DEFAULT the parser cannot take (replaced by NULL for the
+// parse) of a NOT NULL column still makes a column with a default
+// (suite/parts partition_alter_instant: DEFAULT repeat('a', 255)).
+func TestTracker_ApplyDDL_ExpressionDefaultNotNull(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t1 (id INT NOT NULL, name VARCHAR(10))",
+		"ALTER TABLE t1 ADD COLUMN col1 VARCHAR(255) NOT NULL DEFAULT repeat('a', 255)")
+	if c := tr.Def("app", "t1").Table.Columns[2]; !c.HasDefault || c.Nullable {
+		t.Errorf("col1: %+v", c)
+	}
 }

@@ -247,7 +247,7 @@ func (a *applier) stmt(st ast.StmtNode) error {
 		}
 		cs := dbOptionsCharset(s.Options)
 		if cs == "" {
-			cs = collationCharset(a.ddl.CollationServer)
+			cs = collationIDCharset(uint64(a.ddl.CollationServer))
 		}
 		if cs == "" {
 			cs = a.tr.cfg.ServerCharset
@@ -476,6 +476,16 @@ func (e *editTable) colIndex(name string) int {
 	return -1
 }
 
+// keyNotNull makes column i, part of the primary key, NOT NULL. The DEFAULT
+// NULL of a nullable column goes, as the server drops it (SHOW CREATE
+// TABLE's, then ADD PRIMARY KEY: main/subselect_sj_nonmerged).
+func (e *editTable) keyNotNull(i int) {
+	if e.cols[i].Nullable && i < len(e.xs) && e.xs[i].HasDefault && strings.EqualFold(e.xs[i].Default, "NULL") {
+		e.xs[i].HasDefault, e.xs[i].Default = false, ""
+	}
+	e.cols[i].Nullable = false
+}
+
 // def publishes the edited table, computing the key: the primary key, else
 // the first unique index whose columns are all NOT NULL.
 func (e *editTable) def() *TableDef {
@@ -486,7 +496,7 @@ func (e *editTable) def() *TableDef {
 		if ix.Primary {
 			for _, c := range ix.Columns {
 				if i := e.colIndex(c); c != "" && i >= 0 {
-					e.cols[i].Nullable = false
+					e.keyNotNull(i)
 				}
 			}
 		}
@@ -611,7 +621,7 @@ func (a *applier) tableOptions(e *editTable, opts []*ast.TableOption, alter bool
 		switch o.Tp {
 		case ast.TableOptionCharset:
 			cs := normCharset(o.StrValue)
-			if o.Default || cs == "default" {
+			if o.Default || cs == "default" || cs == dbDefaultCharset {
 				cs = a.dbCharset(e.db)
 			}
 			if alter && o.UintValue == ast.TableOptionCharsetWithConvertTo {
@@ -786,7 +796,7 @@ func (e *editTable) addConstraint(c *ast.Constraint) error {
 		e.idx = append(e.idx, Index{Name: "PRIMARY", Primary: true, Unique: true, Columns: cols})
 		for _, name := range cols {
 			if i := e.colIndex(name); i >= 0 {
-				e.cols[i].Nullable = false
+				e.keyNotNull(i)
 			}
 		}
 	case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex,
@@ -946,6 +956,18 @@ func (a *applier) alterTable(s *ast.AlterTableStmt) error {
 	for _, sp := range specs {
 		if err := a.alterSpec(e, sp, &newID); err != nil {
 			return fmt.Errorf("ALTER TABLE %s: %w", id, err)
+		}
+	}
+	// An explicit CHARACTER SET sets the table's default over a CONVERT
+	// TO of the same statement, whatever their order (main/ctype_create).
+	for _, sp := range s.Specs {
+		if sp.Tp != ast.AlterTableOption {
+			continue
+		}
+		for _, o := range sp.Options {
+			if o.Tp == ast.TableOptionCharset && o.UintValue != ast.TableOptionCharsetWithConvertTo {
+				a.tableOptions(e, []*ast.TableOption{o}, false)
+			}
 		}
 	}
 	e.rebindIndexes()

@@ -38,12 +38,18 @@ func FuzzClassifyNeutral(f *testing.F) {
 		`create table "a1\""b1" (a int)`,
 		"ALTER TABLE t1 ADD SYSTEM VERSIONING, DROP PERIOD IF EXISTS FOR p",
 		"CREATE DATABASE d CHARACTER SET DEFAULT COLLATE uca1400_ai_ci",
+		"ALTER TABLE t1 CONVERT PARTITION p1 TO TABLE t3",
+		"ALTER TABLE t1 CONVERT TABLE t2 TO PARTITION pn VALUES LESS THAN (MAXVALUE)",
+		"ALTER TABLE t1 CONVERT TO CHARACTER SET DEFAULT, CHARACTER SET utf8",
+		"ALTER TABLE t1 ADD generated INT AFTER b, CHANGE b rank VARCHAR(3), DROP COLUMN nowait",
+		"CREATE TABLE t4 (a VARCHAR2(10) COMPRESSED BYTE, b NUMBER(3), c oracle_schema.DATE, d enum(0x9353) character set sjis)",
 	} {
 		f.Add(s)
 		f.Add(s[:len(s)/2])
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
 		_ = rewriteMariaDB(sql)
+		_ = rewriteMariaDB(convertPartition(oracleTypes(maxdbTypes(sql))))
 		_ = rewriteMariaDB(ansiIdents(sql, false))
 		_ = ansiIdents(sql, true)
 		_ = NeedsParse(sql)
@@ -61,6 +67,8 @@ func FuzzClassifyNeutral(f *testing.F) {
 		}
 		_, _ = tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: sql, Pos: "fuzz"})
 		if !ok {
+			// The sql_mode=ORACLE rewrites must not panic either.
+			_, _ = tr.ApplyDDL(t.Context(), DDL{DB: "app", SQL: sql, Pos: "fuzz", SQLMode: modeOracle, HasSQLMode: true})
 			return
 		}
 		for name, b := range before {

@@ -129,7 +129,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 	flen, dec := tp.GetFlen(), tp.GetDecimal()
 	charset := normCharset(tp.GetCharset())
 	collate := strings.ToLower(tp.GetCollate())
-	jsonCheck := false
+	jsonCheck, otherCheck := false, false
+	strDefault, isStrDefault := "", false // the DEFAULT, when a text literal
 	for _, o := range cd.Options {
 		switch o.Tp {
 		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
@@ -143,6 +144,10 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 			x.HasDefault = true
 			x.Default = restoreExpr(o.Expr)
 			c.HasDefault, c.Default = true, debeziumDefault(o.Expr)
+			strDefault, isStrDefault = "", false
+			if v, ok := o.Expr.(ast.ValueExpr); ok {
+				strDefault, isStrDefault = v.GetValue().(string)
+			}
 		case ast.ColumnOptionComment:
 			if cm := restoreString(o.Expr); cm == periodMarker || cm == periodEndMarker {
 				x.PeriodColumn, x.PeriodEnd = true, cm == periodEndMarker
@@ -156,6 +161,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		case ast.ColumnOptionCheck:
 			if isJSONValid(o.Expr, c.Name) {
 				jsonCheck = true
+			} else {
+				otherCheck = true
 			}
 		}
 	}
@@ -310,6 +317,8 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		}
 		c.Values = append([]string(nil), tp.GetElems()...)
 		for i, v := range c.Values {
+			v = memberText(c.Charset, v)
+			c.Values[i] = v
 			if strings.IndexByte(v, trailingSpace) >= 0 {
 				if c.Charset == "binary" {
 					c.Values[i] = strings.ReplaceAll(v, string(trailingSpace), " ")
@@ -326,7 +335,13 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 		}
 	case mysql.TypeJSON:
 		c.Type, c.TypeName = TypeJSON, "JSON"
-		if mariadb {
+		if mariadb && otherCheck && !jsonCheck {
+			// MariaDB adds its CHECK (json_valid(col)) to a JSON column
+			// only when the column has no CHECK of its own: with one, the
+			// column is a plain LONGTEXT (main/type_json).
+			c.Type, c.TypeName, c.Charset = TypeText, "LONGTEXT", "utf8mb4"
+			x.Collation = "utf8mb4_bin"
+		} else if mariadb {
 			c.Charset = "utf8mb4" // MariaDB: LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
 			x.Collation = "utf8mb4_bin"
 		}
@@ -352,6 +367,16 @@ func buildDefColumn(cd *ast.ColumnDef, tableCharset, tableCollation string, mari
 	c.Declared = declared(&c, flen, dec)
 	if (c.Type == TypeDateTime || c.Type == TypeTimestamp) && c.Default != nil && *c.Default == "0" {
 		d := "0000-00-00" // DEFAULT 0 is the zero date, as the server stores it
+		c.Default = &d
+	}
+	if c.Type == TypeBinary && isStrDefault && c.Default != nil && len(strDefault) < c.Length {
+		// BINARY(n) pads its DEFAULT with zero bytes to n, as the server
+		// stores it (main/ctype_many: CHAR(1) BYTE DEFAULT '' is '\0').
+		d := escapeDefault(strDefault + strings.Repeat("\x00", c.Length-len(strDefault)))
+		c.Default = &d
+	}
+	if c.Type == TypeBit && c.Default != nil && *c.Default == "" {
+		d := "0" // b'' (no digits) is the value 0, as the server stores it (main/type_bit)
 		c.Default = &d
 	}
 	if c.Type == TypeDecimal && c.Default != nil && c.Scale > 0 {

@@ -64,7 +64,13 @@ func (dp *ddlParser) parse(sql string, mode uint64, hasMode bool) (stmts []ast.S
 	if m&mysql.ModeANSIQuotes != 0 {
 		text = ansiIdents(text, m&mysql.ModeNoBackslashEscapes != 0)
 	}
-	text = rewriteMariaDB(text)
+	if hasMode && mode&modeOracle != 0 {
+		text = oracleTypes(text)
+	}
+	if hasMode && mode&modeMaxDB != 0 {
+		text = maxdbTypes(text)
+	}
+	text = rewriteMariaDB(convertPartition(text))
 	retriedDefaults := false
 	for attempt := 0; attempt < 8; attempt++ {
 		stmts, err = dp.parseOnce(text, m)
@@ -232,6 +238,166 @@ func stripSetStatement(sql string) string {
 	return sql
 }
 
+// modeOracle is MariaDB's sql_mode=ORACLE bit in Q_SQL_MODE_CODE.
+const modeOracle = 1 << 9
+
+// oracleTypes rewrites the data types sql_mode=ORACLE gives other meanings
+// (suite/compat/oracle type_*.test, as SHOW CREATE TABLE prints them):
+// VARCHAR2 is VARCHAR, NUMBER(p,s) DECIMAL and NUMBER DOUBLE, RAW
+// VARBINARY, CLOB LONGTEXT, BLOB without a length LONGBLOB, DATE DATETIME,
+// and BYTE after a string type's length CHARACTER SET binary.
+func oracleTypes(sql string) string {
+	toks := tokenize(sql)
+	var b strings.Builder
+	b.Grow(len(sql) + 16)
+	for i, t := range toks {
+		up := strings.ToUpper(t)
+		if isTypePosition(toks, i) {
+			next := nextWord(toks, i, up)
+			switch up {
+			case "VARCHAR2":
+				t = "VARCHAR"
+			case "NUMBER":
+				t = "DOUBLE"
+				if next == "(" {
+					t = "DECIMAL"
+				}
+			case "RAW":
+				t = "VARBINARY"
+			case "CLOB":
+				t = "LONGTEXT"
+			case "BLOB":
+				if next != "(" {
+					t = "LONGBLOB"
+				}
+			case "DATE":
+				t = "DATETIME"
+			}
+		} else if up == "BYTE" && i > 0 && prevSig(toks, i) == ")" {
+			t = "CHARACTER SET binary"
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// isTypeAttrPosition reports whether token i is inside a column definition
+// (a type word is among the few words before it).
+func isTypeAttrPosition(toks []string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && n < 8; j-- {
+		s := strings.ToLower(strings.TrimSpace(toks[j]))
+		if s == "" {
+			continue
+		}
+		n++
+		if _, ok := dataTypes[s]; ok || columnTypeAliases[s] || s == "varchar2" {
+			return true
+		}
+		if s == "," {
+			return false
+		}
+	}
+	return false
+}
+
+// modeMaxDB is MariaDB's sql_mode=MAXDB bit in Q_SQL_MODE_CODE.
+const modeMaxDB = 1 << 12
+
+// maxdbTypes rewrites TIMESTAMP to DATETIME, as sql_mode=MAXDB makes the
+// server do (main/type_timestamp, bug #7418).
+func maxdbTypes(sql string) string {
+	toks := tokenize(sql)
+	var b strings.Builder
+	b.Grow(len(sql) + 8)
+	for i, t := range toks {
+		if strings.EqualFold(t, "TIMESTAMP") && isTypePosition(toks, i) {
+			t = "DATETIME"
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// prevSig returns the significant token before i, upper case.
+func prevSig(toks []string, i int) string {
+	for j := i - 1; j >= 0; j-- {
+		if s := strings.TrimSpace(toks[j]); s != "" && !strings.HasPrefix(s, "/*") {
+			return strings.ToUpper(s)
+		}
+	}
+	return ""
+}
+
+// convertPartition rewrites MariaDB 10.7's partition conversions into the
+// statements with the same effect on table definitions: ALTER TABLE t
+// CONVERT PARTITION p TO TABLE t2 makes t2 a table with t's columns and
+// keys (CREATE TABLE t2 LIKE t; t itself keeps its columns), and ALTER
+// TABLE t CONVERT TABLE t2 TO PARTITION ... moves t2's rows into t and t2
+// is gone (DROP TABLE t2). Any other statement is returned as it is.
+func convertPartition(sql string) string {
+	toks := sigTokens(sql, 0)
+	up := func(i int) string {
+		if i < len(toks) {
+			return strings.ToUpper(toks[i])
+		}
+		return ""
+	}
+	if up(0) != "ALTER" {
+		return sql
+	}
+	i := 1
+	for up(i) == "ONLINE" || up(i) == "IGNORE" {
+		i++
+	}
+	if up(i) != "TABLE" {
+		return sql
+	}
+	i++
+	if up(i) == "IF" && up(i+1) == "EXISTS" {
+		i += 2
+	}
+	name := func(i int) (string, int, bool) {
+		_, next, ok := tableName(toks, i, "-")
+		if !ok {
+			return "", i, false
+		}
+		return strings.Join(toks[i:next], ""), next, true
+	}
+	src, i, ok := name(i)
+	if !ok {
+		return sql
+	}
+	if up(i) == "WAIT" && i+1 < len(toks) && isNumber(toks[i+1]) {
+		i += 2
+	} else if up(i) == "NOWAIT" {
+		i++
+	}
+	if up(i) != "CONVERT" {
+		return sql
+	}
+	switch up(i + 1) {
+	case "PARTITION":
+		// CONVERT PARTITION p TO TABLE t2
+		if i+2 >= len(toks) || !isIdentToken(toks[i+2]) || up(i+3) != "TO" || up(i+4) != "TABLE" {
+			return sql
+		}
+		dst, next, ok := name(i + 5)
+		if !ok || next != len(toks) {
+			return sql
+		}
+		return "CREATE TABLE " + dst + " LIKE " + src
+	case "TABLE":
+		// CONVERT TABLE t2 TO PARTITION p VALUES ... [WITH|WITHOUT VALIDATION]
+		dst, next, ok := name(i + 2)
+		if !ok || up(next) != "TO" || up(next+1) != "PARTITION" {
+			return sql
+		}
+		return "DROP TABLE " + dst
+	}
+	return sql
+}
+
 // rewriteMariaDB turns MariaDB syntax the TiDB parser does not know into
 // equivalents, token by token (never inside quotes): executable comments
 // /*M!NNNNN ... */ are opened, ALTER ONLINE/IGNORE lose the keyword,
@@ -247,6 +413,7 @@ func rewriteMariaDB(sql string) string {
 	dbStmt := (wordAt(toks, 0, 1) == "CREATE" || wordAt(toks, 0, 1) == "ALTER") &&
 		(wordAt(toks, 0, 2) == "DATABASE" || wordAt(toks, 0, 2) == "SCHEMA")
 	periods := periodsOf(toks)
+	alterTable := wordAt(toks, 0, 1) == "ALTER" && indexWord(sql, "TABLE") >= 0 && !dbStmt
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		up := strings.ToUpper(t)
@@ -272,10 +439,15 @@ func rewriteMariaDB(sql string) string {
 			if up == "DEFAULT" {
 				k = skipWords(toks, i, 2)
 			}
-			if end := dbDefaultClause(toks, k); end > 0 {
-				if dbStmt {
+			if end := dbDefaultClause(toks, k); end > 0 && !convertToDefault(toks, i) && !(up == "DEFAULT" && afterCharsetWords(toks, i)) {
+				switch {
+				case dbStmt:
 					b.WriteString(dbNoopOption)
-				} else {
+				case alterTable && up != "COLLATE" && alterSpecStart(toks, i):
+					// ALTER TABLE t ..., CHARACTER SET DEFAULT: the table's
+					// default becomes the database's (tableOptions).
+					b.WriteString(" CHARACTER SET " + dbDefaultCharset + " ")
+				default:
 					b.WriteString(" ")
 				}
 				i = end
@@ -292,6 +464,12 @@ func rewriteMariaDB(sql string) string {
 				}
 			}
 			return ""
+		}
+		if tidbReserved[up] && columnNamePosition(toks, i, prevWord(1), prevWord(2)) {
+			// A column named by a word the TiDB parser reserves and
+			// MariaDB does not (generated, rank, of, nowait, ...).
+			b.WriteString("`" + t + "`")
+			continue
 		}
 		switch {
 		case strings.HasPrefix(t, "/*M!"):
@@ -353,7 +531,22 @@ func rewriteMariaDB(sql string) string {
 			continue
 		case up == "COMPRESSED" && prevWord(1) != "=" && prevWord(1) != "ROW_FORMAT":
 			continue
-		case (up == "ASCII" || up == "UNICODE") && stringTypeWords[prevWord(1)] && nextWord(toks, i, up) != "(":
+		case (up == "MARIADB_SCHEMA" || up == "ORACLE_SCHEMA" || up == "MAXDB_SCHEMA") && i+2 < len(toks) && toks[i+1] == "." && isTypePosition(toks, i):
+			// A data type qualified by its SQL mode's schema (MariaDB
+			// 10.3.21+): oracle_schema.DATE is DATETIME, the others the
+			// type itself (suite/compat/oracle type_date).
+			if up == "ORACLE_SCHEMA" && strings.EqualFold(toks[i+2], "DATE") {
+				b.WriteString("DATETIME")
+			} else {
+				b.WriteString(toks[i+2])
+			}
+			i += 2
+			continue
+		case up == "BYTE" && (prevWord(1) == ")" || prevWord(1) == "COMPRESSED") && isTypeAttrPosition(toks, i):
+			// VARCHAR(10) BYTE: the binary character set.
+			b.WriteString("CHARACTER SET binary")
+			continue
+		case (up == "ASCII" || up == "UNICODE") && (stringTypeWords[prevWord(1)] || prevWord(1) == "COMPRESSED") && nextWord(toks, i, up) != "(":
 			// CHAR ASCII, VARCHAR(n) UNICODE: the server's shorthands for
 			// CHARACTER SET latin1 and ucs2, which the parser lacks.
 			if up == "ASCII" {
@@ -553,6 +746,51 @@ const (
 // trailingSpace stands for a trailing space of an ENUM/SET value in the
 // rewritten statement.
 const trailingSpace = '\x1f'
+
+// tidbReserved are words the TiDB parser reserves, or the rewrites take as
+// attributes, that MariaDB takes as column names without quotes (MariaDB's
+// own reserved words cannot be column names in a statement the server ran).
+var tidbReserved = map[string]bool{
+	"GENERATED": true, "RANK": true, "DENSE_RANK": true, "ROW_NUMBER": true, "CUME_DIST": true, "PERCENT_RANK": true,
+	"NTILE": true, "LEAD": true, "LAG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "NTH_VALUE": true,
+	"OF": true, "NOWAIT": true, "WINDOW": true, "GROUPS": true, "STORED": true, "VIRTUAL": true, "ARRAY": true,
+	"LATERAL": true, "TABLESAMPLE": true, "UNTIL": true, "ILIKE": true, "ROW": true, "TIDB_CURRENT_TSO": true,
+	// words the rewrites below would take as attributes (main/distinct's
+	// "invisible smallint(6)")
+	"INVISIBLE": true, "PERSISTENT": true, "COMPRESSED": true, "IGNORED": true,
+}
+
+// columnNamePosition reports whether token i names a column being defined:
+// it follows "(", ",", ADD, COLUMN, MODIFY, CHANGE or IF [NOT] EXISTS and a
+// column type follows it (for CHANGE, the new name and then the type); or
+// it names one after DROP [COLUMN] or AFTER.
+func columnNamePosition(toks []string, i int, prev, prev2 string) bool {
+	isType := func(w string) bool {
+		w = strings.ToLower(w)
+		_, ok := dataTypes[w]
+		return ok || columnTypeAliases[w]
+	}
+	if prev == "DROP" || prev == "AFTER" || prev == "COLUMN" && prev2 == "DROP" {
+		return true // DROP [COLUMN] rank, AFTER rank
+	}
+	switch prev {
+	case "(", ",", "ADD", "COLUMN", "MODIFY", "CHANGE", "EXISTS":
+		if isType(wordAt(toks, i, 2)) {
+			return true
+		}
+		return (prev == "CHANGE" || prev == "COLUMN" && prev2 == "CHANGE" || prev == "EXISTS") && isType(wordAt(toks, i, 3))
+	}
+	// CHANGE [COLUMN] old new type: the new name.
+	return (prev2 == "CHANGE" || prev2 == "COLUMN") && isType(wordAt(toks, i, 2))
+}
+
+// columnTypeAliases are type words beyond dataTypes' names.
+var columnTypeAliases = map[string]bool{
+	"integer": true, "bool": true, "boolean": true, "int1": true, "int2": true, "int3": true, "int4": true,
+	"int8": true, "middleint": true, "serial": true, "float4": true, "float8": true, "dec": true, "fixed": true,
+	"nchar": true, "nvarchar": true, "national": true, "character": true, "long": true, "clob": true,
+	"varchar2": true, "number": true, "raw": true, "blob": true,
+}
 
 // wordAt is the n-th word from token i (i's own word is the first), upper
 // case; "" past the end.
@@ -925,6 +1163,56 @@ func dbDefaultClause(toks []string, i int) int {
 		return j
 	}
 	return 0
+}
+
+// convertToDefault reports whether token i starts CHARACTER SET DEFAULT
+// (or CHARSET DEFAULT) right after CONVERT TO: the parser takes it there,
+// and the applier converts to the database's default.
+func convertToDefault(toks []string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && n < 2; j-- {
+		s := strings.ToUpper(strings.TrimSpace(toks[j]))
+		if s == "" || strings.HasPrefix(s, "/*") {
+			continue
+		}
+		if n == 0 && s != "TO" || n == 1 && s != "CONVERT" {
+			return false
+		}
+		n++
+	}
+	return n == 2
+}
+
+// dbDefaultCharset stands for CHARACTER SET DEFAULT as an ALTER TABLE
+// option (the parser lacks it there): the database's default.
+const dbDefaultCharset = "rivulet_db_default"
+
+// alterSpecStart reports whether token i begins an ALTER TABLE
+// specification: it follows a comma or the table name.
+func alterSpecStart(toks []string, i int) bool {
+	var prev []string
+	for j := i - 1; j >= 0 && len(prev) < 3; j-- {
+		if s := strings.ToUpper(strings.TrimSpace(toks[j])); s != "" && !strings.HasPrefix(s, "/*") {
+			prev = append(prev, s)
+		}
+	}
+	if len(prev) > 0 && prev[0] == "," {
+		return true
+	}
+	return len(prev) == 3 && prev[1] == "TABLE" && prev[2] == "ALTER"
+}
+
+// afterCharsetWords reports whether token i follows CHARACTER SET or
+// CHARSET: a DEFAULT there is the value, not the prefix of an option.
+func afterCharsetWords(toks []string, i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		s := strings.ToUpper(strings.TrimSpace(toks[j]))
+		if s == "" || strings.HasPrefix(s, "/*") || s == "=" {
+			continue
+		}
+		return s == "SET" || s == "CHARSET"
+	}
+	return false
 }
 
 // stringTypeWords are the words ASCII or UNICODE may follow in a column

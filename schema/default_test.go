@@ -119,3 +119,29 @@ func TestMySQLColumnDefault(t *testing.T) {
 		}
 	}
 }
+
+// A BIT default with no digits (b”) is the value 0, which the server
+// stores and information_schema shows as b'0' (main/type_bit).
+func TestTracker_BitEmptyDefault(t *testing.T) {
+	tr := newTestTracker(t, "create table t1 (f1 bit(2) NOT NULL default b'', f2 bit(3) default b'10')",
+		"alter table t1 add f3 bit(1) not null default b''")
+	want := map[string]string{"f1": "0", "f2": "10", "f3": "0"}
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		if c.Default == nil || *c.Default != want[c.Name] {
+			t.Errorf("%s: Default = %v, want %q", c.Name, ptrStr(c.Default), want[c.Name])
+		}
+	}
+}
+
+// A BINARY(n) text DEFAULT shorter than n is padded with zero bytes, as
+// the server stores it (main/ctype_many: CHAR(1) BYTE NOT NULL DEFAULT ”).
+func TestTracker_BinaryDefaultPadded(t *testing.T) {
+	tr := newTestTracker(t, "CREATE TABLE t1 (a BINARY(1) NOT NULL DEFAULT '', b BINARY(3) DEFAULT 'x', c BINARY(2) DEFAULT x'41', d VARBINARY(3) DEFAULT '', e CHAR(2) DEFAULT '')",
+		"ALTER TABLE t1 ADD f CHAR(1) BYTE NOT NULL default ''")
+	want := map[string]string{"a": `\0`, "b": `x\0\0`, "c": "41", "d": "", "e": "", "f": `\0`}
+	for _, c := range tr.Def("app", "t1").Table.Columns {
+		if c.Default == nil || *c.Default != want[c.Name] {
+			t.Errorf("%s: Default = %v, want %q", c.Name, ptrStr(c.Default), want[c.Name])
+		}
+	}
+}

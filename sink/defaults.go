@@ -51,7 +51,7 @@ func defaultJSON(cfg *JSONConfig, c *schema.Column, e *colEnc) []byte {
 	case kBytes, kBinBase64, kBinBase64URL, kBinHex:
 		enc.n = 0 // a String default is not padded (normalizeBinaryData is for byte[])
 	}
-	out, err := enc.appendValue(nil, v)
+	out, err := enc.appendValue(nil, &v)
 	if err != nil {
 		return nil
 	}

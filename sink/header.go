@@ -92,7 +92,7 @@ func (e *colEnc) appendConnectValue(dst []byte, v event.Value) []byte {
 		// Values that are Strings in Connect: render as JSON text, then
 		// re-quote with Connect's escaping.
 		var tmp [64]byte
-		s, err := e.appendValue(tmp[:0], v)
+		s, err := e.appendValue(tmp[:0], &v)
 		if err != nil || len(s) < 2 {
 			return append(dst, "null"...)
 		}
@@ -100,7 +100,7 @@ func (e *colEnc) appendConnectValue(dst []byte, v event.Value) []byte {
 	case kGeometry, kPoint:
 		// A nested Struct is written like the key itself; the JSON form has
 		// the same bytes here (quoted base64, numbers, null).
-		out, err := e.appendValue(dst, v)
+		out, err := e.appendValue(dst, &v)
 		if err != nil {
 			return append(dst, "null"...)
 		}
@@ -108,7 +108,7 @@ func (e *colEnc) appendConnectValue(dst []byte, v event.Value) []byte {
 	}
 	// Integers, booleans, dates and times, bits and bytes (quoted base64):
 	// the JSON form is Connect's form.
-	out, err := e.appendValue(dst, v)
+	out, err := e.appendValue(dst, &v)
 	if err != nil {
 		return append(dst, "null"...)
 	}

@@ -67,7 +67,7 @@ func TestColEnc_ZeroTimestamp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := e.appendValue(nil, tt.v)
+			got, err := e.appendValue(nil, &tt.v)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,7 +30,7 @@ func vectorMapper(_ *JSONConfig, _ *schema.Column, e *colEnc) {
 }
 
 // appendFloatVector writes the floats of a VECTOR value as a JSON array.
-func appendFloatVector(dst []byte, v event.Value) ([]byte, error) {
+func appendFloatVector(dst []byte, v *event.Value) ([]byte, error) {
 	if v.Kind != event.KindBytes && v.Kind != event.KindString || len(v.B)%4 != 0 {
 		return dst, errValue
 	}

@@ -8,7 +8,13 @@
 // the suite's own interpreter, mariadb-test (mysqltest), run with
 // --continue-on-error as a user without SUPER, SHUTDOWN, RELOAD and BINLOG
 // ADMIN so that no file can stop the server, purge the binlog or switch the
-// binlog format. It prints statements seen, parsed, passed over without a
+// binlog format; root, which the files may log in as over TCP, loses the
+// same privileges. A file after which the corpus
+// or harness accounts no longer log in with their privileges (one that
+// rewrites the grant tables), or for which mariadb-test cannot log in,
+// makes the server start again from a copy of its first data directory
+// (the reader and tracker start anew, as after a crash); a file that still
+// cannot log in fails the test. It prints statements seen, parsed, passed over without a
 // parse, column-neutral statements the parser could not read, statements
 // resolved by each fallback, and stops (statements that would have stopped
 // Rivulet).

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -117,10 +116,7 @@ type ConnectWorker struct {
 	jvm   jvmProcess
 }
 
-var (
-	liveConnectMu sync.Mutex
-	liveConnect   = map[*ConnectWorker]struct{}{}
-)
+var liveConnect liveSet[*ConnectWorker] // workers to stop in Main
 
 // StartConnect starts a worker owned by the calling test, closed at
 // t.Cleanup (its log printed first when the test failed). It skips the test
@@ -164,9 +160,7 @@ func LaunchConnect(cfg ConnectConfig) (*ConnectWorker, error) {
 	for attempt := 1; attempt <= startAttempts; attempt++ {
 		w, err := tryLaunchConnect(cfg, cp)
 		if err == nil {
-			liveConnectMu.Lock()
-			liveConnect[w] = struct{}{}
-			liveConnectMu.Unlock()
+			liveConnect.add(w)
 			return w, nil
 		}
 		lastErr = err
@@ -483,9 +477,7 @@ func (w *ConnectWorker) LogTail() string { return w.jvm.logTail(0, kafkaLogTail)
 
 // Close kills the worker and removes Dir.
 func (w *ConnectWorker) Close() error {
-	liveConnectMu.Lock()
-	delete(liveConnect, w)
-	liveConnectMu.Unlock()
+	liveConnect.remove(w)
 	err := w.jvm.stop(syscall.SIGKILL, connectStopTimeout)
 	if rmErr := os.RemoveAll(w.Dir); rmErr != nil {
 		err = errors.Join(err, fmt.Errorf("remove %s: %w", w.Dir, rmErr))
@@ -495,11 +487,8 @@ func (w *ConnectWorker) Close() error {
 
 // stopAllConnect closes every worker still running; Main calls it.
 func stopAllConnect() error {
-	liveConnectMu.Lock()
-	all := slices.Collect(maps.Keys(liveConnect))
-	liveConnectMu.Unlock()
 	var errs []error
-	for _, w := range all {
+	for _, w := range liveConnect.all() {
 		errs = append(errs, w.Close())
 	}
 	return errors.Join(errs...)

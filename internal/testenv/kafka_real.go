@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -103,12 +102,8 @@ func KafkaJVMArgs(args ...string) KafkaOption {
 }
 
 var (
-	sharedKafkaOnce sync.Once
-	sharedKafka     *KRaftCluster
-	sharedKafkaErr  error
-
-	liveKafkaMu sync.Mutex
-	liveKafka   = map[*KRaftCluster]struct{}{} // clusters to stop in Main
+	sharedKafka sharedFixture[*KRaftCluster]
+	liveKafka   liveSet[*KRaftCluster] // clusters to stop in Main
 )
 
 // ApacheKafka returns the single-node broker shared by all tests of this
@@ -123,17 +118,18 @@ func ApacheKafka(t testing.TB) *KRaftCluster {
 	if testing.Short() {
 		t.Skip("skipping Apache Kafka integration test in -short mode")
 	}
-	sharedKafkaOnce.Do(func() {
-		sharedKafka, sharedKafkaErr = launchKafka(nil)
-		if sharedKafkaErr == nil {
-			sharedKafka.shared = true
+	k, err := sharedKafka.get(func() (*KRaftCluster, error) {
+		k, err := launchKafka(nil)
+		if err == nil {
+			k.shared = true
 		}
+		return k, err
 	})
-	if sharedKafkaErr != nil {
-		t.Fatalf("start the shared Apache Kafka broker: %v", sharedKafkaErr)
+	if err != nil {
+		t.Fatalf("start the shared Apache Kafka broker: %v", err)
 	}
-	sharedKafka.printLogOnFailure(t)
-	return sharedKafka
+	k.printLogOnFailure(t)
+	return k
 }
 
 // StartApacheKafka starts a cluster owned by the calling test, closed at
@@ -192,9 +188,7 @@ func launchKafka(opts []KafkaOption) (*KRaftCluster, error) {
 	for attempt := 1; attempt <= startAttempts; attempt++ {
 		k, err := tryLaunchKafka(cfg, lib)
 		if err == nil {
-			liveKafkaMu.Lock()
-			liveKafka[k] = struct{}{}
-			liveKafkaMu.Unlock()
+			liveKafka.add(k)
 			return k, nil
 		}
 		lastErr = err
@@ -563,9 +557,7 @@ func (k *KRaftCluster) printLogOnFailure(t testing.TB) {
 // Close kills every node (the data is thrown away, so a graceful shutdown
 // would only cost time) and removes the directory.
 func (k *KRaftCluster) Close() error {
-	liveKafkaMu.Lock()
-	delete(liveKafka, k)
-	liveKafkaMu.Unlock()
+	liveKafka.remove(k)
 	var errs []error
 	for _, n := range k.nodes {
 		if err := n.jvm.stop(syscall.SIGKILL, kafkaStopTimeout); err != nil {
@@ -580,11 +572,8 @@ func (k *KRaftCluster) Close() error {
 
 // stopAllKafka closes every cluster still running; Main calls it.
 func stopAllKafka() error {
-	liveKafkaMu.Lock()
-	all := slices.Collect(maps.Keys(liveKafka))
-	liveKafkaMu.Unlock()
 	var errs []error
-	for _, k := range all {
+	for _, k := range liveKafka.all() {
 		errs = append(errs, k.Close())
 	}
 	return errors.Join(errs...)

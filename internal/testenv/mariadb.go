@@ -104,12 +104,8 @@ func WithRequireSecureTransport() Option {
 }
 
 var (
-	sharedOnce sync.Once
-	sharedSrv  *Server
-	sharedErr  error
-
-	liveMu sync.Mutex
-	live   = map[*Server]struct{}{} // servers to stop in Main
+	sharedSrv   sharedFixture[*Server]
+	liveServers liveSet[*Server] // servers to stop in Main
 )
 
 // MariaDB returns the server shared by all tests of this test binary,
@@ -124,16 +120,17 @@ func MariaDB(t testing.TB) *Server {
 	if _, err := findMariadbd(); err != nil {
 		t.Fatal(installHint)
 	}
-	sharedOnce.Do(func() {
-		sharedSrv, sharedErr = startServer(serverConfig{serverID: 1})
-		if sharedErr == nil {
-			sharedSrv.shared = true
+	srv, err := sharedSrv.get(func() (*Server, error) {
+		s, err := startServer(serverConfig{serverID: 1})
+		if err == nil {
+			s.shared = true
 		}
+		return s, err
 	})
-	if sharedErr != nil {
-		t.Fatalf("start shared mariadbd: %v", sharedErr)
+	if err != nil {
+		t.Fatalf("start shared mariadbd: %v", err)
 	}
-	return sharedSrv
+	return srv
 }
 
 // StartMariaDB starts a server owned by the calling test: it is stopped and
@@ -349,9 +346,7 @@ func startServer(cfg serverConfig) (*Server, error) {
 		_ = s.stop(syscall.SIGKILL)
 		return fail(err)
 	}
-	liveMu.Lock()
-	live[s] = struct{}{}
-	liveMu.Unlock()
+	liveServers.add(s)
 	return s, nil
 }
 
@@ -555,9 +550,7 @@ func (s *Server) stop(sig syscall.Signal) error {
 
 // close stops the server and removes its directory.
 func (s *Server) close() error {
-	liveMu.Lock()
-	delete(live, s)
-	liveMu.Unlock()
+	liveServers.remove(s)
 	err := s.stop(syscall.SIGTERM)
 	if rmErr := os.RemoveAll(s.Dir); rmErr != nil {
 		err = errors.Join(err, fmt.Errorf("remove %s: %w", s.Dir, rmErr))
@@ -567,14 +560,8 @@ func (s *Server) close() error {
 
 // stopAll stops every server still running; Main calls it after the tests.
 func stopAll() error {
-	liveMu.Lock()
-	servers := make([]*Server, 0, len(live))
-	for s := range live {
-		servers = append(servers, s)
-	}
-	liveMu.Unlock()
 	var errs []error
-	for _, s := range servers {
+	for _, s := range liveServers.all() {
 		if err := s.close(); err != nil {
 			errs = append(errs, fmt.Errorf("mariadbd on port %d: %w", s.Port, err))
 		}

@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -61,12 +58,8 @@ type SchemaRegistry struct {
 }
 
 var (
-	sharedRegistryOnce sync.Once
-	sharedRegistry     *SchemaRegistry
-	sharedRegistryErr  error
-
-	liveRegistryMu sync.Mutex
-	liveRegistry   = map[*SchemaRegistry]struct{}{} // registries to stop in Main
+	sharedRegistry sharedFixture[*SchemaRegistry]
+	liveRegistry   liveSet[*SchemaRegistry] // registries to stop in Main
 )
 
 // SharedRegistry returns the schema registry shared by all tests of this
@@ -79,17 +72,18 @@ func SharedRegistry(t testing.TB) *SchemaRegistry {
 	if testing.Short() {
 		t.Skip("skipping schema registry integration test in -short mode")
 	}
-	sharedRegistryOnce.Do(func() {
-		sharedRegistry, sharedRegistryErr = launchRegistry()
-		if sharedRegistryErr == nil {
-			t.Logf("schema registry (Apicurio Registry %s) ready in %v at %s", apicurioVersion, sharedRegistry.Startup.Round(time.Millisecond), sharedRegistry.URL)
+	r, err := sharedRegistry.get(func() (*SchemaRegistry, error) {
+		r, err := launchRegistry()
+		if err == nil {
+			t.Logf("schema registry (Apicurio Registry %s) ready in %v at %s", apicurioVersion, r.Startup.Round(time.Millisecond), r.URL)
 		}
+		return r, err
 	})
-	if sharedRegistryErr != nil {
-		t.Fatalf("start the shared schema registry: %v", sharedRegistryErr)
+	if err != nil {
+		t.Fatalf("start the shared schema registry: %v", err)
 	}
-	sharedRegistry.printLogOnFailure(t)
-	return sharedRegistry
+	r.printLogOnFailure(t)
+	return r
 }
 
 // StartRegistry starts a registry owned by the calling test, closed at
@@ -145,9 +139,7 @@ func launchRegistry() (*SchemaRegistry, error) {
 	for attempt := 1; attempt <= startAttempts; attempt++ {
 		r, err := tryLaunchRegistry(home, java)
 		if err == nil {
-			liveRegistryMu.Lock()
-			liveRegistry[r] = struct{}{}
-			liveRegistryMu.Unlock()
+			liveRegistry.add(r)
 			return r, nil
 		}
 		lastErr = err
@@ -314,9 +306,7 @@ func (r *SchemaRegistry) printLogOnFailure(t testing.TB) {
 // Close kills the registry (its schemas are in memory, thrown away anyway)
 // and removes its directory.
 func (r *SchemaRegistry) Close() error {
-	liveRegistryMu.Lock()
-	delete(liveRegistry, r)
-	liveRegistryMu.Unlock()
+	liveRegistry.remove(r)
 	var errs []error
 	if err := r.jvm.stop(syscall.SIGKILL, registryStopTimeout); err != nil {
 		errs = append(errs, err)
@@ -329,11 +319,8 @@ func (r *SchemaRegistry) Close() error {
 
 // stopAllRegistries closes every registry still running; Main calls it.
 func stopAllRegistries() error {
-	liveRegistryMu.Lock()
-	all := slices.Collect(maps.Keys(liveRegistry))
-	liveRegistryMu.Unlock()
 	var errs []error
-	for _, r := range all {
+	for _, r := range liveRegistry.all() {
 		errs = append(errs, r.Close())
 	}
 	return errors.Join(errs...)

@@ -340,7 +340,7 @@ func appendAvroRow(dst []byte, cols []avroCol, row []event.Value) ([]byte, error
 	for i := range cols {
 		c := cols[i].c
 		var err error
-		if dst, err = appendAvroField(c, dst, row[c.Index()]); err != nil {
+		if dst, err = appendAvroField(c, dst, &row[c.Index()]); err != nil {
 			return dst, &sink.EncodeError{Column: c.Name(), Err: err}
 		}
 	}
@@ -359,7 +359,7 @@ func unionBranches(e sink.Column) (null, value byte) {
 
 // appendAvroField writes one field: the union branch of an optional column,
 // then the datum.
-func appendAvroField(e sink.Column, dst []byte, v event.Value) ([]byte, error) {
+func appendAvroField(e sink.Column, dst []byte, v *event.Value) ([]byte, error) {
 	nullB, valB := unionBranches(e)
 	if v.Kind == event.KindNull {
 		if !e.Nullable() {
@@ -390,7 +390,7 @@ func appendAvroField(e sink.Column, dst []byte, v event.Value) ([]byte, error) {
 // stack) and converted, so that both encoders apply the same conversions
 // (time adjuster, ranges, ISO formats). null reports a value the mapping
 // renders as null.
-func appendAvro(e sink.Column, dst []byte, v event.Value) (out []byte, null bool, err error) {
+func appendAvro(e sink.Column, dst []byte, v *event.Value) (out []byte, null bool, err error) {
 	switch e.Kind() {
 	case sink.KindBits:
 		var tmp [8]byte

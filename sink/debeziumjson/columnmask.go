@@ -224,8 +224,8 @@ func debeziumLength(c *schema.Column) int {
 	return c.Length
 }
 
-// appendValue writes v of column e through the mapper.
-func (m *colRule) appendValue(dst []byte, e *jsonCol, v event.Value) ([]byte, error) {
+// appendValue writes *v of column e through the mapper.
+func (m *colRule) appendValue(dst []byte, e *jsonCol, v *event.Value) ([]byte, error) {
 	if !m.active {
 		return e.appendValue(dst, v)
 	}
@@ -388,7 +388,7 @@ func append3(dst []byte, r rune) []byte {
 }
 
 // sameMapped reports whether two values give the same mapped value.
-func (m *colRule) sameMapped(e *jsonCol, a, b event.Value) bool {
+func (m *colRule) sameMapped(e *jsonCol, a, b *event.Value) bool {
 	if !m.active {
 		return sameRaw(a, b)
 	}

@@ -41,7 +41,8 @@ func TestColumnMask_HashVectors(t *testing.T) {
 		}
 		e := jsonCols(tbl.Columns())[0]
 		m := rules[0].forColumn(&e, &col)
-		got, err := m.appendValue(nil, &e, event.Bytes(event.KindString, []byte(tc.in)))
+		v := event.Bytes(event.KindString, []byte(tc.in))
+		got, err := m.appendValue(nil, &e, &v)
 		if err != nil {
 			t.Fatal(err)
 		}

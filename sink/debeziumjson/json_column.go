@@ -55,8 +55,9 @@ func jsonCols(cs []sink.Column) []jsonCol {
 	return out
 }
 
-// appendValue appends the JSON of v as the type mapping renders it.
-func (c *jsonCol) appendValue(dst []byte, v event.Value) ([]byte, error) {
+// appendValue appends the JSON of *v as the type mapping renders it (v
+// points into the row: see sink.Column.AppendJSON).
+func (c *jsonCol) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 	return c.col.AppendJSON(dst, v)
 }
 

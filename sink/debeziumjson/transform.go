@@ -303,8 +303,9 @@ func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *
 	// hdrs are the headers of the record before a tombstone, a transform's
 	// included: Debezium's tombstone shares the delete's ConnectHeaders.
 	var hdrs []sink.Header
+	var st sink.PlanStep
 	for i := range pl.Len() {
-		st := pl.Step(i, ev)
+		pl.Step(i, ev, &st)
 		if st.Tombstone {
 			recs, buf = j.emitTombstone(recs, buf, te, st.Key, hdrs, len(st.Headers))
 			continue
@@ -416,9 +417,9 @@ func (p *tablePlan) routedTopic(row []event.Value) (string, error) {
 	var v []byte
 	var err error
 	if m := p.masks[p.routeCol]; m != nil {
-		v, err = m.appendValue(tmp[:0], c, row[c.idx])
+		v, err = m.appendValue(tmp[:0], c, &row[c.idx])
 	} else {
-		v, err = c.appendValue(tmp[:0], row[c.idx])
+		v, err = c.appendValue(tmp[:0], &row[c.idx])
 	}
 	if err != nil {
 		return "", &sink.EncodeError{Column: c.name, Err: err}
@@ -504,9 +505,9 @@ func (p *tablePlan) appendValueRow(dst []byte, row []event.Value) ([]byte, error
 		dst = append(dst, c.key...)
 		var err error
 		if m := p.masks[i]; m != nil {
-			dst, err = m.appendValue(dst, c, row[c.idx])
+			dst, err = m.appendValue(dst, c, &row[c.idx])
 		} else {
-			dst, err = c.appendValue(dst, row[c.idx])
+			dst, err = c.appendValue(dst, &row[c.idx])
 		}
 		if err != nil {
 			return dst, &sink.EncodeError{Column: c.name, Err: err}
@@ -526,7 +527,7 @@ func (p *tablePlan) skipsUnchanged(ev *event.ChangeEvent) bool {
 func (p *tablePlan) sameValue(before, after []event.Value) bool {
 	for i := range p.cols {
 		c := &p.cols[i]
-		a, b := before[c.idx], after[c.idx]
+		a, b := &before[c.idx], &after[c.idx]
 		if m := p.masks[i]; m != nil {
 			if m.sameMapped(c, a, b) {
 				continue
@@ -540,7 +541,7 @@ func (p *tablePlan) sameValue(before, after []event.Value) bool {
 	return true
 }
 
-func sameRaw(a, b event.Value) bool {
+func sameRaw(a, b *event.Value) bool {
 	return a.Kind == b.Kind && a.I == b.I && string(a.B) == string(b.B)
 }
 
