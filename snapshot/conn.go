@@ -83,13 +83,24 @@ func watermark(c *client.Conn) (offsets.Position, error) {
 // stream runs query with args as a prepared statement and calls row for each
 // result row; the row's values are only valid during the call.
 func stream(c *client.Conn, query string, args []any, row func([]mysql.FieldValue) error) error {
+	return streamWith(c, query, args, nil, row)
+}
+
+// streamRows runs query like stream for conv: the row path, where the
+// temporal values conv decodes arrive as their binary bytes
+// (converter.fields).
+func streamRows(c *client.Conn, query string, args []any, conv *converter, row func([]mysql.FieldValue) error) error {
+	return streamWith(c, query, args, conv.fields, row)
+}
+
+func streamWith(c *client.Conn, query string, args []any, fields client.SelectPerResultCallback, row func([]mysql.FieldValue) error) error {
 	st, err := c.Prepare(query)
 	if err != nil {
 		return fmt.Errorf("prepare %q: %w", query, err)
 	}
 	defer st.Close()
 	var res mysql.Result
-	if err := st.ExecuteSelectStreaming(&res, row, nil, args...); err != nil {
+	if err := st.ExecuteSelectStreaming(&res, row, fields, args...); err != nil {
 		return fmt.Errorf("run %q: %w", query, err)
 	}
 	return nil

@@ -25,7 +25,9 @@
 // Rows are read with the binary protocol and converted to the event.Value
 // kinds the binlog decoder produces for the same column (the session runs
 // with SET NAMES utf8mb4 and time_zone +00:00), so a snapshot row and the
-// same row streamed render identically.
+// same row streamed render identically. Temporal values are decoded from
+// their binary bytes (converter.fields relabels those result columns so that
+// go-mysql hands the bytes over instead of formatting them as text).
 //
 // No statement takes a lock: chunks are plain SELECTs in autocommit mode
 // (InnoDB consistent non-locking reads), and the only transaction held open

@@ -63,6 +63,7 @@ type Merge struct {
 	floor   Floorer                     // nil: no chunk reader
 	tables  map[schema.TableID]struct{} // tables being read
 	changed map[string]offsets.Position // table+key -> position of its latest change
+	latest  offsets.Position            // no entry of changed is after it
 	pruneAt int
 	keyBuf  []byte
 	seen    *schema.Table // the last table Record looked up, and whether it is read
@@ -147,6 +148,9 @@ func (m *Merge) Record(events []event.ChangeEvent) {
 			continue
 		}
 		at := offsets.Position{File: ev.Source.File, Pos: ev.Source.Pos}
+		if at != m.latest && ComparePositions(at, m.latest) > 0 {
+			m.latest = at
+		}
 		if ev.Before != nil {
 			m.keyBuf = appendTableKey(m.keyBuf[:0], ev.Table, ev.Before)
 			m.changed[string(m.keyBuf)] = at
@@ -218,7 +222,8 @@ func (m *Merge) Take(dst [][]event.Value) (*Chunk, [][]event.Value) {
 	}
 	m.held = nil
 	keep := dst[:0]
-	if ch.Keyless {
+	if ch.Keyless || len(m.changed) == 0 || ComparePositions(m.latest, ch.Window) < 0 {
+		// No recorded change is at or after the window: no key to look up.
 		return ch, append(keep, ch.Rows...)
 	}
 	for _, row := range ch.Rows {

@@ -385,3 +385,25 @@ func BenchmarkMerge_StreamTake(b *testing.B) {
 		b.Fatalf("%d rows kept", len(keep))
 	}
 }
+
+// TestMerge_TakeSkipsOlderChanges: Take keeps every row when each recorded
+// change is older than the chunk's window (it then looks up no key), and
+// still drops a row whose key changed at or after it.
+func TestMerge_TakeSkipsOlderChanges(t *testing.T) {
+	m := NewMerge(mpos(4))
+	m.Begin([]*schema.Table{mergeT}, &fixedFloor{})
+	m.Stream((&mbatch{t: mergeT, op: event.OpUpdate, ids: []int64{2, 5}, at: 15}).events(), nil, mpos(16))
+	m.Hold(chunk(mergeT, 20, 30, 1, 2, 3, 5))
+	if _, keep := m.Take(nil); len(keep) != 4 {
+		t.Errorf("changes before the window: %d rows kept, want 4", len(keep))
+	}
+	m.Stream((&mbatch{t: mergeT, op: event.OpUpdate, ids: []int64{3}, at: 25}).events(), nil, mpos(26))
+	m.Hold(chunk(mergeT, 20, 30, 1, 2, 3, 5))
+	_, keep := m.Take(nil)
+	if len(keep) != 3 || keep[2][0].I != 5 {
+		t.Errorf("a change after the window: kept %v, want keys 1 2 5", keep)
+	}
+	if m.Dropped() != 1 {
+		t.Error("the changed row not counted as dropped")
+	}
+}

@@ -402,7 +402,7 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 		if ch.Low, err = watermark(c); err != nil {
 			return err
 		}
-		err = stream(c, q, args, func(fv []mysql.FieldValue) error {
+		err = streamRows(c, q, args, conv, func(fv []mysql.FieldValue) error {
 			if cap(slab)-len(slab) < ncols {
 				slab = make([]event.Value, 0, ncols*min(1024, s.cfg.ChunkSize+1))
 			}
@@ -462,7 +462,7 @@ func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, 
 	t := sp.t
 	ncols := len(t.Columns)
 	var low offsets.Position
-	var conv *converter
+	conv := newConverter(t)
 	var slab []event.Value
 	var cur *Chunk
 	first := true
@@ -470,7 +470,7 @@ func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, 
 		cur = &Chunk{Table: t, Keyless: true, TableFirst: first, Low: low, High: low, Progress: sp.prev, seq: sp.seq,
 			Rows: make([][]event.Value, 0, min(s.cfg.ChunkSize, 1<<16))}
 		first = false
-		conv, slab = newConverter(t), nil
+		conv.arena, slab = nil, nil // the next chunk's bytes and values
 	}
 	q, args := chunkQuery(t, s.cfg.Overrides[t.ID()], nil, nil)
 	err := withConn(ctx, c, func() error {
@@ -480,7 +480,7 @@ func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, 
 		var err error
 		if low, err = watermark(c); err == nil {
 			fresh()
-			err = stream(c, q, args, func(fv []mysql.FieldValue) error {
+			err = streamRows(c, q, args, conv, func(fv []mysql.FieldValue) error {
 				if len(cur.Rows) >= s.cfg.ChunkSize {
 					if err := send(cur); err != nil {
 						return err

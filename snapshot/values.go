@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -68,15 +69,57 @@ func colKind(c *schema.Column) event.Kind {
 type converter struct {
 	cols  []schema.Column
 	kinds []event.Kind
+	// raw marks the result columns whose temporal values arrive as their
+	// binary-protocol bytes (see fields) rather than as go-mysql's text.
+	raw   []bool
 	arena []byte
 }
 
 func newConverter(t *schema.Table) *converter {
-	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns))}
+	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns)), raw: make([]bool, len(t.Columns))}
 	for i := range t.Columns {
 		c.kinds[i] = colKind(&t.Columns[i])
 	}
 	return c
+}
+
+// fields is the result-set callback of the row path, called once the column
+// definitions are read and before any row. go-mysql formats every binary
+// DATE, DATETIME, TIMESTAMP and TIME value as text with fmt.Appendf (an
+// allocation and a sixth of the snapshot's CPU) that value then parses back.
+// The binary protocol encodes those values as a length byte (0, 4, 7, 8, 11
+// or 12) and the bytes: the layout of a length-encoded string. So fields
+// relabels each temporal result column whose table column decodes as that
+// temporal kind as a BLOB: go-mysql's ParseBinary then copies the bytes
+// as they are, and value decodes them (rawDate, rawTime) into the very
+// numbers the text would have given. Other columns, e.g. a SELECT override
+// that returns a DATETIME for a DATE column, keep the text path.
+func (c *converter) fields(res *mysql.Result) error {
+	clear(c.raw)
+	if res.Resultset == nil || len(res.Fields) != len(c.raw) {
+		return nil // row reports the mismatch
+	}
+	for i, f := range res.Fields {
+		if rawTemporal(f.Type, c.kinds[i]) {
+			c.raw[i] = true
+			f.Type = mysql.MYSQL_TYPE_BLOB
+		}
+	}
+	return nil
+}
+
+// rawTemporal reports whether a result column of type ft decodes from its
+// binary bytes into kind k exactly as from its text.
+func rawTemporal(ft byte, k event.Kind) bool {
+	switch ft {
+	case mysql.MYSQL_TYPE_DATE, mysql.MYSQL_TYPE_NEWDATE:
+		return k == event.KindDate
+	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_TIMESTAMP:
+		return k == event.KindDateTime || k == event.KindTimestamp
+	case mysql.MYSQL_TYPE_TIME:
+		return k == event.KindTime
+	}
+	return false
 }
 
 // bytes copies b into the arena and returns the copy.
@@ -126,20 +169,30 @@ func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
 		*v = event.Value{Kind: k, I: int64(math.Float64bits(float64(float32(f.AsFloat64()))))}
 	case event.KindDouble:
 		*v = event.Value{Kind: k, I: int64(math.Float64bits(f.AsFloat64()))}
-	case event.KindDate:
-		days, ok, err := parseDate(f.AsString())
+	case event.KindDate, event.KindDateTime, event.KindTimestamp:
+		var n int64
+		var ok bool
+		var err error
+		switch {
+		case c.raw[i]:
+			n, ok, err = rawDate(f.AsString(), k == event.KindDate)
+		case k == event.KindDate:
+			n, ok, err = parseDate(f.AsString())
+		default:
+			n, ok, err = parseDateTime(f.AsString())
+		}
 		if err != nil {
 			return err
 		}
-		c.temporal(v, col, k, days, ok)
-	case event.KindDateTime, event.KindTimestamp:
-		us, ok, err := parseDateTime(f.AsString())
-		if err != nil {
-			return err
-		}
-		c.temporal(v, col, k, us, ok)
+		c.temporal(v, col, k, n, ok)
 	case event.KindTime:
-		us, err := parseTime(f.AsString())
+		var us int64
+		var err error
+		if c.raw[i] {
+			us, err = rawTime(f.AsString())
+		} else {
+			us, err = parseTime(f.AsString())
+		}
 		if err != nil {
 			return err
 		}
@@ -258,6 +311,69 @@ func parseTime(b []byte) (int64, error) {
 	}
 	us := ((h*60+m)*60+s)*usPerSec + frac
 	if neg {
+		us = -us
+	}
+	return us, nil
+}
+
+// rawDate decodes a binary-protocol DATE (date set) or DATETIME/TIMESTAMP
+// value (length 0, 4, 7 or 11: year uint16, month, day, hour, minute,
+// second bytes, microseconds uint32, all little-endian) as days or as
+// microseconds since the epoch, with ok false for zero or invalid dates:
+// what parseDate or parseDateTime return for go-mysql's text of it. A
+// field the text could not carry (a year past 9999, a month, day, minute
+// or second past 99, microseconds past 999999) is an error, as its text
+// would not parse; the server sends none of them.
+func rawDate(b []byte, date bool) (int64, bool, error) {
+	var y, mo, d, h, mi, s, us int64
+	switch {
+	case len(b) == 0:
+	case len(b) == 4 || !date && (len(b) == 7 || len(b) == 11):
+		y, mo, d = int64(binary.LittleEndian.Uint16(b)), int64(b[2]), int64(b[3])
+		if len(b) >= 7 {
+			h, mi, s = int64(b[4]), int64(b[5]), int64(b[6])
+		}
+		if len(b) == 11 {
+			us = int64(binary.LittleEndian.Uint32(b[7:]))
+		}
+	default:
+		return 0, false, fmt.Errorf("%w: binary date of %d bytes", ErrValue, len(b))
+	}
+	if y > 9999 || mo > 99 || d > 99 || mi > 99 || s > 99 || us >= usPerSec {
+		return 0, false, fmt.Errorf("%w: binary date % x", ErrValue, b)
+	}
+	if y == 0 || d == 0 || mo == 0 || mo > 12 {
+		return 0, false, nil
+	}
+	days := daysFromCivil(y, mo, d)
+	if date {
+		return days, true, nil
+	}
+	return days*usPerDay + ((h*60+mi)*60+s)*usPerSec + us, true, nil
+}
+
+// rawTime decodes a binary-protocol TIME value (length 0, 8 or 12: sign
+// byte, days uint32, hour, minute, second bytes, microseconds uint32) as
+// microseconds, what parseTime returns for go-mysql's text of it (which
+// reads only the low byte of the days; the server sends at most 34).
+func rawTime(b []byte) (int64, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if len(b) != 8 && len(b) != 12 {
+		return 0, fmt.Errorf("%w: binary time of %d bytes", ErrValue, len(b))
+	}
+	h := int64(binary.LittleEndian.Uint32(b[1:]))*24 + int64(b[5])
+	mi, s := int64(b[6]), int64(b[7])
+	var us int64
+	if len(b) == 12 {
+		us = int64(binary.LittleEndian.Uint32(b[8:]))
+	}
+	if mi > 99 || s > 99 || us >= usPerSec {
+		return 0, fmt.Errorf("%w: binary time % x", ErrValue, b)
+	}
+	us += ((h*60+mi)*60 + s) * usPerSec
+	if b[0] == 1 {
 		us = -us
 	}
 	return us, nil
