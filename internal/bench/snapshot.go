@@ -238,6 +238,10 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		// One second: the process exits when the snapshot is done.
 		go saveProfile(metricsAddr, "profile?seconds=1", cpu+"."+prefix)
 	}
+	if tr := os.Getenv("BENCH_GOTRACE"); tr != "" {
+		// For diagnosis, with a binary that serves /debug/pprof/trace.
+		go saveProfile(metricsAddr, "trace?seconds=2", tr+"."+prefix)
+	}
 	topic := prefix + ".bench.t"
 	for {
 		n, err := endOffset(adm, topic)
