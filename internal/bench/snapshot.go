@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,9 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 			}
 			broker, mdb = cpuSeconds(kafka.pid())-broker, cpuSeconds(srv.Pid())-mdb
 			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s)\n", th, i+1, rate, rss, cpu, broker, mdb)
-			fmt.Printf("    (time line: %s)\n", tl)
+			// With runtime.NumCPU() cores, a figure near it means the run
+			// was CPU-bound as a whole (the three processes; start-up included).
+			fmt.Printf("    (time line: %s; Rivulet, Kafka and MariaDB kept %.2f of %d cores busy, the whole machine %.2f)\n", tl, (cpu+broker+mdb)/tl.last.Seconds(), runtime.NumCPU(), tl.machine)
 			if m := tl.milestones(); m != "" {
 				fmt.Printf("    (Rivulet's log: %s)\n", m)
 			}
@@ -155,7 +158,29 @@ type timeLine struct {
 	exit        time.Duration // from the last record; -1: still running after 10 s
 	rows        int
 	begin       time.Time
-	log         string // Rivulet's log file
+	log         string  // Rivulet's log file
+	machine     float64 // cores busy machine-wide (every process) from start to the last record
+}
+
+// machineBusy returns the CPU seconds the whole machine spent not idle
+// (/proc/stat: every field but idle and iowait, and guest time, which
+// user time already counts; steal counts as busy: the cores were not ours).
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	busy := 0.0
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait, guest, guest_nice
+			continue
+		}
+		n, _ := strconv.ParseFloat(v, 64)
+		busy += n
+	}
+	return busy / 100
 }
 
 // milestones reads the time of Rivulet's log lines (text format, time=…)
@@ -228,6 +253,7 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		return 0, 0, 0, tl, err
 	}
 	defer cl.Close()
+	busy0 := machineBusy()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
 	if err != nil {
@@ -269,6 +295,7 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 	elapsed := time.Since(begin)
 	rssMiB, cpu = procUsage(proc)
 	tl.last, tl.rows, tl.exit, tl.begin, tl.log = elapsed, want, -1, begin, filepath.Join(dir, prefix+".log")
+	tl.machine = (machineBusy() - busy0) / elapsed.Seconds()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if !alive(proc) {
 			tl.exit = time.Since(begin) - elapsed
