@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -253,6 +254,16 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		return 0, 0, 0, tl, err
 	}
 	defer cl.Close()
+	if os.Getenv("BENCH_PRECREATE") != "" {
+		// For diagnosis: what creating the table's topic on the first
+		// record's path costs (Rivulet then finds it and creates nothing).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := adm.CreateTopic(ctx, 1, 1, nil, prefix+".bench.t")
+		cancel()
+		if err != nil {
+			return 0, 0, 0, tl, fmt.Errorf("pre-create topic: %w", err)
+		}
+	}
 	busy0 := machineBusy()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
