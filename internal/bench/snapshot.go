@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +29,12 @@ type snapshotResult struct {
 	broker  map[int][]float64
 	mariadb map[int][]float64
 	selects []float64
-	dbz     []measured // Debezium's initial_only snapshot of the same table
+	// first and exit are the seconds from process start to the first
+	// record on the topic and from the last acknowledged record to the
+	// process's exit, by threads: the time line's fixed costs.
+	first map[int][]float64
+	exit  map[int][]float64
+	dbz   []measured // Debezium's initial_only snapshot of the same table
 }
 
 // snapshotBench tops bench.t up to o.snapshotRows rows, then snapshots it
@@ -38,12 +45,12 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		return nil, err
 	}
 	r := &snapshotResult{rows: o.snapshotRows, threads: []int{1, 4}, rates: map[int][]float64{}, rss: map[int][]float64{}, cpu: map[int][]float64{},
-		broker: map[int][]float64{}, mariadb: map[int][]float64{}}
+		broker: map[int][]float64{}, mariadb: map[int][]float64{}, first: map[int][]float64{}, exit: map[int][]float64{}}
 	fmt.Printf("snapshot of %d rows…\n", r.rows)
 	if o.snapshotOnly {
 		// The broker has just started: one run not measured, so that its
 		// JIT compilation is not counted in the first measured run.
-		if _, _, _, err := snapshotRun(o, srv, dir, "swarm", 4, r.rows); err != nil {
+		if _, _, _, _, err := snapshotRun(o, srv, dir, "swarm", 4, r.rows); err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -51,12 +58,20 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		for _, th := range r.threads {
 			broker, mdb := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid())
 			threadsBefore := threadCPU(kafka.pid())
-			rate, rss, cpu, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
+			rate, rss, cpu, tl, err := snapshotRun(o, srv, dir, fmt.Sprintf("s%d%d", i, th), th, r.rows)
 			if err != nil {
 				return nil, fmt.Errorf("%d threads: %w", th, err)
 			}
 			broker, mdb = cpuSeconds(kafka.pid())-broker, cpuSeconds(srv.Pid())-mdb
 			fmt.Printf("  snapshot, %d thread(s)       run %d: %8.0f rows/s, peak RSS %5.1f MiB, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s)\n", th, i+1, rate, rss, cpu, broker, mdb)
+			// With runtime.NumCPU() cores, a figure near it means the run
+			// was CPU-bound as a whole (the three processes; start-up included).
+			fmt.Printf("    (time line: %s; Rivulet, Kafka and MariaDB kept %.2f of %d cores busy, the whole machine %.2f)\n", tl, (cpu+broker+mdb)/tl.last.Seconds(), runtime.NumCPU(), tl.machine)
+			if m := tl.milestones(); m != "" {
+				fmt.Printf("    (Rivulet's log: %s)\n", m)
+			}
+			r.first[th] = append(r.first[th], tl.first.Seconds())
+			r.exit[th] = append(r.exit[th], tl.exit.Seconds())
 			if os.Getenv("BENCH_BROKER_THREADS") != "" {
 				printThreadCPU(threadsBefore, threadCPU(kafka.pid()))
 			}
@@ -99,6 +114,10 @@ func (r *snapshotResult) print() {
 			median(r.cpu[th])/perM, median(r.broker[th])/perM, median(r.mariadb[th])/perM)
 	}
 	fmt.Printf("%-30s %12.0f %10s %14.2f\n", "plain SELECT (go-mysql)", sel, "-", 1.0)
+	for _, th := range r.threads {
+		fmt.Printf("  %d thread(s): %.0f ms from process start to its first record, %.0f ms from the last acknowledged record to its exit\n",
+			th, 1000*median(r.first[th]), 1000*median(r.exit[th]))
+	}
 	if len(r.dbz) == 0 {
 		return
 	}
@@ -133,53 +152,174 @@ func topUp(conn *client.Conn, from, to, txRows int) error {
 	return nil
 }
 
+// timeLine is one snapshot run seen from the bench: process start, the
+// first record on the topic, the last one acknowledged, the process's exit.
+type timeLine struct {
+	first, last time.Duration // from process start
+	exit        time.Duration // from the last record; -1: still running after 10 s
+	rows        int
+	begin       time.Time
+	log         string  // Rivulet's log file
+	machine     float64 // cores busy machine-wide (every process) from start to the last record
+}
+
+// machineBusy returns the CPU seconds the whole machine spent not idle
+// (/proc/stat: every field but idle and iowait, and guest time, which
+// user time already counts; steal counts as busy: the cores were not ours).
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	busy := 0.0
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait, guest, guest_nice
+			continue
+		}
+		n, _ := strconv.ParseFloat(v, 64)
+		busy += n
+	}
+	return busy / 100
+}
+
+// milestones reads the time of Rivulet's log lines (text format, time=…)
+// and returns, relative to process start, when it logged its first line,
+// started the snapshot, created the table's topic, completed the
+// snapshot, and its last line.
+func (t timeLine) milestones() string {
+	b, err := os.ReadFile(t.log)
+	if err != nil {
+		return ""
+	}
+	marks := []struct{ name, needle string }{
+		{"first log line", ""}, {"snapshot started", `msg="initial snapshot started`},
+		{"first chunk read", `msg="chunk read"`}, {"table topic created", `msg="created topic" component=sink topic=` + "PREFIX.bench.t"},
+		{"snapshot complete", `msg="initial snapshot complete"`}, {"flushing", `msg=flushing`}, {"last log line", "LAST"},
+	}
+	var out []string
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	at := func(line string) (time.Duration, bool) {
+		v, ok := strings.CutPrefix(line, "time=")
+		if !ok || len(v) < 24 {
+			return 0, false
+		}
+		ts, err := time.Parse(time.RFC3339Nano, v[:strings.IndexByte(v, ' ')])
+		if err != nil {
+			return 0, false
+		}
+		return ts.Sub(t.begin), true
+	}
+	for _, m := range marks {
+		needle := strings.ReplaceAll(m.needle, "PREFIX", strings.TrimSuffix(filepath.Base(t.log), ".log"))
+		for i, line := range lines {
+			if needle == "LAST" {
+				line = lines[len(lines)-1-i]
+			} else if !strings.Contains(line, needle) {
+				continue
+			}
+			if d, ok := at(line); ok {
+				out = append(out, fmt.Sprintf("%s %d ms", m.name, d.Milliseconds()))
+				break
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (t timeLine) String() string {
+	steady := float64(t.rows) / (t.last - t.first).Seconds()
+	exit := "no exit within 10 s"
+	if t.exit >= 0 {
+		exit = fmt.Sprintf("exit +%d ms", t.exit.Milliseconds())
+	}
+	return fmt.Sprintf("start → first record %d ms → last acknowledged %d ms (%.0f rows/s between), %s",
+		t.first.Milliseconds(), t.last.Milliseconds(), steady, exit)
+}
+
 // snapshotRun snapshots bench.t and returns rows/s to acknowledged records.
-func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, want int) (rate, rssMiB, cpu float64, err error) {
+func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, want int) (rate, rssMiB, cpu float64, tl timeLine, err error) {
 	brokers, err := kafka.fresh()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, tl, err
 	}
 	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
 		map[string]string{"snapshot.mode": "initial_only", "snapshot.max.threads": strconv.Itoa(threads)})
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, tl, err
 	}
 	adm, cl, err := admin(brokers)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, tl, err
 	}
 	defer cl.Close()
+	if os.Getenv("BENCH_PRECREATE") != "" {
+		// For diagnosis: what creating the table's topic on the first
+		// record's path costs (Rivulet then finds it and creates nothing).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := adm.CreateTopic(ctx, 1, 1, nil, prefix+".bench.t")
+		cancel()
+		if err != nil {
+			return 0, 0, 0, tl, fmt.Errorf("pre-create topic: %w", err)
+		}
+	}
+	busy0 := machineBusy()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, tl, err
 	}
 	defer stopProcess(proc)
 	if cpu := os.Getenv("BENCH_CPU"); cpu != "" {
 		// One second: the process exits when the snapshot is done.
 		go saveProfile(metricsAddr, "profile?seconds=1", cpu+"."+prefix)
 	}
+	if tr := os.Getenv("BENCH_GOTRACE"); tr != "" {
+		// For diagnosis, with a binary that serves /debug/pprof/trace.
+		go saveProfile(metricsAddr, "trace?seconds=2", tr+"."+prefix)
+	}
 	topic := prefix + ".bench.t"
 	for {
 		n, err := endOffset(adm, topic)
+		if err == nil && n > 0 && tl.first == 0 {
+			tl.first = time.Since(begin)
+		}
 		if err == nil && n >= int64(want) {
 			break
 		}
 		// initial_only exits when done: read the last RSS before it goes.
 		if !alive(proc) {
 			if n2, _ := endOffset(adm, topic); n2 >= int64(want) {
+				if tl.first == 0 {
+					tl.first = time.Since(begin)
+				}
 				break
 			}
-			return 0, 0, 0, fmt.Errorf("rivulet exited with %d of %d rows; log: %s", n, want, tail(filepath.Join(dir, prefix+".log")))
+			return 0, 0, 0, tl, fmt.Errorf("rivulet exited with %d of %d rows; log: %s", n, want, tail(filepath.Join(dir, prefix+".log")))
 		}
 		if time.Since(begin) > 5*time.Minute {
-			return 0, 0, 0, fmt.Errorf("only %d of %d rows after 5 minutes", n, want)
+			return 0, 0, 0, tl, fmt.Errorf("only %d of %d rows after 5 minutes", n, want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(begin)
 	rssMiB, cpu = procUsage(proc)
-	return float64(want) / elapsed.Seconds(), rssMiB, cpu, nil
+	tl.last, tl.rows, tl.exit, tl.begin, tl.log = elapsed, want, -1, begin, filepath.Join(dir, prefix+".log")
+	tl.machine = (machineBusy() - busy0) / elapsed.Seconds()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if !alive(proc) {
+			tl.exit = time.Since(begin) - elapsed
+			break
+		}
+	}
+	if os.Getenv("BENCH_LOG") != "" {
+		// For diagnosis: keep Rivulet's log (BENCH_LOG=path prefix).
+		if b, err := os.ReadFile(filepath.Join(dir, prefix+".log")); err == nil {
+			_ = os.WriteFile(os.Getenv("BENCH_LOG")+"."+prefix+".log", b, 0o644)
+		}
+	}
+	return float64(want) / elapsed.Seconds(), rssMiB, cpu, tl, nil
 }
 
 // selectRate reads every row of bench.t with one streaming SELECT.
