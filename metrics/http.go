@@ -39,6 +39,9 @@ func Listen(addr string, g prometheus.Gatherer, ready func() bool) (*Server, err
 	// Profiles for diagnosing CPU and memory in place (go tool pprof http://host:9404/debug/pprof/heap).
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	// The execution trace shows what waits on what (go tool trace), which a
+	// CPU profile cannot: a pipeline that idles between stages.
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {
