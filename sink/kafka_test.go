@@ -569,6 +569,76 @@ func TestKafka_TopicCreationRetried(t *testing.T) {
 	}
 }
 
+// TestKafka_NewTopicAwaitedBeforeProduce: CreateTopics returns before the
+// brokers lead the new topic's partitions; a record produced at once met
+// NOT_LEADER_OR_FOLLOWER and franz-go looked again only after its metadata
+// min age (5 s). The sink produces the first record of a topic it created
+// only once the leader answers for the partition (ListOffsets, served by
+// the leader only, as Produce is).
+func TestKafka_NewTopicAwaitedBeforeProduce(t *testing.T) {
+	c := newCluster(t)
+	const topic = "dbserver1.inventory.customers"
+	var (
+		mu     sync.Mutex
+		seen   []string // ListOffsets outcomes and Produce requests, in order
+		refuse = 3
+	)
+	c.ControlKey(int16(kmsg.ListOffsets), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.ListOffsetsRequest)
+		if len(req.Topics) != 1 || req.Topics[0].Topic != topic {
+			return nil, nil, false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if refuse == 0 {
+			seen = append(seen, "answered")
+			return nil, nil, false
+		}
+		refuse--
+		seen = append(seen, "not leader")
+		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+		resp.Version = req.Version
+		for _, rt := range req.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		mu.Lock()
+		seen = append(seen, "produce")
+		mu.Unlock()
+		return nil, nil, false
+	})
+	k := newKafka(t, c, nil)
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	mu.Lock()
+	got := slices.Clone(seen)
+	mu.Unlock()
+	want := []string{"not leader", "not leader", "not leader", "answered", "produce"}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("requests %v; want them to begin with %v", got, want)
+	}
+	if got := consume(t, c, 1, topic); len(got) != 1 {
+		t.Errorf("consumed %d records; want 1", len(got))
+	}
+}
+
 // TestKafka_RecordTimestamps: the records of one Send carry the time of the
 // Send (one clock reading, not one per record), in milliseconds.
 func TestKafka_RecordTimestamps(t *testing.T) {
