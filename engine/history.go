@@ -18,6 +18,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // SchemaHistory is what the engine needs of the schema history: a model
@@ -114,6 +115,10 @@ type History struct {
 	// does, only when the history is missing or empty
 	// (snapshot.mode.configuration.based.snapshot.on.schema.error).
 	RecoverMissing bool
+	// SinkCluster says that the store is a Kafka topic on the sink's
+	// cluster, reached with the sink's settings: a fresh start creates it
+	// with the schema change topic, in one request (startFresh).
+	SinkCluster bool
 	// Where names the store for messages ("topic schema-changes.inventory").
 	Where    string
 	Logger   *slog.Logger
@@ -154,17 +159,33 @@ type SnapshotSchema interface {
 // snapshot "true", server 0, the start position, no GTID), and waits until
 // Kafka acknowledged it: a crash before then starts fresh again.
 func publishSnapshotSchema(ctx context.Context, cfg Config, start offsets.Position, now time.Time) error {
+	changes, srcs := snapshotSchemaChanges(cfg, start, now)
+	return publishChanges(ctx, cfg, start, changes, srcs)
+}
+
+// snapshotSchemaChanges hands out the schema-change events of a fresh
+// start's schema read, if they are to be published, and their source blocks.
+func snapshotSchemaChanges(cfg Config, start offsets.Position, now time.Time) ([]*schema.Change, []event.Source) {
 	ss, ok := cfg.History.(SnapshotSchema)
 	if !ok || cfg.SchemaChanges == nil {
-		return nil
+		return nil, nil
 	}
 	changes := ss.SnapshotSchema()
 	if len(changes) == 0 {
-		return nil
+		return nil, nil
 	}
 	srcs := make([]event.Source, len(changes))
 	for i := range srcs {
 		srcs[i] = event.Source{Snapshot: "true", TsUs: now.UnixMicro(), File: start.File, Pos: start.Pos, Thread: -1}
+	}
+	return changes, srcs
+}
+
+// publishChanges is publishSnapshotSchema's second half: it publishes
+// changes and waits until Kafka acknowledged them.
+func publishChanges(ctx context.Context, cfg Config, start offsets.Position, changes []*schema.Change, srcs []event.Source) error {
+	if len(changes) == 0 {
+		return nil
 	}
 	if cfg.Transactions != nil {
 		if err := cfg.Transactions.Begin(); err != nil {
@@ -232,8 +253,12 @@ type splitStart interface {
 // topics through two clients, and each mostly waits for Kafka (creating its
 // topic, then acknowledging), so they run side by side: one after the
 // other they were half the time from process start to the first snapshot
-// record. Not with Kafka transactions: publishing there commits the start
-// position with the events, and the schema must be recorded before that.
+// record. The brokers create topics one request at a time (some 30 ms
+// each), so when the history topic is on the sink's cluster the sink
+// creates both topics first, in one request (sink.Kafka.PrepareSchemaChanges);
+// what that does not create, the writers create as before. Not with Kafka
+// transactions: publishing there commits the start position with the
+// events, and the schema must be recorded before that.
 func startFresh(ctx context.Context, cfg Config, start offsets.Position) error {
 	s, ok := cfg.History.(splitStart)
 	if !ok || cfg.SchemaChanges == nil || cfg.Transactions != nil {
@@ -245,10 +270,40 @@ func startFresh(ctx context.Context, cfg Config, start offsets.Position) error {
 	if err := s.load(ctx, start, false); err != nil {
 		return err
 	}
+	changes, srcs := snapshotSchemaChanges(cfg, start, time.Now())
+	if p, ok := cfg.SchemaChanges.(schemaTopicPreparer); ok && len(changes) > 0 {
+		var also []sink.TopicSpec
+		h, _ := s.(*History)
+		var kh historyTopic
+		if h != nil && h.SinkCluster && h.live && len(h.loaded) > 0 {
+			if kh, _ = h.Store.(historyTopic); kh != nil {
+				also = append(also, sink.TopicSpec{Topic: kh.Topic(), Partitions: 1, Replication: -1, Configs: schema.TopicConfigs()})
+			}
+		}
+		for _, t := range p.PrepareSchemaChanges(ctx, changes, srcs, also...) {
+			if len(also) > 0 && t == also[0].Topic {
+				h.log().Info("schema history topic created", "topic", t)
+				kh.TopicCreated()
+			}
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.recordLoaded(gctx) })
-	g.Go(func() error { return publishSnapshotSchema(gctx, cfg, start, time.Now()) })
+	g.Go(func() error { return publishChanges(gctx, cfg, start, changes, srcs) })
 	return g.Wait()
+}
+
+// schemaTopicPreparer is a SchemaChangeSink that can create the schema
+// change topics ahead, with other topics of its cluster (sink.Kafka).
+type schemaTopicPreparer interface {
+	PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, also ...sink.TopicSpec) []string
+}
+
+// historyTopic is a history store kept in a Kafka topic (schema.KafkaHistory).
+type historyTopic interface {
+	Topic() string
+	// TopicCreated says that another client created the topic.
+	TopicCreated()
 }
 
 // exists reports whether the history store holds a record.

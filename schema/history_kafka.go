@@ -60,12 +60,26 @@ func NewKafkaHistory(cfg KafkaHistoryConfig) (*KafkaHistory, error) {
 	return &KafkaHistory{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: log}, nil
 }
 
-func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
-	_, err := h.adm.CreateTopic(ctx, 1, -1, map[string]*string{
+// TopicConfigs are the configs of the history topic: Debezium's (one
+// partition, replication the broker's default, kept forever).
+func TopicConfigs() map[string]*string {
+	return map[string]*string{
 		"cleanup.policy":  kadm.StringPtr("delete"),
 		"retention.ms":    kadm.StringPtr("9223372036854775807"),
 		"retention.bytes": kadm.StringPtr("-1"),
-	}, h.cfg.Topic)
+	}
+}
+
+// Topic returns the topic.
+func (h *KafkaHistory) Topic() string { return h.cfg.Topic }
+
+// TopicCreated says that another client created the topic and waited
+// until it takes records: the first Append does not create it. Call it
+// before Append, not beside it.
+func (h *KafkaHistory) TopicCreated() { h.topicReady = true }
+
+func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
+	_, err := h.adm.CreateTopic(ctx, 1, -1, TopicConfigs(), h.cfg.Topic)
 	switch {
 	case err == nil:
 		h.log.Info("schema history topic created", "topic", h.cfg.Topic)

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
 
@@ -677,5 +678,79 @@ func TestKafka_RecordTimestamps(t *testing.T) {
 		if !r.Timestamp.Equal(got[0].Timestamp) {
 			t.Errorf("record %s/%s timestamp %s, the Send's first record %s", r.Topic, r.Key, r.Timestamp, got[0].Timestamp)
 		}
+	}
+}
+
+// TestKafka_PrepareSchemaChanges: the schema change topic and the topics
+// given beside it (the schema history's) are created in one CreateTopics
+// request, and SendSchemaChanges then writes without creating again; when
+// that request fails, SendSchemaChanges creates its topic as before.
+func TestKafka_PrepareSchemaChanges(t *testing.T) {
+	changes := []*schema.Change{{DDL: "SET character_set_server=utf8mb4, collation_server=utf8mb4_general_ci"}}
+	srcs := []event.Source{{Snapshot: "true", File: "mysql-bin.000001", Pos: 4, Thread: -1}}
+	history := sink.TopicSpec{Topic: "dbserver1.history", Partitions: 1, Replication: -1}
+	for _, tc := range []struct {
+		name     string
+		refuse   bool // the first CreateTopics request fails
+		created  []string
+		requests [][]string
+	}{
+		{"together", false, []string{"dbserver1", "dbserver1.history"}, [][]string{{"dbserver1", "dbserver1.history"}}},
+		{"refused", true, nil, [][]string{{"dbserver1", "dbserver1.history"}, {"dbserver1"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			var (
+				mu       sync.Mutex
+				requests [][]string
+			)
+			c.ControlKey(int16(kmsg.CreateTopics), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				req := kreq.(*kmsg.CreateTopicsRequest)
+				var topics []string
+				for _, rt := range req.Topics {
+					topics = append(topics, rt.Topic)
+				}
+				slices.Sort(topics)
+				mu.Lock()
+				first := len(requests) == 0
+				requests = append(requests, topics)
+				mu.Unlock()
+				if !first || !tc.refuse {
+					return nil, nil, false
+				}
+				resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+				resp.Version = req.Version
+				for _, rt := range req.Topics {
+					st := kmsg.NewCreateTopicsResponseTopic()
+					st.Topic = rt.Topic
+					st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+					resp.Topics = append(resp.Topics, st)
+				}
+				return resp, nil, true
+			})
+			k := newKafka(t, c, nil)
+			created := k.PrepareSchemaChanges(t.Context(), changes, srcs, history)
+			done, ch := doneCh(t)
+			if err := k.SendSchemaChanges(t.Context(), changes, srcs, done); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait(t, ch); err != nil {
+				t.Fatalf("done(%v)", err)
+			}
+			mu.Lock()
+			got := slices.Clone(requests)
+			mu.Unlock()
+			if diff := cmp.Diff(tc.requests, got); diff != "" {
+				t.Errorf("CreateTopics requests (-want +got):\n%s", diff)
+			}
+			slices.Sort(created)
+			if diff := cmp.Diff(tc.created, created); diff != "" {
+				t.Errorf("created (-want +got):\n%s", diff)
+			}
+			if got := consume(t, c, 1, "dbserver1"); len(got) != 1 {
+				t.Errorf("consumed %d schema change records; want 1", len(got))
+			}
+		})
 	}
 }
