@@ -33,6 +33,34 @@ type Format interface {
 	DataRecords(ev *event.ChangeEvent) int
 }
 
+// EventsFormat is a Format that renders a batch of events in one call,
+// sharing what their records share (Debezium JSON: one reading of the
+// processing clock, the source block of consecutive records). The
+// transports render a batch with it when their Format has it
+// (appendEvents).
+type EventsFormat interface {
+	// AppendEvents appends the records of events in order, as
+	// AppendRecords does for each; on error, recs and buf are cut back to
+	// what they were before the event that failed.
+	AppendEvents(ctx context.Context, recs []Record, buf []byte, events []event.ChangeEvent) ([]Record, []byte, error)
+}
+
+// appendEvents renders events with f: in one call when f is an
+// EventsFormat, else event by event.
+func appendEvents(ctx context.Context, f Format, recs []Record, buf []byte, events []event.ChangeEvent) ([]Record, []byte, error) {
+	if ef, ok := f.(EventsFormat); ok {
+		return ef.AppendEvents(ctx, recs, buf, events)
+	}
+	var err error
+	for i := range events {
+		// May block (Avro: while a new table version's schemas are registered).
+		if recs, buf, err = f.AppendRecords(ctx, recs, buf, &events[i]); err != nil {
+			return recs, buf, err
+		}
+	}
+	return recs, buf, nil
+}
+
 // MaxCachedTables bounds a format's cache of table versions as it bounds
 // the planner's: the cache is dropped wholesale when it overflows.
 const MaxCachedTables = maxCachedTables

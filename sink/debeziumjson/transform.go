@@ -487,7 +487,7 @@ func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.Change
 	} else if dst, err = p.appendValueRow(dst, after); err != nil {
 		return dst[:start], j.fillTable(err, ev.Table)
 	}
-	dst = j.appendTail(dst, te, ev, op)
+	dst = j.appendTail(dst, te, ev, op, nil)
 	if p.valuePre != nil {
 		dst = append(dst, '}')
 	}
