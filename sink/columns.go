@@ -155,9 +155,9 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 	case kInt:
 		switch v.Kind {
 		case event.KindInt, event.KindUint:
-			return strconv.AppendInt(dst, v.I, 10), nil
+			return appendInt(dst, v.I), nil
 		case event.KindDate:
-			return strconv.AppendInt(dst, adjustDays(v.I), 10), nil
+			return appendInt(dst, adjustDays(v.I)), nil
 		}
 	case kBool:
 		switch v.Kind {
@@ -233,7 +233,7 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 		}
 	case kTimeMicros:
 		if v.Kind == event.KindTime {
-			return strconv.AppendInt(dst, v.I, 10), nil
+			return appendInt(dst, v.I), nil
 		}
 	case kTimeMillis:
 		if v.Kind == event.KindTime {
@@ -242,11 +242,11 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 			}
 			// Time.toMilliOfDay: (int) Duration.toMillis(), which wraps past
 			// 596:31:23.647 (MySQL allows 838:59:59).
-			return strconv.AppendInt(dst, int64(int32(floorDiv(v.I, 1000))), 10), nil
+			return appendInt(dst, int64(int32(floorDiv(v.I, 1000)))), nil
 		}
 	case kTimeNanos:
 		if v.Kind == event.KindTime {
-			return strconv.AppendInt(dst, v.I*1000, 10), nil
+			return appendInt(dst, v.I*1000), nil
 		}
 	case kTimeISO:
 		if v.Kind == event.KindTime {
@@ -269,15 +269,15 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 			if !ok {
 				return e.unrepresentable(dst) // NanoTimestamp: outside 1677-2262
 			}
-			return strconv.AppendInt(dst, ns, 10), nil
+			return appendInt(dst, ns), nil
 		}
 	case kDateTimeMillis:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
-			return strconv.AppendInt(dst, floorDiv(adjustMicros(v.I), 1000), 10), nil
+			return appendInt(dst, floorDiv(adjustMicros(v.I), 1000)), nil
 		}
 	case kDateTimeMicros:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
-			return strconv.AppendInt(dst, adjustMicros(v.I), 10), nil
+			return appendInt(dst, adjustMicros(v.I)), nil
 		}
 	case kZoned:
 		if v.Kind == event.KindTimestamp && v.I == 0 {

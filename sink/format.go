@@ -272,6 +272,10 @@ func (c Column) AppendJSON(dst []byte, v *event.Value) ([]byte, error) {
 // AppendJSONString appends s as a JSON string, escaped as Jackson does.
 func AppendJSONString(dst []byte, s string) []byte { return appendJSONStr(dst, s) }
 
+// AppendInt appends v in decimal, as strconv.AppendInt(dst, v, 10) does,
+// without strconv's intermediate buffer.
+func AppendInt(dst []byte, v int64) []byte { return appendInt(dst, v) }
+
 // AppendJSONBytes is AppendJSONString for bytes; invalid UTF-8 becomes U+FFFD.
 func AppendJSONBytes(dst, s []byte) []byte { return appendJSONString(dst, s) }
 

@@ -275,6 +275,8 @@ func (j *JSON) AppendEvents(recs []sink.Record, buf []byte, events []event.Chang
 			break
 		}
 	}
+	// A pooled cache keeps no table, no query text alive.
+	tc.table, tc.te, tc.headTe, tc.headLen, tc.restLen, tc.rest = nil, nil, nil, 0, 0, event.Source{}
 	j.tails.Put(tc)
 	return recs, buf, err
 }
@@ -291,9 +293,17 @@ func (j *JSON) appendRecordsCached(recs []sink.Record, buf []byte, ev *event.Cha
 	if ev.Table == nil {
 		return recs, buf, fmt.Errorf("%w: event without table", sink.ErrEncode)
 	}
-	te, err := j.table(ev.Table)
-	if err != nil {
-		return recs, buf, err
+	var te *jsonTable
+	if tc != nil && tc.table == ev.Table {
+		te = tc.te
+	} else {
+		var err error
+		if te, err = j.table(ev.Table); err != nil {
+			return recs, buf, err
+		}
+		if tc != nil {
+			tc.table, tc.te = ev.Table, te
+		}
 	}
 	if te.plan != nil {
 		return j.appendPlanned(recs, buf, te, ev)
@@ -425,7 +435,7 @@ func (j *JSON) appendSourceHead(dst []byte, te *jsonTable, s *event.Source) []by
 // appendSourceRest writes the source block from its server_id value to
 // its query, without the closing brace: the binlog position.
 func appendSourceRest(dst []byte, s *event.Source) []byte {
-	dst = strconv.AppendUint(dst, uint64(s.ServerID), 10)
+	dst = sink.AppendInt(dst, int64(s.ServerID))
 	dst = append(dst, `,"gtid":`...)
 	if s.GTID == "" {
 		dst = append(dst, "null"...)
@@ -435,14 +445,14 @@ func appendSourceRest(dst []byte, s *event.Source) []byte {
 	dst = append(dst, `,"file":`...)
 	dst = sink.AppendJSONString(dst, s.File)
 	dst = append(dst, `,"pos":`...)
-	dst = strconv.AppendInt(dst, int64(s.Pos), 10)
+	dst = sink.AppendInt(dst, int64(s.Pos))
 	dst = append(dst, `,"row":`...)
-	dst = strconv.AppendInt(dst, int64(s.Row), 10)
+	dst = sink.AppendInt(dst, int64(s.Row))
 	dst = append(dst, `,"thread":`...)
 	if s.Thread < 0 {
 		dst = append(dst, "null"...)
 	} else {
-		dst = strconv.AppendInt(dst, s.Thread, 10)
+		dst = sink.AppendInt(dst, s.Thread)
 	}
 	dst = append(dst, `,"query":`...)
 	if s.Query == "" {
@@ -476,6 +486,10 @@ func (j *JSON) appendNow(dst []byte) []byte {
 type tailCache struct {
 	now    [96]byte // appendNow's output
 	nowLen int      // 0: not read yet
+
+	// The last event's table and its rendering (saves j.table's lookup).
+	table *schema.Table
+	te    *jsonTable
 
 	headTe  *jsonTable
 	headTs  int64
