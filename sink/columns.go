@@ -45,10 +45,12 @@ const (
 	kFloatVector                   // MySQL VECTOR: io.debezium.data.FloatVector, array of floats (vector.go)
 )
 
-// connectSchema is a Kafka Connect schema as JsonConverter.asJsonSchema
-// writes it: type, fields, optional, name, version, doc, parameters,
-// default, then (inside a struct) field.
-type connectSchema struct {
+// ConnectSchema is a column's Kafka Connect schema as
+// JsonConverter.asJsonSchema writes it: type, fields, optional, name,
+// version, doc, parameters, default, then (inside a struct) field. The
+// type mapping builds it (Column.Connect); a format that changes a
+// column's schema (Debezium JSON's column mappers) changes its copy.
+type ConnectSchema struct {
 	typ     string
 	fields  string // the raw `"fields":[…]` member of a struct, or ""
 	name    string
@@ -58,7 +60,22 @@ type connectSchema struct {
 	def     []byte // the "default" member's JSON value, or nil (defaults.go)
 }
 
-func (s *connectSchema) appendJSON(dst []byte, optional bool, field string) []byte {
+// Type is the Connect schema type (int32, string, bytes, struct, ...).
+func (s *ConnectSchema) Type() string { return s.typ }
+
+// Params are the Connect schema parameters, in order; shared with the
+// copies of s: callers must not modify it.
+func (s *ConnectSchema) Params() [][2]string { return s.params }
+
+// WithParams returns s with the parameters params.
+func (s ConnectSchema) WithParams(params [][2]string) ConnectSchema {
+	s.params = params
+	return s
+}
+
+// AppendJSON appends s as the schema of a field (field "" for none), as
+// JsonConverter.asJsonSchema writes it.
+func (s *ConnectSchema) AppendJSON(dst []byte, optional bool, field string) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = appendJSONStr(dst, s.typ)
 	if s.fields != "" {
@@ -121,7 +138,7 @@ type colEnc struct {
 	// nullable and refused otherwise, as Debezium's converters do.
 	inDay  bool
 	n      int // kBits: bytes; kBytes & co: BINARY(n) pad length; kZoned: fsp; decimals: scale
-	schema connectSchema
+	schema ConnectSchema
 }
 
 // errOutOfRange is wrapped for temporal values the mode cannot represent.

@@ -231,6 +231,10 @@ func (c Column) Kind() ColumnKind { return c.c.kind }
 // scale of a decimal, the fractional digits of a zoned timestamp.
 func (c Column) Size() int { return c.c.n }
 
+// Connect returns the column's Connect schema: a copy, which the caller
+// may change (ConnectSchema.WithParams) without changing the column's.
+func (c Column) Connect() ConnectSchema { return c.c.schema }
+
 // ConnectType is the Connect schema type (int32, string, bytes, ...).
 func (c Column) ConnectType() string { return c.c.schema.typ }
 

@@ -169,7 +169,7 @@ func appendRowSchema(dst []byte, cols []jsonCol, optional bool, name, field stri
 			dst = append(dst, ',')
 		}
 		c := &cols[i]
-		dst = c.schema.appendJSON(dst, c.optional(), c.name)
+		dst = c.schema.AppendJSON(dst, c.optional(), c.name)
 	}
 	dst = append(dst, `],"optional":`...)
 	dst = strconv.AppendBool(dst, optional)

@@ -156,13 +156,13 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 		}
 		// ColumnMappers takes the first matching rule in the order truncate,
 		// mask, column/datatype.propagate.source.type, hash, hash v2.
-		if i := slices.IndexFunc(c.schema.params, func(p [2]string) bool { return p[0] == propagatedTypeParam }); i >= 0 {
+		if i := slices.IndexFunc(c.schema.Params(), func(p [2]string) bool { return p[0] == propagatedTypeParam }); i >= 0 {
 			if r.cfg.Kind == sink.ColumnMaskHash || r.cfg.Kind == sink.ColumnMaskHashV2 {
 				continue // propagation wins
 			}
-			c.schema.params = slices.DeleteFunc(slices.Clone(c.schema.params), func(p [2]string) bool {
+			*c.schema = c.schema.WithParams(slices.DeleteFunc(slices.Clone(c.schema.Params()), func(p [2]string) bool {
 				return strings.HasPrefix(p[0], "__debezium.source.column.")
-			})
+			}))
 		}
 		p.masks[i] = r.forColumn(c, &t.Columns[c.idx])
 	}
@@ -218,7 +218,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 		// Struct.getString: the field must exist and be a string.
 		f := p.unwrap.cfg.RouteByField
 		p.routeCol = slices.IndexFunc(p.cols, func(c jsonCol) bool { return c.name == f })
-		if p.routeCol < 0 || p.cols[p.routeCol].schema.typ != "string" {
+		if p.routeCol < 0 || p.cols[p.routeCol].schema.Type() != "string" {
 			return nil, fmt.Errorf("%w: transforms.%s.route.by.field: %s is not a string column of %s.%s (Debezium fails on it)", sink.ErrConfig, p.unwrap.cfg.Name, f, t.DB, t.Name)
 		}
 		p.routes = make(map[string]string)
@@ -230,7 +230,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = c.schema.appendJSON(b, c.optional(), c.name)
+			b = c.schema.AppendJSON(b, c.optional(), c.name)
 		}
 		for _, e := range p.extras {
 			b = append(b, ',')

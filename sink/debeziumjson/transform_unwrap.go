@@ -176,7 +176,7 @@ func (p *tablePlan) appendUnwrapSchemaPrefix(valueName string) []byte {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = c.schema.appendJSON(b, c.optional(), c.name)
+		b = c.schema.AppendJSON(b, c.optional(), c.name)
 		n++
 	}
 	if p.unwrap.rewrites() {
