@@ -255,14 +255,14 @@ func (j *JSON) AppendRecords(recs []sink.Record, buf []byte, ev *event.ChangeEve
 
 // AppendEvents appends the records of events, in order, as AppendRecords
 // does for each. The records of one call share one reading of the
-// processing clock (the envelopes' ts_ms, ts_us and ts_ns), as Debezium's
-// would when its records of a batch are built within the clock's
-// resolution; and a source block equal to the previous record's is copied
+// processing clock (the envelopes' ts_ms, ts_us and ts_ns, and what
+// ExtractNewRecordState adds from them), where Debezium reads its clock
+// per record; and a source block equal to the previous record's is copied
 // rather than formatted again (tailCache). On error, recs and buf are cut
 // back to what they were before the event that failed.
 func (j *JSON) AppendEvents(recs []sink.Record, buf []byte, events []event.ChangeEvent) ([]sink.Record, []byte, error) {
 	tc := j.tails.Get().(*tailCache)
-	tc.nowLen = 0
+	tc.nowLen, tc.nowRead = 0, false
 	var err error
 	for i := range events {
 		ev := &events[i]
@@ -306,7 +306,7 @@ func (j *JSON) appendRecordsCached(recs []sink.Record, buf []byte, ev *event.Cha
 		}
 	}
 	if te.plan != nil {
-		return j.appendPlanned(recs, buf, te, ev)
+		return j.appendPlanned(recs, buf, te, ev, tc)
 	}
 	return sink.AppendRecordsWith(te.view, jsonRender{j, te, ev, tc}, recs, buf, ev, j.cfg.TombstonesOnDelete)
 }
@@ -378,12 +378,6 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 
 func (j *JSON) fillTable(err error, t *schema.Table) error { return sink.WithTable(err, t) }
 
-// appendValue writes an envelope without row images (truncate).
-func (j *JSON) appendValue(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
-	dst, _ = j.appendValueChecked(dst, te, ev, op, before, after, nil)
-	return dst
-}
-
 // appendTail writes source, transaction, op and the envelope timestamps.
 // With a tailCache (AppendEvents), the source block is copied from the
 // previous record's when what it depends on is equal, and the envelope
@@ -401,10 +395,10 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	dst = append(dst, `,"op":"`...)
 	dst = append(dst, byte(op))
 	if tc == nil {
-		return j.appendNow(dst)
+		return appendNow(dst, j.now())
 	}
 	if tc.nowLen == 0 {
-		tc.nowLen = len(j.appendNow(tc.now[:0]))
+		tc.nowLen = len(appendNow(tc.now[:0], j.clock(tc)))
 	}
 	return append(dst, tc.now[:tc.nowLen]...)
 }
@@ -461,10 +455,21 @@ func appendSourceRest(dst []byte, s *event.Source) []byte {
 	return sink.AppendJSONString(dst, s.Query)
 }
 
-// appendNow writes the envelope's processing time, read from j's clock:
+// clock reads the processing time: once per AppendEvents call (tc), else
+// at every call.
+func (j *JSON) clock(tc *tailCache) time.Time {
+	if tc == nil {
+		return j.now()
+	}
+	if !tc.nowRead {
+		tc.nowT, tc.nowRead = j.now(), true
+	}
+	return tc.nowT
+}
+
+// appendNow writes the envelope's processing time now:
 // `","ts_ms":…,"ts_us":…,"ts_ns":…}` (the op's closing quote first).
-func (j *JSON) appendNow(dst []byte) []byte {
-	now := j.now()
+func appendNow(dst []byte, now time.Time) []byte {
 	var nowDigits [24]byte
 	nowMs, nowUs, nowNs := splitTimeDigitsNs(&nowDigits, now.UnixNano(), now)
 	dst = append(dst, `","ts_ms":`...)
@@ -484,8 +489,10 @@ func (j *JSON) appendNow(dst []byte) []byte {
 // repeats within a transaction and the rest (position, row) changes.
 // Parts longer than their buffer (a long query, long names) are not kept.
 type tailCache struct {
-	now    [96]byte // appendNow's output
-	nowLen int      // 0: not read yet
+	nowT    time.Time // the batch's processing time
+	nowRead bool      // nowT is set
+	now     [96]byte  // appendNow's output for nowT
+	nowLen  int       // 0: not formatted yet
 
 	// The last event's table and its rendering (saves j.table's lookup).
 	table *schema.Table

@@ -3,8 +3,11 @@ package debeziumjson
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -134,4 +137,94 @@ func TestJSON_AppendEventsAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, encode); n != 0 {
 		t.Errorf("%v allocations per batch, want 0", n)
 	}
+}
+
+// TestJSON_AppendEventsClock: AppendEvents reads the clock once per call,
+// for the envelopes and for what the transforms add from it alike;
+// AppendRecords reads it per record.
+func TestJSON_AppendEventsClock(t *testing.T) {
+	for _, xf := range []bool{false, true} {
+		cfg := sink.DefaultJSONConfig("dbserver1")
+		cfg.Version = "0.1.0"
+		reads := 0
+		cfg.Now = func() time.Time {
+			reads++
+			return time.Unix(1718000003, int64(reads)*1000)
+		}
+		if xf {
+			cfg.Transforms = []sink.TransformConfig{unwrap("unwrap", func(t *sink.TransformConfig) {
+				t.AddFields = []string{"ts_ms", "ts_ns"}
+				t.AddHeaders = []string{"ts_us"}
+			})}
+		}
+		enc, err := NewJSON(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := snapshotEvents(5)
+		recs, _, err := enc.AppendEvents(nil, nil, evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads != 1 {
+			t.Errorf("transforms %v: AppendEvents read the clock %d times, want 1", xf, reads)
+		}
+		for _, r := range recs {
+			if !bytes.Contains(r.Value, []byte(`ts_ns":1718000003000001000`)) {
+				t.Errorf("transforms %v: record %s without the batch's processing time", xf, r.Value)
+			}
+		}
+		reads = 0
+		for i := range evs {
+			if _, _, err := enc.AppendRecords(nil, nil, &evs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := len(evs); xf {
+			if reads != 2*want { // a field and a header: one reading each
+				t.Errorf("transforms: AppendRecords read the clock %d times, want %d", reads, 2*want)
+			}
+		} else if reads != want {
+			t.Errorf("AppendRecords read the clock %d times, want %d", reads, want)
+		}
+	}
+}
+
+// TestJSON_AppendEventsConcurrent: calls on one encoder from several
+// goroutines each keep their own cache (run with -race).
+func TestJSON_AppendEventsConcurrent(t *testing.T) {
+	enc := benchEncoder(t, false)
+	evs := eventsMix()
+	values := func(recs []sink.Record) []string {
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.Topic+string(r.Key)+string(r.Value))
+		}
+		slices.Sort(out)
+		return out
+	}
+	recs, _, err := enc.AppendEvents(nil, nil, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := values(recs)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			// Each goroutine starts at another event, so the caches differ.
+			mine := append(slices.Clone(evs[g:]), evs[:g]...)
+			for range 50 {
+				recs, _, err := enc.AppendEvents(nil, nil, mine)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.Equal(values(recs), want) {
+					t.Errorf("goroutine %d: records differ from one goroutine's", g)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -281,7 +281,7 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []jsonCol, valueName, 
 
 // appendPlanned emits the records of ev for a table with transforms, column
 // mappers or skip.messages.without.change. It mirrors appendRecords.
-func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
+func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, tc *tailCache) ([]sink.Record, []byte, error) {
 	p := te.plan
 	var pl sink.Plan
 	if err := sink.PlanRecords(&pl, te.view, ev, j.cfg.TombstonesOnDelete); err != nil {
@@ -310,7 +310,7 @@ func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *
 			recs, buf = j.emitTombstone(recs, buf, te, st.Key, hdrs, len(st.Headers))
 			continue
 		}
-		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.Op, st.Key, st.Before, st.After, st.Headers); err != nil {
+		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.Op, st.Key, st.Before, st.After, st.Headers, tc); err != nil {
 			return recs, buf, err
 		}
 	}
@@ -354,12 +354,12 @@ func (j *JSON) appendPlannedKey(dst []byte, te *jsonTable, row []event.Value) ([
 // transform chain leaves it: an envelope, a flattened row, a null value, or
 // nothing. It returns the record's headers: Debezium's tombstone shares the
 // delete's ConnectHeaders, so it also carries what add.headers put there.
-func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []sink.Header) ([]sink.Record, []byte, []sink.Header, error) {
+func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []sink.Header, tc *tailCache) ([]sink.Record, []byte, []sink.Header, error) {
 	p := te.plan
 	var err error
 	start := len(buf)
 	if p.unwrap == nil {
-		if buf, err = j.appendPlannedEnvelope(buf, te, ev, op, before, after); err != nil {
+		if buf, err = j.appendPlannedEnvelope(buf, te, ev, op, before, after, tc); err != nil {
 			return recs, buf, hdrs, err
 		}
 		return append(recs, sink.Record{Topic: p.topic, Key: key, Value: buf[start:len(buf):len(buf)], Headers: hdrs}), buf, hdrs, nil
@@ -367,7 +367,7 @@ func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *eve
 	u := &p.unwrap.cfg
 	own := len(hdrs)
 	if len(p.unwrap.headers) > 0 {
-		hdrs, buf = p.appendHeaders(hdrs, buf, te, ev, op)
+		hdrs, buf = p.appendHeaders(hdrs, buf, te, ev, op, tc)
 	}
 	var value []byte
 	if op == event.OpDelete {
@@ -380,14 +380,14 @@ func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *eve
 			value = nil
 		default: // rewrite, rewrite-with-tombstone
 			start = len(buf)
-			if buf, err = j.appendUnwrapped(buf, te, ev, op, before); err != nil {
+			if buf, err = j.appendUnwrapped(buf, te, ev, op, before, tc); err != nil {
 				return recs, buf, hdrs, err
 			}
 			value = buf[start:len(buf):len(buf)]
 		}
 	} else {
 		start = len(buf)
-		if buf, err = j.appendUnwrapped(buf, te, ev, op, after); err != nil {
+		if buf, err = j.appendUnwrapped(buf, te, ev, op, after, tc); err != nil {
 			return recs, buf, hdrs, err
 		}
 		value = buf[start:len(buf):len(buf)]
@@ -468,7 +468,7 @@ var opD = []byte("d")
 
 // appendPlannedEnvelope is appendValueChecked with the plan's schema and
 // the column mappers applied to the row images.
-func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value, tc *tailCache) ([]byte, error) {
 	p := te.plan
 	start := len(dst)
 	if p.valuePre != nil {
@@ -487,7 +487,7 @@ func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.Change
 	} else if dst, err = p.appendValueRow(dst, after); err != nil {
 		return dst[:start], j.fillTable(err, ev.Table)
 	}
-	dst = j.appendTail(dst, te, ev, op, nil)
+	dst = j.appendTail(dst, te, ev, op, tc)
 	if p.valuePre != nil {
 		dst = append(dst, '}')
 	}
