@@ -33,11 +33,11 @@ type Format interface {
 	DataRecords(ev *event.ChangeEvent) int
 }
 
-// EventsFormat is a Format that renders a batch of events in one call,
-// sharing what their records share (Debezium JSON: one reading of the
-// processing clock, the source block of consecutive records). The
-// transports render a batch with it when their Format has it
-// (appendEvents).
+// EventsFormat is what a Format may also implement to render a batch of
+// events in one call, sharing what their records share (Debezium JSON: one
+// reading of the processing clock, the source block of consecutive
+// records). The transports render a batch with it when their Format has
+// it (appendEvents), else event by event.
 type EventsFormat interface {
 	// AppendEvents appends the records of events in order, as
 	// AppendRecords does for each; on error, recs and buf are cut back to

@@ -491,7 +491,7 @@ func appendNow(dst []byte, now time.Time) []byte {
 type tailCache struct {
 	nowT    time.Time // the batch's processing time
 	nowRead bool      // nowT is set
-	now     [96]byte  // appendNow's output for nowT
+	now     [96]byte  // appendNow's output for nowT (89 bytes at most)
 	nowLen  int       // 0: not formatted yet
 
 	// The last event's table and its rendering (saves j.table's lookup).
