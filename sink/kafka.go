@@ -770,11 +770,12 @@ func (k *Kafka) PrepareSchemaChanges(ctx context.Context, changes []*schema.Chan
 	results := make(map[string]error)
 	if len(req.Topics) > 0 {
 		resp, err := req.RequestWith(ctx, k.cl)
-		if err == nil {
-			err = errors.New("no answer for the topic")
+		unanswered := err // a topic the response leaves out
+		if unanswered == nil {
+			unanswered = errors.New("no answer for the topic")
 		}
 		for _, rt := range req.Topics {
-			results[rt.Topic] = err
+			results[rt.Topic] = unanswered
 		}
 		if resp != nil {
 			for _, t := range resp.Topics {
