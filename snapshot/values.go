@@ -64,19 +64,19 @@ func colKind(c *schema.Column) event.Kind {
 	return event.KindBytes // BINARY, VARBINARY, BLOB, GEOMETRY, unknown
 }
 
-// converter turns one result row into event values, copying bytes into an
-// arena shared by the chunk.
+// converter turns one result row into event values, copying bytes into the
+// arenas of the chunk being read (buf).
 type converter struct {
 	cols  []schema.Column
 	kinds []event.Kind
 	// raw marks the result columns whose temporal values arrive as their
 	// binary-protocol bytes (see fields) rather than as go-mysql's text.
-	raw   []bool
-	arena []byte
+	raw []bool
+	buf *chunkBuf
 }
 
 func newConverter(t *schema.Table) *converter {
-	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns)), raw: make([]bool, len(t.Columns))}
+	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns)), raw: make([]bool, len(t.Columns)), buf: &chunkBuf{}}
 	for i := range t.Columns {
 		c.kinds[i] = colKind(&t.Columns[i])
 	}
@@ -120,16 +120,6 @@ func rawTemporal(ft byte, k event.Kind) bool {
 		return k == event.KindTime
 	}
 	return false
-}
-
-// bytes copies b into the arena and returns the copy.
-func (c *converter) bytes(b []byte) []byte {
-	if cap(c.arena)-len(c.arena) < len(b) {
-		c.arena = make([]byte, 0, max(64<<10, 2*len(b)))
-	}
-	start := len(c.arena)
-	c.arena = append(c.arena, b...)
-	return c.arena[start:len(c.arena):len(c.arena)]
 }
 
 // row converts fv into dst (len(dst) == len(cols)).
@@ -201,7 +191,7 @@ func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
 		if f.Type != mysql.FieldValueTypeString {
 			return fmt.Errorf("%w: %v for a string-like column", ErrValue, f.Value())
 		}
-		*v = event.Value{Kind: k, B: c.bytes(f.AsString())}
+		*v = event.Value{Kind: k, B: c.buf.bytes(f.AsString())}
 	}
 	return nil
 }
