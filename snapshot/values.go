@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -73,6 +74,7 @@ type converter struct {
 	// binary-protocol bytes (see fields) rather than as go-mysql's text.
 	raw []bool
 	buf *chunkBuf
+	pkt bytes.Buffer // the packet of the row being read (readRows)
 }
 
 func newConverter(t *schema.Table) *converter {
