@@ -18,6 +18,8 @@ import (
 	"github.com/rivulet-cdc/rivulet/sink"
 	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 	"github.com/rivulet-cdc/rivulet/snapshot"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // recycleRow is the row id of the table TestSnapshot_RecycleRecords reads:
@@ -35,13 +37,11 @@ func recycleRow(id int) (s, b string, n *int) {
 	return s, b, n
 }
 
-// recordedSink encodes in Send, as the pipeline's sinks do (here
-// sink.Stdout's JSON lines), and acknowledges at once.
-// It counts the batches whose first row lives where an earlier batch's did:
-// the memory was recycled.
+// recordedSink is the pipeline's sink (sink.Stdout or sink.Kafka, which
+// encode in Send) counting the batches whose first row lives where an
+// earlier batch's did: the memory was recycled.
 type recordedSink struct {
-	out    bytes.Buffer
-	snk    *sink.Stdout
+	Sink
 	firsts map[*event.Value]bool
 	reused int
 }
@@ -53,15 +53,14 @@ func (r *recordedSink) Send(ctx context.Context, ev []event.ChangeEvent, done fu
 		}
 		r.firsts[&ev[0].After[0]] = true
 	}
-	return r.snk.Send(ctx, ev, done)
+	return r.Sink.Send(ctx, ev, done)
 }
-func (r *recordedSink) Flush(context.Context) error { return nil }
-func (r *recordedSink) Close() error                { return nil }
 
 // TestSnapshot_RecycleRecords runs an initial snapshot with
 // SnapshotConfig.Recycle on (chunks' memory and events reused once sent),
 // several readers and small chunks, over tables whose rows all differ,
-// one keyed and one without a key: every record written is its row's.
+// one keyed and one without a key, into sink.Stdout and into sink.Kafka
+// (kfake): every record written is its row's, once.
 func TestSnapshot_RecycleRecords(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs MariaDB")
@@ -99,27 +98,81 @@ func TestSnapshot_RecycleRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snk := &recordedSink{firsts: map[*event.Value]bool{}}
-	snk.snk = sink.NewStdout(&snk.out, j.Format())
 	master := srv.Query(t, db, "SHOW MASTER STATUS")
-	src := &feedSource{feed: make(chan binlog.Batch), start: offsets.Position{File: master[0][0], Pos: 4}}
-	cfg := Config{Snapshot: &SnapshotConfig{Mode: SnapshotInitialOnly, Catalog: loader, Snapshotter: snap,
-		MaxBatch: 16, HighWaitLimit: time.Millisecond, Recycle: true}}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	if err := Run(ctx, cfg, src, snk, &memStore{}); err != nil {
-		t.Fatal(err)
+	start := offsets.Position{File: master[0][0], Pos: 4}
+	run := func(t *testing.T, inner Sink) {
+		snk := &recordedSink{Sink: inner, firsts: map[*event.Value]bool{}}
+		cfg := Config{Snapshot: &SnapshotConfig{Mode: SnapshotInitialOnly, Catalog: loader, Snapshotter: snap,
+			MaxBatch: 16, HighWaitLimit: time.Millisecond, Recycle: true}}
+		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+		defer cancel()
+		if err := Run(ctx, cfg, &feedSource{feed: make(chan binlog.Batch), start: start}, snk, &memStore{}); err != nil {
+			t.Fatal(err)
+		}
+		if snk.reused == 0 {
+			t.Error("no batch reused the memory of an earlier one: Recycle did nothing")
+		}
 	}
+	t.Run("stdout", func(t *testing.T) {
+		var out bytes.Buffer
+		run(t, sink.NewStdout(&out, j.Format()))
+		var records [][]byte
+		sc := bufio.NewScanner(&out)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var line struct{ Topic string }
+			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+				t.Fatalf("%v: %.200s", err, sc.Bytes())
+			}
+			records = append(records, []byte(line.Topic+" "+sc.Text()))
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		checkRecycled(t, records, rows)
+	})
+	t.Run("kafka", func(t *testing.T) {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		k, err := sink.NewKafka(sink.KafkaConfig{Brokers: c.ListenAddrs(), Format: j.Format()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close()
+		run(t, k)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("p."+db+".k", "p."+db+".nokey"),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		var records [][]byte
+		for len(records) < 2*rows {
+			fs := cl.PollFetches(ctx)
+			if err := ctx.Err(); err != nil {
+				t.Fatalf("consumed %d of %d records: %v", len(records), 2*rows, err)
+			}
+			for _, r := range fs.Records() {
+				records = append(records, []byte(r.Topic+` {"value":`+string(r.Value)+"}"))
+			}
+		}
+		checkRecycled(t, records, rows)
+	})
+}
 
-	if snk.reused == 0 {
-		t.Error("no batch reused the memory of an earlier one: Recycle did nothing")
-	}
+// checkRecycled checks the records of TestSnapshot_RecycleRecords, each
+// `<topic> {"value":<record value>...}`: every row's, each once.
+func checkRecycled(t *testing.T, records [][]byte, rows int) {
+	t.Helper()
 	seen := map[string]int{}
-	sc := bufio.NewScanner(&snk.out)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
+	for _, r := range records {
+		topic, js, _ := bytes.Cut(r, []byte(" "))
 		var rec struct {
-			Topic string
 			Value struct {
 				Op    string
 				After struct {
@@ -130,18 +183,15 @@ func TestSnapshot_RecycleRecords(t *testing.T) {
 				}
 			}
 		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatalf("%v: %.200s", err, sc.Bytes())
+		if err := json.Unmarshal(js, &rec); err != nil {
+			t.Fatalf("%v: %.200s", err, js)
 		}
 		a := rec.Value.After
 		s, b, n := recycleRow(a.ID)
 		if rec.Value.Op != "r" || a.S != s || a.B != b || (n == nil) != (a.N == nil) || n != nil && *n != *a.N {
-			t.Fatalf("%s: record of row %d is %.200s", rec.Topic, a.ID, sc.Bytes())
+			t.Fatalf("%s: record of row %d is %.200s", topic, a.ID, js)
 		}
-		seen[fmt.Sprint(rec.Topic, a.ID)]++
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		seen[fmt.Sprint(string(topic), a.ID)]++
 	}
 	if len(seen) != 2*rows {
 		t.Errorf("%d distinct records, want %d", len(seen), 2*rows)
