@@ -75,6 +75,7 @@ type converter struct {
 	raw []bool
 	buf *chunkBuf
 	pkt bytes.Buffer // the packet of the row being read (readRows)
+	day dayMemo
 }
 
 func newConverter(t *schema.Table) *converter {
@@ -167,7 +168,7 @@ func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
 		var err error
 		switch {
 		case c.raw[i]:
-			n, ok, err = rawDate(f.AsString(), k == event.KindDate)
+			n, ok, err = rawDate(f.AsString(), k == event.KindDate, &c.day)
 		case k == event.KindDate:
 			n, ok, err = parseDate(f.AsString())
 		default:
@@ -316,7 +317,7 @@ func parseTime(b []byte) (int64, error) {
 // field the text could not carry (a year past 9999, a month, day, minute
 // or second past 99, microseconds past 999999) is an error, as its text
 // would not parse; the server sends none of them.
-func rawDate(b []byte, date bool) (int64, bool, error) {
+func rawDate(b []byte, date bool, memo *dayMemo) (int64, bool, error) {
 	var y, mo, d, h, mi, s, us int64
 	switch {
 	case len(b) == 0:
@@ -337,7 +338,7 @@ func rawDate(b []byte, date bool) (int64, bool, error) {
 	if y == 0 || d == 0 || mo == 0 || mo > 12 {
 		return 0, false, nil
 	}
-	days := daysFromCivil(y, mo, d)
+	days := memo.days(y, mo, d)
 	if date {
 		return days, true, nil
 	}
@@ -369,6 +370,20 @@ func rawTime(b []byte) (int64, error) {
 		us = -us
 	}
 	return us, nil
+}
+
+// dayMemo remembers the last date rawDate converted to days: the rows of
+// a chunk, in key order, mostly share their dates (daysFromCivil was a
+// twentieth of the read side's CPU).
+type dayMemo struct{ key, val int64 }
+
+// days returns daysFromCivil(y, m, d) for a date rawDate checked (year
+// 1-9999, month 1-12, day 1-99).
+func (c *dayMemo) days(y, m, d int64) int64 {
+	if k := y*10000 + m*100 + d; k != c.key {
+		c.key, c.val = k, daysFromCivil(y, m, d)
+	}
+	return c.val
 }
 
 // daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian
