@@ -110,15 +110,34 @@ func (s *Snapshotter) getBuf(rows int) *chunkBuf {
 	return b
 }
 
-// putBuf keeps b for a later chunk, at most a few: enough for the chunks
-// in flight to trade memory, bounded whatever the caller does.
+// putBuf keeps b for a later chunk of the Run going on, at most as many
+// as chunks can be in flight (read, waiting to be handed out, held by the
+// caller), bounded whatever the caller does. Once no Run goes on (a chunk
+// recycled after the last was handed out), b is left to the garbage
+// collector: a finished snapshot keeps no memory.
 func (s *Snapshotter) putBuf(b *chunkBuf, rows [][]event.Value) {
 	b.reset(rows)
 	s.mu.Lock()
-	if len(s.spare) < s.cfg.Threads+2 {
+	if s.runs > 0 && len(s.spare) < 2*s.cfg.Threads+2 {
 		s.spare = append(s.spare, b)
 	}
 	s.mu.Unlock()
+}
+
+// running counts a Run going on; the returned func ends it, dropping the
+// spare memory when it was the last.
+func (s *Snapshotter) running() (done func()) {
+	s.mu.Lock()
+	s.runs++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		if s.runs--; s.runs == 0 {
+			clear(s.spare)
+			s.spare = nil
+		}
+		s.mu.Unlock()
+	}
 }
 
 // Recycle releases the chunk (Release) and hands the memory of its rows

@@ -32,7 +32,8 @@ func recycleRow(id int) (s string, b []byte, n event.Value) {
 // TestSnapshotter_Recycle reads a table whose rows all differ with every
 // chunk recycled once checked: each row read is the table's, although the
 // later chunks fill the memory of the earlier ones (which the test sees
-// happen), keyed and keyless, with several readers.
+// happen), keyed and keyless, with several readers; once Run ended no
+// memory is kept.
 func TestSnapshotter_Recycle(t *testing.T) {
 	srv := testenv.MariaDB(t)
 	db := srv.Database(t)
@@ -93,6 +94,11 @@ func TestSnapshotter_Recycle(t *testing.T) {
 	}
 	if _, ok := s.Floor(); ok {
 		t.Error("Floor still set after Run")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.spare) != 0 || s.runs != 0 {
+		t.Errorf("after Run: %d spare buffers kept, %d runs", len(s.spare), s.runs)
 	}
 }
 

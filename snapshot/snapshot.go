@@ -27,6 +27,7 @@ type Snapshotter struct {
 	mu     sync.Mutex
 	floors map[int64]offsets.Position // by chunk seq (>= 0) and reader slot (< 0)
 	spare  []*chunkBuf                // memory of recycled chunks (recycle.go)
+	runs   int                        // Runs going on: spare is kept while > 0
 }
 
 // New validates cfg and returns a Snapshotter. It does not connect.
@@ -184,6 +185,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 	if len(todo) == 0 {
 		return nil
 	}
+	defer s.running()()
 	// Chunks of an earlier Run that the caller never released no longer matter.
 	s.mu.Lock()
 	clear(s.floors)
