@@ -143,6 +143,11 @@ func New(ctx context.Context, cfg *config.Config, o Options) (p *Pipeline, err e
 		return p, err
 	}
 	p.closers = append(p.closers, snk.Close)
+	if snapCfg != nil {
+		// sink.Kafka and sink.Stdout encode a batch's events in Send: the
+		// snapshot may reuse a chunk's memory once its batches were sent.
+		snapCfg.Recycle = true
+	}
 	if s, ok := snk.(interface{ Format() sink.Format }); ok {
 		if u, ok := s.Format().(interface{ UnchangedSkipped() int64 }); ok { // Debezium JSON's transforms
 			stream.SetUnchangedSkipped(u.UnchangedSkipped)

@@ -140,6 +140,13 @@ type SnapshotConfig struct {
 	// zero means DefaultProgressInterval, negative no progress lines
 	// (the per-table totals are logged still).
 	ProgressInterval time.Duration
+	// Recycle lets the snapshot reuse a chunk's rows, their values' memory
+	// (snapshot.Chunk.Recycle) and its events for the next chunk once the
+	// batches holding them were sent. Set it only when the sink side is done
+	// with a batch's events and their values when its send returns: the
+	// pipeline's sinks (sink.Kafka, sink.Stdout) encode in Send. Off, every
+	// chunk's memory is left to the garbage collector.
+	Recycle bool
 }
 
 // snapshotInitial is offsets.Position.Snapshot while the initial snapshot runs.
@@ -188,7 +195,8 @@ type initialSnap struct {
 
 	rows      int64
 	dropped   int64
-	keep      [][]event.Value // Take's buffer
+	keep      [][]event.Value     // Take's buffer
+	events    []event.ChangeEvent // emit's buffer when cfg.Recycle
 	lastTable *schema.Table
 	cur       *snapRun // the chunk reader, nil once it finished
 	restarts  int      // restarts after read failures
@@ -383,7 +391,13 @@ func (s *initialSnap) emit(ctx context.Context) error {
 	s.dropped += s.merge.Dropped()
 	final := ch.TableLast && ch.Table == s.lastTable
 	tsUs := s.cfg.Now().UnixMicro()
-	events := make([]event.ChangeEvent, len(keep))
+	var events []event.ChangeEvent
+	if s.cfg.Recycle && cap(s.events) >= len(keep) {
+		events = s.events[:len(keep)]
+	} else {
+		events = make([]event.ChangeEvent, len(keep))
+	}
+	all := events
 	for i, row := range keep {
 		mark := "true"
 		switch {
@@ -426,6 +440,11 @@ func (s *initialSnap) emit(ctx context.Context) error {
 	}
 	if err := s.l.send(ctx, binlog.Batch{Events: events, End: end}); err != nil {
 		return err
+	}
+	if s.cfg.Recycle {
+		// Every batch was sent and encoded: nothing reads the rows any more.
+		s.events = all[:0]
+		ch.Recycle()
 	}
 	if ch.TableLast {
 		obs.TableCompleted(ch.Table.ID())

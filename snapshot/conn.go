@@ -1,7 +1,10 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -88,9 +91,82 @@ func stream(c *client.Conn, query string, args []any, row func([]mysql.FieldValu
 
 // streamRows runs query like stream for conv: the row path, where the
 // temporal values conv decodes arrive as their binary bytes
-// (converter.fields).
+// (converter.fields), and where the rows are read by readRows rather than
+// by go-mysql.
 func streamRows(c *client.Conn, query string, args []any, conv *converter, row func([]mysql.FieldValue) error) error {
-	return streamWith(c, query, args, conv.fields, row)
+	if c.Compression != mysql.MYSQL_COMPRESS_NONE {
+		return streamWith(c, query, args, conv.fields, row)
+	}
+	err := streamWith(c, query, args, func(res *mysql.Result) error {
+		if err := conv.fields(res); err != nil {
+			return err
+		}
+		if err := readRows(c, res, &conv.pkt, row); err != nil {
+			return err
+		}
+		return errRowsRead
+	}, row)
+	if errors.Is(err, errRowsRead) {
+		return nil
+	}
+	return err
+}
+
+// errRowsRead is what the result-set callback of streamRows returns once
+// readRows read the rows: go-mysql returns it at once, reading no more.
+var errRowsRead = errors.New("rows read")
+
+// readRows reads the binary-protocol rows of the result set whose column
+// definitions res holds, up to its end (an EOF or OK packet) or an error
+// packet, and calls row with each; the values are only valid during the
+// call. It is go-mysql's row loop (Conn.readResultRowsStreaming) reading
+// each packet straight into pkt: go-mysql reads it into a pooled buffer
+// and copies it out of it again, which per row cost more than the copy.
+// A row callback's error leaves the rest of the result unread: the
+// connection is unusable, as with go-mysql's loop.
+func readRows(c *client.Conn, res *mysql.Result, pkt *bytes.Buffer, row func([]mysql.FieldValue) error) error {
+	var fv []mysql.FieldValue
+	for {
+		pkt.Reset()
+		if err := c.ReadPacketTo(pkt); err != nil {
+			return err
+		}
+		data := pkt.Bytes()
+		if len(data) == 0 {
+			return mysql.ErrMalformPacket
+		}
+		switch data[0] {
+		case mysql.EOF_HEADER: // an EOF, or with CLIENT_DEPRECATE_EOF an OK with 0xFE: the end
+			if len(data) > 0xffffff {
+				return mysql.ErrMalformPacket // no row starts with 0xFE
+			}
+			return nil
+		case mysql.ERR_HEADER:
+			return errorPacket(data)
+		}
+		var err error
+		if fv, err = mysql.RowData(data).ParseBinary(res.Fields, fv); err != nil {
+			return err
+		}
+		if err := row(fv); err != nil {
+			return err
+		}
+	}
+}
+
+// errorPacket decodes an ERR packet (code, then with protocol 4.1 '#' and
+// the SQL state, then the message), copying its text out of the packet.
+func errorPacket(data []byte) error {
+	if len(data) < 3 {
+		return mysql.ErrMalformPacket
+	}
+	e := &mysql.MyError{Code: binary.LittleEndian.Uint16(data[1:])}
+	msg := data[3:]
+	if len(msg) >= 6 && msg[0] == '#' {
+		e.State, msg = string(msg[1:6]), msg[6:]
+	}
+	e.Message = string(msg)
+	return e
 }
 
 func streamWith(c *client.Conn, query string, args []any, fields client.SelectPerResultCallback, row func([]mysql.FieldValue) error) error {

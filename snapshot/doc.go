@@ -27,7 +27,13 @@
 // with SET NAMES utf8mb4 and time_zone +00:00), so a snapshot row and the
 // same row streamed render identically. Temporal values are decoded from
 // their binary bytes (converter.fields relabels those result columns so that
-// go-mysql hands the bytes over instead of formatting them as text).
+// go-mysql hands the bytes over instead of formatting them as text). The
+// rows themselves are read by readRows (conn.go) from the packets, one
+// buffer for all, rather than by go-mysql's loop, which copies each row out
+// of a pooled buffer. A chunk's rows live in memory of its own, which a
+// caller that no longer reads them hands to the next chunk read with
+// Chunk.Recycle (recycle.go); the initial snapshot does, once the sink
+// encoded the chunk's events.
 //
 // No statement takes a lock: chunks are plain SELECTs in autocommit mode
 // (InnoDB consistent non-locking reads), and the only transaction held open

@@ -26,6 +26,8 @@ type Snapshotter struct {
 
 	mu     sync.Mutex
 	floors map[int64]offsets.Position // by chunk seq (>= 0) and reader slot (< 0)
+	spare  []*chunkBuf                // memory of recycled chunks (recycle.go)
+	runs   int                        // Runs going on: spare is kept while > 0
 }
 
 // New validates cfg and returns a Snapshotter. It does not connect.
@@ -39,7 +41,8 @@ func New(cfg Config) (*Snapshotter, error) {
 
 // Chunk is the rows of one key range of a table, read by one SELECT between
 // two watermarks. Rows are in key order, aligned with Table.Columns; their
-// bytes are owned by the chunk. Call Release once the chunk is merged.
+// bytes are owned by the chunk. Call Release once the chunk is merged, or
+// Recycle once nothing reads its rows any more.
 type Chunk struct {
 	Table *schema.Table
 	Rows  [][]event.Value
@@ -66,6 +69,7 @@ type Chunk struct {
 
 	seq int64
 	s   *Snapshotter
+	buf *chunkBuf // the memory of Rows and their values
 }
 
 // Release says the caller no longer needs binlog changes at or after the
@@ -181,6 +185,7 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 	if len(todo) == 0 {
 		return nil
 	}
+	defer s.running()()
 	// Chunks of an earlier Run that the caller never released no longer matter.
 	s.mu.Lock()
 	clear(s.floors)
@@ -410,8 +415,9 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 	q, args := chunkQuery(t, base, sp.lo, sp.hi)
 	conv := newConverter(t)
 	ncols := len(t.Columns)
-	var slab []event.Value
-	ch.Rows = make([][]event.Value, 0, min(s.cfg.ChunkSize+1, 1<<16))
+	slabRows := min(1024, s.cfg.ChunkSize+1)
+	ch.buf = s.getBuf(min(s.cfg.ChunkSize+1, 1<<16))
+	conv.buf, ch.Rows = ch.buf, ch.buf.rows
 	began := time.Now()
 	err := withConn(ctx, c, func() error {
 		var err error
@@ -419,12 +425,7 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 			return err
 		}
 		err = streamRows(c, q, args, conv, func(fv []mysql.FieldValue) error {
-			if cap(slab)-len(slab) < ncols {
-				slab = make([]event.Value, 0, ncols*min(1024, s.cfg.ChunkSize+1))
-			}
-			n := len(slab)
-			slab = slab[:n+ncols]
-			row := slab[n : n+ncols : n+ncols]
+			row := ch.buf.row(ncols, slabRows)
 			if err := conv.row(row, fv); err != nil {
 				return err
 			}
@@ -479,14 +480,15 @@ func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, 
 	ncols := len(t.Columns)
 	var low offsets.Position
 	conv := newConverter(t)
-	var slab []event.Value
+	slabRows := min(1024, s.cfg.ChunkSize+1)
 	var cur *Chunk
 	first := true
 	fresh := func() {
-		cur = &Chunk{Table: t, Keyless: true, TableFirst: first, Low: low, High: low, Progress: sp.prev, seq: sp.seq,
-			Rows: make([][]event.Value, 0, min(s.cfg.ChunkSize, 1<<16))}
+		cur = &Chunk{Table: t, Keyless: true, TableFirst: first, Low: low, High: low, Progress: sp.prev, seq: sp.seq, s: s,
+			buf: s.getBuf(min(s.cfg.ChunkSize, 1<<16))}
+		cur.Rows = cur.buf.rows
 		first = false
-		conv.arena, slab = nil, nil // the next chunk's bytes and values
+		conv.buf = cur.buf // the next chunk's bytes and values
 	}
 	q, args := chunkQuery(t, s.cfg.Overrides[t.ID()], nil, nil)
 	err := withConn(ctx, c, func() error {
@@ -503,12 +505,7 @@ func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, 
 					}
 					fresh()
 				}
-				if cap(slab)-len(slab) < ncols {
-					slab = make([]event.Value, 0, ncols*min(1024, s.cfg.ChunkSize+1))
-				}
-				n := len(slab)
-				slab = slab[:n+ncols]
-				row := slab[n : n+ncols : n+ncols]
+				row := cur.buf.row(ncols, slabRows)
 				if err := conv.row(row, fv); err != nil {
 					return err
 				}

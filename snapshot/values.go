@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -64,19 +65,21 @@ func colKind(c *schema.Column) event.Kind {
 	return event.KindBytes // BINARY, VARBINARY, BLOB, GEOMETRY, unknown
 }
 
-// converter turns one result row into event values, copying bytes into an
-// arena shared by the chunk.
+// converter turns one result row into event values, copying bytes into the
+// arenas of the chunk being read (buf).
 type converter struct {
 	cols  []schema.Column
 	kinds []event.Kind
 	// raw marks the result columns whose temporal values arrive as their
 	// binary-protocol bytes (see fields) rather than as go-mysql's text.
-	raw   []bool
-	arena []byte
+	raw []bool
+	buf *chunkBuf
+	pkt bytes.Buffer // the packet of the row being read (readRows)
+	day dayMemo
 }
 
 func newConverter(t *schema.Table) *converter {
-	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns)), raw: make([]bool, len(t.Columns))}
+	c := &converter{cols: t.Columns, kinds: make([]event.Kind, len(t.Columns)), raw: make([]bool, len(t.Columns)), buf: &chunkBuf{}}
 	for i := range t.Columns {
 		c.kinds[i] = colKind(&t.Columns[i])
 	}
@@ -122,16 +125,6 @@ func rawTemporal(ft byte, k event.Kind) bool {
 	return false
 }
 
-// bytes copies b into the arena and returns the copy.
-func (c *converter) bytes(b []byte) []byte {
-	if cap(c.arena)-len(c.arena) < len(b) {
-		c.arena = make([]byte, 0, max(64<<10, 2*len(b)))
-	}
-	start := len(c.arena)
-	c.arena = append(c.arena, b...)
-	return c.arena[start:len(c.arena):len(c.arena)]
-}
-
 // row converts fv into dst (len(dst) == len(cols)).
 func (c *converter) row(dst []event.Value, fv []mysql.FieldValue) error {
 	if len(fv) != len(c.cols) {
@@ -175,7 +168,7 @@ func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
 		var err error
 		switch {
 		case c.raw[i]:
-			n, ok, err = rawDate(f.AsString(), k == event.KindDate)
+			n, ok, err = rawDate(f.AsString(), k == event.KindDate, &c.day)
 		case k == event.KindDate:
 			n, ok, err = parseDate(f.AsString())
 		default:
@@ -201,7 +194,7 @@ func (c *converter) value(v *event.Value, i int, f *mysql.FieldValue) error {
 		if f.Type != mysql.FieldValueTypeString {
 			return fmt.Errorf("%w: %v for a string-like column", ErrValue, f.Value())
 		}
-		*v = event.Value{Kind: k, B: c.bytes(f.AsString())}
+		*v = event.Value{Kind: k, B: c.buf.bytes(f.AsString())}
 	}
 	return nil
 }
@@ -324,7 +317,7 @@ func parseTime(b []byte) (int64, error) {
 // field the text could not carry (a year past 9999, a month, day, minute
 // or second past 99, microseconds past 999999) is an error, as its text
 // would not parse; the server sends none of them.
-func rawDate(b []byte, date bool) (int64, bool, error) {
+func rawDate(b []byte, date bool, memo *dayMemo) (int64, bool, error) {
 	var y, mo, d, h, mi, s, us int64
 	switch {
 	case len(b) == 0:
@@ -345,7 +338,7 @@ func rawDate(b []byte, date bool) (int64, bool, error) {
 	if y == 0 || d == 0 || mo == 0 || mo > 12 {
 		return 0, false, nil
 	}
-	days := daysFromCivil(y, mo, d)
+	days := memo.days(y, mo, d)
 	if date {
 		return days, true, nil
 	}
@@ -377,6 +370,20 @@ func rawTime(b []byte) (int64, error) {
 		us = -us
 	}
 	return us, nil
+}
+
+// dayMemo remembers the last date rawDate converted to days: the rows of
+// a chunk, in key order, mostly share their dates (daysFromCivil was a
+// twentieth of the read side's CPU).
+type dayMemo struct{ key, val int64 }
+
+// days returns daysFromCivil(y, m, d) for a date rawDate checked (year
+// 1-9999, month 1-12, day 1-99).
+func (c *dayMemo) days(y, m, d int64) int64 {
+	if k := y*10000 + m*100 + d; k != c.key {
+		c.key, c.val = k, daysFromCivil(y, m, d)
+	}
+	return c.val
 }
 
 // daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian

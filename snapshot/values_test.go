@@ -47,3 +47,29 @@ func TestValues_AsTheBinlogDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestRawDate_MemoFollowsEachDate: one converter's day memo gives every
+// date its own day, through runs of equal dates and changes of day, month
+// and year, as a fresh conversion does.
+func TestRawDate_MemoFollowsEachDate(t *testing.T) {
+	dates := [][3]int{{2026, 11, 21}, {2026, 11, 21}, {2026, 11, 22}, {2026, 12, 22}, {2025, 12, 22},
+		{2025, 12, 22}, {1, 1, 1}, {9999, 12, 31}, {2026, 11, 21}, {1970, 1, 1}, {2000, 2, 29}}
+	var memo dayMemo
+	for _, d := range dates {
+		b := []byte{byte(d[0]), byte(d[0] >> 8), byte(d[1]), byte(d[2]), 10, 0, 0}
+		for _, date := range []bool{true, false} {
+			pkt := b
+			if date {
+				pkt = b[:4]
+			}
+			got, ok, err := rawDate(pkt, date, &memo)
+			want := daysFromCivil(int64(d[0]), int64(d[1]), int64(d[2]))
+			if !date {
+				want = want*usPerDay + 10*3600*usPerSec
+			}
+			if err != nil || !ok || got != want {
+				t.Errorf("%v (date %v) = %d, %v, %v; want %d", d, date, got, ok, err, want)
+			}
+		}
+	}
+}
