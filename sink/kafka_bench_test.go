@@ -62,7 +62,10 @@ func BenchmarkKafkaSend_Snapshot(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, err := sink.NewKafka(sink.KafkaConfig{Brokers: brokers, Format: j.Format()})
+	// The engine's buffer bounds (max.queue.size 8192, 8 MiB): a snapshot
+	// fills them, so Send waits for acknowledgements most of the time.
+	k, err := sink.NewKafka(sink.KafkaConfig{Brokers: brokers, Format: j.Format(),
+		MaxBufferedRecords: 8192, MaxBufferedBytes: 8 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}
