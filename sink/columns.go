@@ -45,10 +45,12 @@ const (
 	kFloatVector                   // MySQL VECTOR: io.debezium.data.FloatVector, array of floats (vector.go)
 )
 
-// connectSchema is a Kafka Connect schema as JsonConverter.asJsonSchema
-// writes it: type, fields, optional, name, version, doc, parameters,
-// default, then (inside a struct) field.
-type connectSchema struct {
+// ConnectSchema is a column's Kafka Connect schema as
+// JsonConverter.asJsonSchema writes it: type, fields, optional, name,
+// version, doc, parameters, default, then (inside a struct) field. The
+// type mapping builds it (Column.Connect); a format that changes a
+// column's schema (Debezium JSON's column mappers) changes its copy.
+type ConnectSchema struct {
 	typ     string
 	fields  string // the raw `"fields":[…]` member of a struct, or ""
 	name    string
@@ -58,7 +60,22 @@ type connectSchema struct {
 	def     []byte // the "default" member's JSON value, or nil (defaults.go)
 }
 
-func (s *connectSchema) appendJSON(dst []byte, optional bool, field string) []byte {
+// Type is the Connect schema type (int32, string, bytes, struct, ...).
+func (s *ConnectSchema) Type() string { return s.typ }
+
+// Params are the Connect schema parameters, in order; shared with the
+// copies of s: callers must not modify it.
+func (s *ConnectSchema) Params() [][2]string { return s.params }
+
+// WithParams returns s with the parameters params.
+func (s ConnectSchema) WithParams(params [][2]string) ConnectSchema {
+	s.params = params
+	return s
+}
+
+// AppendJSON appends s as the schema of a field (field "" for none), as
+// JsonConverter.asJsonSchema writes it.
+func (s *ConnectSchema) AppendJSON(dst []byte, optional bool, field string) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = appendJSONStr(dst, s.typ)
 	if s.fields != "" {
@@ -121,7 +138,7 @@ type colEnc struct {
 	// nullable and refused otherwise, as Debezium's converters do.
 	inDay  bool
 	n      int // kBits: bytes; kBytes & co: BINARY(n) pad length; kZoned: fsp; decimals: scale
-	schema connectSchema
+	schema ConnectSchema
 }
 
 // errOutOfRange is wrapped for temporal values the mode cannot represent.
@@ -155,9 +172,9 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 	case kInt:
 		switch v.Kind {
 		case event.KindInt, event.KindUint:
-			return strconv.AppendInt(dst, v.I, 10), nil
+			return appendInt(dst, v.I), nil
 		case event.KindDate:
-			return strconv.AppendInt(dst, adjustDays(v.I), 10), nil
+			return appendInt(dst, adjustDays(v.I)), nil
 		}
 	case kBool:
 		switch v.Kind {
@@ -233,7 +250,7 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 		}
 	case kTimeMicros:
 		if v.Kind == event.KindTime {
-			return strconv.AppendInt(dst, v.I, 10), nil
+			return appendInt(dst, v.I), nil
 		}
 	case kTimeMillis:
 		if v.Kind == event.KindTime {
@@ -242,11 +259,11 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 			}
 			// Time.toMilliOfDay: (int) Duration.toMillis(), which wraps past
 			// 596:31:23.647 (MySQL allows 838:59:59).
-			return strconv.AppendInt(dst, int64(int32(floorDiv(v.I, 1000))), 10), nil
+			return appendInt(dst, int64(int32(floorDiv(v.I, 1000)))), nil
 		}
 	case kTimeNanos:
 		if v.Kind == event.KindTime {
-			return strconv.AppendInt(dst, v.I*1000, 10), nil
+			return appendInt(dst, v.I*1000), nil
 		}
 	case kTimeISO:
 		if v.Kind == event.KindTime {
@@ -269,15 +286,15 @@ func (e *colEnc) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 			if !ok {
 				return e.unrepresentable(dst) // NanoTimestamp: outside 1677-2262
 			}
-			return strconv.AppendInt(dst, ns, 10), nil
+			return appendInt(dst, ns), nil
 		}
 	case kDateTimeMillis:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
-			return strconv.AppendInt(dst, floorDiv(adjustMicros(v.I), 1000), 10), nil
+			return appendInt(dst, floorDiv(adjustMicros(v.I), 1000)), nil
 		}
 	case kDateTimeMicros:
 		if v.Kind == event.KindDateTime || v.Kind == event.KindTimestamp {
-			return strconv.AppendInt(dst, adjustMicros(v.I), 10), nil
+			return appendInt(dst, adjustMicros(v.I)), nil
 		}
 	case kZoned:
 		if v.Kind == event.KindTimestamp && v.I == 0 {

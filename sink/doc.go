@@ -27,6 +27,9 @@
 //     converts.
 //   - Format is what the transports render records with; their caller
 //     picks it: sink/debeziumjson's JSON.Format or sink/avro's Encoder.
+//     A Format that is also an EventsFormat renders a Send's events in
+//     one call (Debezium JSON: one processing-clock reading per batch).
+//     ConnectSchema is a column's Connect schema, which the formats write.
 //     The settings of Debezium JSON's transforms and column mappers stay
 //     here (TransformConfig, ColumnMapperConfig: the engine's
 //     configuration).

@@ -33,6 +33,34 @@ type Format interface {
 	DataRecords(ev *event.ChangeEvent) int
 }
 
+// EventsFormat is what a Format may also implement to render a batch of
+// events in one call, sharing what their records share (Debezium JSON: one
+// reading of the processing clock, the source block of consecutive
+// records). The transports render a batch with it when their Format has
+// it (appendEvents), else event by event.
+type EventsFormat interface {
+	// AppendEvents appends the records of events in order, as
+	// AppendRecords does for each; on error, recs and buf are cut back to
+	// what they were before the event that failed.
+	AppendEvents(ctx context.Context, recs []Record, buf []byte, events []event.ChangeEvent) ([]Record, []byte, error)
+}
+
+// appendEvents renders events with f: in one call when f is an
+// EventsFormat, else event by event.
+func appendEvents(ctx context.Context, f Format, recs []Record, buf []byte, events []event.ChangeEvent) ([]Record, []byte, error) {
+	if ef, ok := f.(EventsFormat); ok {
+		return ef.AppendEvents(ctx, recs, buf, events)
+	}
+	var err error
+	for i := range events {
+		// May block (Avro: while a new table version's schemas are registered).
+		if recs, buf, err = f.AppendRecords(ctx, recs, buf, &events[i]); err != nil {
+			return recs, buf, err
+		}
+	}
+	return recs, buf, nil
+}
+
 // MaxCachedTables bounds a format's cache of table versions as it bounds
 // the planner's: the cache is dropped wholesale when it overflows.
 const MaxCachedTables = maxCachedTables
@@ -203,6 +231,10 @@ func (c Column) Kind() ColumnKind { return c.c.kind }
 // scale of a decimal, the fractional digits of a zoned timestamp.
 func (c Column) Size() int { return c.c.n }
 
+// Connect returns the column's Connect schema: a copy, which the caller
+// may change (ConnectSchema.WithParams) without changing the column's.
+func (c Column) Connect() ConnectSchema { return c.c.schema }
+
 // ConnectType is the Connect schema type (int32, string, bytes, ...).
 func (c Column) ConnectType() string { return c.c.schema.typ }
 
@@ -243,6 +275,10 @@ func (c Column) AppendJSON(dst []byte, v *event.Value) ([]byte, error) {
 
 // AppendJSONString appends s as a JSON string, escaped as Jackson does.
 func AppendJSONString(dst []byte, s string) []byte { return appendJSONStr(dst, s) }
+
+// AppendInt appends v in decimal, as strconv.AppendInt(dst, v, 10) does,
+// without strconv's intermediate buffer.
+func AppendInt(dst []byte, v int64) []byte { return appendInt(dst, v) }
 
 // AppendJSONBytes is AppendJSONString for bytes; invalid UTF-8 becomes U+FFFD.
 func AppendJSONBytes(dst, s []byte) []byte { return appendJSONString(dst, s) }

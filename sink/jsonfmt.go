@@ -556,3 +556,60 @@ func appendISOTimestamp(dst []byte, us int64) []byte {
 	dst = time.UnixMicro(us).UTC().AppendFormat(dst, "2006-01-02T15:04:05.999999Z")
 	return append(dst, '"')
 }
+
+// appendInt appends v in decimal, as strconv.AppendInt(dst, v, 10) does,
+// writing the digits in place: strconv formats into a buffer of its own
+// and copies it (a memmove call per value, most of a small integer's
+// cost on the row path).
+func appendInt(dst []byte, v int64) []byte {
+	u := uint64(v)
+	if v < 0 {
+		dst = append(dst, '-')
+		u = -u
+	}
+	if u < 10 {
+		return append(dst, byte('0'+u))
+	}
+	// Digits of u: bits.Len64(u)·log10(2) is the count or one less.
+	n := int(uint(bits.Len64(u))*1233>>12) + 1
+	if u < pow10u64[n-1] {
+		n--
+	}
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = append(dst[:cap(dst)], make([]byte, l+n-cap(dst))...)[:l]
+	}
+	b := dst[l : l+n]
+	i := n
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
+		u = q
+	}
+	if u >= 10 {
+		b[0], b[1] = digitPairs[u*2], digitPairs[u*2+1]
+	} else {
+		b[0] = byte('0' + u)
+	}
+	return dst[:l+n]
+}
+
+// pow10u64[i] is 10^i.
+var pow10u64 = [20]uint64{
+	1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -195,6 +197,30 @@ func TestSanitizeTopic(t *testing.T) {
 	for _, tt := range tests {
 		if got := sanitizeTopic(tt.in); got != tt.want {
 			t.Errorf("sanitizeTopic(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestAppendInt: appendInt writes what strconv.AppendInt writes, at every
+// digit count and its edges, into full and roomy buffers alike.
+func TestAppendInt(t *testing.T) {
+	vals := []int64{0, 1, 9, 10, 11, 99, 100, 101, -1, -9, -10, -99, -100, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for p := int64(1); p <= math.MaxInt64/10; p *= 10 {
+		vals = append(vals, p-1, p, p+1, -p+1, -p, -p-1, 10*p-1)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		vals = append(vals, int64(r.Uint64()), int64(r.Uint64()>>uint(r.IntN(64))), -int64(r.Uint64()>>uint(r.IntN(64))))
+	}
+	for _, v := range vals {
+		want := strconv.AppendInt([]byte("x"), v, 10)
+		if got := appendInt([]byte("x"), v); string(got) != string(want) {
+			t.Fatalf("appendInt(%d) = %s, want %s", v, got, want)
+		}
+		roomy := make([]byte, 1, 64)
+		roomy[0] = 'x'
+		if got := appendInt(roomy, v); string(got) != string(want) {
+			t.Fatalf("appendInt(%d) into a roomy buffer = %s, want %s", v, got, want)
 		}
 	}
 }

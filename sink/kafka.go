@@ -391,14 +391,11 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 		b.buf = make([]byte, 0, need+need/4)
 	}
 	var err error
-	for i := range events {
-		// May block (Avro: while a new table version's schemas are registered).
-		b.recs, b.buf, err = k.format.AppendRecords(ctx, b.recs, b.buf, &events[i])
-		if err != nil {
-			k.putBatch(b)
-			done(err)
-			return err
-		}
+	// May block (Avro: while a new table version's schemas are registered).
+	if b.recs, b.buf, err = appendEvents(ctx, k.format, b.recs, b.buf, events); err != nil {
+		k.putBatch(b)
+		done(err)
+		return err
 	}
 	if len(events) > 0 {
 		k.bytesPerEvent.Store(int64(len(b.buf)/len(events)) + 1)

@@ -58,7 +58,7 @@ var typeMappers = [schema.TypeUUID + 1]func(cfg *JSONConfig, c *schema.Column, e
 		}
 		e.kind, e.schema.typ = kFloat32, "float"
 	},
-	schema.TypeDouble: fixed(kFloat64, connectSchema{typ: "double"}),
+	schema.TypeDouble: fixed(kFloat64, ConnectSchema{typ: "double"}),
 	// BIT(1) is BOOLEAN; BIT(n>1) io.debezium.data.Bits (JdbcValueConverters).
 	schema.TypeBit: func(_ *JSONConfig, c *schema.Column, e *colEnc) {
 		if c.Length <= 1 {
@@ -66,12 +66,12 @@ var typeMappers = [schema.TypeUUID + 1]func(cfg *JSONConfig, c *schema.Column, e
 			return
 		}
 		e.kind, e.n = kBits, (c.Length+7)/8
-		e.schema = connectSchema{typ: "bytes", name: "io.debezium.data.Bits", version: 1,
+		e.schema = ConnectSchema{typ: "bytes", name: "io.debezium.data.Bits", version: 1,
 			params: [][2]string{{"length", strconv.Itoa(c.Length)}}}
 	},
-	schema.TypeChar:      fixed(kString, connectSchema{typ: "string"}),
-	schema.TypeVarchar:   fixed(kString, connectSchema{typ: "string"}),
-	schema.TypeText:      fixed(kString, connectSchema{typ: "string"}),
+	schema.TypeChar:      fixed(kString, ConnectSchema{typ: "string"}),
+	schema.TypeVarchar:   fixed(kString, ConnectSchema{typ: "string"}),
+	schema.TypeText:      fixed(kString, ConnectSchema{typ: "string"}),
 	schema.TypeBinary:    binaryMapper,
 	schema.TypeVarbinary: binaryMapper,
 	schema.TypeBlob:      binaryMapper,
@@ -90,34 +90,34 @@ var typeMappers = [schema.TypeUUID + 1]func(cfg *JSONConfig, c *schema.Column, e
 	// TIMESTAMP is ZonedTimestamp in every mode but structured (3.7).
 	schema.TypeTimestamp: func(_ *JSONConfig, c *schema.Column, e *colEnc) {
 		e.kind, e.n = kZoned, c.FSP
-		e.schema = connectSchema{typ: "string", name: "io.debezium.time.ZonedTimestamp", version: 1}
+		e.schema = ConnectSchema{typ: "string", name: "io.debezium.time.ZonedTimestamp", version: 1}
 	},
-	schema.TypeYear: fixed(kInt, connectSchema{typ: "int32", name: "io.debezium.time.Year", version: 1}),
+	schema.TypeYear: fixed(kInt, ConnectSchema{typ: "int32", name: "io.debezium.time.Year", version: 1}),
 	schema.TypeEnum: func(_ *JSONConfig, c *schema.Column, e *colEnc) {
 		e.kind = kString
-		e.schema = connectSchema{typ: "string", name: "io.debezium.data.Enum", version: 1,
+		e.schema = ConnectSchema{typ: "string", name: "io.debezium.data.Enum", version: 1,
 			params: [][2]string{{"allowed", allowedOptions(c.Values)}}}
 	},
 	schema.TypeSet: func(_ *JSONConfig, c *schema.Column, e *colEnc) {
 		e.kind = kString
-		e.schema = connectSchema{typ: "string", name: "io.debezium.data.EnumSet", version: 1,
+		e.schema = ConnectSchema{typ: "string", name: "io.debezium.data.EnumSet", version: 1,
 			params: [][2]string{{"allowed", allowedOptions(c.Values)}}}
 	},
-	schema.TypeJSON: fixed(kString, connectSchema{typ: "string", name: "io.debezium.data.Json", version: 1}),
+	schema.TypeJSON: fixed(kString, ConnectSchema{typ: "string", name: "io.debezium.data.Json", version: 1}),
 	schema.TypeGeometry: func(_ *JSONConfig, c *schema.Column, e *colEnc) {
 		if strings.EqualFold(c.TypeName, "POINT") {
 			e.kind = kPoint
-			e.schema = connectSchema{typ: "struct", fields: pointFields, name: "io.debezium.data.geometry.Point",
+			e.schema = ConnectSchema{typ: "struct", fields: pointFields, name: "io.debezium.data.geometry.Point",
 				version: 1, doc: "Geometry (POINT)"}
 			return
 		}
 		e.kind = kGeometry
-		e.schema = connectSchema{typ: "struct", fields: geometryFields, name: "io.debezium.data.geometry.Geometry",
+		e.schema = ConnectSchema{typ: "struct", fields: geometryFields, name: "io.debezium.data.geometry.Geometry",
 			version: 1, doc: "Geometry"}
 	},
 }
 
-func fixed(k colKind, s connectSchema) func(*JSONConfig, *schema.Column, *colEnc) {
+func fixed(k colKind, s ConnectSchema) func(*JSONConfig, *schema.Column, *colEnc) {
 	return func(_ *JSONConfig, _ *schema.Column, e *colEnc) { e.kind, e.schema = k, s }
 }
 
@@ -158,9 +158,9 @@ var decimalModes = [...]func(e *colEnc, precision, scale int){
 	DecimalPrecise: func(e *colEnc, precision, scale int) {
 		e.kind, e.schema = kDecimalBytes, decimalSchema(precision, scale)
 	},
-	DecimalDouble: func(e *colEnc, _, _ int) { e.kind, e.schema = kDecimalDouble, connectSchema{typ: "double"} },
+	DecimalDouble: func(e *colEnc, _, _ int) { e.kind, e.schema = kDecimalDouble, ConnectSchema{typ: "double"} },
 	// SpecialValueDecimal.fromLogical: BigDecimal.toPlainString at the column's scale.
-	DecimalString: func(e *colEnc, _, _ int) { e.kind, e.schema = kDecimalString, connectSchema{typ: "string"} },
+	DecimalString: func(e *colEnc, _, _ int) { e.kind, e.schema = kDecimalString, ConnectSchema{typ: "string"} },
 }
 
 // binaryModes: binary.handling.mode for BINARY, VARBINARY and BLOBs.
@@ -177,9 +177,9 @@ var binaryModes = [...]struct {
 // temporalMapping is one time.precision.mode (JdbcValueConverters.schemaBuilder,
 // DEBEZIUM-REFERENCE §3.2).
 type temporalMapping struct {
-	date     connectSchema
-	time     func(fsp int) (colKind, connectSchema)
-	datetime func(fsp int) (colKind, connectSchema)
+	date     ConnectSchema
+	time     func(fsp int) (colKind, ConnectSchema)
+	datetime func(fsp int) (colKind, ConnectSchema)
 	// dateKind renders DATE; the zero value kInt writes the days.
 	dateKind colKind
 	// timeInDay: TIME outside 00:00:00-24:00:00 cannot be converted
@@ -189,15 +189,15 @@ type temporalMapping struct {
 }
 
 var (
-	debeziumDate   = connectSchema{typ: "int32", name: "io.debezium.time.Date", version: 1}
-	microTime      = connectSchema{typ: "int64", name: "io.debezium.time.MicroTime", version: 1}
-	milliTime      = connectSchema{typ: "int32", name: "io.debezium.time.Time", version: 1}
-	milliTimestamp = connectSchema{typ: "int64", name: "io.debezium.time.Timestamp", version: 1}
-	microTimestamp = connectSchema{typ: "int64", name: "io.debezium.time.MicroTimestamp", version: 1}
+	debeziumDate   = ConnectSchema{typ: "int32", name: "io.debezium.time.Date", version: 1}
+	microTime      = ConnectSchema{typ: "int64", name: "io.debezium.time.MicroTime", version: 1}
+	milliTime      = ConnectSchema{typ: "int32", name: "io.debezium.time.Time", version: 1}
+	milliTimestamp = ConnectSchema{typ: "int64", name: "io.debezium.time.Timestamp", version: 1}
+	microTimestamp = ConnectSchema{typ: "int64", name: "io.debezium.time.MicroTimestamp", version: 1}
 )
 
 // adaptiveDateTime: DATETIME(0-3) in ms, DATETIME(4-6) in µs.
-func adaptiveDateTime(fsp int) (colKind, connectSchema) {
+func adaptiveDateTime(fsp int) (colKind, ConnectSchema) {
 	if fsp <= 3 {
 		return kDateTimeMillis, milliTimestamp
 	}
@@ -207,12 +207,12 @@ func adaptiveDateTime(fsp int) (colKind, connectSchema) {
 var timeModes = [...]*temporalMapping{
 	TimeAdaptiveMicroseconds: {
 		date:     debeziumDate,
-		time:     func(int) (colKind, connectSchema) { return kTimeMicros, microTime },
+		time:     func(int) (colKind, ConnectSchema) { return kTimeMicros, microTime },
 		datetime: adaptiveDateTime,
 	},
 	TimeAdaptive: {
 		date: debeziumDate,
-		time: func(fsp int) (colKind, connectSchema) {
+		time: func(fsp int) (colKind, ConnectSchema) {
 			if fsp <= 3 {
 				return kTimeMillis, milliTime
 			}
@@ -221,12 +221,12 @@ var timeModes = [...]*temporalMapping{
 		datetime: adaptiveDateTime,
 	},
 	TimeConnect: {
-		date: connectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Date", version: 1},
-		time: func(int) (colKind, connectSchema) {
-			return kTimeMillis, connectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Time", version: 1}
+		date: ConnectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Date", version: 1},
+		time: func(int) (colKind, ConnectSchema) {
+			return kTimeMillis, ConnectSchema{typ: "int32", name: "org.apache.kafka.connect.data.Time", version: 1}
 		},
-		datetime: func(int) (colKind, connectSchema) {
-			return kDateTimeMillis, connectSchema{typ: "int64", name: "org.apache.kafka.connect.data.Timestamp", version: 1}
+		datetime: func(int) (colKind, ConnectSchema) {
+			return kDateTimeMillis, ConnectSchema{typ: "int64", name: "org.apache.kafka.connect.data.Timestamp", version: 1}
 		},
 		timeInDay: true,
 	},
@@ -234,28 +234,28 @@ var timeModes = [...]*temporalMapping{
 	// (ISO_OFFSET_DATE_TIME): strings in UTC with 'Z', the fraction printed
 	// with as many digits as it needs.
 	TimeISOString: {
-		date: connectSchema{typ: "string", name: "io.debezium.time.IsoDate", version: 1},
-		time: func(int) (colKind, connectSchema) {
-			return kTimeISO, connectSchema{typ: "string", name: "io.debezium.time.IsoTime", version: 1}
+		date: ConnectSchema{typ: "string", name: "io.debezium.time.IsoDate", version: 1},
+		time: func(int) (colKind, ConnectSchema) {
+			return kTimeISO, ConnectSchema{typ: "string", name: "io.debezium.time.IsoTime", version: 1}
 		},
-		datetime: func(int) (colKind, connectSchema) {
-			return kDateTimeISO, connectSchema{typ: "string", name: "io.debezium.time.IsoTimestamp", version: 1}
+		datetime: func(int) (colKind, ConnectSchema) {
+			return kDateTimeISO, ConnectSchema{typ: "string", name: "io.debezium.time.IsoTimestamp", version: 1}
 		},
 		dateKind:  kDateISO,
 		timeInDay: true,
 	},
 	TimeMicroseconds: {
 		date:     debeziumDate,
-		time:     func(int) (colKind, connectSchema) { return kTimeMicros, microTime },
-		datetime: func(int) (colKind, connectSchema) { return kDateTimeMicros, microTimestamp },
+		time:     func(int) (colKind, ConnectSchema) { return kTimeMicros, microTime },
+		datetime: func(int) (colKind, ConnectSchema) { return kDateTimeMicros, microTimestamp },
 	},
 	TimeNanoseconds: {
 		date: debeziumDate,
-		time: func(int) (colKind, connectSchema) {
-			return kTimeNanos, connectSchema{typ: "int64", name: "io.debezium.time.NanoTime", version: 1}
+		time: func(int) (colKind, ConnectSchema) {
+			return kTimeNanos, ConnectSchema{typ: "int64", name: "io.debezium.time.NanoTime", version: 1}
 		},
-		datetime: func(int) (colKind, connectSchema) {
-			return kDateTimeNanos, connectSchema{typ: "int64", name: "io.debezium.time.NanoTimestamp", version: 1}
+		datetime: func(int) (colKind, ConnectSchema) {
+			return kDateTimeNanos, ConnectSchema{typ: "int64", name: "io.debezium.time.NanoTimestamp", version: 1}
 		},
 	},
 }
@@ -295,8 +295,8 @@ func newColEnc(cfg *JSONConfig, idx int, c *schema.Column) (colEnc, error) {
 
 // decimalSchema is SpecialValueDecimal.builder(PRECISE, precision, scale):
 // Kafka's Decimal.builder(scale) plus connect.decimal.precision.
-func decimalSchema(precision, scale int) connectSchema {
-	return connectSchema{typ: "bytes", name: "org.apache.kafka.connect.data.Decimal", version: 1,
+func decimalSchema(precision, scale int) ConnectSchema {
+	return ConnectSchema{typ: "bytes", name: "org.apache.kafka.connect.data.Decimal", version: 1,
 		params: [][2]string{{"scale", strconv.Itoa(scale)}, {"connect.decimal.precision", strconv.Itoa(precision)}}}
 }
 

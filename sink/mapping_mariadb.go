@@ -10,7 +10,7 @@ import "github.com/rivulet-cdc/rivulet/schema"
 //     (a table holding one cannot be captured by Debezium); Rivulet emits
 //     their text as a plain string, as a VARCHAR would be.
 func init() {
-	typeMappers[schema.TypeInet4] = fixed(kString, connectSchema{typ: "string"})
-	typeMappers[schema.TypeInet6] = fixed(kString, connectSchema{typ: "string"})
-	typeMappers[schema.TypeUUID] = fixed(kString, connectSchema{typ: "string", name: "io.debezium.data.Uuid", version: 1})
+	typeMappers[schema.TypeInet4] = fixed(kString, ConnectSchema{typ: "string"})
+	typeMappers[schema.TypeInet6] = fixed(kString, ConnectSchema{typ: "string"})
+	typeMappers[schema.TypeUUID] = fixed(kString, ConnectSchema{typ: "string", name: "io.debezium.data.Uuid", version: 1})
 }

@@ -51,10 +51,8 @@ func (s *Stdout) send(ctx context.Context, events []event.ChangeEvent) error {
 	}
 	recs, buf, out := s.recs[:0], s.buf[:0], s.out[:0]
 	var err error
-	for i := range events {
-		if recs, buf, err = s.format.AppendRecords(ctx, recs, buf, &events[i]); err != nil {
-			return err
-		}
+	if recs, buf, err = appendEvents(ctx, s.format, recs, buf, events); err != nil {
+		return err
 	}
 	for i := range recs {
 		out = appendStdoutLine(out, &recs[i])

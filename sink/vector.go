@@ -26,7 +26,7 @@ func isVector(c *schema.Column) bool {
 
 func vectorMapper(_ *JSONConfig, _ *schema.Column, e *colEnc) {
 	e.kind = kFloatVector
-	e.schema = connectSchema{typ: "array", fields: floatVectorItems, name: "io.debezium.data.FloatVector", version: 1}
+	e.schema = ConnectSchema{typ: "array", fields: floatVectorItems, name: "io.debezium.data.FloatVector", version: 1}
 }
 
 // appendFloatVector writes the floats of a VECTOR value as a JSON array.

@@ -151,16 +151,9 @@ func (s *Snapshotter) EstimateRows(ctx context.Context, tables []*schema.Table) 
 	defer c.Close()
 	err = withConn(ctx, c, func() error {
 		for _, t := range tables {
-			var n int64 = -1
-			err := stream(c, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-				[]any{t.DB, t.Name}, func(fv []mysql.FieldValue) error {
-					if fv[0].Type != mysql.FieldValueTypeNull {
-						n = int64(fv[0].AsUint64())
-					}
-					return nil
-				})
+			n, err := estimateRows(c, t)
 			if err != nil {
-				return fmt.Errorf("estimate rows of %s: %w", t.ID(), err)
+				return err
 			}
 			if n >= 0 {
 				out[t.ID()] = n
@@ -169,6 +162,22 @@ func (s *Snapshotter) EstimateRows(ctx context.Context, tables []*schema.Table) 
 		return nil
 	})
 	return out, err
+}
+
+// estimateRows is the server's row estimate of t, -1 when it has none.
+func estimateRows(c *client.Conn, t *schema.Table) (int64, error) {
+	var n int64 = -1
+	err := stream(c, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		[]any{t.DB, t.Name}, func(fv []mysql.FieldValue) error {
+			if fv[0].Type != mysql.FieldValueTypeNull {
+				n = int64(fv[0].AsUint64())
+			}
+			return nil
+		})
+	if err != nil {
+		return 0, fmt.Errorf("estimate rows of %s: %w", t.ID(), err)
+	}
+	return n, nil
 }
 
 // Exec runs one statement with args on a new session of the snapshot's

@@ -191,7 +191,8 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 	results := make(chan *Chunk, threads)
 	tokens := make(chan struct{}, 2*threads)
 
-	// Splitter: finds chunk bounds on the key index, in order.
+	// Splitter: finds chunk bounds in order, by key arithmetic on a dense
+	// integer key (keyRange), else on the key index (boundQuery).
 	g.Go(func() error {
 		defer close(specs)
 		c, err := s.dial(gctx)
@@ -207,6 +208,19 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 				lo = resumeKey
 			}
 			first := lo == nil
+			var kr *keyRange
+			if len(t.ChunkKey()) > 0 {
+				err := withConn(gctx, c, func() error {
+					est, err := estimateRows(c, t)
+					if err == nil {
+						kr, err = splitByRange(c, t, s.cfg.ChunkSize, est)
+					}
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("split %s: %w", t.ID(), err)
+				}
+			}
 			for {
 				select {
 				case tokens <- struct{}{}:
@@ -215,7 +229,9 @@ func (s *Snapshotter) Run(ctx context.Context, tables []*schema.Table, from Prog
 				}
 				sp := spec{seq: seq, t: t, lo: lo, first: first, prev: prev}
 				seq++
-				if len(t.ChunkKey()) > 0 {
+				if kr != nil {
+					sp.hi = kr.next(lo)
+				} else if len(t.ChunkKey()) > 0 {
 					q, args := boundQuery(t, lo, s.cfg.ChunkSize)
 					var hi []any
 					err := withConn(gctx, c, func() error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -35,6 +36,8 @@ type snapshotResult struct {
 	first map[int][]float64
 	exit  map[int][]float64
 	dbz   []measured // Debezium's initial_only snapshot of the same table
+	// floor holds the runs of a client that only moves the bytes (floor.go).
+	floor []floorResult
 }
 
 // snapshotBench tops bench.t up to o.snapshotRows rows, then snapshots it
@@ -48,12 +51,16 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		broker: map[int][]float64{}, mariadb: map[int][]float64{}, first: map[int][]float64{}, exit: map[int][]float64{}}
 	fmt.Printf("snapshot of %d rows…\n", r.rows)
 	if o.snapshotOnly {
-		// The broker has just started: one run not measured, so that its
-		// JIT compilation is not counted in the first measured run.
-		if _, _, _, _, err := snapshotRun(o, srv, dir, "swarm", 4, r.rows); err != nil {
-			return nil, fmt.Errorf("warm-up: %w", err)
+		// The broker has just started: -warmup runs not measured, so that
+		// its JIT compilation is not counted in the measured runs (in a
+		// whole bench the streaming runs have warmed it up).
+		for i := range max(o.warmup, 1) {
+			if _, _, _, _, err := snapshotRun(o, srv, dir, fmt.Sprintf("swarm%d", i), 4, r.rows); err != nil {
+				return nil, fmt.Errorf("warm-up: %w", err)
+			}
 		}
 	}
+	var keySize, valueSize int
 	for i := range o.runs {
 		for _, th := range r.threads {
 			broker, mdb := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid())
@@ -69,6 +76,11 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 			fmt.Printf("    (time line: %s; Rivulet, Kafka and MariaDB kept %.2f of %d cores busy, the whole machine %.2f)\n", tl, (cpu+broker+mdb)/tl.last.Seconds(), runtime.NumCPU(), tl.machine)
 			if m := tl.milestones(); m != "" {
 				fmt.Printf("    (Rivulet's log: %s)\n", m)
+			}
+			if i == 0 && th == r.threads[len(r.threads)-1] {
+				if keySize, valueSize, err = recordSizes(kafka.k.Brokers(), fmt.Sprintf("s%d%d.bench.t", i, th), int64(r.rows/2)); err != nil {
+					return nil, err
+				}
 			}
 			r.first[th] = append(r.first[th], tl.first.Seconds())
 			r.exit[th] = append(r.exit[th], tl.exit.Seconds())
@@ -87,6 +99,13 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		}
 		fmt.Printf("  plain SELECT                 run %d: %8.0f rows/s\n", i+1, rate)
 		r.selects = append(r.selects, rate)
+		f, err := floorRun(srv, r.rows, keySize, valueSize)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		fmt.Printf("  floor (SELECT + produce)     run %d: %8.0f rows/s, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s); records of %d+%d bytes\n",
+			i+1, f.rate, f.cpu, f.broker, f.mdb, keySize, valueSize)
+		r.floor = append(r.floor, f)
 	}
 	for i := range o.dbzRuns {
 		mdb := cpuSeconds(srv.Pid())
@@ -114,6 +133,13 @@ func (r *snapshotResult) print() {
 			median(r.cpu[th])/perM, median(r.broker[th])/perM, median(r.mariadb[th])/perM)
 	}
 	fmt.Printf("%-30s %12.0f %10s %14.2f\n", "plain SELECT (go-mysql)", sel, "-", 1.0)
+	fl := medianFloor(r.floor)
+	if len(r.floor) > 0 {
+		fmt.Printf("%-30s %12.0f %10s %14.2f %16.1f %5.1f %7.1f\n", "floor: SELECT + produce", fl.rate, "-", fl.rate/sel, fl.cpu/perM, fl.broker/perM, fl.mdb/perM)
+		fmt.Printf("  (floor: one streaming SELECT, each row produced as one record of %d+%d bytes, the size of Rivulet's, with Rivulet's producer\n"+
+			"   settings to a topic created beforehand: no decoding, no envelope, no start-up; what any go-mysql + franz-go connector is bounded by here)\n",
+			fl.keyBytes, fl.valSize)
+	}
 	for _, th := range r.threads {
 		fmt.Printf("  %d thread(s): %.0f ms from process start to its first record, %.0f ms from the last acknowledged record to its exit\n",
 			th, 1000*median(r.first[th]), 1000*median(r.exit[th]))
@@ -130,6 +156,9 @@ func (r *snapshotResult) print() {
 		cpuM := cpu / (float64(r.rows) / 1e6)
 		fmt.Printf("%-30s %12.0f %16.1f %6.0f MiB\n", fmt.Sprintf("rivulet, %d thread(s)", th), rate, cpuM, rss)
 		fmt.Printf("%-30s %11.1f× %15.2f× %9.2f×   (target: ≥20× rows/s, ≤0.10× memory)\n", "  rivulet / debezium", rate/d.rate, cpuM/d.cpuPerMillion(r.rows), rss/d.rssMiB)
+	}
+	if len(r.floor) > 0 {
+		fmt.Printf("%-30s %12.0f %16.1f   (floor / debezium %.1f×: the bound of the ratio on this machine)\n", "floor: SELECT + produce", fl.rate, fl.cpu/(float64(r.rows)/1e6), fl.rate/d.rate)
 	}
 }
 
@@ -338,4 +367,14 @@ func selectRate(conn *client.Conn, want int) (float64, error) {
 		return 0, fmt.Errorf("SELECT returned %d rows, want %d", n, want)
 	}
 	return float64(n) / time.Since(begin).Seconds(), nil
+}
+
+// medianFloor is the floor run with the median rate.
+func medianFloor(runs []floorResult) floorResult {
+	if len(runs) == 0 {
+		return floorResult{}
+	}
+	s := slices.Clone(runs)
+	slices.SortFunc(s, func(a, b floorResult) int { return cmp.Compare(a.rate, b.rate) })
+	return s[len(s)/2]
 }

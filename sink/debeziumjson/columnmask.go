@@ -187,8 +187,8 @@ func isStringColumn(c *schema.Column) bool {
 // returns how it converts the column's values.
 func (r *columnRule) forColumn(e *jsonCol, c *schema.Column) *colRule {
 	cr := &colRule{columnRule: r}
-	params := make([][2]string, len(e.schema.params), len(e.schema.params)+1)
-	copy(params, e.schema.params)
+	params := make([][2]string, len(e.schema.Params()), len(e.schema.Params())+1)
+	copy(params, e.schema.Params())
 	length := debeziumLength(c)
 	switch r.cfg.Kind {
 	case sink.ColumnTruncate:
@@ -204,7 +204,7 @@ func (r *columnRule) forColumn(e *jsonCol, c *schema.Column) *colRule {
 			cr.truncLen = length
 		}
 	}
-	e.schema.params = params
+	*e.schema = e.schema.WithParams(params)
 	return cr
 }
 

@@ -14,12 +14,16 @@
 // (sink.AppendRecordsWith, or a sink.Plan walked by the transforms); this
 // package renders the envelope, its schemas and the payload. Column values
 // come from the shared type mapping (sink.Column.AppendJSON); the package
-// keeps its own copy of each column's name, key prefix and Connect schema
-// (jsonCol, json_column.go), whose parameters the column mappers change.
+// keeps each column's name, key prefix and a copy of its Connect schema
+// (jsonCol, json_column.go; sink.ConnectSchema), whose parameters the
+// column mappers change.
 //
 // Main types and files:
 //   - JSON (json.go) encodes one event.ChangeEvent into its records using
 //     per-table schema JSON built once per *schema.Table from its Planner;
+//     AppendEvents (sink.EventsFormat) encodes a batch with one reading of
+//     the processing clock, copying a source block equal to the previous
+//     record's (tailCache);
 //     schema-change envelopes (json_schemachange.go) wrap the planner's
 //     payloads; transaction metadata records (txmeta.go).
 //   - Transforms (transform.go, transform_unwrap.go: ByLogicalTableRouter,

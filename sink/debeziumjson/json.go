@@ -30,6 +30,7 @@ type JSON struct {
 
 	tables     sync.Map // *schema.Table -> *jsonTable
 	tableCount atomic.Int64
+	tails      sync.Pool // *tailCache of AppendEvents
 
 	xf *transformer // transforms, column mappers; nil: none (transform.go)
 }
@@ -42,6 +43,7 @@ func NewJSON(cfg sink.JSONConfig) (*JSON, error) {
 	}
 	cfg.SkippedOperations = slices.Clone(cfg.SkippedOperations)
 	j := &JSON{p: planner, cfg: cfg, now: cfg.Now}
+	j.tails.New = func() any { return new(tailCache) }
 	for op := range j.skip {
 		j.skip[op] = planner.Skips(event.Op(op))
 	}
@@ -69,6 +71,11 @@ type jsonFormat struct{ j *JSON }
 
 func (f jsonFormat) AppendRecords(_ context.Context, recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
 	return f.j.AppendRecords(recs, buf, ev)
+}
+
+// AppendEvents is JSON.AppendEvents (sink.EventsFormat).
+func (f jsonFormat) AppendEvents(_ context.Context, recs []sink.Record, buf []byte, events []event.ChangeEvent) ([]sink.Record, []byte, error) {
+	return f.j.AppendEvents(recs, buf, events)
 }
 
 func (f jsonFormat) SchemaChangeRecords(_ context.Context, c *schema.Change, src event.Source) ([]sink.Record, error) {
@@ -162,7 +169,7 @@ func appendRowSchema(dst []byte, cols []jsonCol, optional bool, name, field stri
 			dst = append(dst, ',')
 		}
 		c := &cols[i]
-		dst = c.schema.appendJSON(dst, c.optional(), c.name)
+		dst = c.schema.AppendJSON(dst, c.optional(), c.name)
 	}
 	dst = append(dst, `],"optional":`...)
 	dst = strconv.AppendBool(dst, optional)
@@ -246,21 +253,62 @@ func (j *JSON) AppendRecords(recs []sink.Record, buf []byte, ev *event.ChangeEve
 	return recs, buf, nil
 }
 
+// AppendEvents appends the records of events, in order, as AppendRecords
+// does for each. The records of one call share one reading of the
+// processing clock (the envelopes' ts_ms, ts_us and ts_ns, and what
+// ExtractNewRecordState adds from them), where Debezium reads its clock
+// per record; and a source block equal to the previous record's is copied
+// rather than formatted again (tailCache). On error, recs and buf are cut
+// back to what they were before the event that failed.
+func (j *JSON) AppendEvents(recs []sink.Record, buf []byte, events []event.ChangeEvent) ([]sink.Record, []byte, error) {
+	tc := j.tails.Get().(*tailCache)
+	tc.nowLen, tc.nowRead = 0, false
+	var err error
+	for i := range events {
+		ev := &events[i]
+		n, start := len(recs), len(buf)
+		if recs, buf, err = j.appendRecordsCached(recs, buf, ev, tc); err != nil {
+			if ev.Table != nil {
+				err = j.fillTable(err, ev.Table)
+			}
+			recs, buf = recs[:n], buf[:start]
+			break
+		}
+	}
+	// A pooled cache keeps no table, no query text alive.
+	tc.table, tc.te, tc.headTe, tc.headLen, tc.restLen, tc.rest = nil, nil, nil, 0, 0, event.Source{}
+	j.tails.Put(tc)
+	return recs, buf, err
+}
+
 func (j *JSON) appendRecords(recs []sink.Record, buf []byte, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
+	return j.appendRecordsCached(recs, buf, ev, nil)
+}
+
+// appendRecordsCached is appendRecords with AppendEvents' cache (nil: none).
+func (j *JSON) appendRecordsCached(recs []sink.Record, buf []byte, ev *event.ChangeEvent, tc *tailCache) ([]sink.Record, []byte, error) {
 	if j.skip[ev.Op] {
 		return recs, buf, nil
 	}
 	if ev.Table == nil {
 		return recs, buf, fmt.Errorf("%w: event without table", sink.ErrEncode)
 	}
-	te, err := j.table(ev.Table)
-	if err != nil {
-		return recs, buf, err
+	var te *jsonTable
+	if tc != nil && tc.table == ev.Table {
+		te = tc.te
+	} else {
+		var err error
+		if te, err = j.table(ev.Table); err != nil {
+			return recs, buf, err
+		}
+		if tc != nil {
+			tc.table, tc.te = ev.Table, te
+		}
 	}
 	if te.plan != nil {
-		return j.appendPlanned(recs, buf, te, ev)
+		return j.appendPlanned(recs, buf, te, ev, tc)
 	}
-	return sink.AppendRecordsWith(te.view, jsonRender{j, te, ev}, recs, buf, ev, j.cfg.TombstonesOnDelete)
+	return sink.AppendRecordsWith(te.view, jsonRender{j, te, ev, tc}, recs, buf, ev, j.cfg.TombstonesOnDelete)
 }
 
 // jsonRender renders planned records as JsonConverter does.
@@ -268,6 +316,7 @@ type jsonRender struct {
 	j  *JSON
 	te *jsonTable
 	ev *event.ChangeEvent
+	tc *tailCache // nil: none
 }
 
 func (r jsonRender) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
@@ -275,7 +324,7 @@ func (r jsonRender) AppendKey(dst []byte, row []event.Value) ([]byte, error) {
 }
 
 func (r jsonRender) AppendValue(dst []byte, op event.Op, before, after []event.Value) ([]byte, error) {
-	return r.j.appendValueChecked(dst, r.te, r.ev, op, before, after)
+	return r.j.appendValueChecked(dst, r.te, r.ev, op, before, after, r.tc)
 }
 
 func (j *JSON) errorf(t *schema.Table, col, format string, args ...any) error {
@@ -302,7 +351,7 @@ func (j *JSON) appendRow(dst []byte, te *jsonTable, key bool, row []event.Value)
 	return te.view.AppendJSONRow(dst, key, row)
 }
 
-func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value, tc *tailCache) ([]byte, error) {
 	start := len(dst)
 	if te.valuePre != nil {
 		dst = append(dst, te.valuePre...)
@@ -320,7 +369,7 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 	} else if dst, err = j.appendRow(dst, te, false, after); err != nil {
 		return dst[:start], j.fillTable(err, ev.Table)
 	}
-	dst = j.appendTail(dst, te, ev, op)
+	dst = j.appendTail(dst, te, ev, op, tc)
 	if te.valuePre != nil {
 		dst = append(dst, '}')
 	}
@@ -329,15 +378,34 @@ func (j *JSON) appendValueChecked(dst []byte, te *jsonTable, ev *event.ChangeEve
 
 func (j *JSON) fillTable(err error, t *schema.Table) error { return sink.WithTable(err, t) }
 
-// appendValue writes an envelope without row images (truncate).
-func (j *JSON) appendValue(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) []byte {
-	dst, _ = j.appendValueChecked(dst, te, ev, op, before, after)
-	return dst
+// appendTail writes source, transaction, op and the envelope timestamps.
+// With a tailCache (AppendEvents), the source block is copied from the
+// previous record's when what it depends on is equal, and the envelope
+// timestamps are the batch's one clock reading.
+func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, tc *tailCache) []byte {
+	s := &ev.Source
+	if tc == nil {
+		dst = j.appendSourceHead(dst, te, s)
+		dst = appendSourceRest(dst, s)
+	} else {
+		dst = tc.appendSource(dst, j, te, s)
+	}
+	dst = append(dst, `},"transaction":`...)
+	dst = appendTxBlock(dst, ev, op)
+	dst = append(dst, `,"op":"`...)
+	dst = append(dst, byte(op))
+	if tc == nil {
+		return appendNow(dst, j.now())
+	}
+	if tc.nowLen == 0 {
+		tc.nowLen = len(appendNow(tc.now[:0], j.clock(tc)))
+	}
+	return append(dst, tc.now[:tc.nowLen]...)
 }
 
-// appendTail writes source, transaction, op and the envelope timestamps.
-func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op) []byte {
-	s := &ev.Source
+// appendSourceHead writes the source block up to its server_id: the part
+// that depends on the table, the change time and the snapshot marker.
+func (j *JSON) appendSourceHead(dst []byte, te *jsonTable, s *event.Source) []byte {
 	dst = append(dst, `,"source":`...)
 	dst = append(dst, j.sourcePre...)
 	// ts_ms, ts_us and ts_ns are one instant: format it once (the hot path
@@ -355,8 +423,13 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	dst = append(dst, srcUs...)
 	dst = append(dst, `,"ts_ns":`...)
 	dst = append(dst, srcNs...)
-	dst = append(dst, te.tablePart...)
-	dst = strconv.AppendUint(dst, uint64(s.ServerID), 10)
+	return append(dst, te.tablePart...)
+}
+
+// appendSourceRest writes the source block from its server_id value to
+// its query, without the closing brace: the binlog position.
+func appendSourceRest(dst []byte, s *event.Source) []byte {
+	dst = sink.AppendInt(dst, int64(s.ServerID))
 	dst = append(dst, `,"gtid":`...)
 	if s.GTID == "" {
 		dst = append(dst, "null"...)
@@ -366,26 +439,37 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	dst = append(dst, `,"file":`...)
 	dst = sink.AppendJSONString(dst, s.File)
 	dst = append(dst, `,"pos":`...)
-	dst = strconv.AppendInt(dst, int64(s.Pos), 10)
+	dst = sink.AppendInt(dst, int64(s.Pos))
 	dst = append(dst, `,"row":`...)
-	dst = strconv.AppendInt(dst, int64(s.Row), 10)
+	dst = sink.AppendInt(dst, int64(s.Row))
 	dst = append(dst, `,"thread":`...)
 	if s.Thread < 0 {
 		dst = append(dst, "null"...)
 	} else {
-		dst = strconv.AppendInt(dst, s.Thread, 10)
+		dst = sink.AppendInt(dst, s.Thread)
 	}
 	dst = append(dst, `,"query":`...)
 	if s.Query == "" {
-		dst = append(dst, "null"...)
-	} else {
-		dst = sink.AppendJSONString(dst, s.Query)
+		return append(dst, "null"...)
 	}
-	dst = append(dst, `},"transaction":`...)
-	dst = appendTxBlock(dst, ev, op)
-	dst = append(dst, `,"op":"`...)
-	dst = append(dst, byte(op))
-	now := j.now()
+	return sink.AppendJSONString(dst, s.Query)
+}
+
+// clock reads the processing time: once per AppendEvents call (tc), else
+// at every call.
+func (j *JSON) clock(tc *tailCache) time.Time {
+	if tc == nil {
+		return j.now()
+	}
+	if !tc.nowRead {
+		tc.nowT, tc.nowRead = j.now(), true
+	}
+	return tc.nowT
+}
+
+// appendNow writes the envelope's processing time now:
+// `","ts_ms":…,"ts_us":…,"ts_ns":…}` (the op's closing quote first).
+func appendNow(dst []byte, now time.Time) []byte {
 	var nowDigits [24]byte
 	nowMs, nowUs, nowNs := splitTimeDigitsNs(&nowDigits, now.UnixNano(), now)
 	dst = append(dst, `","ts_ms":`...)
@@ -395,6 +479,65 @@ func (j *JSON) appendTail(dst []byte, te *jsonTable, ev *event.ChangeEvent, op e
 	dst = append(dst, `,"ts_ns":`...)
 	dst = append(dst, nowNs...)
 	return append(dst, '}')
+}
+
+// tailCache is what the records of one AppendEvents call share: the
+// processing time, read once and formatted once, and the last source
+// block rendered, in two parts keyed by what each depends on. In a
+// snapshot every record of a batch has the same source block but for the
+// first and last markers; while streaming, the head (change time, table)
+// repeats within a transaction and the rest (position, row) changes.
+// Parts longer than their buffer (a long query, long names) are not kept.
+type tailCache struct {
+	nowT    time.Time // the batch's processing time
+	nowRead bool      // nowT is set
+	now     [96]byte  // appendNow's output for nowT (89 bytes at most)
+	nowLen  int       // 0: not formatted yet
+
+	// The last event's table and its rendering (saves j.table's lookup).
+	table *schema.Table
+	te    *jsonTable
+
+	headTe  *jsonTable
+	headTs  int64
+	headSn  string
+	headLen int // 0: none
+	head    [384]byte
+
+	rest    event.Source // TsUs and Snapshot unused
+	restLen int          // 0: none
+	restBuf [192]byte
+}
+
+// appendSource writes the source block (without its closing brace) from
+// the cache, rendering and keeping each part that differs.
+func (tc *tailCache) appendSource(dst []byte, j *JSON, te *jsonTable, s *event.Source) []byte {
+	if tc.headLen > 0 && tc.headTe == te && tc.headTs == s.TsUs && tc.headSn == s.Snapshot {
+		dst = append(dst, tc.head[:tc.headLen]...)
+	} else {
+		start := len(dst)
+		dst = j.appendSourceHead(dst, te, s)
+		if n := len(dst) - start; n <= len(tc.head) {
+			tc.headLen = copy(tc.head[:], dst[start:])
+			tc.headTe, tc.headTs, tc.headSn = te, s.TsUs, s.Snapshot
+		} else {
+			tc.headLen = 0
+		}
+	}
+	r := &tc.rest
+	if tc.restLen > 0 && r.Pos == s.Pos && r.Row == s.Row && r.File == s.File && r.ServerID == s.ServerID &&
+		r.GTID == s.GTID && r.Thread == s.Thread && r.Query == s.Query {
+		return append(dst, tc.restBuf[:tc.restLen]...)
+	}
+	start := len(dst)
+	dst = appendSourceRest(dst, s)
+	if n := len(dst) - start; n <= len(tc.restBuf) {
+		tc.restLen = copy(tc.restBuf[:], dst[start:])
+		*r = *s
+	} else {
+		tc.restLen = 0
+	}
+	return dst
 }
 
 // splitTimeDigits formats the instant us (microseconds since the epoch) as

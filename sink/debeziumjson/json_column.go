@@ -1,8 +1,6 @@
 package debeziumjson
 
 import (
-	"strconv"
-
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
@@ -23,18 +21,7 @@ type jsonCol struct {
 	// schema is only read when the table's schemas are built: behind a
 	// pointer it keeps the columns the payload loop walks small. A copy of
 	// a column that changes it (the column mappers) copies it first.
-	schema *jsonSchema
-}
-
-// jsonSchema is a column's Connect schema as JsonConverter writes it.
-type jsonSchema struct {
-	typ     string
-	fields  string // the raw `"fields":[…]` member of a struct, or ""
-	name    string
-	version int // 0: none
-	doc     string
-	params  [][2]string
-	def     []byte // the "default" member's JSON value, or nil
+	schema *sink.ConnectSchema
 }
 
 // jsonCols copies the planner's column views into JSON's columns.
@@ -43,13 +30,12 @@ func jsonCols(cs []sink.Column) []jsonCol {
 		return nil
 	}
 	out := make([]jsonCol, len(cs))
+	schemas := make([]sink.ConnectSchema, len(cs))
 	for i, c := range cs {
+		schemas[i] = c.Connect()
 		out[i] = jsonCol{
 			col: c, idx: c.Index(), name: c.Name(), key: c.KeyPrefix(), kind: c.Kind(), nullable: c.Nullable(), n: c.Size(),
-			schema: &jsonSchema{
-				typ: c.ConnectType(), fields: c.ConnectFields(), name: c.ConnectName(), version: c.ConnectVersion(),
-				doc: c.ConnectDoc(), params: c.ConnectParams(), def: c.Default(),
-			},
+			schema: &schemas[i],
 		}
 	}
 	return out
@@ -63,49 +49,3 @@ func (c *jsonCol) appendValue(dst []byte, v *event.Value) ([]byte, error) {
 
 // optional: the field's schema is optional.
 func (c *jsonCol) optional() bool { return c.nullable }
-
-// appendJSON writes the schema of a field (field "" for none) as
-// JsonConverter.asJsonSchema does.
-func (s *jsonSchema) appendJSON(dst []byte, optional bool, field string) []byte {
-	dst = append(dst, `{"type":`...)
-	dst = sink.AppendJSONString(dst, s.typ)
-	if s.fields != "" {
-		dst = append(dst, ',')
-		dst = append(dst, s.fields...)
-	}
-	dst = append(dst, `,"optional":`...)
-	dst = strconv.AppendBool(dst, optional)
-	if s.name != "" {
-		dst = append(dst, `,"name":`...)
-		dst = sink.AppendJSONString(dst, s.name)
-	}
-	if s.version != 0 {
-		dst = append(dst, `,"version":`...)
-		dst = strconv.AppendInt(dst, int64(s.version), 10)
-	}
-	if s.doc != "" {
-		dst = append(dst, `,"doc":`...)
-		dst = sink.AppendJSONString(dst, s.doc)
-	}
-	if len(s.params) > 0 {
-		dst = append(dst, `,"parameters":{`...)
-		for i, p := range s.params {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = sink.AppendJSONString(dst, p[0])
-			dst = append(dst, ':')
-			dst = sink.AppendJSONString(dst, p[1])
-		}
-		dst = append(dst, '}')
-	}
-	if s.def != nil {
-		dst = append(dst, `,"default":`...)
-		dst = append(dst, s.def...)
-	}
-	if field != "" {
-		dst = append(dst, `,"field":`...)
-		dst = sink.AppendJSONString(dst, field)
-	}
-	return append(dst, '}')
-}

@@ -156,13 +156,13 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 		}
 		// ColumnMappers takes the first matching rule in the order truncate,
 		// mask, column/datatype.propagate.source.type, hash, hash v2.
-		if i := slices.IndexFunc(c.schema.params, func(p [2]string) bool { return p[0] == propagatedTypeParam }); i >= 0 {
+		if i := slices.IndexFunc(c.schema.Params(), func(p [2]string) bool { return p[0] == propagatedTypeParam }); i >= 0 {
 			if r.cfg.Kind == sink.ColumnMaskHash || r.cfg.Kind == sink.ColumnMaskHashV2 {
 				continue // propagation wins
 			}
-			c.schema.params = slices.DeleteFunc(slices.Clone(c.schema.params), func(p [2]string) bool {
+			*c.schema = c.schema.WithParams(slices.DeleteFunc(slices.Clone(c.schema.Params()), func(p [2]string) bool {
 				return strings.HasPrefix(p[0], "__debezium.source.column.")
-			})
+			}))
 		}
 		p.masks[i] = r.forColumn(c, &t.Columns[c.idx])
 	}
@@ -218,7 +218,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 		// Struct.getString: the field must exist and be a string.
 		f := p.unwrap.cfg.RouteByField
 		p.routeCol = slices.IndexFunc(p.cols, func(c jsonCol) bool { return c.name == f })
-		if p.routeCol < 0 || p.cols[p.routeCol].schema.typ != "string" {
+		if p.routeCol < 0 || p.cols[p.routeCol].schema.Type() != "string" {
 			return nil, fmt.Errorf("%w: transforms.%s.route.by.field: %s is not a string column of %s.%s (Debezium fails on it)", sink.ErrConfig, p.unwrap.cfg.Name, f, t.DB, t.Name)
 		}
 		p.routes = make(map[string]string)
@@ -230,7 +230,7 @@ func (x *transformer) plan(j *JSON, t *schema.Table, te *jsonTable) (*tablePlan,
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = c.schema.appendJSON(b, c.optional(), c.name)
+			b = c.schema.AppendJSON(b, c.optional(), c.name)
 		}
 		for _, e := range p.extras {
 			b = append(b, ',')
@@ -281,7 +281,7 @@ func (j *JSON) appendEnvelopeSchemaNamed(dst []byte, cols []jsonCol, valueName, 
 
 // appendPlanned emits the records of ev for a table with transforms, column
 // mappers or skip.messages.without.change. It mirrors appendRecords.
-func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent) ([]sink.Record, []byte, error) {
+func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, tc *tailCache) ([]sink.Record, []byte, error) {
 	p := te.plan
 	var pl sink.Plan
 	if err := sink.PlanRecords(&pl, te.view, ev, j.cfg.TombstonesOnDelete); err != nil {
@@ -310,7 +310,7 @@ func (j *JSON) appendPlanned(recs []sink.Record, buf []byte, te *jsonTable, ev *
 			recs, buf = j.emitTombstone(recs, buf, te, st.Key, hdrs, len(st.Headers))
 			continue
 		}
-		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.Op, st.Key, st.Before, st.After, st.Headers); err != nil {
+		if recs, buf, hdrs, err = j.emitChange(recs, buf, te, ev, st.Op, st.Key, st.Before, st.After, st.Headers, tc); err != nil {
 			return recs, buf, err
 		}
 	}
@@ -354,12 +354,12 @@ func (j *JSON) appendPlannedKey(dst []byte, te *jsonTable, row []event.Value) ([
 // transform chain leaves it: an envelope, a flattened row, a null value, or
 // nothing. It returns the record's headers: Debezium's tombstone shares the
 // delete's ConnectHeaders, so it also carries what add.headers put there.
-func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []sink.Header) ([]sink.Record, []byte, []sink.Header, error) {
+func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, key []byte, before, after []event.Value, hdrs []sink.Header, tc *tailCache) ([]sink.Record, []byte, []sink.Header, error) {
 	p := te.plan
 	var err error
 	start := len(buf)
 	if p.unwrap == nil {
-		if buf, err = j.appendPlannedEnvelope(buf, te, ev, op, before, after); err != nil {
+		if buf, err = j.appendPlannedEnvelope(buf, te, ev, op, before, after, tc); err != nil {
 			return recs, buf, hdrs, err
 		}
 		return append(recs, sink.Record{Topic: p.topic, Key: key, Value: buf[start:len(buf):len(buf)], Headers: hdrs}), buf, hdrs, nil
@@ -367,7 +367,7 @@ func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *eve
 	u := &p.unwrap.cfg
 	own := len(hdrs)
 	if len(p.unwrap.headers) > 0 {
-		hdrs, buf = p.appendHeaders(hdrs, buf, te, ev, op)
+		hdrs, buf = p.appendHeaders(hdrs, buf, te, ev, op, tc)
 	}
 	var value []byte
 	if op == event.OpDelete {
@@ -380,14 +380,14 @@ func (j *JSON) emitChange(recs []sink.Record, buf []byte, te *jsonTable, ev *eve
 			value = nil
 		default: // rewrite, rewrite-with-tombstone
 			start = len(buf)
-			if buf, err = j.appendUnwrapped(buf, te, ev, op, before); err != nil {
+			if buf, err = j.appendUnwrapped(buf, te, ev, op, before, tc); err != nil {
 				return recs, buf, hdrs, err
 			}
 			value = buf[start:len(buf):len(buf)]
 		}
 	} else {
 		start = len(buf)
-		if buf, err = j.appendUnwrapped(buf, te, ev, op, after); err != nil {
+		if buf, err = j.appendUnwrapped(buf, te, ev, op, after, tc); err != nil {
 			return recs, buf, hdrs, err
 		}
 		value = buf[start:len(buf):len(buf)]
@@ -468,7 +468,7 @@ var opD = []byte("d")
 
 // appendPlannedEnvelope is appendValueChecked with the plan's schema and
 // the column mappers applied to the row images.
-func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value) ([]byte, error) {
+func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, before, after []event.Value, tc *tailCache) ([]byte, error) {
 	p := te.plan
 	start := len(dst)
 	if p.valuePre != nil {
@@ -487,7 +487,7 @@ func (j *JSON) appendPlannedEnvelope(dst []byte, te *jsonTable, ev *event.Change
 	} else if dst, err = p.appendValueRow(dst, after); err != nil {
 		return dst[:start], j.fillTable(err, ev.Table)
 	}
-	dst = j.appendTail(dst, te, ev, op)
+	dst = j.appendTail(dst, te, ev, op, tc)
 	if p.valuePre != nil {
 		dst = append(dst, '}')
 	}

@@ -176,7 +176,7 @@ func (p *tablePlan) appendUnwrapSchemaPrefix(valueName string) []byte {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = c.schema.appendJSON(b, c.optional(), c.name)
+		b = c.schema.AppendJSON(b, c.optional(), c.name)
 		n++
 	}
 	if p.unwrap.rewrites() {
@@ -222,7 +222,7 @@ func (p *tablePlan) checkUnwrapNames() error {
 
 // appendUnwrapped writes the flattened value of row (after, or before for a
 // rewritten delete).
-func (j *JSON) appendUnwrapped(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, row []event.Value) ([]byte, error) {
+func (j *JSON) appendUnwrapped(dst []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, row []event.Value, tc *tailCache) ([]byte, error) {
 	p := te.plan
 	start := len(dst)
 	if p.unwrapPre != nil {
@@ -247,7 +247,7 @@ func (j *JSON) appendUnwrapped(dst []byte, te *jsonTable, ev *event.ChangeEvent,
 	}
 	if len(p.unwrap.fields) > 0 {
 		var srcBuf, nowBuf [24]byte
-		tmp := j.refValuesFor(ev, p.unwrap.fieldsNeedNow, &srcBuf, &nowBuf)
+		tmp := j.refValuesFor(ev, p.unwrap.fieldsNeedNow, &srcBuf, &nowBuf, tc)
 		for _, r := range p.unwrap.fields {
 			m := r.member
 			if first {
@@ -272,11 +272,11 @@ type refValues struct {
 	nowMs, nowUs, nowNs []byte
 }
 
-func (j *JSON) refValuesFor(ev *event.ChangeEvent, needNow bool, srcBuf, nowBuf *[24]byte) refValues {
+func (j *JSON) refValuesFor(ev *event.ChangeEvent, needNow bool, srcBuf, nowBuf *[24]byte, tc *tailCache) refValues {
 	var v refValues
 	v.srcMs, v.srcUs, v.srcNs = splitTimeDigits(srcBuf, ev.Source.TsUs)
 	if needNow {
-		now := j.now()
+		now := j.clock(tc)
 		v.nowMs, v.nowUs, v.nowNs = splitTimeDigitsNs(nowBuf, now.UnixNano(), now)
 	}
 	return v
@@ -391,12 +391,12 @@ func appendUnquoted(dst, quoted []byte) []byte {
 
 // appendHeaders adds the add.headers of one emitted record to hdrs (a new
 // slice: records keep their headers).
-func (p *tablePlan) appendHeaders(hdrs []sink.Header, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op) ([]sink.Header, []byte) {
+func (p *tablePlan) appendHeaders(hdrs []sink.Header, buf []byte, te *jsonTable, ev *event.ChangeEvent, op event.Op, tc *tailCache) ([]sink.Header, []byte) {
 	out := make([]sink.Header, len(hdrs), len(hdrs)+len(p.unwrap.headers))
 	copy(out, hdrs)
 	j := p.j
 	var srcBuf, nowBuf [24]byte
-	tmp := j.refValuesFor(ev, p.unwrap.headersNeedNow, &srcBuf, &nowBuf)
+	tmp := j.refValuesFor(ev, p.unwrap.headersNeedNow, &srcBuf, &nowBuf, tc)
 	for _, r := range p.unwrap.headers {
 		start := len(buf)
 		var ok bool
