@@ -412,6 +412,8 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	}
 	if cap(b.krecs) < len(b.recs) {
 		b.krecs = make([]kgo.Record, len(b.recs))
+	}
+	if cap(b.ws) < len(b.recs) {
 		b.ws = make([]int64, len(b.recs))
 	}
 	b.krecs, b.ws = b.krecs[:len(b.recs)], b.ws[:len(b.recs)]
