@@ -3,6 +3,8 @@ package sink
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 )
@@ -106,4 +108,55 @@ func TestBudget_Take(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestBudget_Concurrent: takers and givers running at once never take more
+// room than there is, and every unit given back is there at the end.
+func TestBudget_Concurrent(t *testing.T) {
+	const recs, byts = 64, 6400
+	b := newBudget(recs, byts)
+	var inFlightRecs, inFlightByts atomic.Int64
+	acks := make(chan [2]int64, 1024)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			ws := make([]int64, 50)
+			for i := range ws {
+				ws[i] = int64(1 + (g*31+i*17)%300)
+			}
+			for range 200 {
+				for i := 0; i < len(ws); {
+					n, _, err := b.take(t.Context(), ws[i:])
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					var w int64
+					for _, x := range ws[i : i+n] {
+						w += x
+					}
+					if r, y := inFlightRecs.Add(int64(n)), inFlightByts.Add(w); r > recs || y > byts {
+						t.Errorf("%d records, %d bytes in flight; bounds %d, %d", r, y, recs, byts)
+					}
+					acks <- [2]int64{int64(n), w}
+					i += n
+				}
+			}
+		})
+	}
+	giver := make(chan struct{})
+	go func() {
+		defer close(giver)
+		for a := range acks {
+			inFlightRecs.Add(-a[0])
+			inFlightByts.Add(-a[1])
+			b.give(a[0], a[1])
+		}
+	}()
+	wg.Wait()
+	close(acks)
+	<-giver
+	if b.recs.Load() != recs || b.byts.Load() != byts {
+		t.Errorf("room after all acks: %d records, %d bytes; want %d, %d", b.recs.Load(), b.byts.Load(), recs, byts)
+	}
 }
