@@ -58,6 +58,7 @@ func BenchmarkKafkaSend_Snapshot(b *testing.B) {
 		brokers = c.ListenAddrs()
 	}
 	enc := sink.DefaultJSONConfig("bench" + fmt.Sprint(time.Now().UnixNano()))
+	enc.KeySchemas, enc.ValueSchemas = false, false
 	j, err := debeziumjson.NewJSON(enc)
 	if err != nil {
 		b.Fatal(err)
