@@ -141,11 +141,9 @@ func Run(ctx context.Context, cfg Config, src Source, snk Sink, store OffsetStor
 			start.Snapshot, start.SnapshotProgress = snapshotInitial, ""
 		}
 		if cfg.History != nil {
-			// The schema at the start is recorded before the start is.
-			if err := cfg.History.Start(ctx, start, false); err != nil {
-				return err
-			}
-			if err := publishSnapshotSchema(ctx, cfg, start, time.Now()); err != nil {
+			// The schema at the start is recorded (and published) before
+			// the start is.
+			if err := startFresh(ctx, cfg, start); err != nil {
 				return err
 			}
 		}

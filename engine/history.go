@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
+	"github.com/rivulet-cdc/rivulet/sink"
 )
 
 // SchemaHistory is what the engine needs of the schema history: a model
@@ -113,6 +115,10 @@ type History struct {
 	// does, only when the history is missing or empty
 	// (snapshot.mode.configuration.based.snapshot.on.schema.error).
 	RecoverMissing bool
+	// SinkCluster says that the store is a Kafka topic on the sink's
+	// cluster, reached with the sink's settings: a fresh start creates it
+	// with the schema change topic, in one request (startFresh).
+	SinkCluster bool
 	// Where names the store for messages ("topic schema-changes.inventory").
 	Where    string
 	Logger   *slog.Logger
@@ -127,6 +133,11 @@ type History struct {
 	// snapshot holds the schema-change events of a fresh start's schema
 	// read (schema.Tracker.LoadSnapshot) until SnapshotSchema hands them out.
 	snapshot []*schema.Change
+	// live says that load read the live schema: recordLoaded records
+	// loaded, the history records of that read, at loadedPos.
+	live      bool
+	loaded    []*schema.Change
+	loadedPos offsets.Position
 }
 
 // SnapshotSchema implements SnapshotSchema.
@@ -148,17 +159,33 @@ type SnapshotSchema interface {
 // snapshot "true", server 0, the start position, no GTID), and waits until
 // Kafka acknowledged it: a crash before then starts fresh again.
 func publishSnapshotSchema(ctx context.Context, cfg Config, start offsets.Position, now time.Time) error {
+	changes, srcs := snapshotSchemaChanges(cfg, start, now)
+	return publishChanges(ctx, cfg, start, changes, srcs)
+}
+
+// snapshotSchemaChanges hands out the schema-change events of a fresh
+// start's schema read, if they are to be published, and their source blocks.
+func snapshotSchemaChanges(cfg Config, start offsets.Position, now time.Time) ([]*schema.Change, []event.Source) {
 	ss, ok := cfg.History.(SnapshotSchema)
 	if !ok || cfg.SchemaChanges == nil {
-		return nil
+		return nil, nil
 	}
 	changes := ss.SnapshotSchema()
 	if len(changes) == 0 {
-		return nil
+		return nil, nil
 	}
 	srcs := make([]event.Source, len(changes))
 	for i := range srcs {
 		srcs[i] = event.Source{Snapshot: "true", TsUs: now.UnixMicro(), File: start.File, Pos: start.Pos, Thread: -1}
+	}
+	return changes, srcs
+}
+
+// publishChanges is publishSnapshotSchema's second half: it publishes
+// changes and waits until Kafka acknowledged them.
+func publishChanges(ctx context.Context, cfg Config, start offsets.Position, changes []*schema.Change, srcs []event.Source) error {
+	if len(changes) == 0 {
+		return nil
 	}
 	if cfg.Transactions != nil {
 		if err := cfg.Transactions.Begin(); err != nil {
@@ -203,15 +230,122 @@ func (h *History) log() *slog.Logger {
 
 // Start implements SchemaHistory.
 func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool) error {
+	if err := h.load(ctx, pos, resumed); err != nil {
+		return err
+	}
+	return h.recordLoaded(ctx)
+}
+
+// splitStart is a SchemaHistory whose Start comes in two steps (History):
+// load prepares the model (from the history, or from the live schema) and
+// recordLoaded records a live schema load read, so that the engine can
+// publish the schema-change events of a fresh start while the history
+// record is written (startFresh).
+type splitStart interface {
+	load(ctx context.Context, pos offsets.Position, resumed bool) error
+	recordLoaded(ctx context.Context) error
+}
+
+// startFresh prepares the schema history at a fresh start: the live schema
+// is read, recorded in the history, and its schema-change events are
+// published (include.schema.changes); both are durable when it returns,
+// before the start position is stored. The record and the events go to two
+// topics through two clients, and each mostly waits for Kafka (creating its
+// topic, then acknowledging), so they run side by side: one after the
+// other they were half the time from process start to the first snapshot
+// record. The brokers create topics one request at a time (some 30 ms
+// each), so when the history topic is on the sink's cluster the sink
+// creates both topics first, in one request (sink.Kafka.PrepareSchemaChanges);
+// what that does not create, the writers create as before. Not with Kafka
+// transactions: publishing there commits the start position with the
+// events, and the schema must be recorded before that.
+func startFresh(ctx context.Context, cfg Config, start offsets.Position) error {
+	s, ok := cfg.History.(splitStart)
+	if !ok || cfg.SchemaChanges == nil || cfg.Transactions != nil {
+		if err := cfg.History.Start(ctx, start, false); err != nil {
+			return err
+		}
+		return publishSnapshotSchema(ctx, cfg, start, time.Now())
+	}
+	if err := s.load(ctx, start, false); err != nil {
+		return err
+	}
+	changes, srcs := snapshotSchemaChanges(cfg, start, time.Now())
+	if p, ok := cfg.SchemaChanges.(schemaTopicPreparer); ok && len(changes) > 0 {
+		var also []sink.TopicSpec
+		h, _ := s.(*History)
+		var kh historyTopic
+		if h != nil && h.SinkCluster && h.live && len(h.loaded) > 0 {
+			if kh, _ = h.Store.(historyTopic); kh != nil {
+				also = append(also, sink.TopicSpec{Topic: kh.Topic(), Partitions: 1, Replication: -1, Configs: schema.TopicConfigs()})
+			}
+		}
+		for _, t := range p.PrepareSchemaChanges(ctx, changes, srcs, also...) {
+			if len(also) > 0 && t == also[0].Topic {
+				h.log().Info("schema history topic created", "topic", t)
+				kh.TopicCreated()
+			}
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.recordLoaded(gctx) })
+	g.Go(func() error { return publishChanges(gctx, cfg, start, changes, srcs) })
+	return g.Wait()
+}
+
+// schemaTopicPreparer is a SchemaChangeSink that can create the schema
+// change topics ahead, with other topics of its cluster (sink.Kafka).
+type schemaTopicPreparer interface {
+	PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, also ...sink.TopicSpec) []string
+}
+
+// historyTopic is a history store kept in a Kafka topic (schema.KafkaHistory).
+type historyTopic interface {
+	Topic() string
+	// TopicCreated says that another client created the topic.
+	TopicCreated()
+}
+
+// exists reports whether the history store holds a record.
+func (h *History) exists(ctx context.Context) (bool, error) {
 	exists, err := h.Store.Exists(ctx)
 	if err != nil {
-		return fmt.Errorf("read schema history (%s): %w", h.Where, err)
+		return false, fmt.Errorf("read schema history (%s): %w", h.Where, err)
 	}
-	if resumed && !h.Recovery && !exists && h.RecoverMissing {
+	return exists, nil
+}
+
+// load prepares the model for pos: recovered from the history when pos is
+// a stored offset, else read from the live schema (recordLoaded records it).
+func (h *History) load(ctx context.Context, pos offsets.Position, resumed bool) error {
+	h.live, h.loaded, h.loadedPos = false, nil, offsets.Position{}
+	if !resumed {
+		// A fresh start does not use what the store holds, only that it
+		// can be read: check it while the live schema is read, the check's
+		// error first.
+		var existsErr error
+		checked := make(chan struct{})
+		go func() {
+			defer close(checked)
+			_, existsErr = h.exists(ctx)
+		}()
+		err := h.loadLive(ctx, pos)
+		<-checked
+		if existsErr != nil {
+			h.live, h.loaded, h.snapshot = false, nil, nil
+			return existsErr
+		}
+		return err
+	}
+	exists, err := h.exists(ctx)
+	if err != nil {
+		return err
+	}
+	if !h.Recovery && !exists && h.RecoverMissing {
 		h.log().Warn("the schema history is missing: rebuilding it from the live schema (snapshot.on.schema.error); correct only if no DDL ran since the stored offset",
 			"history", h.Where, "position", pos.String())
 	}
-	if resumed && !h.Recovery && (exists || !h.RecoverMissing) {
+	if !h.Recovery && (exists || !h.RecoverMissing) {
 		if !exists {
 			return fmt.Errorf("%w: the offset %s is stored but the schema history (%s) is missing or empty; restore it, or set snapshot.mode=recovery to rebuild it from the live schema (correct only if no DDL ran since that offset)",
 				ErrNoHistory, pos.String(), h.Where)
@@ -252,11 +386,27 @@ func (h *History) Start(ctx context.Context, pos offsets.Position, resumed bool)
 			"position", pos.String(), "took", time.Since(started).Round(time.Millisecond))
 		return nil
 	}
+	return h.loadLive(ctx, pos)
+}
+
+// loadLive reads the live schema into the model: the history records for
+// recordLoaded, the schema-change events for SnapshotSchema.
+func (h *History) loadLive(ctx context.Context, pos offsets.Position) error {
 	changes, topic, err := h.Tracker.LoadSnapshot(ctx, h.Loader)
 	if err != nil {
 		return fmt.Errorf("read the live schema: %w", err)
 	}
-	h.snapshot = topic
+	h.snapshot, h.live, h.loaded, h.loadedPos = topic, true, changes, pos
+	return nil
+}
+
+// recordLoaded records what load read from the live schema, if it did.
+func (h *History) recordLoaded(ctx context.Context) error {
+	if !h.live {
+		return nil // recovered from the history: nothing to record
+	}
+	changes, pos := h.loaded, h.loadedPos
+	h.live, h.loaded, h.loadedPos = false, nil, offsets.Position{}
 	snap := pos
 	snap.Snapshot = "INITIAL"
 	if err := h.Record(ctx, snap, changes); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/rivulet-cdc/rivulet/binlog"
 	"github.com/rivulet-cdc/rivulet/config"
@@ -69,11 +70,30 @@ func newSchemaHistory(cfg *config.Config, loader *schema.Loader, filter *schema.
 		Tracker: tracker, Store: store, Loader: loader, Server: cfg.TopicPrefix,
 		Where: where, Logger: log,
 		Recovery: cfg.Plan().RebuildHistory, RecoverMissing: cfg.Plan().RebuildMissingHistory,
+		SinkCluster: historyOnSinkCluster(cfg),
 	}
 	if m != nil {
 		h.Observer = m
 	}
 	return tracker, h, nil
+}
+
+// historyBrokers are the brokers of the schema history topic.
+func historyBrokers(cfg *config.Config) []string {
+	brokers := cfg.SchemaHistory.KafkaBootstrapServers
+	if len(brokers) == 0 || (config.Kafka{BootstrapServers: brokers}).Embedded() {
+		brokers = cfg.Kafka.BootstrapServers // the embedded broker's real address
+	}
+	return brokers
+}
+
+// historyOnSinkCluster reports whether the schema history topic is on the
+// Kafka sink's cluster, reached with the sink's security settings: the
+// sink's client may then create it (History.SinkCluster).
+func historyOnSinkCluster(cfg *config.Config) bool {
+	return cfg.Sink == config.SinkKafka && cfg.SchemaHistory.Store == config.HistoryKafka &&
+		slices.Equal(historyBrokers(cfg), cfg.Kafka.BootstrapServers) &&
+		cfg.Kafka.Client(config.RoleHistoryProducer).Describe() == cfg.Kafka.Client(config.RoleProducer).Describe()
 }
 
 func OpenHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore, string, error) {
@@ -82,10 +102,7 @@ func OpenHistoryStore(cfg *config.Config, log *slog.Logger) (schema.HistoryStore
 	case config.HistoryFile:
 		return schema.NewFileHistory(h.FileFilename), "file " + h.FileFilename, nil
 	case config.HistoryKafka:
-		brokers := h.KafkaBootstrapServers
-		if len(brokers) == 0 || (config.Kafka{BootstrapServers: brokers}).Embedded() {
-			brokers = cfg.Kafka.BootstrapServers // the embedded broker's real address
-		}
+		brokers := historyBrokers(cfg)
 		producer, err := KafkaOpts(cfg, config.RoleHistoryProducer)
 		if err != nil {
 			return nil, "", err

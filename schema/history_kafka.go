@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // KafkaHistoryConfig configures a KafkaHistory.
@@ -59,20 +60,110 @@ func NewKafkaHistory(cfg KafkaHistoryConfig) (*KafkaHistory, error) {
 	return &KafkaHistory{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: log}, nil
 }
 
-func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
-	_, err := h.adm.CreateTopic(ctx, 1, -1, map[string]*string{
+// TopicConfigs are the configs of the history topic: Debezium's (one
+// partition, replication the broker's default, kept forever).
+func TopicConfigs() map[string]*string {
+	return map[string]*string{
 		"cleanup.policy":  kadm.StringPtr("delete"),
 		"retention.ms":    kadm.StringPtr("9223372036854775807"),
 		"retention.bytes": kadm.StringPtr("-1"),
-	}, h.cfg.Topic)
+	}
+}
+
+// Topic returns the topic.
+func (h *KafkaHistory) Topic() string { return h.cfg.Topic }
+
+// TopicCreated says that another client created the topic and waited
+// until it takes records: the first Append does not create it. Call it
+// before Append, not beside it.
+func (h *KafkaHistory) TopicCreated() { h.topicReady = true }
+
+func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
+	_, err := h.adm.CreateTopic(ctx, 1, -1, TopicConfigs(), h.cfg.Topic)
 	switch {
 	case err == nil:
 		h.log.Info("schema history topic created", "topic", h.cfg.Topic)
+		h.awaitTopic(ctx)
 		return nil
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		return nil
 	}
 	return fmt.Errorf("%w: create topic %s: %w (create it with one partition and unlimited retention, or grant CREATE)", ErrHistory, h.cfg.Topic, err)
+}
+
+// awaitTopic waits until the topic just created takes records: partition
+// 0 has a leader that answers ListOffsets for it (as it will Produce).
+// CreateTopics returns before the brokers applied the topic, and a record
+// produced at once could wait 250 ms (unknown topic) or 5 s (franz-go's
+// metadata min age after NOT_LEADER_OR_FOLLOWER) for franz-go to look
+// again. Gives up after 2 s or on an error retrying cannot fix: producing
+// then meets it and retries as before. The twin of sink's awaitTopic
+// (schema imports nothing of ours).
+func (h *KafkaHistory) awaitTopic(ctx context.Context) {
+	deadline := time.Now().Add(2 * time.Second)
+	const wait = 3 * time.Millisecond // a few requests: the brokers take ~10-40 ms
+	for {
+		ready, final := h.leaderReady(ctx)
+		if ready || final || time.Now().Add(wait).After(deadline) {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// leaderReady reports whether partition 0's leader answers ListOffsets;
+// final, whether an error says that asking again will not help.
+func (h *KafkaHistory) leaderReady(ctx context.Context) (ready, final bool) {
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(h.cfg.Topic)
+	meta.Topics = append(meta.Topics, mt)
+	resp, err := meta.RequestWith(ctx, h.cl)
+	if err != nil || len(resp.Topics) != 1 {
+		return false, ctx.Err() != nil
+	}
+	t := resp.Topics[0]
+	if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+		return false, !kerr.IsRetriable(err)
+	}
+	leader := int32(-1)
+	for _, p := range t.Partitions {
+		if p.Partition == 0 {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return false, !kerr.IsRetriable(err)
+			}
+			leader = p.Leader
+		}
+	}
+	if leader < 0 {
+		return false, false
+	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = h.cfg.Topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Partition, rp.Timestamp = 0, -1 // the end offset
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	lresp, err := req.RequestWith(ctx, h.cl.Broker(int(leader)))
+	if err != nil {
+		return false, ctx.Err() != nil
+	}
+	for _, lt := range lresp.Topics {
+		for _, lp := range lt.Partitions {
+			if err := kerr.ErrorForCode(lp.ErrorCode); err != nil {
+				return false, !kerr.IsRetriable(err)
+			}
+			return true, false
+		}
+	}
+	return false, false
 }
 
 // Append produces records to partition 0 and waits for their acknowledgement.

@@ -13,8 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
 )
 
 // Defaults of KafkaConfig.
@@ -136,6 +138,9 @@ type Kafka struct {
 type topicState struct {
 	done chan struct{}
 	err  error
+	// handoff: PrepareSchemaChanges claimed the topic and did not create
+	// it; a waiter creates it itself.
+	handoff bool
 }
 
 // NewKafka creates the Kafka sink and its client. It does not contact the
@@ -552,6 +557,9 @@ func (k *Kafka) ensureTopic(ctx context.Context, topic string) error {
 	k.tmu.Unlock()
 	select {
 	case <-st.done:
+		if st.handoff {
+			return k.ensureTopic(ctx, topic)
+		}
 		return st.err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -604,11 +612,223 @@ func (k *Kafka) createTopic(ctx context.Context, topic string) error {
 	case err == nil:
 		k.log.Info("created topic", slog.String("topic", topic),
 			slog.Int("partitions", int(resp.NumPartitions)), slog.Int("replication_factor", int(resp.ReplicationFactor)))
+		awaitTopic(ctx, k.cl, topic)
 		return nil
-	case errors.Is(err, errTopicExists):
+	case errors.Is(err, errTopicExists): // created meanwhile, perhaps just now
+		awaitTopic(ctx, k.cl, topic)
 		return nil
 	}
 	return &ProduceError{Topic: topic, Partition: -1, Err: fmt.Errorf("create topic: %w", err), Hint: topicHint(err)}
+}
+
+// topicReadyWait bounds awaitTopic.
+const topicReadyWait = 2 * time.Second
+
+// awaitTopic waits until a topic just created takes records: every
+// partition has a leader, and the leader answers for it. CreateTopics
+// returns once the controller committed the topic, before the brokers
+// applied it: a record produced at once met an unknown topic (franz-go
+// then looks again after 250 ms) or a broker not leading the partition
+// yet (NOT_LEADER_OR_FOLLOWER: franz-go looks again only after its
+// metadata min age, 5 s), seen on a new table's first record. A leader
+// answers ListOffsets only once it leads the partition, as it does
+// Produce. Waiting gives up after topicReadyWait or on an error that
+// retrying cannot fix: producing then meets it and retries as before.
+// (schema.KafkaHistory has its twin: schema imports nothing of ours.)
+func awaitTopic(ctx context.Context, cl *kgo.Client, topic string) {
+	deadline := time.Now().Add(topicReadyWait)
+	const wait = 3 * time.Millisecond // a few requests: the brokers take ~10-40 ms
+	for {
+		ready, final := topicReady(ctx, cl, topic)
+		if ready || final || time.Now().Add(wait).After(deadline) {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// topicReady reports whether every partition of topic has a leader that
+// answers ListOffsets for it; final, whether an error says that asking
+// again will not help.
+func topicReady(ctx context.Context, cl *kgo.Client, topic string) (ready, final bool) {
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	meta.Topics = append(meta.Topics, mt)
+	resp, err := meta.RequestWith(ctx, cl)
+	if err != nil {
+		return false, ctx.Err() != nil
+	}
+	if len(resp.Topics) != 1 {
+		return false, false
+	}
+	t := resp.Topics[0]
+	if err := kerr.ErrorForCode(t.ErrorCode); err != nil || len(t.Partitions) == 0 {
+		return false, err != nil && !kerr.IsRetriable(err)
+	}
+	byLeader := make(map[int32][]int32)
+	for _, p := range t.Partitions {
+		if err := kerr.ErrorForCode(p.ErrorCode); err != nil || p.Leader < 0 {
+			return false, err != nil && !kerr.IsRetriable(err)
+		}
+		byLeader[p.Leader] = append(byLeader[p.Leader], p.Partition)
+	}
+	for leader, parts := range byLeader {
+		req := kmsg.NewPtrListOffsetsRequest()
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = topic
+		for _, p := range parts {
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Partition, rp.Timestamp = p, -1 // the end offset
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		lresp, err := req.RequestWith(ctx, cl.Broker(int(leader)))
+		if err != nil {
+			return false, ctx.Err() != nil
+		}
+		for _, lt := range lresp.Topics {
+			for _, lp := range lt.Partitions {
+				if err := kerr.ErrorForCode(lp.ErrorCode); err != nil {
+					return false, !kerr.IsRetriable(err)
+				}
+			}
+		}
+	}
+	return true, false
+}
+
+// TopicSpec is a topic to create and its settings (-1: the broker's
+// default).
+type TopicSpec struct {
+	Topic       string
+	Partitions  int32
+	Replication int16
+	Configs     map[string]*string
+}
+
+// PrepareSchemaChanges creates, in one CreateTopics request, the topics
+// SendSchemaChanges(changes, srcs) is about to write that do not exist
+// yet, and those of also: topics of the same cluster that another client
+// is about to write (the schema history's, at a fresh start). Brokers
+// create topics one request at a time, some 30 ms each: two requests made
+// side by side take twice as long as one. It returns the topics it
+// created. Best effort: whatever fails here is left to the writers, which
+// create their topics as before.
+func (k *Kafka) PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, also ...TopicSpec) []string {
+	if k.cfg.NoTopicCreation || len(srcs) != len(changes) || k.state() != nil {
+		return nil
+	}
+	var specs []TopicSpec
+	seen := make(map[string]bool)
+	for i, c := range changes {
+		rs, err := k.format.SchemaChangeRecords(ctx, c, srcs[i])
+		if err != nil {
+			return nil // SendSchemaChanges meets it
+		}
+		for _, r := range rs {
+			if !seen[r.Topic] {
+				seen[r.Topic] = true
+				parts, repl, configs := k.topicSpec(r.Topic)
+				specs = append(specs, TopicSpec{Topic: r.Topic, Partitions: parts, Replication: repl, Configs: configs})
+			}
+		}
+	}
+	ours := len(specs) // specs[:ours] are the sink's own topics
+	for _, s := range also {
+		if !seen[s.Topic] {
+			seen[s.Topic] = true
+			specs = append(specs, s)
+		}
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Topic
+	}
+	details, err := k.adm.ListTopics(ctx, names...)
+	if err != nil {
+		return nil
+	}
+	// The sink's own topics are claimed as ensureTopic claims them, so
+	// that SendSchemaChanges waits for this creation instead of starting
+	// its own.
+	claimed := make(map[string]*topicState)
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 15_000
+	k.tmu.Lock()
+	for i, s := range specs {
+		if details.Has(s.Topic) {
+			continue
+		}
+		if i < ours {
+			if k.topics[s.Topic] != nil {
+				continue // known, or being created
+			}
+			st := &topicState{done: make(chan struct{})}
+			k.topics[s.Topic] = st
+			claimed[s.Topic] = st
+		}
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = s.Topic, s.Partitions, s.Replication
+		for key, v := range s.Configs {
+			rc := kmsg.NewCreateTopicsRequestTopicConfig()
+			rc.Name, rc.Value = key, v
+			rt.Configs = append(rt.Configs, rc)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	k.tmu.Unlock()
+	var created []string
+	results := make(map[string]error)
+	if len(req.Topics) > 0 {
+		resp, err := req.RequestWith(ctx, k.cl)
+		unanswered := err // a topic the response leaves out
+		if unanswered == nil {
+			unanswered = errors.New("no answer for the topic")
+		}
+		for _, rt := range req.Topics {
+			results[rt.Topic] = unanswered
+		}
+		if resp != nil {
+			for _, t := range resp.Topics {
+				if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+					results[t.Topic] = err
+					continue
+				}
+				results[t.Topic] = nil
+				created = append(created, t.Topic)
+				if claimed[t.Topic] != nil {
+					k.log.Info("created topic", slog.String("topic", t.Topic),
+						slog.Int("partitions", int(t.NumPartitions)), slog.Int("replication_factor", int(t.ReplicationFactor)))
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		for _, t := range created {
+			wg.Go(func() { awaitTopic(ctx, k.cl, t) })
+		}
+		wg.Wait()
+	}
+	for topic, st := range claimed {
+		if err, ok := results[topic]; !ok || err != nil {
+			// Not created here: the writer creates it as before.
+			k.tmu.Lock()
+			delete(k.topics, topic)
+			k.tmu.Unlock()
+			st.handoff, st.err = true, fmt.Errorf("topic %s not created with the schema change topics", topic)
+		}
+		close(st.done)
+	}
+	return created
 }
 
 // topicSpec returns the partitions, replication factor and configs of a

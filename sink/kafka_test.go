@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/rivulet-cdc/rivulet/event"
+	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
 )
 
@@ -569,6 +570,76 @@ func TestKafka_TopicCreationRetried(t *testing.T) {
 	}
 }
 
+// TestKafka_NewTopicAwaitedBeforeProduce: CreateTopics returns before the
+// brokers lead the new topic's partitions; a record produced at once met
+// NOT_LEADER_OR_FOLLOWER and franz-go looked again only after its metadata
+// min age (5 s). The sink produces the first record of a topic it created
+// only once the leader answers for the partition (ListOffsets, served by
+// the leader only, as Produce is).
+func TestKafka_NewTopicAwaitedBeforeProduce(t *testing.T) {
+	c := newCluster(t)
+	const topic = "dbserver1.inventory.customers"
+	var (
+		mu     sync.Mutex
+		seen   []string // ListOffsets outcomes and Produce requests, in order
+		refuse = 3
+	)
+	c.ControlKey(int16(kmsg.ListOffsets), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.ListOffsetsRequest)
+		if len(req.Topics) != 1 || req.Topics[0].Topic != topic {
+			return nil, nil, false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if refuse == 0 {
+			seen = append(seen, "answered")
+			return nil, nil, false
+		}
+		refuse--
+		seen = append(seen, "not leader")
+		resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+		resp.Version = req.Version
+		for _, rt := range req.Topics {
+			st := kmsg.NewListOffsetsResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		mu.Lock()
+		seen = append(seen, "produce")
+		mu.Unlock()
+		return nil, nil, false
+	})
+	k := newKafka(t, c, nil)
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	mu.Lock()
+	got := slices.Clone(seen)
+	mu.Unlock()
+	want := []string{"not leader", "not leader", "not leader", "answered", "produce"}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("requests %v; want them to begin with %v", got, want)
+	}
+	if got := consume(t, c, 1, topic); len(got) != 1 {
+		t.Errorf("consumed %d records; want 1", len(got))
+	}
+}
+
 // TestKafka_RecordTimestamps: the records of one Send carry the time of the
 // Send (one clock reading, not one per record), in milliseconds.
 func TestKafka_RecordTimestamps(t *testing.T) {
@@ -607,5 +678,79 @@ func TestKafka_RecordTimestamps(t *testing.T) {
 		if !r.Timestamp.Equal(got[0].Timestamp) {
 			t.Errorf("record %s/%s timestamp %s, the Send's first record %s", r.Topic, r.Key, r.Timestamp, got[0].Timestamp)
 		}
+	}
+}
+
+// TestKafka_PrepareSchemaChanges: the schema change topic and the topics
+// given beside it (the schema history's) are created in one CreateTopics
+// request, and SendSchemaChanges then writes without creating again; when
+// that request fails, SendSchemaChanges creates its topic as before.
+func TestKafka_PrepareSchemaChanges(t *testing.T) {
+	changes := []*schema.Change{{DDL: "SET character_set_server=utf8mb4, collation_server=utf8mb4_general_ci"}}
+	srcs := []event.Source{{Snapshot: "true", File: "mysql-bin.000001", Pos: 4, Thread: -1}}
+	history := sink.TopicSpec{Topic: "dbserver1.history", Partitions: 1, Replication: -1}
+	for _, tc := range []struct {
+		name     string
+		refuse   bool // the first CreateTopics request fails
+		created  []string
+		requests [][]string
+	}{
+		{"together", false, []string{"dbserver1", "dbserver1.history"}, [][]string{{"dbserver1", "dbserver1.history"}}},
+		{"refused", true, nil, [][]string{{"dbserver1", "dbserver1.history"}, {"dbserver1"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			var (
+				mu       sync.Mutex
+				requests [][]string
+			)
+			c.ControlKey(int16(kmsg.CreateTopics), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				req := kreq.(*kmsg.CreateTopicsRequest)
+				var topics []string
+				for _, rt := range req.Topics {
+					topics = append(topics, rt.Topic)
+				}
+				slices.Sort(topics)
+				mu.Lock()
+				first := len(requests) == 0
+				requests = append(requests, topics)
+				mu.Unlock()
+				if !first || !tc.refuse {
+					return nil, nil, false
+				}
+				resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+				resp.Version = req.Version
+				for _, rt := range req.Topics {
+					st := kmsg.NewCreateTopicsResponseTopic()
+					st.Topic = rt.Topic
+					st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+					resp.Topics = append(resp.Topics, st)
+				}
+				return resp, nil, true
+			})
+			k := newKafka(t, c, nil)
+			created := k.PrepareSchemaChanges(t.Context(), changes, srcs, history)
+			done, ch := doneCh(t)
+			if err := k.SendSchemaChanges(t.Context(), changes, srcs, done); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait(t, ch); err != nil {
+				t.Fatalf("done(%v)", err)
+			}
+			mu.Lock()
+			got := slices.Clone(requests)
+			mu.Unlock()
+			if diff := cmp.Diff(tc.requests, got); diff != "" {
+				t.Errorf("CreateTopics requests (-want +got):\n%s", diff)
+			}
+			slices.Sort(created)
+			if diff := cmp.Diff(tc.created, created); diff != "" {
+				t.Errorf("created (-want +got):\n%s", diff)
+			}
+			if got := consume(t, c, 1, "dbserver1"); len(got) != 1 {
+				t.Errorf("consumed %d schema change records; want 1", len(got))
+			}
+		})
 	}
 }
