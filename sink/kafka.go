@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
@@ -117,8 +116,7 @@ type Kafka struct {
 	cl     *kgo.Client
 	adm    *kadm.Client
 	log    *slog.Logger
-	recs   *semaphore.Weighted
-	byts   *semaphore.Weighted
+	room   *budget // MaxBufferedRecords and MaxBufferedBytes
 
 	maxBytes int64
 	// ctxHdr is ContextHeaders as franz-go headers, shared read-only by the
@@ -204,7 +202,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		kgo.RequiredAcks(acks),
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.ProducerBatchCompression(codec),
-		// Our own semaphores bound what is in flight (and honour the
+		// Our own budget bounds what is in flight (and honour the
 		// context while waiting); franz-go's limits are set above them so
 		// that its Produce never blocks for long.
 		kgo.MaxBufferedRecords(2*cfg.MaxBufferedRecords + 1),
@@ -233,8 +231,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		cl:       cl,
 		adm:      kadm.NewClient(cl),
 		log:      log,
-		recs:     semaphore.NewWeighted(int64(cfg.MaxBufferedRecords)),
-		byts:     semaphore.NewWeighted(int64(cfg.MaxBufferedBytes)),
+		room:     newBudget(int64(cfg.MaxBufferedRecords), int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
 	}
@@ -291,6 +288,7 @@ type batch struct {
 	recs    []Record
 	buf     []byte
 	krecs   []kgo.Record
+	ws      []int64 // the krecs' weights in the budget
 	promise func(*kgo.Record, error)
 }
 
@@ -353,8 +351,7 @@ func (k *Kafka) weight(r *kgo.Record) int64 {
 // they must not block.
 func (b *batch) onAck(r *kgo.Record, err error) {
 	k := b.k
-	k.byts.Release(k.weight(r))
-	k.recs.Release(1)
+	k.room.give(1, k.weight(r))
 	if err != nil {
 		perr := classifyProduceError(r, err)
 		k.setFailed(perr)
@@ -421,13 +418,20 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 	if cap(b.krecs) < len(b.recs) {
 		b.krecs = make([]kgo.Record, len(b.recs))
 	}
-	b.krecs = b.krecs[:len(b.recs)]
+	if cap(b.ws) < len(b.recs) {
+		b.ws = make([]int64, len(b.recs))
+	}
+	b.krecs, b.ws = b.krecs[:len(b.recs)], b.ws[:len(b.recs)]
 	b.pending.Store(1) // the Send guard, released below
 	bg := context.Background()
 	// One clock reading stamps the records of this Send (franz-go would
 	// read the clock per record, and truncates to milliseconds anyway); it
 	// is read again after waiting for buffer space.
 	now := time.Now()
+	limit := int64(k.cfg.MaxRequestBytes - batchOverhead)
+	// The records to produce: all, or those before one over the limit.
+	n := len(b.recs)
+	var sizeErr error
 	for i := range b.recs {
 		r := &b.recs[i]
 		kr := &b.krecs[i]
@@ -450,35 +454,52 @@ func (k *Kafka) Send(ctx context.Context, events []event.ChangeEvent, done func(
 				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 			}
 		}
-		if n, limit := recordSize(kr), int64(k.cfg.MaxRequestBytes-batchOverhead); n > limit {
-			err = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d (max.request.size %d): %w", kr.Key, n, limit, k.cfg.MaxRequestBytes, kerr.MessageTooLarge))
+		size := recordSize(kr)
+		if size > limit {
+			sizeErr = classifyProduceError(kr, fmt.Errorf("the record of key %s is %d bytes, over the producer's limit of %d (max.request.size %d): %w", kr.Key, size, limit, k.cfg.MaxRequestBytes, kerr.MessageTooLarge))
+			n = i
 			break
 		}
-		w := k.weight(kr)
-		if !k.recs.TryAcquire(1) {
-			if err = k.recs.Acquire(ctx, 1); err != nil {
-				err = fmt.Errorf("send to %s: %w", r.Topic, err)
-				break
-			}
-			now = time.Now()
-			kr.Timestamp = now
-		}
-		if !k.byts.TryAcquire(w) {
-			if err = k.byts.Acquire(ctx, w); err != nil {
-				k.recs.Release(1)
-				err = fmt.Errorf("send to %s: %w", r.Topic, err)
-				break
-			}
-			now = time.Now()
-			kr.Timestamp = now
-		}
-		if err = k.state(); err != nil {
-			k.byts.Release(w)
-			k.recs.Release(1)
+		b.ws[i] = min(size, k.maxBytes)
+	}
+	// Take buffer room for as many records as fit (the whole Send when
+	// there is room), produce them, and wait for room for the rest.
+	for i := 0; i < n; {
+		var got int
+		var waited bool
+		got, waited, err = k.room.take(ctx, b.ws[i:n])
+		if err != nil {
+			err = fmt.Errorf("send to %s: %w", b.krecs[i].Topic, err)
 			break
 		}
-		b.pending.Add(1)
-		k.cl.Produce(bg, kr, b.promise)
+		if waited {
+			now = time.Now()
+			for j := i; j < i+got; j++ {
+				b.krecs[j].Timestamp = now
+			}
+		}
+		b.pending.Add(int64(got))
+		for ; got > 0; got-- {
+			// Checked per record: a record Kafka refused fails the sink from
+			// the promise goroutine, and nothing may be produced after it.
+			if err = k.state(); err != nil {
+				var w int64
+				for _, x := range b.ws[i : i+got] {
+					w += x
+				}
+				k.room.give(int64(got), w)
+				b.pending.Add(-int64(got))
+				break
+			}
+			k.cl.Produce(bg, &b.krecs[i], b.promise)
+			i++
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = sizeErr
 	}
 	if err != nil {
 		// Part of this Send never reached Kafka: later events must not be

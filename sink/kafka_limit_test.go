@@ -2,6 +2,7 @@ package sink_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,5 +33,35 @@ func TestKafka_MaxRequestBytes(t *testing.T) {
 	}
 	if err := wait(t, ch); err != nil {
 		t.Fatalf("done(%v)", err)
+	}
+}
+
+// TestKafka_SendLargerThanBuffer: a Send with more records (and bytes) than
+// MaxBufferedRecords and MaxBufferedBytes allow takes the room that is free,
+// waits for acknowledgements, and delivers every record in order.
+func TestKafka_SendLargerThanBuffer(t *testing.T) {
+	c := newCluster(t)
+	k := newKafka(t, c, func(cfg *sink.KafkaConfig) {
+		cfg.MaxBufferedRecords = 3
+		cfg.MaxBufferedBytes = 4000 // two or three records
+	})
+	cust := customers()
+	evs := make([]event.ChangeEvent, 20)
+	for i := range evs {
+		evs[i] = event.ChangeEvent{Op: event.OpCreate, Table: cust,
+			After: []event.Value{event.Int(int64(i)), str("Anne"), str("annek@noanswer.org")}, Source: streamSource}
+	}
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), evs, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	got := consume(t, c, len(evs), "dbserver1.inventory.customers")
+	for i, r := range got {
+		if want := fmt.Sprintf(`"payload":{"id":%d}}`, i); !strings.HasSuffix(string(r.Key), want) {
+			t.Fatalf("record %d has key %s, want one ending %s", i, r.Key, want)
+		}
 	}
 }
