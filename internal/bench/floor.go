@@ -16,8 +16,8 @@ import (
 
 // floorResult is what a client that only moves the bytes reaches on this
 // machine: it reads bench.t with one streaming SELECT and produces one
-// record per row, of the key and value sizes Rivulet's snapshot records
-// have, to a topic created beforehand, with Rivulet's producer settings.
+// record per row, of the key and value sizes and with the headers
+// Rivulet's snapshot records have, to a topic created beforehand, with Rivulet's producer settings.
 // No decoding, no envelope, no start-up: an upper bound for any Go
 // connector that reads with go-mysql and produces with franz-go into this
 // broker, for the snapshot ratio's sake.
@@ -25,15 +25,17 @@ type floorResult struct {
 	rate              float64 // rows/s from the first SELECT byte to the last ack
 	cpu, broker, mdb  float64 // CPU seconds: this client, Apache Kafka, MariaDB
 	keyBytes, valSize int
+	headers           int // per record, as Rivulet's (Debezium's extended headers)
 }
 
-// recordSizes reads one record from the middle of topic and returns its key
-// and value sizes: the floor produces records of the same sizes.
-func recordSizes(brokers []string, topic string, offset int64) (key, value int, err error) {
+// recordShape reads one record from the middle of topic and returns its key
+// and value sizes and its headers: the floor produces records of that
+// shape (the broker parses every header of every record it validates).
+func recordShape(brokers []string, topic string, offset int64) (key, value int, headers []kgo.RecordHeader, err error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(offset)}}))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -41,17 +43,17 @@ func recordSizes(brokers []string, topic string, offset int64) (key, value int, 
 	for {
 		fs := cl.PollRecords(ctx, 1)
 		if err := ctx.Err(); err != nil {
-			return 0, 0, fmt.Errorf("read a record of %s at %d: %w", topic, offset, err)
+			return 0, 0, nil, fmt.Errorf("read a record of %s at %d: %w", topic, offset, err)
 		}
 		for _, r := range fs.Records() {
-			return len(r.Key), len(r.Value), nil
+			return len(r.Key), len(r.Value), r.Headers, nil
 		}
 	}
 }
 
 // floorRun produces every row of bench.t as described at floorResult.
-func floorRun(srv *testenv.Server, want, keySize, valueSize int) (floorResult, error) {
-	r := floorResult{keyBytes: keySize, valSize: valueSize}
+func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.RecordHeader) (floorResult, error) {
+	r := floorResult{keyBytes: keySize, valSize: valueSize, headers: len(headers)}
 	brokers, err := kafka.fresh()
 	if err != nil {
 		return r, err
@@ -112,7 +114,7 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int) (floorResult, e
 		}
 		k := len(keys)
 		keys = append(keys, value[:keySize]...)
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: keys[k:len(keys):len(keys)], Value: value}, promise)
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: keys[k:len(keys):len(keys)], Value: value, Headers: headers}, promise)
 		n++
 		return nil
 	}, nil)

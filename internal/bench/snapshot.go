@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
@@ -61,6 +62,7 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		}
 	}
 	var keySize, valueSize int
+	var headers []kgo.RecordHeader
 	for i := range o.runs {
 		for _, th := range r.threads {
 			broker, mdb := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid())
@@ -78,7 +80,7 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 				fmt.Printf("    (Rivulet's log: %s)\n", m)
 			}
 			if i == 0 && th == r.threads[len(r.threads)-1] {
-				if keySize, valueSize, err = recordSizes(kafka.k.Brokers(), fmt.Sprintf("s%d%d.bench.t", i, th), int64(r.rows/2)); err != nil {
+				if keySize, valueSize, headers, err = recordShape(kafka.k.Brokers(), fmt.Sprintf("s%d%d.bench.t", i, th), int64(r.rows/2)); err != nil {
 					return nil, err
 				}
 			}
@@ -99,12 +101,12 @@ func snapshotBench(o options, srv *testenv.Server, conn *client.Conn, dir string
 		}
 		fmt.Printf("  plain SELECT                 run %d: %8.0f rows/s\n", i+1, rate)
 		r.selects = append(r.selects, rate)
-		f, err := floorRun(srv, r.rows, keySize, valueSize)
+		f, err := floorRun(srv, r.rows, keySize, valueSize, headers)
 		if err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
-		fmt.Printf("  floor (SELECT + produce)     run %d: %8.0f rows/s, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s); records of %d+%d bytes\n",
-			i+1, f.rate, f.cpu, f.broker, f.mdb, keySize, valueSize)
+		fmt.Printf("  floor (SELECT + produce)     run %d: %8.0f rows/s, %.1f s CPU (Apache Kafka %.1f s, MariaDB %.1f s); records of %d+%d bytes, %d headers\n",
+			i+1, f.rate, f.cpu, f.broker, f.mdb, keySize, valueSize, len(headers))
 		r.floor = append(r.floor, f)
 	}
 	for i := range o.dbzRuns {
@@ -136,9 +138,9 @@ func (r *snapshotResult) print() {
 	fl := medianFloor(r.floor)
 	if len(r.floor) > 0 {
 		fmt.Printf("%-30s %12.0f %10s %14.2f %16.1f %5.1f %7.1f\n", "floor: SELECT + produce", fl.rate, "-", fl.rate/sel, fl.cpu/perM, fl.broker/perM, fl.mdb/perM)
-		fmt.Printf("  (floor: one streaming SELECT, each row produced as one record of %d+%d bytes, the size of Rivulet's, with Rivulet's producer\n"+
+		fmt.Printf("  (floor: one streaming SELECT, each row produced as one record of %d+%d bytes and %d headers, the shape of Rivulet's, with Rivulet's producer\n"+
 			"   settings to a topic created beforehand: no decoding, no envelope, no start-up; what any go-mysql + franz-go connector is bounded by here)\n",
-			fl.keyBytes, fl.valSize)
+			fl.keyBytes, fl.valSize, fl.headers)
 	}
 	for _, th := range r.threads {
 		fmt.Printf("  %d thread(s): %.0f ms from process start to its first record, %.0f ms from the last acknowledged record to its exit\n",
