@@ -286,12 +286,57 @@ func tail(s string, n int) string {
 	return s
 }
 
-// start launches rivulet and waits until /readyz says ready.
+// start launches rivulet and waits until /readyz says ready. The metrics
+// port was free when the config was written, but another process of the
+// parallel test run may take it before rivulet binds it: then the config
+// gets another free port and rivulet is started again.
 func (e *env) start(path, fault string) *proc {
 	e.t.Helper()
-	p := e.launch(path, fault)
-	p.waitReady(60 * time.Second)
-	return p
+	for attempt := 1; ; attempt++ {
+		p := e.launch(path, fault)
+		if attempt < 4 && p.exitedBeforeReady(60*time.Second) && strings.Contains(p.log.String(), "bind: address already in use") {
+			e.t.Logf("metrics port %s taken meanwhile; starting again on another", p.metrics)
+			e.setMetricsPort(path)
+			continue
+		}
+		p.waitReady(60 * time.Second)
+		return p
+	}
+}
+
+// exitedBeforeReady waits until the process is ready (false) or has
+// exited (true); at the timeout it returns false for waitReady to report.
+func (p *proc) exitedBeforeReady(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if p.ready() {
+			return false
+		}
+		if p.done() {
+			return true
+		}
+	}
+	return false
+}
+
+// setMetricsPort rewrites the config at path with a new free metrics port.
+func (e *env) setMetricsPort(path string) {
+	e.t.Helper()
+	var doc map[string]any
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	cfg, ok := doc["config"].(map[string]any)
+	if err != nil || !ok {
+		e.t.Fatalf("read config %s: %v", path, err)
+	}
+	cfg["metrics.listen"] = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(e.t))
+	if b, err = json.Marshal(doc); err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (p *proc) done() bool {
