@@ -83,7 +83,7 @@ func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
 	switch {
 	case err == nil:
 		h.log.Info("schema history topic created", "topic", h.cfg.Topic)
-		h.awaitTopic(ctx)
+		AwaitTopic(ctx, h.cl, h.cfg.Topic)
 		return nil
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		return nil
@@ -91,19 +91,26 @@ func (h *KafkaHistory) ensureTopic(ctx context.Context) error {
 	return fmt.Errorf("%w: create topic %s: %w (create it with one partition and unlimited retention, or grant CREATE)", ErrHistory, h.cfg.Topic, err)
 }
 
-// awaitTopic waits until the topic just created takes records: partition
-// 0 has a leader that answers ListOffsets for it (as it will Produce).
-// CreateTopics returns before the brokers applied the topic, and a record
-// produced at once could wait 250 ms (unknown topic) or 5 s (franz-go's
-// metadata min age after NOT_LEADER_OR_FOLLOWER) for franz-go to look
-// again. Gives up after 2 s or on an error retrying cannot fix: producing
-// then meets it and retries as before. The twin of sink's awaitTopic
-// (schema imports nothing of ours).
-func (h *KafkaHistory) awaitTopic(ctx context.Context) {
-	deadline := time.Now().Add(2 * time.Second)
+// topicReadyWait bounds AwaitTopic.
+const topicReadyWait = 2 * time.Second
+
+// AwaitTopic waits until a topic just created takes records: every
+// partition has a leader, and the leader answers for it. CreateTopics
+// returns once the controller committed the topic, before the brokers
+// applied it: a record produced at once met an unknown topic (franz-go
+// then looks again after 250 ms) or a broker not leading the partition
+// yet (NOT_LEADER_OR_FOLLOWER: franz-go looks again only after its
+// metadata min age, 5 s), seen on a new table's first record. A leader
+// answers ListOffsets only once it leads the partition, as it does
+// Produce. Waiting gives up after topicReadyWait or on an error that
+// retrying cannot fix: producing then meets it and retries as before.
+// The schema history's topic and the sink's (which imports schema) both
+// wait with it.
+func AwaitTopic(ctx context.Context, cl *kgo.Client, topic string) {
+	deadline := time.Now().Add(topicReadyWait)
 	const wait = 3 * time.Millisecond // a few requests: the brokers take ~10-40 ms
 	for {
-		ready, final := h.leaderReady(ctx)
+		ready, final := topicReady(ctx, cl, topic)
 		if ready || final || time.Now().Add(wait).After(deadline) {
 			return
 		}
@@ -117,53 +124,55 @@ func (h *KafkaHistory) awaitTopic(ctx context.Context) {
 	}
 }
 
-// leaderReady reports whether partition 0's leader answers ListOffsets;
-// final, whether an error says that asking again will not help.
-func (h *KafkaHistory) leaderReady(ctx context.Context) (ready, final bool) {
+// topicReady reports whether every partition of topic has a leader that
+// answers ListOffsets for it; final, whether an error says that asking
+// again will not help.
+func topicReady(ctx context.Context, cl *kgo.Client, topic string) (ready, final bool) {
 	meta := kmsg.NewPtrMetadataRequest()
 	mt := kmsg.NewMetadataRequestTopic()
-	mt.Topic = kmsg.StringPtr(h.cfg.Topic)
+	mt.Topic = kmsg.StringPtr(topic)
 	meta.Topics = append(meta.Topics, mt)
-	resp, err := meta.RequestWith(ctx, h.cl)
-	if err != nil || len(resp.Topics) != 1 {
-		return false, ctx.Err() != nil
-	}
-	t := resp.Topics[0]
-	if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
-		return false, !kerr.IsRetriable(err)
-	}
-	leader := int32(-1)
-	for _, p := range t.Partitions {
-		if p.Partition == 0 {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return false, !kerr.IsRetriable(err)
-			}
-			leader = p.Leader
-		}
-	}
-	if leader < 0 {
-		return false, false
-	}
-	req := kmsg.NewPtrListOffsetsRequest()
-	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = h.cfg.Topic
-	rp := kmsg.NewListOffsetsRequestTopicPartition()
-	rp.Partition, rp.Timestamp = 0, -1 // the end offset
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	lresp, err := req.RequestWith(ctx, h.cl.Broker(int(leader)))
+	resp, err := meta.RequestWith(ctx, cl)
 	if err != nil {
 		return false, ctx.Err() != nil
 	}
-	for _, lt := range lresp.Topics {
-		for _, lp := range lt.Partitions {
-			if err := kerr.ErrorForCode(lp.ErrorCode); err != nil {
-				return false, !kerr.IsRetriable(err)
+	if len(resp.Topics) != 1 {
+		return false, false
+	}
+	t := resp.Topics[0]
+	if err := kerr.ErrorForCode(t.ErrorCode); err != nil || len(t.Partitions) == 0 {
+		return false, err != nil && !kerr.IsRetriable(err)
+	}
+	byLeader := make(map[int32][]int32)
+	for _, p := range t.Partitions {
+		if err := kerr.ErrorForCode(p.ErrorCode); err != nil || p.Leader < 0 {
+			return false, err != nil && !kerr.IsRetriable(err)
+		}
+		byLeader[p.Leader] = append(byLeader[p.Leader], p.Partition)
+	}
+	for leader, parts := range byLeader {
+		req := kmsg.NewPtrListOffsetsRequest()
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = topic
+		for _, p := range parts {
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Partition, rp.Timestamp = p, -1 // the end offset
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		lresp, err := req.RequestWith(ctx, cl.Broker(int(leader)))
+		if err != nil {
+			return false, ctx.Err() != nil
+		}
+		for _, lt := range lresp.Topics {
+			for _, lp := range lt.Partitions {
+				if err := kerr.ErrorForCode(lp.ErrorCode); err != nil {
+					return false, !kerr.IsRetriable(err)
+				}
 			}
-			return true, false
 		}
 	}
-	return false, false
+	return true, false
 }
 
 // Append produces records to partition 0 and waits for their acknowledgement.

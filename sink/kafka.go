@@ -612,96 +612,13 @@ func (k *Kafka) createTopic(ctx context.Context, topic string) error {
 	case err == nil:
 		k.log.Info("created topic", slog.String("topic", topic),
 			slog.Int("partitions", int(resp.NumPartitions)), slog.Int("replication_factor", int(resp.ReplicationFactor)))
-		awaitTopic(ctx, k.cl, topic)
+		schema.AwaitTopic(ctx, k.cl, topic)
 		return nil
 	case errors.Is(err, errTopicExists): // created meanwhile, perhaps just now
-		awaitTopic(ctx, k.cl, topic)
+		schema.AwaitTopic(ctx, k.cl, topic)
 		return nil
 	}
 	return &ProduceError{Topic: topic, Partition: -1, Err: fmt.Errorf("create topic: %w", err), Hint: topicHint(err)}
-}
-
-// topicReadyWait bounds awaitTopic.
-const topicReadyWait = 2 * time.Second
-
-// awaitTopic waits until a topic just created takes records: every
-// partition has a leader, and the leader answers for it. CreateTopics
-// returns once the controller committed the topic, before the brokers
-// applied it: a record produced at once met an unknown topic (franz-go
-// then looks again after 250 ms) or a broker not leading the partition
-// yet (NOT_LEADER_OR_FOLLOWER: franz-go looks again only after its
-// metadata min age, 5 s), seen on a new table's first record. A leader
-// answers ListOffsets only once it leads the partition, as it does
-// Produce. Waiting gives up after topicReadyWait or on an error that
-// retrying cannot fix: producing then meets it and retries as before.
-// (schema.KafkaHistory has its twin: schema imports nothing of ours.)
-func awaitTopic(ctx context.Context, cl *kgo.Client, topic string) {
-	deadline := time.Now().Add(topicReadyWait)
-	const wait = 3 * time.Millisecond // a few requests: the brokers take ~10-40 ms
-	for {
-		ready, final := topicReady(ctx, cl, topic)
-		if ready || final || time.Now().Add(wait).After(deadline) {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// topicReady reports whether every partition of topic has a leader that
-// answers ListOffsets for it; final, whether an error says that asking
-// again will not help.
-func topicReady(ctx context.Context, cl *kgo.Client, topic string) (ready, final bool) {
-	meta := kmsg.NewPtrMetadataRequest()
-	mt := kmsg.NewMetadataRequestTopic()
-	mt.Topic = kmsg.StringPtr(topic)
-	meta.Topics = append(meta.Topics, mt)
-	resp, err := meta.RequestWith(ctx, cl)
-	if err != nil {
-		return false, ctx.Err() != nil
-	}
-	if len(resp.Topics) != 1 {
-		return false, false
-	}
-	t := resp.Topics[0]
-	if err := kerr.ErrorForCode(t.ErrorCode); err != nil || len(t.Partitions) == 0 {
-		return false, err != nil && !kerr.IsRetriable(err)
-	}
-	byLeader := make(map[int32][]int32)
-	for _, p := range t.Partitions {
-		if err := kerr.ErrorForCode(p.ErrorCode); err != nil || p.Leader < 0 {
-			return false, err != nil && !kerr.IsRetriable(err)
-		}
-		byLeader[p.Leader] = append(byLeader[p.Leader], p.Partition)
-	}
-	for leader, parts := range byLeader {
-		req := kmsg.NewPtrListOffsetsRequest()
-		rt := kmsg.NewListOffsetsRequestTopic()
-		rt.Topic = topic
-		for _, p := range parts {
-			rp := kmsg.NewListOffsetsRequestTopicPartition()
-			rp.Partition, rp.Timestamp = p, -1 // the end offset
-			rt.Partitions = append(rt.Partitions, rp)
-		}
-		req.Topics = append(req.Topics, rt)
-		lresp, err := req.RequestWith(ctx, cl.Broker(int(leader)))
-		if err != nil {
-			return false, ctx.Err() != nil
-		}
-		for _, lt := range lresp.Topics {
-			for _, lp := range lt.Partitions {
-				if err := kerr.ErrorForCode(lp.ErrorCode); err != nil {
-					return false, !kerr.IsRetriable(err)
-				}
-			}
-		}
-	}
-	return true, false
 }
 
 // TopicSpec is a topic to create and its settings (-1: the broker's
@@ -814,7 +731,7 @@ func (k *Kafka) PrepareSchemaChanges(ctx context.Context, changes []*schema.Chan
 		}
 		var wg sync.WaitGroup
 		for _, t := range created {
-			wg.Go(func() { awaitTopic(ctx, k.cl, t) })
+			wg.Go(func() { schema.AwaitTopic(ctx, k.cl, t) })
 		}
 		wg.Wait()
 	}
