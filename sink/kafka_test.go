@@ -543,16 +543,7 @@ func TestKafka_TopicCreationRetried(t *testing.T) {
 		}
 		c.KeepControl()
 		refused.Add(1)
-		req := kreq.(*kmsg.CreateTopicsRequest)
-		resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
-		resp.Version = req.Version
-		for _, tp := range req.Topics {
-			rt := kmsg.NewCreateTopicsResponseTopic()
-			rt.Topic = tp.Topic
-			rt.ErrorCode = kerr.RequestTimedOut.Code
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return createTopicsRefused(kreq.(*kmsg.CreateTopicsRequest), kerr.RequestTimedOut), nil, true
 	})
 	k := newKafka(t, c, nil)
 	done, ch := doneCh(t)
@@ -719,15 +710,7 @@ func TestKafka_PrepareSchemaChanges(t *testing.T) {
 				if !first || !tc.refuse {
 					return nil, nil, false
 				}
-				resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
-				resp.Version = req.Version
-				for _, rt := range req.Topics {
-					st := kmsg.NewCreateTopicsResponseTopic()
-					st.Topic = rt.Topic
-					st.ErrorCode = kerr.TopicAuthorizationFailed.Code
-					resp.Topics = append(resp.Topics, st)
-				}
-				return resp, nil, true
+				return createTopicsRefused(req, kerr.TopicAuthorizationFailed), nil, true
 			})
 			k := newKafka(t, c, nil)
 			created := k.PrepareSchemaChanges(t.Context(), changes, srcs, history)
@@ -753,4 +736,17 @@ func TestKafka_PrepareSchemaChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// createTopicsRefused answers req with err for each of its topics.
+func createTopicsRefused(req *kmsg.CreateTopicsRequest, err *kerr.Error) *kmsg.CreateTopicsResponse {
+	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	resp.Version = req.Version
+	for _, tp := range req.Topics {
+		rt := kmsg.NewCreateTopicsResponseTopic()
+		rt.Topic = tp.Topic
+		rt.ErrorCode = err.Code
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
 }
