@@ -14,6 +14,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/offsets"
 	"github.com/rivulet-cdc/rivulet/schema"
 )
@@ -89,23 +90,39 @@ func stream(c *client.Conn, query string, args []any, row func([]mysql.FieldValu
 	return streamWith(c, query, args, nil, row)
 }
 
-// streamRows runs query like stream for conv: the row path, where the
+// streamRows runs query like stream and converts each result row with
+// conv into the row next returns (called once per row, before the row is
+// converted; a conversion error ends the read): the row path, where the
 // temporal values conv decodes arrive as their binary bytes
-// (converter.fields), and where the rows are read by readRows rather than
-// by go-mysql.
-func streamRows(c *client.Conn, query string, args []any, conv *converter, row func([]mysql.FieldValue) error) error {
+// (converter.fields), where the rows are read by readRows rather than by
+// go-mysql, and decoded by conv.decode.
+func streamRows(c *client.Conn, query string, args []any, conv *converter, next func() ([]event.Value, error)) error {
 	if c.Compression != mysql.MYSQL_COMPRESS_NONE {
-		return streamWith(c, query, args, conv.fields, row)
+		return streamWith(c, query, args, conv.fields, func(fv []mysql.FieldValue) error {
+			dst, err := next()
+			if err != nil {
+				return err
+			}
+			return conv.row(dst, fv)
+		})
 	}
 	err := streamWith(c, query, args, func(res *mysql.Result) error {
 		if err := conv.fields(res); err != nil {
 			return err
 		}
-		if err := readRows(c, res, &conv.pkt, row); err != nil {
+		fs := res.Fields
+		err := readRows(c, &conv.pkt, func(data []byte) error {
+			dst, err := next()
+			if err != nil {
+				return err
+			}
+			return conv.decode(dst, data, fs)
+		})
+		if err != nil {
 			return err
 		}
 		return errRowsRead
-	}, row)
+	}, func([]mysql.FieldValue) error { return errRowsRead })
 	if errors.Is(err, errRowsRead) {
 		return nil
 	}
@@ -116,16 +133,15 @@ func streamRows(c *client.Conn, query string, args []any, conv *converter, row f
 // readRows read the rows: go-mysql returns it at once, reading no more.
 var errRowsRead = errors.New("rows read")
 
-// readRows reads the binary-protocol rows of the result set whose column
-// definitions res holds, up to its end (an EOF or OK packet) or an error
-// packet, and calls row with each; the values are only valid during the
-// call. It is go-mysql's row loop (Conn.readResultRowsStreaming) reading
-// each packet straight into pkt: go-mysql reads it into a pooled buffer
-// and copies it out of it again, which per row cost more than the copy.
-// A row callback's error leaves the rest of the result unread: the
+// readRows reads the binary-protocol row packets of a result set whose
+// column definitions were read, up to its end (an EOF or OK packet) or an
+// error packet, and calls row with each; the packet is only valid during
+// the call. It is go-mysql's row loop (Conn.readResultRowsStreaming)
+// reading each packet straight into pkt: go-mysql reads it into a pooled
+// buffer and copies it out of it again, which per row cost more than the
+// copy. A row callback's error leaves the rest of the result unread: the
 // connection is unusable, as with go-mysql's loop.
-func readRows(c *client.Conn, res *mysql.Result, pkt *bytes.Buffer, row func([]mysql.FieldValue) error) error {
-	var fv []mysql.FieldValue
+func readRows(c *client.Conn, pkt *bytes.Buffer, row func(data []byte) error) error {
 	for {
 		pkt.Reset()
 		if err := c.ReadPacketTo(pkt); err != nil {
@@ -144,11 +160,7 @@ func readRows(c *client.Conn, res *mysql.Result, pkt *bytes.Buffer, row func([]m
 		case mysql.ERR_HEADER:
 			return errorPacket(data)
 		}
-		var err error
-		if fv, err = mysql.RowData(data).ParseBinary(res.Fields, fv); err != nil {
-			return err
-		}
-		if err := row(fv); err != nil {
+		if err := row(data); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/internal/testenv"
 )
 
@@ -26,11 +27,15 @@ func TestStreamRows_ErrorMidResult(t *testing.T) {
 	defer c.Close()
 	tbl := loadTables(t, srv, db)[0]
 	q := "SELECT id, n, s, d, (SELECT b.x FROM `" + db + "`.a AS b WHERE b.n = a.n AND a.id >= ?) FROM `" + db + "`.a ORDER BY id"
-	var ids []int64
-	err = streamRows(c, q, []any{3}, newConverter(tbl), func(fv []mysql.FieldValue) error {
-		ids = append(ids, fv[0].AsInt64())
-		return nil
+	var rows [][]event.Value
+	err = streamRows(c, q, []any{3}, newConverter(tbl), func() ([]event.Value, error) {
+		rows = append(rows, make([]event.Value, len(tbl.Columns)))
+		return rows[len(rows)-1], nil
 	})
+	var ids []int64
+	for _, r := range rows {
+		ids = append(ids, r[0].I)
+	}
 	var me *mysql.MyError
 	if !errors.As(err, &me) || me.Code != 1242 || me.State != "21000" || me.Message == "" {
 		t.Fatalf("streamRows = %v (%#v), want the server's error 1242", err, me)
@@ -40,9 +45,9 @@ func TestStreamRows_ErrorMidResult(t *testing.T) {
 	}
 	// The whole result was read: the next statement runs.
 	n := 0
-	if err := streamRows(c, "SELECT * FROM `"+db+"`.a WHERE id < ?", []any{20}, newConverter(tbl), func([]mysql.FieldValue) error {
+	if err := streamRows(c, "SELECT * FROM `"+db+"`.a WHERE id < ?", []any{20}, newConverter(tbl), func() ([]event.Value, error) {
 		n++
-		return nil
+		return make([]event.Value, len(tbl.Columns)), nil
 	}); err != nil || n != 20 {
 		t.Fatalf("next statement: %d rows, %v", n, err)
 	}

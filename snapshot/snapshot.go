@@ -424,13 +424,10 @@ func (s *Snapshotter) read(ctx context.Context, c *client.Conn, sp spec, window 
 		if ch.Low, err = watermark(c); err != nil {
 			return err
 		}
-		err = streamRows(c, q, args, conv, func(fv []mysql.FieldValue) error {
+		err = streamRows(c, q, args, conv, func() ([]event.Value, error) {
 			row := ch.buf.row(ncols, slabRows)
-			if err := conv.row(row, fv); err != nil {
-				return err
-			}
 			ch.Rows = append(ch.Rows, row)
-			return nil
+			return row, nil
 		})
 		if err != nil {
 			return err
@@ -498,19 +495,16 @@ func (s *Snapshotter) readKeyless(ctx context.Context, c *client.Conn, sp spec, 
 		var err error
 		if low, err = watermark(c); err == nil {
 			fresh()
-			err = streamRows(c, q, args, conv, func(fv []mysql.FieldValue) error {
+			err = streamRows(c, q, args, conv, func() ([]event.Value, error) {
 				if len(cur.Rows) >= s.cfg.ChunkSize {
 					if err := send(cur); err != nil {
-						return err
+						return nil, err
 					}
 					fresh()
 				}
 				row := cur.buf.row(ncols, slabRows)
-				if err := conv.row(row, fv); err != nil {
-					return err
-				}
 				cur.Rows = append(cur.Rows, row)
-				return nil
+				return row, nil
 			})
 		}
 		if _, cerr := c.Execute("COMMIT"); err == nil && cerr != nil {

@@ -76,6 +76,11 @@ type converter struct {
 	buf *chunkBuf
 	pkt bytes.Buffer // the packet of the row being read (readRows)
 	day dayMemo
+	// ops is how decode reads each result column, when direct (plan);
+	// otherwise rows take ParseBinary into fv, then row.
+	ops    []colOp
+	direct bool
+	fv     []mysql.FieldValue
 }
 
 func newConverter(t *schema.Table) *converter {
@@ -96,9 +101,11 @@ func newConverter(t *schema.Table) *converter {
 // temporal kind as a BLOB: go-mysql's ParseBinary then copies the bytes
 // as they are, and value decodes them (rawDate, rawTime) into the very
 // numbers the text would have given. Other columns, e.g. a SELECT override
-// that returns a DATETIME for a DATE column, keep the text path.
+// that returns a DATETIME for a DATE column, keep the text path. fields
+// then plans how decode reads the rows (decode.go).
 func (c *converter) fields(res *mysql.Result) error {
 	clear(c.raw)
+	c.direct = false
 	if res.Resultset == nil || len(res.Fields) != len(c.raw) {
 		return nil // row reports the mismatch
 	}
@@ -108,6 +115,7 @@ func (c *converter) fields(res *mysql.Result) error {
 			f.Type = mysql.MYSQL_TYPE_BLOB
 		}
 	}
+	c.plan(res.Fields)
 	return nil
 }
 
