@@ -175,15 +175,18 @@ func rowTables(ctx context.Context, cfg *SnapshotConfig) []*schema.Table {
 	if !ok {
 		return nil
 	}
+	began := time.Now()
 	tables, err := snapshot.CapturedTables(ctx, cfg.Catalog)
 	if err != nil || len(tables) == 0 || len(tables) > maxRowTables {
 		return nil
 	}
 	has, err := ne.NonEmpty(ctx, tables)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if err != nil {
-		if cfg.Logger != nil {
-			cfg.Logger.Debug("could not check which tables hold rows: their topics are created with their first records", "err", err)
-		}
+		log.Debug("could not check which tables hold rows: their topics are created with their first records", "err", err)
 		return nil
 	}
 	var out []*schema.Table
@@ -192,6 +195,7 @@ func rowTables(ctx context.Context, cfg *SnapshotConfig) []*schema.Table {
 			out = append(out, t)
 		}
 	}
+	log.Debug("checked which captured tables hold rows", "tables", len(tables), "with_rows", len(out), "took", time.Since(began))
 	return out
 }
 
