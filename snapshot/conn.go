@@ -27,13 +27,15 @@ func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
 	d := net.Dialer{Timeout: s.cfg.ConnectTimeout}
-	c, err := s.cfg.Connector.Connect(dctx, d.DialContext)
+	var fc *frameConn // readRows reads the rows from it (frame.go)
+	c, err := s.cfg.Connector.Connect(dctx, frameDialer(d.DialContext, &fc))
 	if err != nil {
 		if schema.Explained(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
+	frameSession(c, fc)
 	for _, q := range []string{"SET NAMES utf8mb4", "SET time_zone = '+00:00'"} {
 		if _, err := c.Execute(q); err != nil {
 			_ = c.Close()
@@ -142,12 +144,21 @@ var errRowsRead = errors.New("rows read")
 // copy. A row callback's error leaves the rest of the result unread: the
 // connection is unusable, as with go-mysql's loop.
 func readRows(c *client.Conn, pkt *bytes.Buffer, row func(data []byte) error) error {
+	fc := frameOf(c) // nil: read with go-mysql
 	for {
-		pkt.Reset()
-		if err := c.ReadPacketTo(pkt); err != nil {
-			return err
+		var data []byte
+		if fc != nil {
+			var err error
+			if data, err = fc.packet(&c.Sequence, pkt); err != nil {
+				return err
+			}
+		} else {
+			pkt.Reset()
+			if err := c.ReadPacketTo(pkt); err != nil {
+				return err
+			}
+			data = pkt.Bytes()
 		}
-		data := pkt.Bytes()
 		if len(data) == 0 {
 			return mysql.ErrMalformPacket
 		}
