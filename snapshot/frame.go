@@ -30,6 +30,10 @@ import (
 // frameBufSize is frameConn's buffer: the size of go-mysql's.
 const frameBufSize = 64 << 10
 
+// frameConn is a snapshot session's connection below go-mysql. That
+// go-mysql's reader holds no byte once it read a whole packet relies on it
+// reading a packet's header, then its payload, and no further (v1.16.0's
+// packet.Conn; TestFrameConn_Packets checks it).
 type frameConn struct {
 	net.Conn
 	buf  []byte // buf[r:w] read from the socket, not yet handed out
