@@ -27,15 +27,14 @@ func (s *Snapshotter) dial(ctx context.Context) (*client.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
 	d := net.Dialer{Timeout: s.cfg.ConnectTimeout}
-	var fc *frameConn // readRows reads the rows from it (frame.go)
-	c, err := s.cfg.Connector.Connect(dctx, frameDialer(d.DialContext, &fc))
+	c, err := s.cfg.Connector.Connect(dctx, d.DialContext)
 	if err != nil {
 		if schema.Explained(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
-	frameSession(c, fc)
+	frameSession(c) // readRows reads the rows from it (frame.go)
 	for _, q := range []string{"SET NAMES utf8mb4", "SET time_zone = '+00:00'"} {
 		if _, err := c.Execute(q); err != nil {
 			_ = c.Close()

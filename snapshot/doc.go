@@ -29,8 +29,8 @@
 // their binary bytes (converter.fields relabels those result columns so that
 // go-mysql hands the bytes over instead of formatting them as text). The
 // rows themselves are read by readRows (conn.go) straight from the
-// session's socket buffer (frameConn, frame.go: plain sessions; others
-// from the packets, one buffer for all) rather than by go-mysql's loop,
+// session's socket buffer (frameConn, frame.go: plain sessions; TLS and
+// compressed ones from go-mysql's packets, one buffer for all) rather than by go-mysql's loop,
 // which copies each row out of a pooled buffer, and decoded straight into event values
 // (converter.decode, decode.go) rather than through go-mysql's FieldValues
 // when every result column is of a type the decoder knows. A chunk's rows live in memory of its own, which a

@@ -2,7 +2,7 @@ package snapshot
 
 import (
 	"bytes"
-	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 
@@ -15,23 +15,20 @@ import (
 // go-mysql reads each packet through its buffered reader with two copies
 // and a pooled buffer (packet.Conn.ReadPacketTo): 38 ns a packet, where
 // reading it in place from a buffer takes 13, and a snapshot reads one
-// packet per row. frameConn is the session's TCP connection, below
-// go-mysql: it buffers what the socket returns and hands go-mysql's reader
-// at most the rest of the current MySQL packet per Read, so that
-// go-mysql's buffer is empty whenever go-mysql has read a whole packet.
-// readRows can then take the result's row packets straight from
-// frameConn's buffer (packet), keeping go-mysql's sequence number.
-//
-// This needs the plain protocol from the first byte on. A session with TLS
-// (go-mysql then reads through a tls.Conn over frameConn) or compression
-// turns frameConn into a plain buffer (passthrough), and readRows uses
-// go-mysql's reader.
+// packet per row. frameConn goes between go-mysql and the session's
+// connection once the handshake is done (frameSession): it buffers what
+// the socket returns and hands go-mysql's reader at most the rest of the
+// current MySQL packet per Read, so that go-mysql's buffer is empty
+// whenever go-mysql has read a whole packet. readRows can then take the
+// result's row packets straight from frameConn's buffer (packet), keeping
+// go-mysql's sequence number. Sessions with TLS or compression, whose
+// bytes are not plain packets, keep go-mysql's reader alone.
 
 // frameBufSize is frameConn's buffer: the size of go-mysql's.
 const frameBufSize = 64 << 10
 
-// frameConn is a snapshot session's connection below go-mysql. That
-// go-mysql's reader holds no byte once it read a whole packet relies on it
+// frameConn is a snapshot session's connection below go-mysql's reader.
+// That the reader holds no byte once it read a whole packet relies on it
 // reading a packet's header, then its payload, and no further (v1.16.0's
 // packet.Conn; TestFrameConn_Packets checks it).
 type frameConn struct {
@@ -40,42 +37,33 @@ type frameConn struct {
 	r, w int
 	hdr  [4]byte // the current packet's header, hn bytes of it handed out
 	hn   int
-	rem  int  // bytes of the current packet's payload not handed out
-	pass bool // no framing: TLS or compression
+	rem  int // bytes of the current packet's payload not handed out
 }
 
-// frameDialer wraps the connection dial makes in a frameConn, kept in *fc.
-func frameDialer(dial client.Dialer, fc **frameConn) client.Dialer {
-	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		nc, err := dial(ctx, network, address)
-		if err != nil {
-			return nil, err
-		}
-		*fc = &frameConn{Conn: nc, buf: make([]byte, frameBufSize)}
-		return *fc, nil
+// frameSession puts a frameConn below c's reader when c is a plain
+// session (neither TLS nor compression). Call it right after the
+// handshake: the server then sends nothing until the next command, so
+// go-mysql's reader holds no byte and the next one read starts a packet.
+// go-mysql reads through the connection it holds at each read.
+func frameSession(c *client.Conn) {
+	if c.Compression != mysql.MYSQL_COMPRESS_NONE {
+		return
 	}
+	switch c.Conn.Conn.(type) {
+	case *tls.Conn, *frameConn, nil:
+		return
+	}
+	c.Conn.Conn = &frameConn{Conn: c.Conn.Conn, buf: make([]byte, frameBufSize)}
 }
 
 // frameOf returns c's frameConn when readRows may read packets from it:
-// the session reads plain packets straight from it (frameSession), and
-// it is at a packet's start.
+// a plain session (frameSession) at a packet's start.
 func frameOf(c *client.Conn) *frameConn {
 	fc, ok := c.Conn.Conn.(*frameConn)
-	if !ok || fc.pass || fc.hn != 0 || fc.rem != 0 || c.Compression != mysql.MYSQL_COMPRESS_NONE {
+	if !ok || fc.hn != 0 || fc.rem != 0 || c.Compression != mysql.MYSQL_COMPRESS_NONE {
 		return nil
 	}
 	return fc
-}
-
-// frameSession turns fc, the frameConn below c, into a plain buffer
-// unless c reads plain packets straight from it: with TLS (go-mysql reads
-// through a tls.Conn over it) or compression it would frame what are not
-// packets. Call it once the handshake is done (the server then sends
-// nothing until the next command).
-func frameSession(c *client.Conn, fc *frameConn) {
-	if fc != nil && (c.Conn.Conn != net.Conn(fc) || c.Compression != mysql.MYSQL_COMPRESS_NONE) {
-		fc.pass = true
-	}
 }
 
 // Read hands out buffered bytes, reading the socket once when none are,
@@ -83,20 +71,12 @@ func frameSession(c *client.Conn, fc *frameConn) {
 // a plain read would, whatever the bytes are.
 func (fc *frameConn) Read(p []byte) (int, error) {
 	if fc.r == fc.w {
-		if fc.pass && len(p) >= len(fc.buf) {
-			return fc.Conn.Read(p)
-		}
 		fc.r, fc.w = 0, 0
 		m, err := fc.Conn.Read(fc.buf)
 		fc.w = m
 		if m == 0 {
 			return 0, err
 		}
-	}
-	if fc.pass {
-		n := copy(p, fc.buf[fc.r:fc.w])
-		fc.r += n
-		return n, nil
 	}
 	n := 0
 	if fc.rem == 0 { // at the header, or part of it

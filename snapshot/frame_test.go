@@ -111,9 +111,9 @@ func TestFrameConn_Packets(t *testing.T) {
 	}
 }
 
-// TestFrameConn_AnyBytes: whatever the bytes (TLS records below a
-// tls.Conn, say), a frameConn hands out exactly them, each Read returning
-// what a plain read would without waiting for more.
+// TestFrameConn_AnyBytes: whatever the bytes, a frameConn hands out
+// exactly them, each Read returning what a plain read would without
+// waiting for more.
 func TestFrameConn_AnyBytes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	for range 50 {
@@ -121,24 +121,38 @@ func TestFrameConn_AnyBytes(t *testing.T) {
 		for i := range data {
 			data[i] = byte(rng.Uint32())
 		}
-		for _, pass := range []bool{false, true} {
-			fc := &frameConn{Conn: &pieceConn{data: data, rng: rng}, buf: make([]byte, frameBufSize), pass: pass}
-			got, err := io.ReadAll(fc)
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("pass %v: %d bytes of %d, %v", pass, len(got), len(data), err)
-			}
+		fc := &frameConn{Conn: &pieceConn{data: data, rng: rng}, buf: make([]byte, frameBufSize)}
+		got, err := io.ReadAll(fc)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes of %d, %v", len(got), len(data), err)
 		}
 	}
 }
 
-// tlsConnector connects with TLS (and optionally compression).
+// tlsConnector connects with TLS, compression, and through a wrapper of
+// the dialled connection (as config's, which peeks at the greeting), as
+// asked.
 type tlsConnector struct {
 	addr, user, password string
 	tls                  *tls.Config
 	compress             bool
+	wrap                 bool
 }
 
+// wrappedConn is a connection wrapped by a Connector.
+type wrappedConn struct{ net.Conn }
+
 func (c tlsConnector) Connect(ctx context.Context, dialer client.Dialer, opts ...client.Option) (*client.Conn, error) {
+	if c.wrap {
+		dial := dialer
+		dialer = func(ctx context.Context, network, address string) (net.Conn, error) {
+			nc, err := dial(ctx, network, address)
+			if err != nil {
+				return nil, err
+			}
+			return &wrappedConn{nc}, nil
+		}
+	}
 	set := func(cc *client.Conn) error {
 		if c.tls != nil {
 			cc.SetTLSConfig(c.tls)
@@ -177,9 +191,11 @@ func TestSnapshotter_Sessions(t *testing.T) {
 		name     string
 		tls      bool
 		compress bool
+		wrap     bool
 		framed   bool
-	}{{"plain", false, false, true}, {"tls", true, false, false}, {"compress", false, true, false}, {"tls+compress", true, true, false}} {
-		cn := tlsConnector{addr: srv.Addr(), user: srv.User, password: srv.Password, compress: sess.compress}
+	}{{"plain", false, false, false, true}, {"wrapped", false, false, true, true}, {"tls", true, false, false, false},
+		{"tls+wrapped", true, false, true, false}, {"compress", false, true, false, false}, {"tls+compress", true, true, false, false}} {
+		cn := tlsConnector{addr: srv.Addr(), user: srv.User, password: srv.Password, compress: sess.compress, wrap: sess.wrap}
 		if sess.tls {
 			cn.tls = tlsCfg
 		}
