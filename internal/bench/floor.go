@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -54,6 +55,7 @@ func recordShape(brokers []string, topic string, offset int64) (key, value int, 
 // floorRun produces every row of bench.t as described at floorResult.
 func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.RecordHeader) (floorResult, error) {
 	r := floorResult{keyBytes: keySize, valSize: valueSize, headers: len(headers)}
+	b0 := cpuSeconds(kafka.pid())
 	brokers, err := kafka.fresh()
 	if err != nil {
 		return r, err
@@ -102,7 +104,12 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		}
 		acked.Add(1)
 	}
+	stopRecording := kafka.recordBroker(fmt.Sprintf("floor%d", time.Now().Unix()%1000))
 	broker0, mdb0, self0 := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid()), selfCPU()
+	var th0 map[string][2]float64
+	if os.Getenv("BENCH_BATCHES") != "" {
+		th0 = threadCPU(kafka.pid())
+	}
 	begin := time.Now()
 	n := 0
 	var res mysql.Result
@@ -125,6 +132,7 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		return r, err
 	}
 	elapsed := time.Since(begin)
+	stopRecording()
 	if e := firstErr.Load(); e != nil {
 		return r, fmt.Errorf("produce: %w", e.(error))
 	}
@@ -133,6 +141,12 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 	}
 	r.rate = float64(n) / elapsed.Seconds()
 	r.cpu, r.broker, r.mdb = selfCPU()-self0, cpuSeconds(kafka.pid())-broker0, cpuSeconds(srv.Pid())-mdb0
+	if os.Getenv("BENCH_BATCHES") != "" {
+		fmt.Printf("    (floor's broker CPU: %.2f s deleting the last run's topics, creating its own and warming up, not counted; %.2f s counted)\n", broker0-b0, r.broker)
+		printBatchShape("floor", topic)
+		fmt.Println("    broker threads, counted:")
+		printThreadCPU(th0, threadCPU(kafka.pid()))
+	}
 	return r, nil
 }
 
