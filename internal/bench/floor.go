@@ -72,7 +72,8 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		return r, fmt.Errorf("create %s: %w", topic, err)
 	}
 	// Rivulet's producer settings (sink.NewKafka with the bench's config).
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
+	reqs := new(requestCount)
+	cl, err := kgo.NewClient(kgo.WithHooks(reqs), kgo.SeedBrokers(brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.ProducerBatchMaxBytes(1_000_012), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.MaxBufferedRecords(2*sink.DefaultMaxBufferedRecords+1), kgo.MaxBufferedBytes(2*sink.DefaultMaxBufferedBytes+1),
@@ -104,6 +105,7 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		}
 		acked.Add(1)
 	}
+	reqs.reset()
 	stopRecording := kafka.recordBroker(fmt.Sprintf("floor%d", time.Now().Unix()%1000))
 	broker0, mdb0, self0 := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid()), selfCPU()
 	var th0 map[string][2]float64
@@ -144,6 +146,7 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 	if os.Getenv("BENCH_BATCHES") != "" {
 		fmt.Printf("    (floor's broker CPU: %.2f s deleting the last run's topics, creating its own and warming up, not counted; %.2f s counted)\n", broker0-b0, r.broker)
 		printBatchShape("floor", topic)
+		fmt.Printf("    floor's requests while counted: %s\n", reqs)
 		fmt.Println("    broker threads, counted:")
 		printThreadCPU(th0, threadCPU(kafka.pid()))
 	}

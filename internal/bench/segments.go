@@ -8,6 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // batchShape describes the record batches of one topic partition as the
@@ -16,13 +22,13 @@ import (
 type batchShape struct {
 	batches, records int
 	bytes            int64
-	producers        int   // distinct producer ids
+	producers        int // distinct producer ids
 	// spread is the largest maxTimestamp - baseTimestamp of a batch, in
 	// ms; wide counts the batches where it is 64 ms or more (a record's
 	// timestamp delta then takes a varlong of two bytes or more).
 	spread, wide int64
 	attrs        map[int16]int // batches by attributes (compression, timestamp type)
-	perBatch         []int // records per batch, in log order
+	perBatch     []int         // records per batch, in log order
 }
 
 // readBatchShape walks the segments of topic's partition 0 in the broker's
@@ -110,4 +116,31 @@ func printBatchShape(label, topic string) {
 		return
 	}
 	fmt.Printf("    %s batches: %s\n", label, s)
+}
+
+// requestCount counts the floor client's requests by key (BENCH_BATCHES).
+type requestCount struct {
+	n [kmsg.MaxKey + 1]atomic.Int64
+}
+
+func (c *requestCount) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if err == nil && key >= 0 && int(key) < len(c.n) {
+		c.n[key].Add(1)
+	}
+}
+
+func (c *requestCount) reset() {
+	for i := range c.n {
+		c.n[i].Store(0)
+	}
+}
+
+func (c *requestCount) String() string {
+	var out []string
+	for key := range c.n {
+		if v := c.n[key].Load(); v > 0 {
+			out = append(out, fmt.Sprintf("%s=%d", kmsg.NameForKey(int16(key)), v))
+		}
+	}
+	return strings.Join(out, " ")
 }
