@@ -108,6 +108,19 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 	reqs.reset()
 	stopRecording := kafka.recordBroker(fmt.Sprintf("floor%d", time.Now().Unix()%1000))
 	broker0, mdb0, self0 := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid()), selfCPU()
+	if os.Getenv("BENCH_FLOOR_POLL") != "" {
+		// For diagnosis: ask for the topic's end offset every 10 ms while
+		// producing, as snapshotRun does while Rivulet runs, to see what
+		// that polling costs the broker.
+		pollCtx, stopPoll := context.WithCancel(ctx)
+		defer stopPoll()
+		go func() {
+			for pollCtx.Err() == nil {
+				_, _ = endOffset(adm, topic)
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
 	var th0 map[string][2]float64
 	if os.Getenv("BENCH_BATCHES") != "" {
 		th0 = threadCPU(kafka.pid())

@@ -28,6 +28,10 @@ type batchShape struct {
 	// timestamp delta then takes a varlong of two bytes or more).
 	spread, wide int64
 	attrs        map[int16]int // batches by attributes (compression, timestamp type)
+	// Of the records of uncompressed batches: those whose timestamp delta
+	// takes a varlong of two bytes or more, and those before their
+	// batch's first timestamp.
+	longDelta, negDelta int
 	perBatch     []int         // records per batch, in log order
 }
 
@@ -80,6 +84,14 @@ func readBatchShape(topic string) (batchShape, error) {
 			s.records += n
 			s.bytes += 12 + length
 			s.perBatch = append(s.perBatch, n)
+			if binary.BigEndian.Uint16(hdr[21:23])&7 == 0 {
+				body := make([]byte, 12+length-61)
+				if _, err := f.ReadAt(body, pos+61); err != nil {
+					f.Close()
+					return s, err
+				}
+				s.recordDeltas(body, n)
+			}
 			pos += 12 + length
 		}
 		f.Close()
@@ -101,8 +113,8 @@ func (s batchShape) String() string {
 			small++
 		}
 	}
-	return fmt.Sprintf("%d batches, %d records, %.0f records/batch (min %d p10 %d median %d p90 %d max %d; %d batches under 100), %.0f bytes/batch, %d producer id(s), timestamp spread up to %d ms (%d batches of 64 ms or more), attributes %v",
-		s.batches, s.records, float64(s.records)/float64(s.batches), p[0], q(0.1), q(0.5), q(0.9), p[len(p)-1], small, float64(s.bytes)/float64(s.batches), s.producers, s.spread, s.wide, s.attrs)
+	return fmt.Sprintf("%d batches, %d records, %.0f records/batch (min %d p10 %d median %d p90 %d max %d; %d batches under 100), %.0f bytes/batch, %d producer id(s), timestamp spread up to %d ms (%d batches of 64 ms or more; %d records with a delta of 2+ bytes, %d before their batch's first), attributes %v",
+		s.batches, s.records, float64(s.records)/float64(s.batches), p[0], q(0.1), q(0.5), q(0.9), p[len(p)-1], small, float64(s.bytes)/float64(s.batches), s.producers, s.spread, s.wide, s.longDelta, s.negDelta, s.attrs)
 }
 
 // printBatchShape prints topic's batch shape when BENCH_BATCHES is set.
@@ -143,4 +155,28 @@ func (c *requestCount) String() string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// recordDeltas counts the records of an uncompressed batch's body whose
+// timestamp delta is 64 ms or more away from the batch's first timestamp.
+func (s *batchShape) recordDeltas(b []byte, n int) {
+	for range n {
+		length, k := binary.Varint(b)
+		if k <= 0 || int(length) > len(b)-k {
+			return
+		}
+		rec := b[k : k+int(length)]
+		b = b[k+int(length):]
+		if len(rec) < 2 {
+			return
+		}
+		_, w := binary.Uvarint(rec[1:]) // the zigzag varlong's width
+		d, _ := binary.Varint(rec[1:])
+		if w > 1 {
+			s.longDelta++
+		}
+		if d < 0 {
+			s.negDelta++
+		}
+	}
 }

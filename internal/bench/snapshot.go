@@ -374,6 +374,7 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 			tl.broker[0], tl.broker[1], tl.broker[2], tl.broker[3])
 		printBatchShape("snapshot", topic)
 		printBatchShape("history", prefix+".history")
+		printBatchShape("schema changes", prefix)
 		if th[1] != nil {
 			fmt.Println("    broker threads, start to first record:")
 			printThreadCPU(th[0], th[1])
