@@ -120,7 +120,11 @@ func (b *broker) recordBroker(run string) (stop func()) {
 		return func() {}
 	}
 	pid := strconv.Itoa(b.pid())
-	if out, err := exec.Command("jcmd", pid, "JFR.start", "name=bench", "settings=profile").CombinedOutput(); err != nil {
+	settings := "profile"
+	if s := os.Getenv("BENCH_BROKER_JFR_SETTINGS"); s != "" {
+		settings = s // a .jfc file, e.g. with jdk.Compilation's threshold at 0 ms
+	}
+	if out, err := exec.Command("jcmd", pid, "JFR.start", "name=bench", "settings="+settings).CombinedOutput(); err != nil {
 		fmt.Printf("    JFR.start: %v: %s\n", err, out)
 		return func() {}
 	}
