@@ -53,15 +53,6 @@ func NewKafkaHistory(cfg KafkaHistoryConfig) (*KafkaHistory, error) {
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
 		kgo.RecordDeliveryTimeout(30 * time.Second),
-		// Uncompressed, as Debezium's history producer writes (Kafka's
-		// compression.type=none; franz-go would pick snappy). A snappy
-		// batch also costs the broker more than the few bytes it saves: it
-		// is validated on another path, and the first one a broker sees
-		// after a run of uncompressed batches deoptimizes its compiled
-		// record validation (class_check traps in LogValidator), which it
-		// then runs interpreted and recompiles while the snapshot's
-		// records arrive.
-		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	}, cfg.Opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: kafka client: %w", ErrHistory, err)
