@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -125,6 +126,9 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 	if os.Getenv("BENCH_BATCHES") != "" {
 		th0 = threadCPU(kafka.pid())
 	}
+	// For diagnosis: BENCH_FLOOR_RATE=rows/s paces the floor to a given
+	// rate (Rivulet's), to see what the arrival rate alone costs the broker.
+	pace, _ := strconv.ParseFloat(os.Getenv("BENCH_FLOOR_RATE"), 64)
 	begin := time.Now()
 	n := 0
 	var res mysql.Result
@@ -138,6 +142,11 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		keys = append(keys, value[:keySize]...)
 		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: keys[k:len(keys):len(keys)], Value: value, Headers: headers}, promise)
 		n++
+		if pace > 0 && n%1000 == 0 {
+			if d := time.Duration(float64(n)/pace*float64(time.Second)) - time.Since(begin); d > 0 {
+				time.Sleep(d)
+			}
+		}
 		return nil
 	}, nil)
 	if err != nil {

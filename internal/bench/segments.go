@@ -32,7 +32,7 @@ type batchShape struct {
 	// takes a varlong of two bytes or more, and those before their
 	// batch's first timestamp.
 	longDelta, negDelta int
-	perBatch     []int         // records per batch, in log order
+	perBatch            []int // records per batch, in log order
 }
 
 // readBatchShape walks the segments of topic's partition 0 in the broker's
