@@ -254,9 +254,11 @@ type splitStart interface {
 // topic, then acknowledging), so they run side by side: one after the
 // other they were half the time from process start to the first snapshot
 // record. The brokers create topics one request at a time (some 30 ms
-// each), so when the history topic is on the sink's cluster the sink
-// creates both topics first, in one request (sink.Kafka.PrepareSchemaChanges);
-// what that does not create, the writers create as before. Not with Kafka
+// each), so the sink creates the schema change topic first, in one request
+// (sink.Kafka.PrepareSchemaChanges) with the history topic when that is on
+// the sink's cluster, and with the topics of the tables the initial
+// snapshot will write rows of (rowTables); what that does not create, the
+// writers create as before. Not with Kafka
 // transactions: publishing there commits the start position with the
 // events, and the schema must be recorded before that.
 func startFresh(ctx context.Context, cfg Config, start offsets.Position) error {
@@ -280,7 +282,8 @@ func startFresh(ctx context.Context, cfg Config, start offsets.Position) error {
 				also = append(also, sink.TopicSpec{Topic: kh.Topic(), Partitions: 1, Replication: -1, Configs: schema.TopicConfigs()})
 			}
 		}
-		for _, t := range p.PrepareSchemaChanges(ctx, changes, srcs, also...) {
+		tables := rowTables(ctx, cfg.Snapshot)
+		for _, t := range p.PrepareSchemaChanges(ctx, changes, srcs, tables, also...) {
 			if len(also) > 0 && t == also[0].Topic {
 				h.log().Info("schema history topic created", "topic", t)
 				kh.TopicCreated()
@@ -296,7 +299,7 @@ func startFresh(ctx context.Context, cfg Config, start offsets.Position) error {
 // schemaTopicPreparer is a SchemaChangeSink that can create the schema
 // change topics ahead, with other topics of its cluster (sink.Kafka).
 type schemaTopicPreparer interface {
-	PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, also ...sink.TopicSpec) []string
+	PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, tables []*schema.Table, also ...sink.TopicSpec) []string
 }
 
 // historyTopic is a history store kept in a Kafka topic (schema.KafkaHistory).

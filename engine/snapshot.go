@@ -149,6 +149,56 @@ type SnapshotConfig struct {
 	Recycle bool
 }
 
+// maxRowTables bounds the captured tables rowTables checks in its one
+// query; with more, their topics are created by their writers.
+const maxRowTables = 64
+
+// rowTables returns, at a fresh start whose initial snapshot is due (cfg
+// not nil), the captured tables that hold a row: their topics will get a
+// record, so the sink may create them ahead (startFresh). It runs after
+// the stream's start P0 was taken: a row present then is read by the
+// snapshot, or changed after P0 and streamed (a delete and its tombstone
+// included). A race that loses it (a row deleted by a transaction written
+// to the binlog before P0 yet visible at the check, or a change to it that
+// skipped.operations drops) leaves its topic as a Debezium snapshot taken
+// at the check would: created, and holding no record of that row. Empty
+// tables are left out: Debezium creates no topic for them. nil when there
+// are more than maxRowTables tables, or the check fails (best effort: the
+// writers create the topics as before).
+func rowTables(ctx context.Context, cfg *SnapshotConfig) []*schema.Table {
+	if cfg == nil {
+		return nil
+	}
+	ne, ok := cfg.Snapshotter.(interface {
+		NonEmpty(ctx context.Context, tables []*schema.Table) ([]bool, error)
+	})
+	if !ok {
+		return nil
+	}
+	began := time.Now()
+	tables, err := snapshot.CapturedTables(ctx, cfg.Catalog)
+	if err != nil || len(tables) == 0 || len(tables) > maxRowTables {
+		return nil
+	}
+	has, err := ne.NonEmpty(ctx, tables)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err != nil {
+		log.Debug("could not check which tables hold rows: their topics are created with their first records", "err", err)
+		return nil
+	}
+	var out []*schema.Table
+	for i, t := range tables {
+		if has[i] {
+			out = append(out, t)
+		}
+	}
+	log.Debug("checked which captured tables hold rows", "tables", len(tables), "with_rows", len(out), "took", time.Since(began))
+	return out
+}
+
 // snapshotInitial is offsets.Position.Snapshot while the initial snapshot runs.
 const snapshotInitial = "INITIAL"
 

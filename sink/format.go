@@ -45,6 +45,18 @@ type EventsFormat interface {
 	AppendEvents(ctx context.Context, recs []Record, buf []byte, events []event.ChangeEvent) ([]Record, []byte, error)
 }
 
+// TableTopicFormat is what a Format may also implement to name, before
+// any event, the topic of a table's change events: Kafka's
+// PrepareSchemaChanges creates the topics of the tables a snapshot is
+// about to read with the schema change topics, in one request.
+type TableTopicFormat interface {
+	// TableTopic returns the topic every record of t's change events goes
+	// to (the planner's, through the transforms that route a table), or
+	// false when a transform picks it per record (route.by.field) or t
+	// cannot be rendered.
+	TableTopic(t *schema.Table) (string, bool)
+}
+
 // appendEvents renders events with f: in one call when f is an
 // EventsFormat, else event by event.
 func appendEvents(ctx context.Context, f Format, recs []Record, buf []byte, events []event.ChangeEvent) ([]Record, []byte, error) {

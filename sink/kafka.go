@@ -641,28 +641,41 @@ type TopicSpec struct {
 
 // PrepareSchemaChanges creates, in one CreateTopics request, the topics
 // SendSchemaChanges(changes, srcs) is about to write that do not exist
-// yet, and those of also: topics of the same cluster that another client
-// is about to write (the schema history's, at a fresh start). Brokers
-// create topics one request at a time, some 30 ms each: two requests made
-// side by side take twice as long as one. It returns the topics it
-// created. Best effort: whatever fails here is left to the writers, which
-// create their topics as before.
-func (k *Kafka) PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, also ...TopicSpec) []string {
+// yet, the topics of tables (those a snapshot is about to write rows of),
+// and those of also: topics of the same cluster that another client is
+// about to write (the schema history's, at a fresh start). Brokers create
+// topics one request at a time, some 30 ms each: two requests made side
+// by side take twice as long as one. A table's topic is left out when the
+// format cannot name it ahead (TableTopicFormat). The sink's own topics
+// are known afterwards: its writers neither look them up nor create them
+// again. It returns the topics it created. Best effort: whatever fails
+// here is left to the writers, which create their topics as before.
+func (k *Kafka) PrepareSchemaChanges(ctx context.Context, changes []*schema.Change, srcs []event.Source, tables []*schema.Table, also ...TopicSpec) []string {
 	if k.cfg.NoTopicCreation || len(srcs) != len(changes) || k.state() != nil {
 		return nil
 	}
 	var specs []TopicSpec
 	seen := make(map[string]bool)
+	add := func(topic string) {
+		if !seen[topic] {
+			seen[topic] = true
+			parts, repl, configs := k.topicSpec(topic)
+			specs = append(specs, TopicSpec{Topic: topic, Partitions: parts, Replication: repl, Configs: configs})
+		}
+	}
 	for i, c := range changes {
 		rs, err := k.format.SchemaChangeRecords(ctx, c, srcs[i])
 		if err != nil {
 			return nil // SendSchemaChanges meets it
 		}
 		for _, r := range rs {
-			if !seen[r.Topic] {
-				seen[r.Topic] = true
-				parts, repl, configs := k.topicSpec(r.Topic)
-				specs = append(specs, TopicSpec{Topic: r.Topic, Partitions: parts, Replication: repl, Configs: configs})
+			add(r.Topic)
+		}
+	}
+	if tf, ok := k.format.(TableTopicFormat); ok {
+		for _, t := range tables {
+			if topic, ok := tf.TableTopic(t); ok {
+				add(topic)
 			}
 		}
 	}
@@ -692,13 +705,18 @@ func (k *Kafka) PrepareSchemaChanges(ctx context.Context, changes []*schema.Chan
 	req.TimeoutMillis = 15_000
 	k.tmu.Lock()
 	for i, s := range specs {
+		if i < ours && k.topics[s.Topic] != nil {
+			continue // known, or being created
+		}
 		if details.Has(s.Topic) {
+			if i < ours { // known now, as createTopic would find it
+				st := &topicState{done: make(chan struct{})}
+				close(st.done)
+				k.topics[s.Topic] = st
+			}
 			continue
 		}
 		if i < ours {
-			if k.topics[s.Topic] != nil {
-				continue // known, or being created
-			}
 			st := &topicState{done: make(chan struct{})}
 			k.topics[s.Topic] = st
 			claimed[s.Topic] = st

@@ -20,6 +20,7 @@ import (
 	"github.com/rivulet-cdc/rivulet/event"
 	"github.com/rivulet-cdc/rivulet/schema"
 	"github.com/rivulet-cdc/rivulet/sink"
+	"github.com/rivulet-cdc/rivulet/sink/debeziumjson"
 )
 
 // sinkContract is engine.Sink (which sink may not import); the engine
@@ -713,7 +714,7 @@ func TestKafka_PrepareSchemaChanges(t *testing.T) {
 				return createTopicsRefused(req, kerr.TopicAuthorizationFailed), nil, true
 			})
 			k := newKafka(t, c, nil)
-			created := k.PrepareSchemaChanges(t.Context(), changes, srcs, history)
+			created := k.PrepareSchemaChanges(t.Context(), changes, srcs, nil, history)
 			done, ch := doneCh(t)
 			if err := k.SendSchemaChanges(t.Context(), changes, srcs, done); err != nil {
 				t.Fatal(err)
@@ -733,6 +734,103 @@ func TestKafka_PrepareSchemaChanges(t *testing.T) {
 			}
 			if got := consume(t, c, 1, "dbserver1"); len(got) != 1 {
 				t.Errorf("consumed %d schema change records; want 1", len(got))
+			}
+		})
+	}
+}
+
+// TestKafka_PrepareSchemaChanges_Tables: the topics of the tables given
+// (those a snapshot is about to write) go in the one CreateTopics request
+// with the schema change and history topics, named as the records name
+// them (after a RegexRouter) and set as their topic.creation group says,
+// and the first Send to them creates nothing more; when that request
+// fails, the Send creates its topic as before. With route.by.field, which
+// picks the topic per record, no table topic is created ahead: the first
+// Send creates it, as before.
+func TestKafka_PrepareSchemaChanges_Tables(t *testing.T) {
+	changes := []*schema.Change{{DDL: "SET character_set_server=utf8mb4, collation_server=utf8mb4_general_ci"}}
+	srcs := []event.Source{{Snapshot: "true", File: "mysql-bin.000001", Pos: 4, Thread: -1}}
+	history := sink.TopicSpec{Topic: "dbserver1.history", Partitions: 1, Replication: -1}
+	router := sink.DefaultTransformConfig("route", sink.TransformRegexRouter)
+	router.Regex, router.Replacement = `dbserver1\.inventory\.(.*)`, "routed.$1"
+	byField := sink.DefaultTransformConfig("unwrap", sink.TransformUnwrap)
+	byField.RouteByField = "first_name"
+	for _, tc := range []struct {
+		name       string
+		transforms []sink.TransformConfig
+		refuse     bool       // the first CreateTopics request fails
+		requests   [][]string // CreateTopics requests, topics sorted
+		topic      string     // the Send's record topic
+	}{
+		{"plain", nil, false,
+			[][]string{{"dbserver1", "dbserver1.history", "dbserver1.inventory.customers"}}, "dbserver1.inventory.customers"},
+		{"refused", nil, true, // the Send creates its topic as before
+			[][]string{{"dbserver1", "dbserver1.history", "dbserver1.inventory.customers"}, {"dbserver1.inventory.customers"}}, "dbserver1.inventory.customers"},
+		{"regex router", []sink.TransformConfig{router}, false,
+			[][]string{{"dbserver1", "dbserver1.history", "routed.customers"}}, "routed.customers"},
+		{"route by field", []sink.TransformConfig{byField}, false,
+			[][]string{{"dbserver1", "dbserver1.history"}, {"anne"}}, "anne"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			var (
+				mu       sync.Mutex
+				requests [][]string
+				parts    = make(map[string]int32)
+			)
+			c.ControlKey(int16(kmsg.CreateTopics), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+				c.KeepControl()
+				var topics []string
+				mu.Lock()
+				for _, rt := range kreq.(*kmsg.CreateTopicsRequest).Topics {
+					topics = append(topics, rt.Topic)
+					parts[rt.Topic] = rt.NumPartitions
+				}
+				mu.Unlock()
+				slices.Sort(topics)
+				mu.Lock()
+				first := len(requests) == 0
+				requests = append(requests, topics)
+				mu.Unlock()
+				if first && tc.refuse {
+					return createTopicsRefused(kreq.(*kmsg.CreateTopicsRequest), kerr.TopicAuthorizationFailed), nil, true
+				}
+				return nil, nil, false
+			})
+			enc := testEncoding()
+			enc.Transforms = tc.transforms
+			j, err := debeziumjson.NewJSON(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := newKafka(t, c, func(cfg *sink.KafkaConfig) {
+				cfg.Format = j.Format()
+				// topic.creation groups apply to a table topic created ahead too.
+				cfg.TopicGroups = []sink.TopicGroup{{Match: func(topic string) bool { return topic == tc.topic },
+					Partitions: 2, Replication: -1}}
+			})
+			k.PrepareSchemaChanges(t.Context(), changes, srcs, []*schema.Table{customers()}, history)
+			done, ch := doneCh(t)
+			if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait(t, ch); err != nil {
+				t.Fatalf("done(%v)", err)
+			}
+			mu.Lock()
+			got := slices.Clone(requests)
+			mu.Unlock()
+			if diff := cmp.Diff(tc.requests, got); diff != "" {
+				t.Errorf("CreateTopics requests (-want +got):\n%s", diff)
+			}
+			mu.Lock()
+			n := parts[tc.topic]
+			mu.Unlock()
+			if n != 2 {
+				t.Errorf("%s created with %d partitions, want 2 (its topic.creation group)", tc.topic, n)
+			}
+			if got := consume(t, c, 1, tc.topic); len(got) != 1 {
+				t.Errorf("consumed %d records from %s; want 1", len(got), tc.topic)
 			}
 		})
 	}

@@ -271,3 +271,49 @@ func (s *Snapshotter) Exec(ctx context.Context, query string, args ...any) error
 		return nil
 	})
 }
+
+// NonEmpty reports, per table of tables, whether it holds a row the
+// snapshot reads, in one round trip: a UNION ALL of one-row SELECTs (each
+// stops at the table's first row). A table whose SELECT is overridden
+// (snapshot.select.statement.overrides) is not checked and reported false:
+// its override may select nothing, and may be costly to run twice.
+func (s *Snapshotter) NonEmpty(ctx context.Context, tables []*schema.Table) ([]bool, error) {
+	out := make([]bool, len(tables))
+	var q strings.Builder
+	for i, t := range tables {
+		if s.cfg.Overrides[t.ID()] != "" {
+			continue
+		}
+		if q.Len() > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&q, "(SELECT %d FROM %s.%s LIMIT 1)", i, quote(t.DB), quote(t.Name))
+	}
+	if q.Len() == 0 {
+		return out, nil
+	}
+	c, err := s.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	err = withConn(ctx, c, func() error {
+		res, err := c.Execute(q.String())
+		if err != nil {
+			return fmt.Errorf("check which tables hold rows: %w", err)
+		}
+		defer res.Close()
+		for r := range res.RowNumber() {
+			i, err := res.GetInt(r, 0)
+			if err != nil || i < 0 || int(i) >= len(out) {
+				return fmt.Errorf("check which tables hold rows: unexpected row %d", r)
+			}
+			out[i] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -295,3 +295,36 @@ func TestSnapshotter_RunError(t *testing.T) {
 		t.Error("Floor still set after a failed Run")
 	}
 }
+
+// TestSnapshotter_NonEmpty: one query tells which tables hold a row; a
+// table with an overridden SELECT is not checked (reported false), even
+// when it holds rows, and names that need quoting work.
+func TestSnapshotter_NonEmpty(t *testing.T) {
+	srv := testenv.MariaDB(t)
+	db := srv.Database(t)
+	srv.Exec(t, db, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE `b-x` (id INT PRIMARY KEY)",
+		"CREATE TABLE c (id INT PRIMARY KEY)", "CREATE TABLE d (v INT)",
+		"INSERT INTO a VALUES (1), (2)", "INSERT INTO c VALUES (1)", "INSERT INTO d VALUES (1)")
+	tables := loadTables(t, srv, db)
+	s, err := New(Config{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password,
+		Overrides: map[string]string{db + ".c": "SELECT * FROM " + db + ".c WHERE id > 5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.NonEmpty(t.Context(), tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a": true, "b-x": false, "c": false, "d": true}
+	if len(got) != len(tables) {
+		t.Fatalf("NonEmpty returned %d answers for %d tables", len(got), len(tables))
+	}
+	for i, tbl := range tables {
+		if got[i] != want[tbl.Name] {
+			t.Errorf("NonEmpty(%s) = %v, want %v", tbl.Name, got[i], want[tbl.Name])
+		}
+	}
+	if got, err := s.NonEmpty(t.Context(), nil); err != nil || len(got) != 0 {
+		t.Errorf("NonEmpty(none) = %v, %v; want nothing, no error", got, err)
+	}
+}

@@ -701,8 +701,13 @@ func peakRSS(pid int) float64 {
 
 func admin(brokers []string) (*kadm.Client, *kgo.Client, error) {
 	// A short metadata age: the topic appears after the client first asked
-	// for it, and the default 5s would be measured as rivulet's time.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.MetadataMinAge(10*time.Millisecond))
+	// for it, and the default 5s would be measured as rivulet's time. A
+	// short retry backoff too: a look-up of a topic created a moment ago
+	// can meet a retriable error, and the default 250 ms backoff was
+	// measured as rivulet's time to its first record (120 ms by the
+	// record's timestamp, 300 ms by the poll, in half of the runs).
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.MetadataMinAge(10*time.Millisecond),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 10 * time.Millisecond }))
 	if err != nil {
 		return nil, nil, err
 	}

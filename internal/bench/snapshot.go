@@ -187,6 +187,7 @@ func topUp(conn *client.Conn, from, to, txRows int) error {
 // first record on the topic, the last one acknowledged, the process's exit.
 type timeLine struct {
 	first, last time.Duration // from process start
+	stamp       time.Duration // the first record's timestamp, from process start
 	exit        time.Duration // from the last record; -1: still running after 10 s
 	rows        int
 	begin       time.Time
@@ -269,8 +270,28 @@ func (t timeLine) String() string {
 	if t.exit >= 0 {
 		exit = fmt.Sprintf("exit +%d ms", t.exit.Milliseconds())
 	}
-	return fmt.Sprintf("start → first record %d ms → last acknowledged %d ms (%.0f rows/s between), %s",
-		t.first.Milliseconds(), t.last.Milliseconds(), steady, exit)
+	return fmt.Sprintf("start → first record %d ms (its timestamp %d ms) → last acknowledged %d ms (%.0f rows/s between), %s",
+		t.first.Milliseconds(), t.stamp.Milliseconds(), t.last.Milliseconds(), steady, exit)
+}
+
+// firstStamp returns the timestamp of topic's first record: when Rivulet
+// handed it to its producer (CreateTime), which the polling of end offsets
+// sees only later.
+func firstStamp(brokers []string, topic string) time.Time {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().At(0)}}))
+	if err != nil {
+		return time.Time{}
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if rs := cl.PollRecords(ctx, 1).Records(); len(rs) > 0 {
+			return rs[0].Timestamp
+		}
+	}
+	return time.Time{}
 }
 
 // snapshotRun snapshots bench.t and returns rows/s to acknowledged records.
@@ -361,6 +382,7 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 	}
 	rssMiB, cpu = procUsage(proc)
 	tl.last, tl.rows, tl.exit, tl.begin, tl.log = elapsed, want, -1, begin, filepath.Join(dir, prefix+".log")
+	tl.stamp = firstStamp(brokers, topic).Sub(begin)
 	tl.machine = (machineBusy() - busy0) / elapsed.Seconds()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if !alive(proc) {

@@ -120,6 +120,13 @@ func New(cfg sink.JSONConfig, acfg Config) (*Encoder, error) {
 // Topic returns the topic of t's change events (as JSON.Topic).
 func (a *Encoder) Topic(t *schema.Table) (string, error) { return a.p.Topic(t) }
 
+// TableTopic implements sink.TableTopicFormat: the planner's topic (Avro
+// takes no transforms).
+func (a *Encoder) TableTopic(t *schema.Table) (string, bool) {
+	topic, err := a.p.Topic(t)
+	return topic, err == nil
+}
+
 // DataRecords is the planner's DataRecords (the Avro format has no
 // transforms).
 func (a *Encoder) DataRecords(ev *event.ChangeEvent) int { return a.p.DataRecords(ev) }

@@ -92,6 +92,9 @@ func (f jsonFormat) DataRecords(ev *event.ChangeEvent) int { return f.j.DataReco
 // UnchangedSkipped is JSON.UnchangedSkipped.
 func (f jsonFormat) UnchangedSkipped() int64 { return f.j.UnchangedSkipped() }
 
+// TableTopic is JSON.TableTopic (sink.TableTopicFormat).
+func (f jsonFormat) TableTopic(t *schema.Table) (string, bool) { return f.j.TableTopic(t) }
+
 // jsonTable is the JSON rendering of one table version: the planner's
 // view of it and what JSON adds, built once.
 type jsonTable struct {
@@ -113,6 +116,22 @@ func (j *JSON) Planner() *sink.Planner { return j.p }
 // Topic returns the topic of t's change events: <prefix>.<db>.<table>,
 // sanitised as Debezium's TopicNamingStrategy.sanitizedTopicName does.
 func (j *JSON) Topic(t *schema.Table) (string, error) { return j.p.Topic(t) }
+
+// TableTopic implements sink.TableTopicFormat: the planner's topic after
+// the routers (RegexRouter, ByLogicalTableRouter), as the records carry
+// it; false with route.by.field, which picks the topic per record.
+func (j *JSON) TableTopic(t *schema.Table) (string, bool) {
+	te, err := j.table(t)
+	switch {
+	case err != nil:
+		return "", false
+	case te.plan == nil:
+		return te.topic, true
+	case te.plan.routeCol >= 0:
+		return "", false
+	}
+	return te.plan.topic, true
+}
 
 func (j *JSON) table(t *schema.Table) (*jsonTable, error) {
 	if v, ok := j.tables.Load(t); ok {
