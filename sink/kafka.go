@@ -133,6 +133,9 @@ type Kafka struct {
 	closeOnce     sync.Once
 
 	batches sync.Pool
+	// reqs counts requests and batches when the logger enables debug
+	// (requests.go); Close logs them.
+	reqs *requestCounts
 }
 
 type topicState struct {
@@ -220,6 +223,11 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 	if cfg.DeliveryTimeout > 0 {
 		opts = append(opts, kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout))
 	}
+	var reqs *requestCounts
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		reqs = new(requestCounts)
+		opts = append(opts, kgo.WithHooks(reqs))
+	}
 	opts = append(opts, cfg.Opts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -234,6 +242,7 @@ func NewKafka(cfg KafkaConfig) (*Kafka, error) {
 		room:     newBudget(int64(cfg.MaxBufferedRecords), int64(cfg.MaxBufferedBytes)),
 		maxBytes: int64(cfg.MaxBufferedBytes),
 		topics:   make(map[string]*topicState),
+		reqs:     reqs,
 	}
 	for _, h := range cfg.ContextHeaders {
 		k.ctxHdr = append(k.ctxHdr, kgo.RecordHeader{Key: h.Key, Value: h.Value})
@@ -804,6 +813,9 @@ func (k *Kafka) Close() error {
 	k.closeOnce.Do(func() {
 		k.closed.Store(true)
 		k.cl.Close()
+		if k.reqs != nil {
+			k.reqs.log(k.log)
+		}
 	})
 	return nil
 }

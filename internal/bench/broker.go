@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,7 +128,11 @@ func (b *broker) recordBroker(run string) (stop func()) {
 		return func() {}
 	}
 	pid := strconv.Itoa(b.pid())
-	if out, err := exec.Command("jcmd", pid, "JFR.start", "name=bench", "settings=profile").CombinedOutput(); err != nil {
+	settings := "profile"
+	if s := os.Getenv("BENCH_BROKER_JFR_SETTINGS"); s != "" {
+		settings = s // a .jfc file, e.g. with jdk.Compilation's threshold at 0 ms
+	}
+	if out, err := exec.Command("jcmd", pid, "JFR.start", "name=bench", "settings="+settings).CombinedOutput(); err != nil {
 		fmt.Printf("    JFR.start: %v: %s\n", err, out)
 		return func() {}
 	}
@@ -141,11 +146,48 @@ func (b *broker) recordBroker(run string) (stop func()) {
 	}
 }
 
+// javaNames maps a JVM's thread ids to their full Java names, read once
+// per JVM with jcmd Thread.print: the kernel keeps only a thread's first 15
+// bytes ("data-plane-kafk" for both the network threads and the request
+// handlers).
+var javaNames = map[int]map[string]string{}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+func javaThreadNames(pid int) map[string]string {
+	if m, ok := javaNames[pid]; ok {
+		return m
+	}
+	m := map[string]string{}
+	javaNames[pid] = m
+	out, err := exec.Command("jcmd", strconv.Itoa(pid), "Thread.print").Output()
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(line, `"`) {
+			continue
+		}
+		end := strings.Index(line[1:], `"`)
+		i := strings.Index(line, " nid=0x")
+		if end < 0 || i < 0 {
+			continue
+		}
+		hex, _, _ := strings.Cut(line[i+len(" nid=0x"):], " ")
+		if tid, err := strconv.ParseInt(hex, 16, 64); err == nil {
+			m[strconv.FormatInt(tid, 10)] = line[1 : 1+end]
+		}
+	}
+	return m
+}
+
 // threadCPU returns the user and system CPU seconds of each thread group of
 // pid (threads named alike, digits dropped: "data-plane-kafka-request-handler-",
-// "GC Thread#"), for BENCH_BROKER_THREADS=1.
+// "GC Thread#"; Java names from javaThreadNames, else the kernel's 15 bytes),
+// for BENCH_BROKER_THREADS=1.
 func threadCPU(pid int) map[string][2]float64 {
 	out := map[string][2]float64{}
+	names := javaThreadNames(pid)
 	dir := fmt.Sprintf("/proc/%d/task", pid)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -160,7 +202,11 @@ func threadCPU(pid int) map[string][2]float64 {
 		if i < 0 || j < i {
 			continue
 		}
-		name := strings.TrimRight(string(b[i+1:j]), "0123456789")
+		full, ok := names[e.Name()]
+		if !ok {
+			full = string(b[i+1 : j])
+		}
+		name := digits.ReplaceAllString(full, "#")
 		f := strings.Fields(string(b[j+1:]))
 		if len(f) < 13 {
 			continue
@@ -191,7 +237,7 @@ func printThreadCPU(before, after map[string][2]float64) {
 	}
 	slices.SortFunc(rows, func(x, y row) int { return cmp.Compare(y.user+y.sys, x.user+x.sys) })
 	for _, r := range rows {
-		fmt.Printf("      broker %-40q user %5.2fs sys %5.2fs\n", r.name, r.user, r.sys)
+		fmt.Printf("      broker %-60q user %5.2fs sys %5.2fs\n", r.name, r.user, r.sys)
 	}
 }
 

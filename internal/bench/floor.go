@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -54,6 +56,7 @@ func recordShape(brokers []string, topic string, offset int64) (key, value int, 
 // floorRun produces every row of bench.t as described at floorResult.
 func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.RecordHeader) (floorResult, error) {
 	r := floorResult{keyBytes: keySize, valSize: valueSize, headers: len(headers)}
+	b0 := cpuSeconds(kafka.pid())
 	brokers, err := kafka.fresh()
 	if err != nil {
 		return r, err
@@ -70,7 +73,8 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		return r, fmt.Errorf("create %s: %w", topic, err)
 	}
 	// Rivulet's producer settings (sink.NewKafka with the bench's config).
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
+	reqs := new(requestCount)
+	cl, err := kgo.NewClient(kgo.WithHooks(reqs), kgo.SeedBrokers(brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(5*time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.ProducerBatchMaxBytes(1_000_012), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.MaxBufferedRecords(2*sink.DefaultMaxBufferedRecords+1), kgo.MaxBufferedBytes(2*sink.DefaultMaxBufferedBytes+1),
@@ -102,7 +106,29 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		}
 		acked.Add(1)
 	}
+	reqs.reset()
+	stopRecording := kafka.recordBroker(fmt.Sprintf("floor%d", time.Now().Unix()%1000))
 	broker0, mdb0, self0 := cpuSeconds(kafka.pid()), cpuSeconds(srv.Pid()), selfCPU()
+	if os.Getenv("BENCH_FLOOR_POLL") != "" {
+		// For diagnosis: ask for the topic's end offset every 10 ms while
+		// producing, as snapshotRun does while Rivulet runs, to see what
+		// that polling costs the broker.
+		pollCtx, stopPoll := context.WithCancel(ctx)
+		defer stopPoll()
+		go func() {
+			for pollCtx.Err() == nil {
+				_, _ = endOffset(adm, topic)
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
+	var th0 map[string][2]float64
+	if os.Getenv("BENCH_BATCHES") != "" {
+		th0 = threadCPU(kafka.pid())
+	}
+	// For diagnosis: BENCH_FLOOR_RATE=rows/s paces the floor to a given
+	// rate (Rivulet's), to see what the arrival rate alone costs the broker.
+	pace, _ := strconv.ParseFloat(os.Getenv("BENCH_FLOOR_RATE"), 64)
 	begin := time.Now()
 	n := 0
 	var res mysql.Result
@@ -116,6 +142,11 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		keys = append(keys, value[:keySize]...)
 		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: keys[k:len(keys):len(keys)], Value: value, Headers: headers}, promise)
 		n++
+		if pace > 0 && n%1000 == 0 {
+			if d := time.Duration(float64(n)/pace*float64(time.Second)) - time.Since(begin); d > 0 {
+				time.Sleep(d)
+			}
+		}
 		return nil
 	}, nil)
 	if err != nil {
@@ -125,6 +156,7 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 		return r, err
 	}
 	elapsed := time.Since(begin)
+	stopRecording()
 	if e := firstErr.Load(); e != nil {
 		return r, fmt.Errorf("produce: %w", e.(error))
 	}
@@ -133,6 +165,13 @@ func floorRun(srv *testenv.Server, want, keySize, valueSize int, headers []kgo.R
 	}
 	r.rate = float64(n) / elapsed.Seconds()
 	r.cpu, r.broker, r.mdb = selfCPU()-self0, cpuSeconds(kafka.pid())-broker0, cpuSeconds(srv.Pid())-mdb0
+	if os.Getenv("BENCH_BATCHES") != "" {
+		fmt.Printf("    (floor's broker CPU: %.2f s deleting the last run's topics, creating its own and warming up, not counted; %.2f s counted)\n", broker0-b0, r.broker)
+		printBatchShape("floor", topic)
+		fmt.Printf("    floor's requests while counted: %s\n", reqs)
+		fmt.Println("    broker threads, counted:")
+		printThreadCPU(th0, threadCPU(kafka.pid()))
+	}
 	return r, nil
 }
 

@@ -193,6 +193,10 @@ type timeLine struct {
 	begin       time.Time
 	log         string  // Rivulet's log file
 	machine     float64 // cores busy machine-wide (every process) from start to the last record
+	// broker is the broker's CPU seconds by phase: deleting the last run's
+	// topics, Rivulet's start-up to its first record, first to last
+	// record, after the last record until the process exited.
+	broker [4]float64
 }
 
 // machineBusy returns the CPU seconds the whole machine spent not idle
@@ -292,9 +296,17 @@ func firstStamp(brokers []string, topic string) time.Time {
 
 // snapshotRun snapshots bench.t and returns rows/s to acknowledged records.
 func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, want int) (rate, rssMiB, cpu float64, tl timeLine, err error) {
+	b0 := cpuSeconds(kafka.pid())
 	brokers, err := kafka.fresh()
 	if err != nil {
 		return 0, 0, 0, tl, err
+	}
+	b1 := cpuSeconds(kafka.pid())
+	tl.broker[0] = b1 - b0
+	var th [3]map[string][2]float64 // broker threads at start, first record, last record
+	diag := os.Getenv("BENCH_BATCHES") != ""
+	if diag {
+		th[0] = threadCPU(kafka.pid())
 	}
 	cfgFile, metricsAddr, err := writeConfig(dir, prefix, srv, brokers, filepath.Join(dir, prefix+".offsets.json"), false, benchCompression,
 		map[string]string{"snapshot.mode": "initial_only", "snapshot.max.threads": strconv.Itoa(threads)})
@@ -316,6 +328,7 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 			return 0, 0, 0, tl, fmt.Errorf("pre-create topic: %w", err)
 		}
 	}
+	stopRecording := kafka.recordBroker(prefix)
 	busy0 := machineBusy()
 	begin := time.Now()
 	proc, err := startRivulet(o.rivulet, cfgFile, filepath.Join(dir, prefix+".log"))
@@ -336,6 +349,11 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		n, err := endOffset(adm, topic)
 		if err == nil && n > 0 && tl.first == 0 {
 			tl.first = time.Since(begin)
+			b2 := cpuSeconds(kafka.pid())
+			tl.broker[1], b1 = b2-b1, b2
+			if diag {
+				th[1] = threadCPU(kafka.pid())
+			}
 		}
 		if err == nil && n >= int64(want) {
 			break
@@ -356,6 +374,12 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(begin)
+	stopRecording()
+	b2 := cpuSeconds(kafka.pid())
+	tl.broker[2], b1 = b2-b1, b2
+	if diag {
+		th[2] = threadCPU(kafka.pid())
+	}
 	rssMiB, cpu = procUsage(proc)
 	tl.last, tl.rows, tl.exit, tl.begin, tl.log = elapsed, want, -1, begin, filepath.Join(dir, prefix+".log")
 	tl.stamp = firstStamp(brokers, topic).Sub(begin)
@@ -364,6 +388,20 @@ func snapshotRun(o options, srv *testenv.Server, dir, prefix string, threads, wa
 		if !alive(proc) {
 			tl.exit = time.Since(begin) - elapsed
 			break
+		}
+	}
+	tl.broker[3] = cpuSeconds(kafka.pid()) - b1
+	if os.Getenv("BENCH_BATCHES") != "" {
+		fmt.Printf("    (broker CPU: %.2f s deleting the last run's topics, %.2f s to the first record, %.2f s first to last record, %.2f s to exit)\n",
+			tl.broker[0], tl.broker[1], tl.broker[2], tl.broker[3])
+		printBatchShape("snapshot", topic)
+		printBatchShape("history", prefix+".history")
+		printBatchShape("schema changes", prefix)
+		if th[1] != nil {
+			fmt.Println("    broker threads, start to first record:")
+			printThreadCPU(th[0], th[1])
+			fmt.Println("    broker threads, first to last record:")
+			printThreadCPU(th[1], th[2])
 		}
 	}
 	if os.Getenv("BENCH_LOG") != "" {
