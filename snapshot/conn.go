@@ -60,6 +60,17 @@ func withConn(ctx context.Context, c *client.Conn, f func() error) error {
 	return err
 }
 
+// onSession runs f on a new session of the snapshot's connection settings,
+// closed after it, and gives up when ctx ends (withConn).
+func (s *Snapshotter) onSession(ctx context.Context, f func(c *client.Conn) error) error {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return withConn(ctx, c, func() error { return f(c) })
+}
+
 // Watermark returns the current end of the binlog (SHOW MASTER STATUS, or
 // SHOW BINARY LOG STATUS on MySQL 8.4+): file and offset only.
 func watermark(c *client.Conn) (offsets.Position, error) {
@@ -210,13 +221,8 @@ func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`
 // BinlogAvailable reports whether the server still has the binlog file
 // (SHOW BINARY LOGS): a stored position in a purged file cannot resume.
 func (s *Snapshotter) BinlogAvailable(ctx context.Context, file string) (bool, error) {
-	c, err := s.dial(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer c.Close()
 	found := false
-	err = withConn(ctx, c, func() error {
+	err := s.onSession(ctx, func(c *client.Conn) error {
 		res, err := c.Execute("SHOW BINARY LOGS")
 		if err != nil {
 			return fmt.Errorf("list binlogs: %w", err)
@@ -242,12 +248,7 @@ func (s *Snapshotter) EstimateRows(ctx context.Context, tables []*schema.Table) 
 	if len(tables) == 0 {
 		return out, nil
 	}
-	c, err := s.dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	err = withConn(ctx, c, func() error {
+	err := s.onSession(ctx, func(c *client.Conn) error {
 		for _, t := range tables {
 			n, err := estimateRows(c, t)
 			if err != nil {
@@ -281,12 +282,7 @@ func estimateRows(c *client.Conn, t *schema.Table) (int64, error) {
 // Exec runs one statement with args on a new session of the snapshot's
 // connection settings (e.g. `rivulet verify --repair` inserting a signal).
 func (s *Snapshotter) Exec(ctx context.Context, query string, args ...any) error {
-	c, err := s.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return withConn(ctx, c, func() error {
+	return s.onSession(ctx, func(c *client.Conn) error {
 		if _, err := c.Execute(query, args...); err != nil {
 			return fmt.Errorf("%s: %w", query, err)
 		}
@@ -314,12 +310,7 @@ func (s *Snapshotter) NonEmpty(ctx context.Context, tables []*schema.Table) ([]b
 	if q.Len() == 0 {
 		return out, nil
 	}
-	c, err := s.dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	err = withConn(ctx, c, func() error {
+	err := s.onSession(ctx, func(c *client.Conn) error {
 		res, err := c.Execute(q.String())
 		if err != nil {
 			return fmt.Errorf("check which tables hold rows: %w", err)
