@@ -19,13 +19,7 @@ func TestKafka_ContextHeaders(t *testing.T) {
 		cfg.ContextHeaders = sink.ContextHeaders(sink.ConnectorMariaDB, "dbserver1", "01a24f57-f9c8-7f89-b9d8-806ad99c9d7a")
 	})
 	evs := kafkaEvents()
-	done, ch := doneCh(t)
-	if err := k.Send(t.Context(), evs, done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatalf("done(%v)", err)
-	}
+	sendAcked(t, k, evs)
 	got := consume(t, c, 8, "dbserver1.inventory.customers", "dbserver1.shop.orders")
 	ctx := []string{"__debezium.context.connectorLogicalName=dbserver1", "__debezium.context.taskId=0", "__debezium.context.connectorName=mariadb",
 		"__debezium.context.runId=01a24f57-f9c8-7f89-b9d8-806ad99c9d7a"}

@@ -51,13 +51,7 @@ func TestKafka_SendLargerThanBuffer(t *testing.T) {
 		evs[i] = event.ChangeEvent{Op: event.OpCreate, Table: cust,
 			After: []event.Value{event.Int(int64(i)), str("Anne"), str("annek@noanswer.org")}, Source: streamSource}
 	}
-	done, ch := doneCh(t)
-	if err := k.Send(t.Context(), evs, done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatalf("done(%v)", err)
-	}
+	sendAcked(t, k, evs)
 	got := consume(t, c, len(evs), "dbserver1.inventory.customers")
 	for i, r := range got {
 		if want := fmt.Sprintf(`"payload":{"id":%d}}`, i); !strings.HasSuffix(string(r.Key), want) {

@@ -82,6 +82,19 @@ func doneCh(t testing.TB) (func(error), <-chan error) {
 	}, ch
 }
 
+// sendAcked sends evs with k and fails the test unless Send takes them and
+// their done reports every one acknowledged.
+func sendAcked(t testing.TB, k *sink.Kafka, evs []event.ChangeEvent) {
+	t.Helper()
+	done, ch := doneCh(t)
+	if err := k.Send(t.Context(), evs, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, ch); err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+}
+
 func wait(t testing.TB, ch <-chan error) error {
 	t.Helper()
 	select {
@@ -153,13 +166,7 @@ func TestKafka_Send(t *testing.T) {
 	c := newCluster(t)
 	k := newKafka(t, c, func(cfg *sink.KafkaConfig) { cfg.Compression = "zstd" })
 	evs := kafkaEvents()
-	done, ch := doneCh(t)
-	if err := k.Send(t.Context(), evs, done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatalf("done(%v)", err)
-	}
+	sendAcked(t, k, evs)
 	if err := k.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -519,13 +526,7 @@ func TestKafka_TopicCreatedConcurrently(t *testing.T) {
 		return nil, nil, false
 	})
 	k := newKafka(t, c, nil)
-	done, ch := doneCh(t)
-	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatalf("done(%v)", err)
-	}
+	sendAcked(t, k, kafkaEvents()[:1])
 	if !hidden.Load() || !created.Load() {
 		t.Errorf("metadata hidden=%v, create attempted=%v; want both", hidden.Load(), created.Load())
 	}
@@ -613,13 +614,7 @@ func TestKafka_NewTopicAwaitedBeforeProduce(t *testing.T) {
 		return nil, nil, false
 	})
 	k := newKafka(t, c, nil)
-	done, ch := doneCh(t)
-	if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatalf("done(%v)", err)
-	}
+	sendAcked(t, k, kafkaEvents()[:1])
 	mu.Lock()
 	got := slices.Clone(seen)
 	mu.Unlock()
@@ -639,13 +634,7 @@ func TestKafka_RecordTimestamps(t *testing.T) {
 	k := newKafka(t, c, nil)
 	evs := kafkaEvents()
 	before := time.Now().Truncate(time.Millisecond)
-	done, ch := doneCh(t)
-	if err := k.Send(t.Context(), evs, done); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(t, ch); err != nil {
-		t.Fatalf("done(%v)", err)
-	}
+	sendAcked(t, k, evs)
 	after := time.Now()
 	var topics []string
 	n := 0
@@ -810,13 +799,7 @@ func TestKafka_PrepareSchemaChanges_Tables(t *testing.T) {
 					Partitions: 2, Replication: -1}}
 			})
 			k.PrepareSchemaChanges(t.Context(), changes, srcs, []*schema.Table{customers()}, history)
-			done, ch := doneCh(t)
-			if err := k.Send(t.Context(), kafkaEvents()[:1], done); err != nil {
-				t.Fatal(err)
-			}
-			if err := wait(t, ch); err != nil {
-				t.Fatalf("done(%v)", err)
-			}
+			sendAcked(t, k, kafkaEvents()[:1])
 			mu.Lock()
 			got := slices.Clone(requests)
 			mu.Unlock()

@@ -38,13 +38,7 @@ func TestKafka_RequestCountsLoggedAtDebug(t *testing.T) {
 			cfg.Logger = slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: level}))
 		})
 		evs := kafkaEvents()
-		done, ch := doneCh(t)
-		if err := k.Send(t.Context(), evs, done); err != nil {
-			t.Fatal(err)
-		}
-		if err := wait(t, ch); err != nil {
-			t.Fatalf("done(%v)", err)
-		}
+		sendAcked(t, k, evs)
 		if err := k.Flush(t.Context()); err != nil {
 			t.Fatal(err)
 		}
