@@ -83,19 +83,7 @@ func BenchmarkKafkaSend_Snapshot(b *testing.B) {
 			{Kind: event.KindDateTime, I: 1763719200000000 + id%1000*1000}, event.Int(0),
 		}}
 	}
-	var failed sync.Once
-	done := func(err error) {
-		if err != nil {
-			failed.Do(func() { b.Error(err) })
-		}
-	}
-	// warm up: topic creation, producer id, metadata
-	if err := k.Send(b.Context(), evs[:1], done); err != nil {
-		b.Fatal(err)
-	}
-	if err := k.Flush(b.Context()); err != nil {
-		b.Fatal(err)
-	}
+	done := warmedUp(b, k, evs[:1])
 	b.ReportAllocs()
 	user0, sys0 := cpuTime()
 	n := 0
@@ -112,4 +100,24 @@ func BenchmarkKafkaSend_Snapshot(b *testing.B) {
 	b.ReportMetric(float64(user-user0+sys-sys0)/float64(n), "cpu-ns/event")
 	b.ReportMetric(float64(user-user0)/float64(n), "user-ns/event")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+}
+
+// warmedUp sends first with k and waits for it (topic creation, producer
+// id, metadata), and returns the done for the measured Sends: it fails b
+// on the first error reported.
+func warmedUp(b *testing.B, k *sink.Kafka, first []event.ChangeEvent) func(error) {
+	b.Helper()
+	var failed sync.Once
+	done := func(err error) {
+		if err != nil {
+			failed.Do(func() { b.Error(err) })
+		}
+	}
+	if err := k.Send(b.Context(), first, done); err != nil {
+		b.Fatal(err)
+	}
+	if err := k.Flush(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	return done
 }

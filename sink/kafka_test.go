@@ -464,19 +464,7 @@ func BenchmarkKafkaSend(b *testing.B) {
 		evs[i] = event.ChangeEvent{Op: event.OpCreate, Table: cust,
 			After: []event.Value{event.Int(int64(i)), str("Anne"), str("annek@noanswer.org")}, Source: streamSource}
 	}
-	var failed sync.Once
-	done := func(err error) {
-		if err != nil {
-			failed.Do(func() { b.Error(err) })
-		}
-	}
-	// warm up: topic creation, producer id, metadata
-	if err := k.Send(b.Context(), evs[:1], done); err != nil {
-		b.Fatal(err)
-	}
-	if err := k.Flush(b.Context()); err != nil {
-		b.Fatal(err)
-	}
+	done := warmedUp(b, k, evs[:1])
 	b.ReportAllocs()
 	start := time.Now()
 	n := 0
